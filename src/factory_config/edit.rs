@@ -1,0 +1,413 @@
+//! Comment-preserving edits of `container_registries`.
+//!
+//! Every edit is made on the lossless tree of yaml-edit (or, where yaml-edit would write a flow
+//! collection, by inserting lines in the file's own style), then checked twice before anyone may
+//! write it: the strict re-parse must equal the old document plus exactly the intended change, and
+//! no line outside the edited entry may have been removed or altered.
+
+use super::{FactoryConfig, KEY, Style, scalar_text};
+use serde_yaml::{Mapping, Value};
+use std::str::FromStr;
+use yaml_edit::{Document, ScalarStyle, ScalarValue};
+
+/// An intended change of `container_registries`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Append an entry with these fields, in this order.
+    Add { fields: Vec<(String, String)> },
+    /// Set these fields of the entry at `index` (others and their comments stay).
+    Update {
+        index: usize,
+        fields: Vec<(String, String)>,
+    },
+}
+
+/// The outcome of a verified edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edited {
+    pub text: String,
+}
+
+/// The edit could not be made safely; nothing may be written.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("entry {0} of container_registries does not exist")]
+    NoSuchEntry(usize),
+    #[error(
+        "internal error: the edited factory-config.yml failed its safety check ({0}); nothing was \
+         written. Please report this with the file attached"
+    )]
+    Unsafe(String),
+}
+
+impl FactoryConfig {
+    /// Makes `change` in a copy of the text and verifies it.
+    pub fn edit(&self, change: &Change) -> Result<Edited, EditError> {
+        let text = match change {
+            Change::Add { fields } => self.add_text(fields)?,
+            Change::Update { index, fields } => self.update_text(*index, fields)?,
+        };
+        let text = fix_newlines(&text, self.style.newline);
+        self.verify(change, &text)?;
+        Ok(Edited { text })
+    }
+
+    fn add_text(&self, fields: &[(String, String)]) -> Result<String, EditError> {
+        let doc = Document::from_str(&self.text)
+            .map_err(|e| EditError::Unsafe(format!("lossless parse: {e}")))?;
+        let has_items = matches!(self.value.get(KEY), Some(Value::Sequence(s)) if !s.is_empty());
+        if has_items
+            && let Some(seq) = doc.as_mapping().and_then(|m| m.get_sequence(KEY))
+        {
+            let mut item = yaml_edit::MappingBuilder::new();
+            for (k, v) in fields {
+                item = item.pair(k.clone(), scalar(v, ScalarStyle::Plain));
+            }
+            seq.push(item.build_document());
+            return Ok(doc.to_string());
+        }
+        // No items yet: `container_registries:` is absent, empty, `~` or `[]`. yaml-edit would
+        // write a flow collection here; write block lines in the file's own style instead.
+        let nl = self.style.newline;
+        let items = render_item(fields, &self.style);
+        if let Some((start, end)) = key_line(&self.text) {
+            let line = &self.text[start..end];
+            let comment = inline_comment(line).map(|c| format!(" {c}")).unwrap_or_default();
+            let ends_nl = line.ends_with('\n');
+            let mut out = String::with_capacity(self.text.len() + items.len() + 32);
+            out.push_str(&self.text[..start]);
+            out.push_str(&format!("{KEY}:{comment}{nl}"));
+            out.push_str(&items);
+            if !ends_nl {
+                out.truncate(out.len() - nl.len());
+            }
+            out.push_str(&self.text[end..]);
+            return Ok(out);
+        }
+        let mut out = self.text.clone();
+        let had_final_newline = out.is_empty() || out.ends_with('\n');
+        if !out.is_empty() {
+            if !had_final_newline {
+                out.push_str(nl);
+            }
+            if !ends_with_blank_line(&out) {
+                out.push_str(nl);
+            }
+        }
+        out.push_str(&format!("{KEY}:{nl}"));
+        out.push_str(&items);
+        if !had_final_newline {
+            out.truncate(out.len() - nl.len());
+        }
+        Ok(out)
+    }
+
+    fn update_text(&self, index: usize, fields: &[(String, String)]) -> Result<String, EditError> {
+        let doc = Document::from_str(&self.text)
+            .map_err(|e| EditError::Unsafe(format!("lossless parse: {e}")))?;
+        let item = doc
+            .as_mapping()
+            .and_then(|m| m.get_sequence(KEY))
+            .and_then(|s| s.get(index))
+            .ok_or(EditError::NoSuchEntry(index))?;
+        let map = item
+            .as_mapping()
+            .ok_or_else(|| EditError::Unsafe(format!("entry {index} is not a mapping")))?;
+        for (k, v) in fields {
+            match map.get(k.as_str()) {
+                Some(old) if old.as_scalar().is_some() => {
+                    let raw = old.to_string();
+                    let unchanged = self
+                        .registries
+                        .get(index)
+                        .and_then(|e| e.fields.iter().find(|(fk, _)| fk == k))
+                        .is_some_and(|(_, fv)| fv == v);
+                    if unchanged {
+                        continue;
+                    }
+                    let style = match raw.trim_start().chars().next() {
+                        Some('\'') => ScalarStyle::SingleQuoted,
+                        Some('"') => ScalarStyle::DoubleQuoted,
+                        _ => ScalarStyle::Plain,
+                    };
+                    map.set(k.as_str(), scalar(v, style));
+                }
+                Some(_) => {
+                    return Err(EditError::Unsafe(format!(
+                        "`{k}` of entry {index} is not a plain value"
+                    )));
+                }
+                None => map.set(k.as_str(), scalar(v, ScalarStyle::Plain)),
+            }
+        }
+        Ok(doc.to_string())
+    }
+
+    /// The two checks every edit must pass.
+    fn verify(&self, change: &Change, new_text: &str) -> Result<(), EditError> {
+        let new_value: Value = serde_yaml::from_str(new_text)
+            .map_err(|e| EditError::Unsafe(format!("the new text does not parse: {e}")))?;
+        let expected = expected_value(&self.value, change)?;
+        if new_value != expected {
+            return Err(EditError::Unsafe(
+                "the new document differs from the old one plus the change".into(),
+            ));
+        }
+        // Lines of the old file that the edit may replace.
+        let old_lines: Vec<&str> = split_lines(&self.text);
+        let allowed = match change {
+            Change::Add { .. } => {
+                let mut allowed = Vec::new();
+                if let Some((start, _)) = key_line(&self.text) {
+                    allowed.push(super::line_of(&self.text, start));
+                }
+                allowed
+            }
+            Change::Update { index, .. } => self.entry_lines(*index),
+        };
+        let new_lines = split_lines(new_text);
+        for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines) {
+            if let similar::DiffOp::Delete { old_index, old_len, .. }
+            | similar::DiffOp::Replace { old_index, old_len, .. } = op
+            {
+                for line in old_index + 1..=old_index + old_len {
+                    if !allowed.contains(&line) {
+                        return Err(EditError::Unsafe(format!(
+                            "line {line} outside the edit would change"
+                        )));
+                    }
+                }
+            }
+        }
+        // A missing final newline stays missing; a present one stays present.
+        if self.text.ends_with('\n') != new_text.ends_with('\n') && !self.text.is_empty() {
+            return Err(EditError::Unsafe("the final newline would change".into()));
+        }
+        Ok(())
+    }
+
+    /// 1-based lines from an entry's first line up to the next entry (or the end of its fields).
+    fn entry_lines(&self, index: usize) -> Vec<usize> {
+        let Some(entry) = self.registries.get(index) else {
+            return Vec::new();
+        };
+        let end = match self.registries.get(index + 1) {
+            Some(next) => next.line,
+            None => entry.line + entry.fields.len().max(1) + 1,
+        };
+        (entry.line..end).collect()
+    }
+}
+
+/// Lines without their terminators, so a line that only gains a `\n` (the old last line of a
+/// file without a final newline) counts as unchanged.
+fn split_lines(text: &str) -> Vec<&str> {
+    text.split_inclusive('\n')
+        .map(|l| l.strip_suffix('\n').unwrap_or(l))
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect()
+}
+
+fn expected_value(old: &Value, change: &Change) -> Result<Value, EditError> {
+    let mut value = old.clone();
+    let root = value
+        .as_mapping_mut()
+        .ok_or_else(|| EditError::Unsafe("top level is not a mapping".into()))?;
+    let entry = root
+        .entry(Value::String(KEY.into()))
+        .or_insert(Value::Sequence(Vec::new()));
+    if entry.is_null() {
+        *entry = Value::Sequence(Vec::new());
+    }
+    let seq = entry
+        .as_sequence_mut()
+        .ok_or_else(|| EditError::Unsafe(format!("{KEY} is not a list")))?;
+    match change {
+        Change::Add { fields } => {
+            let mut m = Mapping::new();
+            for (k, v) in fields {
+                m.insert(Value::String(k.clone()), Value::String(v.clone()));
+            }
+            seq.push(Value::Mapping(m));
+        }
+        Change::Update { index, fields } => {
+            let m = seq
+                .get_mut(*index)
+                .and_then(Value::as_mapping_mut)
+                .ok_or(EditError::NoSuchEntry(*index))?;
+            for (k, v) in fields {
+                let key = Value::String(k.clone());
+                let same = m.get(&key).and_then(scalar_text).is_some_and(|old| &old == v);
+                if !same {
+                    m.insert(key, Value::String(v.clone()));
+                }
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// A YAML scalar for `v` in `style`, falling back to single quotes where plain text would not
+/// read back as the same string (`yes`, `123`, `a: b`, ...).
+fn scalar(v: &str, style: ScalarStyle) -> ScalarValue {
+    let style = match style {
+        ScalarStyle::Plain if !plain_is_safe(v) => ScalarStyle::SingleQuoted,
+        other => other,
+    };
+    ScalarValue::with_style(v, style)
+}
+
+fn plain_is_safe(v: &str) -> bool {
+    // CI reads the file with Python's YAML 1.1 loader: `yes`, `off`, `1:20` are not strings there.
+    const YAML11_WORDS: [&str; 11] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"];
+    let lower = v.to_ascii_lowercase();
+    if YAML11_WORDS.contains(&lower.as_str())
+        || v.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | ':' | '+' | '-' | 'e' | 'E'))
+    {
+        return false;
+    }
+    let simple = v
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '@'))
+        && !v.contains(": ");
+    simple
+        && serde_yaml::from_str::<Value>(&format!("k: {v}"))
+            .ok()
+            .and_then(|m| m.get("k").cloned())
+            == Some(Value::String(v.to_string()))
+}
+
+/// `v` as YAML text: plain where safe, else single-quoted.
+fn render_scalar(v: &str) -> String {
+    if plain_is_safe(v) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "''"))
+    }
+}
+
+/// A new block item in the file's style, every line ended by the file's newline.
+fn render_item(fields: &[(String, String)], style: &Style) -> String {
+    let dash_indent = if style.indented_sequences { style.indent } else { 0 };
+    let pad = " ".repeat(dash_indent);
+    let mut out = String::new();
+    for (i, (k, v)) in fields.iter().enumerate() {
+        let lead = if i == 0 { "- " } else { "  " };
+        out.push_str(&format!("{pad}{lead}{k}: {}{}", render_scalar(v), style.newline));
+    }
+    out
+}
+
+/// Byte range (with its terminator) of the top-level `container_registries:` line.
+fn key_line(text: &str) -> Option<(usize, usize)> {
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let end = start + line.len();
+        let bare = line
+            .strip_prefix(KEY)
+            .or_else(|| line.strip_prefix(&format!("\"{KEY}\"")))
+            .or_else(|| line.strip_prefix(&format!("'{KEY}'")));
+        if let Some(rest) = bare
+            && rest.trim_start().starts_with(':')
+        {
+            return Some((start, end));
+        }
+        start = end;
+    }
+    None
+}
+
+/// The `# ...` comment at the end of a `key: value` line, if any.
+fn inline_comment(line: &str) -> Option<&str> {
+    let line = line.trim_end();
+    let at = line.find(" #").or_else(|| line.find("\t#"))?;
+    Some(line[at..].trim_start())
+}
+
+fn ends_with_blank_line(text: &str) -> bool {
+    text.ends_with("\n\n") || text.ends_with("\r\n\r\n")
+}
+
+/// In a file that uses CRLF throughout, give lines that the edit added CRLF too.
+fn fix_newlines(text: &str, newline: &str) -> String {
+    if newline != "\r\n" {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut prev = '\0';
+    for c in text.chars() {
+        if c == '\n' && prev != '\r' {
+            out.push('\r');
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn cfg(text: &str) -> FactoryConfig {
+        FactoryConfig::parse(Path::new("f.yml"), text.to_string()).unwrap()
+    }
+
+    fn f(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn scalars_needing_quotes_are_quoted() {
+        assert_eq!(render_scalar("ghcr.io"), "ghcr.io");
+        assert_eq!(render_scalar("localhost:5000"), "localhost:5000");
+        assert_eq!(render_scalar("yes"), "'yes'");
+        assert_eq!(render_scalar("123"), "'123'");
+        assert_eq!(render_scalar("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn add_creates_the_key_after_a_blank_line() {
+        let c = cfg("a: 1\n");
+        let out = c.edit(&Change::Add { fields: f(&[("type", "gar"), ("gar_creds_secret_name", "gcp_creds")]) }).unwrap();
+        assert_eq!(out.text, "a: 1\n\ncontainer_registries:\n- type: gar\n  gar_creds_secret_name: gcp_creds\n");
+    }
+
+    #[test]
+    fn add_replaces_empty_flow_keeping_the_comment() {
+        let c = cfg("container_registries: [] # none yet\nz: 1\n");
+        let out = c.edit(&Change::Add { fields: f(&[("type", "generic"), ("url", "ghcr.io"), ("generic_secret_name", "g")]) }).unwrap();
+        assert_eq!(out.text, "container_registries: # none yet\n- type: generic\n  url: ghcr.io\n  generic_secret_name: g\nz: 1\n");
+    }
+
+    #[test]
+    fn update_keeps_quotes_and_comments() {
+        let c = cfg("container_registries:\n- type: azure # prod\n  url: \"a.azurecr.io\"  # the url\n  azure_principal_secret_name: az\n");
+        let out = c.edit(&Change::Update { index: 0, fields: f(&[("url", "bbbbb.azurecr.io"), ("azure_principal_secret_name", "az")]) }).unwrap();
+        assert_eq!(out.text, "container_registries:\n- type: azure # prod\n  url: \"bbbbb.azurecr.io\"  # the url\n  azure_principal_secret_name: az\n");
+    }
+
+    #[test]
+    fn verify_refuses_a_change_outside_the_entry() {
+        let c = cfg("a: 1\ncontainer_registries:\n- type: gar\n  gar_creds_secret_name: x\n");
+        let change = Change::Add { fields: f(&[("type", "generic")]) };
+        let err = c.verify(&change, "a: 2\ncontainer_registries:\n- type: gar\n  gar_creds_secret_name: x\n- type: generic\n").unwrap_err();
+        assert!(err.to_string().contains("differs"), "{err}");
+        // Same document, but a comment outside the edit was lost.
+        let c = cfg("a: 1 # keep\ncontainer_registries:\n- type: gar\n");
+        let err = c.verify(&change, "a: 1\ncontainer_registries:\n- type: gar\n- type: generic\n").unwrap_err();
+        assert!(err.to_string().contains("line 1 outside the edit"), "{err}");
+    }
+
+    #[test]
+    fn crlf_is_kept_for_new_lines() {
+        let c = cfg("x: 1\r\ncontainer_registries:\r\n  - type: gar\r\n    gar_creds_secret_name: g\r\n");
+        let out = c.edit(&Change::Add { fields: f(&[("type", "generic"), ("url", "ghcr.io")]) }).unwrap();
+        assert!(!out.text.replace("\r\n", "").contains('\n'), "{:?}", out.text);
+        assert!(out.text.ends_with("  - type: generic\r\n    url: ghcr.io\r\n"), "{:?}", out.text);
+    }
+}

@@ -1,0 +1,55 @@
+//! The one type that carries secret bytes through fioreg.
+//!
+//! A [`Secret`] holds the exact bytes that go into a factory secret, zeroized on drop, and a
+//! *description* that is safe to print (for example `AWS credentials: profile ci-pull as [default],
+//! 2 keys`). `Debug` prints only the description, so a secret can never leak through `{:?}`, a log
+//! line or a panic message.
+
+use secrecy::{ExposeSecret, SecretSlice};
+use std::fmt;
+
+/// Secret bytes plus a printable, redacted description of them.
+pub struct Secret {
+    bytes: SecretSlice<u8>,
+    description: String,
+}
+
+impl Secret {
+    /// Wraps `bytes`; `description` must not contain any secret material.
+    pub fn new(bytes: Vec<u8>, description: impl Into<String>) -> Self {
+        Secret {
+            bytes: SecretSlice::from(bytes),
+            description: description.into(),
+        }
+    }
+
+    /// The redacted description shown in plans, e.g. `<service principal 1f2e…9a, password>`.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The secret bytes. Call only where they are written to a private file or compared in tests.
+    pub fn expose(&self) -> &[u8] {
+        self.bytes.expose_secret()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<{}>)", self.description)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_only_the_description() {
+        let s = Secret::new(b"user:hunter2".to_vec(), "user ci, token");
+        let shown = format!("{s:?}");
+        assert_eq!(shown, "Secret(<user ci, token>)");
+        assert!(!shown.contains("hunter2"));
+        assert_eq!(s.expose(), b"user:hunter2");
+    }
+}
