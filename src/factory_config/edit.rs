@@ -8,7 +8,7 @@
 use super::{FactoryConfig, KEY, Style, scalar_text};
 use serde_yaml::{Mapping, Value};
 use std::str::FromStr;
-use yaml_edit::{Document, ScalarStyle, ScalarValue};
+use yaml_edit::{ScalarStyle, ScalarValue, YamlFile};
 
 /// An intended change of `container_registries`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,18 +53,19 @@ impl FactoryConfig {
     }
 
     fn add_text(&self, fields: &[(String, String)]) -> Result<String, EditError> {
-        let doc = Document::from_str(&self.text)
-            .map_err(|e| EditError::Unsafe(format!("lossless parse: {e}")))?;
         let has_items = matches!(self.value.get(KEY), Some(Value::Sequence(s)) if !s.is_empty());
-        if has_items
-            && let Some(seq) = doc.as_mapping().and_then(|m| m.get_sequence(KEY))
-        {
+        if has_items {
+            let (file, seq) = lossless(&self.text)?;
+            let seq = seq
+                .as_mapping()
+                .and_then(|m| m.get_sequence(KEY))
+                .ok_or_else(|| EditError::Unsafe(format!("{KEY} not found in the lossless tree")))?;
             let mut item = yaml_edit::MappingBuilder::new();
             for (k, v) in fields {
                 item = item.pair(k.clone(), scalar(v, ScalarStyle::Plain));
             }
             seq.push(item.build_document());
-            return Ok(doc.to_string());
+            return Ok(file.to_string());
         }
         // No items yet: `container_registries:` is absent, empty, `~` or `[]`. yaml-edit would
         // write a flow collection here; write block lines in the file's own style instead.
@@ -72,7 +73,7 @@ impl FactoryConfig {
         let items = render_item(fields, &self.style);
         if let Some((start, end)) = key_line(&self.text) {
             let line = &self.text[start..end];
-            let comment = inline_comment(line).map(|c| format!(" {c}")).unwrap_or_default();
+            let comment = after_empty_value(line);
             let ends_nl = line.ends_with('\n');
             let mut out = String::with_capacity(self.text.len() + items.len() + 32);
             out.push_str(&self.text[..start]);
@@ -103,8 +104,7 @@ impl FactoryConfig {
     }
 
     fn update_text(&self, index: usize, fields: &[(String, String)]) -> Result<String, EditError> {
-        let doc = Document::from_str(&self.text)
-            .map_err(|e| EditError::Unsafe(format!("lossless parse: {e}")))?;
+        let (file, doc) = lossless(&self.text)?;
         let item = doc
             .as_mapping()
             .and_then(|m| m.get_sequence(KEY))
@@ -140,7 +140,7 @@ impl FactoryConfig {
                 None => map.set(k.as_str(), scalar(v, ScalarStyle::Plain)),
             }
         }
-        Ok(doc.to_string())
+        Ok(file.to_string())
     }
 
     /// The two checks every edit must pass.
@@ -197,6 +197,17 @@ impl FactoryConfig {
         };
         (entry.line..end).collect()
     }
+}
+
+/// yaml-edit's lossless tree of the whole file (comments outside the document included) and
+/// its one document.
+fn lossless(text: &str) -> Result<(YamlFile, yaml_edit::Document), EditError> {
+    let file =
+        YamlFile::from_str(text).map_err(|e| EditError::Unsafe(format!("lossless parse: {e}")))?;
+    let doc = file
+        .document()
+        .ok_or_else(|| EditError::Unsafe("lossless parse: no document".into()))?;
+    Ok((file, doc))
 }
 
 /// Lines without their terminators, so a line that only gains a `\n` (the old last line of a
@@ -320,11 +331,18 @@ fn key_line(text: &str) -> Option<(usize, usize)> {
     None
 }
 
-/// The `# ...` comment at the end of a `key: value` line, if any.
-fn inline_comment(line: &str) -> Option<&str> {
-    let line = line.trim_end();
-    let at = line.find(" #").or_else(|| line.find("\t#"))?;
-    Some(line[at..].trim_start())
+/// What follows an empty value (`[]`, `~`, `null` or nothing) on the `container_registries:`
+/// line, spacing kept: `container_registries: []   # todo` gives `   # todo`.
+fn after_empty_value(line: &str) -> &str {
+    let line = line.trim_end_matches(['\n', '\r']);
+    let rest = &line[line.find(':').map_or(line.len(), |i| i + 1)..];
+    let value = rest.trim_start();
+    for token in ["[]", "~", "null", "Null", "NULL"] {
+        if let Some(after) = value.strip_prefix(token) {
+            return after;
+        }
+    }
+    rest
 }
 
 fn ends_with_blank_line(text: &str) -> bool {

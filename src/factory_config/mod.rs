@@ -273,7 +273,10 @@ pub(crate) fn scalar_text(v: &Value) -> Option<String> {
 /// Line numbers of each item of the top-level `container_registries` block, from the lossless tree.
 fn item_lines(text: &str) -> Vec<usize> {
     use std::str::FromStr;
-    let Ok(doc) = yaml_edit::Document::from_str(text) else {
+    let Some(doc) = yaml_edit::YamlFile::from_str(text)
+        .ok()
+        .and_then(|f| f.document())
+    else {
         return Vec::new();
     };
     let Some(seq) = doc.as_mapping().and_then(|m| m.get_sequence(KEY)) else {

@@ -1,0 +1,9 @@
+//! fioreg: give a FoundriesFactory's CI access to a private container registry.
+//!
+//! One pure core ([`plan`], [`factory_config`], [`provider`], [`credentials`]) and the front ends
+//! that drive it. Every front end turns answers into the same [`plan::Plan`], shows it, and
+//! applies it through the same code.
+
+pub mod factory_config;
+pub mod provider;
+pub mod secret;
