@@ -7,3 +7,8 @@
 pub mod factory_config;
 pub mod provider;
 pub mod secret;
+pub mod cli;
+pub mod commands;
+pub mod credentials;
+pub mod fioctl;
+pub mod plan;

@@ -427,15 +427,24 @@ aws_secret_access_key = adminSecretKey000000000000000000000000003
     #[test]
     fn only_the_chosen_profile_is_copied_as_default() {
         let config = "[profile ci-pull]\nregion = us-east-2\noutput = json\n";
-        let src = ProfileSource::from_files(Some(THREE.to_string()), Some(config.into()), &[])
-            .unwrap();
+        let src =
+            ProfileSource::from_files(Some(THREE.to_string()), Some(config.into()), &[]).unwrap();
         let secret = credentials_for(&src, Some("ci-pull")).unwrap();
         assert_eq!(text(&secret), CI_PULL_SECRET);
         assert_eq!(
             secret.description(),
             "AWS credentials: profile ci-pull as [default], 2 keys"
         );
-        for other in ["DEFAULT", "default", "ADMIN", "admin", "region", "output"] {
+        for other in [
+            "DEFAULT",
+            "defaultSecret",
+            "ADMIN",
+            "admin",
+            "region",
+            "eu-west-1",
+            "us-east-2",
+            "output",
+        ] {
             assert!(!text(&secret).contains(other), "{other} leaked");
         }
     }
@@ -444,7 +453,11 @@ aws_secret_access_key = adminSecretKey000000000000000000000000003
     fn no_profile_means_aws_profile_then_default() {
         let secret = credentials_for(&three(&[]), None).unwrap();
         assert!(text(&secret).contains("AKIADEFAULT000000001"));
-        assert!(secret.description().contains("profile default as [default]"));
+        assert!(
+            secret
+                .description()
+                .contains("profile default as [default]")
+        );
 
         let src = three(&[("AWS_PROFILE", "admin")]);
         let secret = credentials_for(&src, None).unwrap();
@@ -460,7 +473,10 @@ aws_secret_access_key = adminSecretKey000000000000000000000000003
     fn aws_profile_naming_a_missing_profile_says_so() {
         let err = credentials_for(&three(&[("AWS_PROFILE", "nope")]), None).unwrap_err();
         assert!(matches!(err, CredError::AwsProfileNotFound { .. }));
-        assert!(err.to_string().contains("(selected by AWS_PROFILE)"), "{err}");
+        assert!(
+            err.to_string().contains("(selected by AWS_PROFILE)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -470,7 +486,10 @@ aws_secret_access_key = adminSecretKey000000000000000000000000003
         let err = credentials_for(&src, Some("temp")).unwrap_err();
         assert!(matches!(err, CredError::AwsSessionToken { .. }), "{err:?}");
         let msg = err.to_string();
-        assert!(msg.contains("expire") && msg.contains("pull-only IAM user"), "{msg}");
+        assert!(
+            msg.contains("expire") && msg.contains("pull-only IAM user"),
+            "{msg}"
+        );
         for secret in ["tempSecret", "sessionTokenValue123"] {
             assert!(!msg.contains(secret));
         }
@@ -525,13 +544,19 @@ region = us-east-1
             ("role", "role_arn"),
             ("sso", "SSO"),
             ("proc", "credential_process"),
-            ("plain", "neither aws_access_key_id nor aws_secret_access_key"),
+            (
+                "plain",
+                "neither aws_access_key_id nor aws_secret_access_key",
+            ),
         ] {
             let err = credentials_for(&src, Some(profile)).unwrap_err();
             assert!(matches!(err, CredError::AwsNoStaticKeys { .. }), "{err:?}");
             let msg = err.to_string();
             assert!(msg.contains(how), "{msg}");
-            assert!(msg.contains("long-lived access keys of a pull-only IAM user"), "{msg}");
+            assert!(
+                msg.contains("long-lived access keys of a pull-only IAM user"),
+                "{msg}"
+            );
         }
     }
 
@@ -571,23 +596,42 @@ aws_secret_access_key = first
         let src = ProfileSource::from_files(Some(creds.into()), None, &[]).unwrap();
         let err = credentials_for(&src, Some("half")).unwrap_err();
         assert!(
-            matches!(err, CredError::AwsIncompleteKeys { missing: SECRET_KEY, .. }),
+            matches!(
+                err,
+                CredError::AwsIncompleteKeys {
+                    missing: SECRET_KEY,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         let err = credentials_for(&src, Some("other-half")).unwrap_err();
         assert!(
-            matches!(err, CredError::AwsIncompleteKeys { missing: KEY_ID, .. }),
+            matches!(
+                err,
+                CredError::AwsIncompleteKeys {
+                    missing: KEY_ID,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         assert!(!err.to_string().contains("onlyTheSecret"));
         let err = credentials_for(&src, Some("spaced")).unwrap_err();
         assert!(err.to_string().contains("contains whitespace"), "{err}");
         let err = credentials_for(&src, Some("empty")).unwrap_err();
-        assert!(err.to_string().contains("aws_access_key_id of AWS profile `empty` is empty"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("aws_access_key_id of AWS profile `empty` is empty"),
+            "{err}"
+        );
         let err = credentials_for(&src, Some("broken")).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("aws_secret_access_key"), "{msg}");
-        assert!(!msg.contains("first") && !msg.contains("continued"), "{msg}");
+        assert!(
+            !msg.contains("first") && !msg.contains("continued"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -599,7 +643,10 @@ aws_secret_access_key = first
         let src = ProfileSource::from_files(Some(creds), Some(config.into()), &[]).unwrap();
         let profiles = list_profiles(&src).unwrap();
         let names: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["admin", "ci-pull", "default", "role", "short", "temp"]);
+        assert_eq!(
+            names,
+            ["admin", "ci-pull", "default", "role", "short", "temp"]
+        );
         assert_eq!(
             profiles[1],
             ProfileInfo {
@@ -611,7 +658,10 @@ aws_secret_access_key = first
             }
         );
         assert!(profiles[2].looks_personal);
-        assert_eq!(profiles[2].access_key_id_masked.as_deref(), Some("AKIA••••0001"));
+        assert_eq!(
+            profiles[2].access_key_id_masked.as_deref(),
+            Some("AKIA••••0001")
+        );
         assert_eq!(
             profiles[3],
             ProfileInfo {
@@ -638,11 +688,19 @@ aws_secret_access_key = first
     fn override_variables_are_honoured() {
         let dir = tempfile::tempdir().unwrap();
         let creds = dir.path().join("ci-creds");
-        std::fs::write(&creds, "[elsewhere]\naws_access_key_id = AKIAELSEWHERE0000001\naws_secret_access_key = s\n").unwrap();
+        std::fs::write(
+            &creds,
+            "[elsewhere]\naws_access_key_id = AKIAELSEWHERE0000001\naws_secret_access_key = s\n",
+        )
+        .unwrap();
         let creds_str = creds.to_str().unwrap();
         // The default-location file (THREE) is ignored once the variable is set.
         let src = three(&[("AWS_SHARED_CREDENTIALS_FILE", creds_str)]);
-        let names: Vec<String> = list_profiles(&src).unwrap().into_iter().map(|p| p.name).collect();
+        let names: Vec<String> = list_profiles(&src)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
         assert_eq!(names, ["elsewhere"]);
         let secret = credentials_for(&src, Some("elsewhere")).unwrap();
         assert!(text(&secret).contains("AKIAELSEWHERE0000001"));
@@ -651,7 +709,10 @@ aws_secret_access_key = first
         let src = three(&[("AWS_CONFIG_FILE", missing.to_str().unwrap())]);
         let err = list_profiles(&src).unwrap_err();
         assert!(matches!(err, CredError::AwsFileMissing { .. }), "{err:?}");
-        assert!(err.to_string().starts_with("AWS_CONFIG_FILE is set to "), "{err}");
+        assert!(
+            err.to_string().starts_with("AWS_CONFIG_FILE is set to "),
+            "{err}"
+        );
     }
 
     #[test]
@@ -665,7 +726,10 @@ aws_secret_access_key = first
         let src = ProfileSource::from_files(
             None,
             None,
-            &[("HOME", home.path().to_str().unwrap()), ("AWS_SHARED_CREDENTIALS_FILE", "~/creds")],
+            &[
+                ("HOME", home.path().to_str().unwrap()),
+                ("AWS_SHARED_CREDENTIALS_FILE", "~/creds"),
+            ],
         )
         .unwrap();
         assert!(credentials_for(&src, Some("t")).is_ok());
@@ -680,7 +744,10 @@ aws_secret_access_key = first
         )
         .unwrap();
         let err = list_profiles(&src).unwrap_err();
-        assert!(matches!(err, CredError::AwsFilesMalformed { .. }), "{err:?}");
+        assert!(
+            matches!(err, CredError::AwsFilesMalformed { .. }),
+            "{err:?}"
+        );
         let msg = err.to_string();
         assert!(msg.contains("line 3"), "{msg}");
         assert!(!msg.contains('\n'), "{msg}");
@@ -695,7 +762,10 @@ aws_secret_access_key = first
         )
         .unwrap();
         let err = credentials_for(&src, Some("p")).unwrap_err();
-        assert!(matches!(err, CredError::AwsFileUnreadable { .. }), "{err:?}");
+        assert!(
+            matches!(err, CredError::AwsFileUnreadable { .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("not UTF-8"), "{err}");
 
         // A directory where the file should be.
@@ -706,7 +776,10 @@ aws_secret_access_key = first
         )
         .unwrap();
         let err = list_profiles(&src).unwrap_err();
-        assert!(matches!(err, CredError::AwsFileUnreadable { .. }), "{err:?}");
+        assert!(
+            matches!(err, CredError::AwsFileUnreadable { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]

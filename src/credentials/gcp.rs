@@ -174,7 +174,9 @@ mod tests {
     }
 
     /// A fixture with one field replaced, written to a temp file.
-    fn variant(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> tempfile::NamedTempFile {
+    fn variant(
+        edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+    ) -> tempfile::NamedTempFile {
         let text = std::fs::read_to_string(fixture("sa-key.json")).unwrap();
         let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
         edit(value.as_object_mut().unwrap());
@@ -205,7 +207,10 @@ mod tests {
     #[test]
     fn authorized_user_is_refused_with_the_gcloud_hint() {
         let err = key_file(&fixture("authorized-user.json")).unwrap_err();
-        assert!(matches!(err, CredError::GcpUserCredentials { .. }), "{err:?}");
+        assert!(
+            matches!(err, CredError::GcpUserCredentials { .. }),
+            "{err:?}"
+        );
         let msg = err.to_string();
         assert!(msg.contains("personal user credentials"), "{msg}");
         assert!(
@@ -221,16 +226,25 @@ mod tests {
             m.insert("type".into(), "external_account".into());
         });
         let err = key_file(file.path()).unwrap_err();
-        assert!(matches!(err, CredError::GcpNotServiceAccount { .. }), "{err:?}");
+        assert!(
+            matches!(err, CredError::GcpNotServiceAccount { .. }),
+            "{err:?}"
+        );
         let msg = err.to_string();
         assert!(msg.contains("`external_account`"), "{msg}");
-        assert!(msg.contains("gcloud iam service-accounts keys create key.json"), "{msg}");
+        assert!(
+            msg.contains("gcloud iam service-accounts keys create key.json"),
+            "{msg}"
+        );
 
         let file = variant(|m| {
             m.remove("type");
         });
         let err = key_file(file.path()).unwrap_err();
-        assert!(err.to_string().contains("without a \"type\" field"), "{err}");
+        assert!(
+            err.to_string().contains("without a \"type\" field"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -238,15 +252,24 @@ mod tests {
         let err = key_file(&fixture("bad-private-key.json")).unwrap_err();
         assert!(matches!(err, CredError::GcpBadPrivateKey { .. }), "{err:?}");
         let msg = err.to_string();
-        assert!(msg.contains("could not be parsed as an RSA private key"), "{msg}");
+        assert!(
+            msg.contains("could not be parsed as an RSA private key"),
+            "{msg}"
+        );
         assert!(msg.contains("bad-private-key.json"), "{msg}");
 
         // Not PEM at all (e.g. pasted without the header lines).
         let file = variant(|m| {
-            m.insert("private_key".into(), "MIIEvAIBADANBgkqhkiG9w0BAQEFAASC".into());
+            m.insert(
+                "private_key".into(),
+                "MIIEvAIBADANBgkqhkiG9w0BAQEFAASC".into(),
+            );
         });
         let err = key_file(file.path()).unwrap_err();
-        assert!(err.to_string().contains("not a PEM-encoded PKCS#8"), "{err}");
+        assert!(
+            err.to_string().contains("not a PEM-encoded PKCS#8"),
+            "{err}"
+        );
         assert!(!err.to_string().contains("MIIEvAIBADANBgkqhkiG9w0BAQEFAASC"));
 
         // Wrong JSON type: the value must not be echoed.
@@ -265,7 +288,8 @@ mod tests {
             });
             let err = key_file(file.path()).unwrap_err();
             assert!(
-                err.to_string().contains(&format!("has no \"{field}\" field")),
+                err.to_string()
+                    .contains(&format!("has no \"{field}\" field")),
                 "{err}"
             );
         }
@@ -292,7 +316,13 @@ mod tests {
     #[test]
     fn unreadable_file_names_the_path() {
         let err = key_file(Path::new("/nonexistent/dir/key.json")).unwrap_err();
-        assert!(matches!(err, CredError::GcpFileUnreadable { .. }), "{err:?}");
-        assert!(err.to_string().contains("/nonexistent/dir/key.json"), "{err}");
+        assert!(
+            matches!(err, CredError::GcpFileUnreadable { .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("/nonexistent/dir/key.json"),
+            "{err}"
+        );
     }
 }

@@ -80,7 +80,9 @@ pub enum CredError {
     },
 
     /// aws-config could not parse the shared files.
-    #[error("The AWS profile files could not be parsed ({detail}); fix that line or check the file with `aws configure list-profiles`.")]
+    #[error(
+        "The AWS profile files could not be parsed ({detail}); fix that line or check the file with `aws configure list-profiles`."
+    )]
     AwsFilesMalformed { detail: String },
 
     // ----- GCP -----
@@ -126,7 +128,10 @@ pub enum CredError {
         "The private_key in the GCP key file {} {problem}; the file was probably edited or truncated, so create a new key with `gcloud iam service-accounts keys create key.json --iam-account=NAME@PROJECT.iam.gserviceaccount.com`.",
         path.display()
     )]
-    GcpBadPrivateKey { path: PathBuf, problem: &'static str },
+    GcpBadPrivateKey {
+        path: PathBuf,
+        problem: &'static str,
+    },
 
     /// gcp_auth refused the key for another reason.
     #[error(
@@ -161,7 +166,9 @@ pub enum CredError {
     NewlineInPassword { what: user_token::UserTokenKind },
 
     /// Reading the password from stdin failed.
-    #[error("Cannot read the password from stdin ({reason}); pipe it in as one line of UTF-8 text.")]
+    #[error(
+        "Cannot read the password from stdin ({reason}); pipe it in as one line of UTF-8 text."
+    )]
     StdinUnreadable { reason: String },
 
     /// Stdin was empty or held only a line break.

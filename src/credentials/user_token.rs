@@ -138,7 +138,10 @@ mod tests {
             UserTokenKind::AzurePrincipal,
         )
         .unwrap();
-        assert_eq!(s.expose(), b"1f2e3d4c-0000-1111-2222-33334444559a:s3cr3t-P4ss");
+        assert_eq!(
+            s.expose(),
+            b"1f2e3d4c-0000-1111-2222-33334444559a:s3cr3t-P4ss"
+        );
         assert_eq!(s.description(), "service principal 1f2e…9a, password");
 
         let s = user_token("ci-bot", secret("ghp_abcDEF123"), UserTokenKind::Generic).unwrap();
@@ -165,12 +168,32 @@ mod tests {
             ("", PASSWORD, Az, "The service principal id is empty"),
             ("ci", "", Az, "The service principal password is empty"),
             ("ci:bot", PASSWORD, Gen, "The user name contains ':'"),
-            ("ci", "s3cr3t:P4ss", Gen, "The token contains ':', which crashes CI"),
-            ("ci", "s3cr3t:P4ss", Az, "The service principal password contains ':'"),
-            ("ci\nbot", PASSWORD, Gen, "The user name contains a line break"),
+            (
+                "ci",
+                "s3cr3t:P4ss",
+                Gen,
+                "The token contains ':', which crashes CI",
+            ),
+            (
+                "ci",
+                "s3cr3t:P4ss",
+                Az,
+                "The service principal password contains ':'",
+            ),
+            (
+                "ci\nbot",
+                PASSWORD,
+                Gen,
+                "The user name contains a line break",
+            ),
             ("ci\r", PASSWORD, Gen, "The user name contains a line break"),
             ("ci", "s3cr3t\nP4ss", Gen, "The token contains a line break"),
-            ("ci", "s3cr3tP4ss\r", Az, "The service principal password contains a line break"),
+            (
+                "ci",
+                "s3cr3tP4ss\r",
+                Az,
+                "The service principal password contains a line break",
+            ),
             ("ci", "s3cr3tP4ss\n", Gen, "The token contains a line break"),
         ];
         for (user, pass, what, expected) in cases {
@@ -178,8 +201,14 @@ mod tests {
             let msg = err.to_string();
             assert!(msg.starts_with(expected), "{user:?}/{what:?}: {msg}");
             assert!(msg.ends_with('.'), "{msg}");
-            assert!(!msg.contains("s3cr3t") && !msg.contains("P4ss"), "password leaked: {msg}");
-            assert!(!format!("{err:?}").contains("s3cr3t"), "password leaked in Debug");
+            assert!(
+                !msg.contains("s3cr3t") && !msg.contains("P4ss"),
+                "password leaked: {msg}"
+            );
+            assert!(
+                !format!("{err:?}").contains("s3cr3t"),
+                "password leaked in Debug"
+            );
         }
     }
 

@@ -1,0 +1,154 @@
+//! The command line: a contract that users' scripts and CI jobs build on.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fioreg",
+    version,
+    about = "Give a FoundriesFactory's CI access to a private container registry",
+    long_about = "Give a FoundriesFactory's CI access to a private container registry (AWS ECR, \
+                  Azure ACR, Google Artifact Registry, or any user:token registry).\n\n\
+                  fioreg stores the credentials as a factory secret through fioctl and adds the \
+                  matching entry to factory-config.yml, keeping every other byte of the file. \
+                  It shows the plan (the diff and the fioctl calls, secrets redacted) and asks \
+                  before changing anything."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The factory-config.yml to read and edit
+    #[arg(long, global = true, value_name = "PATH", default_value = "factory-config.yml")]
+    pub config: PathBuf,
+    /// Passed to fioctl as --factory (else fioctl's own default: FIOCTL_FACTORY or its config)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub factory: Option<String>,
+    /// The fioctl binary (default: `fioctl` found on PATH)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub fioctl: Option<PathBuf>,
+    /// Print the plan and the diff; change nothing and store no secret
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Apply without asking (required when stdin is not a terminal)
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add a registry (or update the entry that already has its url) and store its credentials
+    #[command(subcommand)]
+    Add(AddCommand),
+    /// List the configured registries and whether their secrets exist in the factory
+    List {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddCommand {
+    /// AWS Elastic Container Registry, with one AWS profile's long-lived keys
+    Aws {
+        /// ACCOUNT.dkr.ecr.REGION.amazonaws.com
+        #[arg(long)]
+        url: String,
+        /// The registry's region (default: taken from the url; must match it)
+        #[arg(long)]
+        region: Option<String>,
+        /// The AWS profile whose keys CI uses (default: AWS_PROFILE, else `default`)
+        #[arg(long)]
+        profile: Option<String>,
+        #[command(flatten)]
+        secret: SecretName,
+    },
+    /// Azure Container Registry, with a service principal (client id and password)
+    Azure {
+        /// NAME.azurecr.io
+        #[arg(long)]
+        url: String,
+        /// The service principal's application (client) id
+        #[arg(long, value_name = "ID")]
+        client_id: String,
+        #[command(flatten)]
+        password: PasswordStdin,
+        #[command(flatten)]
+        secret: SecretName,
+    },
+    /// Google Artifact Registry, with a service-account key file
+    Gar {
+        /// The service account's JSON key (from `gcloud iam service-accounts keys create`)
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+        /// LOCATION-docker.pkg.dev (optional: CI configures every *-docker.pkg.dev host)
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        secret: SecretName,
+    },
+    /// Any registry that takes a user name and a token (ghcr.io, Docker Hub, Harbor, ...)
+    Generic {
+        /// The registry host, e.g. ghcr.io
+        #[arg(long)]
+        url: String,
+        /// The user name CI logs in with
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        password: PasswordStdin,
+        #[command(flatten)]
+        secret: SecretName,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SecretName {
+    /// The factory secret's name (default: aws_creds, azprincipal, gcp_creds, or HOST_creds)
+    #[arg(long, value_name = "NAME")]
+    pub secret_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordStdin {
+    /// Read the password or token from the first line of stdin (else a hidden prompt)
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let cli = Cli::try_parse_from([
+            "fioreg", "add", "generic", "--url", "ghcr.io", "--username", "ci", "--dry-run",
+            "--config", "x.yml",
+        ])
+        .unwrap();
+        assert!(cli.global.dry_run);
+        assert_eq!(cli.global.config, PathBuf::from("x.yml"));
+    }
+
+    #[test]
+    fn no_password_flag_exists() {
+        let r = Cli::try_parse_from([
+            "fioreg", "add", "generic", "--url", "ghcr.io", "--username", "ci", "--password", "x",
+        ]);
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,384 @@
+//! Answers -> [`Plan`]: the secret to store and the config edit, previewed with the secret
+//! redacted, then applied in a safe order (secret first, config only when fioctl succeeded).
+//!
+//! Every front end (flags, wizard, plain prompts) builds its plan here, so the rules are written
+//! once: url and region checks, default secret names, one aws/gar entry per factory, no secret
+//! name shared between two entries, and updating an existing entry instead of duplicating it.
+
+use crate::factory_config::{self, Change, FactoryConfig, RegistryEntry};
+use crate::fioctl::{Fioctl, FioctlError};
+use crate::provider::{self, Provider};
+use crate::secret::Secret;
+use std::path::PathBuf;
+
+/// What the user asked for, before any rule was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub provider: Provider,
+    pub url: Option<String>,
+    pub region: Option<String>,
+    pub secret_name: Option<String>,
+}
+
+/// Whether the entry is new or an existing one is updated in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Add,
+    /// Update the entry at this index (its first line in the file).
+    Update { index: usize, line: usize },
+}
+
+/// A request the rules refuse; the message says why and what to do instead.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Edit(#[from] factory_config::edit::EditError),
+}
+
+/// Everything that applying will do, computed before anything is done.
+#[derive(Debug)]
+pub struct Plan {
+    pub config_path: PathBuf,
+    pub factory: Option<String>,
+    pub provider: Provider,
+    pub url: Option<String>,
+    pub action: Action,
+    pub secret_name: String,
+    pub secret: Secret,
+    pub old_text: String,
+    pub new_text: String,
+}
+
+impl Request {
+    /// The validated entry fields, in the order of Foundries' documented examples.
+    fn fields(&self, cfg: &FactoryConfig) -> Result<(Option<String>, Vec<(String, String)>), PlanError> {
+        let p = self.provider;
+        let invalid = |m: String| PlanError::Invalid(m);
+        let url = match (&self.url, p) {
+            (Some(u), _) => Some(p.validate_url(u).map_err(invalid)?),
+            (None, Provider::Gar) => None,
+            (None, _) => {
+                return Err(invalid(format!("a {p} registry needs --url ({})", url_hint(p))));
+            }
+        };
+        let secret_name = match &self.secret_name {
+            Some(n) => n.trim().to_string(),
+            None => p.default_secret_name(url.as_deref()),
+        };
+        provider::validate_secret_name(&secret_name).map_err(invalid)?;
+        let mut fields = vec![("type".to_string(), p.type_name().to_string())];
+        if p == Provider::Aws {
+            let u = url.as_deref().unwrap_or_default();
+            let region = provider::aws::resolve_region(u, self.region.as_deref()).map_err(invalid)?;
+            fields.push(("region".into(), region));
+        } else if self.region.is_some() {
+            return Err(invalid(format!("--region applies to aws only, not to {p}")));
+        }
+        if let Some(u) = &url {
+            fields.push(("url".into(), u.clone()));
+        }
+        fields.push((p.secret_key().to_string(), secret_name));
+        let _ = cfg;
+        Ok((url, fields))
+    }
+}
+
+fn url_hint(p: Provider) -> &'static str {
+    match p {
+        Provider::Aws => provider::aws::URL_SHAPE,
+        Provider::Azure => "NAME.azurecr.io",
+        Provider::Gar => "LOCATION-docker.pkg.dev",
+        Provider::Generic => "a host such as ghcr.io",
+    }
+}
+
+fn describe(cfg: &FactoryConfig, e: &RegistryEntry) -> String {
+    let what = match &e.url {
+        Some(u) => format!("the {} entry for {u}", e.kind),
+        None => format!("the {} entry", e.kind),
+    };
+    format!("{}:{}: {what}", cfg.path.display(), e.line)
+}
+
+impl Plan {
+    /// Applies every rule to `req` against `cfg`; `secret` is what will be stored.
+    pub fn build(
+        cfg: &FactoryConfig,
+        req: &Request,
+        secret: Secret,
+        factory: Option<String>,
+    ) -> Result<Plan, PlanError> {
+        let p = req.provider;
+        let (url, fields) = req.fields(cfg)?;
+        let secret_name = fields.last().map(|(_, v)| v.clone()).unwrap_or_default();
+
+        // The entry this request updates: the same url, or for gar the one gar entry.
+        let existing = match (p, &url) {
+            (Provider::Gar, _) => cfg.entries_of(Provider::Gar).next(),
+            (_, Some(u)) => cfg.entry_by_url(u),
+            (_, None) => None,
+        };
+        if let Some(e) = existing
+            && e.kind != p.type_name()
+        {
+            return Err(PlanError::Invalid(format!(
+                "{} already uses this url as type `{}`; remove or fix that entry first",
+                describe(cfg, e),
+                e.kind
+            )));
+        }
+        if existing.is_none()
+            && p.single_per_factory()
+            && let Some(other) = cfg.entries_of(p).next()
+        {
+            return Err(PlanError::Invalid(format!(
+                "{} already exists, and Foundries CI crashes when a factory has two {p} entries. \
+                 To replace it, run again with --url {} (its fields and secret are updated in \
+                 place), or delete that entry first",
+                describe(cfg, other),
+                other.url.as_deref().unwrap_or("<its url>")
+            )));
+        }
+        // A secret name used by another entry would overwrite that registry's credentials.
+        if let Some(other) = cfg.registries.iter().find(|e| {
+            e.secret_name.as_deref() == Some(secret_name.as_str())
+                && Some(e.index) != existing.map(|x| x.index)
+        }) {
+            return Err(PlanError::Invalid(format!(
+                "the secret name `{secret_name}` is already used by {}; storing it would replace \
+                 that registry's credentials. Choose another with --secret-name",
+                describe(cfg, other)
+            )));
+        }
+
+        let (action, change) = match existing {
+            Some(e) => (
+                Action::Update {
+                    index: e.index,
+                    line: e.line,
+                },
+                Change::Update {
+                    index: e.index,
+                    fields: fields.into_iter().filter(|(k, _)| k != "type").collect(),
+                },
+            ),
+            None => (Action::Add, Change::Add { fields }),
+        };
+        let edited = cfg.edit(&change)?;
+        Ok(Plan {
+            config_path: cfg.path.clone(),
+            factory,
+            provider: p,
+            url,
+            action,
+            secret_name,
+            secret,
+            old_text: cfg.text.clone(),
+            new_text: edited.text,
+        })
+    }
+
+    /// The file name shown in diffs.
+    pub fn config_name(&self) -> String {
+        self.config_path
+            .file_name()
+            .map_or_else(|| "factory-config.yml".into(), |n| n.to_string_lossy().into_owned())
+    }
+
+    /// The unified diff of factory-config.yml; empty when the file stays as it is.
+    pub fn diff(&self, color: bool) -> String {
+        factory_config::diff::unified(&self.old_text, &self.new_text, &self.config_name(), color)
+    }
+
+    /// The fioctl calls, with the secret replaced by its description.
+    pub fn fioctl_calls(&self) -> Vec<String> {
+        let factory = self
+            .factory
+            .as_deref()
+            .map(|f| format!(" --factory {f}"))
+            .unwrap_or_default();
+        vec![format!(
+            "fioctl{factory} secrets update {}==<{}>",
+            self.secret_name,
+            self.secret.description()
+        )]
+    }
+
+    /// One line saying what the plan does, e.g. `add aws 123456789012.dkr.ecr...` (also the
+    /// commit message of a later `--commit`).
+    pub fn summary(&self) -> String {
+        let verb = match self.action {
+            Action::Add => "add",
+            Action::Update { .. } => "update",
+        };
+        match &self.url {
+            Some(u) => format!("{verb} {} {u}", self.provider),
+            None => format!("{verb} {}", self.provider),
+        }
+    }
+
+    /// The whole preview: what changes, the diff and the fioctl calls. Never a secret byte.
+    pub fn render(&self, color: bool) -> String {
+        let mut out = String::new();
+        let path = self.config_path.display();
+        match self.action {
+            Action::Add => out.push_str(&format!(
+                "Plan: {} (a new entry in {path})\n",
+                self.summary()
+            )),
+            Action::Update { line, .. } => out.push_str(&format!(
+                "Plan: {} (the existing entry at {path}:{line} is updated in place)\n",
+                self.summary()
+            )),
+        }
+        out.push_str("\n1. Store the secret in the factory:\n");
+        for call in self.fioctl_calls() {
+            out.push_str(&format!("   {call}\n"));
+        }
+        let diff = self.diff(color);
+        if diff.is_empty() {
+            out.push_str(&format!("\n2. {path} already holds this entry: no change.\n"));
+        } else {
+            out.push_str(&format!("\n2. Then write {path}:\n\n{diff}"));
+        }
+        out
+    }
+
+    /// Stores the secret, then (only if fioctl succeeded) writes the config atomically.
+    pub fn apply(&self, fioctl: &Fioctl) -> Result<Applied, ApplyError> {
+        fioctl
+            .secrets_update(&[(self.secret_name.as_str(), &self.secret)])
+            .map_err(ApplyError::Fioctl)?;
+        let config_written = self.new_text != self.old_text;
+        if config_written {
+            factory_config::write::replace(&self.config_path, &self.old_text, &self.new_text)
+                .map_err(|source| ApplyError::ConfigAfterSecret {
+                    secret_name: self.secret_name.clone(),
+                    source,
+                })?;
+        }
+        Ok(Applied { config_written })
+    }
+}
+
+/// What applying did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub config_written: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("{0}\nNothing was changed: the secret was not stored and factory-config.yml is untouched.")]
+    Fioctl(FioctlError),
+    #[error(
+        "the secret `{secret_name}` WAS stored in the factory, but {source}\nFix the problem and \
+         run the same command again: storing the secret again is harmless."
+    )]
+    ConfigAfterSecret {
+        secret_name: String,
+        source: factory_config::write::WriteError,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn cfg(text: &str) -> FactoryConfig {
+        FactoryConfig::parse(Path::new("factory-config.yml"), text.to_string()).unwrap()
+    }
+
+    fn req(p: Provider, url: Option<&str>) -> Request {
+        Request {
+            provider: p,
+            url: url.map(String::from),
+            region: None,
+            secret_name: None,
+        }
+    }
+
+    fn secret() -> Secret {
+        Secret::new(b"ci:tok".to_vec(), "user ci, token")
+    }
+
+    const AWS1: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
+
+    #[test]
+    fn add_aws_documented_shape() {
+        let c = cfg("lmp: {}\n");
+        let plan = Plan::build(&c, &req(Provider::Aws, Some(AWS1)), secret(), None).unwrap();
+        assert_eq!(plan.action, Action::Add);
+        assert!(plan.new_text.ends_with(&format!(
+            "container_registries:\n- type: aws\n  region: us-east-2\n  url: {AWS1}\n  aws_creds_secret_name: aws_creds\n"
+        )));
+        assert_eq!(
+            plan.fioctl_calls(),
+            vec!["fioctl secrets update aws_creds==<user ci, token>"]
+        );
+        assert_eq!(plan.summary(), format!("add aws {AWS1}"));
+    }
+
+    #[test]
+    fn second_aws_is_refused_and_same_url_updates() {
+        let c = cfg(&format!(
+            "container_registries:\n- type: aws # prod\n  region: us-east-2\n  url: {AWS1}\n  aws_creds_secret_name: aws_creds\n"
+        ));
+        let other = "210987654321.dkr.ecr.eu-west-1.amazonaws.com";
+        let err = Plan::build(&c, &req(Provider::Aws, Some(other)), secret(), None).unwrap_err();
+        assert!(err.to_string().contains("crashes when a factory has two aws entries"), "{err}");
+        assert!(err.to_string().starts_with("factory-config.yml:2:"), "{err}");
+        let plan = Plan::build(&c, &req(Provider::Aws, Some(AWS1)), secret(), None).unwrap();
+        assert_eq!(plan.action, Action::Update { index: 0, line: 2 });
+        assert_eq!(plan.new_text, plan.old_text);
+        assert!(plan.render(false).contains("no change"));
+    }
+
+    #[test]
+    fn gar_updates_the_one_gar_entry() {
+        let c = cfg("container_registries:\n- type: gar\n  gar_creds_secret_name: gcp_creds\n");
+        let mut r = req(Provider::Gar, Some("europe-west4-docker.pkg.dev"));
+        r.secret_name = Some("gcp_creds".into());
+        let plan = Plan::build(&c, &r, secret(), Some("acme".into())).unwrap();
+        assert_eq!(plan.action, Action::Update { index: 0, line: 2 });
+        assert!(plan.new_text.contains("  url: europe-west4-docker.pkg.dev\n"));
+        assert!(plan.fioctl_calls()[0].starts_with("fioctl --factory acme secrets update gcp_creds=="));
+    }
+
+    #[test]
+    fn shared_secret_name_is_refused() {
+        let c = cfg("container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: creds\n");
+        let mut r = req(Provider::Generic, Some("docker.io"));
+        r.secret_name = Some("creds".into());
+        let err = Plan::build(&c, &r, secret(), None).unwrap_err().to_string();
+        assert!(err.contains("already used by factory-config.yml:2: the generic entry for ghcr.io"), "{err}");
+    }
+
+    #[test]
+    fn url_type_conflict_and_bad_input() {
+        let c = cfg("container_registries:\n- type: generic\n  url: acmeprod.azurecr.io\n  generic_secret_name: g\n");
+        let err = Plan::build(&c, &req(Provider::Azure, Some("acmeprod.azurecr.io")), secret(), None).unwrap_err();
+        assert!(err.to_string().contains("as type `generic`"), "{err}");
+        let c = cfg("");
+        assert!(Plan::build(&c, &req(Provider::Azure, None), secret(), None).is_err());
+        assert!(Plan::build(&c, &req(Provider::Azure, Some("x.azurecr.io")), secret(), None).is_err());
+        let mut r = req(Provider::Generic, Some("ghcr.io"));
+        r.region = Some("us-east-2".into());
+        assert!(Plan::build(&c, &r, secret(), None).unwrap_err().to_string().contains("aws only"));
+        let mut r = req(Provider::Generic, Some("ghcr.io"));
+        r.secret_name = Some("bad name".into());
+        assert!(Plan::build(&c, &r, secret(), None).is_err());
+    }
+
+    #[test]
+    fn preview_never_shows_the_secret() {
+        let c = cfg("");
+        let plan = Plan::build(&c, &req(Provider::Generic, Some("ghcr.io")), secret(), None).unwrap();
+        let shown = format!("{}{:?}", plan.render(true), plan);
+        assert!(!shown.contains("ci:tok"), "{shown}");
+        assert!(shown.contains("generic_secret_name: ghcr_creds"));
+    }
+}
