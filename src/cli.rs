@@ -25,7 +25,12 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// The factory-config.yml to read and edit
-    #[arg(long, global = true, value_name = "PATH", default_value = "factory-config.yml")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        default_value = "factory-config.yml"
+    )]
     pub config: PathBuf,
     /// Passed to fioctl as --factory (else fioctl's own default: FIOCTL_FACTORY or its config)
     #[arg(long, global = true, value_name = "NAME")]
@@ -33,6 +38,9 @@ pub struct Global {
     /// The fioctl binary (default: `fioctl` found on PATH)
     #[arg(long, global = true, value_name = "PATH")]
     pub fioctl: Option<PathBuf>,
+    /// Seconds to wait for fioctl before stopping it
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
+    pub fioctl_timeout: u64,
     /// Print the plan and the diff; change nothing and store no secret
     #[arg(long, global = true)]
     pub dry_run: bool,
@@ -136,8 +144,16 @@ mod tests {
     #[test]
     fn global_flags_go_anywhere() {
         let cli = Cli::try_parse_from([
-            "fioreg", "add", "generic", "--url", "ghcr.io", "--username", "ci", "--dry-run",
-            "--config", "x.yml",
+            "fioreg",
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--dry-run",
+            "--config",
+            "x.yml",
         ])
         .unwrap();
         assert!(cli.global.dry_run);
@@ -147,7 +163,15 @@ mod tests {
     #[test]
     fn no_password_flag_exists() {
         let r = Cli::try_parse_from([
-            "fioreg", "add", "generic", "--url", "ghcr.io", "--username", "ci", "--password", "x",
+            "fioreg",
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--password",
+            "x",
         ]);
         assert!(r.is_err());
     }

@@ -46,12 +46,13 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
     let cfg = FactoryConfig::load(&g.config)?;
     let req = request(cmd);
     // Check every rule before asking for a secret or looking for fioctl.
-    Plan::build(&cfg, &req, Secret::new(Vec::new(), "not read yet"), g.factory.clone())?;
-    let fioctl = if g.dry_run {
-        None
-    } else {
-        Some(Fioctl::find(g.fioctl.as_deref(), g.factory.clone())?)
-    };
+    Plan::build(
+        &cfg,
+        &req,
+        Secret::new(Vec::new(), "not read yet"),
+        g.factory.clone(),
+    )?;
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
     let secret = read_secret(cmd, g.dry_run, stdin_tty)?;
     let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
     let color = color_stdout();
@@ -97,6 +98,11 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
     }
 }
 
+fn fioctl(g: &Global) -> Result<Fioctl, FioctlError> {
+    Ok(Fioctl::find(g.fioctl.as_deref(), g.factory.clone())?
+        .with_timeout(std::time::Duration::from_secs(g.fioctl_timeout)))
+}
+
 fn request(cmd: &AddCommand) -> Request {
     let (provider, url, region, secret) = match cmd {
         AddCommand::Aws {
@@ -132,9 +138,7 @@ fn read_secret(cmd: &AddCommand, dry_run: bool, stdin_tty: bool) -> Result<Secre
             ..
         } => (client_id, password, UserTokenKind::AzurePrincipal),
         AddCommand::Generic {
-            username,
-            password,
-            ..
+            username, password, ..
         } => (username, password, UserTokenKind::Generic),
     };
     let noun = kind.password_noun();
@@ -161,7 +165,10 @@ fn confirm(question: &str) -> Result<bool> {
     std::io::stdout().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 #[derive(serde::Serialize)]
@@ -189,7 +196,7 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
     let secrets: Result<Vec<String>, String> = if cfg.registries.is_empty() {
         Ok(Vec::new())
     } else {
-        Fioctl::find(g.fioctl.as_deref(), g.factory.clone())
+        fioctl(g)
             .and_then(|f| f.secrets_list())
             .map_err(|e| e.to_string())
     };

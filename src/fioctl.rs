@@ -147,9 +147,7 @@ impl Fioctl {
     pub fn secrets_list(&self) -> Result<Vec<String>, FioctlError> {
         let args = self.secrets_args("list");
         let shown = shown_command(&args);
-        let guard = SignalGuard::install()?;
-        let output = self.run(&args, &guard)?;
-        let stdout = self.check(&shown, output, &[])?;
+        let stdout = self.call(&args, &shown)?;
         parse_list(&stdout).ok_or_else(|| FioctlError::UnexpectedOutput {
             command: shown,
             detail: "no `SECRETS` table header in the output".to_string(),
@@ -181,12 +179,13 @@ impl Fioctl {
         let interrupted = guard.fired();
         drop(guard);
 
-        result?;
+        // A secret file left behind matters most, then the user's wish to stop.
         removed.map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!(
-                    "could not remove the temporary directory {} holding secret files: {e}",
+                    "could not remove the temporary directory {} holding secret files \
+                     (delete it yourself): {e}",
                     dir_path.display()
                 ),
             )
@@ -194,7 +193,7 @@ impl Fioctl {
         if interrupted {
             return Err(FioctlError::Interrupted);
         }
-        Ok(())
+        result
     }
 
     /// Writes the files into `dir` and runs `secrets update NAME==PATH ...`; the caller cleans up.
@@ -236,10 +235,20 @@ impl Fioctl {
         for name in names {
             args.push(OsString::from(format!("{name}=")));
         }
-        let guard = SignalGuard::install()?;
-        let output = self.run(&args, &guard)?;
-        self.check(&shown_command(&args), output, &[])?;
+        self.call(&args, &shown_command(&args))?;
         Ok(())
+    }
+
+    /// Runs a call that involves no secret value and returns its stdout.
+    fn call(&self, args: &[OsString], shown: &str) -> Result<String, FioctlError> {
+        let guard = SignalGuard::install()?;
+        let result = self
+            .run(args, &guard)
+            .and_then(|output| self.check(shown, output, &[]));
+        if guard.fired() {
+            return Err(FioctlError::Interrupted);
+        }
+        result
     }
 
     /// `[--factory F] secrets <sub>`
@@ -317,7 +326,8 @@ impl Fioctl {
                 // Also covers a fioctl that exited but left a process holding its pipes open.
                 kill_group(&mut child, status.is_some());
                 return Err(FioctlError::TimedOut {
-                    secs: self.timeout.as_millis().div_ceil(1000) as u64,
+                    secs: u64::try_from(self.timeout.as_millis().div_ceil(1000))
+                        .unwrap_or(u64::MAX),
                 });
             }
             match rx.recv_timeout(POLL_INTERVAL) {

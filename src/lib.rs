@@ -4,11 +4,11 @@
 //! that drive it. Every front end turns answers into the same [`plan::Plan`], shows it, and
 //! applies it through the same code.
 
-pub mod factory_config;
-pub mod provider;
-pub mod secret;
 pub mod cli;
 pub mod commands;
 pub mod credentials;
+pub mod factory_config;
 pub mod fioctl;
 pub mod plan;
+pub mod provider;
+pub mod secret;

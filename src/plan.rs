@@ -11,6 +11,9 @@ use crate::provider::{self, Provider};
 use crate::secret::Secret;
 use std::path::PathBuf;
 
+/// An entry's keys and values, in file order.
+type Fields = Vec<(String, String)>;
+
 /// What the user asked for, before any rule was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -25,7 +28,10 @@ pub struct Request {
 pub enum Action {
     Add,
     /// Update the entry at this index (its first line in the file).
-    Update { index: usize, line: usize },
+    Update {
+        index: usize,
+        line: usize,
+    },
 }
 
 /// A request the rules refuse; the message says why and what to do instead.
@@ -53,14 +59,17 @@ pub struct Plan {
 
 impl Request {
     /// The validated entry fields, in the order of Foundries' documented examples.
-    fn fields(&self, cfg: &FactoryConfig) -> Result<(Option<String>, Vec<(String, String)>), PlanError> {
+    fn fields(&self) -> Result<(Option<String>, Fields), PlanError> {
         let p = self.provider;
         let invalid = |m: String| PlanError::Invalid(m);
         let url = match (&self.url, p) {
             (Some(u), _) => Some(p.validate_url(u).map_err(invalid)?),
             (None, Provider::Gar) => None,
             (None, _) => {
-                return Err(invalid(format!("a {p} registry needs --url ({})", url_hint(p))));
+                return Err(invalid(format!(
+                    "a {p} registry needs --url ({})",
+                    url_hint(p)
+                )));
             }
         };
         let secret_name = match &self.secret_name {
@@ -71,7 +80,8 @@ impl Request {
         let mut fields = vec![("type".to_string(), p.type_name().to_string())];
         if p == Provider::Aws {
             let u = url.as_deref().unwrap_or_default();
-            let region = provider::aws::resolve_region(u, self.region.as_deref()).map_err(invalid)?;
+            let region =
+                provider::aws::resolve_region(u, self.region.as_deref()).map_err(invalid)?;
             fields.push(("region".into(), region));
         } else if self.region.is_some() {
             return Err(invalid(format!("--region applies to aws only, not to {p}")));
@@ -80,7 +90,6 @@ impl Request {
             fields.push(("url".into(), u.clone()));
         }
         fields.push((p.secret_key().to_string(), secret_name));
-        let _ = cfg;
         Ok((url, fields))
     }
 }
@@ -111,7 +120,7 @@ impl Plan {
         factory: Option<String>,
     ) -> Result<Plan, PlanError> {
         let p = req.provider;
-        let (url, fields) = req.fields(cfg)?;
+        let (url, fields) = req.fields()?;
         let secret_name = fields.last().map(|(_, v)| v.clone()).unwrap_or_default();
 
         // The entry this request updates: the same url, or for gar the one gar entry.
@@ -182,9 +191,10 @@ impl Plan {
 
     /// The file name shown in diffs.
     pub fn config_name(&self) -> String {
-        self.config_path
-            .file_name()
-            .map_or_else(|| "factory-config.yml".into(), |n| n.to_string_lossy().into_owned())
+        self.config_path.file_name().map_or_else(
+            || "factory-config.yml".into(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     }
 
     /// The unified diff of factory-config.yml; empty when the file stays as it is.
@@ -239,7 +249,9 @@ impl Plan {
         }
         let diff = self.diff(color);
         if diff.is_empty() {
-            out.push_str(&format!("\n2. {path} already holds this entry: no change.\n"));
+            out.push_str(&format!(
+                "\n2. {path} already holds this entry: no change.\n"
+            ));
         } else {
             out.push_str(&format!("\n2. Then write {path}:\n\n{diff}"));
         }
@@ -271,7 +283,9 @@ pub struct Applied {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    #[error("{0}\nNothing was changed: the secret was not stored and factory-config.yml is untouched.")]
+    #[error(
+        "{0}\nNothing was changed: the secret was not stored and factory-config.yml is untouched."
+    )]
     Fioctl(FioctlError),
     #[error(
         "the secret `{secret_name}` WAS stored in the factory, but {source}\nFix the problem and \
@@ -329,8 +343,15 @@ mod tests {
         ));
         let other = "210987654321.dkr.ecr.eu-west-1.amazonaws.com";
         let err = Plan::build(&c, &req(Provider::Aws, Some(other)), secret(), None).unwrap_err();
-        assert!(err.to_string().contains("crashes when a factory has two aws entries"), "{err}");
-        assert!(err.to_string().starts_with("factory-config.yml:2:"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("crashes when a factory has two aws entries"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().starts_with("factory-config.yml:2:"),
+            "{err}"
+        );
         let plan = Plan::build(&c, &req(Provider::Aws, Some(AWS1)), secret(), None).unwrap();
         assert_eq!(plan.action, Action::Update { index: 0, line: 2 });
         assert_eq!(plan.new_text, plan.old_text);
@@ -344,30 +365,61 @@ mod tests {
         r.secret_name = Some("gcp_creds".into());
         let plan = Plan::build(&c, &r, secret(), Some("acme".into())).unwrap();
         assert_eq!(plan.action, Action::Update { index: 0, line: 2 });
-        assert!(plan.new_text.contains("  url: europe-west4-docker.pkg.dev\n"));
-        assert!(plan.fioctl_calls()[0].starts_with("fioctl --factory acme secrets update gcp_creds=="));
+        assert!(
+            plan.new_text
+                .contains("  url: europe-west4-docker.pkg.dev\n")
+        );
+        assert!(
+            plan.fioctl_calls()[0].starts_with("fioctl --factory acme secrets update gcp_creds==")
+        );
     }
 
     #[test]
     fn shared_secret_name_is_refused() {
-        let c = cfg("container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: creds\n");
+        let c = cfg(
+            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: creds\n",
+        );
         let mut r = req(Provider::Generic, Some("docker.io"));
         r.secret_name = Some("creds".into());
         let err = Plan::build(&c, &r, secret(), None).unwrap_err().to_string();
-        assert!(err.contains("already used by factory-config.yml:2: the generic entry for ghcr.io"), "{err}");
+        assert!(
+            err.contains("already used by factory-config.yml:2: the generic entry for ghcr.io"),
+            "{err}"
+        );
     }
 
     #[test]
     fn url_type_conflict_and_bad_input() {
-        let c = cfg("container_registries:\n- type: generic\n  url: acmeprod.azurecr.io\n  generic_secret_name: g\n");
-        let err = Plan::build(&c, &req(Provider::Azure, Some("acmeprod.azurecr.io")), secret(), None).unwrap_err();
+        let c = cfg(
+            "container_registries:\n- type: generic\n  url: acmeprod.azurecr.io\n  generic_secret_name: g\n",
+        );
+        let err = Plan::build(
+            &c,
+            &req(Provider::Azure, Some("acmeprod.azurecr.io")),
+            secret(),
+            None,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("as type `generic`"), "{err}");
         let c = cfg("");
         assert!(Plan::build(&c, &req(Provider::Azure, None), secret(), None).is_err());
-        assert!(Plan::build(&c, &req(Provider::Azure, Some("x.azurecr.io")), secret(), None).is_err());
+        assert!(
+            Plan::build(
+                &c,
+                &req(Provider::Azure, Some("x.azurecr.io")),
+                secret(),
+                None
+            )
+            .is_err()
+        );
         let mut r = req(Provider::Generic, Some("ghcr.io"));
         r.region = Some("us-east-2".into());
-        assert!(Plan::build(&c, &r, secret(), None).unwrap_err().to_string().contains("aws only"));
+        assert!(
+            Plan::build(&c, &r, secret(), None)
+                .unwrap_err()
+                .to_string()
+                .contains("aws only")
+        );
         let mut r = req(Provider::Generic, Some("ghcr.io"));
         r.secret_name = Some("bad name".into());
         assert!(Plan::build(&c, &r, secret(), None).is_err());
@@ -376,7 +428,8 @@ mod tests {
     #[test]
     fn preview_never_shows_the_secret() {
         let c = cfg("");
-        let plan = Plan::build(&c, &req(Provider::Generic, Some("ghcr.io")), secret(), None).unwrap();
+        let plan =
+            Plan::build(&c, &req(Provider::Generic, Some("ghcr.io")), secret(), None).unwrap();
         let shown = format!("{}{:?}", plan.render(true), plan);
         assert!(!shown.contains("ci:tok"), "{shown}");
         assert!(shown.contains("generic_secret_name: ghcr_creds"));

@@ -10,7 +10,13 @@ fn parse_change(line: &str) -> Change {
     let mut words = line.split_whitespace();
     let verb = words.next().expect("verb");
     let index = if verb == "update" {
-        Some(words.next().expect("index").parse::<usize>().expect("number"))
+        Some(
+            words
+                .next()
+                .expect("index")
+                .parse::<usize>()
+                .expect("number"),
+        )
     } else {
         None
     };
@@ -41,7 +47,11 @@ fn cases() -> Vec<PathBuf> {
 #[test]
 fn every_golden_case_matches_its_expected_output() {
     let cases = cases();
-    assert!(cases.len() >= 12, "expected at least 12 golden cases, found {}", cases.len());
+    assert!(
+        cases.len() >= 12,
+        "expected at least 12 golden cases, found {}",
+        cases.len()
+    );
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for change_file in cases {
@@ -50,13 +60,15 @@ fn every_golden_case_matches_its_expected_output() {
         let output = stem.with_extension("out.yml");
         let change = parse_change(fs::read_to_string(&change_file).expect("change").trim());
         let cfg = FactoryConfig::load(&input).expect("input parses");
-        let edited = cfg.edit(&change).unwrap_or_else(|e| panic!("{}: {e}", input.display()));
+        let edited = cfg
+            .edit(&change)
+            .unwrap_or_else(|e| panic!("{}: {e}", input.display()));
         if update {
             fs::write(&output, &edited.text).expect("write golden");
             continue;
         }
-        let expected = fs::read_to_string(&output)
-            .unwrap_or_else(|e| panic!("{}: {e}", output.display()));
+        let expected =
+            fs::read_to_string(&output).unwrap_or_else(|e| panic!("{}: {e}", output.display()));
         if edited.text != expected {
             failures.push(format!(
                 "{}:\n{}",
@@ -75,7 +87,13 @@ fn corpus_edits_only_insert_lines() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
         let old = fs::read_to_string(dir.join(format!("{name}.in.yml"))).expect("in");
         let new = fs::read_to_string(dir.join(format!("{name}.out.yml"))).expect("out");
-        assert!(new.starts_with(&old), "{name}: the original bytes must be a prefix");
-        assert!(new[old.len()..].starts_with("\ncontainer_registries:\n"), "{name}");
+        assert!(
+            new.starts_with(&old),
+            "{name}: the original bytes must be a prefix"
+        );
+        assert!(
+            new[old.len()..].starts_with("\ncontainer_registries:\n"),
+            "{name}"
+        );
     }
 }

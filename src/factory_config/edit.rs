@@ -59,7 +59,9 @@ impl FactoryConfig {
             let seq = seq
                 .as_mapping()
                 .and_then(|m| m.get_sequence(KEY))
-                .ok_or_else(|| EditError::Unsafe(format!("{KEY} not found in the lossless tree")))?;
+                .ok_or_else(|| {
+                    EditError::Unsafe(format!("{KEY} not found in the lossless tree"))
+                })?;
             let mut item = yaml_edit::MappingBuilder::new();
             for (k, v) in fields {
                 item = item.pair(k.clone(), scalar(v, ScalarStyle::Plain));
@@ -167,8 +169,12 @@ impl FactoryConfig {
         };
         let new_lines = split_lines(new_text);
         for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines) {
-            if let similar::DiffOp::Delete { old_index, old_len, .. }
-            | similar::DiffOp::Replace { old_index, old_len, .. } = op
+            if let similar::DiffOp::Delete {
+                old_index, old_len, ..
+            }
+            | similar::DiffOp::Replace {
+                old_index, old_len, ..
+            } = op
             {
                 for line in old_index + 1..=old_index + old_len {
                     if !allowed.contains(&line) {
@@ -248,7 +254,10 @@ fn expected_value(old: &Value, change: &Change) -> Result<Value, EditError> {
                 .ok_or(EditError::NoSuchEntry(*index))?;
             for (k, v) in fields {
                 let key = Value::String(k.clone());
-                let same = m.get(&key).and_then(scalar_text).is_some_and(|old| &old == v);
+                let same = m
+                    .get(&key)
+                    .and_then(scalar_text)
+                    .is_some_and(|old| &old == v);
                 if !same {
                     m.insert(key, Value::String(v.clone()));
                 }
@@ -270,17 +279,17 @@ fn scalar(v: &str, style: ScalarStyle) -> ScalarValue {
 
 fn plain_is_safe(v: &str) -> bool {
     // CI reads the file with Python's YAML 1.1 loader: `yes`, `off`, `1:20` are not strings there.
-    const YAML11_WORDS: [&str; 11] = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"];
+    const YAML11_WORDS: [&str; 11] = [
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+    ];
     let lower = v.to_ascii_lowercase();
     if YAML11_WORDS.contains(&lower.as_str())
-        || v.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | ':' | '+' | '-' | 'e' | 'E'))
+        || v.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '_' | ':' | '+' | '-' | 'e' | 'E'))
     {
         return false;
     }
-    let simple = v
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
+    let simple = v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '@'))
         && !v.contains(": ");
@@ -302,12 +311,20 @@ fn render_scalar(v: &str) -> String {
 
 /// A new block item in the file's style, every line ended by the file's newline.
 fn render_item(fields: &[(String, String)], style: &Style) -> String {
-    let dash_indent = if style.indented_sequences { style.indent } else { 0 };
+    let dash_indent = if style.indented_sequences {
+        style.indent
+    } else {
+        0
+    };
     let pad = " ".repeat(dash_indent);
     let mut out = String::new();
     for (i, (k, v)) in fields.iter().enumerate() {
         let lead = if i == 0 { "- " } else { "  " };
-        out.push_str(&format!("{pad}{lead}{k}: {}{}", render_scalar(v), style.newline));
+        out.push_str(&format!(
+            "{pad}{lead}{k}: {}{}",
+            render_scalar(v),
+            style.newline
+        ));
     }
     out
 }
@@ -376,7 +393,10 @@ mod tests {
     }
 
     fn f(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -391,41 +411,94 @@ mod tests {
     #[test]
     fn add_creates_the_key_after_a_blank_line() {
         let c = cfg("a: 1\n");
-        let out = c.edit(&Change::Add { fields: f(&[("type", "gar"), ("gar_creds_secret_name", "gcp_creds")]) }).unwrap();
-        assert_eq!(out.text, "a: 1\n\ncontainer_registries:\n- type: gar\n  gar_creds_secret_name: gcp_creds\n");
+        let out = c
+            .edit(&Change::Add {
+                fields: f(&[("type", "gar"), ("gar_creds_secret_name", "gcp_creds")]),
+            })
+            .unwrap();
+        assert_eq!(
+            out.text,
+            "a: 1\n\ncontainer_registries:\n- type: gar\n  gar_creds_secret_name: gcp_creds\n"
+        );
     }
 
     #[test]
     fn add_replaces_empty_flow_keeping_the_comment() {
         let c = cfg("container_registries: [] # none yet\nz: 1\n");
-        let out = c.edit(&Change::Add { fields: f(&[("type", "generic"), ("url", "ghcr.io"), ("generic_secret_name", "g")]) }).unwrap();
-        assert_eq!(out.text, "container_registries: # none yet\n- type: generic\n  url: ghcr.io\n  generic_secret_name: g\nz: 1\n");
+        let out = c
+            .edit(&Change::Add {
+                fields: f(&[
+                    ("type", "generic"),
+                    ("url", "ghcr.io"),
+                    ("generic_secret_name", "g"),
+                ]),
+            })
+            .unwrap();
+        assert_eq!(
+            out.text,
+            "container_registries: # none yet\n- type: generic\n  url: ghcr.io\n  generic_secret_name: g\nz: 1\n"
+        );
     }
 
     #[test]
     fn update_keeps_quotes_and_comments() {
-        let c = cfg("container_registries:\n- type: azure # prod\n  url: \"a.azurecr.io\"  # the url\n  azure_principal_secret_name: az\n");
-        let out = c.edit(&Change::Update { index: 0, fields: f(&[("url", "bbbbb.azurecr.io"), ("azure_principal_secret_name", "az")]) }).unwrap();
-        assert_eq!(out.text, "container_registries:\n- type: azure # prod\n  url: \"bbbbb.azurecr.io\"  # the url\n  azure_principal_secret_name: az\n");
+        let c = cfg(
+            "container_registries:\n- type: azure # prod\n  url: \"a.azurecr.io\"  # the url\n  azure_principal_secret_name: az\n",
+        );
+        let out = c
+            .edit(&Change::Update {
+                index: 0,
+                fields: f(&[
+                    ("url", "bbbbb.azurecr.io"),
+                    ("azure_principal_secret_name", "az"),
+                ]),
+            })
+            .unwrap();
+        assert_eq!(
+            out.text,
+            "container_registries:\n- type: azure # prod\n  url: \"bbbbb.azurecr.io\"  # the url\n  azure_principal_secret_name: az\n"
+        );
     }
 
     #[test]
     fn verify_refuses_a_change_outside_the_entry() {
         let c = cfg("a: 1\ncontainer_registries:\n- type: gar\n  gar_creds_secret_name: x\n");
-        let change = Change::Add { fields: f(&[("type", "generic")]) };
+        let change = Change::Add {
+            fields: f(&[("type", "generic")]),
+        };
         let err = c.verify(&change, "a: 2\ncontainer_registries:\n- type: gar\n  gar_creds_secret_name: x\n- type: generic\n").unwrap_err();
         assert!(err.to_string().contains("differs"), "{err}");
         // Same document, but a comment outside the edit was lost.
         let c = cfg("a: 1 # keep\ncontainer_registries:\n- type: gar\n");
-        let err = c.verify(&change, "a: 1\ncontainer_registries:\n- type: gar\n- type: generic\n").unwrap_err();
+        let err = c
+            .verify(
+                &change,
+                "a: 1\ncontainer_registries:\n- type: gar\n- type: generic\n",
+            )
+            .unwrap_err();
         assert!(err.to_string().contains("line 1 outside the edit"), "{err}");
     }
 
     #[test]
     fn crlf_is_kept_for_new_lines() {
-        let c = cfg("x: 1\r\ncontainer_registries:\r\n  - type: gar\r\n    gar_creds_secret_name: g\r\n");
-        let out = c.edit(&Change::Add { fields: f(&[("type", "generic"), ("url", "ghcr.io")]) }).unwrap();
-        assert!(!out.text.replace("\r\n", "").contains('\n'), "{:?}", out.text);
-        assert!(out.text.ends_with("  - type: generic\r\n    url: ghcr.io\r\n"), "{:?}", out.text);
+        let c = cfg(
+            "x: 1\r\ncontainer_registries:\r\n  - type: gar\r\n    gar_creds_secret_name: g\r\n",
+        );
+        let out = c
+            .edit(&Change::Add {
+                fields: f(&[("type", "generic"), ("url", "ghcr.io")]),
+            })
+            .unwrap();
+        assert!(
+            !out.text.replace("\r\n", "").contains('\n'),
+            "{:?}",
+            out.text
+        );
+        assert!(
+            out.text
+                .ends_with("  - type: generic\r\n    url: ghcr.io\r\n"),
+            "{:?}",
+            out.text
+        );
     }
 }

@@ -149,9 +149,11 @@ impl FactoryConfig {
 
     /// The entry with this url (compared without case), if any.
     pub fn entry_by_url(&self, url: &str) -> Option<&RegistryEntry> {
-        self.registries
-            .iter()
-            .find(|e| e.url.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(url)))
+        self.registries.iter().find(|e| {
+            e.url
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(url))
+        })
     }
 }
 
@@ -217,7 +219,12 @@ fn duplicate_key_line(text: &str, key: &str) -> Option<usize> {
     for (i, line) in text.lines().enumerate() {
         let indent = line.len() - line.trim_start().len();
         let body = line.trim_start().trim_start_matches("- ");
-        let k = body.split(':').next().unwrap_or("").trim().trim_matches(['"', '\'']);
+        let k = body
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches(['"', '\'']);
         if k == key && body.contains(':') {
             if seen.contains(&indent) {
                 return Some(i + 1);
@@ -296,7 +303,11 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-fn read_registries(path: &str, text: &str, value: &Value) -> Result<Vec<RegistryEntry>, ConfigError> {
+fn read_registries(
+    path: &str,
+    text: &str,
+    value: &Value,
+) -> Result<Vec<RegistryEntry>, ConfigError> {
     let key_line = || {
         text.lines()
             .position(|l| l.starts_with(KEY))
@@ -419,7 +430,10 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.registries.len(), 2);
         let a = &cfg.registries[0];
-        assert_eq!((a.line, a.provider, a.secret_name.as_deref()), (4, Some(Provider::Aws), Some("aws_creds")));
+        assert_eq!(
+            (a.line, a.provider, a.secret_name.as_deref()),
+            (4, Some(Provider::Aws), Some("aws_creds"))
+        );
         assert_eq!(a.region.as_deref(), Some("us-east-2"));
         let b = &cfg.registries[1];
         assert_eq!((b.line, b.kind.as_str(), b.provider), (8, "docker", None));
@@ -428,7 +442,10 @@ mod tests {
     #[test]
     fn unclosed_quote_points_at_its_start() {
         let err = parse("a: 1\nb: \"oops\nc: 2\n").unwrap_err().to_string();
-        assert!(err.starts_with("factory-config.yml:2:4: a quoted string starts here"), "{err}");
+        assert!(
+            err.starts_with("factory-config.yml:2:4: a quoted string starts here"),
+            "{err}"
+        );
         assert!(err.contains("2 | b: \"oops"), "{err}");
         assert!(err.contains("fix: "), "{err}");
     }
@@ -436,37 +453,77 @@ mod tests {
     #[test]
     fn bad_indentation_is_located() {
         let err = parse("a: 1\n  b: 2\n").unwrap_err().to_string();
-        assert!(err.starts_with("factory-config.yml:2:4: mapping values are not allowed"), "{err}");
+        assert!(
+            err.starts_with("factory-config.yml:2:4: mapping values are not allowed"),
+            "{err}"
+        );
     }
 
     #[test]
     fn duplicate_key_names_the_second_line() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err().to_string();
-        assert!(err.starts_with("factory-config.yml:3:1: the key `a` appears twice"), "{err}");
+        assert!(
+            err.starts_with("factory-config.yml:3:1: the key `a` appears twice"),
+            "{err}"
+        );
     }
 
     #[test]
     fn registries_must_be_a_list_of_mappings() {
-        let err = parse("x: 1\ncontainer_registries: aws\n").unwrap_err().to_string();
-        assert!(err.starts_with("factory-config.yml:2:1: `container_registries` is not a list"), "{err}");
-        let err = parse("container_registries:\n- aws\n").unwrap_err().to_string();
-        assert!(err.contains("item 1 of `container_registries` is not a mapping"), "{err}");
-        assert!(parse("- a\n- b\n").unwrap_err().to_string().contains("not a mapping of keys"));
+        let err = parse("x: 1\ncontainer_registries: aws\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("factory-config.yml:2:1: `container_registries` is not a list"),
+            "{err}"
+        );
+        let err = parse("container_registries:\n- aws\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("item 1 of `container_registries` is not a mapping"),
+            "{err}"
+        );
+        assert!(
+            parse("- a\n- b\n")
+                .unwrap_err()
+                .to_string()
+                .contains("not a mapping of keys")
+        );
     }
 
     #[test]
     fn empty_and_comment_only_files_are_empty_configs() {
         assert!(parse("").unwrap().registries.is_empty());
         assert!(parse("# only a comment\n").unwrap().registries.is_empty());
-        assert!(parse("container_registries: []\n").unwrap().registries.is_empty());
+        assert!(
+            parse("container_registries: []\n")
+                .unwrap()
+                .registries
+                .is_empty()
+        );
     }
 
     #[test]
     fn style_detection() {
         let s = Style::detect("a:\r\n  b:\r\n  - x\r\n");
-        assert_eq!(s, Style { newline: "\r\n", indent: 2, indented_sequences: false });
+        assert_eq!(
+            s,
+            Style {
+                newline: "\r\n",
+                indent: 2,
+                indented_sequences: false
+            }
+        );
         let s = Style::detect("lmp:\n    machines:\n      - x\n");
-        assert_eq!(s, Style { newline: "\n", indent: 4, indented_sequences: true });
+        assert_eq!(
+            s,
+            Style {
+                newline: "\n",
+                indent: 4,
+                indented_sequences: true
+            }
+        );
         let s = Style::detect("mixed:\r\n  b: 1\n");
         assert_eq!(s.newline, "\n");
     }

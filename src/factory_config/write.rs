@@ -40,7 +40,9 @@ pub fn replace(path: &Path, expected_old: &str, new: &str) -> Result<(), WriteEr
         .tempfile_in(dir)
         .map_err(io)?;
     tmp.write_all(new.as_bytes()).map_err(io)?;
-    tmp.as_file().set_permissions(meta.permissions()).map_err(io)?;
+    tmp.as_file()
+        .set_permissions(meta.permissions())
+        .map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     // Make the rename itself durable.
@@ -63,7 +65,10 @@ mod tests {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
         replace(&p, "a: 1\n", "a: 2\n").unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "a: 2\n");
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
         // No temp file left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }

@@ -31,7 +31,9 @@ pub fn validate_region(region: &str) -> Result<(), String> {
     let parts: Vec<&str> = region.split('-').collect();
     let ok = parts.len() >= 3
         && parts.iter().all(|p| {
-            !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
         && parts
             .last()

@@ -1,9 +1,7 @@
 //! Azure Container Registry: `NAME.azurecr.io`, NAME 5-50 letters or digits.
 
 pub fn validate_url(url: &str) -> Result<(), String> {
-    let bad = || {
-        format!("`{url}` must be NAME.azurecr.io, NAME 5-50 letters or digits")
-    };
+    let bad = || format!("`{url}` must be NAME.azurecr.io, NAME 5-50 letters or digits");
     let name = url.strip_suffix(".azurecr.io").ok_or_else(bad)?;
     if (5..=50).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())

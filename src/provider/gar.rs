@@ -16,7 +16,11 @@ pub fn validate_url(url: &str) -> Result<(), String> {
         ));
     }
     // The docs once wrote `us-central-1`; real locations end in a letter or digits glued on.
-    if loc.split('-').next_back().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+    if loc
+        .split('-')
+        .next_back()
+        .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(format!(
             "`{loc}` is not a location: regions are written like us-central1, without a dash \
              before the number"

@@ -17,7 +17,9 @@ pub fn validate_url(url: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{url}` is not a registry host name (e.g. ghcr.io or harbor.example.com)"))
+        Err(format!(
+            "`{url}` is not a registry host name (e.g. ghcr.io or harbor.example.com)"
+        ))
     }
 }
 
@@ -32,7 +34,13 @@ pub fn default_secret_name(url: &str) -> String {
     let stem: String = labels
         .join("_")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if stem.is_empty() {
         "registry_creds".into()
@@ -53,8 +61,14 @@ mod tests {
     #[test]
     fn secret_names_from_hosts() {
         assert_eq!(default_secret_name("ghcr.io"), "ghcr_creds");
-        assert_eq!(default_secret_name("registry.gitlab.com"), "registry_gitlab_creds");
-        assert_eq!(default_secret_name("harbor.example.com:8443"), "harbor_example_creds");
+        assert_eq!(
+            default_secret_name("registry.gitlab.com"),
+            "registry_gitlab_creds"
+        );
+        assert_eq!(
+            default_secret_name("harbor.example.com:8443"),
+            "harbor_example_creds"
+        );
         assert_eq!(default_secret_name("localhost:5000"), "localhost_creds");
     }
 

@@ -57,7 +57,9 @@ impl Provider {
             Provider::Aws => "ECR in an AWS account; CI logs in with a pull-only IAM user's keys",
             Provider::Azure => "ACR; CI logs in with a service principal that has AcrPull",
             Provider::Gar => "Artifact Registry (*-docker.pkg.dev); CI uses a service-account key",
-            Provider::Generic => "ghcr.io, Docker Hub, Harbor, ...: a user name and an access token",
+            Provider::Generic => {
+                "ghcr.io, Docker Hub, Harbor, ...: a user name and an access token"
+            }
         }
     }
 
@@ -196,7 +198,11 @@ mod tests {
     #[test]
     fn urls_are_hosts() {
         assert_eq!(normalize_url(" GHCR.io ").unwrap(), "ghcr.io");
-        assert!(normalize_url("https://ghcr.io").unwrap_err().contains("https://"));
+        assert!(
+            normalize_url("https://ghcr.io")
+                .unwrap_err()
+                .contains("https://")
+        );
         assert!(normalize_url("ghcr.io/acme/app").is_err());
         assert!(normalize_url("").is_err());
     }
