@@ -4,7 +4,7 @@ use crate::cli::{AddCommand, Global};
 use crate::credentials::{self, aws::ProfileSource, user_token::UserTokenKind};
 use crate::factory_config::FactoryConfig;
 use crate::fioctl::{Fioctl, FioctlError};
-use crate::plan::{ApplyError, Plan, Request};
+use crate::plan::{Answers, ApplyError, CredentialInput, Plan, Request};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use anyhow::{Context, Result, bail};
@@ -53,7 +53,7 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         g.factory.clone(),
     )?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let secret = read_secret(cmd, g.dry_run, stdin_tty)?;
+    let secret = read_secret(cmd, req.clone(), g.dry_run, stdin_tty)?;
     let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
     let color = color_stdout();
     print!("{}", plan.render(color));
@@ -123,40 +123,52 @@ fn request(cmd: &AddCommand) -> Request {
     }
 }
 
-fn read_secret(cmd: &AddCommand, dry_run: bool, stdin_tty: bool) -> Result<Secret> {
-    let (user, password, kind) = match cmd {
-        AddCommand::Aws { profile, .. } => {
-            return Ok(credentials::aws::credentials_for(
-                &ProfileSource::real(),
-                profile.as_deref(),
-            )?);
-        }
-        AddCommand::Gar { key_file, .. } => return Ok(credentials::gcp::key_file(key_file)?.0),
+/// The flags as [`Answers`], asking for the password when it is not piped in.
+fn read_secret(cmd: &AddCommand, req: Request, dry_run: bool, stdin_tty: bool) -> Result<Secret> {
+    let credential = match cmd {
+        AddCommand::Aws { profile, .. } => CredentialInput::AwsProfile(profile.clone()),
+        AddCommand::Gar { key_file, .. } => CredentialInput::GcpKeyFile(key_file.clone()),
         AddCommand::Azure {
-            client_id,
+            client_id: user,
             password,
             ..
-        } => (client_id, password, UserTokenKind::AzurePrincipal),
-        AddCommand::Generic {
-            username, password, ..
-        } => (username, password, UserTokenKind::Generic),
+        }
+        | AddCommand::Generic {
+            username: user,
+            password,
+            ..
+        } => {
+            let kind = if req.provider == Provider::Azure {
+                UserTokenKind::AzurePrincipal
+            } else {
+                UserTokenKind::Generic
+            };
+            let noun = kind.password_noun();
+            let pass: SecretString = if password.password_stdin {
+                credentials::user_token::read_password_stdin(std::io::stdin().lock())?
+            } else if dry_run {
+                return Ok(Secret::new(
+                    Vec::new(),
+                    format!("{} {user}, {noun} not asked in a dry run", kind.user_noun()),
+                ));
+            } else if stdin_tty {
+                let typed = rpassword::prompt_password(format!("{noun} for {user} (hidden): "))
+                    .context("reading the password from the terminal")?;
+                SecretString::from(typed)
+            } else {
+                bail!("no {noun}: pipe it in with --password-stdin (never pass it as a flag)");
+            };
+            CredentialInput::UserToken {
+                user: user.clone(),
+                password: pass,
+            }
+        }
     };
-    let noun = kind.password_noun();
-    let pass: SecretString = if password.password_stdin {
-        credentials::user_token::read_password_stdin(std::io::stdin().lock())?
-    } else if dry_run {
-        return Ok(Secret::new(
-            Vec::new(),
-            format!("{} {user}, {noun} not asked in a dry run", kind.user_noun()),
-        ));
-    } else if stdin_tty {
-        let typed = rpassword::prompt_password(format!("{noun} for {user} (hidden): "))
-            .context("reading the password from the terminal")?;
-        SecretString::from(typed)
-    } else {
-        bail!("no {noun}: pipe it in with --password-stdin (never pass it as a flag)");
+    let answers = Answers {
+        request: req,
+        credential,
     };
-    Ok(credentials::user_token::user_token(user, pass, kind)?)
+    Ok(answers.secret(&ProfileSource::real())?)
 }
 
 /// Asks on the terminal; only `y`/`yes` applies.

@@ -5,11 +5,13 @@
 //! once: url and region checks, default secret names, one aws/gar entry per factory, no secret
 //! name shared between two entries, and updating an existing entry instead of duplicating it.
 
+use crate::credentials::{self, CredError, aws::ProfileSource, user_token::UserTokenKind};
 use crate::factory_config::{self, Change, FactoryConfig, RegistryEntry};
 use crate::fioctl::{Fioctl, FioctlError};
 use crate::provider::{self, Provider};
 use crate::secret::Secret;
-use std::path::PathBuf;
+use secrecy::SecretString;
+use std::path::{Path, PathBuf};
 
 /// An entry's keys and values, in file order.
 type Fields = Vec<(String, String)>;
@@ -21,6 +23,167 @@ pub struct Request {
     pub url: Option<String>,
     pub region: Option<String>,
     pub secret_name: Option<String>,
+}
+
+/// How the credentials are given, before they are read and checked.
+#[derive(Debug, Clone)]
+pub enum CredentialInput {
+    /// An AWS profile name; `None`: AWS_PROFILE, else `default`.
+    AwsProfile(Option<String>),
+    /// An Azure service principal id or a generic user name, and the password or token.
+    UserToken {
+        user: String,
+        password: SecretString,
+    },
+    /// A GCP service-account key file.
+    GcpKeyFile(PathBuf),
+}
+
+/// Everything a front end collects: the registry and its credentials.
+#[derive(Debug, Clone)]
+pub struct Answers {
+    pub request: Request,
+    pub credential: CredentialInput,
+}
+
+impl Answers {
+    /// Reads and checks the credentials into the exact bytes CI expects.
+    pub fn secret(&self, aws: &ProfileSource) -> Result<Secret, CredError> {
+        let kind = match self.request.provider {
+            Provider::Azure => UserTokenKind::AzurePrincipal,
+            _ => UserTokenKind::Generic,
+        };
+        match &self.credential {
+            CredentialInput::AwsProfile(p) => credentials::aws::credentials_for(aws, p.as_deref()),
+            CredentialInput::GcpKeyFile(path) => Ok(credentials::gcp::key_file(path)?.0),
+            CredentialInput::UserToken { user, password } => {
+                credentials::user_token::user_token(user, password.clone(), kind)
+            }
+        }
+    }
+
+    /// The `fioreg add ...` line that does the same from a script (never the secret itself).
+    pub fn command_line(&self, config: &Path, factory: Option<&str>) -> String {
+        let r = &self.request;
+        let mut words: Vec<String> = vec!["fioreg".into()];
+        if config != Path::new("factory-config.yml") {
+            words.extend(["--config".into(), shell_word(&config.display().to_string())]);
+        }
+        if let Some(f) = factory {
+            words.extend(["--factory".into(), shell_word(f)]);
+        }
+        words.extend(["add".into(), r.provider.type_name().into()]);
+        if let CredentialInput::GcpKeyFile(path) = &self.credential {
+            words.extend(["--key-file".into(), shell_word(&path.display().to_string())]);
+        }
+        if let Some(u) = &r.url {
+            words.extend(["--url".into(), shell_word(u)]);
+        }
+        if let Some(region) = &r.region {
+            words.extend(["--region".into(), shell_word(region)]);
+        }
+        match &self.credential {
+            CredentialInput::AwsProfile(Some(p)) => {
+                words.extend(["--profile".into(), shell_word(p)]);
+            }
+            CredentialInput::UserToken { user, .. } => {
+                let flag = if r.provider == Provider::Azure {
+                    "--client-id"
+                } else {
+                    "--username"
+                };
+                words.extend([flag.into(), shell_word(user), "--password-stdin".into()]);
+            }
+            _ => {}
+        }
+        if let Some(n) = &r.secret_name {
+            words.extend(["--secret-name".into(), shell_word(n)]);
+        }
+        words.join(" ")
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_word(w: &str) -> String {
+    let safe = !w.is_empty()
+        && w.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '@' | ',' | '=')
+        });
+    if safe {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+/// Where secrets go: the factory through fioctl, or a scratch folder in demo mode.
+pub trait SecretStore {
+    /// Stores each secret under its name.
+    fn update(&self, secrets: &[(&str, &Secret)]) -> Result<(), FioctlError>;
+    /// The names of the secrets that exist.
+    fn list(&self) -> Result<Vec<String>, FioctlError>;
+    /// How the plan shows a store call, e.g. `fioctl --factory acme secrets update`.
+    fn update_command(&self) -> String;
+}
+
+impl SecretStore for Fioctl {
+    fn update(&self, secrets: &[(&str, &Secret)]) -> Result<(), FioctlError> {
+        self.secrets_update(secrets)
+    }
+    fn list(&self) -> Result<Vec<String>, FioctlError> {
+        self.secrets_list()
+    }
+    fn update_command(&self) -> String {
+        fioctl_update_command(self.factory())
+    }
+}
+
+fn fioctl_update_command(factory: Option<&str>) -> String {
+    match factory {
+        Some(f) => format!("fioctl --factory {f} secrets update"),
+        None => "fioctl secrets update".into(),
+    }
+}
+
+/// Demo mode's store: each secret becomes a 0600 file in a scratch folder; no fioctl, no factory.
+#[derive(Debug)]
+pub struct FolderStore {
+    pub dir: PathBuf,
+}
+
+impl SecretStore for FolderStore {
+    fn update(&self, secrets: &[(&str, &Secret)]) -> Result<(), FioctlError> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(&self.dir).map_err(FioctlError::Io)?;
+        for (name, secret) in secrets {
+            provider::validate_secret_name(name).map_err(|e| {
+                FioctlError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+            })?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(self.dir.join(name))
+                .map_err(FioctlError::Io)?;
+            f.write_all(secret.expose()).map_err(FioctlError::Io)?;
+        }
+        Ok(())
+    }
+    fn list(&self) -> Result<Vec<String>, FioctlError> {
+        let mut names = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                names.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+    fn update_command(&self) -> String {
+        format!("(demo) store in {}", self.dir.display())
+    }
 }
 
 /// Whether the entry is new or an existing one is updated in place.
@@ -204,13 +367,9 @@ impl Plan {
 
     /// The fioctl calls, with the secret replaced by its description.
     pub fn fioctl_calls(&self) -> Vec<String> {
-        let factory = self
-            .factory
-            .as_deref()
-            .map(|f| format!(" --factory {f}"))
-            .unwrap_or_default();
         vec![format!(
-            "fioctl{factory} secrets update {}==<{}>",
+            "{} {}==<{}>",
+            fioctl_update_command(self.factory.as_deref()),
             self.secret_name,
             self.secret.description()
         )]
@@ -259,20 +418,42 @@ impl Plan {
     }
 
     /// Stores the secret, then (only if fioctl succeeded) writes the config atomically.
-    pub fn apply(&self, fioctl: &Fioctl) -> Result<Applied, ApplyError> {
-        fioctl
-            .secrets_update(&[(self.secret_name.as_str(), &self.secret)])
+    pub fn apply(&self, store: &dyn SecretStore) -> Result<Applied, ApplyError> {
+        self.apply_with_progress(store, &mut |_| {})
+    }
+
+    /// [`Plan::apply`], reporting each step as it starts and ends (for live progress).
+    pub fn apply_with_progress(
+        &self,
+        store: &dyn SecretStore,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Applied, ApplyError> {
+        progress(Progress::StoringSecret);
+        store
+            .update(&[(self.secret_name.as_str(), &self.secret)])
             .map_err(ApplyError::Fioctl)?;
+        progress(Progress::SecretStored);
         let config_written = self.new_text != self.old_text;
         if config_written {
+            progress(Progress::WritingConfig);
             factory_config::write::replace(&self.config_path, &self.old_text, &self.new_text)
                 .map_err(|source| ApplyError::ConfigAfterSecret {
                     secret_name: self.secret_name.clone(),
                     source,
                 })?;
+            progress(Progress::ConfigWritten);
         }
         Ok(Applied { config_written })
     }
+}
+
+/// A step of [`Plan::apply_with_progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    StoringSecret,
+    SecretStored,
+    WritingConfig,
+    ConfigWritten,
 }
 
 /// What applying did.
@@ -423,6 +604,45 @@ mod tests {
         let mut r = req(Provider::Generic, Some("ghcr.io"));
         r.secret_name = Some("bad name".into());
         assert!(Plan::build(&c, &r, secret(), None).is_err());
+    }
+
+    #[test]
+    fn command_line_for_scripts_never_holds_the_password() {
+        let a = Answers {
+            request: Request {
+                provider: Provider::Azure,
+                url: Some("acmeprod.azurecr.io".into()),
+                region: None,
+                secret_name: Some("az prod".into()),
+            },
+            credential: CredentialInput::UserToken {
+                user: "1f2e".into(),
+                password: SecretString::from("hunter2"),
+            },
+        };
+        assert_eq!(
+            a.command_line(Path::new("ci/factory-config.yml"), Some("acme")),
+            "fioreg --config ci/factory-config.yml --factory acme add azure --url acmeprod.azurecr.io \
+             --client-id 1f2e --password-stdin --secret-name 'az prod'"
+        );
+    }
+
+    #[test]
+    fn folder_store_writes_private_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = FolderStore {
+            dir: dir.path().join("secrets"),
+        };
+        store.update(&[("ghcr_creds", &secret())]).unwrap();
+        let p = dir.path().join("secrets/ghcr_creds");
+        assert_eq!(std::fs::read(&p).unwrap(), b"ci:tok");
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(store.list().unwrap(), vec!["ghcr_creds".to_string()]);
+        assert!(store.update(&[("../x", &secret())]).is_err());
     }
 
     #[test]

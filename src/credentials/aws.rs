@@ -295,7 +295,7 @@ pub fn list_profiles(src: &ProfileSource) -> Result<Vec<ProfileInfo>, CredError>
 fn how_without_keys(profile: &Profile) -> String {
     let has = |key: &str| profile.get(key).is_some();
     if has("sso_session") || has("sso_start_url") {
-        "it signs in through AWS IAM Identity Center (SSO)".to_string()
+        "it signs in with SSO through AWS IAM Identity Center".to_string()
     } else if has("role_arn") {
         "it assumes the role in role_arn".to_string()
     } else if has("credential_process") {

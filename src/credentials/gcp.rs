@@ -129,11 +129,14 @@ fn json_error(path: PathBuf, err: serde_json::Error) -> CredError {
                 detail,
             }
         }
-        // Valid JSON of the wrong shape: not an object, or a known field of the wrong type
-        // (the private key is never inspected here, so the message cannot contain it).
+        // Valid JSON of the wrong shape: not an object, or a known field of the wrong type.
+        // serde's message would quote the offending value (a whole file that is one JSON
+        // string, say a pasted private key), so only its location is kept.
         Category::Data => CredError::GcpBadField {
             path,
-            problem: format!("is JSON but not a service-account key ({err})"),
+            problem: format!(
+                "is JSON but not a service-account key object (unexpected value at line {line}, column {column})"
+            ),
         },
     }
 }
@@ -311,6 +314,21 @@ mod tests {
         std::fs::write(file.path(), "[1, 2]").unwrap();
         let err = key_file(file.path()).unwrap_err();
         assert!(matches!(err, CredError::GcpBadField { .. }), "{err:?}");
+
+        // Valid JSON whose value would be quoted by serde: never echoed.
+        std::fs::write(file.path(), r#""-----BEGIN PRIVATE KEY-----\nMIIsecret""#).unwrap();
+        let err = key_file(file.path()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("not a service-account key object"), "{msg}");
+        assert!(
+            !msg.contains("MIIsecret") && !msg.contains("BEGIN"),
+            "{msg}"
+        );
+        let file = variant(|m| {
+            m.insert("client_email".into(), serde_json::json!(12345));
+        });
+        let err = key_file(file.path()).unwrap_err();
+        assert!(!err.to_string().contains("12345"), "{err}");
     }
 
     #[test]
