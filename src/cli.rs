@@ -18,8 +18,15 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// Without a subcommand: the wizard (full screen, or line prompts with --plain)
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Use one-question-at-a-time line prompts instead of the full-screen wizard (also when TERM=dumb)
+    #[arg(long)]
+    pub plain: bool,
+    /// Try the wizard on a scratch copy of the bundled example: no fioctl, no factory needed
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]

@@ -287,3 +287,32 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// `fioreg` with no subcommand on a terminal: the full-screen wizard, or line prompts.
+pub fn wizard(cli: &crate::cli::Cli) -> Result<()> {
+    let g = &cli.global;
+    let session = if cli.demo {
+        crate::session::Session::demo().context("creating the demo's scratch folder")?
+    } else {
+        crate::session::Session::real(
+            &g.config,
+            g.factory.as_deref(),
+            g.fioctl.as_deref(),
+            std::time::Duration::from_secs(g.fioctl_timeout),
+        )
+    };
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    let result = if cli.plain || dumb {
+        crate::plain::run(&session, &mut crate::plain::InquirePrompter)
+    } else {
+        crate::tui::run(&session)
+    };
+    if let Some(demo) = &session.demo {
+        println!(
+            "Demo files: the config is {} and the stored secrets are in {}",
+            session.config_path.display(),
+            demo.secrets_dir.display()
+        );
+    }
+    result
+}

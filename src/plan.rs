@@ -117,7 +117,7 @@ fn shell_word(w: &str) -> String {
 }
 
 /// Where secrets go: the factory through fioctl, or a scratch folder in demo mode.
-pub trait SecretStore {
+pub trait SecretStore: Send + Sync {
     /// Stores each secret under its name.
     fn update(&self, secrets: &[(&str, &Secret)]) -> Result<(), FioctlError>;
     /// The names of the secrets that exist.

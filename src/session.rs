@@ -1,0 +1,128 @@
+//! What every interactive front end starts from: the config path, the factory, where secrets go
+//! (fioctl, or a scratch folder in demo mode) and where AWS profiles are read.
+
+use crate::credentials::aws::ProfileSource;
+use crate::fioctl::{self, FactorySource, Fioctl, FioctlError};
+use crate::plan::{FolderStore, SecretStore};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The example factory-config.yml, built into the binary so `--demo` works from any directory.
+pub const EXAMPLE_CONFIG: &str = include_str!("../assets/example/factory-config.yml");
+
+/// Demo mode's scratch files.
+#[derive(Debug)]
+pub struct Demo {
+    /// Holds the scratch directory; it is kept (not deleted) so the user can look at it.
+    pub dir: PathBuf,
+    pub secrets_dir: PathBuf,
+}
+
+/// The factory and the places an interactive run works with.
+pub struct Session {
+    pub config_path: PathBuf,
+    pub factory: Option<(String, FactorySource)>,
+    /// Where secrets are stored and listed. `Err` when fioctl could not be found: the wizard
+    /// still shows the config, says why secrets are unknown, and refuses to apply.
+    pub store: Result<Arc<dyn SecretStore>, String>,
+    pub aws: Arc<ProfileSource>,
+    pub demo: Option<Demo>,
+}
+
+impl Session {
+    /// A real session: fioctl from `--fioctl` or PATH, the factory from the flag, env or config.
+    pub fn real(
+        config_path: &Path,
+        factory_flag: Option<&str>,
+        fioctl_bin: Option<&Path>,
+        timeout: std::time::Duration,
+    ) -> Session {
+        let factory = fioctl::resolve_factory(factory_flag);
+        let store = Fioctl::find(fioctl_bin, factory_flag.map(String::from))
+            .map(|f| Arc::new(f.with_timeout(timeout)) as Arc<dyn SecretStore>)
+            .map_err(|e: FioctlError| e.to_string());
+        Session {
+            config_path: config_path.to_path_buf(),
+            factory,
+            store,
+            aws: Arc::new(ProfileSource::real()),
+            demo: None,
+        }
+    }
+
+    /// Demo mode: a scratch copy of the example config, secrets into a scratch folder, no fioctl.
+    /// AWS profiles come from a built-in fake with one pull-only profile, one personal `default`
+    /// and one temporary profile, so every case of the credentials screen can be seen.
+    pub fn demo() -> std::io::Result<Session> {
+        let dir = tempfile::Builder::new()
+            .prefix("fioreg-demo-")
+            .tempdir()?
+            .keep();
+        let config_path = dir.join("factory-config.yml");
+        std::fs::write(&config_path, EXAMPLE_CONFIG)?;
+        let secrets_dir = dir.join("secrets");
+        let aws = ProfileSource::from_files(
+            Some(
+                "[default]\naws_access_key_id = AKIADEMOPERSONAL0001\naws_secret_access_key = demo-not-a-real-key\n\n\
+                 [ci-pull]\naws_access_key_id = AKIADEMOCIPULL000001\naws_secret_access_key = demo-not-a-real-key\n\n\
+                 [sso-session]\naws_access_key_id = ASIADEMOTEMPORARY001\naws_secret_access_key = demo-not-a-real-key\naws_session_token = demo\n"
+                    .into(),
+            ),
+            None,
+            &[],
+        )?;
+        Ok(Session {
+            config_path,
+            factory: Some(("demo-factory".into(), FactorySource::Flag)),
+            store: Ok(Arc::new(FolderStore {
+                dir: secrets_dir.clone(),
+            })),
+            aws: Arc::new(aws),
+            demo: Some(Demo { dir, secrets_dir }),
+        })
+    }
+
+    /// The factory's name for display, or a note that none is set.
+    pub fn factory_label(&self) -> String {
+        match &self.factory {
+            Some((f, src)) => format!("{f} (from {})", src.describe()),
+            None => "fioctl's default (none set)".into(),
+        }
+    }
+
+    /// The factory passed to plans (only an explicit flag is passed on to fioctl).
+    pub fn plan_factory(&self) -> Option<String> {
+        match &self.factory {
+            Some((f, FactorySource::Flag)) => Some(f.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::factory_config::FactoryConfig;
+
+    #[test]
+    fn demo_session_has_a_scratch_config_and_store() {
+        let s = Session::demo().unwrap();
+        let demo = s.demo.as_ref().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&s.config_path).unwrap(),
+            EXAMPLE_CONFIG
+        );
+        assert!(
+            FactoryConfig::load(&s.config_path)
+                .unwrap()
+                .registries
+                .len()
+                >= 2
+        );
+        let store = s.store.as_ref().unwrap();
+        assert!(store.list().unwrap().is_empty());
+        let profiles = crate::credentials::aws::list_profiles(&s.aws).unwrap();
+        assert_eq!(profiles.len(), 3);
+        std::fs::remove_dir_all(&demo.dir).unwrap();
+    }
+}
