@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 fn parse_change(line: &str) -> Change {
     let mut words = line.split_whitespace();
     let verb = words.next().expect("verb");
-    let index = if verb == "update" {
+    let index = if verb == "update" || verb == "remove" {
         Some(
             words
                 .next()
@@ -29,6 +29,7 @@ fn parse_change(line: &str) -> Change {
     match (verb, index) {
         ("add", None) => Change::Add { fields },
         ("update", Some(index)) => Change::Update { index, fields },
+        ("remove", Some(index)) => Change::Remove { index },
         _ => panic!("bad change line {line:?}"),
     }
 }

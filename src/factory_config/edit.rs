@@ -20,6 +20,8 @@ pub enum Change {
         index: usize,
         fields: Vec<(String, String)>,
     },
+    /// Remove the entry at `index` with its own comment lines.
+    Remove { index: usize },
 }
 
 /// The outcome of a verified edit.
@@ -46,6 +48,7 @@ impl FactoryConfig {
         let text = match change {
             Change::Add { fields } => self.add_text(fields)?,
             Change::Update { index, fields } => self.update_text(*index, fields)?,
+            Change::Remove { index } => self.remove_text(*index)?,
         };
         let text = fix_newlines(&text, self.style.newline);
         self.verify(change, &text)?;
@@ -166,23 +169,29 @@ impl FactoryConfig {
                 allowed
             }
             Change::Update { index, .. } => self.entry_lines(*index),
-        };
-        let new_lines = split_lines(new_text);
-        for op in similar::capture_diff_slices(similar::Algorithm::Myers, &old_lines, &new_lines) {
-            if let similar::DiffOp::Delete {
-                old_index, old_len, ..
-            }
-            | similar::DiffOp::Replace {
-                old_index, old_len, ..
-            } = op
-            {
-                for line in old_index + 1..=old_index + old_len {
-                    if !allowed.contains(&line) {
-                        return Err(EditError::Unsafe(format!(
-                            "line {line} outside the edit would change"
-                        )));
-                    }
+            Change::Remove { index } => {
+                let (first, last) = self.remove_range(*index)?;
+                let mut allowed: Vec<usize> = (first..=last).collect();
+                if self.registries.len() == 1
+                    && let Some((start, _)) = key_line(&self.text)
+                {
+                    allowed.push(super::line_of(&self.text, start));
                 }
+                allowed
+            }
+        };
+        // Every other old line must still be there, in the same order.
+        let new_lines = split_lines(new_text);
+        let mut next = new_lines.iter();
+        for (i, old) in old_lines.iter().enumerate() {
+            if allowed.contains(&(i + 1)) {
+                continue;
+            }
+            if !next.any(|new| new == old) {
+                return Err(EditError::Unsafe(format!(
+                    "line {} outside the edit would change",
+                    i + 1
+                )));
             }
         }
         // A missing final newline stays missing; a present one stays present.
@@ -190,6 +199,88 @@ impl FactoryConfig {
             return Err(EditError::Unsafe("the final newline would change".into()));
         }
         Ok(())
+    }
+
+    /// The 1-based, inclusive lines that removing entry `index` deletes: its own lines, comment
+    /// lines directly above it at the dash's column, comment lines inside it below its last
+    /// value, and one blank line when it would otherwise leave two in a row.
+    fn remove_range(&self, index: usize) -> Result<(usize, usize), EditError> {
+        let (_, doc) = lossless(&self.text)?;
+        let item = doc
+            .as_mapping()
+            .and_then(|m| m.get_sequence(KEY))
+            .and_then(|s| s.get(index))
+            .ok_or(EditError::NoSuchEntry(index))?;
+        let range = item.byte_range();
+        let lines = split_lines(&self.text);
+        let line_at = |n: usize| lines.get(n.wrapping_sub(1)).copied();
+        let mut first = super::line_of(&self.text, range.start as usize);
+        let mut last = super::line_of(&self.text, (range.end as usize).saturating_sub(1));
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let is_comment = |l: &str| l.trim_start().starts_with('#');
+        let is_blank = |l: &str| l.trim().is_empty();
+        let dash_line = line_at(first).unwrap_or_default();
+        let dash_indent = indent(dash_line);
+        if !dash_line.trim_start().starts_with('-')
+            && line_at(first - 1).is_some_and(|l| l.trim() == "-")
+        {
+            first -= 1;
+        }
+        let key_line_no = key_line(&self.text).map(|(start, _)| super::line_of(&self.text, start));
+        while first > 1
+            && Some(first - 1) != key_line_no
+            && line_at(first - 1).is_some_and(|l| is_comment(l) && indent(l) == dash_indent)
+        {
+            first -= 1;
+        }
+        while line_at(last + 1).is_some_and(|l| is_comment(l) && indent(l) > dash_indent) {
+            last += 1;
+        }
+        if Some(first - 1) == key_line_no && line_at(last + 1).is_some_and(is_blank) {
+            last += 1;
+        }
+        let blank_before = first > 1 && line_at(first - 1).is_some_and(is_blank);
+        let blank_or_end_after = line_at(last + 1).is_none_or(|l| {
+            is_blank(l)
+                || indent(l) < dash_indent
+                || (indent(l) == dash_indent && !l.trim_start().starts_with('-') && !is_comment(l))
+        });
+        if blank_before && blank_or_end_after && Some(first - 1) != key_line_no {
+            first -= 1;
+        }
+        Ok((first, last))
+    }
+
+    fn remove_text(&self, index: usize) -> Result<String, EditError> {
+        let (first, last) = self.remove_range(index)?;
+        let mut out = String::with_capacity(self.text.len());
+        let emptied = self.registries.len() == 1;
+        let key_line_no = key_line(&self.text).map(|(start, _)| super::line_of(&self.text, start));
+        for (i, line) in self.text.split_inclusive('\n').enumerate() {
+            let n = i + 1;
+            if (first..=last).contains(&n) {
+                continue;
+            }
+            if emptied && Some(n) == key_line_no {
+                // CI iterates the list: leave an empty one rather than a null.
+                let body = line.trim_end_matches(['\n', '\r']);
+                let after = &line[body.len()..];
+                let rest = &body[body.find(':').map_or(body.len(), |i| i + 1)..];
+                out.push_str(&format!("{KEY}: []{rest}{after}"));
+                continue;
+            }
+            out.push_str(line);
+        }
+        // The file had no final newline and its last lines went: the new last line has none either.
+        if !self.text.ends_with('\n') && last == split_lines(&self.text).len() {
+            while out.ends_with('\n') {
+                out.pop();
+                if out.ends_with('\r') {
+                    out.pop();
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// 1-based lines from an entry's first line up to the next entry (or the end of its fields).
@@ -246,6 +337,12 @@ fn expected_value(old: &Value, change: &Change) -> Result<Value, EditError> {
                 m.insert(Value::String(k.clone()), Value::String(v.clone()));
             }
             seq.push(Value::Mapping(m));
+        }
+        Change::Remove { index } => {
+            if *index >= seq.len() {
+                return Err(EditError::NoSuchEntry(*index));
+            }
+            seq.remove(*index);
         }
         Change::Update { index, fields } => {
             let m = seq
