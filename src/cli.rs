@@ -54,6 +54,15 @@ pub struct Global {
     /// Apply without asking (required when stdin is not a terminal)
     #[arg(long, short = 'y', global = true)]
     pub yes: bool,
+    /// Commit factory-config.yml (only that file) in its git checkout after writing it
+    #[arg(long, global = true)]
+    pub commit: bool,
+    /// The commit message (implies --commit; default: "container_registries: add aws URL", ...)
+    #[arg(long, short = 'm', global = true, value_name = "MESSAGE")]
+    pub message: Option<String>,
+    /// Push the current branch after the commit (implies --commit)
+    #[arg(long, global = true)]
+    pub push: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +76,51 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Store new credentials for a configured registry; factory-config.yml stays as it is
+    Rotate {
+        /// The registry's secret name or url
+        #[arg(value_name = "SECRET_NAME|URL")]
+        target: String,
+        #[command(flatten)]
+        creds: CredFlags,
+    },
+    /// Remove a registry's entry (its comment lines go with it)
+    Remove {
+        /// The registry's secret name or url
+        #[arg(value_name = "SECRET_NAME|URL")]
+        target: String,
+        /// Also delete its secret from the factory, after the config is written
+        #[arg(long)]
+        delete_secret: bool,
+    },
+    /// Check factory-config.yml against what Foundries CI needs (exit 1 on errors)
+    Check {
+        /// Check the file only; do not ask fioctl which secrets exist
+        #[arg(long)]
+        offline: bool,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The credential flags of `rotate`; which apply depends on the registry's type.
+#[derive(Debug, Args)]
+pub struct CredFlags {
+    /// aws: the AWS profile whose keys CI uses
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// azure: the service principal's application (client) id
+    #[arg(long, value_name = "ID", conflicts_with = "username")]
+    pub client_id: Option<String>,
+    /// generic: the user name CI logs in with
+    #[arg(long)]
+    pub username: Option<String>,
+    /// gar: the service account's JSON key file
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub password: PasswordStdin,
 }
 
 #[derive(Debug, Subcommand)]

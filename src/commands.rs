@@ -1,10 +1,10 @@
 //! The scriptable front end: `fioreg add ...` and `fioreg list`, driven by flags.
 
-use crate::cli::{AddCommand, Global};
+use crate::cli::{AddCommand, CredFlags, Global};
 use crate::credentials::{self, aws::ProfileSource, user_token::UserTokenKind};
 use crate::factory_config::FactoryConfig;
 use crate::fioctl::{Fioctl, FioctlError};
-use crate::plan::{Answers, ApplyError, CredentialInput, Plan, Request};
+use crate::plan::{Action, Answers, ApplyError, CredentialInput, Plan, Request, SecretOp};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use anyhow::{Context, Result, bail};
@@ -24,14 +24,110 @@ pub struct Exit {
     pub message: String,
 }
 
-pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
-    let stdin_tty = std::io::stdin().is_terminal();
-    let password_stdin = match cmd {
-        AddCommand::Azure { password, .. } | AddCommand::Generic { password, .. } => {
-            password.password_stdin
+/// The credential flags of `add` and `rotate`, whatever the provider.
+#[derive(Debug, Default)]
+struct Creds {
+    profile: Option<String>,
+    user: Option<String>,
+    key_file: Option<std::path::PathBuf>,
+    password_stdin: bool,
+}
+
+impl Creds {
+    fn of_add(cmd: &AddCommand) -> Creds {
+        match cmd {
+            AddCommand::Aws { profile, .. } => Creds {
+                profile: profile.clone(),
+                ..Creds::default()
+            },
+            AddCommand::Gar { key_file, .. } => Creds {
+                key_file: Some(key_file.clone()),
+                ..Creds::default()
+            },
+            AddCommand::Azure {
+                client_id: user,
+                password,
+                ..
+            }
+            | AddCommand::Generic {
+                username: user,
+                password,
+                ..
+            } => Creds {
+                user: Some(user.clone()),
+                password_stdin: password.password_stdin,
+                ..Creds::default()
+            },
         }
-        _ => false,
-    };
+    }
+
+    fn of_rotate(c: &CredFlags) -> Creds {
+        Creds {
+            profile: c.profile.clone(),
+            user: c.client_id.clone().or_else(|| c.username.clone()),
+            key_file: c.key_file.clone(),
+            password_stdin: c.password.password_stdin,
+        }
+    }
+
+    /// Reads the secret for `provider`, asking for the password when it is not piped in.
+    fn read(&self, provider: Provider, dry_run: bool, stdin_tty: bool) -> Result<Secret> {
+        let credential = match provider {
+            Provider::Aws => CredentialInput::AwsProfile(self.profile.clone()),
+            Provider::Gar => CredentialInput::GcpKeyFile(
+                self.key_file
+                    .clone()
+                    .context("a gar registry needs --key-file FILE (a service-account key)")?,
+            ),
+            Provider::Azure | Provider::Generic => {
+                let kind = if provider == Provider::Azure {
+                    UserTokenKind::AzurePrincipal
+                } else {
+                    UserTokenKind::Generic
+                };
+                let flag = if provider == Provider::Azure {
+                    "--client-id ID"
+                } else {
+                    "--username USER"
+                };
+                let user = self
+                    .user
+                    .clone()
+                    .with_context(|| format!("a {provider} registry needs {flag}"))?;
+                let noun = kind.password_noun();
+                let password: SecretString = if self.password_stdin {
+                    credentials::user_token::read_password_stdin(std::io::stdin().lock())?
+                } else if dry_run {
+                    return Ok(Secret::new(
+                        Vec::new(),
+                        format!("{} {user}, {noun} not asked in a dry run", kind.user_noun()),
+                    ));
+                } else if stdin_tty {
+                    let typed = rpassword::prompt_password(format!("{noun} for {user} (hidden): "))
+                        .context("reading the password from the terminal")?;
+                    SecretString::from(typed)
+                } else {
+                    bail!("no {noun}: pipe it in with --password-stdin (never pass it as a flag)");
+                };
+                CredentialInput::UserToken { user, password }
+            }
+        };
+        let answers = Answers {
+            request: Request {
+                provider,
+                url: None,
+                region: None,
+                secret_name: None,
+            },
+            credential,
+        };
+        Ok(answers.secret(&ProfileSource::real())?)
+    }
+}
+
+/// Refuses to start when fioreg could not ask before applying.
+fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool> {
+    let stdin_tty = std::io::stdin().is_terminal();
     if !g.dry_run && !g.yes && (!stdin_tty || password_stdin) {
         bail!(
             "fioreg cannot ask for confirmation: {}. Pass --yes to apply without asking, or \
@@ -43,6 +139,12 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
             }
         );
     }
+    Ok(stdin_tty)
+}
+
+pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
+    let creds = Creds::of_add(cmd);
+    let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&g.config)?;
     let req = request(cmd);
     // Check every rule before asking for a secret or looking for fioctl.
@@ -53,14 +155,87 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         g.factory.clone(),
     )?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let secret = read_secret(cmd, req.clone(), g.dry_run, stdin_tty)?;
+    let secret = creds.read(req.provider, g.dry_run, stdin_tty)?;
     let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
-    let color = color_stdout();
-    print!("{}", plan.render(color));
-    let Some(fioctl) = fioctl else {
-        println!("\nDry run: nothing was changed and no secret was stored.");
-        return Ok(());
+    finish(g, plan, fioctl)
+}
+
+pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
+    let creds = Creds::of_rotate(flags);
+    let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
+    let cfg = FactoryConfig::load(&g.config)?;
+    let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let secret = creds.read(probe.provider, g.dry_run, stdin_tty)?;
+    let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
+    finish(g, plan, fioctl)
+}
+
+pub fn remove(g: &Global, target: &str, delete_secret: bool) -> Result<()> {
+    check_can_confirm(g, false)?;
+    let cfg = FactoryConfig::load(&g.config)?;
+    let plan = Plan::remove(&cfg, target, delete_secret, g.factory.clone())?;
+    let fioctl = if g.dry_run || !delete_secret {
+        None
+    } else {
+        Some(fioctl(g)?)
     };
+    if g.dry_run {
+        return finish(g, plan, None);
+    }
+    match fioctl {
+        Some(f) => finish(g, plan, Some(f)),
+        // Nothing goes to fioctl: apply with a store that is never called.
+        None => finish_with(g, plan, &NoStore),
+    }
+}
+
+/// A store for plans that neither store nor delete a secret.
+struct NoStore;
+
+impl crate::plan::SecretStore for NoStore {
+    fn update(&self, _: &[(&str, &Secret)]) -> Result<(), FioctlError> {
+        Err(FioctlError::Io(std::io::Error::other(
+            "no secret store in use",
+        )))
+    }
+    fn list(&self) -> Result<Vec<String>, FioctlError> {
+        Ok(Vec::new())
+    }
+    fn delete(&self, _: &[&str]) -> Result<(), FioctlError> {
+        Err(FioctlError::Io(std::io::Error::other(
+            "no secret store in use",
+        )))
+    }
+    fn update_command(&self) -> String {
+        String::new()
+    }
+}
+
+/// Adds the commit, shows the plan, and applies it after confirmation (not in a dry run).
+fn finish(g: &Global, plan: Plan, fioctl: Option<Fioctl>) -> Result<()> {
+    match fioctl {
+        Some(f) => finish_with(g, plan, &f),
+        None => {
+            let plan = attach_commit(g, plan)?;
+            print!("{}", plan.render(color_stdout()));
+            println!("\nDry run: nothing was changed and no secret was stored.");
+            Ok(())
+        }
+    }
+}
+
+fn attach_commit(g: &Global, plan: Plan) -> Result<Plan> {
+    if (g.commit || g.push || g.message.is_some()) && plan.new_text != plan.old_text {
+        Ok(plan.with_commit(g.message.clone(), g.push)?)
+    } else {
+        Ok(plan)
+    }
+}
+
+fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> Result<()> {
+    let plan = attach_commit(g, plan)?;
+    print!("{}", plan.render(color_stdout()));
     if !g.yes && !confirm("\nApply this plan?")? {
         return Err(Exit {
             code: 1,
@@ -68,23 +243,43 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         }
         .into());
     }
-    match plan.apply(&fioctl) {
+    match plan.apply(store) {
         Ok(applied) => {
             let factory = plan
                 .factory
                 .as_deref()
                 .map(|f| format!("factory {f}"))
                 .unwrap_or_else(|| "the factory".into());
-            println!("\n✓ Stored secret {} in {factory}.", plan.secret_name);
+            println!();
+            match plan.secret_op {
+                SecretOp::Store => println!("✓ Stored secret {} in {factory}.", plan.secret_name),
+                SecretOp::Delete => {
+                    println!("✓ Deleted secret {} from {factory}.", plan.secret_name)
+                }
+                SecretOp::Keep => {}
+            }
             if applied.config_written {
                 println!("✓ Wrote {}.", plan.config_path.display());
-                println!(
-                    "  Commit and push it in your ci-scripts checkout so the next CI build uses it."
-                );
-            } else {
+                match (&applied.commit, &plan.commit) {
+                    (Some(id), Some(c)) => {
+                        println!("✓ Committed {id} on {}: \"{}\"", c.branch, c.message);
+                        if c.push {
+                            println!("✓ Pushed {}.", c.branch);
+                        } else {
+                            println!("  Push it so the next CI build uses it.");
+                        }
+                    }
+                    _ => println!(
+                        "  Commit and push it in your ci-scripts checkout so the next CI build \
+                         uses it (or pass --commit)."
+                    ),
+                }
+            } else if !matches!(plan.action, Action::Rotate { .. }) {
                 println!("  {} was already up to date.", plan.config_path.display());
             }
-            println!("\n{}", plan.provider.device_advice());
+            if matches!(plan.action, Action::Add | Action::Update { .. }) {
+                println!("\n{}", plan.provider.device_advice());
+            }
             Ok(())
         }
         Err(ApplyError::Fioctl(FioctlError::Interrupted)) => Err(Exit {
@@ -123,52 +318,64 @@ fn request(cmd: &AddCommand) -> Request {
     }
 }
 
-/// The flags as [`Answers`], asking for the password when it is not piped in.
-fn read_secret(cmd: &AddCommand, req: Request, dry_run: bool, stdin_tty: bool) -> Result<Secret> {
-    let credential = match cmd {
-        AddCommand::Aws { profile, .. } => CredentialInput::AwsProfile(profile.clone()),
-        AddCommand::Gar { key_file, .. } => CredentialInput::GcpKeyFile(key_file.clone()),
-        AddCommand::Azure {
-            client_id: user,
-            password,
-            ..
+/// `fioreg check`: every problem with file:line, severity and fix; exit 1 on errors.
+pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
+    use crate::factory_config::lint::{Finding, Severity};
+    let cfg = FactoryConfig::load(&g.config)?;
+    let (secrets, unchecked) = if offline {
+        (None, None)
+    } else {
+        match fioctl(g).and_then(|f| f.secrets_list()) {
+            Ok(names) => (Some(names), None),
+            Err(e) => (None, Some(e.to_string())),
         }
-        | AddCommand::Generic {
-            username: user,
-            password,
-            ..
-        } => {
-            let kind = if req.provider == Provider::Azure {
-                UserTokenKind::AzurePrincipal
+    };
+    let mut findings = cfg.lint(secrets.as_deref());
+    if let Some(why) = &unchecked {
+        findings.push(Finding {
+            line: 1,
+            severity: Severity::Error,
+            message: format!("the factory's secrets could not be checked: {why}"),
+            fix: "log in with `fioctl login`, or pass --offline to check the file only".into(),
+        });
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let path = cfg.path.display().to_string();
+    if json {
+        let out = serde_json::json!({
+            "config": path,
+            "online": !offline,
+            "errors": errors,
+            "warnings": findings.len() - errors,
+            "findings": findings,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for f in &findings {
+            println!("{}", f.render(&path));
+        }
+        println!(
+            "{path}: {} registries, {errors} errors, {} warnings{}",
+            cfg.registries.len(),
+            findings.len() - errors,
+            if offline {
+                " (offline: secrets not checked)"
             } else {
-                UserTokenKind::Generic
-            };
-            let noun = kind.password_noun();
-            let pass: SecretString = if password.password_stdin {
-                credentials::user_token::read_password_stdin(std::io::stdin().lock())?
-            } else if dry_run {
-                return Ok(Secret::new(
-                    Vec::new(),
-                    format!("{} {user}, {noun} not asked in a dry run", kind.user_noun()),
-                ));
-            } else if stdin_tty {
-                let typed = rpassword::prompt_password(format!("{noun} for {user} (hidden): "))
-                    .context("reading the password from the terminal")?;
-                SecretString::from(typed)
-            } else {
-                bail!("no {noun}: pipe it in with --password-stdin (never pass it as a flag)");
-            };
-            CredentialInput::UserToken {
-                user: user.clone(),
-                password: pass,
+                ""
             }
+        );
+    }
+    if errors > 0 {
+        return Err(Exit {
+            code: 1,
+            message: format!("{errors} errors in {path}"),
         }
-    };
-    let answers = Answers {
-        request: req,
-        credential,
-    };
-    Ok(answers.secret(&ProfileSource::real())?)
+        .into());
+    }
+    Ok(())
 }
 
 /// Asks on the terminal; only `y`/`yes` applies.

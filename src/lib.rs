@@ -9,6 +9,7 @@ pub mod commands;
 pub mod credentials;
 pub mod factory_config;
 pub mod fioctl;
+pub mod git;
 pub mod plain;
 pub mod plan;
 pub mod provider;

@@ -9,6 +9,12 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Add(add)) => commands::add(&cli.global, add),
         Some(Command::List { json }) => commands::list(&cli.global, *json),
+        Some(Command::Rotate { target, creds }) => commands::rotate(&cli.global, target, creds),
+        Some(Command::Remove {
+            target,
+            delete_secret,
+        }) => commands::remove(&cli.global, target, *delete_secret),
+        Some(Command::Check { offline, json }) => commands::check(&cli.global, *offline, *json),
         None => {
             if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
                 let _ = Cli::command().print_help();

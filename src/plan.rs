@@ -122,6 +122,8 @@ pub trait SecretStore: Send + Sync {
     fn update(&self, secrets: &[(&str, &Secret)]) -> Result<(), FioctlError>;
     /// The names of the secrets that exist.
     fn list(&self) -> Result<Vec<String>, FioctlError>;
+    /// Deletes each named secret.
+    fn delete(&self, names: &[&str]) -> Result<(), FioctlError>;
     /// How the plan shows a store call, e.g. `fioctl --factory acme secrets update`.
     fn update_command(&self) -> String;
 }
@@ -132,6 +134,9 @@ impl SecretStore for Fioctl {
     }
     fn list(&self) -> Result<Vec<String>, FioctlError> {
         self.secrets_list()
+    }
+    fn delete(&self, names: &[&str]) -> Result<(), FioctlError> {
+        self.secrets_delete(names)
     }
     fn update_command(&self) -> String {
         fioctl_update_command(self.factory())
@@ -181,6 +186,20 @@ impl SecretStore for FolderStore {
         names.sort();
         Ok(names)
     }
+    fn delete(&self, names: &[&str]) -> Result<(), FioctlError> {
+        for name in names {
+            provider::validate_secret_name(name).map_err(|e| {
+                FioctlError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+            })?;
+            match std::fs::remove_file(self.dir.join(name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(FioctlError::Io(e));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
     fn update_command(&self) -> String {
         format!("(demo) store in {}", self.dir.display())
     }
@@ -195,6 +214,36 @@ pub enum Action {
         index: usize,
         line: usize,
     },
+    /// New credentials for the entry at this index; the file stays byte-identical.
+    Rotate {
+        index: usize,
+        line: usize,
+    },
+    /// Remove the entry at this index (and, with `SecretOp::Delete`, its secret).
+    Remove {
+        index: usize,
+        line: usize,
+    },
+}
+
+/// What happens to the factory secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretOp {
+    /// Store [`Plan::secret`] before the config is written.
+    Store,
+    /// Delete the secret (`NAME=`) after the config is written.
+    Delete,
+    /// Leave the secret as it is.
+    Keep,
+}
+
+/// Commit factory-config.yml in its ci-scripts checkout after writing it.
+#[derive(Debug, Clone)]
+pub struct CommitPlan {
+    pub checkout: crate::git::Checkout,
+    pub branch: String,
+    pub message: String,
+    pub push: bool,
 }
 
 /// A request the rules refuse; the message says why and what to do instead.
@@ -216,8 +265,10 @@ pub struct Plan {
     pub action: Action,
     pub secret_name: String,
     pub secret: Secret,
+    pub secret_op: SecretOp,
     pub old_text: String,
     pub new_text: String,
+    pub commit: Option<CommitPlan>,
 }
 
 impl Request {
@@ -264,6 +315,79 @@ fn url_hint(p: Provider) -> &'static str {
         Provider::Gar => "LOCATION-docker.pkg.dev",
         Provider::Generic => "a host such as ghcr.io",
     }
+}
+
+/// The entry whose secret name or url is `target`.
+pub fn find_entry<'a>(
+    cfg: &'a FactoryConfig,
+    target: &str,
+) -> Result<&'a RegistryEntry, PlanError> {
+    let t = target.trim();
+    let by_secret: Vec<&RegistryEntry> = cfg
+        .registries
+        .iter()
+        .filter(|e| e.secret_name.as_deref() == Some(t))
+        .collect();
+    match by_secret.as_slice() {
+        [one] => return Ok(one),
+        [] => {}
+        many => {
+            let lines: Vec<String> = many.iter().map(|e| e.line.to_string()).collect();
+            return Err(PlanError::Invalid(format!(
+                "the secret `{t}` is used by the entries at lines {}; name one by its url instead",
+                lines.join(", ")
+            )));
+        }
+    }
+    if let Some(e) = cfg.entry_by_url(t) {
+        return Ok(e);
+    }
+    let known: Vec<String> = cfg
+        .registries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} ({})",
+                e.secret_name.as_deref().unwrap_or("-"),
+                e.url.as_deref().unwrap_or(&e.kind)
+            )
+        })
+        .collect();
+    Err(PlanError::Invalid(if known.is_empty() {
+        format!("{}: no registry is configured", cfg.path.display())
+    } else {
+        format!(
+            "{}: no registry has the secret name or url `{t}`; configured: {}",
+            cfg.path.display(),
+            known.join(", ")
+        )
+    }))
+}
+
+/// The provider and secret name of an entry CI can use; an error for a broken entry.
+fn entry_provider_and_secret(
+    cfg: &FactoryConfig,
+    e: &RegistryEntry,
+) -> Result<(Provider, String), PlanError> {
+    let p = e.provider.ok_or_else(|| {
+        PlanError::Invalid(format!(
+            "{} has type `{}`, which CI does not support; fix or remove it first",
+            describe(cfg, e),
+            e.kind
+        ))
+    })?;
+    let name = e
+        .secret_name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            PlanError::Invalid(format!(
+                "{} has no `{}`; add it (or run `fioreg add`) first",
+                describe(cfg, e),
+                p.secret_key()
+            ))
+        })?;
+    Ok((p, name))
 }
 
 fn describe(cfg: &FactoryConfig, e: &RegistryEntry) -> String {
@@ -347,9 +471,111 @@ impl Plan {
             action,
             secret_name,
             secret,
+            secret_op: SecretOp::Store,
             old_text: cfg.text.clone(),
             new_text: edited.text,
+            commit: None,
         })
+    }
+
+    /// New credentials for an existing entry, found by its secret name or url. The config is
+    /// not touched; `secret` must have been read for the entry's type.
+    pub fn rotate(
+        cfg: &FactoryConfig,
+        target: &str,
+        secret: Secret,
+        factory: Option<String>,
+    ) -> Result<Plan, PlanError> {
+        let e = find_entry(cfg, target)?;
+        let (p, name) = entry_provider_and_secret(cfg, e)?;
+        Ok(Plan {
+            config_path: cfg.path.clone(),
+            factory,
+            provider: p,
+            url: e.url.clone(),
+            action: Action::Rotate {
+                index: e.index,
+                line: e.line,
+            },
+            secret_name: name,
+            secret,
+            secret_op: SecretOp::Store,
+            old_text: cfg.text.clone(),
+            new_text: cfg.text.clone(),
+            commit: None,
+        })
+    }
+
+    /// Removes an entry, found by its secret name or url; with `delete_secret`, its secret too.
+    pub fn remove(
+        cfg: &FactoryConfig,
+        target: &str,
+        delete_secret: bool,
+        factory: Option<String>,
+    ) -> Result<Plan, PlanError> {
+        let e = find_entry(cfg, target)?;
+        let kind = e.kind.clone();
+        let provider = e.provider.unwrap_or(Provider::Generic);
+        let name = e.secret_name.clone().unwrap_or_default();
+        if delete_secret {
+            if name.is_empty() {
+                return Err(PlanError::Invalid(format!(
+                    "{} names no secret, so there is none to delete; leave out --delete-secret",
+                    describe(cfg, e)
+                )));
+            }
+            if let Some(other) = cfg
+                .registries
+                .iter()
+                .find(|o| o.index != e.index && o.secret_name.as_deref() == Some(name.as_str()))
+            {
+                return Err(PlanError::Invalid(format!(
+                    "the secret `{name}` is also used by {}; deleting it would break that \
+                     registry. Leave out --delete-secret",
+                    describe(cfg, other)
+                )));
+            }
+        }
+        let edited = cfg.edit(&Change::Remove { index: e.index })?;
+        Ok(Plan {
+            config_path: cfg.path.clone(),
+            factory,
+            provider,
+            url: e.url.clone(),
+            action: Action::Remove {
+                index: e.index,
+                line: e.line,
+            },
+            secret_name: name,
+            secret: Secret::new(Vec::new(), format!("{kind} entry's secret")),
+            secret_op: if delete_secret {
+                SecretOp::Delete
+            } else {
+                SecretOp::Keep
+            },
+            old_text: cfg.text.clone(),
+            new_text: edited.text,
+            commit: None,
+        })
+    }
+
+    /// Adds a commit of factory-config.yml (and a push) to the plan. Refuses when the file is
+    /// not in a git work tree or already has changes of its own, before anything is done.
+    pub fn with_commit(
+        mut self,
+        message: Option<String>,
+        push: bool,
+    ) -> Result<Plan, crate::git::GitError> {
+        let checkout = crate::git::Checkout::require(&self.config_path)?;
+        checkout.ensure_clean()?;
+        let branch = checkout.branch()?;
+        self.commit = Some(CommitPlan {
+            checkout,
+            branch,
+            message: message.unwrap_or_else(|| format!("container_registries: {}", self.summary())),
+            push,
+        });
+        Ok(self)
     }
 
     /// The file name shown in diffs.
@@ -367,12 +593,16 @@ impl Plan {
 
     /// The fioctl calls, with the secret replaced by its description.
     pub fn fioctl_calls(&self) -> Vec<String> {
-        vec![format!(
-            "{} {}==<{}>",
-            fioctl_update_command(self.factory.as_deref()),
-            self.secret_name,
-            self.secret.description()
-        )]
+        let cmd = fioctl_update_command(self.factory.as_deref());
+        match self.secret_op {
+            SecretOp::Store => vec![format!(
+                "{cmd} {}==<{}>",
+                self.secret_name,
+                self.secret.description()
+            )],
+            SecretOp::Delete => vec![format!("{cmd} {}=", self.secret_name)],
+            SecretOp::Keep => Vec::new(),
+        }
     }
 
     /// One line saying what the plan does, e.g. `add aws 123456789012.dkr.ecr...` (also the
@@ -381,6 +611,8 @@ impl Plan {
         let verb = match self.action {
             Action::Add => "add",
             Action::Update { .. } => "update",
+            Action::Rotate { .. } => "rotate",
+            Action::Remove { .. } => "remove",
         };
         match &self.url {
             Some(u) => format!("{verb} {} {u}", self.provider),
@@ -392,27 +624,65 @@ impl Plan {
     pub fn render(&self, color: bool) -> String {
         let mut out = String::new();
         let path = self.config_path.display();
-        match self.action {
-            Action::Add => out.push_str(&format!(
-                "Plan: {} (a new entry in {path})\n",
-                self.summary()
-            )),
-            Action::Update { line, .. } => out.push_str(&format!(
-                "Plan: {} (the existing entry at {path}:{line} is updated in place)\n",
-                self.summary()
-            )),
-        }
-        out.push_str("\n1. Store the secret in the factory:\n");
-        for call in self.fioctl_calls() {
-            out.push_str(&format!("   {call}\n"));
+        let what = match self.action {
+            Action::Add => format!("a new entry in {path}"),
+            Action::Update { line, .. } => {
+                format!("the existing entry at {path}:{line} is updated in place")
+            }
+            Action::Rotate { line, .. } => {
+                format!("new credentials for the entry at {path}:{line}; the file is not changed")
+            }
+            Action::Remove { line, .. } => format!("the entry at {path}:{line}"),
+        };
+        out.push_str(&format!("Plan: {} ({what})\n", self.summary()));
+        let mut step = 0;
+        let mut next = || {
+            step += 1;
+            step
+        };
+        if self.secret_op == SecretOp::Store {
+            out.push_str(&format!("\n{}. Store the secret in the factory:\n", next()));
+            for call in self.fioctl_calls() {
+                out.push_str(&format!("   {call}\n"));
+            }
         }
         let diff = self.diff(color);
-        if diff.is_empty() {
+        if !diff.is_empty() {
+            out.push_str(&format!("\n{}. Write {path}:\n\n{diff}", next()));
+        } else if !matches!(self.action, Action::Rotate { .. }) {
             out.push_str(&format!(
-                "\n2. {path} already holds this entry: no change.\n"
+                "\n{}. {path} already holds this entry: no change.\n",
+                next()
             ));
-        } else {
-            out.push_str(&format!("\n2. Then write {path}:\n\n{diff}"));
+        }
+        if self.secret_op == SecretOp::Delete {
+            out.push_str(&format!(
+                "\n{}. Then delete the secret from the factory:\n",
+                next()
+            ));
+            for call in self.fioctl_calls() {
+                out.push_str(&format!("   {call}\n"));
+            }
+        } else if let Action::Remove { .. } = self.action
+            && !self.secret_name.is_empty()
+        {
+            out.push_str(&format!(
+                "\n   The secret `{}` stays in the factory (pass --delete-secret to delete it).\n",
+                self.secret_name
+            ));
+        }
+        if let Some(c) = &self.commit
+            && !diff.is_empty()
+        {
+            out.push_str(&format!(
+                "\n{}. Commit {} in {} (branch {}): \"{}\"{}\n",
+                next(),
+                c.checkout.rel.display(),
+                c.checkout.root.display(),
+                c.branch,
+                c.message,
+                if c.push { ", then push" } else { "" }
+            ));
         }
         out
     }
@@ -428,22 +698,72 @@ impl Plan {
         store: &dyn SecretStore,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Applied, ApplyError> {
-        progress(Progress::StoringSecret);
-        store
-            .update(&[(self.secret_name.as_str(), &self.secret)])
-            .map_err(ApplyError::Fioctl)?;
-        progress(Progress::SecretStored);
+        let stored = self.secret_op == SecretOp::Store;
+        if stored {
+            progress(Progress::StoringSecret);
+            store
+                .update(&[(self.secret_name.as_str(), &self.secret)])
+                .map_err(ApplyError::Fioctl)?;
+            progress(Progress::SecretStored);
+        }
+        let done_so_far = || {
+            let mut d = Vec::new();
+            if stored {
+                d.push(format!("the secret `{}` WAS stored", self.secret_name));
+            }
+            d
+        };
         let config_written = self.new_text != self.old_text;
         if config_written {
             progress(Progress::WritingConfig);
             factory_config::write::replace(&self.config_path, &self.old_text, &self.new_text)
-                .map_err(|source| ApplyError::ConfigAfterSecret {
-                    secret_name: self.secret_name.clone(),
-                    source,
+                .map_err(|source| {
+                    if stored {
+                        ApplyError::ConfigAfterSecret {
+                            secret_name: self.secret_name.clone(),
+                            source,
+                        }
+                    } else {
+                        ApplyError::Config(source)
+                    }
                 })?;
             progress(Progress::ConfigWritten);
         }
-        Ok(Applied { config_written })
+        let mut done = done_so_far();
+        if config_written {
+            done.push(format!("{} WAS written", self.config_path.display()));
+        }
+        if self.secret_op == SecretOp::Delete {
+            store
+                .delete(&[self.secret_name.as_str()])
+                .map_err(|e| ApplyError::Later {
+                    done: done.join(" and "),
+                    failed: format!("deleting the secret `{}` failed: {e}", self.secret_name),
+                })?;
+            done.push(format!("the secret `{}` WAS deleted", self.secret_name));
+        }
+        let mut commit = None;
+        if let Some(c) = self.commit.as_ref().filter(|_| config_written) {
+            let id = c
+                .checkout
+                .commit(&c.message)
+                .map_err(|e| ApplyError::Later {
+                    done: done.join(" and "),
+                    failed: format!("the commit failed: {e}"),
+                })?;
+            done.push(format!("commit {id} was made"));
+            if c.push {
+                c.checkout.push().map_err(|e| ApplyError::Later {
+                    done: done.join(" and "),
+                    failed: format!("the push failed: {e}"),
+                })?;
+            }
+            commit = Some(id);
+        }
+        Ok(Applied {
+            config_written,
+            commit,
+        })
     }
 }
 
@@ -457,9 +777,11 @@ pub enum Progress {
 }
 
 /// What applying did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     pub config_written: bool,
+    /// The short id of the commit, when one was made.
+    pub commit: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -468,6 +790,10 @@ pub enum ApplyError {
         "{0}\nNothing was changed: the secret was not stored and factory-config.yml is untouched."
     )]
     Fioctl(FioctlError),
+    #[error("{0}\nNothing was changed in the factory.")]
+    Config(factory_config::write::WriteError),
+    #[error("{done}, but {failed}")]
+    Later { done: String, failed: String },
     #[error(
         "the secret `{secret_name}` WAS stored in the factory, but {source}\nFix the problem and \
          run the same command again: storing the secret again is harmless."

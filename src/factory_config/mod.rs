@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod edit;
+pub mod lint;
 pub mod write;
 
 use crate::provider::Provider;

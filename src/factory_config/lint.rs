@@ -1,0 +1,330 @@
+//! `fioreg check`: the problems that make Foundries CI crash or fail to log in, each with its
+//! file:line, severity and fix.
+
+use super::{FactoryConfig, RegistryEntry};
+use crate::provider::{self, Provider};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One problem found in factory-config.yml or in the factory's secrets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub line: usize,
+    pub severity: Severity,
+    pub message: String,
+    pub fix: String,
+}
+
+impl Finding {
+    fn error(line: usize, message: String, fix: impl Into<String>) -> Finding {
+        Finding {
+            line,
+            severity: Severity::Error,
+            message,
+            fix: fix.into(),
+        }
+    }
+    fn warning(line: usize, message: String, fix: impl Into<String>) -> Finding {
+        Finding {
+            line,
+            severity: Severity::Warning,
+            message,
+            fix: fix.into(),
+        }
+    }
+
+    /// `path:line: error: message` and an indented fix, like a compiler.
+    pub fn render(&self, path: &str) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!(
+            "{path}:{}: {sev}: {}\n  fix: {}",
+            self.line, self.message, self.fix
+        )
+    }
+}
+
+/// Names that look like registry credentials (the defaults fioreg and Foundries' docs use).
+fn looks_like_registry_secret(name: &str) -> bool {
+    ["aws_creds", "azprincipal", "gcp_creds"].contains(&name) || name.ends_with("_creds")
+}
+
+impl FactoryConfig {
+    /// The line of `key` inside `entry` (the entry's first line when the key is absent).
+    fn key_line(&self, entry: &RegistryEntry, key: &str) -> usize {
+        let end = self
+            .registries
+            .get(entry.index + 1)
+            .map_or(usize::MAX, |next| next.line);
+        self.text
+            .lines()
+            .enumerate()
+            .skip(entry.line - 1)
+            .take_while(|(i, _)| i + 1 < end)
+            .find(|(_, l)| {
+                let t = l.trim_start().trim_start_matches("- ").trim_start();
+                t.strip_prefix(key)
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+            })
+            .map_or(entry.line, |(i, _)| i + 1)
+    }
+
+    /// Every problem CI would hit. `secrets`: the factory's secret names, for the online checks.
+    pub fn lint(&self, secrets: Option<&[String]>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut seen_single: Vec<(Provider, usize)> = Vec::new();
+        let mut seen_secret: Vec<(&str, &RegistryEntry)> = Vec::new();
+        for e in &self.registries {
+            let Some(p) = e.provider else {
+                let msg = if e.kind.is_empty() {
+                    "this entry has no `type:`, and CI exits with \"Unsupported registry type\""
+                        .to_string()
+                } else {
+                    format!(
+                        "type `{}` is not one CI knows, and CI exits with \"Unsupported registry type\"",
+                        e.kind
+                    )
+                };
+                out.push(Finding::error(
+                    self.key_line(e, "type"),
+                    msg,
+                    "use one of aws, azure, gar, generic",
+                ));
+                continue;
+            };
+            for key in p.required_keys() {
+                let value = e
+                    .fields
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.as_str());
+                if value.is_none_or(str::is_empty) {
+                    out.push(Finding::error(
+                        e.line,
+                        format!("the {p} entry has no `{key}`, and CI crashes with a KeyError"),
+                        format!("add `{key}:` to this entry (`fioreg add {p} ...` writes a complete entry)"),
+                    ));
+                }
+            }
+            if let Some(url) = &e.url {
+                let line = self.key_line(e, "url");
+                match p {
+                    Provider::Aws => match provider::aws::parse_url(url) {
+                        Err(why) => out.push(Finding::error(
+                            line,
+                            why,
+                            "write the registry as ACCOUNT.dkr.ecr.REGION.amazonaws.com",
+                        )),
+                        Ok(parsed) => {
+                            if let Some(region) = &e.region
+                                && region != parsed.region
+                            {
+                                out.push(Finding::error(
+                                    self.key_line(e, "region"),
+                                    format!(
+                                        "region `{region}` differs from the url's region `{}`: CI logs in to {region} and then cannot pull from {url}",
+                                        parsed.region
+                                    ),
+                                    format!("set `region: {}`", parsed.region),
+                                ));
+                            }
+                        }
+                    },
+                    Provider::Azure => {
+                        if let Err(why) = provider::azure::validate_url(url) {
+                            out.push(Finding::error(
+                                line,
+                                why,
+                                "write the registry as NAME.azurecr.io",
+                            ));
+                        }
+                    }
+                    Provider::Gar | Provider::Generic => {
+                        if let Err(why) = p.validate_url(url) {
+                            out.push(Finding::warning(line, why, "write only the registry host"));
+                        }
+                    }
+                }
+            }
+            if p.single_per_factory() {
+                if let Some((_, first)) = seen_single.iter().find(|(q, _)| *q == p) {
+                    out.push(Finding::error(
+                        e.line,
+                        format!(
+                            "a second {p} entry (the first is at line {first}): CI crashes with FileExistsError on two {p} entries"
+                        ),
+                        format!("keep one {p} entry per factory; remove this one with `fioreg remove`"),
+                    ));
+                } else {
+                    seen_single.push((p, e.line));
+                }
+            }
+            if let Some(name) = e.secret_name.as_deref().filter(|n| !n.is_empty()) {
+                let line = self.key_line(e, p.secret_key());
+                if let Err(why) = provider::validate_secret_name(name) {
+                    out.push(Finding::error(
+                        line,
+                        why,
+                        "rename the secret (and store it again under the new name)",
+                    ));
+                }
+                if let Some((_, other)) = seen_secret.iter().find(|(n, _)| *n == name) {
+                    let (severity, why) = if other.provider == Some(p) {
+                        (
+                            Severity::Warning,
+                            "both registries must then accept the same credentials",
+                        )
+                    } else {
+                        (
+                            Severity::Error,
+                            "the two types need differently shaped secrets, so one of them cannot log in",
+                        )
+                    };
+                    out.push(Finding {
+                        line,
+                        severity,
+                        message: format!(
+                            "secret `{name}` is also used by the {} entry at line {}: {why}",
+                            other.kind, other.line
+                        ),
+                        fix: "give each registry its own secret name".into(),
+                    });
+                } else {
+                    seen_secret.push((name, e));
+                }
+                if let Some(names) = secrets
+                    && !names.iter().any(|s| s == name)
+                {
+                    out.push(Finding::error(
+                        line,
+                        format!("secret `{name}` does not exist in the factory, so CI cannot log in to this registry"),
+                        format!("store it with `fioreg add {p} ...` (or `fioctl secrets update {name}==FILE`)"),
+                    ));
+                }
+            }
+        }
+        if let Some(names) = secrets {
+            let last = self.text.lines().count().max(1);
+            let key_line = self
+                .text
+                .lines()
+                .position(|l| l.starts_with(super::KEY))
+                .map_or(last, |i| i + 1);
+            for name in names {
+                let used = self
+                    .registries
+                    .iter()
+                    .any(|e| e.secret_name.as_deref() == Some(name));
+                if !used && looks_like_registry_secret(name) {
+                    out.push(Finding::warning(
+                        key_line,
+                        format!("the factory has a secret `{name}` that looks like registry credentials, but no entry uses it"),
+                        format!("add the registry it belongs to, or delete it with `fioctl secrets update {name}=`"),
+                    ));
+                }
+            }
+        }
+        out.sort_by_key(|f| f.line);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn lint(text: &str, secrets: Option<&[String]>) -> Vec<Finding> {
+        FactoryConfig::parse(Path::new("f.yml"), text.to_string())
+            .unwrap()
+            .lint(secrets)
+    }
+
+    #[test]
+    fn clean_config_has_no_findings() {
+        let t = "container_registries:\n- type: aws\n  region: us-east-2\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n";
+        assert_eq!(lint(t, Some(&["aws_creds".to_string()])), vec![]);
+    }
+
+    #[test]
+    fn finds_each_crash() {
+        let t = "container_registries:\n\
+                 - type: docker\n  url: x\n\
+                 - type: aws\n  region: eu-west-1\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n\
+                 - type: aws\n  url: 1.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: bad name\n\
+                 - type: azure\n  url: acme.azurecr.io\n  azure_principal_secret_name: aws_creds\n\
+                 - type: gar\n";
+        let f = lint(t, None);
+        let lines: Vec<(usize, Severity)> = f.iter().map(|f| (f.line, f.severity)).collect();
+        let msgs: Vec<&str> = f.iter().map(|f| f.message.as_str()).collect();
+        assert!(msgs[0].contains("type `docker`"), "{msgs:?}");
+        assert_eq!(lines[0], (2, Severity::Error));
+        assert!(
+            f.iter()
+                .any(|f| f.line == 5 && f.message.contains("differs from the url's region")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.line == 8 && f.message.contains("no `region`")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.line == 8 && f.message.contains("second aws entry")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.line == 9 && f.message.contains("12 digits")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.line == 10 && f.message.contains("contains ` `")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.line == 12 && f.message.contains("NAME.azurecr.io")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter().any(|f| f.line == 13
+                && f.severity == Severity::Error
+                && f.message.contains("also used by the aws entry at line 4")),
+            "{f:#?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.line == 14 && f.message.contains("no `gar_creds_secret_name`")),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn online_checks() {
+        let t = "a: 1\ncontainer_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n";
+        let secrets = vec!["aws_creds".to_string(), "unrelated".to_string()];
+        let f = lint(t, Some(&secrets));
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert_eq!((f[0].line, f[0].severity), (2, Severity::Warning));
+        assert!(
+            f[0].message
+                .contains("`aws_creds` that looks like registry credentials")
+        );
+        assert_eq!((f[1].line, f[1].severity), (5, Severity::Error));
+        assert!(f[1].message.contains("`ghcr_creds` does not exist"));
+        assert!(
+            f[1].render("f.yml")
+                .starts_with("f.yml:5: error: secret `ghcr_creds`")
+        );
+    }
+}
