@@ -1,0 +1,334 @@
+//! rotate, remove, check and --commit through the real binary, with real git and the fioctl
+//! stand-in.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::fs;
+use std::path::PathBuf;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const AWS_URL: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
+
+const CONFIG: &str = "# acme\nnotify:\n  email:\n    users: a@b.c\n\ncontainer_registries:\n# production\n- type: aws\n  region: us-east-2  # Ohio\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n# GitHub packages\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n";
+
+struct World {
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("factory-config.yml"), CONFIG).expect("config");
+        fs::create_dir_all(dir.path().join("stub/factories/acme/secrets")).expect("stub");
+        for name in ["aws_creds", "ghcr_creds"] {
+            fs::write(
+                dir.path().join("stub/factories/acme/secrets").join(name),
+                "old",
+            )
+            .expect("s");
+        }
+        fs::write(
+            dir.path().join("credentials"),
+            "[ci-pull]\naws_access_key_id = AKIAEXAMPLEPULL00002\naws_secret_access_key = rotatedSecretKeyValue\n",
+        )
+        .expect("creds");
+        World { dir }
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+    fn config(&self) -> String {
+        fs::read_to_string(self.path("factory-config.yml")).expect("config")
+    }
+    fn secret(&self, name: &str) -> Option<String> {
+        fs::read_to_string(self.path("stub/factories/acme/secrets").join(name)).ok()
+    }
+    fn git(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(self.dir.path())
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    }
+    fn init_repo(&self) {
+        self.git(&["init", "--quiet", "-b", "main"]);
+        self.git(&["config", "user.email", "ci@example.com"]);
+        self.git(&["config", "user.name", "CI"]);
+        fs::write(self.path(".gitignore"), "stub/\ncredentials\n").expect("ignore");
+        self.git(&["add", "."]);
+        self.git(&["commit", "--quiet", "-m", "init"]);
+    }
+    fn fioreg(&self) -> Command {
+        let mut c = self.fioreg_bare();
+        c.args(["--fioctl", &format!("{ROOT}/tests/support/fioctl")]);
+        c
+    }
+    /// Without --fioctl, and fioctl is not on PATH.
+    fn fioreg_bare(&self) -> Command {
+        let mut c = Command::cargo_bin("fioreg").expect("bin");
+        c.current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("FIOCTL_STUB_DIR", self.path("stub"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
+            .args(["--factory", "acme"]);
+        c
+    }
+}
+
+#[test]
+fn rotate_stores_new_credentials_and_leaves_the_file_byte_identical() {
+    let w = World::new();
+    w.fioreg()
+        .args(["rotate", "aws_creds", "--profile", "ci-pull", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Plan: rotate aws"))
+        .stdout(predicate::str::contains("the file is not changed"))
+        .stdout(predicate::str::contains("Stored secret aws_creds"));
+    assert_eq!(w.config(), CONFIG);
+    assert_eq!(
+        w.secret("aws_creds").expect("secret"),
+        "[default]\naws_access_key_id = AKIAEXAMPLEPULL00002\naws_secret_access_key = rotatedSecretKeyValue\n"
+    );
+    // By url, for a generic registry, the token from stdin.
+    w.fioreg()
+        .args([
+            "rotate",
+            "ghcr.io",
+            "--username",
+            "bot",
+            "--password-stdin",
+            "--yes",
+        ])
+        .write_stdin("newtoken\n")
+        .assert()
+        .success();
+    assert_eq!(w.secret("ghcr_creds").expect("secret"), "bot:newtoken");
+    assert_eq!(w.config(), CONFIG);
+}
+
+#[test]
+fn rotate_of_an_unknown_registry_lists_the_known_ones() {
+    let w = World::new();
+    w.fioreg()
+        .args([
+            "rotate",
+            "docker.io",
+            "--username",
+            "x",
+            "--password-stdin",
+            "--yes",
+        ])
+        .write_stdin("t\n")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "no registry has the secret name or url `docker.io`",
+        ))
+        .stderr(predicate::str::contains("ghcr_creds (ghcr.io)"));
+}
+
+#[test]
+fn remove_takes_its_comment_lines_and_deletes_the_secret_after_writing() {
+    let w = World::new();
+    w.fioreg()
+        .args(["remove", "ghcr.io", "--delete-secret", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("-# GitHub packages"))
+        .stdout(predicate::str::contains(
+            "fioctl --factory acme secrets update ghcr_creds=",
+        ))
+        .stdout(predicate::str::contains("Deleted secret ghcr_creds"));
+    assert_eq!(
+        w.config(),
+        "# acme\nnotify:\n  email:\n    users: a@b.c\n\ncontainer_registries:\n# production\n- type: aws\n  region: us-east-2  # Ohio\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n"
+    );
+    assert_eq!(w.secret("ghcr_creds"), None);
+    assert!(w.secret("aws_creds").is_some());
+}
+
+#[test]
+fn remove_without_delete_secret_keeps_it_and_needs_no_fioctl() {
+    let w = World::new();
+    w.fioreg_bare()
+        .args(["remove", "aws_creds", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("stays in the factory"));
+    assert!(!w.config().contains("type: aws"));
+    assert!(w.config().contains("# GitHub packages\n- type: generic"));
+    assert!(w.secret("aws_creds").is_some());
+}
+
+#[test]
+fn commit_commits_only_the_config_with_a_message() {
+    let w = World::new();
+    w.init_repo();
+    fs::write(w.path("notes.txt"), "unrelated\n").expect("notes");
+    w.git(&["add", "notes.txt"]);
+    w.fioreg()
+        .args([
+            "add",
+            "azure",
+            "--url",
+            "acmeprod.azurecr.io",
+            "--client-id",
+            "sp",
+            "--password-stdin",
+            "--yes",
+            "--commit",
+        ])
+        .write_stdin("pw\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Commit factory-config.yml in"))
+        .stdout(predicate::str::contains("Committed"));
+    assert_eq!(
+        w.git(&["log", "-1", "--format=%s"]),
+        "container_registries: add azure acmeprod.azurecr.io"
+    );
+    assert_eq!(
+        w.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "factory-config.yml"
+    );
+    assert_eq!(w.git(&["diff", "--cached", "--name-only"]), "notes.txt");
+    // -m overrides the message.
+    w.fioreg()
+        .args(["remove", "acmeprod.azurecr.io", "--yes", "-m", "drop ACR"])
+        .assert()
+        .success();
+    assert_eq!(w.git(&["log", "-1", "--format=%s"]), "drop ACR");
+}
+
+#[test]
+fn commit_is_refused_when_the_file_already_had_changes() {
+    let w = World::new();
+    w.init_repo();
+    let edited = CONFIG.replace("a@b.c", "ops@b.c");
+    fs::write(w.path("factory-config.yml"), &edited).expect("edit");
+    w.fioreg()
+        .args([
+            "add",
+            "azure",
+            "--url",
+            "acmeprod.azurecr.io",
+            "--client-id",
+            "sp",
+            "--password-stdin",
+            "--yes",
+            "--commit",
+        ])
+        .write_stdin("pw\n")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("already has uncommitted changes"));
+    assert_eq!(w.config(), edited);
+    assert!(w.secret("azprincipal").is_none(), "nothing may be stored");
+}
+
+#[test]
+fn push_pushes_the_branch() {
+    let w = World::new();
+    w.init_repo();
+    let remote = tempfile::tempdir().expect("remote");
+    let st = std::process::Command::new("git")
+        .args(["init", "--quiet", "--bare"])
+        .arg(remote.path())
+        .status()
+        .expect("git");
+    assert!(st.success());
+    w.git(&[
+        "remote",
+        "add",
+        "origin",
+        &remote.path().display().to_string(),
+    ]);
+    w.fioreg()
+        .args(["remove", "ghcr_creds", "--yes", "--push"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Pushed main"));
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(remote.path())
+        .args(["log", "-1", "--format=%s", "main"])
+        .output()
+        .expect("git");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "container_registries: remove generic ghcr.io"
+    );
+}
+
+#[test]
+fn check_reports_file_line_severity_and_fix() {
+    let w = World::new();
+    let broken = format!(
+        "{CONFIG}- type: aws\n  region: eu-west-1\n  url: 210987654321.dkr.ecr.eu-west-1.amazonaws.com\n  aws_creds_secret_name: aws2\n- type: quay\n  url: quay.io\n"
+    );
+    fs::write(w.path("factory-config.yml"), &broken).expect("write");
+    w.fioreg()
+        .args(["check"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "factory-config.yml:16: error: a second aws entry (the first is at line 8)",
+        ))
+        .stdout(predicate::str::contains(
+            "factory-config.yml:19: error: secret `aws2` does not exist in the factory",
+        ))
+        .stdout(predicate::str::contains(
+            "factory-config.yml:20: error: type `quay` is not one CI knows",
+        ))
+        .stdout(predicate::str::contains("  fix: "));
+    let out = w
+        .fioreg()
+        .args(["check", "--offline", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["errors"], serde_json::json!(2));
+    assert_eq!(v["findings"][0]["line"], serde_json::json!(16));
+}
+
+#[test]
+fn check_passes_a_clean_config_and_warns_about_unused_secrets() {
+    let w = World::new();
+    fs::write(
+        w.path("stub/factories/acme/secrets/old_registry_creds"),
+        "x",
+    )
+    .expect("s");
+    w.fioreg()
+        .args(["check"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "warning: the factory has a secret `old_registry_creds`",
+        ))
+        .stdout(predicate::str::contains("0 errors, 1 warnings"));
+}
+
+#[test]
+fn check_online_without_login_fails_with_the_reason() {
+    let w = World::new();
+    fs::write(w.path("stub/logged_out"), "").expect("knob");
+    w.fioreg()
+        .args(["check"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("could not be checked"))
+        .stdout(predicate::str::contains("--offline"));
+    w.fioreg().args(["check", "--offline"]).assert().success();
+}
