@@ -7,7 +7,6 @@ use std::fs;
 use std::path::PathBuf;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const AWS_URL: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
 
 const CONFIG: &str = "# acme\nnotify:\n  email:\n    users: a@b.c\n\ncontainer_registries:\n# production\n- type: aws\n  region: us-east-2  # Ohio\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n# GitHub packages\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n";
 
