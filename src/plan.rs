@@ -698,6 +698,19 @@ impl Plan {
         store: &dyn SecretStore,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Applied, ApplyError> {
+        // Hold the config's lock from before the secret is stored until the end.
+        let _lock = factory_config::write::ConfigLock::acquire(&self.config_path)
+            .map_err(ApplyError::Config)?;
+        if std::fs::read(&self.config_path).ok().as_deref() != Some(self.old_text.as_bytes()) {
+            return Err(ApplyError::Config(
+                factory_config::write::WriteError::ChangedSinceRead {
+                    path: self.config_path.display().to_string(),
+                },
+            ));
+        }
+        if self.new_text != self.old_text {
+            factory_config::write::preflight(&self.config_path).map_err(ApplyError::Config)?;
+        }
         let stored = self.secret_op == SecretOp::Store;
         if stored {
             progress(Progress::StoringSecret);
