@@ -93,6 +93,13 @@ pub enum Command {
         #[arg(long)]
         delete_secret: bool,
     },
+    /// Print a shell completion script (e.g. `fioreg completions bash > /etc/bash_completion.d/fioreg`)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `fioreg man > fioreg.1`
+    Man,
     /// Check factory-config.yml against what Foundries CI needs (exit 1 on errors)
     Check {
         /// Check the file only; do not ask fioctl which secrets exist

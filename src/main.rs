@@ -15,6 +15,18 @@ fn main() -> ExitCode {
             delete_secret,
         }) => commands::remove(&cli.global, target, *delete_secret),
         Some(Command::Check { offline, json }) => commands::check(&cli.global, *offline, *json),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "fioreg",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Some(Command::Man) => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map_err(Into::into),
         None => {
             if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
                 let _ = Cli::command().print_help();
@@ -29,6 +41,13 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `fioreg man | head`: the reader went away; that is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
             eprintln!("fioreg: error: {e:#}");

@@ -636,3 +636,33 @@ fn readme_example_runs() {
         .stdout(predicate::str::contains("ghcr_creds"))
         .stdout(predicate::str::contains("Secrets were not checked"));
 }
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        Command::cargo_bin("fioreg")
+            .expect("binary")
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("rotate"));
+    }
+    Command::cargo_bin("fioreg")
+        .expect("binary")
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH fioreg 1"))
+        .stdout(predicate::str::contains("container registry"));
+}
+
+#[test]
+fn no_subcommand_without_a_terminal_prints_usage_and_exits_2() {
+    Command::cargo_bin("fioreg")
+        .expect("binary")
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("Usage: fioreg"))
+        .stderr(predicate::str::contains("needs a terminal"));
+}
