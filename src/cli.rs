@@ -31,14 +31,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The factory-config.yml to read and edit
-    #[arg(
-        long,
-        global = true,
-        value_name = "PATH",
-        default_value = "factory-config.yml"
-    )]
-    pub config: PathBuf,
+    /// The factory-config.yml to read and edit (default: the one remembered for the factory in
+    /// fioreg's settings, else ./factory-config.yml)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Passed to fioctl as --factory (else fioctl's own default: FIOCTL_FACTORY or its config)
     #[arg(long, global = true, value_name = "NAME")]
     pub factory: Option<String>,
@@ -93,6 +89,29 @@ pub enum Command {
         #[arg(long)]
         delete_secret: bool,
     },
+    /// Show or change fioreg's remembered settings (never a secret)
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Delete the password or token that --remember kept for a registry url
+    Forget {
+        /// The registry url, e.g. ghcr.io
+        url: String,
+    },
+    /// Wrap a private image for devices: write NAME/Dockerfile (`FROM IMAGE`) in containers.git
+    DeviceWrap {
+        /// REGISTRY/IMAGE:TAG, e.g. acmeprod.azurecr.io/sdk/app:1.2
+        #[arg(long)]
+        image: String,
+        /// The container's name in containers.git
+        #[arg(long, value_name = "NAME")]
+        container: String,
+        /// The containers.git checkout
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        containers_repo: PathBuf,
+    },
+    /// Print least-privilege pull-only credentials set-up for a registry
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print a shell completion script (e.g. `fioreg completions bash > /etc/bash_completion.d/fioreg`)
     Completions {
         #[arg(value_enum)]
@@ -108,6 +127,40 @@ pub enum Command {
         /// Machine-readable output
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print the settings file
+    Show,
+    /// Set a key, e.g. `fioreg settings set factories.acme.config ~/ci-scripts/factory-config.yml`
+    Set { key: String, value: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// An IAM policy that can only pull from the registry, and the commands to use it
+    Aws {
+        /// ACCOUNT.dkr.ecr.REGION.amazonaws.com
+        #[arg(long)]
+        url: String,
+        /// Limit the policy to one repository
+        #[arg(long)]
+        repository: Option<String>,
+    },
+    /// The gcloud commands that create a pull-only service account and its key
+    Gar {
+        #[arg(long)]
+        project: String,
+        /// e.g. us-central1
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        repository: String,
+        /// The service account's name
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -195,8 +248,14 @@ pub struct SecretName {
 #[derive(Debug, Args)]
 pub struct PasswordStdin {
     /// Read the password or token from the first line of stdin (else a hidden prompt)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from_keyring")]
     pub password_stdin: bool,
+    /// Keep the password or token in the OS keyring (service "fioreg") for the next run
+    #[arg(long)]
+    pub remember: bool,
+    /// Use the password or token kept by an earlier --remember for this registry url
+    #[arg(long)]
+    pub from_keyring: bool,
 }
 
 #[cfg(test)]
@@ -225,7 +284,7 @@ mod tests {
         ])
         .unwrap();
         assert!(cli.global.dry_run);
-        assert_eq!(cli.global.config, PathBuf::from("x.yml"));
+        assert_eq!(cli.global.config, Some(PathBuf::from("x.yml")));
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The scriptable front end: `fioreg add ...` and `fioreg list`, driven by flags.
 
-use crate::cli::{AddCommand, CredFlags, Global};
+use crate::cli::{AddCommand, CredFlags, Global, PolicyCommand, SettingsCommand};
 use crate::credentials::{self, aws::ProfileSource, user_token::UserTokenKind};
 use crate::factory_config::FactoryConfig;
 use crate::fioctl::{Fioctl, FioctlError};
+use crate::keystore::{self, KeyStore};
 use crate::plan::{Action, Answers, ApplyError, CredentialInput, Plan, Request, SecretOp};
 use crate::provider::Provider;
 use crate::secret::Secret;
+use crate::settings::{Remembered, Settings};
 use anyhow::{Context, Result, bail};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
@@ -31,6 +33,8 @@ struct Creds {
     user: Option<String>,
     key_file: Option<std::path::PathBuf>,
     password_stdin: bool,
+    remember: bool,
+    from_keyring: bool,
 }
 
 impl Creds {
@@ -56,6 +60,8 @@ impl Creds {
             } => Creds {
                 user: Some(user.clone()),
                 password_stdin: password.password_stdin,
+                remember: password.remember,
+                from_keyring: password.from_keyring,
                 ..Creds::default()
             },
         }
@@ -67,11 +73,31 @@ impl Creds {
             user: c.client_id.clone().or_else(|| c.username.clone()),
             key_file: c.key_file.clone(),
             password_stdin: c.password.password_stdin,
+            remember: c.password.remember,
+            from_keyring: c.password.from_keyring,
         }
     }
 
-    /// Reads the secret for `provider`, asking for the password when it is not piped in.
-    fn read(&self, provider: Provider, dry_run: bool, stdin_tty: bool) -> Result<Secret> {
+    /// Reads the secret for `provider`, asking for the password when it is not piped in or kept
+    /// in the keyring; with --remember, keeps it in `keys` (before anything is applied, so a
+    /// run that fails later needs no retyping).
+    fn read(
+        &self,
+        provider: Provider,
+        url: Option<&str>,
+        dry_run: bool,
+        stdin_tty: bool,
+        keys: &dyn KeyStore,
+    ) -> Result<Secret> {
+        if (self.remember || self.from_keyring)
+            && !matches!(provider, Provider::Azure | Provider::Generic)
+        {
+            bail!(
+                "--remember and --from-keyring keep an Azure password or a generic token; a \
+                 {provider} registry has none"
+            );
+        }
+        let account = url.map(keystore::account);
         let credential = match provider {
             Provider::Aws => CredentialInput::AwsProfile(self.profile.clone()),
             Provider::Gar => CredentialInput::GcpKeyFile(
@@ -95,7 +121,15 @@ impl Creds {
                     .clone()
                     .with_context(|| format!("a {provider} registry needs {flag}"))?;
                 let noun = kind.password_noun();
-                let password: SecretString = if self.password_stdin {
+                let password: SecretString = if self.from_keyring {
+                    let account = account.as_deref().context("--from-keyring needs the url")?;
+                    keys.get(account)?.with_context(|| {
+                        format!(
+                            "{} holds no {noun} for {account}: run once with --remember",
+                            keys.describe()
+                        )
+                    })?
+                } else if self.password_stdin {
                     credentials::user_token::read_password_stdin(std::io::stdin().lock())?
                 } else if dry_run {
                     return Ok(Secret::new(
@@ -109,6 +143,14 @@ impl Creds {
                 } else {
                     bail!("no {noun}: pipe it in with --password-stdin (never pass it as a flag)");
                 };
+                if self.remember && !dry_run {
+                    // Refuse a value CI would mangle before keeping it anywhere.
+                    credentials::user_token::user_token(&user, password.clone(), kind)?;
+                    let account = account.as_deref().context("--remember needs the url")?;
+                    keys.check()?;
+                    keys.set(account, &password)?;
+                    eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
+                }
                 CredentialInput::UserToken { user, password }
             }
         };
@@ -145,7 +187,7 @@ fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool> {
 pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
     let creds = Creds::of_add(cmd);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
-    let cfg = FactoryConfig::load(&g.config)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
     let req = request(cmd);
     // Check every rule before asking for a secret or looking for fioctl.
     Plan::build(
@@ -155,7 +197,14 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         g.factory.clone(),
     )?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let secret = creds.read(req.provider, g.dry_run, stdin_tty)?;
+    let url = req.url.as_deref().map(str::to_ascii_lowercase);
+    let secret = creds.read(
+        req.provider,
+        url.as_deref(),
+        g.dry_run,
+        stdin_tty,
+        &keystore::OsKeyring,
+    )?;
     let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
     finish(g, plan, fioctl)
 }
@@ -163,17 +212,23 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
 pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     let creds = Creds::of_rotate(flags);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
-    let cfg = FactoryConfig::load(&g.config)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
     let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let secret = creds.read(probe.provider, g.dry_run, stdin_tty)?;
+    let secret = creds.read(
+        probe.provider,
+        probe.url.as_deref(),
+        g.dry_run,
+        stdin_tty,
+        &keystore::OsKeyring,
+    )?;
     let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
     finish(g, plan, fioctl)
 }
 
 pub fn remove(g: &Global, target: &str, delete_secret: bool) -> Result<()> {
     check_can_confirm(g, false)?;
-    let cfg = FactoryConfig::load(&g.config)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
     let plan = Plan::remove(&cfg, target, delete_secret, g.factory.clone())?;
     let fioctl = if g.dry_run || !delete_secret {
         None
@@ -245,6 +300,9 @@ fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> 
     }
     match plan.apply(store) {
         Ok(applied) => {
+            if matches!(plan.action, Action::Add | Action::Update { .. }) {
+                remember_choices(g, &plan);
+            }
             let factory = plan
                 .factory
                 .as_deref()
@@ -293,6 +351,116 @@ fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> 
     }
 }
 
+/// `--config`, else the path remembered for the factory, else ./factory-config.yml.
+pub fn config_path(g: &Global) -> std::path::PathBuf {
+    if let Some(p) = &g.config {
+        return p.clone();
+    }
+    let remembered = crate::fioctl::resolve_factory(g.factory.as_deref()).and_then(|(f, _)| {
+        let settings = Settings::load(&Settings::default_path()?).ok()?;
+        settings.get(&format!("factories.{f}.config"))
+    });
+    remembered
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "factory-config.yml".into())
+}
+
+/// After a successful add: the factory's config path and last choices, never a secret. A
+/// failure here only warns: the change itself is done.
+fn remember_choices(g: &Global, plan: &Plan) {
+    let Some((factory, _)) = crate::fioctl::resolve_factory(g.factory.as_deref()) else {
+        return;
+    };
+    let Some(path) = Settings::default_path() else {
+        return;
+    };
+    let config = std::path::absolute(&plan.config_path)
+        .unwrap_or_else(|_| plan.config_path.clone())
+        .display()
+        .to_string();
+    let result = Settings::load(&path).and_then(|mut s| {
+        s.remember(
+            &factory,
+            &Remembered {
+                config: Some(config),
+                provider: plan.provider.type_name().to_string(),
+                url: plan.url.clone(),
+                secret_name: plan.secret_name.clone(),
+            },
+        )?;
+        s.save()
+    });
+    if let Err(e) = result {
+        eprintln!("warning: the settings were not saved: {e}");
+    }
+}
+
+pub fn settings(cmd: &SettingsCommand) -> Result<()> {
+    let path = Settings::default_path()
+        .context("neither XDG_CONFIG_HOME nor HOME is set, so there is no settings file")?;
+    let mut s = Settings::load(&path)?;
+    match cmd {
+        SettingsCommand::Show => print!("{}", s.show()),
+        SettingsCommand::Set { key, value } => {
+            s.set(key, value)?;
+            s.save()?;
+            println!("{}: {key} = {value:?}", path.display());
+        }
+    }
+    Ok(())
+}
+
+pub fn forget(url: &str) -> Result<()> {
+    let account = keystore::account(url);
+    let keys = keystore::OsKeyring;
+    if keys.delete(&account)? {
+        println!(
+            "Deleted the password or token kept for {account} from {}.",
+            keys.describe()
+        );
+    } else {
+        println!("{} holds nothing for {account}.", keys.describe());
+    }
+    Ok(())
+}
+
+pub fn device_wrap(g: &Global, image: &str, container: &str, repo: &std::path::Path) -> Result<()> {
+    use crate::device_wrap::{WrapOutcome, hint, wrap};
+    match wrap(image, container, repo)? {
+        WrapOutcome::Written(path) => println!("✓ Wrote {}.", path.display()),
+        WrapOutcome::AlreadyThere(path) => {
+            println!(
+                "{} already holds this image: nothing to do.",
+                path.display()
+            )
+        }
+    }
+    let factory = crate::fioctl::resolve_factory(g.factory.as_deref())
+        .map(|(f, _)| f)
+        .unwrap_or_else(|| "<factory>".into());
+    println!("\n{}", hint(&factory, container));
+    Ok(())
+}
+
+pub fn policy(cmd: &PolicyCommand) -> Result<()> {
+    use crate::policy::{aws_policy_help, aws_pull_policy, gar_commands};
+    let text = match cmd {
+        PolicyCommand::Aws { url, repository } => format!(
+            "{}\n\n{}",
+            aws_pull_policy(url, repository.as_deref()).map_err(anyhow::Error::msg)?,
+            aws_policy_help(url).map_err(anyhow::Error::msg)?
+        ),
+        PolicyCommand::Gar {
+            project,
+            location,
+            repository,
+            name,
+        } => gar_commands(project, location, repository, name).map_err(anyhow::Error::msg)?,
+    };
+    println!("{}", text.trim_end());
+    Ok(())
+}
+
 fn fioctl(g: &Global) -> Result<Fioctl, FioctlError> {
     Ok(Fioctl::find(g.fioctl.as_deref(), g.factory.clone())?
         .with_timeout(std::time::Duration::from_secs(g.fioctl_timeout)))
@@ -321,7 +489,7 @@ fn request(cmd: &AddCommand) -> Request {
 /// `fioreg check`: every problem with file:line, severity and fix; exit 1 on errors.
 pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
     use crate::factory_config::lint::{Finding, Severity};
-    let cfg = FactoryConfig::load(&g.config)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
     let (secrets, unchecked) = if offline {
         (None, None)
     } else {
@@ -411,7 +579,7 @@ struct ListEntry<'a> {
 }
 
 pub fn list(g: &Global, json: bool) -> Result<()> {
-    let cfg = FactoryConfig::load(&g.config)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
     let secrets: Result<Vec<String>, String> = if cfg.registries.is_empty() {
         Ok(Vec::new())
     } else {
@@ -502,7 +670,7 @@ pub fn wizard(cli: &crate::cli::Cli) -> Result<()> {
         crate::session::Session::demo().context("creating the demo's scratch folder")?
     } else {
         crate::session::Session::real(
-            &g.config,
+            &config_path(g),
             g.factory.as_deref(),
             g.fioctl.as_deref(),
             std::time::Duration::from_secs(g.fioctl_timeout),

@@ -7,12 +7,16 @@
 pub mod cli;
 pub mod commands;
 pub mod credentials;
+pub mod device_wrap;
 pub mod factory_config;
 pub mod fioctl;
 pub mod git;
+pub mod keystore;
 pub mod plain;
 pub mod plan;
+pub mod policy;
 pub mod provider;
 pub mod secret;
 pub mod session;
+pub mod settings;
 pub mod tui;

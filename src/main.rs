@@ -15,6 +15,14 @@ fn main() -> ExitCode {
             delete_secret,
         }) => commands::remove(&cli.global, target, *delete_secret),
         Some(Command::Check { offline, json }) => commands::check(&cli.global, *offline, *json),
+        Some(Command::Settings(cmd)) => commands::settings(cmd),
+        Some(Command::Forget { url }) => commands::forget(url),
+        Some(Command::DeviceWrap {
+            image,
+            container,
+            containers_repo,
+        }) => commands::device_wrap(&cli.global, image, container, containers_repo),
+        Some(Command::Policy(cmd)) => commands::policy(cmd),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 *shell,

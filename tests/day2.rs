@@ -331,3 +331,240 @@ fn check_online_without_login_fails_with_the_reason() {
         .stdout(predicate::str::contains("--offline"));
     w.fioreg().args(["check", "--offline"]).assert().success();
 }
+
+#[test]
+fn settings_remember_the_config_path_and_choices_and_keep_comments() {
+    let w = World::new();
+    let xdg = w.path("xdg");
+    fs::create_dir_all(xdg.join("fioreg")).expect("dir");
+    fs::write(xdg.join("fioreg/config.toml"), "# my fioreg settings\n").expect("toml");
+    w.fioreg()
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args([
+            "add",
+            "azure",
+            "--url",
+            "acmeprod.azurecr.io",
+            "--client-id",
+            "sp",
+            "--password-stdin",
+            "--yes",
+        ])
+        .write_stdin("pw\n")
+        .assert()
+        .success();
+    let toml = fs::read_to_string(xdg.join("fioreg/config.toml")).expect("toml");
+    assert!(toml.starts_with("# my fioreg settings\n"), "{toml}");
+    assert!(toml.contains("[factories.acme]"), "{toml}");
+    assert!(toml.contains("last_provider = \"azure\""), "{toml}");
+    assert!(!toml.contains("pw"), "no secret in settings: {toml}");
+    // The remembered config path is used when --config is not given, from another directory.
+    let elsewhere = tempfile::tempdir().expect("dir");
+    Command::cargo_bin("fioreg")
+        .expect("bin")
+        .current_dir(elsewhere.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["--factory", "acme", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("acmeprod.azurecr.io"));
+    w.fioreg()
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["settings", "set", "factories.acme.last_provider", "gar"])
+        .assert()
+        .success();
+    w.fioreg()
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["settings", "show"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("last_provider = \"gar\""));
+    w.fioreg()
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["settings", "set", "factories.acme.password", "x"])
+        .assert()
+        .failure();
+}
+
+#[test]
+fn remember_and_from_keyring_use_the_real_kernel_keyring() {
+    // Each `keyctl session -` gets its own session keyring, which the kernel allows even where
+    // the shared user keyring is refused (as in sandboxes).
+    if std::process::Command::new("keyctl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: keyctl (package keyutils) is not installed");
+        return;
+    }
+    let w = World::new();
+    let bin = assert_cmd::cargo::cargo_bin("fioreg");
+    let stub = format!("{ROOT}/tests/support/fioctl");
+    let script = format!(
+        "set -e\n\
+         F='{bin}'; common=\"--fioctl {stub} --factory acme --yes\"\n\
+         echo 'kept-token-1' | \"$F\" $common add generic --url docker.io --username bot --password-stdin --remember\n\
+         \"$F\" $common rotate docker.io --username bot2 --from-keyring\n\
+         \"$F\" forget docker.io\n\
+         if \"$F\" $common rotate docker.io --username bot --from-keyring; then exit 9; fi\n",
+        bin = bin.display()
+    );
+    let out = std::process::Command::new("keyctl")
+        .args(["session", "-", "bash", "-c", &script])
+        .current_dir(w.dir.path())
+        .env("FIOCTL_STUB_DIR", w.path("stub"))
+        .env("HOME", w.dir.path())
+        .output()
+        .expect("keyctl");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stderr.contains("is unavailable") {
+        eprintln!("skipped: this machine refuses the kernel keyring: {stderr}");
+        return;
+    }
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("Kept the token for docker.io"), "{stderr}");
+    assert!(
+        stdout.contains("Deleted the password or token kept for docker.io"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("holds no token for docker.io"), "{stderr}");
+    // The rotation used the kept token with the new user name.
+    assert_eq!(
+        w.secret("docker_creds").expect("secret"),
+        "bot2:kept-token-1"
+    );
+    assert!(!stdout.contains("kept-token-1") && !stderr.contains("kept-token-1"));
+}
+
+#[test]
+fn keyring_flags_are_refused_for_types_without_a_password() {
+    let w = World::new();
+    w.fioreg()
+        .args([
+            "rotate",
+            "aws_creds",
+            "--profile",
+            "ci-pull",
+            "--remember",
+            "--yes",
+        ])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("a aws registry has none")
+                .or(predicate::str::contains("registry has none")),
+        );
+    assert_eq!(w.config(), CONFIG);
+}
+
+#[test]
+fn device_wrap_writes_a_dockerfile_and_refuses_to_overwrite() {
+    let w = World::new();
+    let repo = w.path("containers");
+    fs::create_dir(&repo).expect("repo");
+    let run = |image: &str| {
+        let mut c = w.fioreg();
+        c.args([
+            "device-wrap",
+            "--image",
+            image,
+            "--container",
+            "sdk",
+            "--containers-repo",
+        ])
+        .arg(&repo);
+        c
+    };
+    run("acmeprod.azurecr.io/sdk/app:1.2")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Wrote"))
+        .stdout(predicate::str::contains("hub.foundries.io/acme/sdk"));
+    let dockerfile = fs::read_to_string(repo.join("sdk/Dockerfile")).expect("dockerfile");
+    assert!(
+        dockerfile.ends_with("FROM acmeprod.azurecr.io/sdk/app:1.2\n"),
+        "{dockerfile}"
+    );
+    run("acmeprod.azurecr.io/sdk/app:1.2")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already"));
+    run("acmeprod.azurecr.io/sdk/app:2.0").assert().failure();
+    assert_eq!(
+        fs::read_to_string(repo.join("sdk/Dockerfile")).expect("same"),
+        dockerfile
+    );
+}
+
+#[test]
+fn policy_commands_print_least_privilege_setups() {
+    let w = World::new();
+    let out = w
+        .fioreg()
+        .args([
+            "policy",
+            "aws",
+            "--url",
+            "123456789012.dkr.ecr.us-east-2.amazonaws.com",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json_end = text.find("\n\n").expect("policy then help");
+    let policy: serde_json::Value = serde_json::from_str(&text[..json_end]).expect("json policy");
+    let actions = policy.to_string();
+    for a in [
+        "ecr:GetAuthorizationToken",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability",
+    ] {
+        assert!(actions.contains(a), "{a} missing: {actions}");
+    }
+    assert!(
+        actions.contains("arn:aws:ecr:us-east-2:123456789012:repository/*"),
+        "{actions}"
+    );
+    assert!(!actions.contains("ecr:PutImage"));
+    w.fioreg()
+        .args([
+            "policy",
+            "gar",
+            "--project",
+            "acme-prod",
+            "--location",
+            "us-central1",
+            "--repository",
+            "images",
+            "--name",
+            "ci-pull",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "--role=roles/artifactregistry.reader",
+        ))
+        .stdout(predicate::str::contains(
+            "gcloud iam service-accounts keys create",
+        ));
+    w.fioreg()
+        .args([
+            "policy",
+            "gar",
+            "--project",
+            "acme-prod",
+            "--location",
+            "us-central-1",
+            "--repository",
+            "images",
+            "--name",
+            "ci-pull",
+        ])
+        .assert()
+        .failure();
+}
