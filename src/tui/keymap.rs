@@ -1,0 +1,285 @@
+//! One table of key bindings per screen (and mode): it decides what a key does, and the footer is
+//! drawn from it, so the footer can never promise a key that does something else.
+
+use super::state::{CredsKind, Screen, State};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a bound key asks for; [`super::update`] gives it a meaning on each screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Enter: choose, continue, press the focused button.
+    Choose,
+    Back,
+    Quit,
+    NextField,
+    PrevField,
+    /// Tab in the key-file field.
+    Complete,
+    /// Move the focus between the Review buttons.
+    FocusNext,
+    FocusPrev,
+}
+
+/// A key as written in a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// The key without Ctrl or Alt (Shift is part of the key code).
+    Plain(KeyCode),
+    /// Ctrl and a letter.
+    Ctrl(char),
+}
+
+impl Key {
+    fn matches(self, ev: &KeyEvent) -> bool {
+        let ctrl_alt = ev
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match self {
+            Key::Plain(code) => !ctrl_alt && ev.code == code,
+            Key::Ctrl(c) => {
+                ev.modifiers.contains(KeyModifiers::CONTROL)
+                    && matches!(ev.code, KeyCode::Char(k) if k.eq_ignore_ascii_case(&c))
+            }
+        }
+    }
+}
+
+/// A binding: its keys, how the footer names them and what they do.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    /// The keys as the footer shows them, e.g. `↑↓`; empty: not shown in the footer.
+    pub label: &'static str,
+    /// What the footer says they do.
+    pub help: &'static str,
+    pub action: Action,
+}
+
+const fn bind(
+    keys: &'static [Key],
+    label: &'static str,
+    help: &'static str,
+    action: Action,
+) -> Binding {
+    Binding {
+        keys,
+        label,
+        help,
+        action,
+    }
+}
+
+use Key::{Ctrl, Plain};
+use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
+
+const MOVE_UP: Binding = bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up);
+const MOVE_DOWN: Binding = bind(&[Plain(Down), Plain(Char('j'))], "↑↓", "move", Action::Down);
+const CHOOSE: Binding = bind(&[Plain(Enter)], "Enter", "choose", Action::Choose);
+const BACK: Binding = bind(&[Plain(Esc)], "Esc", "back", Action::Back);
+const Q_QUIT: Binding = bind(&[Plain(Char('q'))], "q", "quit", Action::Quit);
+const CTRL_C_HIDDEN: Binding = bind(&[Ctrl('c')], "", "", Action::Quit);
+const CTRL_C: Binding = bind(&[Ctrl('c')], "Ctrl-C", "quit", Action::Quit);
+
+/// Start: pick an action.
+pub const START: &[Binding] = &[
+    MOVE_DOWN,
+    MOVE_UP,
+    CHOOSE,
+    Q_QUIT,
+    bind(&[Plain(Esc)], "", "", Action::Quit),
+    CTRL_C_HIDDEN,
+];
+
+/// Start, when the config could not be read: read the error, then quit.
+pub const START_BROKEN: &[Binding] = &[
+    bind(
+        &[Plain(Down), Plain(Char('j'))],
+        "↑↓",
+        "scroll",
+        Action::Down,
+    ),
+    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
+    bind(&[Plain(Char('q')), Plain(Esc)], "q", "quit", Action::Quit),
+    CTRL_C_HIDDEN,
+];
+
+/// Lists: providers, AWS profiles.
+pub const LIST: &[Binding] = &[MOVE_DOWN, MOVE_UP, CHOOSE, BACK, Q_QUIT, CTRL_C_HIDDEN];
+
+/// Text fields: q types a q, so Ctrl-C is the way out.
+pub const FORM: &[Binding] = &[
+    bind(
+        &[Plain(Tab), Plain(Down)],
+        "Tab",
+        "next field",
+        Action::NextField,
+    ),
+    bind(
+        &[Plain(BackTab), Plain(Up)],
+        "S-Tab",
+        "previous",
+        Action::PrevField,
+    ),
+    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    BACK,
+    CTRL_C,
+];
+
+/// The key-file field: Tab completes the path.
+pub const KEY_FILE: &[Binding] = &[
+    bind(&[Plain(Tab)], "Tab", "complete path", Action::Complete),
+    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    BACK,
+    CTRL_C,
+];
+
+/// Review: scroll the diff, move between Back and Apply, press one.
+pub const REVIEW: &[Binding] = &[
+    bind(
+        &[Plain(Down), Plain(Char('j'))],
+        "↑↓ PgUp/PgDn",
+        "scroll",
+        Action::Down,
+    ),
+    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
+    bind(&[Plain(PageDown)], "", "", Action::PageDown),
+    bind(&[Plain(PageUp)], "", "", Action::PageUp),
+    bind(
+        &[Plain(Tab), Plain(Right)],
+        "Tab/←→",
+        "focus",
+        Action::FocusNext,
+    ),
+    bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev),
+    bind(&[Plain(Enter)], "Enter", "press", Action::Choose),
+    BACK,
+    Q_QUIT,
+    CTRL_C_HIDDEN,
+];
+
+/// Applying: nothing can stop it; q and Ctrl-C only get an answer that it goes on.
+pub const APPLYING: &[Binding] = &[bind(&[Plain(Char('q')), Ctrl('c')], "", "", Action::Quit)];
+
+/// Apply failed: read the error, go back to Review or quit.
+pub const APPLY_FAILED: &[Binding] = &[
+    bind(
+        &[Plain(Down), Plain(Char('j'))],
+        "↑↓",
+        "scroll",
+        Action::Down,
+    ),
+    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
+    bind(&[Plain(Esc)], "Esc", "back to review", Action::Back),
+    Q_QUIT,
+    CTRL_C_HIDDEN,
+];
+
+/// Done: read, then leave.
+pub const DONE: &[Binding] = &[
+    bind(
+        &[Plain(Down), Plain(Char('j'))],
+        "↑↓",
+        "scroll",
+        Action::Down,
+    ),
+    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
+    bind(&[Plain(Home)], "", "", Action::PageUp),
+    bind(&[Plain(End)], "", "", Action::PageDown),
+    bind(
+        &[Plain(Enter), Plain(Char('q')), Plain(Esc)],
+        "Enter/q",
+        "quit",
+        Action::Quit,
+    ),
+    CTRL_C_HIDDEN,
+];
+
+/// The table in force for the state's screen and mode.
+pub fn table(state: &State) -> &'static [Binding] {
+    match state.screen {
+        Screen::Start if state.config.is_err() => START_BROKEN,
+        Screen::Start => START,
+        Screen::Provider => LIST,
+        Screen::Registry => FORM,
+        Screen::Credentials => match state.creds.as_ref().map(|c| &c.kind) {
+            Some(CredsKind::KeyFile { .. }) => KEY_FILE,
+            Some(CredsKind::UserToken { .. }) => FORM,
+            _ => LIST,
+        },
+        Screen::Review => REVIEW,
+        Screen::Apply => match &state.apply {
+            Some(run) if run.finished() => APPLY_FAILED,
+            _ => APPLYING,
+        },
+        Screen::Done => DONE,
+    }
+}
+
+/// The action bound to `key` on the current screen.
+pub fn lookup(state: &State, key: &KeyEvent) -> Option<Action> {
+    table(state)
+        .iter()
+        .find(|b| b.keys.iter().any(|k| k.matches(key)))
+        .map(|b| b.action)
+}
+
+/// The footer's entries: `(keys, what they do)`, in table order.
+pub fn footer(state: &State) -> Vec<(&'static str, &'static str)> {
+    table(state)
+        .iter()
+        .filter(|b| !b.label.is_empty())
+        .map(|b| (b.label, b.help))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, m)
+    }
+
+    #[test]
+    fn keys_match_with_their_modifiers() {
+        assert!(Plain(Char('q')).matches(&ev(Char('q'), KeyModifiers::NONE)));
+        assert!(!Plain(Char('q')).matches(&ev(Char('q'), KeyModifiers::CONTROL)));
+        assert!(Ctrl('c').matches(&ev(Char('c'), KeyModifiers::CONTROL)));
+        assert!(!Ctrl('c').matches(&ev(Char('c'), KeyModifiers::NONE)));
+        // Shift-Tab arrives as BackTab with SHIFT set: still the plain binding.
+        assert!(Plain(BackTab).matches(&ev(BackTab, KeyModifiers::SHIFT)));
+    }
+
+    #[test]
+    fn every_table_can_quit_with_ctrl_c_and_shows_something_or_nothing_on_purpose() {
+        for t in [
+            START,
+            START_BROKEN,
+            LIST,
+            FORM,
+            KEY_FILE,
+            REVIEW,
+            APPLYING,
+            APPLY_FAILED,
+            DONE,
+        ] {
+            assert!(
+                t.iter()
+                    .any(|b| b.action == Action::Quit && b.keys.contains(&Ctrl('c'))),
+                "{t:?}"
+            );
+        }
+        // Text fields never bind a printable key: it must reach the field.
+        for t in [FORM, KEY_FILE] {
+            for b in t {
+                for k in b.keys {
+                    assert!(!matches!(k, Plain(Char(_))), "{b:?}");
+                }
+            }
+        }
+    }
+}

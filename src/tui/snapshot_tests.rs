@@ -1,0 +1,344 @@
+//! Every screen drawn through ratatui's TestBackend at 80x24 and 40x12 (plus the too-small
+//! message), compared with the snapshots in `src/tui/snapshots/`. The data is fixed: a config
+//! parsed as `factory-config.yml`, fixed profiles, the key fixture in tests/fixtures.
+
+use super::state::{Context, DemoInfo, State};
+use super::testing::*;
+use super::update::{Effect, Event, update};
+use super::view;
+use crate::credentials::aws::ProfileInfo;
+use crate::fioctl::FioctlError;
+use crate::plan::{Applied, ApplyError, Progress};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+use ratatui::style::Color;
+use std::path::PathBuf;
+
+/// The screen as text, one line per row, trailing spaces cut.
+fn render(state: &mut State, w: u16, h: u16) -> String {
+    update(state, Event::Resize(w, h));
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::draw(f, state)).unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Snapshots the state at both sizes (`NAME@80x24`, `NAME@40x12`).
+fn snap(name: &str, state: &mut State) {
+    for (w, h) in [(80, 24), (40, 12)] {
+        let text = render(state, w, h);
+        insta::assert_snapshot!(format!("{name}@{w}x{h}"), text);
+    }
+}
+
+fn profiles() -> Vec<ProfileInfo> {
+    let p = |name: &str, id: Option<&str>, keys: bool, token: bool| ProfileInfo {
+        name: name.into(),
+        access_key_id_masked: id.map(String::from),
+        has_keys: keys,
+        session_token: token,
+        looks_personal: name == "default",
+    };
+    vec![
+        p("ci-pull", Some("AKIA••••0001"), true, false),
+        p("default", Some("AKIA••••0002"), true, false),
+        p("sso-admin", None, false, false),
+        p("temporary", Some("ASIA••••0003"), true, true),
+    ]
+}
+
+fn loaded() -> State {
+    let mut s = state();
+    update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+    s
+}
+
+#[test]
+fn start_screens() {
+    snap("start_loading", &mut state());
+    snap("start_loaded", &mut loaded());
+    let mut s = loaded();
+    update(&mut s, Event::Resize(40, 12));
+    for _ in 0..10 {
+        press(&mut s, KeyCode::Up);
+    }
+    insta::assert_snapshot!("start_scrolled_up@40x12", render(&mut s, 40, 12));
+    let mut s = State::new(
+        Context {
+            store_error: Some(
+                "fioctl was not found: not on PATH. Download fioctl from its releases page".into(),
+            ),
+            ..ctx()
+        },
+        Ok(config(CONFIG)),
+    );
+    snap("start_no_store", &mut s);
+    let broken = crate::factory_config::FactoryConfig::parse(
+        std::path::Path::new("factory-config.yml"),
+        "notify:\n  email: 'ops@acme\nlmp: {}\n".into(),
+    )
+    .unwrap_err()
+    .to_string();
+    snap("start_broken_config", &mut State::new(ctx(), Err(broken)));
+    let mut s = State::new(
+        Context {
+            demo: Some(DemoInfo {
+                dir: "/tmp/fioreg-demo-example".into(),
+                secrets_dir: "/tmp/fioreg-demo-example/secrets".into(),
+            }),
+            factory_label: "demo-factory (from --factory)".into(),
+            factory: Some("demo-factory".into()),
+            ..ctx()
+        },
+        Ok(config("lmp: {}\n")),
+    );
+    snap("start_demo_empty", &mut s);
+}
+
+#[test]
+fn provider_screen() {
+    let mut s = loaded();
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Down);
+    snap("provider", &mut s);
+}
+
+#[test]
+fn registry_screens() {
+    let mut s = loaded();
+    to_registry(&mut s, 1);
+    type_text(&mut s, "acme prod.azurecr.io");
+    snap("registry_azure_invalid", &mut s);
+
+    let mut s = loaded();
+    to_registry(&mut s, 0);
+    type_text(&mut s, "210987654321.dkr.ecr.eu-west-1.amazonaws.com");
+    press(&mut s, KeyCode::Enter);
+    snap("registry_aws_second_entry", &mut s);
+
+    let mut s = loaded();
+    to_registry(&mut s, 2);
+    snap("registry_gar_empty", &mut s);
+}
+
+#[test]
+fn credentials_screens() {
+    let mut s = loaded();
+    to_registry(&mut s, 0);
+    type_text(&mut s, AWS_URL);
+    press(&mut s, KeyCode::Enter);
+    snap("credentials_aws_loading", &mut s);
+    update(&mut s, Event::ProfilesLoaded(Ok(profiles())));
+    press(&mut s, KeyCode::Down);
+    snap("credentials_aws", &mut s);
+
+    // Azure: the password is masked, and the core's refusal is shown under the fields.
+    let mut s = loaded();
+    to_registry(&mut s, 1);
+    type_text(&mut s, "acmeprod.azurecr.io");
+    press(&mut s, KeyCode::Enter);
+    type_text(&mut s, "1f2e3d4c-0000-1111-2222-33334444559a");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "hunter:2");
+    let Effect::BuildPlan(answers) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    let err = answers
+        .secret(&crate::credentials::aws::ProfileSource::real())
+        .unwrap_err()
+        .to_string();
+    update(
+        &mut s,
+        Event::PlanBuilt {
+            answers,
+            result: Err(err),
+        },
+    );
+    for (w, h) in [(80, 24), (40, 12)] {
+        assert!(!render(&mut s, w, h).contains("hunter"));
+    }
+    snap("credentials_azure_refused", &mut s);
+
+    // GAR: the real fixture, checked by the core; the service account's email is shown.
+    let mut s = loaded();
+    to_registry(&mut s, 2);
+    press(&mut s, KeyCode::Enter);
+    let path = "tests/fixtures/gcp/sa-key.json";
+    let Effect::CheckKeyFile { typed, path: p } = type_text(&mut s, path) else {
+        panic!("no check")
+    };
+    let result = crate::credentials::gcp::key_file(&p)
+        .map(|(_, info)| info.client_email)
+        .map_err(|e| e.to_string());
+    assert!(result.is_ok(), "{result:?}");
+    update(
+        &mut s,
+        Event::KeyFileChecked {
+            path: typed,
+            result,
+        },
+    );
+    snap("credentials_gar_valid", &mut s);
+
+    let mut s = loaded();
+    to_registry(&mut s, 2);
+    press(&mut s, KeyCode::Enter);
+    let Effect::CheckKeyFile { typed, path: p } =
+        type_text(&mut s, "tests/fixtures/gcp/authorized-user.json")
+    else {
+        panic!("no check")
+    };
+    let result = crate::credentials::gcp::key_file(&p)
+        .map(|(_, info)| info.client_email)
+        .map_err(|e| e.to_string());
+    update(
+        &mut s,
+        Event::KeyFileChecked {
+            path: typed,
+            result,
+        },
+    );
+    update(
+        &mut s,
+        Event::PathCompleted {
+            input: "tests/fixtures/gcp/authorized-user.json".into(),
+            completed: "tests/fixtures/gcp/authorized-user.json".into(),
+            candidates: vec![
+                "authorized-user.json".into(),
+                "authorized-user2.json".into(),
+            ],
+        },
+    );
+    snap("credentials_gar_refused", &mut s);
+}
+
+#[test]
+fn review_screens() {
+    let mut s = loaded();
+    to_review(&mut s);
+    snap("review", &mut s);
+    press(&mut s, KeyCode::Tab);
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Down);
+    }
+    snap("review_scrolled_apply_focused", &mut s);
+
+    let mut s = State::new(
+        Context {
+            store_error: Some("fioctl was not found: not on PATH".into()),
+            ..ctx()
+        },
+        Ok(config(CONFIG)),
+    );
+    to_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    snap("review_no_store", &mut s);
+}
+
+#[test]
+fn apply_and_done_screens() {
+    let mut s = loaded();
+    to_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
+    update(&mut s, Event::Progress(Progress::StoringSecret));
+    update(&mut s, Event::Progress(Progress::SecretStored));
+    update(&mut s, Event::Progress(Progress::WritingConfig));
+    press(&mut s, KeyCode::Char('q'));
+    snap("apply_running", &mut s);
+
+    let mut failed = loaded();
+    to_review(&mut failed);
+    press(&mut failed, KeyCode::Tab);
+    press(&mut failed, KeyCode::Enter);
+    update(&mut failed, Event::Progress(Progress::StoringSecret));
+    let error = ApplyError::Fioctl(FioctlError::NotLoggedIn {
+        command: "fioctl --factory acme secrets update docker_creds==<file>".into(),
+        error_line: "ERROR: Please run: \"fioctl login\" first".into(),
+    });
+    update(&mut failed, Event::Applied(Err(error.to_string())));
+    snap("apply_failed", &mut failed);
+
+    update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: true,
+            commit: None,
+        })),
+    );
+    snap("done", &mut s);
+
+    let mut demo = State::new(
+        Context {
+            demo: Some(DemoInfo {
+                dir: "/tmp/fioreg-demo-example".into(),
+                secrets_dir: "/tmp/fioreg-demo-example/secrets".into(),
+            }),
+            config_path: PathBuf::from("/tmp/fioreg-demo-example/factory-config.yml"),
+            factory_label: "demo-factory (from --factory)".into(),
+            factory: Some("demo-factory".into()),
+            plan_factory: Some("demo-factory".into()),
+            ..ctx()
+        },
+        Ok(config(CONFIG)),
+    );
+    update(&mut demo, Event::SecretsListed(Ok(vec![])));
+    to_review(&mut demo);
+    press(&mut demo, KeyCode::Tab);
+    press(&mut demo, KeyCode::Enter);
+    update(
+        &mut demo,
+        Event::Applied(Ok(Applied {
+            config_written: true,
+            commit: None,
+        })),
+    );
+    snap("done_demo", &mut demo);
+}
+
+#[test]
+fn too_small_and_the_narrow_fold() {
+    let mut s = loaded();
+    insta::assert_snapshot!("too_small@39x11", render(&mut s, 39, 11));
+    // 59 columns: the step list folds into the header.
+    to_registry(&mut s, 3);
+    insta::assert_snapshot!("registry_folded@59x14", render(&mut s, 59, 14));
+}
+
+#[test]
+fn no_color_means_no_colour_at_all() {
+    let fresh = || {
+        let mut s = State::new(
+            Context {
+                color: false,
+                ..ctx()
+            },
+            Ok(config(CONFIG)),
+        );
+        update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+        s
+    };
+    let start = fresh();
+    let mut registry = fresh();
+    to_registry(&mut registry, 1);
+    type_text(&mut registry, "bad url");
+    let mut review = fresh();
+    to_review(&mut review);
+    for s in [start, registry, review] {
+        let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| view::draw(f, &s)).unwrap();
+        for cell in term.backend().buffer().content() {
+            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+        }
+    }
+}

@@ -1,0 +1,765 @@
+//! The wizard's model: everything the screens show, and nothing else.
+//!
+//! The state never holds a secret in clear: the password field is a [`SecretString`], the plan's
+//! secret is a [`crate::secret::Secret`], and both print redacted through `Debug`.
+
+use crate::credentials::aws::ProfileInfo;
+use crate::factory_config::FactoryConfig;
+use crate::factory_config::diff::DiffLine;
+use crate::plan::{Answers, Applied, CredentialInput, Plan, Request};
+use crate::provider::{self, Provider};
+use crate::session::Session;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The facts of the session the screens show; fixed for the whole run.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The factory, as `Session::factory_label` words it.
+    pub factory_label: String,
+    /// The factory's name alone, for the header.
+    pub factory: Option<String>,
+    /// The config path as the user gave it (never made absolute: snapshots stay stable).
+    pub config_path: PathBuf,
+    /// The factory passed to plans (`--factory` only).
+    pub plan_factory: Option<String>,
+    /// Why nothing can be applied (fioctl not found), if so.
+    pub store_error: Option<String>,
+    /// Demo mode: where the scratch files are.
+    pub demo: Option<DemoInfo>,
+    /// Colours on (off with NO_COLOR).
+    pub color: bool,
+    /// `$HOME`, for `~` in the key-file path.
+    pub home: Option<PathBuf>,
+}
+
+/// Where demo mode keeps its scratch files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoInfo {
+    pub dir: PathBuf,
+    pub secrets_dir: PathBuf,
+}
+
+impl Context {
+    /// The context of a real or demo session.
+    pub fn from_session(session: &Session, color: bool) -> Context {
+        Context {
+            factory_label: session.factory_label(),
+            factory: session.factory.as_ref().map(|(f, _)| f.clone()),
+            config_path: session.config_path.clone(),
+            plan_factory: session.plan_factory(),
+            store_error: session.store.as_ref().err().cloned(),
+            demo: session.demo.as_ref().map(|d| DemoInfo {
+                dir: d.dir.clone(),
+                secrets_dir: d.secrets_dir.clone(),
+            }),
+            color,
+            home: std::env::var_os("HOME").map(PathBuf::from),
+        }
+    }
+}
+
+/// The wizard's screens, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Start,
+    Provider,
+    Registry,
+    Credentials,
+    Review,
+    Apply,
+    Done,
+}
+
+impl Screen {
+    /// The steps of the step list (Done is the end of step 6).
+    pub const STEPS: [Screen; 6] = [
+        Screen::Start,
+        Screen::Provider,
+        Screen::Registry,
+        Screen::Credentials,
+        Screen::Review,
+        Screen::Apply,
+    ];
+
+    /// 1-based step number; Done counts as step 6.
+    pub fn step(self) -> usize {
+        Screen::STEPS
+            .iter()
+            .position(|s| *s == self)
+            .map_or(Screen::STEPS.len(), |i| i + 1)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Screen::Start => "Start",
+            Screen::Provider => "Provider",
+            Screen::Registry => "Registry",
+            Screen::Credentials => "Credentials",
+            Screen::Review => "Review",
+            Screen::Apply => "Apply",
+            Screen::Done => "Done",
+        }
+    }
+}
+
+/// Whether the registries' secrets exist in the factory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secrets {
+    /// No registries to check, or the config did not load.
+    NotNeeded,
+    /// `store.list()` runs on a background thread.
+    Loading,
+    Loaded(Vec<String>),
+    /// Listing failed (fioctl said why).
+    Failed(String),
+    /// There is no store (fioctl not found).
+    Unavailable(String),
+}
+
+/// The actions of the Start screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAction {
+    Add,
+    Rotate,
+    Remove,
+    Quit,
+}
+
+impl StartAction {
+    pub const ALL: [StartAction; 4] = [
+        StartAction::Add,
+        StartAction::Rotate,
+        StartAction::Remove,
+        StartAction::Quit,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StartAction::Add => "Add a registry",
+            StartAction::Rotate => "Rotate a registry's credentials",
+            StartAction::Remove => "Remove a registry",
+            StartAction::Quit => "Quit",
+        }
+    }
+
+    /// Why the action cannot be chosen, if so.
+    pub fn disabled_reason(self) -> Option<&'static str> {
+        match self {
+            StartAction::Rotate => Some("coming with `fioreg rotate` (not built yet)"),
+            StartAction::Remove => Some("coming with `fioreg remove` (not built yet)"),
+            _ => None,
+        }
+    }
+}
+
+/// A one-line text field: its text and the cursor (in characters).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextInput {
+    value: String,
+    cursor: usize,
+}
+
+impl TextInput {
+    pub fn new(value: impl Into<String>) -> TextInput {
+        let value = value.into();
+        let cursor = value.chars().count();
+        TextInput { value, cursor }
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The cursor position, in characters from the start.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Replaces the text and puts the cursor at its end.
+    pub fn set(&mut self, value: impl Into<String>) {
+        *self = TextInput::new(value);
+    }
+
+    fn byte_at(&self, char_index: usize) -> usize {
+        self.value
+            .char_indices()
+            .nth(char_index)
+            .map_or(self.value.len(), |(i, _)| i)
+    }
+
+    /// Applies an editing key; returns whether the text changed (`None`: not an editing key).
+    pub fn edit(&mut self, key: &KeyEvent) -> Option<bool> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let len = self.value.chars().count();
+        match key.code {
+            KeyCode::Char('u') if ctrl => {
+                let at = self.byte_at(self.cursor);
+                self.value.replace_range(..at, "");
+                self.cursor = 0;
+                Some(at > 0)
+            }
+            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => {
+                let at = self.byte_at(self.cursor);
+                self.value.insert(at, c);
+                self.cursor += 1;
+                Some(true)
+            }
+            KeyCode::Backspace if self.cursor > 0 => {
+                let at = self.byte_at(self.cursor - 1);
+                self.value.remove(at);
+                self.cursor -= 1;
+                Some(true)
+            }
+            KeyCode::Delete if self.cursor < len => {
+                let at = self.byte_at(self.cursor);
+                self.value.remove(at);
+                Some(true)
+            }
+            KeyCode::Backspace | KeyCode::Delete => Some(false),
+            KeyCode::Left => {
+                self.cursor = self.cursor.saturating_sub(1);
+                Some(false)
+            }
+            KeyCode::Right => {
+                self.cursor = (self.cursor + 1).min(len);
+                Some(false)
+            }
+            KeyCode::Home => {
+                self.cursor = 0;
+                Some(false)
+            }
+            KeyCode::End => {
+                self.cursor = len;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A password field: typed at the end only, shown as `•`, held as a [`SecretString`].
+#[derive(Debug, Clone)]
+pub struct SecretInput {
+    value: SecretString,
+}
+
+impl Default for SecretInput {
+    fn default() -> Self {
+        SecretInput {
+            value: SecretString::from(""),
+        }
+    }
+}
+
+impl SecretInput {
+    pub fn secret(&self) -> &SecretString {
+        &self.value
+    }
+
+    /// How many `•` to show.
+    pub fn len(&self) -> usize {
+        self.value.expose_secret().chars().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.value.expose_secret().is_empty()
+    }
+
+    /// Builds the new value in a buffer of the exact size, so no copy is left behind by a
+    /// reallocation; the old value is zeroized when dropped.
+    fn replace(&mut self, f: impl FnOnce(&str, &mut String), extra: usize) {
+        let old = self.value.expose_secret();
+        let mut next = String::with_capacity(old.len() + extra);
+        f(old, &mut next);
+        self.value = SecretString::from(next);
+    }
+
+    /// Applies an editing key; returns whether the value changed (`None`: not an editing key).
+    pub fn edit(&mut self, key: &KeyEvent) -> Option<bool> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('u') if ctrl => {
+                let changed = !self.is_empty();
+                self.value = SecretString::from("");
+                Some(changed)
+            }
+            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => {
+                self.replace(
+                    |old, next| {
+                        next.push_str(old);
+                        next.push(c);
+                    },
+                    c.len_utf8(),
+                );
+                Some(true)
+            }
+            KeyCode::Backspace => {
+                let changed = !self.is_empty();
+                self.replace(
+                    |old, next| {
+                        let mut chars = old.chars();
+                        chars.next_back();
+                        next.push_str(chars.as_str());
+                    },
+                    0,
+                );
+                Some(changed)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The fields of the Registry screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    Url,
+    Region,
+    SecretName,
+}
+
+/// One field of the Registry screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub kind: FieldKind,
+    pub input: TextInput,
+    /// Edited or submitted once: only then is an empty field reported as an error.
+    pub touched: bool,
+}
+
+/// The Registry screen's answers for one provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryForm {
+    pub provider: Provider,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    /// The user typed the region: stop filling it from the url.
+    pub region_edited: bool,
+    /// The user typed the secret name: stop deriving it from the url.
+    pub secret_name_edited: bool,
+    /// What the plan rules said on the last Enter (second aws entry, shared secret name, ...).
+    pub plan_error: Option<String>,
+}
+
+impl RegistryForm {
+    pub fn new(provider: Provider) -> RegistryForm {
+        let mut kinds = vec![FieldKind::Url];
+        if provider == Provider::Aws {
+            kinds.push(FieldKind::Region);
+        }
+        kinds.push(FieldKind::SecretName);
+        let fields = kinds
+            .into_iter()
+            .map(|kind| Field {
+                kind,
+                input: TextInput::default(),
+                touched: false,
+            })
+            .collect();
+        let mut form = RegistryForm {
+            provider,
+            fields,
+            focus: 0,
+            region_edited: false,
+            secret_name_edited: false,
+            plan_error: None,
+        };
+        form.fill_defaults();
+        form
+    }
+
+    pub fn field(&self, kind: FieldKind) -> Option<&Field> {
+        self.fields.iter().find(|f| f.kind == kind)
+    }
+
+    fn field_mut(&mut self, kind: FieldKind) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|f| f.kind == kind)
+    }
+
+    /// The trimmed text of a field ("" when the provider has no such field).
+    pub fn text(&self, kind: FieldKind) -> &str {
+        self.field(kind).map_or("", |f| f.input.value().trim())
+    }
+
+    /// The url once it is valid (normalized), else `None`.
+    pub fn valid_url(&self) -> Option<String> {
+        self.provider.validate_url(self.text(FieldKind::Url)).ok()
+    }
+
+    /// Fills the region from the url and the secret name from the provider's default, unless
+    /// the user typed them.
+    pub fn fill_defaults(&mut self) {
+        let p = self.provider;
+        let url = self.valid_url();
+        if p == Provider::Aws && !self.region_edited {
+            let region = url
+                .as_deref()
+                .and_then(|u| provider::aws::parse_url(u).ok())
+                .map(|e| e.region.to_string())
+                .unwrap_or_default();
+            if let Some(f) = self.field_mut(FieldKind::Region) {
+                f.input.set(region);
+            }
+        }
+        if !self.secret_name_edited {
+            let typed = self.text(FieldKind::Url).to_ascii_lowercase();
+            let shown = url.unwrap_or(typed);
+            let name = p.default_secret_name((!shown.is_empty()).then_some(shown.as_str()));
+            if let Some(f) = self.field_mut(FieldKind::SecretName) {
+                f.input.set(name);
+            }
+        }
+    }
+
+    /// Why a field's value is refused, by the provider's own rules; `None` when it is fine.
+    pub fn field_error(&self, kind: FieldKind) -> Option<String> {
+        let p = self.provider;
+        let value = self.text(kind);
+        match kind {
+            FieldKind::Url if p == Provider::Gar && value.is_empty() => None,
+            FieldKind::Url => p.validate_url(value).err(),
+            FieldKind::Region if value.is_empty() => None,
+            FieldKind::Region => match self.valid_url() {
+                Some(url) => provider::aws::resolve_region(&url, Some(value)).err(),
+                None => provider::aws::validate_region(value).err(),
+            },
+            // Empty: the provider's default (as `fioreg add` without --secret-name).
+            FieldKind::SecretName if value.is_empty() => None,
+            FieldKind::SecretName => provider::validate_secret_name(value).err(),
+        }
+    }
+
+    /// The error to show under a field: only once it was touched or holds text.
+    pub fn shown_error(&self, kind: FieldKind) -> Option<String> {
+        let f = self.field(kind)?;
+        if !f.touched && f.input.value().is_empty() {
+            return None;
+        }
+        self.field_error(kind)
+    }
+
+    /// The request these answers make.
+    pub fn request(&self) -> Request {
+        let opt = |kind| {
+            let v = self.text(kind);
+            (!v.is_empty()).then(|| v.to_string())
+        };
+        Request {
+            provider: self.provider,
+            url: opt(FieldKind::Url),
+            region: opt(FieldKind::Region),
+            secret_name: opt(FieldKind::SecretName),
+        }
+    }
+}
+
+/// The AWS profiles, read on entering the Credentials screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Profiles {
+    NotLoaded,
+    Loading,
+    Loaded(Vec<ProfileInfo>),
+    Failed(String),
+}
+
+/// Why a profile cannot be chosen, if so.
+pub fn profile_disabled_reason(p: &ProfileInfo) -> Option<&'static str> {
+    if p.session_token {
+        Some("temporary keys (aws_session_token): CI needs a pull-only IAM user's long-lived keys")
+    } else if !p.has_keys {
+        Some("no static access keys (SSO, role or process): CI cannot use it")
+    } else {
+        None
+    }
+}
+
+/// The check of the key-file path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCheck {
+    Empty,
+    Checking(String),
+    /// The service account's email.
+    Valid {
+        path: String,
+        email: String,
+    },
+    Invalid {
+        path: String,
+        error: String,
+    },
+}
+
+/// The Credentials screen's fields, by provider.
+#[derive(Debug, Clone)]
+pub enum CredsKind {
+    /// A cursor in [`State::profiles`].
+    Aws { cursor: usize },
+    /// Azure (client id, password) or generic (user name, token); `focus` 0 or 1.
+    UserToken {
+        user: TextInput,
+        password: SecretInput,
+        focus: usize,
+    },
+    /// GAR: a key file, its check, and the last Tab completion's candidates.
+    KeyFile {
+        path: TextInput,
+        check: KeyCheck,
+        candidates: Vec<String>,
+    },
+}
+
+/// The Credentials screen's answers and the last refusal.
+#[derive(Debug, Clone)]
+pub struct CredsForm {
+    pub provider: Provider,
+    pub kind: CredsKind,
+    /// What `Answers::secret()` or the plan said on the last Enter.
+    pub error: Option<String>,
+}
+
+impl CredsForm {
+    pub fn new(provider: Provider) -> CredsForm {
+        let kind = match provider {
+            Provider::Aws => CredsKind::Aws { cursor: 0 },
+            Provider::Gar => CredsKind::KeyFile {
+                path: TextInput::default(),
+                check: KeyCheck::Empty,
+                candidates: Vec::new(),
+            },
+            Provider::Azure | Provider::Generic => CredsKind::UserToken {
+                user: TextInput::default(),
+                password: SecretInput::default(),
+                focus: 0,
+            },
+        };
+        CredsForm {
+            provider,
+            kind,
+            error: None,
+        }
+    }
+}
+
+/// Which button of the Review screen has the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewFocus {
+    Back,
+    Apply,
+}
+
+/// The Review screen: the built plan and how it is shown.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub plan: Arc<Plan>,
+    pub answers: Answers,
+    pub diff: Vec<DiffLine>,
+    /// The first diff line shown.
+    pub scroll: usize,
+    pub focus: ReviewFocus,
+}
+
+/// A step of applying, as shown on the Apply screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Done,
+    Failed,
+}
+
+/// Applying: each step's progress and, at the end, the outcome.
+#[derive(Debug, Clone)]
+pub struct ApplyRun {
+    pub store: StepStatus,
+    /// `None`: the config already holds the entry, nothing to write.
+    pub write: Option<StepStatus>,
+    pub result: Option<Result<Applied, String>>,
+    /// q or Ctrl-C was pressed while applying: it goes on, and the screen says so.
+    pub quit_requested: bool,
+}
+
+impl ApplyRun {
+    pub fn finished(&self) -> bool {
+        self.result.is_some()
+    }
+}
+
+/// The whole model.
+#[derive(Debug)]
+pub struct State {
+    pub ctx: Context,
+    /// The config, or why it could not be read (file:line:col and the fix).
+    pub config: Result<FactoryConfig, String>,
+    pub secrets: Secrets,
+    pub screen: Screen,
+    pub start_cursor: usize,
+    pub provider_cursor: usize,
+    pub registry: Option<RegistryForm>,
+    pub profiles: Profiles,
+    pub creds: Option<CredsForm>,
+    pub review: Option<Review>,
+    pub apply: Option<ApplyRun>,
+    /// Scroll offset of the screens that scroll as a whole (Apply, Done).
+    pub scroll: usize,
+    /// Advances with every tick; drives the spinner.
+    pub tick: usize,
+    /// The terminal's size (columns, rows).
+    pub size: (u16, u16),
+    pub quit: bool,
+}
+
+impl State {
+    /// The first state: the Start screen with the config (or why it failed to load).
+    pub fn new(ctx: Context, config: Result<FactoryConfig, String>) -> State {
+        let secrets = match (&config, &ctx.store_error) {
+            (Err(_), _) => Secrets::NotNeeded,
+            (Ok(_), Some(e)) => Secrets::Unavailable(e.clone()),
+            (Ok(c), None) if c.registries.is_empty() => Secrets::NotNeeded,
+            (Ok(_), None) => Secrets::Loading,
+        };
+        State {
+            ctx,
+            config,
+            secrets,
+            screen: Screen::Start,
+            start_cursor: 0,
+            provider_cursor: 0,
+            registry: None,
+            profiles: Profiles::NotLoaded,
+            creds: None,
+            review: None,
+            apply: None,
+            scroll: 0,
+            tick: 0,
+            size: (80, 24),
+            quit: false,
+        }
+    }
+
+    /// The answers of the Registry and Credentials screens, if they are complete.
+    pub fn answers(&self) -> Option<Answers> {
+        let form = self.registry.as_ref()?;
+        let creds = self.creds.as_ref()?;
+        let credential = match &creds.kind {
+            CredsKind::Aws { cursor } => match &self.profiles {
+                Profiles::Loaded(list) => {
+                    let p = list.get(*cursor)?;
+                    CredentialInput::AwsProfile(Some(p.name.clone()))
+                }
+                _ => return None,
+            },
+            CredsKind::UserToken { user, password, .. } => CredentialInput::UserToken {
+                user: user.value().to_string(),
+                password: password.secret().clone(),
+            },
+            CredsKind::KeyFile { path, .. } => CredentialInput::GcpKeyFile(expand_home(
+                path.value().trim(),
+                self.ctx.home.as_deref(),
+            )),
+        };
+        Some(Answers {
+            request: form.request(),
+            credential,
+        })
+    }
+
+    /// Whether a spinner is turning somewhere (then ticks redraw).
+    pub fn busy(&self) -> bool {
+        matches!(self.secrets, Secrets::Loading)
+            || matches!(self.profiles, Profiles::Loading)
+            || self.apply.as_ref().is_some_and(|a| !a.finished())
+            || matches!(
+                self.creds.as_ref().map(|c| &c.kind),
+                Some(CredsKind::KeyFile {
+                    check: KeyCheck::Checking(_),
+                    ..
+                })
+            )
+    }
+}
+
+/// `~/x` -> `$HOME/x`; anything else unchanged.
+pub fn expand_home(path: &str, home: Option<&std::path::Path>) -> PathBuf {
+    match (path.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ if path == "~" => home.map_or_else(|| PathBuf::from(path), PathBuf::from),
+        _ => PathBuf::from(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::event::KeyEvent;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn text_input_edits_at_the_cursor() {
+        let mut t = TextInput::new("ghcr.io");
+        t.edit(&key(KeyCode::Home));
+        t.edit(&key(KeyCode::Char('x')));
+        assert_eq!((t.value(), t.cursor()), ("xghcr.io", 1));
+        t.edit(&key(KeyCode::Delete));
+        t.edit(&key(KeyCode::End));
+        t.edit(&key(KeyCode::Backspace));
+        assert_eq!(t.value(), "xhcr.i");
+        t.edit(&key(KeyCode::Left));
+        t.edit(&key(KeyCode::Char('é')));
+        assert_eq!((t.value(), t.cursor()), ("xhcr.éi", 6));
+        t.edit(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        assert_eq!((t.value(), t.cursor()), ("i", 0));
+        assert_eq!(t.edit(&key(KeyCode::Enter)), None);
+    }
+
+    #[test]
+    fn secret_input_never_prints() {
+        let mut s = SecretInput::default();
+        for c in "hunter2".chars() {
+            s.edit(&key(KeyCode::Char(c)));
+        }
+        s.edit(&key(KeyCode::Backspace));
+        assert_eq!(s.secret().expose_secret(), "hunter");
+        assert_eq!(s.len(), 6);
+        assert!(!format!("{s:?}").contains("hunter"));
+    }
+
+    #[test]
+    fn registry_defaults_follow_the_url_until_edited() {
+        let mut f = RegistryForm::new(Provider::Generic);
+        assert_eq!(f.text(FieldKind::SecretName), "registry_creds");
+        f.fields[0].input.set("ghcr.io");
+        f.fill_defaults();
+        assert_eq!(f.text(FieldKind::SecretName), "ghcr_creds");
+        f.secret_name_edited = true;
+        f.fields[0].input.set("docker.io");
+        f.fill_defaults();
+        assert_eq!(f.text(FieldKind::SecretName), "ghcr_creds");
+
+        let mut f = RegistryForm::new(Provider::Aws);
+        f.fields[0]
+            .input
+            .set("123456789012.dkr.ecr.eu-west-1.amazonaws.com");
+        f.fill_defaults();
+        assert_eq!(f.text(FieldKind::Region), "eu-west-1");
+        assert_eq!(f.text(FieldKind::SecretName), "aws_creds");
+        f.fields[1].input.set("us-east-1");
+        assert!(
+            f.field_error(FieldKind::Region)
+                .is_some_and(|e| e.contains("differs"))
+        );
+    }
+
+    #[test]
+    fn home_expansion() {
+        let home = std::path::Path::new("/home/me");
+        assert_eq!(expand_home("~/k.json", Some(home)), home.join("k.json"));
+        assert_eq!(expand_home("k.json", Some(home)), PathBuf::from("k.json"));
+        assert_eq!(expand_home("~/k.json", None), PathBuf::from("~/k.json"));
+    }
+}

@@ -1,0 +1,129 @@
+//! Deterministic states for the unit and snapshot tests: a fixed config, a fixed context, keys.
+
+use super::state::{Context, Screen, State};
+use super::update::{Effect, Event, update};
+use crate::factory_config::FactoryConfig;
+use crate::plan::{Answers, Plan};
+use crate::secret::Secret;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A factory-config.yml with one aws and one generic entry.
+pub const CONFIG: &str = "\
+# Factory definition of acme.
+notify:
+  email:
+    users: 'ops@acme.example'
+
+lmp:
+  machines:
+  - imx8mm-lpddr4-evk
+
+container_registries:
+- type: aws
+  region: us-east-2   # Ohio
+  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com
+  aws_creds_secret_name: aws_creds
+- type: generic
+  url: ghcr.io
+  generic_secret_name: ghcr_creds
+";
+
+pub const AWS_URL: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
+
+/// The config parsed as `factory-config.yml` (a relative path: stable in messages).
+pub fn config(text: &str) -> FactoryConfig {
+    FactoryConfig::parse(Path::new("factory-config.yml"), text.to_string()).unwrap()
+}
+
+pub fn ctx() -> Context {
+    Context {
+        factory_label: "acme (from --factory)".into(),
+        factory: Some("acme".into()),
+        config_path: PathBuf::from("factory-config.yml"),
+        plan_factory: Some("acme".into()),
+        store_error: None,
+        demo: None,
+        color: true,
+        home: None,
+    }
+}
+
+/// The Start screen over [`CONFIG`], secrets still loading.
+pub fn state() -> State {
+    State::new(ctx(), Ok(config(CONFIG)))
+}
+
+pub fn key(code: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ctrl(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+pub fn press(s: &mut State, code: KeyCode) -> Effect {
+    update(s, key(code))
+}
+
+/// Types `text` key by key; returns the last effect.
+pub fn type_text(s: &mut State, text: &str) -> Effect {
+    let mut last = Effect::None;
+    for c in text.chars() {
+        last = update(s, key(KeyCode::Char(c)));
+    }
+    last
+}
+
+/// A plan for `answers` over the state's config, with a fixed secret.
+pub fn plan_for(s: &State, answers: &Answers, description: &str) -> Arc<Plan> {
+    let cfg = s.config.as_ref().unwrap();
+    Arc::new(
+        Plan::build(
+            cfg,
+            &answers.request,
+            Secret::new(b"user:not-shown".to_vec(), description),
+            s.ctx.plan_factory.clone(),
+        )
+        .unwrap(),
+    )
+}
+
+/// Start -> Provider -> the provider at `index` -> Registry.
+pub fn to_registry(s: &mut State, index: usize) {
+    press(s, KeyCode::Enter);
+    for _ in 0..index {
+        press(s, KeyCode::Down);
+    }
+    press(s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Registry);
+}
+
+/// A generic registry with the given host, on the Credentials screen.
+pub fn to_generic_credentials(s: &mut State, host: &str) {
+    to_registry(s, 3);
+    type_text(s, host);
+    assert!(matches!(press(s, KeyCode::Enter), Effect::None));
+    assert_eq!(s.screen, Screen::Credentials, "{:?}", s.registry);
+}
+
+/// Generic `docker.io` with user ci and a token, on the Review screen.
+pub fn to_review(s: &mut State) {
+    to_generic_credentials(s, "docker.io");
+    type_text(s, "ci");
+    press(s, KeyCode::Tab);
+    type_text(s, "tok");
+    let Effect::BuildPlan(answers) = press(s, KeyCode::Enter) else {
+        panic!("no plan asked for")
+    };
+    let plan = plan_for(s, &answers, "user ci, token");
+    update(
+        s,
+        Event::PlanBuilt {
+            answers,
+            result: Ok(plan),
+        },
+    );
+    assert_eq!(s.screen, Screen::Review);
+}

@@ -1,0 +1,597 @@
+//! The wizard's logic: `update(state, event)` changes the state and names the effect to run.
+//!
+//! Nothing here touches the terminal, the filesystem or fioctl: effects ([`Effect`]) are run by
+//! [`super::effects`] and come back as events. Every rule (urls, regions, secret names, the plan's
+//! refusals) is the core's: this module only calls it.
+
+use super::keymap::{self, Action};
+use super::state::{
+    ApplyRun, CredsForm, CredsKind, FieldKind, KeyCheck, Profiles, RegistryForm, Review,
+    ReviewFocus, Screen, Secrets, StartAction, State, StepStatus, profile_disabled_reason,
+};
+use crate::credentials::aws::ProfileInfo;
+use crate::factory_config::diff;
+use crate::plan::{Answers, Applied, Plan, Progress};
+use crate::provider::Provider;
+use crate::secret::Secret;
+use ratatui::crossterm::event::KeyEvent;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Something that happened: a key, a tick of the clock, or an effect's result.
+#[derive(Debug)]
+pub enum Event {
+    Key(KeyEvent),
+    /// About ten times a second, for the spinner.
+    Tick,
+    Resize(u16, u16),
+    SecretsListed(Result<Vec<String>, String>),
+    ProfilesLoaded(Result<Vec<ProfileInfo>, String>),
+    /// The check of the key file at `path` (as typed): the service account's email, or why not.
+    KeyFileChecked {
+        path: String,
+        result: Result<String, String>,
+    },
+    /// Tab completion of `input`: the completed text and, when ambiguous, the candidates.
+    PathCompleted {
+        input: String,
+        completed: String,
+        candidates: Vec<String>,
+    },
+    /// The plan built from the answers and the credentials read, or why it could not be.
+    PlanBuilt {
+        answers: Answers,
+        result: Result<Arc<Plan>, String>,
+    },
+    Progress(Progress),
+    Applied(Result<Applied, String>),
+}
+
+/// Work for the outside world; its result comes back as an [`Event`].
+#[derive(Debug)]
+pub enum Effect {
+    None,
+    /// `store.list()`, on a background thread.
+    ListSecrets,
+    /// `aws::list_profiles`.
+    LoadProfiles,
+    /// `gcp::key_file` on the path as typed, `~` expanded.
+    CheckKeyFile {
+        typed: String,
+        path: PathBuf,
+    },
+    /// Complete the path as typed from the filesystem.
+    CompletePath(String),
+    /// Read the credentials (`Answers::secret`) and build the plan.
+    BuildPlan(Answers),
+    /// `plan.apply_with_progress` on a background thread.
+    Apply(Arc<Plan>),
+}
+
+/// The effect the first state needs (listing secrets), if any.
+pub fn init(state: &State) -> Effect {
+    match state.secrets {
+        Secrets::Loading => Effect::ListSecrets,
+        _ => Effect::None,
+    }
+}
+
+/// Applies `event` to `state`; returns the effect to run.
+pub fn update(state: &mut State, event: Event) -> Effect {
+    match event {
+        Event::Key(key) => on_key(state, key),
+        Event::Tick => {
+            state.tick = state.tick.wrapping_add(1);
+            Effect::None
+        }
+        Event::Resize(w, h) => {
+            state.size = (w, h);
+            clamp_review_scroll(state);
+            Effect::None
+        }
+        Event::SecretsListed(result) => {
+            state.secrets = match result {
+                Ok(names) => Secrets::Loaded(names),
+                Err(e) => Secrets::Failed(e),
+            };
+            Effect::None
+        }
+        Event::ProfilesLoaded(result) => {
+            state.profiles = match result {
+                Ok(list) => Profiles::Loaded(list),
+                Err(e) => Profiles::Failed(e),
+            };
+            if let (Profiles::Loaded(list), Some(creds)) = (&state.profiles, &mut state.creds)
+                && let CredsKind::Aws { cursor } = &mut creds.kind
+            {
+                *cursor = default_profile(list);
+            }
+            Effect::None
+        }
+        Event::KeyFileChecked { path, result } => {
+            if let Some(CredsKind::KeyFile {
+                path: input, check, ..
+            }) = state.creds.as_mut().map(|c| &mut c.kind)
+                && input.value().trim() == path
+            {
+                *check = match result {
+                    Ok(email) => KeyCheck::Valid { path, email },
+                    Err(error) => KeyCheck::Invalid { path, error },
+                };
+            }
+            Effect::None
+        }
+        Event::PathCompleted {
+            input,
+            completed,
+            candidates,
+        } => {
+            let home = state.ctx.home.clone();
+            if let Some(creds) = state.creds.as_mut()
+                && let CredsKind::KeyFile {
+                    path,
+                    candidates: shown,
+                    ..
+                } = &mut creds.kind
+                && path.value() == input
+            {
+                *shown = candidates;
+                if completed != input {
+                    path.set(completed);
+                    creds.error = None;
+                    return check_key_file(creds, home.as_deref());
+                }
+            }
+            Effect::None
+        }
+        Event::PlanBuilt { answers, result } => {
+            if state.screen != Screen::Credentials {
+                return Effect::None;
+            }
+            match result {
+                Ok(plan) => {
+                    let diff = diff::lines(&plan.old_text, &plan.new_text);
+                    state.review = Some(Review {
+                        plan,
+                        answers,
+                        diff,
+                        scroll: 0,
+                        focus: ReviewFocus::Back,
+                    });
+                    state.screen = Screen::Review;
+                }
+                Err(e) => {
+                    if let Some(c) = state.creds.as_mut() {
+                        c.error = Some(e);
+                    }
+                }
+            }
+            Effect::None
+        }
+        Event::Progress(p) => {
+            if let Some(run) = state.apply.as_mut() {
+                match p {
+                    Progress::StoringSecret => run.store = StepStatus::Running,
+                    Progress::SecretStored => run.store = StepStatus::Done,
+                    Progress::WritingConfig => run.write = Some(StepStatus::Running),
+                    Progress::ConfigWritten => run.write = Some(StepStatus::Done),
+                }
+            }
+            Effect::None
+        }
+        Event::Applied(result) => {
+            if let Some(run) = state.apply.as_mut() {
+                if result.is_err() {
+                    if run.store == StepStatus::Running {
+                        run.store = StepStatus::Failed;
+                    }
+                    if run.write == Some(StepStatus::Running) {
+                        run.write = Some(StepStatus::Failed);
+                    }
+                }
+                let ok = result.is_ok();
+                run.result = Some(result);
+                state.scroll = 0;
+                if ok {
+                    state.screen = Screen::Done;
+                }
+            }
+            Effect::None
+        }
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> Effect {
+    match keymap::lookup(state, &key) {
+        Some(action) => on_action(state, action),
+        None => on_typing(state, &key),
+    }
+}
+
+fn on_action(state: &mut State, action: Action) -> Effect {
+    if action == Action::Quit {
+        match state.apply.as_mut() {
+            Some(run) if !run.finished() => run.quit_requested = true,
+            _ => state.quit = true,
+        }
+        return Effect::None;
+    }
+    match state.screen {
+        Screen::Start if state.config.is_err() => {
+            scroll(state, action);
+            Effect::None
+        }
+        Screen::Start => start(state, action),
+        Screen::Provider => provider(state, action),
+        Screen::Registry => registry(state, action),
+        Screen::Credentials => credentials(state, action),
+        Screen::Review => review(state, action),
+        Screen::Apply => {
+            if action == Action::Back && state.apply.as_ref().is_some_and(ApplyRun::finished) {
+                // The failed run is kept: quitting later still reports it.
+                state.screen = Screen::Review;
+                if let Some(r) = state.review.as_mut() {
+                    r.focus = ReviewFocus::Back;
+                }
+            } else {
+                scroll(state, action);
+            }
+            Effect::None
+        }
+        Screen::Done => {
+            scroll(state, action);
+            Effect::None
+        }
+    }
+}
+
+/// ↑/↓ on the screens that scroll as a whole.
+fn scroll(state: &mut State, action: Action) {
+    let max = super::view::scroll_limit(state);
+    state.scroll = match action {
+        Action::Up => state.scroll.saturating_sub(1),
+        Action::Down => (state.scroll + 1).min(max),
+        Action::PageUp => 0,
+        Action::PageDown => max,
+        _ => state.scroll,
+    };
+}
+
+/// Moves a cursor over `len` items, skipping the disabled ones.
+fn step_cursor(cursor: usize, len: usize, down: bool, enabled: impl Fn(usize) -> bool) -> usize {
+    let mut i = cursor;
+    loop {
+        let next = if down {
+            i + 1
+        } else {
+            match i.checked_sub(1) {
+                Some(n) => n,
+                None => return cursor,
+            }
+        };
+        if next >= len {
+            return cursor;
+        }
+        if enabled(next) {
+            return next;
+        }
+        i = next;
+    }
+}
+
+fn start(state: &mut State, action: Action) -> Effect {
+    let enabled = |i: usize| StartAction::ALL[i].disabled_reason().is_none();
+    match action {
+        Action::Up | Action::Down => {
+            let down = action == Action::Down;
+            let next = step_cursor(state.start_cursor, StartAction::ALL.len(), down, enabled);
+            // On a short screen, ↑ past the first action scrolls up to the registries; ↓ comes
+            // back down first.
+            if !down && next == state.start_cursor {
+                state.scroll = (state.scroll + 1).min(super::view::scroll_limit(state));
+            } else if down && state.scroll > 0 {
+                state.scroll -= 1;
+            } else {
+                state.start_cursor = next;
+            }
+        }
+        Action::Choose => match StartAction::ALL[state.start_cursor] {
+            StartAction::Add => {
+                state.scroll = 0;
+                state.screen = Screen::Provider;
+            }
+            StartAction::Quit => state.quit = true,
+            // Disabled: never reached by the cursor, and never pretends to do anything.
+            StartAction::Rotate | StartAction::Remove => {}
+        },
+        _ => {}
+    }
+    Effect::None
+}
+
+fn provider(state: &mut State, action: Action) -> Effect {
+    let n = Provider::ALL.len();
+    match action {
+        Action::Up | Action::Down => {
+            state.provider_cursor =
+                step_cursor(state.provider_cursor, n, action == Action::Down, |_| true);
+        }
+        Action::Back => state.screen = Screen::Start,
+        Action::Choose => {
+            let p = Provider::ALL[state.provider_cursor];
+            // The same provider again keeps every earlier answer; another one starts afresh.
+            if state.registry.as_ref().map(|r| r.provider) != Some(p) {
+                state.registry = Some(RegistryForm::new(p));
+                state.creds = None;
+            }
+            state.screen = Screen::Registry;
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
+fn registry(state: &mut State, action: Action) -> Effect {
+    let Some(form) = state.registry.as_mut() else {
+        state.screen = Screen::Provider;
+        return Effect::None;
+    };
+    let n = form.fields.len();
+    match action {
+        Action::NextField => form.focus = (form.focus + 1) % n,
+        Action::PrevField => form.focus = (form.focus + n - 1) % n,
+        Action::Back => state.screen = Screen::Provider,
+        Action::Choose => return submit_registry(state),
+        _ => {}
+    }
+    Effect::None
+}
+
+/// Enter on the Registry screen: every field valid, then the plan's own rules with a placeholder
+/// secret, before asking for any credential.
+fn submit_registry(state: &mut State) -> Effect {
+    let (Some(form), Ok(cfg)) = (state.registry.as_mut(), state.config.as_ref()) else {
+        return Effect::None;
+    };
+    for f in &mut form.fields {
+        f.touched = true;
+    }
+    if let Some(bad) = form
+        .fields
+        .iter()
+        .position(|f| form.field_error(f.kind).is_some())
+    {
+        form.focus = bad;
+        return Effect::None;
+    }
+    let placeholder = Secret::new(Vec::new(), "…");
+    match Plan::build(
+        cfg,
+        &form.request(),
+        placeholder,
+        state.ctx.plan_factory.clone(),
+    ) {
+        Err(e) => {
+            form.plan_error = Some(e.to_string());
+            Effect::None
+        }
+        Ok(_) => {
+            form.plan_error = None;
+            let p = form.provider;
+            if state.creds.as_ref().map(|c| c.provider) != Some(p) {
+                state.creds = Some(CredsForm::new(p));
+            }
+            if let Some(c) = state.creds.as_mut() {
+                c.error = None;
+            }
+            state.screen = Screen::Credentials;
+            if p == Provider::Aws && matches!(state.profiles, Profiles::NotLoaded) {
+                state.profiles = Profiles::Loading;
+                return Effect::LoadProfiles;
+            }
+            Effect::None
+        }
+    }
+}
+
+/// The profile selected first: the first usable one that does not look personal, else the
+/// first usable one.
+fn default_profile(list: &[ProfileInfo]) -> usize {
+    let usable = |p: &&ProfileInfo| profile_disabled_reason(p).is_none();
+    list.iter()
+        .position(|p| usable(&p) && !p.looks_personal)
+        .or_else(|| list.iter().position(|p| usable(&p)))
+        .unwrap_or(0)
+}
+
+fn credentials(state: &mut State, action: Action) -> Effect {
+    let home = state.ctx.home.clone();
+    let Some(creds) = state.creds.as_mut() else {
+        state.screen = Screen::Registry;
+        return Effect::None;
+    };
+    if action == Action::Back {
+        state.screen = Screen::Registry;
+        return Effect::None;
+    }
+    match (&mut creds.kind, action) {
+        (CredsKind::Aws { cursor }, Action::Up | Action::Down) => {
+            if let Profiles::Loaded(list) = &state.profiles {
+                *cursor = step_cursor(*cursor, list.len(), action == Action::Down, |i| {
+                    profile_disabled_reason(&list[i]).is_none()
+                });
+            }
+        }
+        (CredsKind::UserToken { focus, .. }, Action::NextField | Action::PrevField) => {
+            *focus = 1 - (*focus).min(1);
+        }
+        (CredsKind::KeyFile { path, .. }, Action::Complete) => {
+            return Effect::CompletePath(path.value().to_string());
+        }
+        (_, Action::Choose) => {
+            if let CredsKind::Aws { cursor } = &creds.kind {
+                let usable = match &state.profiles {
+                    Profiles::Loaded(list) => list
+                        .get(*cursor)
+                        .is_some_and(|p| profile_disabled_reason(p).is_none()),
+                    _ => false,
+                };
+                if !usable {
+                    return Effect::None;
+                }
+            }
+            if let CredsKind::KeyFile { path, check, .. } = &creds.kind {
+                // Enter waits for the check of what is typed; the error is already on screen.
+                let typed = path.value().trim();
+                let checked = matches!(check, KeyCheck::Valid { path, .. } if path == typed);
+                if !checked {
+                    if typed.is_empty() {
+                        creds.error =
+                            Some("give the path of the service account's JSON key file".into());
+                    } else if matches!(check, KeyCheck::Empty) {
+                        return check_key_file(creds, home.as_deref());
+                    }
+                    return Effect::None;
+                }
+            }
+            creds.error = None;
+            if let Some(answers) = state.answers() {
+                return Effect::BuildPlan(answers);
+            }
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
+/// Starts checking the key-file path as typed (stale results are dropped when they arrive).
+fn check_key_file(creds: &mut CredsForm, home: Option<&std::path::Path>) -> Effect {
+    let CredsKind::KeyFile { path, check, .. } = &mut creds.kind else {
+        return Effect::None;
+    };
+    let typed = path.value().trim().to_string();
+    if typed.is_empty() {
+        *check = KeyCheck::Empty;
+        return Effect::None;
+    }
+    *check = KeyCheck::Checking(typed.clone());
+    let path = super::state::expand_home(&typed, home);
+    Effect::CheckKeyFile { typed, path }
+}
+
+fn on_typing(state: &mut State, key: &KeyEvent) -> Effect {
+    let home = state.ctx.home.clone();
+    match state.screen {
+        Screen::Registry => {
+            let Some(form) = state.registry.as_mut() else {
+                return Effect::None;
+            };
+            let focus = form.focus;
+            let Some(field) = form.fields.get_mut(focus) else {
+                return Effect::None;
+            };
+            if field.input.edit(key) == Some(true) {
+                field.touched = true;
+                let kind = field.kind;
+                let emptied = field.input.value().is_empty();
+                match kind {
+                    // An emptied field means the default again (and follows the url).
+                    FieldKind::Region => form.region_edited = !emptied,
+                    FieldKind::SecretName => form.secret_name_edited = !emptied,
+                    FieldKind::Url => {}
+                }
+                if kind == FieldKind::Url {
+                    form.fill_defaults();
+                }
+                form.plan_error = None;
+            }
+            Effect::None
+        }
+        Screen::Credentials => {
+            let Some(creds) = state.creds.as_mut() else {
+                return Effect::None;
+            };
+            let changed = match &mut creds.kind {
+                CredsKind::UserToken {
+                    user,
+                    password,
+                    focus,
+                } => {
+                    if *focus == 0 {
+                        user.edit(key)
+                    } else {
+                        password.edit(key)
+                    }
+                }
+                CredsKind::KeyFile {
+                    path, candidates, ..
+                } => {
+                    let r = path.edit(key);
+                    if r == Some(true) {
+                        candidates.clear();
+                    }
+                    r
+                }
+                CredsKind::Aws { .. } => None,
+            };
+            if changed == Some(true) {
+                creds.error = None;
+                return check_key_file(creds, home.as_deref());
+            }
+            Effect::None
+        }
+        _ => Effect::None,
+    }
+}
+
+fn review(state: &mut State, action: Action) -> Effect {
+    let (page, max) = super::view::review::page(state);
+    let Some(review) = state.review.as_mut() else {
+        state.screen = Screen::Credentials;
+        return Effect::None;
+    };
+    match action {
+        Action::Up => review.scroll = review.scroll.saturating_sub(1),
+        Action::Down => review.scroll = (review.scroll + 1).min(max),
+        Action::PageUp => review.scroll = review.scroll.saturating_sub(page),
+        Action::PageDown => review.scroll = (review.scroll + page).min(max),
+        Action::FocusNext | Action::FocusPrev => {
+            review.focus = match review.focus {
+                ReviewFocus::Back => ReviewFocus::Apply,
+                ReviewFocus::Apply => ReviewFocus::Back,
+            }
+        }
+        Action::Back => state.screen = Screen::Credentials,
+        Action::Choose => match review.focus {
+            ReviewFocus::Back => state.screen = Screen::Credentials,
+            // Without a store there is nothing to apply with; the screen says why.
+            ReviewFocus::Apply if state.ctx.store_error.is_some() => {}
+            ReviewFocus::Apply => {
+                let plan = Arc::clone(&review.plan);
+                let writes = plan.new_text != plan.old_text;
+                state.apply = Some(ApplyRun {
+                    store: StepStatus::Pending,
+                    write: writes.then_some(StepStatus::Pending),
+                    result: None,
+                    quit_requested: false,
+                });
+                state.scroll = 0;
+                state.screen = Screen::Apply;
+                return Effect::Apply(plan);
+            }
+        },
+        _ => {}
+    }
+    Effect::None
+}
+
+fn clamp_review_scroll(state: &mut State) {
+    let (_, max) = super::view::review::page(state);
+    if let Some(review) = state.review.as_mut() {
+        review.scroll = review.scroll.min(max);
+    }
+    state.scroll = state.scroll.min(super::view::scroll_limit(state));
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,84 @@
+//! Step 6: each step of applying as it happens; on failure, the exact error, which says what was
+//! and was not changed.
+
+use super::{Content, Theme, step_mark, wrap_prefixed};
+use crate::tui::state::{State, StepStatus};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+pub fn content(state: &State, width: usize, theme: Theme) -> Content {
+    let mut c = Content {
+        scroll: Some(state.scroll),
+        ..Content::default()
+    };
+    let (Some(run), Some(review)) = (&state.apply, &state.review) else {
+        return c;
+    };
+    let plan = &review.plan;
+    c.extend(wrap_prefixed(
+        "Applying: ",
+        &plan.summary(),
+        width,
+        theme.title(),
+    ));
+    c.blank();
+    let failed = matches!(run.result, Some(Err(_)));
+    let mut step = |status: StepStatus, text: String| {
+        let (mark, style) = step_mark(status, state.tick, theme);
+        let note = match status {
+            StepStatus::Pending if failed => " (not done)",
+            StepStatus::Failed => " (failed)",
+            _ => "",
+        };
+        let lines = wrap_prefixed(&format!("{mark} "), &format!("{text}{note}"), width, style);
+        c.extend(lines);
+    };
+    let target = if state.ctx.demo.is_some() {
+        "the demo's scratch folder"
+    } else {
+        "the factory"
+    };
+    step(
+        run.store,
+        format!("Store the secret {} in {target}", plan.secret_name),
+    );
+    match run.write {
+        Some(status) => step(status, format!("Write {}", plan.config_path.display())),
+        None => c.extend(wrap_prefixed(
+            "– ",
+            &format!(
+                "{} already holds this entry: nothing to write",
+                plan.config_name()
+            ),
+            width,
+            theme.dim(),
+        )),
+    }
+    if run.quit_requested && !run.finished() {
+        c.blank();
+        c.extend(wrap_prefixed(
+            "! ",
+            "Applying cannot be stopped halfway: fioreg waits for it and shows the result here.",
+            width,
+            theme.warn(),
+        ));
+    }
+    if let Some(Err(e)) = &run.result {
+        c.blank();
+        c.push(Line::from(Span::styled(
+            "✗ Applying failed:",
+            theme.error(),
+        )));
+        for line in e.lines() {
+            c.extend(wrap_prefixed("  ", line, width, theme.error()));
+        }
+        c.blank();
+        c.extend(wrap_prefixed(
+            "",
+            "Esc goes back to the review to try again; q quits.",
+            width,
+            Style::new(),
+        ));
+    }
+    c
+}

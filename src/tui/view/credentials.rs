@@ -1,0 +1,224 @@
+//! Step 4: the credentials CI logs in with: an AWS profile, a user and password, or a GCP key file.
+
+use super::{Content, Theme, spinner, text_field, truncate, wrap_prefixed};
+use crate::provider::Provider;
+use crate::tui::state::{CredsKind, KeyCheck, Profiles, State, profile_disabled_reason};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+pub fn content(state: &State, width: usize, theme: Theme) -> Content {
+    let mut c = Content::default();
+    let Some(creds) = &state.creds else {
+        return c;
+    };
+    match &creds.kind {
+        CredsKind::Aws { cursor } => aws(&mut c, state, *cursor, width, theme),
+        CredsKind::UserToken {
+            user,
+            password,
+            focus,
+        } => {
+            let (intro, user_label, pass_label) = if creds.provider == Provider::Azure {
+                (
+                    "The service principal CI logs in with (give it the AcrPull role).",
+                    "Client (application) id",
+                    "Password",
+                )
+            } else {
+                (
+                    "The user and access token CI logs in with (read-only access is enough).",
+                    "User name",
+                    "Token",
+                )
+            };
+            c.extend(wrap_prefixed("", intro, width, Style::new()));
+            c.blank();
+            text_field(
+                &mut c,
+                user_label,
+                user.value(),
+                user.cursor(),
+                *focus == 0,
+                None,
+                false,
+                None,
+                width,
+                theme,
+            );
+            c.blank();
+            let dots = "•".repeat(password.len());
+            text_field(
+                &mut c,
+                pass_label,
+                &dots,
+                password.len(),
+                *focus == 1,
+                None,
+                false,
+                Some("hidden; never shown, logged or passed on a command line"),
+                width,
+                theme,
+            );
+        }
+        CredsKind::KeyFile {
+            path,
+            check,
+            candidates,
+        } => {
+            c.extend(wrap_prefixed(
+                "",
+                "The service account's JSON key file (it needs roles/artifactregistry.reader).",
+                width,
+                Style::new(),
+            ));
+            c.blank();
+            let (error, valid) = match check {
+                KeyCheck::Invalid { error, .. } => (Some(error.as_str()), false),
+                KeyCheck::Valid { .. } => (None, true),
+                _ => (None, false),
+            };
+            text_field(
+                &mut c,
+                "Key file",
+                path.value(),
+                path.cursor(),
+                true,
+                error,
+                valid,
+                None,
+                width,
+                theme,
+            );
+            match check {
+                KeyCheck::Valid { email, .. } => c.extend(wrap_prefixed(
+                    "  ✓ ",
+                    &format!("service account {email}"),
+                    width,
+                    theme.ok(),
+                )),
+                KeyCheck::Checking(_) => c.push(Line::styled(
+                    format!("  {} checking the key…", spinner(state.tick)),
+                    theme.dim(),
+                )),
+                KeyCheck::Empty => c.extend(wrap_prefixed(
+                    "  ",
+                    "a path; Tab completes it",
+                    width,
+                    theme.dim(),
+                )),
+                KeyCheck::Invalid { .. } => {}
+            }
+            if !candidates.is_empty() {
+                c.extend(wrap_prefixed(
+                    "  ",
+                    &candidates.join("  "),
+                    width,
+                    theme.dim(),
+                ));
+            }
+            let last = c.lines.len() - 1;
+            c.focus = c.focus.map(|(f, _)| (f, last));
+            if matches!(check, KeyCheck::Empty) {
+                c.blank();
+                c.extend(wrap_prefixed(
+                    "",
+                    "No key yet? `gcloud iam service-accounts keys create key.json \
+                     --iam-account=NAME@PROJECT.iam.gserviceaccount.com`",
+                    width,
+                    theme.dim(),
+                ));
+            }
+        }
+    }
+    if let Some(e) = &creds.error {
+        c.blank();
+        let first = c.lines.len();
+        c.extend(wrap_prefixed("✗ ", e, width, theme.error()));
+        c.focus = Some((first.saturating_sub(1), c.lines.len() - 1));
+    }
+    c
+}
+
+fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme) {
+    c.extend(wrap_prefixed(
+        "",
+        "Which AWS profile's keys should CI use? Only its two keys are uploaded, as [default].",
+        width,
+        Style::new(),
+    ));
+    c.blank();
+    let list = match &state.profiles {
+        Profiles::Loaded(list) => list,
+        Profiles::Failed(e) => {
+            c.extend(wrap_prefixed("✗ ", e, width, theme.error()));
+            return;
+        }
+        Profiles::NotLoaded | Profiles::Loading => {
+            c.push(Line::styled(
+                format!("{} reading your AWS profiles…", spinner(state.tick)),
+                theme.dim(),
+            ));
+            return;
+        }
+    };
+    if list.is_empty() {
+        c.extend(wrap_prefixed(
+            "✗ ",
+            "No AWS profiles found. Create a pull-only IAM user's access key with `aws iam \
+             create-access-key --user-name NAME` and store it with `aws configure --profile NAME`.",
+            width,
+            theme.error(),
+        ));
+        return;
+    }
+    let name_width = list
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (i, p) in list.iter().enumerate() {
+        let first = c.lines.len();
+        let disabled = profile_disabled_reason(p);
+        let selected = i == cursor && disabled.is_none();
+        let (mark, style) = match (disabled, selected) {
+            (Some(_), _) => ("⊘ ", theme.dim()),
+            (None, true) => ("▸ ", theme.focus()),
+            (None, false) => ("  ", Style::new()),
+        };
+        let key = p.access_key_id_masked.as_deref().unwrap_or("(no keys)");
+        let row = format!("{:<name_width$}  {key}", p.name);
+        c.push(Line::from(vec![
+            Span::styled(mark, style),
+            Span::styled(truncate(&row, width.saturating_sub(2)), style),
+        ]));
+        if let Some(reason) = disabled {
+            c.extend(wrap_prefixed(
+                "    ",
+                &format!("disabled: {reason}"),
+                width,
+                theme.dim(),
+            ));
+        } else if p.looks_personal {
+            c.extend(wrap_prefixed(
+                "    ! ",
+                "looks personal: prefer a pull-only IAM user",
+                width,
+                theme.warn(),
+            ));
+        }
+        if selected {
+            c.focus = Some((first, c.lines.len() - 1));
+        }
+    }
+    if list.iter().all(|p| profile_disabled_reason(p).is_some()) {
+        c.blank();
+        c.extend(wrap_prefixed(
+            "✗ ",
+            "No profile can be used: CI needs the long-lived keys of a pull-only IAM user. Create \
+             them with `aws iam create-access-key --user-name NAME` and `aws configure --profile \
+             NAME`.",
+            width,
+            theme.error(),
+        ));
+    }
+}

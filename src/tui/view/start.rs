@@ -1,0 +1,140 @@
+//! Step 1: the factory, the config, its registries with their secrets, and what to do.
+
+use super::{Content, Theme, spinner, truncate, wrap_prefixed};
+use crate::tui::state::{Secrets, StartAction, State};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+pub fn content(state: &State, width: usize, theme: Theme) -> Content {
+    // ↑ on the first action shows what is above it when the screen is short.
+    let mut c = Content {
+        lift: state.scroll,
+        ..Content::default()
+    };
+    let label = |name: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<9}"), theme.title()),
+            Span::raw(truncate(&value, width.saturating_sub(9))),
+        ])
+    };
+    c.push(label("Factory", state.ctx.factory_label.clone()));
+    c.push(label("Config", state.ctx.config_path.display().to_string()));
+    c.blank();
+
+    let cfg = match &state.config {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            c.push(Line::styled("✗ The config cannot be read:", theme.error()));
+            for line in e.lines() {
+                c.extend(wrap_prefixed("  ", line, width, theme.error()));
+            }
+            c.blank();
+            c.extend(wrap_prefixed(
+                "",
+                "Nothing was changed. Fix the file, then run fioreg again.",
+                width,
+                Style::new(),
+            ));
+            // The error may be longer than the screen: it scrolls.
+            c.scroll = Some(state.scroll);
+            return c;
+        }
+    };
+
+    if cfg.registries.is_empty() {
+        c.push(Line::raw("No container registries configured yet."));
+    } else {
+        c.push(Line::styled(
+            format!("Registries ({})", cfg.registries.len()),
+            theme.title(),
+        ));
+        for e in &cfg.registries {
+            let (mark, status, style) = secret_status(state, e.secret_name.as_deref(), theme);
+            let url = e.url.as_deref().unwrap_or("(no url)");
+            c.push(Line::from(vec![
+                Span::styled(format!("{mark} "), style),
+                Span::raw(truncate(
+                    &format!("{:<8} {url}", e.kind),
+                    width.saturating_sub(2),
+                )),
+            ]));
+            let name = e.secret_name.as_deref().unwrap_or("(no secret name)");
+            let line = truncate(&format!("  secret {name}: {status}"), width);
+            c.push(Line::styled(line, style));
+        }
+    }
+    match &state.secrets {
+        Secrets::Unavailable(why) => {
+            c.extend(wrap_prefixed(
+                "✗ ",
+                &format!("Secrets cannot be checked: {why}"),
+                width,
+                theme.error(),
+            ));
+            c.extend(wrap_prefixed(
+                "  ",
+                "Applying is impossible; you can still prepare and review a plan.",
+                width,
+                theme.error(),
+            ));
+        }
+        Secrets::Failed(why) => c.extend(wrap_prefixed(
+            "? ",
+            &format!("Secrets not checked: {why}"),
+            width,
+            theme.warn(),
+        )),
+        _ => {}
+    }
+    c.blank();
+    c.push(Line::styled("What now?", theme.title()));
+    for (i, a) in StartAction::ALL.iter().enumerate() {
+        let first = c.lines.len();
+        let selected = i == state.start_cursor;
+        match a.disabled_reason() {
+            Some(reason) => {
+                c.push(Line::from(vec![
+                    Span::styled("⊘ ", theme.dim()),
+                    Span::styled(a.label(), theme.dim()),
+                ]));
+                c.extend(wrap_prefixed(
+                    "    ",
+                    &format!("disabled: {reason}"),
+                    width,
+                    theme.dim(),
+                ));
+            }
+            None => c.push(Line::from(vec![
+                Span::styled(if selected { "▸ " } else { "  " }, theme.focus()),
+                Span::styled(
+                    a.label(),
+                    if selected {
+                        theme.focus()
+                    } else {
+                        Style::new()
+                    },
+                ),
+            ])),
+        }
+        if selected {
+            c.focus = Some((first, c.lines.len() - 1));
+        }
+    }
+    c
+}
+
+/// The mark, word and style for a registry's secret.
+fn secret_status(
+    state: &State,
+    name: Option<&str>,
+    theme: Theme,
+) -> (&'static str, &'static str, Style) {
+    match (&state.secrets, name) {
+        (Secrets::Loading, _) => (spinner(state.tick), "checking…", theme.dim()),
+        (Secrets::Loaded(names), Some(n)) if names.iter().any(|s| s == n) => {
+            ("✓", "present", theme.ok())
+        }
+        (Secrets::Loaded(_), _) => ("✗", "MISSING", theme.error()),
+        _ => ("?", "unknown", theme.warn()),
+    }
+}
