@@ -61,6 +61,19 @@ impl Session {
         let config_path = dir.join("factory-config.yml");
         std::fs::write(&config_path, EXAMPLE_CONFIG)?;
         let secrets_dir = dir.join("secrets");
+        // The example's aws secret exists, its ghcr.io one is missing: both cases show.
+        let store = FolderStore {
+            dir: secrets_dir.clone(),
+        };
+        store
+            .update(&[(
+                "aws_creds",
+                &crate::secret::Secret::new(
+                    b"[default]\naws_access_key_id = AKIADEMOCIPULL000001\naws_secret_access_key = demo-not-a-real-key\n".to_vec(),
+                    "demo",
+                ),
+            )])
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let aws = ProfileSource::from_files(
             Some(
                 "[default]\naws_access_key_id = AKIADEMOPERSONAL0001\naws_secret_access_key = demo-not-a-real-key\n\n\
@@ -74,9 +87,7 @@ impl Session {
         Ok(Session {
             config_path,
             factory: Some(("demo-factory".into(), FactorySource::Flag)),
-            store: Ok(Arc::new(FolderStore {
-                dir: secrets_dir.clone(),
-            })),
+            store: Ok(Arc::new(store)),
             aws: Arc::new(aws),
             demo: Some(Demo { dir, secrets_dir }),
         })
@@ -120,7 +131,7 @@ mod tests {
                 >= 2
         );
         let store = s.store.as_ref().unwrap();
-        assert!(store.list().unwrap().is_empty());
+        assert_eq!(store.list().unwrap(), vec!["aws_creds".to_string()]);
         let profiles = crate::credentials::aws::list_profiles(&s.aws).unwrap();
         assert_eq!(profiles.len(), 3);
         std::fs::remove_dir_all(&demo.dir).unwrap();
