@@ -59,6 +59,21 @@ pub struct Global {
     /// Push the current branch after the commit (implies --commit)
     #[arg(long, global = true)]
     pub push: bool,
+    /// Do not test the credentials against the registry before storing them
+    #[arg(long, global = true)]
+    pub no_verify: bool,
+    /// Allow plain http for the login test, only to loopback addresses (127.0.0.1, ::1, localhost)
+    #[arg(long, global = true)]
+    pub insecure_registry: bool,
+    /// Also trust this CA certificate (PEM) in the login test, for registries with a private CA
+    #[arg(long, global = true, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+    /// Prove pull permission on this repository in the login test (e.g. team/app)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub repository: Option<String>,
+    /// Seconds to wait for each request of the login test
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+    pub verify_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +89,14 @@ pub enum Command {
     },
     /// Store new credentials for a configured registry; factory-config.yml stays as it is
     Rotate {
+        /// The registry's secret name or url
+        #[arg(value_name = "SECRET_NAME|URL")]
+        target: String,
+        #[command(flatten)]
+        creds: CredFlags,
+    },
+    /// Test credentials with a real registry login, the way CI logs in; stores nothing
+    Verify {
         /// The registry's secret name or url
         #[arg(value_name = "SECRET_NAME|URL")]
         target: String,

@@ -206,7 +206,144 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
+    let region = plan_region(&plan, &cfg);
+    verify_before_storing(g, &plan, region.as_deref(), stdin_tty)?;
     finish(g, plan, fioctl)
+}
+
+/// The region of the plan's entry (aws only), as the config has it after the change.
+fn plan_region(plan: &Plan, cfg: &FactoryConfig) -> Option<String> {
+    if plan.provider != Provider::Aws {
+        return None;
+    }
+    FactoryConfig::parse(&cfg.path, plan.new_text.clone())
+        .ok()?
+        .registries
+        .into_iter()
+        .find(|e| e.provider == Some(Provider::Aws))?
+        .region
+}
+
+fn verify_options(g: &Global) -> crate::verify::VerifyOptions {
+    crate::verify::VerifyOptions {
+        insecure_loopback: g.insecure_registry,
+        ca_file: g.ca_file.clone(),
+        timeout: std::time::Duration::from_secs(g.verify_timeout),
+        repository: g.repository.clone(),
+        ..Default::default()
+    }
+}
+
+/// The login test `add` and `rotate` run before the review. A registry that cannot be reached
+/// at all may be stored anyway after asking (default No); anything else that fails stops here.
+fn verify_before_storing(
+    g: &Global,
+    plan: &Plan,
+    region: Option<&str>,
+    stdin_tty: bool,
+) -> Result<()> {
+    use crate::verify::{Outcome, verify};
+    if g.no_verify {
+        return Ok(());
+    }
+    if plan.secret.expose().is_empty() {
+        println!("Login test skipped: the dry run did not ask for the password.\n");
+        return Ok(());
+    }
+    let url = plan.url.as_deref();
+    let shown = url.unwrap_or(crate::verify::DEFAULT_GAR_HOST);
+    eprintln!("Testing the login to {shown} ...");
+    match verify(plan.provider, url, region, &plan.secret, &verify_options(g)) {
+        Ok(Outcome::Valid) => {
+            println!("✓ Login test: {shown} accepted these credentials.\n");
+            Ok(())
+        }
+        Ok(Outcome::NoLoginRequired) => {
+            println!("! Login test: {shown} needs no login, so the credentials could not be tested.\n");
+            Ok(())
+        }
+        Ok(other) => Err(Exit {
+            code: 1,
+            message: format!(
+                "login test: {other}; CI could not pull. Nothing was stored (--no-verify skips the test)"
+            ),
+        }
+        .into()),
+        Err(e) if e.is_unreachable() => {
+            let message = format!("login test: {e}. The credentials could not be tested");
+            if g.yes || !stdin_tty {
+                return Err(Exit {
+                    code: 1,
+                    message: format!(
+                        "{message}; nothing was stored. Pass --no-verify to store them untested"
+                    ),
+                }
+                .into());
+            }
+            eprintln!("✗ {message}.");
+            if g.dry_run || confirm("Store them anyway?")? {
+                Ok(())
+            } else {
+                Err(Exit {
+                    code: 1,
+                    message: "not stored: nothing was changed".into(),
+                }
+                .into())
+            }
+        }
+        Err(e) => Err(Exit {
+            code: 1,
+            message: format!("login test: {e}. Nothing was stored (--no-verify skips the test)"),
+        }
+        .into()),
+    }
+}
+
+/// `fioreg verify`: the login test alone, for a configured registry.
+pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
+    let creds = Creds::of_rotate(flags);
+    let stdin_tty = std::io::stdin().is_terminal();
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
+    let secret = creds.read(
+        probe.provider,
+        probe.url.as_deref(),
+        false,
+        stdin_tty,
+        &keystore::OsKeyring,
+    )?;
+    let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
+    let entry = crate::plan::find_entry(&cfg, target)?;
+    let shown = plan
+        .url
+        .as_deref()
+        .unwrap_or(crate::verify::DEFAULT_GAR_HOST);
+    match crate::verify::verify(
+        plan.provider,
+        plan.url.as_deref(),
+        entry.region.as_deref(),
+        &plan.secret,
+        &verify_options(g),
+    ) {
+        Ok(crate::verify::Outcome::Valid) => {
+            println!("✓ {shown} accepted these credentials; nothing was stored.");
+            Ok(())
+        }
+        Ok(crate::verify::Outcome::NoLoginRequired) => {
+            println!("! {shown} needs no login, so the credentials could not be tested.");
+            Ok(())
+        }
+        Ok(other) => Err(Exit {
+            code: 1,
+            message: format!("✗ {other}"),
+        }
+        .into()),
+        Err(e) => Err(Exit {
+            code: 1,
+            message: format!("✗ {e}"),
+        }
+        .into()),
+    }
 }
 
 pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
@@ -223,6 +360,8 @@ pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
+    let region = crate::plan::find_entry(&cfg, target)?.region.clone();
+    verify_before_storing(g, &plan, region.as_deref(), stdin_tty)?;
     finish(g, plan, fioctl)
 }
 

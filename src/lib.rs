@@ -20,3 +20,4 @@ pub mod secret;
 pub mod session;
 pub mod settings;
 pub mod tui;
+pub mod verify;

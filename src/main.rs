@@ -10,6 +10,7 @@ fn main() -> ExitCode {
         Some(Command::Add(add)) => commands::add(&cli.global, add),
         Some(Command::List { json }) => commands::list(&cli.global, *json),
         Some(Command::Rotate { target, creds }) => commands::rotate(&cli.global, target, creds),
+        Some(Command::Verify { target, creds }) => commands::verify(&cli.global, target, creds),
         Some(Command::Remove {
             target,
             delete_secret,

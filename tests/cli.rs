@@ -50,7 +50,7 @@ impl World {
             .env("HOME", self.dir.path())
             .env("FIOCTL_STUB_DIR", self.stub())
             .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
-            .args(["--factory", "acme"]);
+            .args(["--factory", "acme", "--no-verify"]);
         c
     }
     /// fioreg with the stand-in as fioctl and a fake AWS environment.

@@ -78,7 +78,7 @@ impl World {
             .env("HOME", self.dir.path())
             .env("FIOCTL_STUB_DIR", self.path("stub"))
             .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
-            .args(["--factory", "acme"]);
+            .args(["--factory", "acme", "--no-verify"]);
         c
     }
 }
@@ -405,7 +405,7 @@ fn remember_and_from_keyring_use_the_real_kernel_keyring() {
     let stub = format!("{ROOT}/tests/support/fioctl");
     let script = format!(
         "set -e\n\
-         F='{bin}'; common=\"--fioctl {stub} --factory acme --yes\"\n\
+         F='{bin}'; common=\"--fioctl {stub} --factory acme --yes --no-verify\"\n\
          echo 'kept-token-1' | \"$F\" $common add generic --url docker.io --username bot --password-stdin --remember\n\
          \"$F\" $common rotate docker.io --username bot2 --from-keyring\n\
          \"$F\" forget docker.io\n\

@@ -1,0 +1,340 @@
+//! AWS ECR: `GetAuthorizationToken` with the `[default]` keys of the secret, as
+//! `aws ecr get-login-password --region R` does in CI, then a registry login as user `AWS`.
+
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use base64::Engine as _;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::http::Client;
+use super::{Redactor, VerifyError, summary};
+
+const TARGET: &str = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken";
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// The two keys of the `[default]` profile of an AWS credentials file.
+pub(crate) struct AwsKeys {
+    pub access_key_id: String,
+    pub secret_access_key: Zeroizing<String>,
+}
+
+/// Reads `aws_access_key_id` and `aws_secret_access_key` of `[default]`, the profile CI's
+/// `aws ecr get-login-password` (run without `--profile`) uses.
+pub(crate) fn parse_credentials(bytes: &[u8]) -> Result<AwsKeys, VerifyError> {
+    let bad = |reason: &str| VerifyError::BadSecret {
+        reason: format!("the AWS credentials file {reason}"),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| bad("is not UTF-8 text"))?;
+    let mut in_default = false;
+    let mut saw_default = false;
+    let mut key_id: Option<String> = None;
+    let mut secret: Option<Zeroizing<String>> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_default = section.trim() == "default";
+            saw_default |= in_default;
+            continue;
+        }
+        if !in_default {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=') {
+            match k.trim() {
+                "aws_access_key_id" => key_id = Some(v.trim().to_string()),
+                "aws_secret_access_key" => secret = Some(Zeroizing::new(v.trim().to_string())),
+                _ => {}
+            }
+        }
+    }
+    if !saw_default {
+        return Err(bad("has no [default] profile"));
+    }
+    let access_key_id = key_id
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| bad("has no aws_access_key_id under [default]"))?;
+    let secret_access_key = secret
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("has no aws_secret_access_key under [default]"))?;
+    Ok(AwsKeys {
+        access_key_id,
+        secret_access_key,
+    })
+}
+
+/// The ECR API endpoint for `region`: `explicit`, else `AWS_ENDPOINT_URL_ECR`, else
+/// `AWS_ENDPOINT_URL` (both ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else
+/// `https://api.ecr.REGION.amazonaws.com` (`.com.cn` for China regions). `env` looks up a
+/// variable.
+pub(crate) fn endpoint(
+    region: &str,
+    explicit: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> String {
+    let configured = || {
+        let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        if ignore {
+            return None;
+        }
+        env("AWS_ENDPOINT_URL_ECR")
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| env("AWS_ENDPOINT_URL").filter(|v| !v.trim().is_empty()))
+    };
+    let url = explicit
+        .map(str::to_string)
+        .or_else(configured)
+        .unwrap_or_else(|| {
+            let suffix = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            format!("https://api.ecr.{region}.{suffix}/")
+        });
+    let url = url.trim().to_string();
+    // A bare `scheme://host[:port]` gets the root path, which is what is signed.
+    match url.split_once("://") {
+        Some((_, rest)) if !rest.contains('/') => format!("{url}/"),
+        _ => url,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenReply {
+    authorization_data: Vec<AuthorizationData>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthorizationData {
+    authorization_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AwsErrorReply {
+    #[serde(rename = "__type")]
+    kind: Option<String>,
+    #[serde(alias = "Message")]
+    message: Option<String>,
+}
+
+/// Calls GetAuthorizationToken and returns the registry user and password it grants.
+pub(crate) fn authorization_token(
+    client: &Client,
+    endpoint_url: &str,
+    region: &str,
+    keys: &AwsKeys,
+    redactor: &mut Redactor,
+) -> Result<(String, Zeroizing<String>), VerifyError> {
+    let target = client.check_url(endpoint_url)?;
+    let what = format!("AWS (ecr:GetAuthorizationToken in {region} at {endpoint_url})");
+    let body: &[u8] = b"{}";
+
+    let identity: Identity = Credentials::new(
+        keys.access_key_id.as_str(),
+        keys.secret_access_key.as_str(),
+        None,
+        None,
+        "fioreg",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("ecr")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| VerifyError::BadSecret {
+            reason: format!("the request could not be signed: {e}"),
+        })?
+        .into();
+    let unsigned = [("content-type", CONTENT_TYPE), ("x-amz-target", TARGET)];
+    let signable = SignableRequest::new(
+        "POST",
+        endpoint_url,
+        unsigned.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| VerifyError::BadInput {
+        reason: format!("the ECR endpoint {endpoint_url} can't be used: {e}"),
+    })?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| VerifyError::BadSecret {
+            reason: format!("the request could not be signed: {e}"),
+        })?
+        .into_parts();
+    let mut headers: Vec<(&str, &str)> = unsigned.to_vec();
+    headers.extend(instructions.headers());
+
+    let reply = client.post(&target, &headers, body)?;
+    match reply.status {
+        200 => {}
+        400..=499 => {
+            let parsed: Option<AwsErrorReply> = serde_json::from_str(&reply.body).ok();
+            let kind = parsed
+                .as_ref()
+                .and_then(|p| p.kind.as_deref())
+                .map(|k| k.rsplit('#').next().unwrap_or(k).to_string());
+            let message = parsed.and_then(|p| p.message).unwrap_or_default();
+            let hint = match kind.as_deref() {
+                Some("UnrecognizedClientException") => {
+                    " (AWS does not know this access key id: it was deleted, deactivated or mistyped)"
+                }
+                Some("InvalidSignatureException") => {
+                    " (the secret access key does not belong to this access key id)"
+                }
+                Some("AccessDeniedException") => {
+                    " (the IAM user needs ecr:GetAuthorizationToken and the pull actions)"
+                }
+                _ => "",
+            };
+            let reason = match kind {
+                Some(kind) => format!("{kind}: {}{hint}", summary_text(&message)),
+                None => format!("HTTP {}{}", reply.status, summary(&reply.body)),
+            };
+            return Err(VerifyError::Provider { what, reason });
+        }
+        s => {
+            return Err(VerifyError::Protocol {
+                url: endpoint_url.to_string(),
+                detail: format!("HTTP {s}{}", summary(&reply.body)),
+            });
+        }
+    }
+    let parsed: TokenReply =
+        serde_json::from_str(&reply.body).map_err(|_| VerifyError::Protocol {
+            url: endpoint_url.to_string(),
+            detail: "the answer holds no authorizationData".to_string(),
+        })?;
+    let encoded = parsed
+        .authorization_data
+        .into_iter()
+        .next()
+        .and_then(|d| d.authorization_token)
+        .map(Zeroizing::new)
+        .ok_or_else(|| VerifyError::Protocol {
+            url: endpoint_url.to_string(),
+            detail: "the answer holds no authorizationToken".to_string(),
+        })?;
+    redactor.add(&encoded);
+    let decoded = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| VerifyError::Protocol {
+                url: endpoint_url.to_string(),
+                detail: "the authorizationToken is not base64".to_string(),
+            })?,
+    );
+    let text = std::str::from_utf8(&decoded).map_err(|_| VerifyError::Protocol {
+        url: endpoint_url.to_string(),
+        detail: "the authorizationToken is not USER:PASSWORD".to_string(),
+    })?;
+    let (user, password) = text.split_once(':').ok_or_else(|| VerifyError::Protocol {
+        url: endpoint_url.to_string(),
+        detail: "the authorizationToken is not USER:PASSWORD".to_string(),
+    })?;
+    let password = Zeroizing::new(password.to_string());
+    redactor.add(&password);
+    Ok((user.to_string(), password))
+}
+
+fn summary_text(message: &str) -> String {
+    let s = summary(message);
+    s.strip_prefix(": ").unwrap_or(&s).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_profile_keys() {
+        let keys = parse_credentials(
+            b"[default]\naws_access_key_id = AKIAEXAMPLE000000001\naws_secret_access_key = s3cr3t/Key+\n",
+        )
+        .unwrap();
+        assert_eq!(keys.access_key_id, "AKIAEXAMPLE000000001");
+        assert_eq!(keys.secret_access_key.as_str(), "s3cr3t/Key+");
+
+        let keys = parse_credentials(
+            b"# c\n[other]\naws_access_key_id=AKIAOTHER\n\n[ default ]\naws_secret_access_key=x\naws_access_key_id=AKIADEF\n",
+        )
+        .unwrap();
+        assert_eq!(keys.access_key_id, "AKIADEF");
+        assert_eq!(keys.secret_access_key.as_str(), "x");
+    }
+
+    #[test]
+    fn bad_files() {
+        for (text, what) in [
+            (
+                &b"[ci]\naws_access_key_id = A\naws_secret_access_key = B\n"[..],
+                "[default]",
+            ),
+            (
+                b"[default]\naws_secret_access_key = B\n",
+                "aws_access_key_id",
+            ),
+            (
+                b"[default]\naws_access_key_id = A\n",
+                "aws_secret_access_key",
+            ),
+            (b"\xff", "UTF-8"),
+        ] {
+            let err = parse_credentials(text).err().unwrap();
+            assert!(matches!(err, VerifyError::BadSecret { .. }), "{err:?}");
+            assert!(err.to_string().contains(what), "{err}");
+        }
+    }
+
+    #[test]
+    fn endpoints() {
+        let none = |_: &str| None;
+        assert_eq!(
+            endpoint("us-east-2", None, none),
+            "https://api.ecr.us-east-2.amazonaws.com/"
+        );
+        assert_eq!(
+            endpoint("cn-north-1", None, none),
+            "https://api.ecr.cn-north-1.amazonaws.com.cn/"
+        );
+        let env = |k: &str| match k {
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:4566".to_string()),
+            _ => None,
+        };
+        assert_eq!(endpoint("us-east-2", None, env), "http://127.0.0.1:4566/");
+        let env = |k: &str| match k {
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:4566".to_string()),
+            "AWS_ENDPOINT_URL_ECR" => Some("http://127.0.0.1:9999/ecr".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            endpoint("us-east-2", None, env),
+            "http://127.0.0.1:9999/ecr"
+        );
+        assert_eq!(
+            endpoint("us-east-2", Some("http://[::1]:1"), env),
+            "http://[::1]:1/"
+        );
+        let ignored = |k: &str| match k {
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:4566".to_string()),
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" => Some("true".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            endpoint("eu-west-1", None, ignored),
+            "https://api.ecr.eu-west-1.amazonaws.com/"
+        );
+    }
+}
