@@ -9,13 +9,20 @@
 use crate::commands::Exit;
 use crate::credentials::{self, CredError, user_token::UserTokenKind};
 use crate::factory_config::FactoryConfig;
+use crate::factory_config::lint::Severity;
 use crate::fioctl::FioctlError;
-use crate::plan::{Action, Answers, ApplyError, CredentialInput, Plan, Progress, Request};
+use crate::plan::SecretStore;
+use crate::plan::{
+    Action, Answers, ApplyError, CredentialInput, Plan, Progress, Request, SecretOp,
+};
 use crate::provider::{self, Provider};
 use crate::secret::Secret;
 use crate::session::Session;
+use crate::tui::front::{self, EntryChoice, KeyringUse, PlanSource, Purpose};
+use crate::tui::state::Flow;
 use secrecy::SecretString;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One option of a [`Prompter::select`] question.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +91,9 @@ pub trait Prompter {
     }
 }
 
-/// Runs the wizard: overview, provider, registry fields, credentials, review, apply, done.
+/// Runs the wizard: overview (with `fioreg check`'s findings), then add (provider, registry
+/// fields, credentials), rotate (registry, credentials) or remove (registry, its secret), and
+/// review, apply, done.
 pub fn run(session: &Session, p: &mut dyn Prompter) -> anyhow::Result<()> {
     let cfg = match FactoryConfig::load(&session.config_path) {
         Ok(cfg) => cfg,
@@ -116,6 +125,10 @@ enum Step {
     Url,
     Region,
     SecretName,
+    /// Rotate and remove: choose a configured entry.
+    Pick,
+    /// Remove: also delete the entry's secret?
+    DeleteSecret,
     Credentials,
     Review,
 }
@@ -127,8 +140,14 @@ enum Go {
 }
 
 /// The answers so far; earlier answers are offered again as defaults when the user goes back.
-#[derive(Default)]
 struct Draft {
+    flow: Flow,
+    /// Rotate and remove: the chosen entry.
+    target: Option<EntryChoice>,
+    /// Remove: delete the entry's secret too.
+    delete_secret: bool,
+    /// Whether the password came from, or goes to, the OS keyring.
+    keyring: KeyringUse,
     provider: Option<Provider>,
     /// The url as typed (for the default when asked again).
     url_answer: Option<String>,
@@ -140,6 +159,26 @@ struct Draft {
     user: Option<String>,
     credential: Option<CredentialInput>,
     secret: Option<Secret>,
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Draft {
+            flow: Flow::Add,
+            target: None,
+            delete_secret: false,
+            keyring: KeyringUse::No,
+            provider: None,
+            url_answer: None,
+            url: None,
+            region: None,
+            secret_name_answer: None,
+            secret_name: None,
+            user: None,
+            credential: None,
+            secret: None,
+        }
+    }
 }
 
 struct Wizard<'a> {
@@ -159,7 +198,7 @@ fn nothing_changed_exit(code: u8, what: &str) -> anyhow::Error {
 
 /// A placeholder secret: enough to check every rule before any credential is read.
 fn placeholder() -> Secret {
-    Secret::new(Vec::new(), "not read yet")
+    front::placeholder()
 }
 
 fn capitalized(s: &str) -> String {
@@ -203,6 +242,7 @@ impl Wizard<'_> {
             if let Err(why) = &s.store {
                 self.say(&format!("Secrets cannot be stored: {why}"));
             }
+            self.findings(None);
             return;
         }
         let secrets: Result<Vec<String>, String> = match &s.store {
@@ -236,6 +276,35 @@ impl Wizard<'_> {
         }
         if let Err(why) = &secrets {
             self.say(&format!("Secrets were not checked: {why}"));
+        }
+        self.findings(secrets.as_deref().ok());
+    }
+
+    /// `fioreg check`'s findings, as it prints them: `file:line: error|warning: ...` and the fix.
+    fn findings(&mut self, secrets: Option<&[String]>) {
+        let found = self.cfg.lint(secrets);
+        let path = self.cfg.path.display().to_string();
+        let errors = found
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        let online = if secrets.is_some() || self.cfg.registries.is_empty() {
+            ""
+        } else {
+            " (secrets not checked)"
+        };
+        if found.is_empty() {
+            self.say(&format!("Check: no problems found{online}."));
+            return;
+        }
+        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        self.say(&format!(
+            "Check: {}, {}{online}:",
+            count(errors, "error"),
+            count(found.len() - errors, "warning")
+        ));
+        for f in &found {
+            self.say(&f.render(&path));
         }
     }
 
@@ -281,6 +350,8 @@ impl Wizard<'_> {
             Step::Url => self.url(),
             Step::Region => self.region(),
             Step::SecretName => self.secret_name(),
+            Step::Pick => self.pick(),
+            Step::DeleteSecret => self.delete_secret(),
             Step::Credentials => self.credentials(),
             Step::Review => self.review(),
         }
@@ -306,25 +377,121 @@ impl Wizard<'_> {
     }
 
     fn menu(&mut self) -> Result<Go, PromptError> {
+        let none = self.cfg.registries.is_empty();
+        let entry_action = |label: &str| {
+            if none {
+                Choice::disabled(label, "no registry is configured yet")
+            } else {
+                Choice::new(label)
+            }
+        };
         let options = [
             Choice::new("Add a registry (or update one: give its url again)"),
-            Choice::disabled(
-                "Rotate a registry's credentials",
-                "not in the line prompts yet: run `fioreg rotate SECRET_NAME|URL`, or add the \
-                 same url again here (its secret is stored anew in place)",
-            ),
-            Choice::disabled(
-                "Remove a registry",
-                "not in the line prompts yet: run `fioreg remove SECRET_NAME|URL \
-                 [--delete-secret]`",
-            ),
+            entry_action("Rotate a registry's credentials (factory-config.yml stays as it is)"),
+            entry_action("Remove a registry"),
             Choice::new("Quit"),
         ];
-        match self.choose("What do you want to do?", &options)? {
-            0 => Ok(Go::Next(Step::Provider)),
+        let (flow, next) = match self.choose("What do you want to do?", &options)? {
+            0 => (Flow::Add, Step::Provider),
+            1 => (Flow::Rotate, Step::Pick),
+            2 => (Flow::Remove, Step::Pick),
             _ => {
                 self.say("Quit: nothing was changed.");
-                Ok(Go::Finish(Ok(())))
+                return Ok(Go::Finish(Ok(())));
+            }
+        };
+        if self.draft.flow != flow {
+            self.draft = Draft {
+                flow,
+                ..Draft::default()
+            };
+        }
+        Ok(Go::Next(next))
+    }
+
+    /// Rotate and remove: the configured entries; the ones the core refuses are listed with
+    /// the reason.
+    fn pick(&mut self) -> Result<Go, PromptError> {
+        let purpose = if self.draft.flow == Flow::Remove {
+            Purpose::Remove
+        } else {
+            Purpose::Rotate
+        };
+        let entries = front::entry_choices(&self.cfg, purpose);
+        let options: Vec<Choice> = entries
+            .iter()
+            .map(|e| {
+                let secret = e
+                    .secret_name
+                    .as_deref()
+                    .map_or("no secret name".to_string(), |n| format!("secret {n}"));
+                let label = format!("{} (line {}, {secret})", e.label(), e.line);
+                match e.disabled() {
+                    Some(why) => Choice::disabled(label, why),
+                    None => Choice::new(label),
+                }
+            })
+            .collect();
+        let question = match purpose {
+            Purpose::Rotate => "Which registry gets new credentials?",
+            Purpose::Remove => "Which registry should be removed?",
+        };
+        let i = self.choose(question, &options)?;
+        let Some(entry) = entries.get(i).cloned() else {
+            return Err(PromptError::Io(format!("there is no option {i}")));
+        };
+        if self.draft.target.as_ref().map(|t| t.index) != Some(entry.index) {
+            let flow = self.draft.flow;
+            self.draft = Draft {
+                flow,
+                ..Draft::default()
+            };
+        }
+        match purpose {
+            Purpose::Rotate => {
+                let Some(p) = entry.provider else {
+                    return Err(PromptError::Io("the entry has no known type".into()));
+                };
+                self.draft.provider = Some(p);
+                self.draft.url = entry.url.clone();
+                self.draft.target = Some(entry);
+                Ok(Go::Next(Step::Credentials))
+            }
+            Purpose::Remove => {
+                let has_secret = entry.secret_name.is_some();
+                self.draft.target = Some(entry);
+                if has_secret {
+                    Ok(Go::Next(Step::DeleteSecret))
+                } else {
+                    self.draft.delete_secret = false;
+                    Ok(Go::Next(Step::Review))
+                }
+            }
+        }
+    }
+
+    /// Remove: also delete the entry's secret? The core refuses when another entry uses it.
+    fn delete_secret(&mut self) -> Result<Go, PromptError> {
+        let Some(Ok(target)) = self.draft.target.as_ref().map(|t| t.target.clone()) else {
+            return Ok(Go::Next(Step::Pick));
+        };
+        let name = self
+            .draft
+            .target
+            .as_ref()
+            .and_then(|t| t.secret_name.clone())
+            .unwrap_or_default();
+        loop {
+            let delete = self.p.confirm(
+                &format!("Also delete its secret {name} from the factory?"),
+                false,
+            )?;
+            match Plan::remove(&self.cfg, &target, delete, self.session.plan_factory()) {
+                Ok(_) => {
+                    self.draft.delete_secret = delete;
+                    return Ok(Go::Next(Step::Review));
+                }
+                Err(e) => self.say(&format!("✗ {e}")),
             }
         }
     }
@@ -506,6 +673,18 @@ impl Wizard<'_> {
     fn credentials(&mut self) -> Result<Go, PromptError> {
         self.draft.credential = None;
         self.draft.secret = None;
+        self.draft.keyring = KeyringUse::No;
+        if let Some(t) = &self.draft.target
+            && self.draft.flow == Flow::Rotate
+        {
+            let secret = t.secret_name.as_deref().unwrap_or("-");
+            let line = format!(
+                "New credentials for {} (line {}), stored again as secret {secret}.",
+                t.label(),
+                t.line
+            );
+            self.say(&line);
+        }
         let (credential, secret) = match self.provider_of() {
             Provider::Aws => self.aws_profile()?,
             Provider::Gar => self.gcp_key()?,
@@ -630,6 +809,13 @@ impl Wizard<'_> {
             "{} (hidden: nothing is shown as you type)",
             capitalized(kind.password_noun())
         );
+        // The registry's keyring account: its url.
+        let account = self.draft.url.as_deref().map(crate::keystore::account);
+        let short = if p == Provider::Azure {
+            "password"
+        } else {
+            "token"
+        };
         let mut ask_user = true;
         loop {
             if ask_user {
@@ -638,6 +824,40 @@ impl Wizard<'_> {
                 self.draft.user = Some(user.trim().to_string());
             }
             let user = self.draft.user.clone().unwrap_or_default();
+            // A password kept by an earlier --remember: offer it (never shown).
+            let kept = account
+                .as_deref()
+                .and_then(|a| self.session.keys.get(a).ok().flatten().map(|pw| (a, pw)));
+            if let Some((acct, kept)) = kept {
+                match self
+                    .p
+                    .confirm(&format!("Use the remembered {short} for {acct}?"), true)
+                {
+                    Ok(true) => {
+                        let credential = CredentialInput::UserToken {
+                            user,
+                            password: kept,
+                        };
+                        match self.answers(credential.clone()).secret(&self.session.aws) {
+                            Ok(secret) => {
+                                self.draft.keyring = KeyringUse::UseRemembered(acct.to_string());
+                                return Ok((credential, secret));
+                            }
+                            Err(e) => {
+                                self.say(&format!("✗ {e}"));
+                                ask_user = is_user_error(&e);
+                                continue;
+                            }
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(PromptError::Back) => {
+                        ask_user = true;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             let password = match self.p.password(&pass_q) {
                 Ok(pw) => pw,
                 Err(PromptError::Back) => {
@@ -646,38 +866,104 @@ impl Wizard<'_> {
                 }
                 Err(e) => return Err(e),
             };
-            let credential = CredentialInput::UserToken { user, password };
-            match self.answers(credential.clone()).secret(&self.session.aws) {
-                Ok(secret) => return Ok((credential, secret)),
+            let credential = CredentialInput::UserToken {
+                user,
+                password: password.clone(),
+            };
+            let secret = match self.answers(credential.clone()).secret(&self.session.aws) {
+                Ok(secret) => secret,
                 Err(e) => {
                     self.say(&format!("✗ {e}"));
-                    ask_user = matches!(
-                        e,
-                        CredError::EmptyUser { .. }
-                            | CredError::ColonInUser { .. }
-                            | CredError::NewlineInUser { .. }
-                    );
+                    ask_user = is_user_error(&e);
+                    continue;
+                }
+            };
+            let Some(acct) = account.as_deref() else {
+                return Ok((credential, secret));
+            };
+            // Kept before anything is applied, as `--remember` does: a failure later needs no
+            // retyping. The keyring's refusal is shown and the question asked again.
+            loop {
+                match self
+                    .p
+                    .confirm(&format!("Remember the {short} in the OS keyring?"), false)
+                {
+                    Ok(true) => {
+                        match front::keep_password(self.session.keys.as_ref(), acct, &password) {
+                            Ok(()) => {
+                                self.say(&format!(
+                                    "Kept the {short} for {acct} in {}.",
+                                    self.session.keys.describe()
+                                ));
+                                self.draft.keyring = KeyringUse::Remember(acct.to_string());
+                                return Ok((credential, secret));
+                            }
+                            Err(e) => self.say(&format!("✗ {e}")),
+                        }
+                    }
+                    Ok(false) => return Ok((credential, secret)),
+                    Err(PromptError::Back) => break,
+                    Err(e) => return Err(e),
                 }
             }
+            ask_user = false;
         }
     }
 
-    fn review(&mut self) -> Result<Go, PromptError> {
-        let (Some(credential), Some(secret)) =
-            (self.draft.credential.clone(), self.draft.secret.take())
-        else {
-            return Ok(Go::Next(Step::Credentials));
+    /// What the plan is built from, for the flow; `None` when an answer is missing.
+    fn source(&mut self) -> Option<(PlanSource, Secret)> {
+        let target = || {
+            self.draft
+                .target
+                .as_ref()
+                .and_then(|t| t.target.clone().ok())
         };
+        if self.draft.flow == Flow::Remove {
+            let source = PlanSource::Remove {
+                target: target()?,
+                delete_secret: self.draft.delete_secret,
+            };
+            return Some((source, placeholder()));
+        }
+        let credential = self.draft.credential.clone()?;
         let answers = self.answers(credential);
-        let plan = match self.plan_with(&answers.request, secret) {
+        let keyring = self.draft.keyring.clone();
+        let source = match self.draft.flow {
+            Flow::Rotate => PlanSource::Rotate {
+                target: target()?,
+                answers,
+                keyring,
+            },
+            _ => PlanSource::Add { answers, keyring },
+        };
+        let secret = self.draft.secret.take()?;
+        Some((source, secret))
+    }
+
+    fn review(&mut self) -> Result<Go, PromptError> {
+        let Some((source, secret)) = self.source() else {
+            let back = match self.draft.flow {
+                Flow::Remove => Step::Pick,
+                _ => Step::Credentials,
+            };
+            return Ok(Go::Next(back));
+        };
+        let factory = self.session.plan_factory();
+        let mut plan = match source.build(&self.cfg, secret, factory.clone()) {
             Ok(plan) => plan,
-            Err(e) => return self.fix_plan_error(&e.to_string()),
+            Err(e) if self.draft.flow == Flow::Add => return self.fix_plan_error(&e.to_string()),
+            Err(e) => {
+                self.say(&format!("✗ {e}"));
+                return Ok(Go::Next(Step::Pick));
+            }
         };
         let color = self.p.color();
         self.say("");
         self.say(plan.render(color).trim_end());
-        let store = match &self.session.store {
+        // Removing an entry and keeping its secret needs no fioctl, as `fioreg remove` does.
+        let store: Arc<dyn SecretStore> = match &self.session.store {
             Ok(store) => store.clone(),
+            Err(_) if plan.secret_op == SecretOp::Keep => Arc::new(front::NoStore),
             Err(why) => {
                 self.say(&format!("Applying is impossible: {why}"));
                 self.say("Nothing was changed.");
@@ -687,6 +973,9 @@ impl Wizard<'_> {
                 ))));
             }
         };
+        if plan.new_text != plan.old_text && self.session.demo.is_none() {
+            self.offer_commit(&source, &mut plan)?;
+        }
         match self.p.confirm("Apply?", false) {
             Ok(true) => {}
             Ok(false) => {
@@ -695,14 +984,48 @@ impl Wizard<'_> {
             }
             Err(e) => return Err(e),
         }
-        Ok(Go::Finish(self.apply(&plan, store.as_ref(), &answers)))
+        Ok(Go::Finish(self.apply(&plan, store.as_ref(), &source)))
+    }
+
+    /// When the config lives in a git work tree: commit it after writing it? The core's
+    /// refusal (e.g. uncommitted changes) is shown and the question asked again.
+    fn offer_commit(&mut self, source: &PlanSource, plan: &mut Plan) -> Result<(), PromptError> {
+        let Some(checkout) = crate::git::Checkout::find(&self.session.config_path) else {
+            return Ok(());
+        };
+        let branch = checkout.branch().unwrap_or_else(|_| "HEAD".into());
+        let question = format!(
+            "Commit {} in {} (branch {branch}) after writing it?",
+            plan.config_name(),
+            checkout.root.display()
+        );
+        loop {
+            if !self.p.confirm(&question, false)? {
+                plan.commit = None;
+                return Ok(());
+            }
+            match source.commit(&self.cfg, self.session.plan_factory()) {
+                Ok(c) => {
+                    self.say("");
+                    self.say(&format!(
+                        "Then commit {} on {}: \"{}\"",
+                        c.checkout.rel.display(),
+                        c.branch,
+                        c.message
+                    ));
+                    plan.commit = Some(c);
+                    return Ok(());
+                }
+                Err(e) => self.say(&format!("✗ {e}")),
+            }
+        }
     }
 
     fn apply(
         &mut self,
         plan: &Plan,
-        store: &dyn crate::plan::SecretStore,
-        answers: &Answers,
+        store: &dyn SecretStore,
+        source: &PlanSource,
     ) -> anyhow::Result<()> {
         let s = self.session;
         let target = match (&s.demo, &s.factory) {
@@ -710,6 +1033,7 @@ impl Wizard<'_> {
             (None, Some((f, _))) => format!("in factory {f}"),
             (None, None) => "in fioctl's default factory".to_string(),
         };
+        let from = target.replacen("in ", "from ", 1);
         let config = plan.config_path.display().to_string();
         let secret_name = plan.secret_name.clone();
         let p = &mut *self.p;
@@ -742,17 +1066,36 @@ impl Wizard<'_> {
                 return Err(Exit { code: 1, message }.into());
             }
         };
+        let adds = matches!(plan.action, Action::Add | Action::Update { .. });
         self.say("");
-        self.say(&format!("✓ Stored secret {secret_name} {target}."));
-        if applied.config_written {
-            self.say(&format!(
+        if plan.secret_op == SecretOp::Store {
+            self.say(&format!("✓ Stored secret {secret_name} {target}."));
+        }
+        match (&applied.commit, &plan.commit) {
+            (Some(id), Some(c)) => {
+                self.say(&format!("✓ Wrote {config}."));
+                self.say(&format!(
+                    "✓ Committed {id} on {}: \"{}\". Push it so the next CI build uses it.",
+                    c.branch, c.message
+                ));
+            }
+            _ if applied.config_written => self.say(&format!(
                 "✓ Wrote {config}. Commit and push it in your ci-scripts checkout so the next CI \
                  build uses it."
-            ));
-        } else {
-            self.say(&format!(
+            )),
+            _ if matches!(plan.action, Action::Rotate { .. }) => self.say(&format!(
+                "  {config} is unchanged (byte-identical): nothing to commit."
+            )),
+            _ => self.say(&format!(
                 "  {config} already held this entry: nothing to write."
-            ));
+            )),
+        }
+        match plan.secret_op {
+            SecretOp::Delete => self.say(&format!("✓ Deleted secret {secret_name} {from}.")),
+            SecretOp::Keep if !secret_name.is_empty() => {
+                self.say(&format!("  The secret {secret_name} stays {target}."));
+            }
+            _ => {}
         }
         if let Some(demo) = &s.demo {
             self.say(&format!(
@@ -760,16 +1103,36 @@ impl Wizard<'_> {
                 demo.secrets_dir.display()
             ));
         }
-        self.say("");
-        self.say(plan.provider.device_advice());
+        if adds {
+            // As `fioreg add`: the choices, never a secret; a failure only warns.
+            if let Err(why) = front::remember_choices(s, plan) {
+                self.say(&format!("warning: the settings were not saved: {why}"));
+            }
+            self.say("");
+            self.say(plan.provider.device_advice());
+        }
         self.say("");
         self.say("The same from a script:");
         self.say(&format!(
             "  {}",
-            answers.command_line(&s.config_path, s.plan_factory().as_deref())
+            source.command_line(
+                &s.config_path,
+                s.plan_factory().as_deref(),
+                applied.commit.is_some()
+            )
         ));
         Ok(())
     }
+}
+
+/// Whether the credential error is about the user name (then it is asked again).
+fn is_user_error(e: &CredError) -> bool {
+    matches!(
+        e,
+        CredError::EmptyUser { .. }
+            | CredError::ColonInUser { .. }
+            | CredError::NewlineInUser { .. }
+    )
 }
 
 /// The real prompts: inquire on the terminal (its output on stderr; said lines on stdout).
@@ -961,6 +1324,7 @@ mod tests {
     use super::*;
     use crate::credentials::aws::ProfileSource;
     use crate::fioctl::FactorySource;
+    use crate::keystore::MemoryKeyStore;
     use crate::plan::{FolderStore, SecretStore};
     use crate::session::Demo;
     use secrecy::ExposeSecret;
@@ -1135,6 +1499,8 @@ region = eu-west-1
                 })),
                 aws: Arc::new(ProfileSource::from_files(Some(CREDS.into()), None, &[]).unwrap()),
                 demo: None,
+                keys: Arc::new(MemoryKeyStore::new()),
+                settings: None,
             };
             Env { dir, session }
         }
@@ -1253,6 +1619,7 @@ region = eu-west-1
             A::Pass("s3cr3t:Pw"),
             A::Pass(""),
             A::Pass("s3cr3tPw"),
+            A::No, // not remembered in the keyring
             A::Yes,
         ]);
         r.unwrap();
@@ -1346,6 +1713,7 @@ region = eu-west-1
             A::Text("gh_pull"),
             A::Text("ci-bot"),
             A::Pass("ghp_tok"),
+            A::No, // not remembered in the keyring
             A::Yes,
         ]);
         r.unwrap();
@@ -1440,6 +1808,7 @@ region = eu-west-1
             A::Text("docker_creds"),
             A::Text("ci"),
             A::Pass("tok"),
+            A::No, // not remembered in the keyring
             A::No,
         ]);
         fake.done();
@@ -1470,9 +1839,11 @@ region = eu-west-1
             A::Back, // password -> user
             A::Text(""),
             A::Pass("pw-1"),
+            A::No,   // not remembered in the keyring
             A::Back, // apply -> credentials
             A::Text(""),
             A::Pass("pw-2"),
+            A::No, // not remembered in the keyring
             A::Yes,
         ]);
         r.unwrap();
@@ -1493,12 +1864,13 @@ region = eu-west-1
         r.unwrap();
         fake.done();
         let said = fake.said();
+        // Without any registry, there is nothing to rotate or remove.
         assert!(
-            said.contains("run `fioreg rotate SECRET_NAME|URL`"),
+            said.contains("Not available: Rotate a registry's credentials (factory-config.yml stays as it is): no registry is configured yet."),
             "{said}"
         );
         assert!(
-            said.contains("run `fioreg remove SECRET_NAME|URL"),
+            said.contains("Not available: Remove a registry: no registry is configured yet."),
             "{said}"
         );
         assert!(said.contains("nothing was changed"), "{said}");
@@ -1540,6 +1912,7 @@ region = eu-west-1
             A::Text(""),
             A::Text("ci"),
             A::Pass("tok"),
+            A::No, // not remembered in the keyring
             A::No,
         ]);
         fake.done();
@@ -1598,6 +1971,7 @@ region = eu-west-1
             A::Text(""),
             A::Text("ci"),
             A::Pass("tok"),
+            A::No, // not remembered in the keyring
         ]);
         fake.done();
         assert_eq!(exit_code(&r), Some(1));
@@ -1660,6 +2034,7 @@ region = eu-west-1
             A::Text(""),
             A::Text("ci"),
             A::Pass("tok"),
+            A::No, // not remembered in the keyring
             A::Yes,
         ]);
         fake.done();
@@ -1676,5 +2051,465 @@ region = eu-west-1
         let s = SecretString::from("hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
         assert_eq!(s.expose_secret(), "hunter2");
+    }
+
+    // ---- rotate, remove, commit, the OS keyring, settings ----------------------------------
+
+    const TWO: &str = "# acme\ncontainer_registries:\n- type: aws\n  region: us-east-2\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n- type: generic  # GitHub\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n- type: quay\n  url: quay.io\n";
+
+    fn store(env: &Env, name: &str, value: &[u8]) {
+        FolderStore {
+            dir: env.dir.path().join("secrets"),
+        }
+        .update(&[(name, &Secret::new(value.to_vec(), "old"))])
+        .unwrap();
+    }
+
+    #[test]
+    fn the_overview_shows_the_checks_findings() {
+        let env = Env::new(TWO);
+        let (r, fake) = env.run(vec![A::Pick("Quit")]);
+        r.unwrap();
+        fake.done();
+        let said = fake.said();
+        assert!(said.contains("Check: 3 errors, 0 warnings:"), "{said}");
+        assert!(
+            said.contains("factory-config.yml:10: error: type `quay` is not one CI knows"),
+            "{said}"
+        );
+        assert!(
+            said.contains("  fix: use one of aws, azure, gar, generic"),
+            "{said}"
+        );
+        assert!(
+            said.contains("secret `aws_creds` does not exist in the factory"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn rotate_stores_new_credentials_and_leaves_the_config_byte_identical() {
+        let env = Env::new(TWO);
+        store(&env, "ghcr_creds", b"ci-bot:old-token");
+        let (r, fake) = env.run(vec![
+            A::Pick("Rotate"),
+            A::Pick("quay"),
+            A::Pick("ghcr.io"),
+            A::Text("ci-bot"),
+            A::Pass("new-token"),
+            A::No,
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        assert_eq!(env.config(), TWO);
+        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:new-token");
+        let said = fake.said();
+        assert!(said.contains("Not available: quay quay.io"), "{said}");
+        assert!(said.contains("which CI does not support"), "{said}");
+        assert!(
+            said.contains(
+                "New credentials for generic ghcr.io (line 7), stored again as secret ghcr_creds."
+            ),
+            "{said}"
+        );
+        assert!(said.contains("Plan: rotate generic ghcr.io"), "{said}");
+        assert!(
+            said.contains("factory-config.yml is unchanged (byte-identical): nothing to commit."),
+            "{said}"
+        );
+        assert!(
+            said.contains("--factory acme rotate ghcr_creds --username ci-bot --password-stdin"),
+            "{said}"
+        );
+        assert!(!said.contains("new-token"), "{said}");
+        assert!(
+            !said.contains("Devices:"),
+            "no device advice for a rotation"
+        );
+    }
+
+    #[test]
+    fn rotate_aws_asks_for_a_profile_and_goes_back_to_the_list() {
+        let env = Env::new(TWO);
+        let (r, fake) = env.run(vec![
+            A::Pick("Rotate"),
+            A::Pick("aws"),
+            A::Back, // profile -> the registry list
+            A::Pick("aws"),
+            A::Pick("ci-pull"),
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        assert_eq!(env.config(), TWO);
+        assert!(
+            String::from_utf8(env.secret("aws_creds").unwrap())
+                .unwrap()
+                .contains("AKIACIPULL0000000002")
+        );
+        assert_eq!(fake.asked_count("Which registry gets new credentials?"), 2);
+        assert!(fake.said().contains("rotate aws_creds --profile ci-pull"));
+    }
+
+    #[test]
+    fn remove_with_its_secret_deletes_both() {
+        let env = Env::new(TWO);
+        store(&env, "ghcr_creds", b"ci-bot:tok");
+        let (r, fake) = env.run(vec![
+            A::Pick("Remove"),
+            A::Pick("ghcr.io"),
+            A::Yes, // also delete its secret
+            A::Yes, // apply
+        ]);
+        r.unwrap();
+        fake.done();
+        assert!(!env.config().contains("ghcr"), "{}", env.config());
+        assert!(
+            env.config()
+                .contains("aws_creds_secret_name: aws_creds\n- type: quay")
+        );
+        assert_eq!(env.secret("ghcr_creds"), None);
+        let said = fake.said();
+        assert!(said.contains("-- type: generic  # GitHub"), "{said}");
+        assert!(
+            said.contains("fioctl --factory acme secrets update ghcr_creds="),
+            "{said}"
+        );
+        assert!(
+            said.contains("✓ Deleted secret ghcr_creds from factory acme."),
+            "{said}"
+        );
+        assert!(
+            said.contains("--factory acme remove ghcr_creds --delete-secret"),
+            "{said}"
+        );
+        assert_eq!(
+            fake.asked
+                .iter()
+                .find(|q| q.contains("delete its secret"))
+                .map(String::as_str),
+            Some("? Also delete its secret ghcr_creds from the factory? [default: false]")
+        );
+    }
+
+    #[test]
+    fn remove_refuses_to_delete_a_shared_secret_and_keeps_it_without_fioctl() {
+        let config = "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: shared\n- type: generic\n  url: docker.io\n  generic_secret_name: shared\n";
+        let mut env = Env::new(config);
+        store(&env, "shared", b"ci:tok");
+        // Keeping the secret needs no fioctl, as `fioreg remove` does.
+        env.session.store = Err("fioctl was not found: not on PATH".into());
+        let (r, fake) = env.run(vec![
+            A::Pick("Remove"),
+            A::Pick("docker.io"),
+            A::Yes,
+            A::No,
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        let said = fake.said();
+        assert!(
+            said.contains("✗ the secret `shared` is also used by"),
+            "{said}"
+        );
+        assert!(
+            said.contains("The secret shared stays in factory acme."),
+            "{said}"
+        );
+        assert_eq!(
+            env.config(),
+            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: shared\n"
+        );
+        assert_eq!(env.secret("shared").unwrap(), b"ci:tok");
+    }
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    }
+
+    /// An Env whose config is committed in a fresh git repository (branch main).
+    fn env_in_repo(config: &str) -> Env {
+        let env = Env::new(config);
+        let d = env.dir.path();
+        git(d, &["init", "--quiet", "-b", "main"]);
+        git(d, &["config", "user.email", "t@example.com"]);
+        git(d, &["config", "user.name", "T"]);
+        std::fs::write(d.join("other.txt"), "x\n").unwrap();
+        git(d, &["add", "factory-config.yml", "other.txt"]);
+        git(d, &["commit", "--quiet", "-m", "init"]);
+        env
+    }
+
+    #[test]
+    fn commit_offered_in_a_checkout_commits_only_the_config() {
+        let env = env_in_repo(BASE);
+        std::fs::write(env.dir.path().join("other.txt"), "changed\n").unwrap();
+        let (r, fake) = env.run(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("ghcr.io"),
+            A::Text(""),
+            A::Text("ci"),
+            A::Pass("tok"),
+            A::No,
+            A::Yes, // commit
+            A::Yes, // apply
+        ]);
+        r.unwrap();
+        fake.done();
+        let d = env.dir.path();
+        assert_eq!(
+            git(d, &["log", "-1", "--format=%s"]),
+            "container_registries: add generic ghcr.io"
+        );
+        assert_eq!(
+            git(d, &["show", "--name-only", "--format=", "HEAD"]),
+            "factory-config.yml"
+        );
+        assert_eq!(
+            git(d, &["status", "--porcelain", "--untracked-files=no"]),
+            " M other.txt"
+        );
+        let said = fake.said();
+        assert!(
+            said.contains("Then commit factory-config.yml on main"),
+            "{said}"
+        );
+        assert!(said.contains("✓ Committed "), "{said}");
+        assert!(
+            said.contains("add generic --url ghcr.io --username ci --password-stdin --commit"),
+            "{said}"
+        );
+        let q = fake
+            .asked
+            .iter()
+            .find(|q| q.starts_with("? Commit factory-config.yml in "))
+            .expect("the commit was offered");
+        assert!(
+            q.ends_with("(branch main) after writing it? [default: false]"),
+            "{q}"
+        );
+    }
+
+    #[test]
+    fn a_refused_commit_is_shown_and_asked_again() {
+        let env = env_in_repo(TWO);
+        // Uncommitted changes of the user's own: the core refuses to commit.
+        let dirty = format!("{TWO}# local note\n");
+        std::fs::write(&env.session.config_path, &dirty).unwrap();
+        let (r, fake) = env.run(vec![
+            A::Pick("Remove"),
+            A::Pick("quay"),
+            A::Yes, // commit: refused
+            A::No,  // then without
+            A::Yes, // apply
+        ]);
+        r.unwrap();
+        fake.done();
+        let said = fake.said();
+        assert!(said.contains("already has uncommitted changes"), "{said}");
+        assert_eq!(fake.asked_count("after writing it?"), 2);
+        assert!(!env.config().contains("quay"));
+        assert_eq!(git(env.dir.path(), &["log", "--format=%s"]), "init");
+        // A removal without a secret name asks nothing about a secret.
+        assert_eq!(fake.asked_count("delete its secret"), 0);
+    }
+
+    #[test]
+    fn remember_keeps_the_token_and_the_next_run_offers_it() {
+        let env = Env::new(BASE);
+        let (r, fake) = env.run(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("ghcr.io"),
+            A::Text(""),
+            A::Text("ci-bot"),
+            A::Pass("tok-1"),
+            A::Yes, // remember
+            A::No,  // do not apply: the token is kept anyway
+        ]);
+        assert_eq!(exit_code(&r), Some(1));
+        fake.done();
+        let kept = env.session.keys.get("ghcr.io").unwrap().unwrap();
+        assert_eq!(kept.expose_secret(), "tok-1");
+        assert!(
+            fake.said()
+                .contains("Kept the token for ghcr.io in an in-memory store (tests only)."),
+            "{}",
+            fake.said()
+        );
+        assert!(
+            fake.asked
+                .iter()
+                .any(|q| q == "? Remember the token in the OS keyring? [default: false]")
+        );
+        // The next run: the kept token is offered (default yes), never asked or shown.
+        let (r, fake) = env.run(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("ghcr.io"),
+            A::Text(""),
+            A::Text("ci-bot"),
+            A::Yes, // use the remembered token
+            A::Yes, // apply
+        ]);
+        r.unwrap();
+        fake.done();
+        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:tok-1");
+        assert_eq!(fake.asked_count("Token (hidden"), 0);
+        assert!(
+            fake.asked
+                .iter()
+                .any(|q| q == "? Use the remembered token for ghcr.io? [default: true]")
+        );
+        let said = fake.said();
+        assert!(said.contains("--username ci-bot --from-keyring"), "{said}");
+        assert!(!said.contains("tok-1"), "{said}");
+    }
+
+    #[test]
+    fn declining_the_remembered_token_asks_for_one() {
+        let env = Env::new(TWO);
+        env.session
+            .keys
+            .set("ghcr.io", &SecretString::from("kept"))
+            .unwrap();
+        let (r, fake) = env.run(vec![
+            A::Pick("Rotate"),
+            A::Pick("ghcr.io"),
+            A::Text("ci-bot"),
+            A::No,
+            A::Pass("typed"),
+            A::No,
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:typed");
+    }
+
+    /// A key store that refuses, like a sandboxed kernel keyring.
+    struct Refusing;
+
+    impl crate::keystore::KeyStore for Refusing {
+        fn get(&self, _: &str) -> Result<Option<SecretString>, crate::keystore::KeyStoreError> {
+            Ok(None)
+        }
+        fn set(&self, _: &str, _: &SecretString) -> Result<(), crate::keystore::KeyStoreError> {
+            Err(self.refusal())
+        }
+        fn delete(&self, _: &str) -> Result<bool, crate::keystore::KeyStoreError> {
+            Ok(false)
+        }
+        fn describe(&self) -> &'static str {
+            "the test keyring"
+        }
+        fn check(&self) -> Result<(), crate::keystore::KeyStoreError> {
+            Err(self.refusal())
+        }
+    }
+
+    impl Refusing {
+        fn refusal(&self) -> crate::keystore::KeyStoreError {
+            crate::keystore::KeyStoreError::Unavailable {
+                store: "the test keyring",
+                reason: "access denied (EACCES)".into(),
+            }
+        }
+    }
+
+    #[test]
+    fn a_refusing_keyring_is_reported_and_the_question_asked_again() {
+        let mut env = Env::new(BASE);
+        env.session.keys = Arc::new(Refusing);
+        let (r, fake) = env.run(vec![
+            A::Pick("Add"),
+            A::Pick("Azure"),
+            A::Text("acmeprod.azurecr.io"),
+            A::Text(""),
+            A::Text("id-1"),
+            A::Pass("pw"),
+            A::Yes, // refused
+            A::No,
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        let said = fake.said();
+        assert!(
+            said.contains("✗ the test keyring is unavailable: access denied (EACCES)"),
+            "{said}"
+        );
+        assert_eq!(
+            fake.asked_count("Remember the password in the OS keyring?"),
+            2
+        );
+        assert_eq!(env.secret("azprincipal").unwrap(), b"id-1:pw");
+    }
+
+    #[test]
+    fn a_successful_add_records_the_settings_never_a_secret() {
+        let mut env = Env::new(BASE);
+        let path = env.dir.path().join("settings/config.toml");
+        env.session.settings = Some(path.clone());
+        let (r, fake) = env.run(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("ghcr.io"),
+            A::Text(""),
+            A::Text("ci"),
+            A::Pass("tok-s3cret"),
+            A::No,
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        let saved = crate::settings::Settings::load(&path).unwrap();
+        assert_eq!(
+            saved.get("factories.acme.last_provider").as_deref(),
+            Some("generic")
+        );
+        assert_eq!(
+            saved.get("factories.acme.last_url.generic").as_deref(),
+            Some("ghcr.io")
+        );
+        assert!(
+            !std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("tok-s3cret")
+        );
+        // A rotation records nothing; an unreadable settings file only warns.
+        std::fs::write(&path, "not [toml").unwrap();
+        let (r, fake) = env.run(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("docker.io"),
+            A::Text(""),
+            A::Text("ci"),
+            A::Pass("tok"),
+            A::No,
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        assert!(
+            fake.said()
+                .contains("warning: the settings were not saved:"),
+            "{}",
+            fake.said()
+        );
     }
 }

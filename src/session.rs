@@ -3,6 +3,7 @@
 
 use crate::credentials::aws::ProfileSource;
 use crate::fioctl::{self, FactorySource, Fioctl, FioctlError};
+use crate::keystore::{KeyStore, MemoryKeyStore, OsKeyring};
 use crate::plan::{FolderStore, SecretStore};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +28,12 @@ pub struct Session {
     pub store: Result<Arc<dyn SecretStore>, String>,
     pub aws: Arc<ProfileSource>,
     pub demo: Option<Demo>,
+    /// Where a registry password or token is remembered: the OS keyring for a real session, an
+    /// in-memory store in demo mode (and in tests).
+    pub keys: Arc<dyn KeyStore + Send + Sync>,
+    /// fioreg's settings file, where a successful add records its choices; `None` in demo mode
+    /// (and in tests), which must never touch the user's settings.
+    pub settings: Option<PathBuf>,
 }
 
 impl Session {
@@ -47,6 +54,8 @@ impl Session {
             store,
             aws: Arc::new(ProfileSource::real()),
             demo: None,
+            keys: Arc::new(OsKeyring),
+            settings: crate::settings::Settings::default_path(),
         }
     }
 
@@ -90,6 +99,8 @@ impl Session {
             store: Ok(Arc::new(store)),
             aws: Arc::new(aws),
             demo: Some(Demo { dir, secrets_dir }),
+            keys: Arc::new(MemoryKeyStore::new()),
+            settings: None,
         })
     }
 

@@ -101,6 +101,9 @@ fn generic_registry_through_the_real_prompts() {
     p.send("ci-bot\r");
     p.expect("Token (hidden");
     p.send(&format!("{TOKEN}\r"));
+    // Not kept: the tests never write to the OS keyring.
+    p.expect("Remember the token in the OS keyring?");
+    p.send("n\r");
     p.expect("Plan: add generic ghcr.io");
     p.expect("Apply?");
     p.send("y\r");

@@ -417,7 +417,11 @@ fn start_shows_registries_with_their_secrets() {
     let mut p = w.wizard();
     p.wait_for("secret ghcr_creds: present");
     p.wait_for("secret azprincipal: MISSING");
-    p.wait_for("disabled: coming with `fioreg rotate` (not built yet)");
+    // `fioreg check`'s findings, with their fix.
+    p.wait_for("Check: 1 error, 0 warnings");
+    p.wait_for("secret `azprincipal` does not exist in the factory");
+    p.wait_for("fix: store it with `fioreg add azure ...`");
+    p.wait_for("Rotate a registry's credentials");
     p.send("q");
     let (code, out) = p.finish();
     assert_eq!(code, 0);
@@ -548,6 +552,146 @@ fn demo_walk_ends_on_done_with_the_scratch_secret() {
     // The real config and the stand-in were never touched.
     assert_eq!(w.config(), BASE);
     assert_eq!(w.calls(), "");
+}
+
+const GHCR: &str = "container_registries:\n- type: generic  # GitHub\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n";
+
+#[test]
+fn rotate_stores_new_credentials_and_keeps_the_config_byte_identical() {
+    let config = format!("{BASE}{GHCR}");
+    let w = World::new(&config);
+    let dir = w.path("stub/factories/acme/secrets");
+    fs::create_dir_all(&dir).expect("secrets dir");
+    fs::write(dir.join("ghcr_creds"), "ci-bot:old-t0ken").expect("secret");
+    let mut p = w.wizard();
+    p.wait_for("secret ghcr_creds: present");
+    p.send(DOWN);
+    p.press(ENTER, "Which registry gets new credentials?");
+    p.wait_for("▸ generic  ghcr.io");
+    p.press(
+        ENTER,
+        "Rotating: generic ghcr.io (line 10), secret ghcr_creds",
+    );
+    p.wait_for("User name");
+    p.send("ci-bot");
+    p.send(TAB);
+    p.send("new-t0ken");
+    p.wait_for("•••••••••");
+    p.press(ENTER, "Plan: rotate generic ghcr.io");
+    p.wait_for("ghcr_creds==<user ci-bot, token>");
+    p.wait_for("factory-config.yml stays byte-identical: nothing to write or commit.");
+    p.press(TAB, "[▸ Apply ]");
+    p.press(ENTER, "Done: rotate generic ghcr.io");
+    p.wait_for("rotate ghcr_creds --username ci-bot --password-stdin");
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    assert_terminal_restored(&out);
+    assert_eq!(w.config(), config, "the config is byte-identical");
+    assert_eq!(w.stored("ghcr_creds").expect("stored"), b"ci-bot:new-t0ken");
+    assert!(!out.contains("new-t0ken"), "the token was shown");
+}
+
+#[test]
+fn remove_with_its_secret_deletes_the_lines_and_the_secret() {
+    let aws = format!(
+        "- type: aws\n  region: us-east-2\n  url: {AWS_URL}\n  aws_creds_secret_name: aws_creds\n"
+    );
+    let w = World::new(&format!("{BASE}{GHCR}{aws}"));
+    let dir = w.path("stub/factories/acme/secrets");
+    fs::create_dir_all(&dir).expect("secrets dir");
+    fs::write(dir.join("ghcr_creds"), "ci-bot:t0ken").expect("secret");
+    fs::write(dir.join("aws_creds"), "[default]\n").expect("secret");
+    let mut p = w.wizard();
+    p.wait_for("secret ghcr_creds: present");
+    p.send(DOWN);
+    p.send(DOWN);
+    p.press(ENTER, "Which registry should be removed");
+    p.wait_for("[ ] also delete its secret ghcr_creds");
+    p.press(" ", "[x] also delete its secret ghcr_creds");
+    p.press(ENTER, "Plan: remove generic ghcr.io");
+    p.wait_for("- - type: generic  # GitHub");
+    p.wait_for("fioctl --factory acme secrets update ghcr_creds=");
+    p.press(TAB, "[▸ Apply ]");
+    p.press(ENTER, "Done: remove generic ghcr.io");
+    p.wait_for("Deleted the secret ghcr_creds from factory acme.");
+    p.wait_for("remove ghcr_creds --delete-secret");
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    assert_terminal_restored(&out);
+    assert_eq!(w.config(), format!("{BASE}container_registries:\n{aws}"));
+    assert_eq!(w.stored("ghcr_creds"), None, "the secret was deleted");
+    assert!(w.stored("aws_creds").is_some(), "the other secret stays");
+    assert!(w.calls().contains("arg: ghcr_creds=\n"), "{}", w.calls());
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+#[test]
+fn add_with_the_commit_checkbox_commits_only_the_config() {
+    let w = World::new(BASE);
+    let d = w.dir.path();
+    git(d, &["init", "--quiet", "-b", "main"]);
+    git(d, &["config", "user.email", "ci@example.com"]);
+    git(d, &["config", "user.name", "CI"]);
+    git(d, &["add", "factory-config.yml"]);
+    git(d, &["commit", "--quiet", "-m", "initial"]);
+    let mut p = w.wizard();
+    choose_provider(&mut p, 3, "Registry host");
+    p.send("ghcr.io");
+    p.press(ENTER, "User name");
+    p.send("ci-bot");
+    p.send(TAB);
+    p.send("t0ken");
+    p.press(ENTER, "Plan: add generic ghcr.io");
+    p.wait_for("[ ] commit factory-config.yml in");
+    p.press(" ", "[x] commit factory-config.yml in");
+    p.wait_for("3. Then commit factory-config.yml");
+    p.wait_for("\"container_registries: add generic ghcr.io\"");
+    p.press(TAB, "[▸ Apply ]");
+    p.press(ENTER, "Done: add generic ghcr.io");
+    p.wait_for("Push it so the next CI build uses it.");
+    p.wait_for("--secret-name ghcr_creds --commit");
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    assert_terminal_restored(&out);
+    assert_eq!(
+        git(d, &["log", "-1", "--format=%s"]),
+        "container_registries: add generic ghcr.io"
+    );
+    assert_eq!(
+        git(d, &["show", "--name-only", "--format=", "HEAD"]),
+        "factory-config.yml"
+    );
+    assert_eq!(
+        git(d, &["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
+    assert!(w.config().ends_with(
+        "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n"
+    ));
+    // A real session records its choices for the next run (never a secret).
+    let settings = fs::read_to_string(w.path(".config/fioreg/config.toml")).expect("settings");
+    assert!(
+        settings.contains("last_provider = \"generic\""),
+        "{settings}"
+    );
+    assert!(!settings.contains("t0ken"), "{settings}");
 }
 
 /// Not a test: start-to-first-frame time (median of 20 runs) and peak memory, printed.

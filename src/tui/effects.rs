@@ -1,10 +1,13 @@
 //! Runs the effects `update` asks for: slow ones on a background thread that reports back
 //! through the channel, quick ones at once.
 
-use super::state::{State, expand_home};
+use super::front::{KeyringUse, NoStore, PlanSource, keep_password};
+use super::state::{State, StepStatus, expand_home};
 use super::update::{Effect, Event};
 use crate::credentials;
-use crate::plan::{Answers, Plan};
+use crate::fioctl::FioctlError;
+use crate::plan::{CredentialInput, Plan, SecretOp, SecretStore};
+use crate::secret::Secret;
 use crate::session::Session;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,25 +64,52 @@ impl<'a> Runner<'a> {
                     candidates,
                 })
             }
-            Effect::BuildPlan(answers) => {
-                let result = build_plan(self.session, state, &answers);
-                Some(Event::PlanBuilt { answers, result })
+            Effect::BuildPlan(mut source) => {
+                let result = build_plan(self.session, state, &mut source);
+                Some(Event::PlanBuilt { source, result })
+            }
+            Effect::CheckKeyring(account) => {
+                let keys = Arc::clone(&self.session.keys);
+                self.spawn(move || {
+                    // A store that cannot answer holds nothing we could use.
+                    let held = keys.get(&account).is_ok_and(|v| v.is_some());
+                    Event::KeyringChecked { account, held }
+                });
+                None
+            }
+            Effect::CheckCommit(source) => {
+                let Ok(cfg) = state.config.clone() else {
+                    return Some(Event::CommitChecked(Err("the config was not read".into())));
+                };
+                let factory = state.ctx.plan_factory.clone();
+                self.spawn(move || Event::CommitChecked(source.commit(&cfg, factory)));
+                None
             }
             Effect::Apply(plan) => {
-                let Ok(store) = self.session.store.clone() else {
-                    return Some(Event::Applied(Err(
-                        "no secret store: fioctl was not found".into()
-                    )));
+                let store: Arc<dyn SecretStore> = match self.session.store.clone() {
+                    Ok(store) => store,
+                    // Removing an entry and keeping its secret needs no fioctl.
+                    Err(_) if plan.secret_op == SecretOp::Keep => Arc::new(NoStore),
+                    Err(why) => {
+                        return Some(Event::Applied(Err(format!("no secret store: {why}"))));
+                    }
                 };
                 let tx = self.tx.clone();
                 self.spawn(move || {
-                    let result = plan.apply_with_progress(store.as_ref(), &mut |p| {
+                    let reporting = Reporting {
+                        inner: store.as_ref(),
+                        tx: tx.clone(),
+                    };
+                    let result = plan.apply_with_progress(&reporting, &mut |p| {
                         let _ = tx.send(Event::Progress(p));
                     });
                     Event::Applied(result.map_err(|e| e.to_string()))
                 });
                 None
             }
+            Effect::RememberChoices(plan) => Some(Event::SettingsSaved(
+                super::front::remember_choices(self.session, &plan),
+            )),
         }
     }
 
@@ -93,18 +123,76 @@ impl<'a> Runner<'a> {
     }
 }
 
-/// Reads the credentials and builds the plan, exactly as `fioreg add` does.
-fn build_plan(session: &Session, state: &State, answers: &Answers) -> Result<Arc<Plan>, String> {
+/// A store that also reports when the secret's deletion starts and ends (the core reports only
+/// storing and writing).
+struct Reporting<'a> {
+    inner: &'a dyn SecretStore,
+    tx: Sender<Event>,
+}
+
+impl SecretStore for Reporting<'_> {
+    fn update(&self, secrets: &[(&str, &Secret)]) -> Result<(), FioctlError> {
+        self.inner.update(secrets)
+    }
+    fn list(&self) -> Result<Vec<String>, FioctlError> {
+        self.inner.list()
+    }
+    fn delete(&self, names: &[&str]) -> Result<(), FioctlError> {
+        let _ = self.tx.send(Event::DeleteProgress(StepStatus::Running));
+        self.inner.delete(names)?;
+        let _ = self.tx.send(Event::DeleteProgress(StepStatus::Done));
+        Ok(())
+    }
+    fn update_command(&self) -> String {
+        self.inner.update_command()
+    }
+}
+
+/// Reads the credentials (the remembered password when asked) and builds the plan, exactly as
+/// `fioreg add` / `fioreg rotate` do; then keeps the password in the key store when asked, so a
+/// later failure needs no retyping. A key store's refusal stops here: nothing is applied.
+fn build_plan(
+    session: &Session,
+    state: &State,
+    source: &mut PlanSource,
+) -> Result<Arc<Plan>, String> {
     let cfg = state.config.as_ref().map_err(Clone::clone)?;
+    let keyring = source.keyring().clone();
+    let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
+        return source
+            .build(
+                cfg,
+                super::front::placeholder(),
+                state.ctx.plan_factory.clone(),
+            )
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
+    };
+    if let (KeyringUse::UseRemembered(account), CredentialInput::UserToken { password, .. }) =
+        (&keyring, &mut answers.credential)
+    {
+        *password = session
+            .keys
+            .get(account)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                format!(
+                    "{} no longer holds a password for {account}: uncheck \"use the remembered \
+                     password\" and type it",
+                    session.keys.describe()
+                )
+            })?;
+    }
     let secret = answers.secret(&session.aws).map_err(|e| e.to_string())?;
-    Plan::build(
-        cfg,
-        &answers.request,
-        secret,
-        state.ctx.plan_factory.clone(),
-    )
-    .map(Arc::new)
-    .map_err(|e| e.to_string())
+    let plan = source
+        .build(cfg, secret, state.ctx.plan_factory.clone())
+        .map_err(|e| e.to_string())?;
+    if let (KeyringUse::Remember(account), Some(answers)) = (&keyring, source.answers())
+        && let CredentialInput::UserToken { password, .. } = &answers.credential
+    {
+        keep_password(session.keys.as_ref(), account, password).map_err(|e| e.to_string())?;
+    }
+    Ok(Arc::new(plan))
 }
 
 /// Completes the last component of a path from the directory it names: one match completes
@@ -203,5 +291,233 @@ mod tests {
         assert_eq!(done, "~/sa-key.json");
         // Nothing to complete: unchanged.
         assert_eq!(complete_path("/no/such/dir/x", None).0, "/no/such/dir/x");
+    }
+
+    use crate::keystore::{KeyStore, KeyStoreError, MemoryKeyStore};
+    use crate::tui::front::{KeyringUse, PlanSource};
+    use crate::tui::testing::{CONFIG, config, ctx};
+    use crate::tui::update::update;
+    use secrecy::{ExposeSecret, SecretString};
+
+    /// A key store that refuses everything, like a sandboxed keyring.
+    struct Refusing;
+
+    impl KeyStore for Refusing {
+        fn get(&self, _: &str) -> Result<Option<SecretString>, KeyStoreError> {
+            Err(self.refusal())
+        }
+        fn set(&self, _: &str, _: &SecretString) -> Result<(), KeyStoreError> {
+            Err(self.refusal())
+        }
+        fn delete(&self, _: &str) -> Result<bool, KeyStoreError> {
+            Err(self.refusal())
+        }
+        fn describe(&self) -> &'static str {
+            "the test keyring"
+        }
+        fn check(&self) -> Result<(), KeyStoreError> {
+            Err(self.refusal())
+        }
+    }
+
+    impl Refusing {
+        fn refusal(&self) -> KeyStoreError {
+            KeyStoreError::Unavailable {
+                store: self.describe(),
+                reason: "access denied (EACCES)".into(),
+            }
+        }
+    }
+
+    fn session(keys: Arc<dyn KeyStore + Send + Sync>, dir: &Path) -> Session {
+        Session {
+            config_path: dir.join("factory-config.yml"),
+            factory: None,
+            store: Ok(Arc::new(crate::plan::FolderStore {
+                dir: dir.join("secrets"),
+            })),
+            aws: Arc::new(
+                crate::credentials::aws::ProfileSource::from_files(None, None, &[]).unwrap(),
+            ),
+            demo: None,
+            keys,
+            settings: None,
+        }
+    }
+
+    fn add_generic(password: &str, keyring: KeyringUse) -> PlanSource {
+        PlanSource::Add {
+            answers: crate::plan::Answers {
+                request: crate::plan::Request {
+                    provider: crate::provider::Provider::Generic,
+                    url: Some("docker.io".into()),
+                    region: None,
+                    secret_name: None,
+                },
+                credential: CredentialInput::UserToken {
+                    user: "ci".into(),
+                    password: SecretString::from(password),
+                },
+            },
+            keyring,
+        }
+    }
+
+    fn run(session: &Session, effect: Effect) -> Option<Event> {
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let state = State::new(ctx(), Ok(config(CONFIG)));
+        Runner::new(session, tx).run(effect, &state)
+    }
+
+    #[test]
+    fn remember_keeps_the_password_before_anything_is_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Arc::new(MemoryKeyStore::new());
+        let s = session(keys.clone(), dir.path());
+        let effect =
+            Effect::BuildPlan(add_generic("tok", KeyringUse::Remember("docker.io".into())));
+        let Some(Event::PlanBuilt { result, .. }) = run(&s, effect) else {
+            panic!("no plan")
+        };
+        assert!(result.is_ok(), "{result:?}");
+        let kept = keys.get("docker.io").unwrap().unwrap();
+        assert_eq!(kept.expose_secret(), "tok");
+        // A password the core refuses is never kept.
+        let effect = Effect::BuildPlan(add_generic("a:b", KeyringUse::Remember("ghcr.io".into())));
+        let Some(Event::PlanBuilt { result, .. }) = run(&s, effect) else {
+            panic!("no plan")
+        };
+        assert!(result.is_err());
+        assert!(keys.get("ghcr.io").unwrap().is_none());
+        assert!(!dir.path().join("secrets").exists(), "nothing was applied");
+    }
+
+    #[test]
+    fn the_remembered_password_fills_the_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Arc::new(MemoryKeyStore::new());
+        keys.set("docker.io", &SecretString::from("kept-tok"))
+            .unwrap();
+        let s = session(keys, dir.path());
+        let effect = Effect::BuildPlan(add_generic(
+            "",
+            KeyringUse::UseRemembered("docker.io".into()),
+        ));
+        let Some(Event::PlanBuilt { source, result }) = run(&s, effect) else {
+            panic!("no plan")
+        };
+        let plan = result.unwrap();
+        assert_eq!(plan.secret.expose(), b"ci:kept-tok");
+        let Some(CredentialInput::UserToken { password, .. }) =
+            source.answers().map(|a| &a.credential)
+        else {
+            panic!("no token")
+        };
+        assert_eq!(password.expose_secret(), "kept-tok");
+        // Gone from the store meanwhile: said, not guessed.
+        let s = session(Arc::new(MemoryKeyStore::new()), dir.path());
+        let effect = Effect::BuildPlan(add_generic(
+            "",
+            KeyringUse::UseRemembered("docker.io".into()),
+        ));
+        let Some(Event::PlanBuilt { result, .. }) = run(&s, effect) else {
+            panic!("no plan")
+        };
+        let err = result.unwrap_err();
+        assert!(
+            err.contains("no longer holds a password for docker.io"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_refusing_key_store_is_reported_and_nothing_is_planned() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(Arc::new(Refusing), dir.path());
+        let effect =
+            Effect::BuildPlan(add_generic("tok", KeyringUse::Remember("docker.io".into())));
+        let Some(Event::PlanBuilt { result, .. }) = run(&s, effect) else {
+            panic!("no plan")
+        };
+        let err = result.unwrap_err();
+        assert!(
+            err.contains("the test keyring is unavailable: access denied"),
+            "{err}"
+        );
+        // Feeding it back keeps the Credentials screen.
+        let mut state = State::new(ctx(), Ok(config(CONFIG)));
+        crate::tui::testing::to_generic_credentials(&mut state, "docker.io");
+        update(
+            &mut state,
+            Event::PlanBuilt {
+                source: add_generic("tok", KeyringUse::No),
+                result: Err(err),
+            },
+        );
+        assert_eq!(state.screen, crate::tui::state::Screen::Credentials);
+    }
+
+    #[test]
+    fn the_key_store_is_asked_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Arc::new(MemoryKeyStore::new());
+        keys.set("ghcr.io", &SecretString::from("x")).unwrap();
+        let s = session(keys, dir.path());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let state = State::new(ctx(), Ok(config(CONFIG)));
+        let runner = Runner::new(&s, tx);
+        assert!(
+            runner
+                .run(Effect::CheckKeyring("ghcr.io".into()), &state)
+                .is_none()
+        );
+        let Ok(Event::KeyringChecked { account, held }) = rx.recv() else {
+            panic!("no answer")
+        };
+        assert_eq!((account.as_str(), held), ("ghcr.io", true));
+        // A refusing store holds nothing usable.
+        let s = session(Arc::new(Refusing), dir.path());
+        let (tx, rx) = std::sync::mpsc::channel();
+        Runner::new(&s, tx).run(Effect::CheckKeyring("ghcr.io".into()), &state);
+        assert!(matches!(
+            rx.recv(),
+            Ok(Event::KeyringChecked { held: false, .. })
+        ));
+    }
+
+    #[test]
+    fn settings_are_recorded_for_a_real_session_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = session(Arc::new(MemoryKeyStore::new()), dir.path());
+        let plan = Arc::new(
+            add_generic("tok", KeyringUse::No)
+                .build(
+                    &config(CONFIG),
+                    crate::secret::Secret::new(b"ci:tok".to_vec(), "t"),
+                    None,
+                )
+                .unwrap(),
+        );
+        // No factory, no settings file: nothing to record.
+        assert!(matches!(
+            run(&s, Effect::RememberChoices(Arc::clone(&plan))),
+            Some(Event::SettingsSaved(Ok(false)))
+        ));
+        let path = dir.path().join("config.toml");
+        s.settings = Some(path.clone());
+        s.factory = Some(("acme".into(), crate::fioctl::FactorySource::Flag));
+        assert!(matches!(
+            run(&s, Effect::RememberChoices(Arc::clone(&plan))),
+            Some(Event::SettingsSaved(Ok(true)))
+        ));
+        let saved = std::fs::read_to_string(&path).unwrap();
+        assert!(saved.contains("docker.io"), "{saved}");
+        assert!(!saved.contains("tok\""), "{saved}");
+        // A settings file that cannot be read: an error to warn about.
+        std::fs::write(&path, "not [valid toml").unwrap();
+        assert!(matches!(
+            run(&s, Effect::RememberChoices(plan)),
+            Some(Event::SettingsSaved(Err(_)))
+        ));
     }
 }

@@ -1,7 +1,7 @@
 //! One table of key bindings per screen (and mode): it decides what a key does, and the footer is
 //! drawn from it, so the footer can never promise a key that does something else.
 
-use super::state::{CredsKind, Screen, State};
+use super::state::{CommitState, CredsKind, Flow, Screen, State, UserTokenFocus};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a bound key asks for; [`super::update`] gives it a meaning on each screen.
@@ -22,6 +22,8 @@ pub enum Action {
     /// Move the focus between the Review buttons.
     FocusNext,
     FocusPrev,
+    /// Space: flip the checkbox (the focused one, or the screen's only one).
+    Toggle,
 }
 
 /// A key as written in a table.
@@ -129,6 +131,37 @@ pub const FORM: &[Binding] = &[
     CTRL_C,
 ];
 
+/// A checkbox among text fields: Space flips it (no text field has the focus).
+pub const FORM_CHECKBOX: &[Binding] = &[
+    bind(
+        &[Plain(Tab), Plain(Down)],
+        "Tab/S-Tab",
+        "move",
+        Action::NextField,
+    ),
+    bind(&[Plain(BackTab), Plain(Up)], "", "", Action::PrevField),
+    bind(&[Plain(Char(' '))], "Space", "toggle", Action::Toggle),
+    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    BACK,
+    CTRL_C,
+];
+
+/// Remove: the entries, and Space for "also delete its secret".
+pub const PICK_REMOVE: &[Binding] = &[
+    MOVE_DOWN,
+    MOVE_UP,
+    bind(
+        &[Plain(Char(' '))],
+        "Space",
+        "delete secret",
+        Action::Toggle,
+    ),
+    CHOOSE,
+    BACK,
+    Q_QUIT,
+    CTRL_C_HIDDEN,
+];
+
 /// The key-file field: Tab completes the path.
 pub const KEY_FILE: &[Binding] = &[
     bind(&[Plain(Tab)], "Tab", "complete path", Action::Complete),
@@ -155,6 +188,31 @@ pub const REVIEW: &[Binding] = &[
         Action::FocusNext,
     ),
     bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev),
+    bind(&[Plain(Enter)], "Enter", "press", Action::Choose),
+    BACK,
+    Q_QUIT,
+    CTRL_C_HIDDEN,
+];
+
+/// Review with the commit checkbox: Space flips it.
+pub const REVIEW_COMMIT: &[Binding] = &[
+    bind(
+        &[Plain(Down), Plain(Char('j'))],
+        "↑↓",
+        "scroll",
+        Action::Down,
+    ),
+    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
+    bind(&[Plain(PageDown)], "", "", Action::PageDown),
+    bind(&[Plain(PageUp)], "", "", Action::PageUp),
+    bind(
+        &[Plain(Tab), Plain(Right)],
+        "Tab/←→",
+        "focus",
+        Action::FocusNext,
+    ),
+    bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev),
+    bind(&[Plain(Char(' '))], "Space", "commit", Action::Toggle),
     bind(&[Plain(Enter)], "Enter", "press", Action::Choose),
     BACK,
     Q_QUIT,
@@ -205,12 +263,21 @@ pub fn table(state: &State) -> &'static [Binding] {
         Screen::Start => START,
         Screen::Provider => LIST,
         Screen::Registry => FORM,
+        Screen::Pick if state.flow == Flow::Remove => PICK_REMOVE,
+        Screen::Pick => LIST,
         Screen::Credentials => match state.creds.as_ref().map(|c| &c.kind) {
             Some(CredsKind::KeyFile { .. }) => KEY_FILE,
+            Some(CredsKind::UserToken {
+                focus: UserTokenFocus::UseRemembered | UserTokenFocus::Remember,
+                ..
+            }) => FORM_CHECKBOX,
             Some(CredsKind::UserToken { .. }) => FORM,
             _ => LIST,
         },
-        Screen::Review => REVIEW,
+        Screen::Review => match state.review.as_ref().map(|r| &r.commit) {
+            None | Some(CommitState::Unavailable) => REVIEW,
+            Some(_) => REVIEW_COMMIT,
+        },
         Screen::Apply => match &state.apply {
             Some(run) if run.finished() => APPLY_FAILED,
             _ => APPLYING,
@@ -261,8 +328,11 @@ mod tests {
             START_BROKEN,
             LIST,
             FORM,
+            FORM_CHECKBOX,
+            PICK_REMOVE,
             KEY_FILE,
             REVIEW,
+            REVIEW_COMMIT,
             APPLYING,
             APPLY_FAILED,
             DONE,

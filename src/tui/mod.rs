@@ -6,6 +6,7 @@
 //! plan is built and applied by the same core as `fioreg add`.
 
 pub mod effects;
+pub mod front;
 pub mod keymap;
 pub mod state;
 pub mod update;
@@ -17,6 +18,7 @@ mod snapshot_tests;
 mod testing;
 
 use crate::factory_config::FactoryConfig;
+use crate::plan::{Action as PlanAction, SecretOp};
 use crate::session::Session;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -144,23 +146,41 @@ fn report(state: &State) -> anyhow::Result<()> {
         Some(Ok(applied)) => {
             let plan = &review.plan;
             println!("✓ {}", plan.summary());
-            println!("  Stored the secret {}.", plan.secret_name);
-            if applied.config_written {
-                println!(
+            if plan.secret_op == SecretOp::Store {
+                println!("  Stored the secret {}.", plan.secret_name);
+            }
+            match (&applied.commit, &plan.commit) {
+                (Some(id), Some(c)) => println!(
+                    "  Wrote {} and committed it ({id} on {}): push it.",
+                    plan.config_path.display(),
+                    c.branch
+                ),
+                _ if applied.config_written => println!(
                     "  Wrote {}: commit and push it in your ci-scripts checkout.",
                     plan.config_path.display()
-                );
-            } else {
-                println!(
+                ),
+                _ if matches!(plan.action, PlanAction::Rotate { .. }) => println!(
+                    "  {} is unchanged (byte-identical).",
+                    plan.config_path.display()
+                ),
+                _ => println!(
                     "  {} already held this entry: unchanged.",
                     plan.config_path.display()
-                );
+                ),
+            }
+            if plan.secret_op == SecretOp::Delete {
+                println!("  Deleted the secret {}.", plan.secret_name);
+            }
+            if let Some(why) = &state.settings_warning {
+                println!("  warning: the settings were not saved: {why}");
             }
             println!(
                 "  The same from a script: {}",
-                review
-                    .answers
-                    .command_line(&state.ctx.config_path, state.ctx.plan_factory.as_deref())
+                review.source.command_line(
+                    &state.ctx.config_path,
+                    state.ctx.plan_factory.as_deref(),
+                    applied.commit.is_some(),
+                )
             );
             Ok(())
         }

@@ -150,17 +150,19 @@ fn credentials_screens() {
     type_text(&mut s, "1f2e3d4c-0000-1111-2222-33334444559a");
     press(&mut s, KeyCode::Tab);
     type_text(&mut s, "hunter:2");
-    let Effect::BuildPlan(answers) = press(&mut s, KeyCode::Enter) else {
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
         panic!("no plan")
     };
-    let err = answers
+    let err = source
+        .answers()
+        .unwrap()
         .secret(&crate::credentials::aws::ProfileSource::real())
         .unwrap_err()
         .to_string();
     update(
         &mut s,
         Event::PlanBuilt {
-            answers,
+            source,
             result: Err(err),
         },
     );
@@ -341,4 +343,184 @@ fn no_color_means_no_colour_at_all() {
             assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
         }
     }
+}
+
+/// [`SHARED`] with the secrets listed: a shared secret, an unknown type, a missing key.
+fn shared() -> State {
+    let mut s = State::new(ctx(), Ok(config(SHARED)));
+    update(
+        &mut s,
+        Event::SecretsListed(Ok(vec!["shared_creds".into()])),
+    );
+    s
+}
+
+#[test]
+fn start_with_findings() {
+    snap("start_findings", &mut shared());
+    // On a short screen the findings are above the actions: ↑ scrolls up to them.
+    let mut s = shared();
+    update(&mut s, Event::Resize(40, 12));
+    for _ in 0..6 {
+        press(&mut s, KeyCode::Up);
+    }
+    insta::assert_snapshot!("start_findings_scrolled@40x12", render(&mut s, 40, 12));
+}
+
+#[test]
+fn pick_screens() {
+    let mut s = shared();
+    to_pick(&mut s, 1);
+    press(&mut s, KeyCode::Down);
+    snap("pick_rotate", &mut s);
+
+    let mut s = shared();
+    to_pick(&mut s, 2);
+    press(&mut s, KeyCode::Char(' '));
+    snap("pick_remove_refused", &mut s);
+
+    let mut s = loaded();
+    to_pick(&mut s, 2);
+    press(&mut s, KeyCode::Down);
+    snap("pick_remove", &mut s);
+}
+
+/// Rotate the generic entry of [`CONFIG`]: on its Credentials screen, the key store answered.
+fn rotate_generic(held: bool) -> State {
+    let mut s = loaded();
+    to_pick(&mut s, 1);
+    press(&mut s, KeyCode::Down);
+    let Effect::CheckKeyring(account) = press(&mut s, KeyCode::Enter) else {
+        panic!("the key store was not asked")
+    };
+    update(&mut s, Event::KeyringChecked { account, held });
+    type_text(&mut s, "ci-bot");
+    s
+}
+
+#[test]
+fn keyring_on_the_credentials_screen() {
+    let mut s = rotate_generic(true);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Char(' '));
+    snap("credentials_rotate_remembered", &mut s);
+
+    let mut s = rotate_generic(false);
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "tok3n");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Char(' '));
+    snap("credentials_remember_checked", &mut s);
+}
+
+/// Feeds the BuildPlan effect's answer back, with a fixed secret.
+fn build(s: &mut State, effect: Effect, description: &str) {
+    let Effect::BuildPlan(source) = effect else {
+        panic!("no plan asked for")
+    };
+    let plan = plan_for(s, &source, description);
+    update(
+        s,
+        Event::PlanBuilt {
+            source,
+            result: Ok(plan),
+        },
+    );
+}
+
+#[test]
+fn rotate_screens() {
+    let mut s = rotate_generic(false);
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "tok3n");
+    let effect = press(&mut s, KeyCode::Enter);
+    build(&mut s, effect, "user ci-bot, token");
+    snap("review_rotate", &mut s);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    update(&mut s, Event::Progress(Progress::StoringSecret));
+    snap("apply_rotate_running", &mut s);
+    update(&mut s, Event::Progress(Progress::SecretStored));
+    update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: false,
+            commit: None,
+        })),
+    );
+    snap("done_rotate", &mut s);
+}
+
+/// Remove the generic entry of [`CONFIG`] with its secret, in a checkout: on Review.
+fn remove_generic_in_checkout() -> State {
+    let mut s = State::new(ctx_in_checkout(), Ok(config(CONFIG)));
+    update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+    to_pick(&mut s, 2);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Char(' '));
+    press(&mut s, KeyCode::Enter);
+    s
+}
+
+#[test]
+fn remove_and_commit_screens() {
+    let mut s = remove_generic_in_checkout();
+    snap("review_remove_delete", &mut s);
+    press(&mut s, KeyCode::Char(' '));
+    update(
+        &mut s,
+        Event::CommitChecked(Err(crate::git::GitError::Dirty {
+            path: "factory-config.yml".into(),
+        }
+        .to_string())),
+    );
+    press(&mut s, KeyCode::Tab);
+    snap("review_commit_refused", &mut s);
+    press(&mut s, KeyCode::Char(' '));
+    press(&mut s, KeyCode::Char(' '));
+    update(
+        &mut s,
+        Event::CommitChecked(Ok(commit_plan(
+            "container_registries: remove generic ghcr.io",
+        ))),
+    );
+    snap("review_commit_on", &mut s);
+    press(&mut s, KeyCode::Enter);
+    update(&mut s, Event::Progress(Progress::WritingConfig));
+    update(&mut s, Event::Progress(Progress::ConfigWritten));
+    snap("apply_remove_running", &mut s);
+    update(
+        &mut s,
+        Event::DeleteProgress(crate::tui::state::StepStatus::Done),
+    );
+    update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: true,
+            commit: Some("abc1234".into()),
+        })),
+    );
+    snap("done_remove_committed", &mut s);
+}
+
+#[test]
+fn done_after_an_add_whose_settings_were_not_saved() {
+    let mut s = loaded();
+    to_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: true,
+            commit: None,
+        })),
+    );
+    update(
+        &mut s,
+        Event::SettingsSaved(Err(
+            "cannot write /home/me/.config/fioreg/config.toml: read-only file system".into(),
+        )),
+    );
+    snap("done_settings_warning", &mut s);
 }

@@ -6,9 +6,10 @@
 use crate::credentials::aws::ProfileInfo;
 use crate::factory_config::FactoryConfig;
 use crate::factory_config::diff::DiffLine;
-use crate::plan::{Answers, Applied, CredentialInput, Plan, Request};
+use crate::plan::{Answers, Applied, CommitPlan, CredentialInput, Plan, Request};
 use crate::provider::{self, Provider};
 use crate::session::Session;
+pub use crate::tui::front::{EntryChoice, KeyringUse, PlanSource, Purpose};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
@@ -33,6 +34,16 @@ pub struct Context {
     pub color: bool,
     /// `$HOME`, for `~` in the key-file path.
     pub home: Option<PathBuf>,
+    /// The git work tree holding the config, when there is one (never in demo mode): the
+    /// Review screen then offers to commit the file.
+    pub checkout: Option<CheckoutInfo>,
+}
+
+/// Where the config would be committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutInfo {
+    pub root: PathBuf,
+    pub branch: String,
 }
 
 /// Where demo mode keeps its scratch files.
@@ -57,46 +68,79 @@ impl Context {
             }),
             color,
             home: std::env::var_os("HOME").map(PathBuf::from),
+            checkout: if session.demo.is_some() {
+                None
+            } else {
+                crate::git::Checkout::find(&session.config_path).map(|c| CheckoutInfo {
+                    branch: c.branch().unwrap_or_else(|_| "HEAD".into()),
+                    root: c.root,
+                })
+            },
         }
     }
 }
 
-/// The wizard's screens, in order.
+/// The wizard's screens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Start,
     Provider,
     Registry,
+    /// Rotate and remove: choose a configured entry.
+    Pick,
     Credentials,
     Review,
     Apply,
     Done,
 }
 
-impl Screen {
-    /// The steps of the step list (Done is the end of step 6).
-    pub const STEPS: [Screen; 6] = [
-        Screen::Start,
-        Screen::Provider,
-        Screen::Registry,
-        Screen::Credentials,
-        Screen::Review,
-        Screen::Apply,
-    ];
+/// What the wizard does; it decides the steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Add,
+    Rotate,
+    Remove,
+}
 
-    /// 1-based step number; Done counts as step 6.
-    pub fn step(self) -> usize {
-        Screen::STEPS
+impl Flow {
+    /// The steps of the step list, in order (Done is the end of the last one).
+    pub fn steps(self) -> &'static [Screen] {
+        match self {
+            Flow::Add => &[
+                Screen::Start,
+                Screen::Provider,
+                Screen::Registry,
+                Screen::Credentials,
+                Screen::Review,
+                Screen::Apply,
+            ],
+            Flow::Rotate => &[
+                Screen::Start,
+                Screen::Pick,
+                Screen::Credentials,
+                Screen::Review,
+                Screen::Apply,
+            ],
+            Flow::Remove => &[Screen::Start, Screen::Pick, Screen::Review, Screen::Apply],
+        }
+    }
+}
+
+impl Screen {
+    /// 1-based step number in `flow`; Done counts as the last step.
+    pub fn step(self, flow: Flow) -> usize {
+        let steps = flow.steps();
+        steps
             .iter()
             .position(|s| *s == self)
-            .map_or(Screen::STEPS.len(), |i| i + 1)
+            .map_or(steps.len(), |i| i + 1)
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Screen::Start => "Start",
             Screen::Provider => "Provider",
-            Screen::Registry => "Registry",
+            Screen::Registry | Screen::Pick => "Registry",
             Screen::Credentials => "Credentials",
             Screen::Review => "Review",
             Screen::Apply => "Apply",
@@ -145,14 +189,26 @@ impl StartAction {
         }
     }
 
-    /// Why the action cannot be chosen, if so.
-    pub fn disabled_reason(self) -> Option<&'static str> {
+    /// Why the action cannot be chosen with `registries` entries configured, if so.
+    pub fn disabled_reason(self, registries: usize) -> Option<&'static str> {
         match self {
-            StartAction::Rotate => Some("coming with `fioreg rotate` (not built yet)"),
-            StartAction::Remove => Some("coming with `fioreg remove` (not built yet)"),
+            StartAction::Rotate | StartAction::Remove if registries == 0 => {
+                Some("no registry is configured yet")
+            }
             _ => None,
         }
     }
+}
+
+/// The Pick screen (rotate, remove): the cursor over the entries, and for remove whether the
+/// entry's secret goes too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pick {
+    pub cursor: usize,
+    /// Remove only: also delete the entry's secret (off unless asked for).
+    pub delete_secret: bool,
+    /// What the core said about the choice (e.g. a secret shared with another entry).
+    pub error: Option<String>,
 }
 
 /// A one-line text field: its text and the cursor (in characters).
@@ -497,11 +553,12 @@ pub enum KeyCheck {
 pub enum CredsKind {
     /// A cursor in [`State::profiles`].
     Aws { cursor: usize },
-    /// Azure (client id, password) or generic (user name, token); `focus` 0 or 1.
+    /// Azure (client id, password) or generic (user name, token), and the OS keyring.
     UserToken {
         user: TextInput,
         password: SecretInput,
-        focus: usize,
+        focus: UserTokenFocus,
+        keyring: KeyringField,
     },
     /// GAR: a key file, its check, and the last Tab completion's candidates.
     KeyFile {
@@ -509,6 +566,63 @@ pub enum CredsKind {
         check: KeyCheck,
         candidates: Vec<String>,
     },
+}
+
+/// The items of the user-and-password form, in screen order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserTokenFocus {
+    User,
+    /// The checkbox "use the remembered password" (only when the keyring holds one).
+    UseRemembered,
+    Password,
+    /// The checkbox "remember the password in the OS keyring".
+    Remember,
+}
+
+/// The OS keyring on the user-and-password form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyringField {
+    /// The keyring account of this registry (its url); `None`: no url to keep it under.
+    pub account: Option<String>,
+    /// Whether the key store holds a password for the account (`None`: not known yet).
+    pub held: Option<bool>,
+    /// Keep the typed password in the keyring before anything is applied.
+    pub remember: bool,
+    /// Take the remembered password instead of typing one.
+    pub use_remembered: bool,
+}
+
+impl KeyringField {
+    /// The account, once the store is known to hold a password for it.
+    pub fn held_account(&self) -> Option<&str> {
+        self.account.as_deref().filter(|_| self.held == Some(true))
+    }
+
+    /// What the answers mean for the keyring.
+    pub fn usage(&self) -> KeyringUse {
+        match (&self.account, self.use_remembered, self.remember) {
+            (Some(a), true, _) if self.held == Some(true) => KeyringUse::UseRemembered(a.clone()),
+            (Some(a), false, true) => KeyringUse::Remember(a.clone()),
+            _ => KeyringUse::No,
+        }
+    }
+
+    /// The form's items as shown: the password and the remember box give way to the
+    /// remembered password when it is used.
+    pub fn items(&self) -> Vec<UserTokenFocus> {
+        let using = self.use_remembered && self.held == Some(true);
+        let mut items = vec![UserTokenFocus::User];
+        if self.held == Some(true) {
+            items.push(UserTokenFocus::UseRemembered);
+        }
+        if !using {
+            items.push(UserTokenFocus::Password);
+            if self.account.is_some() {
+                items.push(UserTokenFocus::Remember);
+            }
+        }
+        items
+    }
 }
 
 /// The Credentials screen's answers and the last refusal.
@@ -532,7 +646,8 @@ impl CredsForm {
             Provider::Azure | Provider::Generic => CredsKind::UserToken {
                 user: TextInput::default(),
                 password: SecretInput::default(),
-                focus: 0,
+                focus: UserTokenFocus::User,
+                keyring: KeyringField::default(),
             },
         };
         CredsForm {
@@ -554,11 +669,33 @@ pub enum ReviewFocus {
 #[derive(Debug, Clone)]
 pub struct Review {
     pub plan: Arc<Plan>,
-    pub answers: Answers,
+    /// What the plan was built from (the flow and its answers).
+    pub source: PlanSource,
     pub diff: Vec<DiffLine>,
     /// The first diff line shown.
     pub scroll: usize,
     pub focus: ReviewFocus,
+    pub commit: CommitState,
+}
+
+impl Review {
+    /// Whether Apply can be pressed as far as the commit goes.
+    pub fn commit_blocks(&self) -> bool {
+        matches!(self.commit, CommitState::Checking | CommitState::Refused(_))
+    }
+}
+
+/// The Review screen's "commit factory-config.yml" checkbox.
+#[derive(Debug, Clone)]
+pub enum CommitState {
+    /// Not offered: no git work tree, or the file does not change.
+    Unavailable,
+    Off,
+    /// `Plan::with_commit` runs on a background thread.
+    Checking,
+    On(CommitPlan),
+    /// What `Plan::with_commit` refused (e.g. uncommitted changes): Apply waits until unchecked.
+    Refused(String),
 }
 
 /// A step of applying, as shown on the Apply screen.
@@ -573,9 +710,14 @@ pub enum StepStatus {
 /// Applying: each step's progress and, at the end, the outcome.
 #[derive(Debug, Clone)]
 pub struct ApplyRun {
-    pub store: StepStatus,
-    /// `None`: the config already holds the entry, nothing to write.
+    /// `None`: no secret is stored (remove).
+    pub store: Option<StepStatus>,
+    /// `None`: the config already holds the entry (or rotate), nothing to write.
     pub write: Option<StepStatus>,
+    /// Remove with its secret: deleting the secret after the config is written.
+    pub delete: Option<StepStatus>,
+    /// Committing factory-config.yml at the end.
+    pub commit: Option<StepStatus>,
     pub result: Option<Result<Applied, String>>,
     /// q or Ctrl-C was pressed while applying: it goes on, and the screen says so.
     pub quit_requested: bool,
@@ -595,6 +737,16 @@ pub struct State {
     pub config: Result<FactoryConfig, String>,
     pub secrets: Secrets,
     pub screen: Screen,
+    pub flow: Flow,
+    /// Rotate and remove: the entry list's cursor and the remove options.
+    pub pick: Pick,
+    /// Rotate and remove: the configured entries and what the core says about each, worked
+    /// out once when the flow is chosen (the config does not change during a run).
+    pub pick_entries: Vec<EntryChoice>,
+    /// Rotate: the entry chosen on the Pick screen.
+    pub target: Option<EntryChoice>,
+    /// Why the settings were not saved after a successful add (a warning on Done).
+    pub settings_warning: Option<String>,
     pub start_cursor: usize,
     pub provider_cursor: usize,
     pub registry: Option<RegistryForm>,
@@ -625,6 +777,11 @@ impl State {
             config,
             secrets,
             screen: Screen::Start,
+            flow: Flow::Add,
+            pick: Pick::default(),
+            pick_entries: Vec::new(),
+            target: None,
+            settings_warning: None,
             start_cursor: 0,
             provider_cursor: 0,
             registry: None,
@@ -639,9 +796,21 @@ impl State {
         }
     }
 
-    /// The answers of the Registry and Credentials screens, if they are complete.
+    /// The answers of the Registry (or Pick) and Credentials screens, if they are complete.
     pub fn answers(&self) -> Option<Answers> {
-        let form = self.registry.as_ref()?;
+        let request = match self.flow {
+            Flow::Add => self.registry.as_ref()?.request(),
+            Flow::Rotate => {
+                let t = self.target.as_ref()?;
+                Request {
+                    provider: t.provider?,
+                    url: t.url.clone(),
+                    region: None,
+                    secret_name: None,
+                }
+            }
+            Flow::Remove => return None,
+        };
         let creds = self.creds.as_ref()?;
         let credential = match &creds.kind {
             CredsKind::Aws { cursor } => match &self.profiles {
@@ -661,14 +830,43 @@ impl State {
             )),
         };
         Some(Answers {
-            request: form.request(),
+            request,
             credential,
         })
+    }
+
+    /// The entries of the Pick screen for the current flow (none for add).
+    pub fn entries(&self) -> Vec<EntryChoice> {
+        match self.flow {
+            Flow::Add => Vec::new(),
+            Flow::Rotate | Flow::Remove => self.pick_entries.clone(),
+        }
+    }
+
+    /// Works out the Pick screen's entries for the current flow.
+    pub fn load_entries(&mut self) {
+        let purpose = match self.flow {
+            Flow::Rotate => Purpose::Rotate,
+            Flow::Remove => Purpose::Remove,
+            Flow::Add => {
+                self.pick_entries.clear();
+                return;
+            }
+        };
+        self.pick_entries = self
+            .config
+            .as_ref()
+            .map(|cfg| crate::tui::front::entry_choices(cfg, purpose))
+            .unwrap_or_default();
     }
 
     /// Whether a spinner is turning somewhere (then ticks redraw).
     pub fn busy(&self) -> bool {
         matches!(self.secrets, Secrets::Loading)
+            || self
+                .review
+                .as_ref()
+                .is_some_and(|r| matches!(r.commit, CommitState::Checking))
             || matches!(self.profiles, Profiles::Loading)
             || self.apply.as_ref().is_some_and(|a| !a.finished())
             || matches!(

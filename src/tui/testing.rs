@@ -3,8 +3,9 @@
 use super::state::{Context, Screen, State};
 use super::update::{Effect, Event, update};
 use crate::factory_config::FactoryConfig;
-use crate::plan::{Answers, Plan};
+use crate::plan::Plan;
 use crate::secret::Secret;
+use crate::tui::front::PlanSource;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub fn ctx() -> Context {
         demo: None,
         color: true,
         home: None,
+        checkout: None,
     }
 }
 
@@ -76,17 +78,17 @@ pub fn type_text(s: &mut State, text: &str) -> Effect {
     last
 }
 
-/// A plan for `answers` over the state's config, with a fixed secret.
-pub fn plan_for(s: &State, answers: &Answers, description: &str) -> Arc<Plan> {
+/// A plan for `source` over the state's config, with a fixed secret.
+pub fn plan_for(s: &State, source: &PlanSource, description: &str) -> Arc<Plan> {
     let cfg = s.config.as_ref().unwrap();
     Arc::new(
-        Plan::build(
-            cfg,
-            &answers.request,
-            Secret::new(b"user:not-shown".to_vec(), description),
-            s.ctx.plan_factory.clone(),
-        )
-        .unwrap(),
+        source
+            .build(
+                cfg,
+                Secret::new(b"user:not-shown".to_vec(), description),
+                s.ctx.plan_factory.clone(),
+            )
+            .unwrap(),
     )
 }
 
@@ -100,11 +102,21 @@ pub fn to_registry(s: &mut State, index: usize) {
     assert_eq!(s.screen, Screen::Registry);
 }
 
-/// A generic registry with the given host, on the Credentials screen.
+/// A generic registry with the given host, on the Credentials screen (the key store asked
+/// whether it holds a password for the host: it does not).
 pub fn to_generic_credentials(s: &mut State, host: &str) {
     to_registry(s, 3);
     type_text(s, host);
-    assert!(matches!(press(s, KeyCode::Enter), Effect::None));
+    let Effect::CheckKeyring(account) = press(s, KeyCode::Enter) else {
+        panic!("the key store was not asked")
+    };
+    update(
+        s,
+        Event::KeyringChecked {
+            account,
+            held: false,
+        },
+    );
     assert_eq!(s.screen, Screen::Credentials, "{:?}", s.registry);
 }
 
@@ -114,16 +126,70 @@ pub fn to_review(s: &mut State) {
     type_text(s, "ci");
     press(s, KeyCode::Tab);
     type_text(s, "tok");
-    let Effect::BuildPlan(answers) = press(s, KeyCode::Enter) else {
+    let Effect::BuildPlan(source) = press(s, KeyCode::Enter) else {
         panic!("no plan asked for")
     };
-    let plan = plan_for(s, &answers, "user ci, token");
+    let plan = plan_for(s, &source, "user ci, token");
     update(
         s,
         Event::PlanBuilt {
-            answers,
+            source,
             result: Ok(plan),
         },
     );
     assert_eq!(s.screen, Screen::Review);
+}
+
+/// A config whose entries cover every case of the Pick screen: a secret shared by two entries
+/// (named by url), a type CI does not know, and an entry without a secret name.
+pub const SHARED: &str = "\
+lmp:
+  machines:
+  - imx8mm-lpddr4-evk
+
+container_registries:
+- type: generic
+  url: ghcr.io
+  generic_secret_name: shared_creds
+- type: generic   # mirror
+  url: docker.io
+  generic_secret_name: shared_creds
+- type: quay
+  url: quay.io
+  generic_secret_name: quay_creds
+- type: azure
+  url: acmeprod.azurecr.io
+";
+
+/// Start -> the action at `downs` (1 rotate, 2 remove) -> Pick.
+pub fn to_pick(s: &mut State, downs: usize) {
+    for _ in 0..downs {
+        press(s, KeyCode::Down);
+    }
+    press(s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Pick);
+}
+
+/// What `Plan::with_commit` gives in a checkout at `/home/me/ci-scripts` on main.
+pub fn commit_plan(message: &str) -> crate::plan::CommitPlan {
+    crate::plan::CommitPlan {
+        checkout: crate::git::Checkout {
+            root: PathBuf::from("/home/me/ci-scripts"),
+            rel: PathBuf::from("factory-config.yml"),
+        },
+        branch: "main".into(),
+        message: message.into(),
+        push: false,
+    }
+}
+
+/// The context of a config inside a git checkout.
+pub fn ctx_in_checkout() -> Context {
+    Context {
+        checkout: Some(super::state::CheckoutInfo {
+            root: PathBuf::from("/home/me/ci-scripts"),
+            branch: "main".into(),
+        }),
+        ..ctx()
+    }
 }

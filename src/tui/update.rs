@@ -6,12 +6,13 @@
 
 use super::keymap::{self, Action};
 use super::state::{
-    ApplyRun, CredsForm, CredsKind, FieldKind, KeyCheck, Profiles, RegistryForm, Review,
-    ReviewFocus, Screen, Secrets, StartAction, State, StepStatus, profile_disabled_reason,
+    ApplyRun, CommitState, CredsForm, CredsKind, FieldKind, Flow, KeyCheck, Pick, PlanSource,
+    Profiles, RegistryForm, Review, ReviewFocus, Screen, Secrets, StartAction, State, StepStatus,
+    UserTokenFocus, profile_disabled_reason,
 };
 use crate::credentials::aws::ProfileInfo;
 use crate::factory_config::diff;
-use crate::plan::{Answers, Applied, Plan, Progress};
+use crate::plan::{Action as PlanAction, Applied, CommitPlan, Plan, Progress, SecretOp};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use ratatui::crossterm::event::KeyEvent;
@@ -40,11 +41,22 @@ pub enum Event {
     },
     /// The plan built from the answers and the credentials read, or why it could not be.
     PlanBuilt {
-        answers: Answers,
+        source: PlanSource,
         result: Result<Arc<Plan>, String>,
     },
+    /// Whether the key store holds a password for `account` (`false` also when it cannot say).
+    KeyringChecked {
+        account: String,
+        held: bool,
+    },
+    /// What `Plan::with_commit` gave for the plan under review, or its refusal.
+    CommitChecked(Result<CommitPlan, String>),
     Progress(Progress),
+    /// Deleting the secret (remove with its secret): started (`Running`) or done.
+    DeleteProgress(StepStatus),
     Applied(Result<Applied, String>),
+    /// The settings after a successful add: saved (`true`), nothing to save, or why not.
+    SettingsSaved(Result<bool, String>),
 }
 
 /// Work for the outside world; its result comes back as an [`Event`].
@@ -62,10 +74,17 @@ pub enum Effect {
     },
     /// Complete the path as typed from the filesystem.
     CompletePath(String),
-    /// Read the credentials (`Answers::secret`) and build the plan.
-    BuildPlan(Answers),
+    /// Read the credentials (`Answers::secret`, the remembered password if asked), build the
+    /// plan, then keep the password in the keyring if asked.
+    BuildPlan(PlanSource),
+    /// Whether the key store holds a password for this account, on a background thread.
+    CheckKeyring(String),
+    /// `Plan::with_commit` for a plan like the one under review, on a background thread.
+    CheckCommit(PlanSource),
     /// `plan.apply_with_progress` on a background thread.
     Apply(Arc<Plan>),
+    /// Record the choices of a successful add in the settings (real sessions only).
+    RememberChoices(Arc<Plan>),
 }
 
 /// The effect the first state needs (listing secrets), if any.
@@ -144,22 +163,12 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
-        Event::PlanBuilt { answers, result } => {
+        Event::PlanBuilt { source, result } => {
             if state.screen != Screen::Credentials {
                 return Effect::None;
             }
             match result {
-                Ok(plan) => {
-                    let diff = diff::lines(&plan.old_text, &plan.new_text);
-                    state.review = Some(Review {
-                        plan,
-                        answers,
-                        diff,
-                        scroll: 0,
-                        focus: ReviewFocus::Back,
-                    });
-                    state.screen = Screen::Review;
-                }
+                Ok(plan) => show_review(state, plan, source),
                 Err(e) => {
                     if let Some(c) = state.creds.as_mut() {
                         c.error = Some(e);
@@ -168,37 +177,124 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
+        Event::KeyringChecked { account, held } => {
+            if let Some(CredsKind::UserToken { keyring, focus, .. }) =
+                state.creds.as_mut().map(|c| &mut c.kind)
+                && keyring.account.as_deref() == Some(account.as_str())
+            {
+                keyring.held = Some(held);
+                if !keyring.items().contains(focus) {
+                    *focus = UserTokenFocus::User;
+                }
+            }
+            Effect::None
+        }
+        Event::CommitChecked(result) => {
+            if let Some(review) = state.review.as_mut()
+                && matches!(review.commit, CommitState::Checking)
+            {
+                review.commit = match result {
+                    Ok(c) => CommitState::On(c),
+                    Err(e) => CommitState::Refused(e),
+                };
+                // The plan ends with the commit step or the refusal: scroll it into view.
+                let (_, max) = super::view::review::page(state);
+                if let Some(review) = state.review.as_mut() {
+                    review.scroll = max;
+                }
+            }
+            Effect::None
+        }
         Event::Progress(p) => {
             if let Some(run) = state.apply.as_mut() {
                 match p {
-                    Progress::StoringSecret => run.store = StepStatus::Running,
-                    Progress::SecretStored => run.store = StepStatus::Done,
+                    Progress::StoringSecret => run.store = Some(StepStatus::Running),
+                    Progress::SecretStored => run.store = Some(StepStatus::Done),
                     Progress::WritingConfig => run.write = Some(StepStatus::Running),
-                    Progress::ConfigWritten => run.write = Some(StepStatus::Done),
+                    Progress::ConfigWritten => {
+                        run.write = Some(StepStatus::Done);
+                        // What comes next: the secret's deletion, else the commit.
+                        if run.delete.is_some() {
+                            run.delete = Some(StepStatus::Running);
+                        } else if run.commit.is_some() {
+                            run.commit = Some(StepStatus::Running);
+                        }
+                    }
+                }
+            }
+            Effect::None
+        }
+        Event::DeleteProgress(status) => {
+            if let Some(run) = state.apply.as_mut()
+                && run.delete.is_some()
+            {
+                run.delete = Some(status);
+                if status == StepStatus::Done && run.commit.is_some() {
+                    run.commit = Some(StepStatus::Running);
                 }
             }
             Effect::None
         }
         Event::Applied(result) => {
-            if let Some(run) = state.apply.as_mut() {
-                if result.is_err() {
-                    if run.store == StepStatus::Running {
-                        run.store = StepStatus::Failed;
-                    }
-                    if run.write == Some(StepStatus::Running) {
-                        run.write = Some(StepStatus::Failed);
-                    }
-                }
-                let ok = result.is_ok();
-                run.result = Some(result);
-                state.scroll = 0;
-                if ok {
-                    state.screen = Screen::Done;
-                }
+            let Some(run) = state.apply.as_mut() else {
+                return Effect::None;
+            };
+            let steps = [
+                &mut run.store,
+                &mut run.write,
+                &mut run.delete,
+                &mut run.commit,
+            ];
+            for step in steps.into_iter().flatten() {
+                *step = match (*step, result.is_ok()) {
+                    (_, true) => StepStatus::Done,
+                    (StepStatus::Running, false) => StepStatus::Failed,
+                    (other, false) => other,
+                };
             }
+            let ok = result.is_ok();
+            run.result = Some(result);
+            state.scroll = 0;
+            if !ok {
+                return Effect::None;
+            }
+            state.screen = Screen::Done;
+            match state.review.as_ref().map(|r| &r.plan) {
+                // A successful add leaves its choices in the settings; never in demo mode.
+                Some(plan)
+                    if state.ctx.demo.is_none()
+                        && matches!(plan.action, PlanAction::Add | PlanAction::Update { .. }) =>
+                {
+                    Effect::RememberChoices(Arc::clone(plan))
+                }
+                _ => Effect::None,
+            }
+        }
+        Event::SettingsSaved(result) => {
+            state.settings_warning = result.err();
             Effect::None
         }
     }
+}
+
+/// Shows the plan on the Review screen; the commit box is offered when the file changes and
+/// lives in a git work tree.
+fn show_review(state: &mut State, plan: Arc<Plan>, source: PlanSource) {
+    let diff = diff::lines(&plan.old_text, &plan.new_text);
+    let commit = if state.ctx.checkout.is_some() && plan.new_text != plan.old_text {
+        CommitState::Off
+    } else {
+        CommitState::Unavailable
+    };
+    state.review = Some(Review {
+        plan,
+        source,
+        diff,
+        scroll: 0,
+        focus: ReviewFocus::Back,
+        commit,
+    });
+    state.screen = Screen::Review;
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Effect {
@@ -224,6 +320,7 @@ fn on_action(state: &mut State, action: Action) -> Effect {
         Screen::Start => start(state, action),
         Screen::Provider => provider(state, action),
         Screen::Registry => registry(state, action),
+        Screen::Pick => pick(state, action),
         Screen::Credentials => credentials(state, action),
         Screen::Review => review(state, action),
         Screen::Apply => {
@@ -280,7 +377,8 @@ fn step_cursor(cursor: usize, len: usize, down: bool, enabled: impl Fn(usize) ->
 }
 
 fn start(state: &mut State, action: Action) -> Effect {
-    let enabled = |i: usize| StartAction::ALL[i].disabled_reason().is_none();
+    let registries = state.config.as_ref().map_or(0, |c| c.registries.len());
+    let enabled = |i: usize| StartAction::ALL[i].disabled_reason(registries).is_none();
     match action {
         Action::Up | Action::Down => {
             let down = action == Action::Down;
@@ -295,18 +393,176 @@ fn start(state: &mut State, action: Action) -> Effect {
                 state.start_cursor = next;
             }
         }
-        Action::Choose => match StartAction::ALL[state.start_cursor] {
-            StartAction::Add => {
-                state.scroll = 0;
-                state.screen = Screen::Provider;
+        Action::Choose => {
+            let chosen = StartAction::ALL[state.start_cursor];
+            // A disabled action is never reached by the cursor, and never pretends to work.
+            if chosen.disabled_reason(registries).is_some() {
+                return Effect::None;
             }
-            StartAction::Quit => state.quit = true,
-            // Disabled: never reached by the cursor, and never pretends to do anything.
-            StartAction::Rotate | StartAction::Remove => {}
-        },
+            let flow = match chosen {
+                StartAction::Add => Flow::Add,
+                StartAction::Rotate => Flow::Rotate,
+                StartAction::Remove => Flow::Remove,
+                StartAction::Quit => {
+                    state.quit = true;
+                    return Effect::None;
+                }
+            };
+            if flow != state.flow {
+                // Another flow starts afresh; the same one keeps its answers.
+                state.flow = flow;
+                state.pick = Pick::default();
+                state.target = None;
+                state.review = None;
+                state.registry = None;
+                state.creds = None;
+                state.load_entries();
+            }
+            state.scroll = 0;
+            if flow == Flow::Add {
+                state.screen = Screen::Provider;
+            } else {
+                let entries = state.entries();
+                if entries
+                    .get(state.pick.cursor)
+                    .is_none_or(|e| e.disabled().is_some())
+                {
+                    state.pick.cursor = entries
+                        .iter()
+                        .position(|e| e.disabled().is_none())
+                        .unwrap_or(0);
+                }
+                state.screen = Screen::Pick;
+            }
+        }
         _ => {}
     }
     Effect::None
+}
+
+/// The Pick screen: ↑↓ over the entries, Space (remove) for the secret, Enter to go on.
+fn pick(state: &mut State, action: Action) -> Effect {
+    let flow = state.flow;
+    let entries = state.entries();
+    match action {
+        Action::Up | Action::Down => {
+            state.pick.cursor = step_cursor(
+                state.pick.cursor,
+                entries.len(),
+                action == Action::Down,
+                |i| entries[i].disabled().is_none(),
+            );
+            check_remove(state);
+        }
+        Action::Toggle if flow == Flow::Remove => {
+            state.pick.delete_secret = !state.pick.delete_secret;
+            check_remove(state);
+        }
+        Action::Back => {
+            state.pick.error = None;
+            state.screen = Screen::Start;
+        }
+        Action::Choose => {
+            let Some(entry) = entries.get(state.pick.cursor) else {
+                return Effect::None;
+            };
+            let Ok(target) = entry.target.clone() else {
+                return Effect::None;
+            };
+            match flow {
+                Flow::Remove => {
+                    let source = PlanSource::Remove {
+                        target,
+                        delete_secret: state.pick.delete_secret,
+                    };
+                    let Ok(cfg) = state.config.as_ref() else {
+                        return Effect::None;
+                    };
+                    match source.build(
+                        cfg,
+                        crate::tui::front::placeholder(),
+                        state.ctx.plan_factory.clone(),
+                    ) {
+                        Ok(plan) => {
+                            state.pick.error = None;
+                            show_review(state, Arc::new(plan), source);
+                        }
+                        Err(e) => state.pick.error = Some(e.to_string()),
+                    }
+                }
+                Flow::Rotate => {
+                    let Some(p) = entry.provider else {
+                        return Effect::None;
+                    };
+                    let same = state
+                        .target
+                        .as_ref()
+                        .is_some_and(|t| t.index == entry.index)
+                        && state.creds.as_ref().is_some_and(|c| c.provider == p);
+                    if !same {
+                        state.creds = Some(CredsForm::new(p));
+                    }
+                    state.target = Some(entry.clone());
+                    let account = entry.url.as_deref().map(crate::keystore::account);
+                    return enter_credentials(state, account);
+                }
+                Flow::Add => {}
+            }
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
+/// Remove: what the core says about removing the entry under the cursor with the chosen option
+/// (only deleting a secret can be refused), shown at once.
+fn check_remove(state: &mut State) {
+    state.pick.error = None;
+    if state.flow != Flow::Remove || !state.pick.delete_secret {
+        return;
+    }
+    let entries = state.entries();
+    let (Ok(cfg), Some(Ok(target))) = (
+        state.config.as_ref(),
+        entries.get(state.pick.cursor).map(|e| &e.target),
+    ) else {
+        return;
+    };
+    if let Err(e) = crate::plan::Plan::remove(cfg, target, true, None) {
+        state.pick.error = Some(e.to_string());
+    }
+}
+
+/// On to the Credentials screen: clears the last refusal and starts what the provider needs
+/// (reading the AWS profiles, or asking the key store about the registry's password).
+fn enter_credentials(state: &mut State, account: Option<String>) -> Effect {
+    state.screen = Screen::Credentials;
+    let Some(creds) = state.creds.as_mut() else {
+        return Effect::None;
+    };
+    creds.error = None;
+    match &mut creds.kind {
+        CredsKind::Aws { .. } if matches!(state.profiles, Profiles::NotLoaded) => {
+            state.profiles = Profiles::Loading;
+            Effect::LoadProfiles
+        }
+        CredsKind::UserToken { keyring, focus, .. } => {
+            if keyring.account != account {
+                keyring.account = account;
+                keyring.held = None;
+                keyring.use_remembered = false;
+                keyring.remember = false;
+            }
+            if !keyring.items().contains(focus) {
+                *focus = UserTokenFocus::User;
+            }
+            match &keyring.account {
+                Some(a) => Effect::CheckKeyring(a.clone()),
+                None => Effect::None,
+            }
+        }
+        _ => Effect::None,
+    }
 }
 
 fn provider(state: &mut State, action: Action) -> Effect {
@@ -318,6 +574,7 @@ fn provider(state: &mut State, action: Action) -> Effect {
         }
         Action::Back => state.screen = Screen::Start,
         Action::Choose => {
+            state.flow = Flow::Add;
             let p = Provider::ALL[state.provider_cursor];
             // The same provider again keeps every earlier answer; another one starts afresh.
             if state.registry.as_ref().map(|r| r.provider) != Some(p) {
@@ -378,18 +635,11 @@ fn submit_registry(state: &mut State) -> Effect {
         Ok(_) => {
             form.plan_error = None;
             let p = form.provider;
+            let account = form.valid_url().as_deref().map(crate::keystore::account);
             if state.creds.as_ref().map(|c| c.provider) != Some(p) {
                 state.creds = Some(CredsForm::new(p));
             }
-            if let Some(c) = state.creds.as_mut() {
-                c.error = None;
-            }
-            state.screen = Screen::Credentials;
-            if p == Provider::Aws && matches!(state.profiles, Profiles::NotLoaded) {
-                state.profiles = Profiles::Loading;
-                return Effect::LoadProfiles;
-            }
-            Effect::None
+            enter_credentials(state, account)
         }
     }
 }
@@ -406,12 +656,17 @@ fn default_profile(list: &[ProfileInfo]) -> usize {
 
 fn credentials(state: &mut State, action: Action) -> Effect {
     let home = state.ctx.home.clone();
+    let back = if state.flow == Flow::Rotate {
+        Screen::Pick
+    } else {
+        Screen::Registry
+    };
     let Some(creds) = state.creds.as_mut() else {
-        state.screen = Screen::Registry;
+        state.screen = back;
         return Effect::None;
     };
     if action == Action::Back {
-        state.screen = Screen::Registry;
+        state.screen = back;
         return Effect::None;
     }
     match (&mut creds.kind, action) {
@@ -422,8 +677,24 @@ fn credentials(state: &mut State, action: Action) -> Effect {
                 });
             }
         }
-        (CredsKind::UserToken { focus, .. }, Action::NextField | Action::PrevField) => {
-            *focus = 1 - (*focus).min(1);
+        (CredsKind::UserToken { focus, keyring, .. }, Action::NextField | Action::PrevField) => {
+            let items = keyring.items();
+            let n = items.len();
+            let at = items.iter().position(|f| f == focus).unwrap_or(0);
+            let next = if action == Action::NextField {
+                (at + 1) % n
+            } else {
+                (at + n - 1) % n
+            };
+            *focus = items[next];
+        }
+        (CredsKind::UserToken { focus, keyring, .. }, Action::Toggle) => {
+            match focus {
+                UserTokenFocus::UseRemembered => keyring.use_remembered = !keyring.use_remembered,
+                UserTokenFocus::Remember => keyring.remember = !keyring.remember,
+                UserTokenFocus::User | UserTokenFocus::Password => {}
+            }
+            creds.error = None;
         }
         (CredsKind::KeyFile { path, .. }, Action::Complete) => {
             return Effect::CompletePath(path.value().to_string());
@@ -455,8 +726,23 @@ fn credentials(state: &mut State, action: Action) -> Effect {
                 }
             }
             creds.error = None;
+            let keyring = match &creds.kind {
+                CredsKind::UserToken { keyring, .. } => keyring.usage(),
+                _ => super::state::KeyringUse::No,
+            };
             if let Some(answers) = state.answers() {
-                return Effect::BuildPlan(answers);
+                let source = match (state.flow, &state.target) {
+                    (Flow::Rotate, Some(t)) => match &t.target {
+                        Ok(target) => PlanSource::Rotate {
+                            target: target.clone(),
+                            answers,
+                            keyring,
+                        },
+                        Err(_) => return Effect::None,
+                    },
+                    _ => PlanSource::Add { answers, keyring },
+                };
+                return Effect::BuildPlan(source);
             }
         }
         _ => {}
@@ -516,13 +802,12 @@ fn on_typing(state: &mut State, key: &KeyEvent) -> Effect {
                     user,
                     password,
                     focus,
-                } => {
-                    if *focus == 0 {
-                        user.edit(key)
-                    } else {
-                        password.edit(key)
-                    }
-                }
+                    ..
+                } => match focus {
+                    UserTokenFocus::User => user.edit(key),
+                    UserTokenFocus::Password => password.edit(key),
+                    UserTokenFocus::UseRemembered | UserTokenFocus::Remember => None,
+                },
                 CredsKind::KeyFile {
                     path, candidates, ..
                 } => {
@@ -546,8 +831,13 @@ fn on_typing(state: &mut State, key: &KeyEvent) -> Effect {
 
 fn review(state: &mut State, action: Action) -> Effect {
     let (page, max) = super::view::review::page(state);
+    let back = if state.flow == Flow::Remove {
+        Screen::Pick
+    } else {
+        Screen::Credentials
+    };
     let Some(review) = state.review.as_mut() else {
-        state.screen = Screen::Credentials;
+        state.screen = back;
         return Effect::None;
     };
     match action {
@@ -561,17 +851,48 @@ fn review(state: &mut State, action: Action) -> Effect {
                 ReviewFocus::Apply => ReviewFocus::Back,
             }
         }
-        Action::Back => state.screen = Screen::Credentials,
+        Action::Toggle => {
+            let effect = match &review.commit {
+                CommitState::Unavailable => Effect::None,
+                CommitState::Off => {
+                    review.commit = CommitState::Checking;
+                    Effect::CheckCommit(review.source.clone())
+                }
+                CommitState::Checking | CommitState::On(_) | CommitState::Refused(_) => {
+                    review.commit = CommitState::Off;
+                    Effect::None
+                }
+            };
+            clamp_review_scroll(state);
+            return effect;
+        }
+        Action::Back => state.screen = back,
         Action::Choose => match review.focus {
-            ReviewFocus::Back => state.screen = Screen::Credentials,
-            // Without a store there is nothing to apply with; the screen says why.
-            ReviewFocus::Apply if state.ctx.store_error.is_some() => {}
+            ReviewFocus::Back => state.screen = back,
+            // Without a store there is nothing to apply with (unless no secret is touched);
+            // a refused or unfinished commit check waits too. The screen says why.
+            ReviewFocus::Apply
+                if super::view::review::store_blocks(&state.ctx, review)
+                    || review.commit_blocks() => {}
             ReviewFocus::Apply => {
+                let commit = match &review.commit {
+                    CommitState::On(c) => Some(c.clone()),
+                    _ => None,
+                };
+                // The plan is held only here while it is reviewed.
+                let Some(plan) = Arc::get_mut(&mut review.plan) else {
+                    review.commit =
+                        CommitState::Refused("the plan is still in use; try again".into());
+                    return Effect::None;
+                };
+                plan.commit = commit;
                 let plan = Arc::clone(&review.plan);
                 let writes = plan.new_text != plan.old_text;
                 state.apply = Some(ApplyRun {
-                    store: StepStatus::Pending,
+                    store: (plan.secret_op == SecretOp::Store).then_some(StepStatus::Pending),
                     write: writes.then_some(StepStatus::Pending),
+                    delete: (plan.secret_op == SecretOp::Delete).then_some(StepStatus::Pending),
+                    commit: (writes && plan.commit.is_some()).then_some(StepStatus::Pending),
                     result: None,
                     quit_requested: false,
                 });

@@ -3,7 +3,8 @@
 use super::*;
 use crate::credentials::aws::ProfileInfo;
 use crate::plan::CredentialInput;
-use crate::tui::state::{Context, KeyCheck, StepStatus};
+use crate::plan::SecretOp;
+use crate::tui::state::{Context, KeyCheck, KeyringUse, StepStatus};
 use crate::tui::testing::*;
 use ratatui::crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
@@ -65,17 +66,24 @@ fn ticks_and_resizes() {
 }
 
 #[test]
-fn start_skips_disabled_actions_and_quits() {
+fn start_moves_over_every_action_and_quits() {
     let mut s = state();
     press(&mut s, KeyCode::Down);
-    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Quit);
+    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Rotate);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Remove);
+    press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
     assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Quit);
-    press(&mut s, KeyCode::Up);
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Up);
+    }
     assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Add);
     press(&mut s, KeyCode::Up);
     assert_eq!(s.start_cursor, 0);
-    press(&mut s, KeyCode::Char('j'));
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Char('j'));
+    }
     press(&mut s, KeyCode::Enter);
     assert!(s.quit);
 
@@ -84,6 +92,19 @@ fn start_skips_disabled_actions_and_quits() {
         update(&mut s, quit);
         assert!(s.quit);
     }
+}
+
+#[test]
+fn start_skips_rotate_and_remove_without_registries() {
+    let mut s = State::new(ctx(), Ok(config("lmp: {}\n")));
+    assert_eq!(
+        StartAction::Rotate.disabled_reason(0),
+        Some("no registry is configured yet")
+    );
+    press(&mut s, KeyCode::Down);
+    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Quit);
+    press(&mut s, KeyCode::Up);
+    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Add);
 }
 
 #[test]
@@ -104,7 +125,7 @@ fn start_scrolls_up_past_the_first_action_on_a_short_screen() {
     }
     assert_eq!((s.start_cursor, s.scroll), (0, 0));
     press(&mut s, KeyCode::Down);
-    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Quit);
+    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Rotate);
     // On a tall screen there is nothing above to show.
     let mut s = state();
     press(&mut s, KeyCode::Up);
@@ -305,10 +326,12 @@ fn aws_profiles_load_and_skip_the_unusable() {
         1,
         "sso and temp are disabled"
     );
-    let Effect::BuildPlan(answers) = press(&mut s, KeyCode::Enter) else {
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
         panic!("no plan")
     };
-    assert!(matches!(&answers.credential, CredentialInput::AwsProfile(Some(p)) if p == "default"));
+    assert!(
+        matches!(&source.answers().unwrap().credential, CredentialInput::AwsProfile(Some(p)) if p == "default")
+    );
     // Back and forth keeps the profiles and the cursor; they are not read again.
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.screen, Screen::Registry);
@@ -352,10 +375,10 @@ fn user_and_password_then_errors_from_the_core() {
     type_text(&mut s, "to:k");
     let shown = format!("{s:?}");
     assert!(!shown.contains("to:k"), "the password leaked into Debug");
-    let Effect::BuildPlan(answers) = press(&mut s, KeyCode::Enter) else {
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
         panic!("no plan")
     };
-    match &answers.credential {
+    match &source.answers().unwrap().credential {
         CredentialInput::UserToken { user, password } => {
             assert_eq!(user, "ci");
             assert_eq!(password.expose_secret(), "to:k");
@@ -363,12 +386,15 @@ fn user_and_password_then_errors_from_the_core() {
         other => panic!("{other:?}"),
     }
     // The core refuses the ':'; the message lands under the fields.
-    let refusal = answers.secret(&crate::credentials::aws::ProfileSource::real());
+    let refusal = source
+        .answers()
+        .unwrap()
+        .secret(&crate::credentials::aws::ProfileSource::real());
     let msg = refusal.unwrap_err().to_string();
     update(
         &mut s,
         Event::PlanBuilt {
-            answers,
+            source,
             result: Err(msg.clone()),
         },
     );
@@ -456,11 +482,11 @@ fn key_file_is_checked_as_typed_and_completed_with_tab() {
             result: Ok("ci@acme.iam.gserviceaccount.com".into()),
         },
     );
-    let Effect::BuildPlan(answers) = press(&mut s, KeyCode::Enter) else {
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
         panic!("no plan")
     };
     assert!(matches!(
-        &answers.credential,
+        &source.answers().unwrap().credential,
         CredentialInput::GcpKeyFile(p) if p == &PathBuf::from("keys/sa-key.json")
     ));
     // An invalid key blocks Enter.
@@ -519,20 +545,20 @@ fn review_focus_starts_on_back_and_apply_needs_an_explicit_enter() {
     assert_eq!(plan.secret_name, "docker_creds");
     assert_eq!(s.screen, Screen::Apply);
     let run = s.apply.as_ref().unwrap();
-    assert_eq!(run.store, StepStatus::Pending);
+    assert_eq!(run.store, Some(StepStatus::Pending));
     assert_eq!(run.write, Some(StepStatus::Pending));
 }
 
 /// From Credentials (answers kept) back to Review.
 fn to_review_again(s: &mut State) {
-    let Effect::BuildPlan(answers) = press(s, KeyCode::Enter) else {
+    let Effect::BuildPlan(source) = press(s, KeyCode::Enter) else {
         panic!("no plan")
     };
-    let plan = plan_for(s, &answers, "user ci, token");
+    let plan = plan_for(s, &source, "user ci, token");
     update(
         s,
         Event::PlanBuilt {
-            answers,
+            source,
             result: Ok(plan),
         },
     );
@@ -591,7 +617,7 @@ fn applying_reports_progress_and_cannot_be_quit_halfway() {
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter);
     update(&mut s, Event::Progress(Progress::StoringSecret));
-    assert_eq!(s.apply.as_ref().unwrap().store, StepStatus::Running);
+    assert_eq!(s.apply.as_ref().unwrap().store, Some(StepStatus::Running));
     for quit in [key(KeyCode::Char('q')), ctrl('c'), key(KeyCode::Esc)] {
         update(&mut s, quit);
     }
@@ -603,7 +629,7 @@ fn applying_reports_progress_and_cannot_be_quit_halfway() {
     let run = s.apply.as_ref().unwrap();
     assert_eq!(
         (run.store, run.write),
-        (StepStatus::Done, Some(StepStatus::Running))
+        (Some(StepStatus::Done), Some(StepStatus::Running))
     );
     update(&mut s, Event::Progress(Progress::ConfigWritten));
     update(
@@ -641,7 +667,7 @@ fn a_failed_apply_shows_what_failed_and_goes_back_to_review() {
     );
     assert_eq!(s.screen, Screen::Apply);
     let run = s.apply.as_ref().unwrap();
-    assert_eq!(run.store, StepStatus::Failed);
+    assert_eq!(run.store, Some(StepStatus::Failed));
     assert_eq!(run.write, Some(StepStatus::Pending));
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.screen, Screen::Review);
@@ -661,15 +687,15 @@ fn late_results_for_other_screens_are_ignored() {
     type_text(&mut s, "ci");
     press(&mut s, KeyCode::Tab);
     type_text(&mut s, "tok");
-    let Effect::BuildPlan(answers) = press(&mut s, KeyCode::Enter) else {
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
         panic!("no plan")
     };
     press(&mut s, KeyCode::Esc);
-    let plan = plan_for(&s, &answers, "user ci, token");
+    let plan = plan_for(&s, &source, "user ci, token");
     update(
         &mut s,
         Event::PlanBuilt {
-            answers,
+            source,
             result: Ok(plan),
         },
     );
@@ -677,4 +703,629 @@ fn late_results_for_other_screens_are_ignored() {
     assert!(s.review.is_none());
     update(&mut s, Event::Progress(Progress::StoringSecret));
     assert!(s.apply.is_none());
+}
+
+// ---- rotate -------------------------------------------------------------------------------
+
+#[test]
+fn rotate_picks_an_entry_skipping_the_ones_the_core_refuses() {
+    let mut s = State::new(ctx(), Ok(config(SHARED)));
+    to_pick(&mut s, 1);
+    assert_eq!(s.flow, Flow::Rotate);
+    let entries = s.entries();
+    assert_eq!(entries.len(), 4);
+    assert_eq!(
+        entries[0].target.as_deref(),
+        Ok("ghcr.io"),
+        "a shared secret: by url"
+    );
+    assert!(entries[2].disabled().is_some_and(|r| r.contains("`quay`")));
+    assert!(
+        entries[3]
+            .disabled()
+            .is_some_and(|r| r.contains("azure_principal_secret_name"))
+    );
+    assert_eq!(s.pick.cursor, 0);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(s.pick.cursor, 1, "the disabled entries are skipped");
+    // Space means nothing when rotating.
+    press(&mut s, KeyCode::Char(' '));
+    assert!(!s.pick.delete_secret);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Start);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(
+        (s.screen, s.pick.cursor),
+        (Screen::Pick, 1),
+        "the same flow keeps its cursor"
+    );
+}
+
+#[test]
+fn rotate_goes_to_the_providers_credentials_and_back() {
+    let mut s = state();
+    to_pick(&mut s, 1);
+    // aws: the profiles are read.
+    assert!(matches!(
+        press(&mut s, KeyCode::Enter),
+        Effect::LoadProfiles
+    ));
+    assert_eq!(s.screen, Screen::Credentials);
+    assert_eq!(s.creds.as_ref().unwrap().provider, Provider::Aws);
+    assert_eq!(
+        s.target.as_ref().unwrap().target.as_deref(),
+        Ok("aws_creds")
+    );
+    assert_eq!(s.screen.step(s.flow), 3);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Pick);
+    // generic: the key store is asked about the registry's url.
+    press(&mut s, KeyCode::Down);
+    let Effect::CheckKeyring(account) = press(&mut s, KeyCode::Enter) else {
+        panic!("the key store was not asked")
+    };
+    assert_eq!(account, "ghcr.io");
+    assert_eq!(s.creds.as_ref().unwrap().provider, Provider::Generic);
+    type_text(&mut s, "ci");
+    // Back and forth to the same entry keeps what was typed.
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Enter);
+    let Some(CredsKind::UserToken { user, .. }) = s.creds.as_ref().map(|c| &c.kind) else {
+        panic!("no user form")
+    };
+    assert_eq!(user.value(), "ci");
+}
+
+#[test]
+fn rotate_builds_a_rotate_plan_and_reviews_it_without_a_diff() {
+    let mut s = State::new(ctx_in_checkout(), Ok(config(CONFIG)));
+    to_pick(&mut s, 1);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Enter);
+    type_text(&mut s, "ci");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "tok");
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    let PlanSource::Rotate { target, .. } = &source else {
+        panic!("not a rotate: {source:?}")
+    };
+    assert_eq!(target, "ghcr_creds");
+    let plan = plan_for(&s, &source, "user ci, token");
+    assert!(matches!(plan.action, PlanAction::Rotate { .. }));
+    update(
+        &mut s,
+        Event::PlanBuilt {
+            source,
+            result: Ok(plan),
+        },
+    );
+    assert_eq!(s.screen, Screen::Review);
+    let review = s.review.as_ref().unwrap();
+    assert!(review.diff.is_empty());
+    // Nothing to commit: no checkbox, even in a checkout.
+    assert!(matches!(review.commit, CommitState::Unavailable));
+    assert!(matches!(press(&mut s, KeyCode::Char(' ')), Effect::None));
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Credentials);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Pick);
+}
+
+#[test]
+fn rotate_apply_has_no_write_step_and_remembers_nothing() {
+    let mut s = state();
+    to_pick(&mut s, 1);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Enter);
+    type_text(&mut s, "ci");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "tok");
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    let plan = plan_for(&s, &source, "user ci, token");
+    update(
+        &mut s,
+        Event::PlanBuilt {
+            source,
+            result: Ok(plan),
+        },
+    );
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
+    let run = s.apply.as_ref().unwrap();
+    assert_eq!(
+        (run.store, run.write, run.delete, run.commit),
+        (Some(StepStatus::Pending), None, None, None)
+    );
+    update(&mut s, Event::Progress(Progress::StoringSecret));
+    update(&mut s, Event::Progress(Progress::SecretStored));
+    let effect = update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: false,
+            commit: None,
+        })),
+    );
+    assert!(matches!(effect, Effect::None), "rotate records no settings");
+    assert_eq!(s.screen, Screen::Done);
+}
+
+// ---- remove -------------------------------------------------------------------------------
+
+#[test]
+fn remove_toggles_delete_secret_and_shows_the_cores_refusal_at_once() {
+    let mut s = State::new(ctx(), Ok(config(SHARED)));
+    to_pick(&mut s, 2);
+    assert_eq!(s.flow, Flow::Remove);
+    assert!(s.entries().iter().all(|e| e.disabled().is_none()));
+    assert!(!s.pick.delete_secret, "off unless asked for");
+    press(&mut s, KeyCode::Char(' '));
+    assert!(s.pick.delete_secret);
+    let err = s.pick.error.clone().unwrap();
+    assert!(err.contains("`shared_creds` is also used by"), "{err}");
+    // Enter is refused while the core refuses.
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    assert_eq!(s.screen, Screen::Pick);
+    // Another entry: checked again (the quay entry names no secret of its type).
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down);
+    let err = s.pick.error.clone().unwrap();
+    assert!(err.contains("names no secret"), "{err}");
+    // Unchecked: no refusal, and Enter reviews the removal.
+    press(&mut s, KeyCode::Char(' '));
+    assert_eq!(s.pick.error, None);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Review);
+    let review = s.review.as_ref().unwrap();
+    assert!(matches!(
+        review.plan.action,
+        PlanAction::Remove { index: 2, .. }
+    ));
+    assert_eq!(review.plan.secret_op, SecretOp::Keep);
+    assert!(
+        review
+            .diff
+            .iter()
+            .any(|d| d.tag == similar::ChangeTag::Delete && d.text == "  url: quay.io")
+    );
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Pick);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Start);
+}
+
+#[test]
+fn remove_with_its_secret_applies_in_order_without_settings() {
+    let mut s = state();
+    to_pick(&mut s, 2);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Char(' '));
+    assert_eq!(s.pick.error, None);
+    press(&mut s, KeyCode::Enter);
+    let plan = &s.review.as_ref().unwrap().plan;
+    assert_eq!(plan.secret_op, SecretOp::Delete);
+    assert_eq!(
+        plan.fioctl_calls(),
+        vec!["fioctl --factory acme secrets update ghcr_creds="]
+    );
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
+    let run = s.apply.as_ref().unwrap();
+    assert_eq!(
+        (run.store, run.write, run.delete),
+        (None, Some(StepStatus::Pending), Some(StepStatus::Pending))
+    );
+    update(&mut s, Event::Progress(Progress::WritingConfig));
+    update(&mut s, Event::Progress(Progress::ConfigWritten));
+    assert_eq!(s.apply.as_ref().unwrap().delete, Some(StepStatus::Running));
+    update(&mut s, Event::DeleteProgress(StepStatus::Done));
+    let effect = update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: true,
+            commit: None,
+        })),
+    );
+    assert!(matches!(effect, Effect::None));
+    assert_eq!(s.screen, Screen::Done);
+}
+
+#[test]
+fn a_failed_delete_marks_that_step() {
+    let mut s = state();
+    to_pick(&mut s, 2);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Char(' '));
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    update(&mut s, Event::Progress(Progress::WritingConfig));
+    update(&mut s, Event::Progress(Progress::ConfigWritten));
+    update(
+        &mut s,
+        Event::Applied(Err(
+            "factory-config.yml WAS written, but deleting the secret failed".into(),
+        )),
+    );
+    let run = s.apply.as_ref().unwrap();
+    assert_eq!(
+        (run.write, run.delete),
+        (Some(StepStatus::Done), Some(StepStatus::Failed))
+    );
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Review);
+}
+
+#[test]
+fn without_a_store_only_a_removal_that_keeps_the_secret_applies() {
+    let no_store = || {
+        State::new(
+            Context {
+                store_error: Some("fioctl was not found".into()),
+                ..ctx()
+            },
+            Ok(config(CONFIG)),
+        )
+    };
+    let mut s = no_store();
+    to_pick(&mut s, 2);
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
+
+    let mut s = no_store();
+    to_pick(&mut s, 2);
+    press(&mut s, KeyCode::Char(' '));
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    assert_eq!(s.screen, Screen::Review);
+}
+
+#[test]
+fn switching_flows_starts_afresh_and_the_steps_follow_the_flow() {
+    let mut s = state();
+    to_registry(&mut s, 3);
+    type_text(&mut s, "docker.io");
+    assert_eq!(
+        crate::tui::view::step_text(s.screen, s.flow),
+        "Step 3 of 6 · Registry"
+    );
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Esc);
+    to_pick(&mut s, 2);
+    assert!(s.registry.is_none(), "the add answers are dropped");
+    assert_eq!(
+        crate::tui::view::step_text(s.screen, s.flow),
+        "Step 2 of 4 · Registry"
+    );
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Up);
+    to_pick(&mut s, 0);
+    assert_eq!(s.flow, Flow::Rotate);
+    assert_eq!(
+        crate::tui::view::step_text(s.screen, s.flow),
+        "Step 2 of 5 · Registry"
+    );
+}
+
+// ---- the commit checkbox ------------------------------------------------------------------
+
+/// Remove the generic entry of [`CONFIG`] in a checkout: on the Review screen.
+fn removal_in_checkout() -> State {
+    let mut s = State::new(ctx_in_checkout(), Ok(config(CONFIG)));
+    to_pick(&mut s, 2);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Review);
+    s
+}
+
+#[test]
+fn the_commit_box_checks_with_the_core_and_a_refusal_blocks_apply() {
+    let mut s = removal_in_checkout();
+    assert!(matches!(
+        s.review.as_ref().unwrap().commit,
+        CommitState::Off
+    ));
+    assert_eq!(keymap::table(&s).len(), keymap::REVIEW_COMMIT.len());
+    let Effect::CheckCommit(source) = press(&mut s, KeyCode::Char(' ')) else {
+        panic!("the commit was not checked")
+    };
+    assert!(
+        matches!(source, PlanSource::Remove { ref target, delete_secret: false } if target == "ghcr_creds")
+    );
+    assert!(s.busy(), "a spinner turns while git is asked");
+    update(
+        &mut s,
+        Event::CommitChecked(Err(
+            "factory-config.yml already has uncommitted changes".into()
+        )),
+    );
+    assert!(matches!(
+        s.review.as_ref().unwrap().commit,
+        CommitState::Refused(_)
+    ));
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    assert!(s.apply.is_none());
+    // Unchecked: applies without a commit.
+    press(&mut s, KeyCode::Char(' '));
+    assert!(matches!(
+        s.review.as_ref().unwrap().commit,
+        CommitState::Off
+    ));
+    let Effect::Apply(plan) = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    assert!(plan.commit.is_none());
+}
+
+#[test]
+fn a_checked_commit_goes_into_the_plan_and_the_apply_steps() {
+    let mut s = removal_in_checkout();
+    press(&mut s, KeyCode::Char(' '));
+    // A late answer after unchecking is dropped.
+    press(&mut s, KeyCode::Char(' '));
+    update(&mut s, Event::CommitChecked(Ok(commit_plan("late"))));
+    assert!(matches!(
+        s.review.as_ref().unwrap().commit,
+        CommitState::Off
+    ));
+    press(&mut s, KeyCode::Char(' '));
+    update(
+        &mut s,
+        Event::CommitChecked(Ok(commit_plan(
+            "container_registries: remove generic ghcr.io",
+        ))),
+    );
+    assert!(matches!(
+        s.review.as_ref().unwrap().commit,
+        CommitState::On(_)
+    ));
+    press(&mut s, KeyCode::Tab);
+    let Effect::Apply(plan) = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    assert_eq!(
+        plan.commit.as_ref().map(|c| c.message.as_str()),
+        Some("container_registries: remove generic ghcr.io")
+    );
+    drop(plan);
+    let run = s.apply.as_ref().unwrap();
+    assert_eq!(run.commit, Some(StepStatus::Pending));
+    update(&mut s, Event::Progress(Progress::WritingConfig));
+    update(&mut s, Event::Progress(Progress::ConfigWritten));
+    assert_eq!(s.apply.as_ref().unwrap().commit, Some(StepStatus::Running));
+    update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: true,
+            commit: Some("abc1234".into()),
+        })),
+    );
+    assert_eq!(s.screen, Screen::Done);
+    // Back on Review after a failure, unchecking takes the commit out of the plan again.
+    let mut s = removal_in_checkout();
+    press(&mut s, KeyCode::Char(' '));
+    update(&mut s, Event::CommitChecked(Ok(commit_plan("m"))));
+    press(&mut s, KeyCode::Tab);
+    let Effect::Apply(plan) = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    drop(plan);
+    update(&mut s, Event::Applied(Err("git failed".into())));
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Char(' '));
+    press(&mut s, KeyCode::Tab);
+    let Effect::Apply(plan) = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    assert!(plan.commit.is_none());
+}
+
+#[test]
+fn no_commit_box_outside_a_checkout() {
+    let mut s = state();
+    to_review(&mut s);
+    assert!(matches!(
+        s.review.as_ref().unwrap().commit,
+        CommitState::Unavailable
+    ));
+    assert!(matches!(press(&mut s, KeyCode::Char(' ')), Effect::None));
+    assert!(!keymap::footer(&s).iter().any(|(k, _)| *k == "Space"));
+}
+
+// ---- settings after an add ----------------------------------------------------------------
+
+#[test]
+fn a_successful_add_records_the_settings_and_a_failure_only_warns() {
+    let mut s = state();
+    to_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    let effect = update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: true,
+            commit: None,
+        })),
+    );
+    assert!(matches!(effect, Effect::RememberChoices(_)));
+    update(
+        &mut s,
+        Event::SettingsSaved(Err("cannot write settings.toml".into())),
+    );
+    assert_eq!(
+        s.settings_warning.as_deref(),
+        Some("cannot write settings.toml")
+    );
+    assert_eq!(s.screen, Screen::Done);
+    // Demo mode never touches the user's settings.
+    let mut s = State::new(
+        Context {
+            demo: Some(crate::tui::state::DemoInfo {
+                dir: "/tmp/d".into(),
+                secrets_dir: "/tmp/d/secrets".into(),
+            }),
+            ..ctx()
+        },
+        Ok(config(CONFIG)),
+    );
+    to_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    let effect = update(
+        &mut s,
+        Event::Applied(Ok(Applied {
+            config_written: true,
+            commit: None,
+        })),
+    );
+    assert!(matches!(effect, Effect::None));
+}
+
+// ---- the OS keyring on the user-and-password form ----------------------------------------
+
+fn user_token(s: &State) -> (UserTokenFocus, crate::tui::state::KeyringField) {
+    match s.creds.as_ref().map(|c| &c.kind) {
+        Some(CredsKind::UserToken { focus, keyring, .. }) => (*focus, keyring.clone()),
+        other => panic!("no user form: {other:?}"),
+    }
+}
+
+#[test]
+fn remember_is_a_checkbox_after_the_password() {
+    let mut s = state();
+    to_generic_credentials(&mut s, "docker.io");
+    let (_, k) = user_token(&s);
+    assert_eq!(
+        (k.account.as_deref(), k.held),
+        (Some("docker.io"), Some(false))
+    );
+    type_text(&mut s, "ci");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "tok");
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(user_token(&s).0, UserTokenFocus::Remember);
+    assert!(keymap::footer(&s).contains(&("Space", "toggle")));
+    // Letters do nothing on a checkbox; Space checks it.
+    type_text(&mut s, "x");
+    press(&mut s, KeyCode::Char(' '));
+    assert!(user_token(&s).1.remember);
+    // Tab wraps to the user name; Shift-Tab comes back.
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(user_token(&s).0, UserTokenFocus::User);
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(user_token(&s).0, UserTokenFocus::Remember);
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    assert_eq!(source.keyring(), &KeyringUse::Remember("docker.io".into()));
+    let Some(CredentialInput::UserToken { user, password }) =
+        source.answers().map(|a| &a.credential)
+    else {
+        panic!("no user token")
+    };
+    assert_eq!((user.as_str(), password.expose_secret()), ("ci", "tok"));
+    assert!(
+        source
+            .command_line(std::path::Path::new("factory-config.yml"), None, false)
+            .ends_with("--username ci --password-stdin --remember --secret-name docker_creds")
+    );
+}
+
+#[test]
+fn a_remembered_password_is_offered_and_replaces_the_password_field() {
+    let mut s = state();
+    to_generic_credentials(&mut s, "docker.io");
+    // An answer for another url is ignored.
+    update(
+        &mut s,
+        Event::KeyringChecked {
+            account: "ghcr.io".into(),
+            held: true,
+        },
+    );
+    assert_eq!(user_token(&s).1.held, Some(false));
+    update(
+        &mut s,
+        Event::KeyringChecked {
+            account: "docker.io".into(),
+            held: true,
+        },
+    );
+    type_text(&mut s, "ci");
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(user_token(&s).0, UserTokenFocus::UseRemembered);
+    press(&mut s, KeyCode::Char(' '));
+    let (_, k) = user_token(&s);
+    assert!(k.use_remembered);
+    assert_eq!(
+        k.items(),
+        vec![UserTokenFocus::User, UserTokenFocus::UseRemembered],
+        "no password to type, nothing to remember"
+    );
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    assert_eq!(
+        source.keyring(),
+        &KeyringUse::UseRemembered("docker.io".into())
+    );
+    // Unchecked again: the password field is back.
+    press(&mut s, KeyCode::Char(' '));
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(user_token(&s).0, UserTokenFocus::Password);
+    // A changed url asks the key store again and forgets the choices.
+    press(&mut s, KeyCode::Esc);
+    type_text(&mut s, "x");
+    let Effect::CheckKeyring(account) = press(&mut s, KeyCode::Enter) else {
+        panic!("not asked again")
+    };
+    assert_eq!(account, "docker.iox");
+    let (focus, k) = user_token(&s);
+    assert_eq!(
+        (k.held, k.use_remembered, focus),
+        (None, false, UserTokenFocus::Password)
+    );
+}
+
+#[test]
+fn the_key_stores_refusal_stays_on_the_credentials_screen() {
+    let mut s = state();
+    to_generic_credentials(&mut s, "docker.io");
+    type_text(&mut s, "ci");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "tok");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Char(' '));
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    update(
+        &mut s,
+        Event::PlanBuilt {
+            source,
+            result: Err("the Linux kernel keyring (keyutils) is unavailable: denied".into()),
+        },
+    );
+    assert_eq!(s.screen, Screen::Credentials);
+    assert!(s.review.is_none());
+    assert!(
+        s.creds
+            .as_ref()
+            .unwrap()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("unavailable"))
+    );
+    // Toggling clears the refusal.
+    press(&mut s, KeyCode::Char(' '));
+    assert_eq!(s.creds.as_ref().unwrap().error, None);
 }

@@ -1,7 +1,8 @@
-//! Step 6: each step of applying as it happens; on failure, the exact error, which says what was
-//! and was not changed.
+//! The last step: each step of applying as it happens; on failure, the exact error, which says
+//! what was and was not changed.
 
 use super::{Content, Theme, step_mark, wrap_prefixed};
+use crate::plan::Action;
 use crate::tui::state::{State, StepStatus};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -23,7 +24,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     ));
     c.blank();
     let failed = matches!(run.result, Some(Err(_)));
-    let mut step = |status: StepStatus, text: String| {
+    let step = |c: &mut Content, status: StepStatus, text: String| {
         let (mark, style) = step_mark(status, state.tick, theme);
         let note = match status {
             StepStatus::Pending if failed => " (not done)",
@@ -38,21 +39,51 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     } else {
         "the factory"
     };
-    step(
-        run.store,
-        format!("Store the secret {} in {target}", plan.secret_name),
-    );
+    if let Some(status) = run.store {
+        step(
+            &mut c,
+            status,
+            format!("Store the secret {} in {target}", plan.secret_name),
+        );
+    }
     match run.write {
-        Some(status) => step(status, format!("Write {}", plan.config_path.display())),
-        None => c.extend(wrap_prefixed(
-            "– ",
-            &format!(
-                "{} already holds this entry: nothing to write",
-                plan.config_name()
+        Some(status) => step(
+            &mut c,
+            status,
+            format!("Write {}", plan.config_path.display()),
+        ),
+        None => {
+            let why = if matches!(plan.action, Action::Rotate { .. }) {
+                format!(
+                    "{} stays byte-identical: nothing to write",
+                    plan.config_name()
+                )
+            } else {
+                format!(
+                    "{} already holds this entry: nothing to write",
+                    plan.config_name()
+                )
+            };
+            c.extend(wrap_prefixed("– ", &why, width, theme.dim()));
+        }
+    }
+    if let Some(status) = run.delete {
+        step(
+            &mut c,
+            status,
+            format!("Delete the secret {} from {target}", plan.secret_name),
+        );
+    }
+    if let (Some(status), Some(commit)) = (run.commit, &plan.commit) {
+        step(
+            &mut c,
+            status,
+            format!(
+                "Commit {} on {}",
+                commit.checkout.rel.display(),
+                commit.branch
             ),
-            width,
-            theme.dim(),
-        )),
+        );
     }
     if run.quit_requested && !run.finished() {
         c.blank();

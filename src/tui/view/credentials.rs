@@ -1,8 +1,10 @@
 //! Step 4: the credentials CI logs in with: an AWS profile, a user and password, or a GCP key file.
 
-use super::{Content, Theme, spinner, text_field, truncate, wrap_prefixed};
+use super::{Content, Theme, checkbox, spinner, text_field, truncate, wrap_prefixed};
 use crate::provider::Provider;
-use crate::tui::state::{CredsKind, KeyCheck, Profiles, State, profile_disabled_reason};
+use crate::tui::state::{
+    CredsKind, Flow, KeyCheck, Profiles, State, UserTokenFocus, profile_disabled_reason,
+};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
@@ -11,12 +13,23 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     let Some(creds) = &state.creds else {
         return c;
     };
+    if let (Flow::Rotate, Some(t)) = (state.flow, &state.target) {
+        let secret = t.secret_name.as_deref().unwrap_or("-");
+        c.extend(wrap_prefixed(
+            "Rotating: ",
+            &format!("{} (line {}), secret {secret}", t.label(), t.line),
+            width,
+            theme.title(),
+        ));
+        c.blank();
+    }
     match &creds.kind {
         CredsKind::Aws { cursor } => aws(&mut c, state, *cursor, width, theme),
         CredsKind::UserToken {
             user,
             password,
             focus,
+            keyring,
         } => {
             let (intro, user_label, pass_label) = if creds.provider == Provider::Azure {
                 (
@@ -38,27 +51,67 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
                 user_label,
                 user.value(),
                 user.cursor(),
-                *focus == 0,
+                *focus == UserTokenFocus::User,
                 None,
                 false,
                 None,
                 width,
                 theme,
             );
-            c.blank();
-            let dots = "•".repeat(password.len());
-            text_field(
-                &mut c,
-                pass_label,
-                &dots,
-                password.len(),
-                *focus == 1,
-                None,
-                false,
-                Some("hidden; never shown, logged or passed on a command line"),
-                width,
-                theme,
-            );
+            let items = keyring.items();
+            let noun = pass_label.to_lowercase();
+            if let Some(account) = keyring.held_account() {
+                c.blank();
+                checkbox(
+                    &mut c,
+                    &format!("use the {noun} remembered in the OS keyring for {account}"),
+                    keyring.use_remembered,
+                    *focus == UserTokenFocus::UseRemembered,
+                    width,
+                    theme,
+                );
+            }
+            if items.contains(&UserTokenFocus::Password) {
+                c.blank();
+                let dots = "•".repeat(password.len());
+                text_field(
+                    &mut c,
+                    pass_label,
+                    &dots,
+                    password.len(),
+                    *focus == UserTokenFocus::Password,
+                    None,
+                    false,
+                    Some("hidden; never shown, logged or passed on a command line"),
+                    width,
+                    theme,
+                );
+            } else {
+                c.extend(wrap_prefixed(
+                    "      ",
+                    &format!("the {noun} is read from the keyring; it is never shown"),
+                    width,
+                    theme.dim(),
+                ));
+            }
+            if items.contains(&UserTokenFocus::Remember) {
+                checkbox(
+                    &mut c,
+                    &format!("remember the {noun} in the OS keyring"),
+                    keyring.remember,
+                    *focus == UserTokenFocus::Remember,
+                    width,
+                    theme,
+                );
+                if keyring.remember {
+                    c.extend(wrap_prefixed(
+                        "      ",
+                        "kept when you continue, before anything is applied",
+                        width,
+                        theme.dim(),
+                    ));
+                }
+            }
         }
         CredsKind::KeyFile {
             path,

@@ -6,13 +6,14 @@
 mod apply;
 mod credentials;
 mod done;
+mod pick;
 mod provider;
 mod registry;
 pub mod review;
 mod start;
 
 use super::keymap;
-use super::state::{Screen, State, StepStatus};
+use super::state::{Flow, Screen, State, StepStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -156,6 +157,7 @@ fn content(state: &State, width: u16, theme: Theme) -> Content {
         Screen::Start => start::content(state, w, theme),
         Screen::Provider => provider::content(state, w, theme),
         Screen::Registry => registry::content(state, w, theme),
+        Screen::Pick => pick::content(state, w, theme),
         Screen::Credentials => credentials::content(state, w, theme),
         Screen::Apply => apply::content(state, w, theme),
         Screen::Done => done::content(state, w, theme),
@@ -229,6 +231,8 @@ fn title(state: &State) -> String {
     match state.screen {
         Screen::Start => "Start".into(),
         Screen::Provider => "Provider".into(),
+        Screen::Pick if state.flow == Flow::Remove => "Remove: choose a registry".into(),
+        Screen::Pick => "Rotate: choose a registry".into(),
         Screen::Registry => match &state.registry {
             Some(f) => format!("Registry: {}", f.provider.title()),
             None => "Registry".into(),
@@ -244,18 +248,18 @@ fn title(state: &State) -> String {
 }
 
 /// `Step 3 of 6 · Registry`.
-pub fn step_text(screen: Screen) -> String {
+pub fn step_text(screen: Screen, flow: Flow) -> String {
     format!(
         "Step {} of {} · {}",
-        screen.step(),
-        Screen::STEPS.len(),
+        screen.step(flow),
+        flow.steps().len(),
         screen.name()
     )
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let width = usize::from(area.width);
-    let step = step_text(state.screen);
+    let step = step_text(state.screen, state.flow);
     let mut spans = vec![Span::styled("fioreg", theme.title())];
     if state.ctx.demo.is_some() {
         spans.push(Span::raw(" "));
@@ -292,15 +296,17 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
 }
 
 fn draw_steps(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
-    let current = state.screen.step();
+    let current = state.screen.step(state.flow);
     let failed = state
         .apply
         .as_ref()
         .is_some_and(|a| matches!(a.result, Some(Err(_))));
-    let lines: Vec<Line> = Screen::STEPS
+    let lines: Vec<Line> = state
+        .flow
+        .steps()
         .iter()
         .map(|s| {
-            let n = s.step();
+            let n = s.step(state.flow);
             let (mark, style) = if state.screen == Screen::Done || n < current {
                 ("✓", theme.ok())
             } else if n == current && *s == Screen::Apply && failed {
@@ -538,6 +544,28 @@ fn text_field(
         (None, Some(h)) => content.extend(wrap_prefixed("  ", h, width, theme.dim())),
         (None, None) => {}
     }
+    if focused {
+        content.focus = Some((first, content.lines.len() - 1));
+    }
+}
+
+/// A checkbox: `[x]` / `[ ]` carry its state without colour, `▸` the focus.
+fn checkbox(
+    content: &mut Content,
+    label: &str,
+    checked: bool,
+    focused: bool,
+    width: usize,
+    theme: Theme,
+) {
+    let first = content.lines.len();
+    let prefix = format!(
+        "{}{}",
+        if focused { "▸ " } else { "  " },
+        if checked { "[x] " } else { "[ ] " }
+    );
+    let style = if focused { theme.focus() } else { Style::new() };
+    content.extend(wrap_prefixed(&prefix, label, width, style));
     if focused {
         content.focus = Some((first, content.lines.len() - 1));
     }

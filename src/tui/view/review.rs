@@ -2,8 +2,8 @@
 //! are shown (the secret redacted), the diff scrolls, and only Enter on Apply applies.
 
 use super::{Theme, content_rect, wrap_prefixed};
-use crate::plan::Action;
-use crate::tui::state::{Context, Review, ReviewFocus, State};
+use crate::plan::{Action, SecretOp};
+use crate::tui::state::{CommitState, Context, KeyringUse, Review, ReviewFocus, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -11,8 +11,47 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use similar::ChangeTag;
 
-/// The lines above the diff: the plan's summary and the fioctl call.
-fn top_lines(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>> {
+/// Whether a missing store blocks applying: only plans that store or delete a secret need one.
+pub fn store_blocks(ctx: &Context, review: &Review) -> bool {
+    ctx.store_error.is_some() && review.plan.secret_op != SecretOp::Keep
+}
+
+/// The diff of the config, with old and new line numbers; the mark carries the meaning.
+fn diff_lines(review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let digits = review
+        .diff
+        .iter()
+        .filter_map(|d| d.old_line.max(d.new_line))
+        .max()
+        .unwrap_or(1)
+        .to_string()
+        .len()
+        .max(2);
+    let num = |n: Option<usize>| n.map_or(" ".repeat(digits), |n| format!("{n:>digits$}"));
+    review
+        .diff
+        .iter()
+        .map(|d| {
+            // The mark carries the meaning; the colour repeats it.
+            let (mark, style) = match d.tag {
+                ChangeTag::Insert => ("+", theme.added()),
+                ChangeTag::Delete => ("-", theme.removed()),
+                ChangeTag::Equal => (" ", Style::new()),
+            };
+            let gutter = format!("{} {} {mark} ", num(d.old_line), num(d.new_line));
+            let room = width.saturating_sub(gutter.chars().count());
+            Line::from(vec![
+                Span::styled(gutter, theme.dim()),
+                Span::styled(super::truncate(&d.text, room), style),
+            ])
+        })
+        .collect()
+}
+
+/// The whole review above the buttons: what the plan does, step by step, in the order it is
+/// applied (the secret stored first; a secret deleted after the file is written; the commit
+/// last), with the diff under the step that writes the file.
+fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>> {
     let plan = &review.plan;
     let name = plan.config_name();
     let what = match plan.action {
@@ -27,29 +66,108 @@ fn top_lines(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<
         width,
         theme.title(),
     );
-    lines.push(Line::styled(
-        "1. Store the secret in the factory:",
-        theme.title(),
-    ));
-    for call in plan.fioctl_calls() {
-        lines.extend(wrap_prefixed("   ", &call, width, Style::new()));
+    let mut n = 0;
+    let mut step = |text: &str, lines: &mut Vec<Line<'static>>| {
+        n += 1;
+        lines.extend(wrap_prefixed(&format!("{n}. "), text, width, theme.title()));
+    };
+    if plan.secret_op == SecretOp::Store {
+        step("Store the secret in the factory:", &mut lines);
+        for call in plan.fioctl_calls() {
+            lines.extend(wrap_prefixed("   ", &call, width, Style::new()));
+        }
+        let noun = if plan.provider == crate::provider::Provider::Azure {
+            "password"
+        } else {
+            "token"
+        };
+        let keyring = match review.source.keyring() {
+            KeyringUse::No => None,
+            KeyringUse::Remember(a) => {
+                Some(format!("the {noun} was kept in the OS keyring for {a}"))
+            }
+            KeyringUse::UseRemembered(a) => Some(format!(
+                "the {noun} is the one remembered in the OS keyring for {a}"
+            )),
+        };
+        if let Some(k) = keyring {
+            lines.extend(wrap_prefixed("   ", &k, width, theme.dim()));
+        }
+        if ctx.demo.is_some() {
+            lines.extend(wrap_prefixed(
+                "   ",
+                "DEMO: the secret goes to a scratch folder, not to a factory",
+                width,
+                theme.warn(),
+            ));
+        }
     }
-    if ctx.demo.is_some() {
-        lines.extend(wrap_prefixed(
-            "   ",
-            "DEMO: the secret goes to a scratch folder, not to a factory",
-            width,
-            theme.warn(),
-        ));
+    if review.diff.is_empty() {
+        let unchanged = if matches!(plan.action, Action::Rotate { .. }) {
+            format!("{name} stays byte-identical: nothing to write or commit.")
+        } else {
+            format!("{name} already holds this entry: no change.")
+        };
+        lines.extend(wrap_prefixed("   ", &unchanged, width, theme.dim()));
+    } else {
+        let then = if plan.secret_op == SecretOp::Store {
+            "Then write"
+        } else {
+            "Write"
+        };
+        step(&format!("{then} {name}:"), &mut lines);
+        lines.extend(diff_lines(review, width, theme));
     }
-    lines.push(Line::styled(
-        format!("2. Then write {name}:"),
-        theme.title(),
-    ));
+    match plan.secret_op {
+        SecretOp::Delete => {
+            step("Then delete the secret from the factory:", &mut lines);
+            for call in plan.fioctl_calls() {
+                lines.extend(wrap_prefixed("   ", &call, width, Style::new()));
+            }
+        }
+        SecretOp::Keep if !plan.secret_name.is_empty() => {
+            lines.extend(wrap_prefixed(
+                "   ",
+                &format!("The secret {} stays in the factory.", plan.secret_name),
+                width,
+                theme.dim(),
+            ));
+        }
+        _ => {}
+    }
+    match &review.commit {
+        CommitState::On(c) => step(
+            &format!(
+                "Then commit {} in {} (branch {}): \"{}\"",
+                c.checkout.rel.display(),
+                c.checkout.root.display(),
+                c.branch,
+                c.message
+            ),
+            &mut lines,
+        ),
+        // Here, not under the buttons: the reason can be long, and the document scrolls.
+        CommitState::Refused(why) => {
+            lines.extend(wrap_prefixed(
+                "✗ ",
+                &format!("No commit: {why}"),
+                width,
+                theme.error(),
+            ));
+            lines.extend(wrap_prefixed(
+                "  ",
+                "Uncheck the commit (Space) to apply without it.",
+                width,
+                theme.error(),
+            ));
+        }
+        _ => {}
+    }
     lines
 }
 
-/// The lines under the diff: the buttons, and why Apply is unavailable if it is.
+/// The lines under the document: the commit box, the buttons, and why Apply is unavailable
+/// if it is.
 fn bottom_lines(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>> {
     let button = |label: &str, focused: bool| {
         let text = if focused {
@@ -64,70 +182,56 @@ fn bottom_lines(ctx: &Context, review: &Review, width: usize, theme: Theme) -> V
         };
         Span::styled(text, style)
     };
+    let store_blocks = store_blocks(ctx, review);
     // ⊘: disabled, as on the Start screen; the reason is on the next line.
-    let apply_label = if ctx.store_error.is_some() {
+    let apply_label = if store_blocks || review.commit_blocks() {
         "Apply ⊘"
     } else {
         "Apply"
     };
-    let mut lines = vec![
-        Line::default(),
-        Line::from(vec![
-            Span::raw("  "),
-            button("Back", review.focus == ReviewFocus::Back),
-            Span::raw("   "),
-            button(apply_label, review.focus == ReviewFocus::Apply),
-        ]),
-    ];
-    if let Some(why) = &ctx.store_error {
+    let mut lines = vec![Line::default()];
+    if let Some(checkout) = &ctx.checkout
+        && !matches!(review.commit, CommitState::Unavailable)
+    {
+        let on = !matches!(review.commit, CommitState::Off);
+        // Narrow: the place is in the plan once checked; the branch is what matters here.
+        let label = if width >= 56 {
+            format!(
+                "commit {} in {} (branch {})",
+                review.plan.config_name(),
+                checkout.root.display(),
+                checkout.branch
+            )
+        } else {
+            format!("commit on branch {}", checkout.branch)
+        };
+        let mut c = super::Content::default();
+        super::checkbox(&mut c, &label, on, false, width, theme);
+        lines.extend(c.lines);
+        match &review.commit {
+            CommitState::Checking => {
+                lines.push(Line::styled("      checking the checkout…", theme.dim()))
+            }
+            CommitState::Refused(_) => lines.push(Line::styled(
+                "      refused: see the plan above",
+                theme.error(),
+            )),
+            _ => {}
+        }
+    }
+    lines.push(Line::from(vec![
+        Span::raw("  "),
+        button("Back", review.focus == ReviewFocus::Back),
+        Span::raw("   "),
+        button(apply_label, review.focus == ReviewFocus::Apply),
+    ]));
+    if let (true, Some(why)) = (store_blocks, &ctx.store_error) {
         lines.extend(wrap_prefixed(
             "✗ ",
             &format!("Applying is impossible: {why}"),
             width,
             theme.error(),
         ));
-    }
-    lines
-}
-
-/// The whole review above the buttons: the summary, the fioctl call, then the diff.
-fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    let mut lines = top_lines(ctx, review, width, theme);
-    if review.diff.is_empty() {
-        lines.extend(wrap_prefixed(
-            "   ",
-            &format!(
-                "{} already holds this entry: no change.",
-                review.plan.config_name()
-            ),
-            width,
-            theme.dim(),
-        ));
-        return lines;
-    }
-    let digits = review
-        .diff
-        .iter()
-        .filter_map(|d| d.old_line.max(d.new_line))
-        .max()
-        .unwrap_or(1)
-        .to_string()
-        .len()
-        .max(2);
-    let num = |n: Option<usize>| n.map_or(" ".repeat(digits), |n| format!("{n:>digits$}"));
-    for d in &review.diff {
-        // The mark carries the meaning; the colour repeats it.
-        let (mark, style) = match d.tag {
-            ChangeTag::Insert => ("+", theme.added()),
-            ChangeTag::Delete => ("-", theme.removed()),
-            ChangeTag::Equal => (" ", Style::new()),
-        };
-        let gutter = format!("{} {} {mark} ", num(d.old_line), num(d.new_line));
-        let room = width.saturating_sub(gutter.chars().count());
-        lines.push(Line::from(vec![
-            Span::styled(gutter, theme.dim()),
-            Span::styled(super::truncate(&d.text, room), style),
-        ]));
     }
     lines
 }

@@ -1,6 +1,8 @@
 //! Step 1: the factory, the config, its registries with their secrets, and what to do.
 
 use super::{Content, Theme, spinner, truncate, wrap_prefixed};
+use crate::factory_config::FactoryConfig;
+use crate::factory_config::lint::Severity;
 use crate::tui::state::{Secrets, StartAction, State};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -73,7 +75,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             ));
             c.extend(wrap_prefixed(
                 "  ",
-                "Applying is impossible; you can still prepare and review a plan.",
+                "Nothing that stores or deletes a secret can be applied.",
                 width,
                 theme.error(),
             ));
@@ -86,12 +88,13 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         )),
         _ => {}
     }
+    findings(&mut c, state, cfg, width, theme);
     c.blank();
     c.push(Line::styled("What now?", theme.title()));
     for (i, a) in StartAction::ALL.iter().enumerate() {
         let first = c.lines.len();
         let selected = i == state.start_cursor;
-        match a.disabled_reason() {
+        match a.disabled_reason(cfg.registries.len()) {
             Some(reason) => {
                 c.push(Line::from(vec![
                     Span::styled("⊘ ", theme.dim()),
@@ -121,6 +124,58 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         }
     }
     c
+}
+
+/// What `fioreg check` finds: each problem with its line, its severity as a mark (✗ error,
+/// ! warning) and its fix. The factory's secrets are checked once they are listed.
+fn findings(c: &mut Content, state: &State, cfg: &FactoryConfig, width: usize, theme: Theme) {
+    let secrets = match &state.secrets {
+        Secrets::Loaded(names) => Some(names.as_slice()),
+        _ => None,
+    };
+    let found = cfg.lint(secrets);
+    let online = if secrets.is_some() || cfg.registries.is_empty() {
+        ""
+    } else {
+        " (secrets not checked)"
+    };
+    c.blank();
+    if found.is_empty() {
+        c.push(Line::styled(
+            truncate(&format!("✓ Check: no problems found{online}"), width),
+            theme.ok(),
+        ));
+        return;
+    }
+    let errors = found
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = found.len() - errors;
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    c.extend(wrap_prefixed(
+        "",
+        &format!(
+            "Check: {}, {}{online}",
+            count(errors, "error"),
+            count(warnings, "warning")
+        ),
+        width,
+        theme.title(),
+    ));
+    for f in &found {
+        let (mark, style) = match f.severity {
+            Severity::Error => ("✗ ", theme.error()),
+            Severity::Warning => ("! ", theme.warn()),
+        };
+        c.extend(wrap_prefixed(
+            mark,
+            &format!("line {}: {}", f.line, f.message),
+            width,
+            style,
+        ));
+        c.extend(wrap_prefixed("  fix: ", &f.fix, width, theme.dim()));
+    }
 }
 
 /// The mark, word and style for a registry's secret.

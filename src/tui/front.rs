@@ -1,0 +1,476 @@
+//! What both interactive front ends (the full-screen wizard and the line prompts) share beyond
+//! the core: which configured entries can be rotated or removed and by which name, the plan a
+//! flow builds, the commit check, the OS keyring step, the settings a successful add leaves
+//! behind, and the equivalent command lines.
+//!
+//! No rule lives here either: every refusal is the core's ([`Plan::rotate`], [`Plan::remove`],
+//! [`Plan::with_commit`], [`crate::plan::find_entry`], the key store's own errors).
+
+use crate::factory_config::FactoryConfig;
+use crate::keystore::{KeyStore, KeyStoreError};
+use crate::plan::{Answers, CommitPlan, CredentialInput, Plan, PlanError, SecretStore};
+use crate::provider::Provider;
+use crate::secret::Secret;
+use crate::session::Session;
+use crate::settings::{Remembered, Settings};
+use secrecy::SecretString;
+use std::path::Path;
+
+/// A secret that stands in for the real one while only the rules are checked.
+pub fn placeholder() -> Secret {
+    Secret::new(Vec::new(), "not read yet")
+}
+
+/// What a flow does with the chosen entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Rotate,
+    Remove,
+}
+
+/// A configured entry, as the rotate and remove lists show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryChoice {
+    /// Its index in `container_registries`.
+    pub index: usize,
+    /// Its first line in the file.
+    pub line: usize,
+    /// `type:` as written.
+    pub kind: String,
+    pub provider: Option<Provider>,
+    pub url: Option<String>,
+    pub secret_name: Option<String>,
+    /// The secret name or url that names exactly this entry on the command line, or why the
+    /// entry cannot be chosen (the core's refusal).
+    pub target: Result<String, String>,
+}
+
+impl EntryChoice {
+    /// `aws 123456789012.dkr.ecr...` or `gar` when there is no url.
+    pub fn label(&self) -> String {
+        match &self.url {
+            Some(u) => format!("{} {u}", self.kind),
+            None => self.kind.clone(),
+        }
+    }
+
+    /// Why it cannot be chosen, if so.
+    pub fn disabled(&self) -> Option<&str> {
+        self.target.as_ref().err().map(String::as_str)
+    }
+}
+
+/// The secret name, else the url, that [`crate::plan::find_entry`] resolves to this entry.
+fn target_of(cfg: &FactoryConfig, index: usize) -> Option<String> {
+    let e = cfg.registries.get(index)?;
+    [e.secret_name.clone(), e.url.clone()]
+        .into_iter()
+        .flatten()
+        .filter(|t| !t.trim().is_empty())
+        .find(|t| crate::plan::find_entry(cfg, t).is_ok_and(|found| found.index == index))
+}
+
+/// Every configured entry, each with the name that targets it or the reason it cannot be used
+/// for `purpose` (the core's own refusal, e.g. an unknown type or no secret name for rotate).
+pub fn entry_choices(cfg: &FactoryConfig, purpose: Purpose) -> Vec<EntryChoice> {
+    cfg.registries
+        .iter()
+        .map(|e| {
+            let target = match target_of(cfg, e.index) {
+                None => Err(format!(
+                    "{}:{}: this entry has no secret name or url that names it alone; edit \
+                     {} by hand",
+                    cfg.path.display(),
+                    e.line,
+                    cfg.path.display()
+                )),
+                Some(t) => {
+                    let checked = match purpose {
+                        Purpose::Rotate => Plan::rotate(cfg, &t, placeholder(), None).map(|_| ()),
+                        Purpose::Remove => Plan::remove(cfg, &t, false, None).map(|_| ()),
+                    };
+                    checked.map(|()| t).map_err(|e| e.to_string())
+                }
+            };
+            EntryChoice {
+                index: e.index,
+                line: e.line,
+                kind: e.kind.clone(),
+                provider: e.provider,
+                url: e.url.clone(),
+                secret_name: e.secret_name.clone().filter(|n| !n.is_empty()),
+                target,
+            }
+        })
+        .collect()
+}
+
+/// How a password or token relates to the OS keyring (the account is the registry's url).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyringUse {
+    No,
+    /// Keep the typed password for this account before anything is applied.
+    Remember(String),
+    /// Take the password kept for this account.
+    UseRemembered(String),
+}
+
+/// What a plan is built from: the flow and its answers.
+#[derive(Debug, Clone)]
+pub enum PlanSource {
+    Add {
+        answers: Answers,
+        keyring: KeyringUse,
+    },
+    Rotate {
+        target: String,
+        answers: Answers,
+        keyring: KeyringUse,
+    },
+    Remove {
+        target: String,
+        delete_secret: bool,
+    },
+}
+
+impl PlanSource {
+    /// The credentials' answers (none for remove).
+    pub fn answers(&self) -> Option<&Answers> {
+        match self {
+            PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. } => Some(answers),
+            PlanSource::Remove { .. } => None,
+        }
+    }
+
+    pub fn keyring(&self) -> &KeyringUse {
+        match self {
+            PlanSource::Add { keyring, .. } | PlanSource::Rotate { keyring, .. } => keyring,
+            PlanSource::Remove { .. } => &KeyringUse::No,
+        }
+    }
+
+    /// The plan, by the core's constructor for this flow (`secret` is ignored for remove).
+    pub fn build(
+        &self,
+        cfg: &FactoryConfig,
+        secret: Secret,
+        factory: Option<String>,
+    ) -> Result<Plan, PlanError> {
+        match self {
+            PlanSource::Add { answers, .. } => Plan::build(cfg, &answers.request, secret, factory),
+            PlanSource::Rotate { target, .. } => Plan::rotate(cfg, target, secret, factory),
+            PlanSource::Remove {
+                target,
+                delete_secret,
+            } => Plan::remove(cfg, target, *delete_secret, factory),
+        }
+    }
+
+    /// The commit `--commit` would add to this plan, or the core's refusal (not a git work
+    /// tree, uncommitted changes, ...). Checked on a plan with a placeholder secret, so the
+    /// real plan is never consumed by a refusal.
+    pub fn commit(
+        &self,
+        cfg: &FactoryConfig,
+        factory: Option<String>,
+    ) -> Result<CommitPlan, String> {
+        let probe = self
+            .build(cfg, placeholder(), factory)
+            .map_err(|e| e.to_string())?;
+        probe
+            .with_commit(None, false)
+            .map_err(|e| e.to_string())?
+            .commit
+            .ok_or_else(|| "no commit was planned".to_string())
+    }
+
+    /// The command line that does the same from a script (never the secret itself).
+    pub fn command_line(&self, config: &Path, factory: Option<&str>, commit: bool) -> String {
+        let mut words = prefix(config, factory);
+        match self {
+            PlanSource::Add { answers, keyring } => {
+                let mut line = answers.command_line(config, factory);
+                // The password flag follows the user's flag and name: swap it as a whole.
+                if let CredentialInput::UserToken { user, .. } = &answers.credential {
+                    let flag = if answers.request.provider == Provider::Azure {
+                        "--client-id"
+                    } else {
+                        "--username"
+                    };
+                    let typed = format!("{flag} {} --password-stdin", shell_word(user));
+                    let swapped =
+                        format!("{flag} {} {}", shell_word(user), password_flags(keyring));
+                    line = line.replacen(&typed, &swapped, 1);
+                }
+                if commit {
+                    line.push_str(" --commit");
+                }
+                return line;
+            }
+            PlanSource::Rotate {
+                target,
+                answers,
+                keyring,
+            } => {
+                words.extend(["rotate".into(), shell_word(target)]);
+                match &answers.credential {
+                    CredentialInput::AwsProfile(Some(p)) => {
+                        words.extend(["--profile".into(), shell_word(p)]);
+                    }
+                    CredentialInput::AwsProfile(None) => {}
+                    CredentialInput::GcpKeyFile(path) => {
+                        words
+                            .extend(["--key-file".into(), shell_word(&path.display().to_string())]);
+                    }
+                    CredentialInput::UserToken { user, .. } => {
+                        let flag = if answers.request.provider == Provider::Azure {
+                            "--client-id"
+                        } else {
+                            "--username"
+                        };
+                        words.extend([flag.into(), shell_word(user), password_flags(keyring)]);
+                    }
+                }
+            }
+            PlanSource::Remove {
+                target,
+                delete_secret,
+            } => {
+                words.extend(["remove".into(), shell_word(target)]);
+                if *delete_secret {
+                    words.push("--delete-secret".into());
+                }
+            }
+        }
+        if commit {
+            words.push("--commit".into());
+        }
+        words.join(" ")
+    }
+}
+
+/// The password flags for a keyring choice.
+fn password_flags(keyring: &KeyringUse) -> String {
+    match keyring {
+        KeyringUse::No => "--password-stdin".into(),
+        KeyringUse::Remember(_) => "--password-stdin --remember".into(),
+        KeyringUse::UseRemembered(_) => "--from-keyring".into(),
+    }
+}
+
+/// `fioreg [--config PATH] [--factory NAME]`, as `Answers::command_line` starts.
+fn prefix(config: &Path, factory: Option<&str>) -> Vec<String> {
+    let mut words: Vec<String> = vec!["fioreg".into()];
+    if config != Path::new("factory-config.yml") {
+        words.extend(["--config".into(), shell_word(&config.display().to_string())]);
+    }
+    if let Some(f) = factory {
+        words.extend(["--factory".into(), shell_word(f)]);
+    }
+    words
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub fn shell_word(w: &str) -> String {
+    let safe = !w.is_empty()
+        && w.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '@' | ',' | '=')
+        });
+    if safe {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+/// Keeps a password in the key store, as `--remember` does: the store is checked first, and its
+/// refusal is returned as is.
+pub fn keep_password(
+    keys: &dyn KeyStore,
+    account: &str,
+    password: &SecretString,
+) -> Result<(), KeyStoreError> {
+    keys.check()?;
+    keys.set(account, password)
+}
+
+/// After a successful add: the factory's config path and last choices, never a secret, as
+/// `fioreg add` records them. `Ok(false)`: nothing to record (demo, tests, no factory or no
+/// settings file). An error only warrants a warning: the change itself is done.
+pub fn remember_choices(session: &Session, plan: &Plan) -> Result<bool, String> {
+    let (Some(path), Some((factory, _))) = (&session.settings, &session.factory) else {
+        return Ok(false);
+    };
+    if session.demo.is_some() {
+        return Ok(false);
+    }
+    let config = std::path::absolute(&plan.config_path)
+        .unwrap_or_else(|_| plan.config_path.clone())
+        .display()
+        .to_string();
+    Settings::load(path)
+        .and_then(|mut s| {
+            s.remember(
+                factory,
+                &Remembered {
+                    config: Some(config),
+                    provider: plan.provider.type_name().to_string(),
+                    url: plan.url.clone(),
+                    secret_name: plan.secret_name.clone(),
+                },
+            )?;
+            s.save()
+        })
+        .map(|()| true)
+        .map_err(|e| e.to_string())
+}
+
+/// A store for plans that neither store nor delete a secret (remove without deleting it works
+/// without fioctl, as `fioreg remove` does).
+pub struct NoStore;
+
+impl SecretStore for NoStore {
+    fn update(&self, _: &[(&str, &Secret)]) -> Result<(), crate::fioctl::FioctlError> {
+        Err(crate::fioctl::FioctlError::Io(std::io::Error::other(
+            "no secret store in use",
+        )))
+    }
+    fn list(&self) -> Result<Vec<String>, crate::fioctl::FioctlError> {
+        Ok(Vec::new())
+    }
+    fn delete(&self, _: &[&str]) -> Result<(), crate::fioctl::FioctlError> {
+        Err(crate::fioctl::FioctlError::Io(std::io::Error::other(
+            "no secret store in use",
+        )))
+    }
+    fn update_command(&self) -> String {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Request;
+    use std::path::PathBuf;
+
+    const CONFIG: &str = "container_registries:\n\
+        - type: aws\n  region: us-east-2\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n\
+        - type: generic\n  url: ghcr.io\n  generic_secret_name: shared\n\
+        - type: generic\n  url: docker.io\n  generic_secret_name: shared\n\
+        - type: quay\n  url: quay.io\n\
+        - type: gar\n";
+
+    fn cfg() -> FactoryConfig {
+        FactoryConfig::parse(Path::new("factory-config.yml"), CONFIG.into()).unwrap()
+    }
+
+    #[test]
+    fn entries_are_named_uniquely_and_refusals_are_the_cores() {
+        let c = cfg();
+        let rotate = entry_choices(&c, Purpose::Rotate);
+        let targets: Vec<Result<&str, &str>> = rotate
+            .iter()
+            .map(|e| e.target.as_deref().map_err(String::as_str))
+            .collect();
+        assert_eq!(targets[0], Ok("aws_creds"));
+        // A shared secret name names two entries: the url names one.
+        assert_eq!(targets[1], Ok("ghcr.io"));
+        assert_eq!(targets[2], Ok("docker.io"));
+        assert!(
+            rotate[3]
+                .disabled()
+                .is_some_and(|r| r.contains("which CI does not support")),
+            "{:?}",
+            rotate[3]
+        );
+        assert!(
+            rotate[4]
+                .disabled()
+                .is_some_and(|r| r.contains("names it alone")),
+            "{:?}",
+            rotate[4]
+        );
+        let remove = entry_choices(&c, Purpose::Remove);
+        assert_eq!(remove[3].target.as_deref(), Ok("quay.io"));
+        assert_eq!(
+            remove[0].label(),
+            format!("aws {}", rotate[0].url.as_deref().unwrap())
+        );
+    }
+
+    fn answers(p: Provider, credential: CredentialInput) -> Answers {
+        Answers {
+            request: Request {
+                provider: p,
+                url: Some("ghcr.io".into()),
+                region: None,
+                secret_name: None,
+            },
+            credential,
+        }
+    }
+
+    #[test]
+    fn command_lines_for_each_flow() {
+        let token = || CredentialInput::UserToken {
+            user: "ci bot".into(),
+            password: SecretString::from("hunter2"),
+        };
+        let add = PlanSource::Add {
+            answers: answers(Provider::Generic, token()),
+            keyring: KeyringUse::Remember("ghcr.io".into()),
+        };
+        assert_eq!(
+            add.command_line(Path::new("factory-config.yml"), Some("acme"), true),
+            "fioreg --factory acme add generic --url ghcr.io --username 'ci bot' \
+             --password-stdin --remember --commit"
+        );
+        let rotate = PlanSource::Rotate {
+            target: "ghcr_creds".into(),
+            answers: answers(Provider::Generic, token()),
+            keyring: KeyringUse::UseRemembered("ghcr.io".into()),
+        };
+        let line = rotate.command_line(Path::new("ci/factory-config.yml"), None, false);
+        assert_eq!(
+            line,
+            "fioreg --config ci/factory-config.yml rotate ghcr_creds --username 'ci bot' \
+             --from-keyring"
+        );
+        assert!(!line.contains("hunter2"));
+        let rotate = PlanSource::Rotate {
+            target: "gcp_creds".into(),
+            answers: answers(
+                Provider::Gar,
+                CredentialInput::GcpKeyFile(PathBuf::from("/k/sa key.json")),
+            ),
+            keyring: KeyringUse::No,
+        };
+        assert_eq!(
+            rotate.command_line(Path::new("factory-config.yml"), None, false),
+            "fioreg rotate gcp_creds --key-file '/k/sa key.json'"
+        );
+        let remove = PlanSource::Remove {
+            target: "ghcr.io".into(),
+            delete_secret: true,
+        };
+        assert_eq!(
+            remove.command_line(Path::new("factory-config.yml"), Some("acme"), true),
+            "fioreg --factory acme remove ghcr.io --delete-secret --commit"
+        );
+    }
+
+    #[test]
+    fn the_commit_check_reports_the_cores_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("factory-config.yml");
+        std::fs::write(&path, CONFIG).unwrap();
+        let c = FactoryConfig::load(&path).unwrap();
+        let remove = PlanSource::Remove {
+            target: "aws_creds".into(),
+            delete_secret: false,
+        };
+        let err = remove.commit(&c, None).unwrap_err();
+        assert!(err.contains("not inside a git work tree"), "{err}");
+    }
+}
