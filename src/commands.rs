@@ -8,7 +8,7 @@ use crate::keystore::{self, KeyStore};
 use crate::plan::{Action, Answers, ApplyError, CredentialInput, Plan, Request, SecretOp};
 use crate::provider::Provider;
 use crate::secret::Secret;
-use crate::settings::{Remembered, Settings};
+use crate::settings::Settings;
 use anyhow::{Context, Result, bail};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
@@ -147,8 +147,7 @@ impl Creds {
                     // Refuse a value CI would mangle before keeping it anywhere.
                     credentials::user_token::user_token(&user, password.clone(), kind)?;
                     let account = account.as_deref().context("--remember needs the url")?;
-                    keys.check()?;
-                    keys.set(account, &password)?;
+                    keystore::keep_password(keys, account, &password)?;
                     eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
                 }
                 CredentialInput::UserToken { user, password }
@@ -380,29 +379,7 @@ pub fn remove(g: &Global, target: &str, delete_secret: bool) -> Result<()> {
     match fioctl {
         Some(f) => finish(g, plan, Some(f)),
         // Nothing goes to fioctl: apply with a store that is never called.
-        None => finish_with(g, plan, &NoStore),
-    }
-}
-
-/// A store for plans that neither store nor delete a secret.
-struct NoStore;
-
-impl crate::plan::SecretStore for NoStore {
-    fn update(&self, _: &[(&str, &Secret)]) -> Result<(), FioctlError> {
-        Err(FioctlError::Io(std::io::Error::other(
-            "no secret store in use",
-        )))
-    }
-    fn list(&self) -> Result<Vec<String>, FioctlError> {
-        Ok(Vec::new())
-    }
-    fn delete(&self, _: &[&str]) -> Result<(), FioctlError> {
-        Err(FioctlError::Io(std::io::Error::other(
-            "no secret store in use",
-        )))
-    }
-    fn update_command(&self) -> String {
-        String::new()
+        None => finish_with(g, plan, &crate::plan::NoStore),
     }
 }
 
@@ -513,23 +490,7 @@ fn remember_choices(g: &Global, plan: &Plan) {
     let Some(path) = Settings::default_path() else {
         return;
     };
-    let config = std::path::absolute(&plan.config_path)
-        .unwrap_or_else(|_| plan.config_path.clone())
-        .display()
-        .to_string();
-    let result = Settings::load(&path).and_then(|mut s| {
-        s.remember(
-            &factory,
-            &Remembered {
-                config: Some(config),
-                provider: plan.provider.type_name().to_string(),
-                url: plan.url.clone(),
-                secret_name: plan.secret_name.clone(),
-            },
-        )?;
-        s.save()
-    });
-    if let Err(e) = result {
+    if let Err(e) = crate::settings::record_add(&path, &factory, plan) {
         eprintln!("warning: the settings were not saved: {e}");
     }
 }

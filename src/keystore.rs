@@ -62,6 +62,17 @@ pub fn account(url: &str) -> String {
     url.trim().to_ascii_lowercase()
 }
 
+/// Keeps a password as `--remember` does: the store is checked first (a harmless write, read
+/// back and delete), so a refusing keyring never half-keeps the secret.
+pub fn keep_password(
+    keys: &dyn KeyStore,
+    account: &str,
+    password: &SecretString,
+) -> Result<(), KeyStoreError> {
+    keys.check()?;
+    keys.set(account, password)
+}
+
 /// The account of the harmless value that [`OsKeyring`] writes to test the keyring.
 pub const PROBE_ACCOUNT: &str = "fioreg-keyring-probe";
 

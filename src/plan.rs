@@ -65,13 +65,7 @@ impl Answers {
     /// The `fioreg add ...` line that does the same from a script (never the secret itself).
     pub fn command_line(&self, config: &Path, factory: Option<&str>) -> String {
         let r = &self.request;
-        let mut words: Vec<String> = vec!["fioreg".into()];
-        if config != Path::new("factory-config.yml") {
-            words.extend(["--config".into(), shell_word(&config.display().to_string())]);
-        }
-        if let Some(f) = factory {
-            words.extend(["--factory".into(), shell_word(f)]);
-        }
+        let mut words = command_prefix(config, factory);
         words.extend(["add".into(), r.provider.type_name().into()]);
         if let CredentialInput::GcpKeyFile(path) = &self.credential {
             words.extend(["--key-file".into(), shell_word(&path.display().to_string())]);
@@ -103,8 +97,20 @@ impl Answers {
     }
 }
 
+/// `fioreg [--config PATH] [--factory NAME]`: how every equivalent command line starts.
+pub fn command_prefix(config: &Path, factory: Option<&str>) -> Vec<String> {
+    let mut words: Vec<String> = vec!["fioreg".into()];
+    if config != Path::new("factory-config.yml") {
+        words.extend(["--config".into(), shell_word(&config.display().to_string())]);
+    }
+    if let Some(f) = factory {
+        words.extend(["--factory".into(), shell_word(f)]);
+    }
+    words
+}
+
 /// Quotes a word for a POSIX shell when it needs it.
-fn shell_word(w: &str) -> String {
+pub fn shell_word(w: &str) -> String {
     let safe = !w.is_empty()
         && w.chars().all(|c| {
             c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '@' | ',' | '=')
@@ -147,6 +153,29 @@ fn fioctl_update_command(factory: Option<&str>) -> String {
     match factory {
         Some(f) => format!("fioctl --factory {f} secrets update"),
         None => "fioctl secrets update".into(),
+    }
+}
+
+/// A store for plans that neither store nor delete a secret: removing an entry and keeping its
+/// secret needs no fioctl.
+pub struct NoStore;
+
+impl SecretStore for NoStore {
+    fn update(&self, _: &[(&str, &Secret)]) -> Result<(), FioctlError> {
+        Err(FioctlError::Io(std::io::Error::other(
+            "no secret store in use",
+        )))
+    }
+    fn list(&self) -> Result<Vec<String>, FioctlError> {
+        Ok(Vec::new())
+    }
+    fn delete(&self, _: &[&str]) -> Result<(), FioctlError> {
+        Err(FioctlError::Io(std::io::Error::other(
+            "no secret store in use",
+        )))
+    }
+    fn update_command(&self) -> String {
+        String::new()
     }
 }
 

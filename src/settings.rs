@@ -506,6 +506,30 @@ fn new_table(inside_inline: bool, depth: usize, has_content: bool) -> Item {
     Item::Table(table)
 }
 
+/// After a successful add: records the factory's config path and last choices in the settings
+/// file at `path` (never a secret), as `fioreg add` and the wizards do.
+pub fn record_add(
+    path: &Path,
+    factory: &str,
+    plan: &crate::plan::Plan,
+) -> Result<(), SettingsError> {
+    let config = std::path::absolute(&plan.config_path)
+        .unwrap_or_else(|_| plan.config_path.clone())
+        .display()
+        .to_string();
+    let mut s = Settings::load(path)?;
+    s.remember(
+        factory,
+        &Remembered {
+            config: Some(config),
+            provider: plan.provider.type_name().to_string(),
+            url: plan.url.clone(),
+            secret_name: plan.secret_name.clone(),
+        },
+    )?;
+    s.save()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

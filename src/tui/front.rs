@@ -7,13 +7,14 @@
 //! [`Plan::with_commit`], [`crate::plan::find_entry`], the key store's own errors).
 
 use crate::factory_config::FactoryConfig;
-use crate::keystore::{KeyStore, KeyStoreError};
-use crate::plan::{Answers, CommitPlan, CredentialInput, Plan, PlanError, SecretStore};
+pub use crate::keystore::keep_password;
+pub use crate::plan::NoStore;
+use crate::plan::{
+    Answers, CommitPlan, CredentialInput, Plan, PlanError, command_prefix, shell_word,
+};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::settings::{Remembered, Settings};
-use secrecy::SecretString;
 use std::path::Path;
 
 /// A secret that stands in for the real one while only the rules are checked.
@@ -186,7 +187,7 @@ impl PlanSource {
 
     /// The command line that does the same from a script (never the secret itself).
     pub fn command_line(&self, config: &Path, factory: Option<&str>, commit: bool) -> String {
-        let mut words = prefix(config, factory);
+        let mut words = command_prefix(config, factory);
         match self {
             PlanSource::Add { answers, keyring } => {
                 let mut line = answers.command_line(config, factory);
@@ -258,42 +259,6 @@ fn password_flags(keyring: &KeyringUse) -> String {
     }
 }
 
-/// `fioreg [--config PATH] [--factory NAME]`, as `Answers::command_line` starts.
-fn prefix(config: &Path, factory: Option<&str>) -> Vec<String> {
-    let mut words: Vec<String> = vec!["fioreg".into()];
-    if config != Path::new("factory-config.yml") {
-        words.extend(["--config".into(), shell_word(&config.display().to_string())]);
-    }
-    if let Some(f) = factory {
-        words.extend(["--factory".into(), shell_word(f)]);
-    }
-    words
-}
-
-/// Quotes a word for a POSIX shell when it needs it.
-pub fn shell_word(w: &str) -> String {
-    let safe = !w.is_empty()
-        && w.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':' | '@' | ',' | '=')
-        });
-    if safe {
-        w.to_string()
-    } else {
-        format!("'{}'", w.replace('\'', r"'\''"))
-    }
-}
-
-/// Keeps a password in the key store, as `--remember` does: the store is checked first, and its
-/// refusal is returned as is.
-pub fn keep_password(
-    keys: &dyn KeyStore,
-    account: &str,
-    password: &SecretString,
-) -> Result<(), KeyStoreError> {
-    keys.check()?;
-    keys.set(account, password)
-}
-
 /// After a successful add: the factory's config path and last choices, never a secret, as
 /// `fioreg add` records them. `Ok(false)`: nothing to record (demo, tests, no factory or no
 /// settings file). An error only warrants a warning: the change itself is done.
@@ -304,54 +269,16 @@ pub fn remember_choices(session: &Session, plan: &Plan) -> Result<bool, String> 
     if session.demo.is_some() {
         return Ok(false);
     }
-    let config = std::path::absolute(&plan.config_path)
-        .unwrap_or_else(|_| plan.config_path.clone())
-        .display()
-        .to_string();
-    Settings::load(path)
-        .and_then(|mut s| {
-            s.remember(
-                factory,
-                &Remembered {
-                    config: Some(config),
-                    provider: plan.provider.type_name().to_string(),
-                    url: plan.url.clone(),
-                    secret_name: plan.secret_name.clone(),
-                },
-            )?;
-            s.save()
-        })
+    crate::settings::record_add(path, factory, plan)
         .map(|()| true)
         .map_err(|e| e.to_string())
-}
-
-/// A store for plans that neither store nor delete a secret (remove without deleting it works
-/// without fioctl, as `fioreg remove` does).
-pub struct NoStore;
-
-impl SecretStore for NoStore {
-    fn update(&self, _: &[(&str, &Secret)]) -> Result<(), crate::fioctl::FioctlError> {
-        Err(crate::fioctl::FioctlError::Io(std::io::Error::other(
-            "no secret store in use",
-        )))
-    }
-    fn list(&self) -> Result<Vec<String>, crate::fioctl::FioctlError> {
-        Ok(Vec::new())
-    }
-    fn delete(&self, _: &[&str]) -> Result<(), crate::fioctl::FioctlError> {
-        Err(crate::fioctl::FioctlError::Io(std::io::Error::other(
-            "no secret store in use",
-        )))
-    }
-    fn update_command(&self) -> String {
-        String::new()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::Request;
+    use secrecy::SecretString;
     use std::path::PathBuf;
 
     const CONFIG: &str = "container_registries:\n\
