@@ -1042,7 +1042,16 @@ impl Wizard<'_> {
                 p.progress(&format!("Storing secret {secret_name} {target} ... "))
             }
             Progress::WritingConfig => p.progress(&format!("Writing {config} ... ")),
-            Progress::SecretStored | Progress::ConfigWritten => p.say("done"),
+            Progress::DeletingSecret => {
+                p.progress(&format!("Deleting secret {secret_name} {from} ... "))
+            }
+            Progress::Committing => p.progress(&format!("Committing {config} ... ")),
+            Progress::Pushing => p.progress("Pushing ... "),
+            Progress::SecretStored
+            | Progress::ConfigWritten
+            | Progress::SecretDeleted
+            | Progress::Committed
+            | Progress::Pushed => p.say("done"),
         });
         let applied = match result {
             Ok(applied) => applied,

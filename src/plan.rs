@@ -595,16 +595,25 @@ impl Plan {
         message: Option<String>,
         push: bool,
     ) -> Result<Plan, crate::git::GitError> {
+        self.commit = Some(self.commit_plan(message, push)?);
+        Ok(self)
+    }
+
+    /// The commit [`Plan::with_commit`] would add, or why it is refused; the plan is kept.
+    pub fn commit_plan(
+        &self,
+        message: Option<String>,
+        push: bool,
+    ) -> Result<CommitPlan, crate::git::GitError> {
         let checkout = crate::git::Checkout::require(&self.config_path)?;
         checkout.ensure_clean()?;
         let branch = checkout.branch()?;
-        self.commit = Some(CommitPlan {
+        Ok(CommitPlan {
             checkout,
             branch,
             message: message.unwrap_or_else(|| format!("container_registries: {}", self.summary())),
             push,
-        });
-        Ok(self)
+        })
     }
 
     /// The file name shown in diffs.
@@ -776,6 +785,7 @@ impl Plan {
             done.push(format!("{} WAS written", self.config_path.display()));
         }
         if self.secret_op == SecretOp::Delete {
+            progress(Progress::DeletingSecret);
             store
                 .delete(&[self.secret_name.as_str()])
                 .map_err(|e| ApplyError::Later {
@@ -783,9 +793,11 @@ impl Plan {
                     failed: format!("deleting the secret `{}` failed: {e}", self.secret_name),
                 })?;
             done.push(format!("the secret `{}` WAS deleted", self.secret_name));
+            progress(Progress::SecretDeleted);
         }
         let mut commit = None;
         if let Some(c) = self.commit.as_ref().filter(|_| config_written) {
+            progress(Progress::Committing);
             let id = c
                 .checkout
                 .commit(&c.message)
@@ -794,11 +806,14 @@ impl Plan {
                     failed: format!("the commit failed: {e}"),
                 })?;
             done.push(format!("commit {id} was made"));
+            progress(Progress::Committed);
             if c.push {
+                progress(Progress::Pushing);
                 c.checkout.push().map_err(|e| ApplyError::Later {
                     done: done.join(" and "),
                     failed: format!("the push failed: {e}"),
                 })?;
+                progress(Progress::Pushed);
             }
             commit = Some(id);
         }
@@ -816,6 +831,12 @@ pub enum Progress {
     SecretStored,
     WritingConfig,
     ConfigWritten,
+    DeletingSecret,
+    SecretDeleted,
+    Committing,
+    Committed,
+    Pushing,
+    Pushed,
 }
 
 /// What applying did.

@@ -2,12 +2,10 @@
 //! through the channel, quick ones at once.
 
 use super::front::{KeyringUse, NoStore, PlanSource, keep_password};
-use super::state::{State, StepStatus, expand_home};
+use super::state::{State, expand_home};
 use super::update::{Effect, Event};
 use crate::credentials;
-use crate::fioctl::FioctlError;
 use crate::plan::{CredentialInput, Plan, SecretOp, SecretStore};
-use crate::secret::Secret;
 use crate::session::Session;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,11 +94,7 @@ impl<'a> Runner<'a> {
                 };
                 let tx = self.tx.clone();
                 self.spawn(move || {
-                    let reporting = Reporting {
-                        inner: store.as_ref(),
-                        tx: tx.clone(),
-                    };
-                    let result = plan.apply_with_progress(&reporting, &mut |p| {
+                    let result = plan.apply_with_progress(store.as_ref(), &mut |p| {
                         let _ = tx.send(Event::Progress(p));
                     });
                     Event::Applied(result.map_err(|e| e.to_string()))
@@ -120,31 +114,6 @@ impl<'a> Runner<'a> {
             // The receiver is gone only when the wizard has ended: nothing left to tell.
             let _ = tx.send(work());
         });
-    }
-}
-
-/// A store that also reports when the secret's deletion starts and ends (the core reports only
-/// storing and writing).
-struct Reporting<'a> {
-    inner: &'a dyn SecretStore,
-    tx: Sender<Event>,
-}
-
-impl SecretStore for Reporting<'_> {
-    fn update(&self, secrets: &[(&str, &Secret)]) -> Result<(), FioctlError> {
-        self.inner.update(secrets)
-    }
-    fn list(&self) -> Result<Vec<String>, FioctlError> {
-        self.inner.list()
-    }
-    fn delete(&self, names: &[&str]) -> Result<(), FioctlError> {
-        let _ = self.tx.send(Event::DeleteProgress(StepStatus::Running));
-        self.inner.delete(names)?;
-        let _ = self.tx.send(Event::DeleteProgress(StepStatus::Done));
-        Ok(())
-    }
-    fn update_command(&self) -> String {
-        self.inner.update_command()
     }
 }
 

@@ -488,11 +488,11 @@ fn remove_and_commit_screens() {
     press(&mut s, KeyCode::Enter);
     update(&mut s, Event::Progress(Progress::WritingConfig));
     update(&mut s, Event::Progress(Progress::ConfigWritten));
+    update(&mut s, Event::Progress(Progress::DeletingSecret));
     snap("apply_remove_running", &mut s);
-    update(
-        &mut s,
-        Event::DeleteProgress(crate::tui::state::StepStatus::Done),
-    );
+    update(&mut s, Event::Progress(Progress::SecretDeleted));
+    update(&mut s, Event::Progress(Progress::Committing));
+    update(&mut s, Event::Progress(Progress::Committed));
     update(
         &mut s,
         Event::Applied(Ok(Applied {

@@ -53,7 +53,6 @@ pub enum Event {
     CommitChecked(Result<CommitPlan, String>),
     Progress(Progress),
     /// Deleting the secret (remove with its secret): started (`Running`) or done.
-    DeleteProgress(StepStatus),
     Applied(Result<Applied, String>),
     /// The settings after a successful add: saved (`true`), nothing to save, or why not.
     SettingsSaved(Result<bool, String>),
@@ -211,26 +210,14 @@ pub fn update(state: &mut State, event: Event) -> Effect {
                     Progress::StoringSecret => run.store = Some(StepStatus::Running),
                     Progress::SecretStored => run.store = Some(StepStatus::Done),
                     Progress::WritingConfig => run.write = Some(StepStatus::Running),
-                    Progress::ConfigWritten => {
-                        run.write = Some(StepStatus::Done);
-                        // What comes next: the secret's deletion, else the commit.
-                        if run.delete.is_some() {
-                            run.delete = Some(StepStatus::Running);
-                        } else if run.commit.is_some() {
-                            run.commit = Some(StepStatus::Running);
-                        }
+                    Progress::ConfigWritten => run.write = Some(StepStatus::Done),
+                    Progress::DeletingSecret => run.delete = Some(StepStatus::Running),
+                    Progress::SecretDeleted => run.delete = Some(StepStatus::Done),
+                    // The commit step covers a push too.
+                    Progress::Committing | Progress::Pushing => {
+                        run.commit = Some(StepStatus::Running)
                     }
-                }
-            }
-            Effect::None
-        }
-        Event::DeleteProgress(status) => {
-            if let Some(run) = state.apply.as_mut()
-                && run.delete.is_some()
-            {
-                run.delete = Some(status);
-                if status == StepStatus::Done && run.commit.is_some() {
-                    run.commit = Some(StepStatus::Running);
+                    Progress::Committed | Progress::Pushed => run.commit = Some(StepStatus::Done),
                 }
             }
             Effect::None

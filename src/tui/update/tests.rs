@@ -922,8 +922,9 @@ fn remove_with_its_secret_applies_in_order_without_settings() {
     );
     update(&mut s, Event::Progress(Progress::WritingConfig));
     update(&mut s, Event::Progress(Progress::ConfigWritten));
+    update(&mut s, Event::Progress(Progress::DeletingSecret));
     assert_eq!(s.apply.as_ref().unwrap().delete, Some(StepStatus::Running));
-    update(&mut s, Event::DeleteProgress(StepStatus::Done));
+    update(&mut s, Event::Progress(Progress::SecretDeleted));
     let effect = update(
         &mut s,
         Event::Applied(Ok(Applied {
@@ -946,6 +947,7 @@ fn a_failed_delete_marks_that_step() {
     press(&mut s, KeyCode::Enter);
     update(&mut s, Event::Progress(Progress::WritingConfig));
     update(&mut s, Event::Progress(Progress::ConfigWritten));
+    update(&mut s, Event::Progress(Progress::DeletingSecret));
     update(
         &mut s,
         Event::Applied(Err(
@@ -1101,6 +1103,7 @@ fn a_checked_commit_goes_into_the_plan_and_the_apply_steps() {
     assert_eq!(run.commit, Some(StepStatus::Pending));
     update(&mut s, Event::Progress(Progress::WritingConfig));
     update(&mut s, Event::Progress(Progress::ConfigWritten));
+    update(&mut s, Event::Progress(Progress::Committing));
     assert_eq!(s.apply.as_ref().unwrap().commit, Some(StepStatus::Running));
     update(
         &mut s,
