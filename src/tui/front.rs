@@ -175,14 +175,10 @@ impl PlanSource {
         cfg: &FactoryConfig,
         factory: Option<String>,
     ) -> Result<CommitPlan, String> {
-        let probe = self
-            .build(cfg, placeholder(), factory)
-            .map_err(|e| e.to_string())?;
-        probe
-            .with_commit(None, false)
+        self.build(cfg, placeholder(), factory)
             .map_err(|e| e.to_string())?
-            .commit
-            .ok_or_else(|| "no commit was planned".to_string())
+            .commit_plan(None, false)
+            .map_err(|e| e.to_string())
     }
 
     /// The command line that does the same from a script (never the secret itself).
