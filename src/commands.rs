@@ -766,7 +766,7 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
 /// `fioreg` with no subcommand on a terminal: the full-screen wizard, or line prompts.
 pub fn wizard(cli: &crate::cli::Cli) -> Result<()> {
     let g = &cli.global;
-    let session = if cli.demo {
+    let mut session = if cli.demo {
         crate::session::Session::demo().context("creating the demo's scratch folder")?
     } else {
         crate::session::Session::real(
@@ -776,6 +776,9 @@ pub fn wizard(cli: &crate::cli::Cli) -> Result<()> {
             std::time::Duration::from_secs(g.fioctl_timeout),
         )
     };
+    if session.demo.is_none() {
+        session.verify = (!g.no_verify).then(|| verify_options(g));
+    }
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
     let result = if cli.plain || dumb {
         crate::plain::run(&session, &mut crate::plain::InquirePrompter)

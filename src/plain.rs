@@ -1510,6 +1510,7 @@ region = eu-west-1
                 demo: None,
                 keys: Arc::new(MemoryKeyStore::new()),
                 settings: None,
+                verify: None,
             };
             Env { dir, session }
         }

@@ -34,6 +34,9 @@ pub struct Session {
     /// fioreg's settings file, where a successful add records its choices; `None` in demo mode
     /// (and in tests), which must never touch the user's settings.
     pub settings: Option<PathBuf>,
+    /// How to test a login before storing credentials; `None` skips the test (--no-verify, and
+    /// demo mode, whose registries are made up).
+    pub verify: Option<crate::verify::VerifyOptions>,
 }
 
 impl Session {
@@ -56,6 +59,7 @@ impl Session {
             demo: None,
             keys: Arc::new(OsKeyring),
             settings: crate::settings::Settings::default_path(),
+            verify: Some(crate::verify::VerifyOptions::default()),
         }
     }
 
@@ -101,6 +105,7 @@ impl Session {
             demo: Some(Demo { dir, secrets_dir }),
             keys: Arc::new(MemoryKeyStore::new()),
             settings: None,
+            verify: None,
         })
     }
 

@@ -311,6 +311,7 @@ mod tests {
             demo: None,
             keys,
             settings: None,
+            verify: None,
         }
     }
 
