@@ -205,22 +205,9 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
-    let region = plan_region(&plan, &cfg);
+    let region = plan.region();
     verify_before_storing(g, &plan, region.as_deref(), stdin_tty)?;
     finish(g, plan, fioctl)
-}
-
-/// The region of the plan's entry (aws only), as the config has it after the change.
-fn plan_region(plan: &Plan, cfg: &FactoryConfig) -> Option<String> {
-    if plan.provider != Provider::Aws {
-        return None;
-    }
-    FactoryConfig::parse(&cfg.path, plan.new_text.clone())
-        .ok()?
-        .registries
-        .into_iter()
-        .find(|e| e.provider == Some(Provider::Aws))?
-        .region
 }
 
 fn verify_options(g: &Global) -> crate::verify::VerifyOptions {

@@ -3,8 +3,10 @@
 //!
 //! No rule lives here. Answers become a [`Request`] and a [`CredentialInput`]; the provider rules
 //! check each answer as it is given, [`Plan::build`] (the same plan as `fioreg add`) checks the
-//! whole request, and [`Plan::apply_with_progress`] applies it. Every question goes through a
-//! [`Prompter`], so the whole flow runs in unit tests with a scripted fake.
+//! whole request, and [`Plan::apply_with_progress`] applies it. Before the plan is shown, add
+//! and rotate test the login as `fioreg add` does ([`crate::verify::verify`], behind a
+//! [`front::Verifier`]). Every question goes through a [`Prompter`], so the whole flow runs in
+//! unit tests with a scripted fake (and a fake login test: no network).
 
 use crate::commands::Exit;
 use crate::credentials::{self, CredError, user_token::UserTokenKind};
@@ -18,7 +20,7 @@ use crate::plan::{
 use crate::provider::{self, Provider};
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::tui::front::{self, EntryChoice, KeyringUse, PlanSource, Purpose};
+use crate::tui::front::{self, EntryChoice, KeyringUse, LoginCheck, PlanSource, Purpose};
 use crate::tui::state::Flow;
 use secrecy::SecretString;
 use std::path::PathBuf;
@@ -92,9 +94,18 @@ pub trait Prompter {
 }
 
 /// Runs the wizard: overview (with `fioreg check`'s findings), then add (provider, registry
-/// fields, credentials), rotate (registry, credentials) or remove (registry, its secret), and
-/// review, apply, done.
+/// fields, credentials), rotate (registry, credentials) or remove (registry, its secret), the
+/// login test (add and rotate), and review, apply, done.
 pub fn run(session: &Session, p: &mut dyn Prompter) -> anyhow::Result<()> {
+    run_with(session, p, crate::verify::verify)
+}
+
+/// [`run`] with another login test in place of [`crate::verify::verify`] (tests pass a fake).
+pub fn run_with(
+    session: &Session,
+    p: &mut dyn Prompter,
+    verifier: front::Verifier,
+) -> anyhow::Result<()> {
     let cfg = match FactoryConfig::load(&session.config_path) {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -112,6 +123,7 @@ pub fn run(session: &Session, p: &mut dyn Prompter) -> anyhow::Result<()> {
         p,
         cfg,
         draft: Draft::default(),
+        verifier,
     };
     w.overview();
     w.run()
@@ -186,6 +198,18 @@ struct Wizard<'a> {
     p: &'a mut dyn Prompter,
     cfg: FactoryConfig,
     draft: Draft,
+    /// The login test before storing.
+    verifier: front::Verifier,
+}
+
+/// What follows a login test.
+enum LoginNext {
+    /// On to the plan.
+    GoOn,
+    /// Run the test again.
+    Again,
+    /// Somewhere else (back to the credentials, or the end).
+    Go(Go),
 }
 
 fn nothing_changed_exit(code: u8, what: &str) -> anyhow::Error {
@@ -957,6 +981,16 @@ impl Wizard<'_> {
                 return Ok(Go::Next(Step::Pick));
             }
         };
+        // As `fioreg add`: the credentials are tested before the plan is shown.
+        if front::plan_needs_login_test(&plan) {
+            loop {
+                match self.login_test(&plan)? {
+                    LoginNext::GoOn => break,
+                    LoginNext::Again => {}
+                    LoginNext::Go(go) => return Ok(go),
+                }
+            }
+        }
         let color = self.p.color();
         self.say("");
         self.say(plan.render(color).trim_end());
@@ -985,6 +1019,69 @@ impl Wizard<'_> {
             Err(e) => return Err(e),
         }
         Ok(Go::Finish(self.apply(&plan, store.as_ref(), &source)))
+    }
+
+    /// The login test of the plan's secret, as one line: "Testing the login to HOST ... ✓
+    /// accepted" or "✗" and the reason. A registry that cannot be reached is stored only on an
+    /// explicit yes (default No), as `fioreg add` asks; any other failure goes back to the
+    /// credentials (or tests again, or quits).
+    fn login_test(&mut self, plan: &Plan) -> Result<LoginNext, PromptError> {
+        let Some(opts) = &self.session.verify else {
+            let why = front::login_test_skipped(None, self.session.demo.is_some());
+            self.say(&format!(
+                "Login test skipped: {}.",
+                why.unwrap_or("--no-verify")
+            ));
+            return Ok(LoginNext::GoOn);
+        };
+        let host = front::login_host(plan);
+        self.p
+            .progress(&format!("Testing the login to {host} ... "));
+        match LoginCheck::of(front::verify_plan(plan, opts, self.verifier)) {
+            LoginCheck::Accepted => {
+                self.say("✓ accepted");
+                Ok(LoginNext::GoOn)
+            }
+            LoginCheck::NoLogin => {
+                self.say(&format!(
+                    "! {host} needs no login, so the credentials could not be tested"
+                ));
+                Ok(LoginNext::GoOn)
+            }
+            LoginCheck::Failed(why) => {
+                self.say(&format!("✗ {why}"));
+                self.say("Nothing was stored.");
+                self.after_failed_login()
+            }
+            LoginCheck::Unreachable(why) => {
+                self.say(&format!("✗ {why}"));
+                self.say("The credentials could not be tested.");
+                if self.p.confirm("Store them anyway?", false)? {
+                    return Ok(LoginNext::GoOn);
+                }
+                self.say("Not stored.");
+                self.after_failed_login()
+            }
+        }
+    }
+
+    /// After a login test that does not let the wizard go on: fix the credentials (Esc too),
+    /// test again, or quit.
+    fn after_failed_login(&mut self) -> Result<LoginNext, PromptError> {
+        let options = [
+            Choice::new("Change the credentials"),
+            Choice::new("Test again"),
+            Choice::new("Quit without changing anything"),
+        ];
+        Ok(match self.choose("What now?", &options) {
+            Ok(0) | Err(PromptError::Back) => LoginNext::Go(Go::Next(Step::Credentials)),
+            Ok(1) => LoginNext::Again,
+            Ok(_) => {
+                self.say("Quit: nothing was changed.");
+                LoginNext::Go(Go::Finish(Ok(())))
+            }
+            Err(e) => return Err(e),
+        })
     }
 
     /// When the config lives in a git work tree: commit it after writing it? The core's
@@ -1530,6 +1627,14 @@ region = eu-west-1
         fn run(&self, answers: Vec<A>) -> (anyhow::Result<()>, Fake) {
             let mut fake = Fake::new(answers);
             let result = run(&self.session, &mut fake);
+            (result, fake)
+        }
+
+        /// The run with the login test on, answered by [`fake_verify`].
+        fn run_verified(&mut self, answers: Vec<A>) -> (anyhow::Result<()>, Fake) {
+            self.session.verify = Some(crate::verify::VerifyOptions::default());
+            let mut fake = Fake::new(answers);
+            let result = run_with(&self.session, &mut fake, fake_verify);
             (result, fake)
         }
     }
@@ -2521,5 +2626,236 @@ region = eu-west-1
             "{}",
             fake.said()
         );
+    }
+
+    /// The login test without a network: `down.example.com` cannot be reached; a password
+    /// `wrong` is rejected, `nopull` may not pull; anything else is accepted.
+    fn fake_verify(
+        _: Provider,
+        url: Option<&str>,
+        _: Option<&str>,
+        secret: &Secret,
+        _: &crate::verify::VerifyOptions,
+    ) -> Result<crate::verify::Outcome, crate::verify::VerifyError> {
+        use crate::verify::{Outcome, VerifyError};
+        let url = url.unwrap_or_default();
+        let secret = secret.expose();
+        if url == "down.example.com" {
+            Err(VerifyError::Unreachable {
+                url: format!("https://{url}/v2/"),
+                reason: "connection refused".into(),
+            })
+        } else if secret.ends_with(b":wrong") {
+            Err(VerifyError::Rejected {
+                registry: url.into(),
+                status: 401,
+            })
+        } else if secret.ends_with(b":nopull") {
+            Ok(Outcome::ValidNoPull {
+                repository: "team/app".into(),
+            })
+        } else {
+            Ok(Outcome::Valid)
+        }
+    }
+
+    /// Where `needle` was said first (panics when it was not).
+    fn said_at(fake: &Fake, needle: &str) -> usize {
+        fake.said
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} was not said:\n{}", fake.said()))
+    }
+
+    #[test]
+    fn an_accepted_login_is_one_line_before_the_plan() {
+        let mut env = Env::new(BASE);
+        let (r, fake) = env.run_verified(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("ghcr.io"),
+            A::Text(""),
+            A::Text("ci-bot"),
+            A::Pass("right"),
+            A::No, // not remembered in the keyring
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:right");
+        let testing = said_at(&fake, "Testing the login to ghcr.io ... ");
+        assert_eq!(fake.said[testing + 1], "✓ accepted");
+        assert!(testing < said_at(&fake, "Plan: add generic ghcr.io"));
+        assert!(!fake.said().contains("skipped"), "{}", fake.said());
+    }
+
+    #[test]
+    fn a_rejected_login_goes_back_to_the_credentials_and_stores_nothing_until_fixed() {
+        let mut env = Env::new(BASE);
+        let (r, fake) = env.run_verified(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("ghcr.io"),
+            A::Text(""),
+            A::Text("ci-bot"),
+            A::Pass("wrong"),
+            A::No,
+            A::Pick("Test again"),
+            A::Pick("Change the credentials"),
+            A::Text(""), // the user name kept
+            A::Pass("nopull"),
+            A::No,
+            A::Back, // Esc: the credentials again too
+            A::Text(""),
+            A::Pass("right"),
+            A::No,
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:right");
+        let said = fake.said();
+        assert_eq!(
+            said.matches("✗ the registry ghcr.io rejected these credentials (HTTP 401)")
+                .count(),
+            2,
+            "tested again: {said}"
+        );
+        assert!(
+            said.contains("✗ valid login, but no pull permission on team/app; CI could not pull"),
+            "{said}"
+        );
+        assert!(said.contains("Nothing was stored."), "{said}");
+        assert!(
+            fake.asked
+                .iter()
+                .any(|q| q.contains("User name [default: ci-bot]")),
+            "{:?}",
+            fake.asked
+        );
+        assert_eq!(said.matches("Plan: add generic").count(), 1, "{said}");
+        assert!(
+            !said.contains("wrong") && !said.contains("nopull:"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn quitting_after_a_failed_login_changes_nothing() {
+        let mut env = Env::new(BASE);
+        let (r, fake) = env.run_verified(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("ghcr.io"),
+            A::Text(""),
+            A::Text("ci-bot"),
+            A::Pass("wrong"),
+            A::No,
+            A::Pick("Quit"),
+        ]);
+        r.unwrap();
+        fake.done();
+        assert!(env.no_secrets());
+        assert_eq!(env.config(), BASE);
+        assert!(!fake.said().contains("Plan:"), "{}", fake.said());
+    }
+
+    #[test]
+    fn an_unreachable_registry_is_stored_only_when_the_user_says_so() {
+        let mut env = Env::new(BASE);
+        let (r, fake) = env.run_verified(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("down.example.com"),
+            A::Text(""),
+            A::Text("ci-bot"),
+            A::Pass("tok"),
+            A::No,
+            A::No, // not stored anyway
+            A::Pick("Test again"),
+            A::Yes, // stored anyway
+            A::Yes, // apply
+        ]);
+        r.unwrap();
+        fake.done();
+        assert_eq!(env.secret("down_example_creds").unwrap(), b"ci-bot:tok");
+        let said = fake.said();
+        assert_eq!(
+            said.matches("✗ cannot reach https://down.example.com/v2/: connection refused")
+                .count(),
+            2,
+            "{said}"
+        );
+        assert!(
+            said.contains("The credentials could not be tested."),
+            "{said}"
+        );
+        assert!(said.contains("Not stored."), "{said}");
+        assert_eq!(
+            fake.asked_count("Store them anyway? [default: false]"),
+            2,
+            "{:?}",
+            fake.asked
+        );
+
+        // No, then quit: nothing stored; Esc on the question goes back to the credentials.
+        let mut env = Env::new(BASE);
+        let (r, fake) = env.run_verified(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("down.example.com"),
+            A::Text(""),
+            A::Text("ci-bot"),
+            A::Pass("tok"),
+            A::No,
+            A::Back,
+            A::Text(""),
+            A::Pass("tok"),
+            A::No,
+            A::No,
+            A::Pick("Quit"),
+        ]);
+        r.unwrap();
+        fake.done();
+        assert!(env.no_secrets());
+        assert_eq!(env.config(), BASE);
+    }
+
+    #[test]
+    fn rotate_tests_the_entrys_registry_and_a_skipped_test_is_said() {
+        let mut env = Env::new(TWO);
+        let (r, fake) = env.run_verified(vec![
+            A::Pick("Rotate"),
+            A::Pick("ghcr.io"),
+            A::Text("ci-bot"),
+            A::Pass("wrong"),
+            A::No,
+            A::Pick("Quit"),
+        ]);
+        r.unwrap();
+        fake.done();
+        assert!(env.no_secrets());
+        assert!(fake.said().contains("Testing the login to ghcr.io ... "));
+
+        // Without options (--no-verify): said once, and the plan follows.
+        let env = Env::new(BASE);
+        let (r, fake) = env.run(vec![
+            A::Pick("Add"),
+            A::Pick("Generic"),
+            A::Text("ghcr.io"),
+            A::Text(""),
+            A::Text("ci-bot"),
+            A::Pass("wrong"),
+            A::No,
+            A::Yes,
+        ]);
+        r.unwrap();
+        fake.done();
+        assert!(
+            fake.said().contains("Login test skipped: --no-verify."),
+            "{}",
+            fake.said()
+        );
+        assert!(!fake.said().contains("Testing the login"));
     }
 }

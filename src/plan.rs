@@ -616,6 +616,21 @@ impl Plan {
         })
     }
 
+    /// The `region:` the login test uses: for rotate, the rotated entry's; for add and update
+    /// (aws only), the aws entry's as the config has it after the change. `None`: no region
+    /// (the login test then takes the url's).
+    pub fn region(&self) -> Option<String> {
+        if !matches!(self.action, Action::Rotate { .. }) && self.provider != Provider::Aws {
+            return None;
+        }
+        let cfg = FactoryConfig::parse(&self.config_path, self.new_text.clone()).ok()?;
+        let mut entries = cfg.registries.into_iter();
+        match self.action {
+            Action::Rotate { index, .. } => entries.find(|e| e.index == index)?.region,
+            _ => entries.find(|e| e.provider == Some(Provider::Aws))?.region,
+        }
+    }
+
     /// The file name shown in diffs.
     pub fn config_name(&self) -> String {
         self.config_path.file_name().map_or_else(

@@ -1,5 +1,10 @@
 //! The real line prompts (inquire) in a pseudo-terminal: `fioreg --plain` walked through the
-//! generic provider against the fioctl stand-in, as a user at a terminal would.
+//! generic provider against the fioctl stand-in, as a user at a terminal would. The first walk's
+//! registry is made up (`--no-verify`); the second logs in to a real registry on loopback
+//! (tests/support/registry.rs).
+
+#[path = "support/registry.rs"]
+mod registry;
 
 use expectrl::process::Termios;
 use expectrl::{Eof, Expect, Session};
@@ -42,6 +47,22 @@ impl Pty {
         self.session.send(keys).expect("writing to the pty");
     }
 
+    /// Waits for the end; fails unless fioreg exited 0. Returns everything the terminal showed.
+    fn exit_ok(&mut self) -> String {
+        self.finish();
+        let status = self
+            .session
+            .get_process()
+            .wait()
+            .expect("waiting for fioreg");
+        let shown = String::from_utf8_lossy(&self.seen).into_owned();
+        assert!(
+            matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+            "{status:?}\n{shown}"
+        );
+        shown
+    }
+
     /// Reads the rest of the output until the program exits.
     fn finish(&mut self) {
         match self.session.expect(Eof) {
@@ -54,23 +75,23 @@ impl Pty {
     }
 }
 
-#[test]
-fn generic_registry_through_the_real_prompts() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("factory-config.yml");
-    std::fs::write(&config, CONFIG).unwrap();
-    let stub = tmp.path().join("stub");
+/// `fioreg --plain` with `extra` flags in a pty, for factory acme against the stand-in whose
+/// state is `tmp/stub`, on `tmp/factory-config.yml`.
+fn plain(tmp: &Path, extra: &[&str]) -> Pty {
+    let config = tmp.join("factory-config.yml");
+    let stub = tmp.join("stub");
     let fioctl = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fioctl");
-
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fioreg"));
     cmd.arg("--plain")
         .arg("--fioctl")
         .arg(&fioctl)
-        .args(["--factory", "acme", "--config"])
+        .args(["--factory", "acme"])
+        .args(extra)
+        .arg("--config")
         .arg(&config)
         .env("TERM", "xterm-256color")
         .env("FIOCTL_STUB_DIR", &stub)
-        .env("HOME", tmp.path())
+        .env("HOME", tmp)
         .env_remove("NO_COLOR")
         .env_remove("FIOCTL_FACTORY")
         .env_remove("FIOCTL_TOKEN")
@@ -82,10 +103,19 @@ fn generic_registry_through_the_real_prompts() {
         .get_process_mut()
         .set_echo(true)
         .expect("turning echo on");
-    let mut p = Pty {
+    Pty {
         session,
         seen: Vec::new(),
-    };
+    }
+}
+
+#[test]
+fn generic_registry_through_the_real_prompts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("factory-config.yml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let stub = tmp.path().join("stub");
+    let mut p = plain(tmp.path(), &["--no-verify"]);
 
     // The overview lists the configured registry; the stand-in has no secrets yet.
     p.expect("secret aws_creds: MISSING");
@@ -110,14 +140,7 @@ fn generic_registry_through_the_real_prompts() {
     p.expect("Storing secret ghcr_creds in factory acme ... done");
     p.expect("The same from a script:");
     p.expect("add generic --url ghcr.io --username ci-bot --password-stdin");
-    p.finish();
-
-    let status = p.session.get_process().wait().expect("waiting for fioreg");
-    let shown = String::from_utf8_lossy(&p.seen).into_owned();
-    assert!(
-        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-        "{status:?}\n{shown}"
-    );
+    let shown = p.exit_ok();
     assert!(!shown.contains(TOKEN), "the token was shown:\n{shown}");
 
     let written = std::fs::read_to_string(&config).unwrap();
@@ -127,4 +150,76 @@ fn generic_registry_through_the_real_prompts() {
     );
     let secret = std::fs::read(stub.join("factories/acme/secrets/ghcr_creds")).unwrap();
     assert_eq!(secret, format!("ci-bot:{TOKEN}").as_bytes());
+}
+
+#[test]
+fn the_login_test_against_a_real_registry_goes_back_for_a_wrong_token() {
+    const USER: &str = "ci-bot";
+    const RIGHT: &str = "right-Pass-7f3a9c51";
+    const WRONG: &str = "wrong-Pass-0b2e4d77";
+    let reg = registry::Registry::start(registry::Config {
+        auth: registry::Auth::Htpasswd(vec![(USER.into(), RIGHT.into())]),
+        tls: None,
+    });
+    let url = reg.addr.clone();
+    let secret_name = fioreg::provider::Provider::Generic.default_secret_name(Some(&url));
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("factory-config.yml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let stored = tmp
+        .path()
+        .join("stub/factories/acme/secrets")
+        .join(&secret_name);
+    let mut p = plain(tmp.path(), &["--insecure-registry"]);
+
+    p.expect("What do you want to do?");
+    p.send("\r"); // Add a registry
+    p.expect("Which kind of registry?");
+    p.send("\x1b[B\x1b[B\x1b[B\r"); // generic
+    p.expect("Registry url");
+    p.send(&format!("{url}\r"));
+    p.expect("Factory secret name");
+    p.send("\r");
+    p.expect("User name");
+    p.send(&format!("{USER}\r"));
+    p.expect("Token (hidden");
+    p.send(&format!("{WRONG}\r"));
+    p.expect("Remember the token in the OS keyring?");
+    p.send("n\r");
+    // ✗ and the registry's answer on the test's line; nothing stored; back to the credentials.
+    p.expect(&format!(
+        "Testing the login to {url} ... ✗ the registry {url} rejected these credentials (HTTP 401)"
+    ));
+    p.expect("Nothing was stored.");
+    assert!(!stored.exists(), "stored after a failed login test");
+    p.expect("What now?");
+    p.send("\r"); // Change the credentials (the first option)
+    p.expect("User name");
+    p.send("\r"); // the user name given before
+    p.expect("Token (hidden");
+    p.send(&format!("{RIGHT}\r"));
+    p.expect("Remember the token in the OS keyring?");
+    p.send("n\r");
+    p.expect(&format!("Testing the login to {url} ... ✓ accepted"));
+    p.expect(&format!("Plan: add generic {url}"));
+    p.expect("Apply?");
+    p.send("y\r");
+    p.expect(&format!(
+        "Storing secret {secret_name} in factory acme ... done"
+    ));
+    let shown = p.exit_ok();
+    for secret in [RIGHT, WRONG] {
+        assert!(!shown.contains(secret), "a token was shown:\n{shown}");
+    }
+    assert_eq!(
+        std::fs::read(&stored).expect("stored"),
+        format!("{USER}:{RIGHT}").into_bytes(),
+        "registry log:\n{}",
+        reg.log()
+    );
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains(&format!("generic_secret_name: {secret_name}\n"))
+    );
 }

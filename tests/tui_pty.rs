@@ -4,6 +4,12 @@
 //!
 //! Each test waits for text on the screen (polling the pty, with a generous deadline), never
 //! for a fixed time.
+//!
+//! The registries here are made up, so the wizard runs with `--no-verify`; one test walks the
+//! login test against a real registry on loopback (tests/support/registry.rs).
+
+#[path = "support/registry.rs"]
+mod registry;
 
 use expectrl::Session;
 use std::fs;
@@ -64,18 +70,25 @@ impl World {
     fn calls(&self) -> String {
         fs::read_to_string(self.path("stub/calls.log")).unwrap_or_default()
     }
-    /// The wizard against the stand-in, for factory acme.
+    /// The wizard against the stand-in, for factory acme; the registries are made up, so
+    /// without the login test.
     fn wizard(&self) -> Pty {
+        self.wizard_with(&["--no-verify"])
+    }
+    /// The wizard against the stand-in, for factory acme, with `extra` flags.
+    fn wizard_with(&self, extra: &[&str]) -> Pty {
         let config = self.path("factory-config.yml");
         let fioctl = format!("{ROOT}/tests/support/fioctl");
-        self.spawn(&[
+        let mut args = vec![
             "--fioctl",
             &fioctl,
             "--factory",
             "acme",
             "--config",
             config.to_str().expect("utf-8 path"),
-        ])
+        ];
+        args.extend_from_slice(extra);
+        self.spawn(&args)
     }
     /// fioreg with `args` in a 100x30 pty, under a shell that afterwards prints the exit status
     /// and the terminal's modes (`stty -a`), so tests can see what fioreg left behind.
@@ -694,6 +707,65 @@ fn add_with_the_commit_checkbox_commits_only_the_config() {
     assert!(!settings.contains("t0ken"), "{settings}");
 }
 
+#[test]
+fn the_login_test_against_a_real_registry_stops_a_wrong_password() {
+    const USER: &str = "ci-bot";
+    const RIGHT: &str = "right-Pass-7f3a9c51";
+    let reg = registry::Registry::start(registry::Config {
+        auth: registry::Auth::Htpasswd(vec![(USER.into(), RIGHT.into())]),
+        tls: None,
+    });
+    let url = reg.addr.clone();
+    let secret_name = fioreg::provider::Provider::Generic.default_secret_name(Some(&url));
+    let w = World::new(BASE);
+    let mut p = w.wizard_with(&["--insecure-registry"]);
+    choose_provider(&mut p, 3, "Registry host");
+    p.send(&url);
+    p.wait_for("Registry host ✓");
+    p.press(ENTER, "User name");
+    p.send(USER);
+    p.send(TAB);
+    p.send("wrong-Pass-0b2e4d77");
+    p.wait_for("•••••••••••••••••••");
+    // The wrong password: ✗ with the registry's answer, and nothing goes on from here.
+    p.press(ENTER, "Step 5 of 7 · Test login");
+    p.wait_for("rejected these credentials (HTTP 401)");
+    p.wait_for("Nothing was stored.");
+    p.wait_for("r test again · Esc back to credentials");
+    assert!(!p.contents().contains("Apply ]"), "{}", p.contents());
+    assert_eq!(w.stored(&secret_name), None);
+    assert!(!w.calls().contains("update"), "{}", w.calls());
+    // Esc: back to the credentials, the answers kept; the password is typed again.
+    p.press(ESC, "Step 4 of 7 · Credentials");
+    assert!(p.contents().contains(USER), "{}", p.contents());
+    p.send("\x15"); // Ctrl-U empties the password field (it has the focus)
+    p.wait_until("the password field emptied", |p| {
+        !p.contents().contains('•')
+    });
+    p.send(RIGHT);
+    p.wait_for("•••••••••••••••••••");
+    p.press(ENTER, &format!("✓ {url} accepted these credentials."));
+    p.press(
+        ENTER,
+        &format!("✓ Login test: {url} accepted these credentials."),
+    );
+    let (code, out) = apply_and_quit(&mut p, &format!("add generic {url}"));
+    assert_eq!(code, 0, "{out}\nregistry log:\n{}", reg.log());
+    assert_terminal_restored(&out);
+    assert_eq!(
+        w.stored(&secret_name).expect("stored"),
+        format!("{USER}:{RIGHT}").into_bytes()
+    );
+    let config = w.config();
+    assert!(
+        config.ends_with(&format!(
+            "container_registries:\n- type: generic\n  url: '{url}'\n  generic_secret_name: {secret_name}\n"
+        )),
+        "{config}"
+    );
+    assert!(!out.contains(RIGHT), "the password was shown");
+}
+
 /// Not a test: start-to-first-frame time (median of 20 runs) and peak memory, printed.
 /// Run with `cargo test --release --test tui_pty -- --ignored --nocapture measure`.
 #[test]
@@ -706,7 +778,7 @@ fn measure_first_frame_and_peak_memory() {
     for _ in 0..20 {
         let start = Instant::now();
         let mut p = w.wizard();
-        p.wait_for("Step 1 of 6");
+        p.wait_for("Step 1 of 7");
         times.push(start.elapsed());
         p.wait_for("secret ghcr_creds: MISSING");
         p.send("q");
@@ -738,7 +810,14 @@ fn measure_first_frame_and_peak_memory() {
         ))
         .arg(time)
         .args(["-v", "-o", report.to_str().expect("utf-8"), BIN])
-        .args(["--fioctl", &fioctl, "--factory", "acme", "--config"])
+        .args([
+            "--fioctl",
+            &fioctl,
+            "--factory",
+            "acme",
+            "--no-verify",
+            "--config",
+        ])
         .arg(&config)
         .current_dir(w.dir.path())
         .env_clear()

@@ -1,7 +1,7 @@
 //! Runs the effects `update` asks for: slow ones on a background thread that reports back
 //! through the channel, quick ones at once.
 
-use super::front::{KeyringUse, NoStore, PlanSource, keep_password};
+use super::front::{KeyringUse, NoStore, PlanSource, Verifier, keep_password};
 use super::state::{State, expand_home};
 use super::update::{Effect, Event};
 use crate::credentials;
@@ -18,11 +18,22 @@ const MAX_CANDIDATES: usize = 12;
 pub struct Runner<'a> {
     session: &'a Session,
     tx: Sender<Event>,
+    /// The login test: [`crate::verify::verify`] unless a test says otherwise.
+    verifier: Verifier,
 }
 
 impl<'a> Runner<'a> {
     pub fn new(session: &'a Session, tx: Sender<Event>) -> Runner<'a> {
-        Runner { session, tx }
+        Runner {
+            session,
+            tx,
+            verifier: crate::verify::verify,
+        }
+    }
+
+    /// The same runner with another login test (a fake, in tests).
+    pub fn with_verifier(self, verifier: Verifier) -> Runner<'a> {
+        Runner { verifier, ..self }
     }
 
     /// Runs `effect`; a quick one returns its event at once, a slow one reports later.
@@ -81,6 +92,16 @@ impl<'a> Runner<'a> {
                 };
                 let factory = state.ctx.plan_factory.clone();
                 self.spawn(move || Event::CommitChecked(source.commit(&cfg, factory)));
+                None
+            }
+            Effect::TestLogin { run, plan, opts } => {
+                let verifier = self.verifier;
+                self.spawn(move || {
+                    let result = super::front::verify_plan(&plan, &opts, verifier);
+                    // Dropped before the result is sent: applying needs the plan unshared.
+                    drop(plan);
+                    Event::LoginTested { run, result }
+                });
                 None
             }
             Effect::Apply(plan) => {
@@ -489,5 +510,60 @@ mod tests {
             run(&s, Effect::RememberChoices(plan)),
             Some(Event::SettingsSaved(Err(_)))
         ));
+    }
+
+    /// A login test that says what it was given (the secret included: it is a test's).
+    fn echo_verifier(
+        provider: crate::provider::Provider,
+        url: Option<&str>,
+        region: Option<&str>,
+        secret: &crate::secret::Secret,
+        opts: &crate::verify::VerifyOptions,
+    ) -> Result<crate::verify::Outcome, crate::verify::VerifyError> {
+        Err(crate::verify::VerifyError::BadInput {
+            reason: format!(
+                "{provider} {url:?} {region:?} {} insecure={}",
+                String::from_utf8_lossy(secret.expose()),
+                opts.insecure_loopback
+            ),
+        })
+    }
+
+    #[test]
+    fn the_login_test_runs_in_the_background_with_the_plans_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(Arc::new(MemoryKeyStore::new()), dir.path());
+        let plan = Arc::new(
+            add_generic("tok", KeyringUse::No)
+                .build(
+                    &config(CONFIG),
+                    crate::secret::Secret::new(b"ci:tok".to_vec(), "t"),
+                    None,
+                )
+                .unwrap(),
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        let state = State::new(ctx(), Ok(config(CONFIG)));
+        let runner = Runner::new(&s, tx).with_verifier(echo_verifier);
+        let opts = crate::verify::VerifyOptions {
+            insecure_loopback: true,
+            ..Default::default()
+        };
+        let effect = Effect::TestLogin {
+            run: 7,
+            plan: Arc::clone(&plan),
+            opts,
+        };
+        assert!(runner.run(effect, &state).is_none());
+        let Ok(Event::LoginTested { run, result }) = rx.recv() else {
+            panic!("no answer")
+        };
+        assert_eq!(run, 7);
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            "generic Some(\"docker.io\") None ci:tok insecure=true"
+        );
+        // The thread let go of the plan before it answered: applying can take it.
+        assert_eq!(Arc::strong_count(&plan), 1);
     }
 }

@@ -1,21 +1,108 @@
 //! What both interactive front ends (the full-screen wizard and the line prompts) share beyond
 //! the core: which configured entries can be rotated or removed and by which name, the plan a
-//! flow builds, the commit check, the OS keyring step, the settings a successful add leaves
-//! behind, and the equivalent command lines.
+//! flow builds, the login test before storing, the commit check, the OS keyring step, the
+//! settings a successful add leaves behind, and the equivalent command lines.
 //!
 //! No rule lives here either: every refusal is the core's ([`Plan::rotate`], [`Plan::remove`],
-//! [`Plan::with_commit`], [`crate::plan::find_entry`], the key store's own errors).
+//! [`Plan::with_commit`], [`crate::plan::find_entry`], [`crate::verify::verify`], the key
+//! store's own errors).
 
 use crate::factory_config::FactoryConfig;
 pub use crate::keystore::keep_password;
 pub use crate::plan::NoStore;
 use crate::plan::{
-    Answers, CommitPlan, CredentialInput, Plan, PlanError, command_prefix, shell_word,
+    Answers, CommitPlan, CredentialInput, Plan, PlanError, SecretOp, command_prefix, shell_word,
 };
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::session::Session;
+use crate::verify::{Outcome, VerifyError, VerifyOptions};
 use std::path::Path;
+
+/// The login test: [`crate::verify::verify`] in a real run; the front ends' tests pass a fake,
+/// so no test of theirs needs a network.
+pub type Verifier = fn(
+    Provider,
+    Option<&str>,
+    Option<&str>,
+    &Secret,
+    &VerifyOptions,
+) -> Result<Outcome, VerifyError>;
+
+/// Why the login test is not run before the review, if it is not: `session.verify` is `None`
+/// with `--no-verify`, and in demo mode (its registries are made up).
+pub fn login_test_skipped(verify: Option<&VerifyOptions>, demo: bool) -> Option<&'static str> {
+    match (verify, demo) {
+        (Some(_), _) => None,
+        (None, true) => Some("demo: made-up registries"),
+        (None, false) => Some("--no-verify"),
+    }
+}
+
+/// Whether `plan` gets a login test: only plans that store credentials (add, rotate).
+pub fn plan_needs_login_test(plan: &Plan) -> bool {
+    plan.secret_op == SecretOp::Store
+}
+
+/// The registry the login test goes to, as `fioreg add` names it: the plan's url, or for gar
+/// without one the registry CI's token works for.
+pub fn login_host(plan: &Plan) -> String {
+    plan.url
+        .clone()
+        .unwrap_or_else(|| crate::verify::DEFAULT_GAR_HOST.to_string())
+}
+
+/// What the login test before storing found, and what may follow, as `fioreg add` decides it
+/// (`verify_before_storing`): only [`LoginCheck::Accepted`] and [`LoginCheck::NoLogin`] go on
+/// by themselves; an unreachable registry goes on only when the user says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginCheck {
+    /// The registry accepted the credentials.
+    Accepted,
+    /// The registry lets anyone in: nothing could be tested, and CI will log in all the same.
+    NoLogin,
+    /// The credentials cannot be used as they are (rejected, no pull permission, a bad key...):
+    /// the one-sentence reason. Nothing may be stored.
+    Failed(String),
+    /// The registry (or its token endpoint) could not be reached: the reason. The credentials
+    /// were not tested; storing them needs an explicit "store anyway".
+    Unreachable(String),
+}
+
+impl LoginCheck {
+    /// Sorts a login test's result the way `fioreg add` does.
+    pub fn of(result: Result<Outcome, VerifyError>) -> LoginCheck {
+        match result {
+            Ok(Outcome::Valid) => LoginCheck::Accepted,
+            Ok(Outcome::NoLoginRequired) => LoginCheck::NoLogin,
+            Ok(other) => LoginCheck::Failed(format!("{other}; CI could not pull")),
+            Err(e) if e.is_unreachable() => LoginCheck::Unreachable(e.to_string()),
+            Err(e) => LoginCheck::Failed(e.to_string()),
+        }
+    }
+
+    /// Whether the wizard may go on to the review without asking.
+    pub fn passed(&self) -> bool {
+        matches!(self, LoginCheck::Accepted | LoginCheck::NoLogin)
+    }
+}
+
+/// Runs the login test for `plan` with `verifier`, as `fioreg add` does: the plan's provider,
+/// url and region, and the exact secret that will be stored.
+pub fn verify_plan(
+    plan: &Plan,
+    opts: &VerifyOptions,
+    verifier: Verifier,
+) -> Result<Outcome, VerifyError> {
+    let region = plan.region();
+    verifier(
+        plan.provider,
+        plan.url.as_deref(),
+        region.as_deref(),
+        &plan.secret,
+        opts,
+    )
+}
 
 /// A secret that stands in for the real one while only the rules are checked.
 pub fn placeholder() -> Secret {
@@ -395,5 +482,118 @@ mod tests {
         };
         let err = remove.commit(&c, None).unwrap_err();
         assert!(err.contains("not inside a git work tree"), "{err}");
+    }
+
+    /// A login test that answers with what it was given, for checking the arguments.
+    fn echo(
+        provider: Provider,
+        url: Option<&str>,
+        region: Option<&str>,
+        secret: &Secret,
+        _: &VerifyOptions,
+    ) -> Result<Outcome, VerifyError> {
+        Err(VerifyError::BadInput {
+            reason: format!(
+                "{provider} {url:?} {region:?} {}",
+                String::from_utf8_lossy(secret.expose())
+            ),
+        })
+    }
+
+    #[test]
+    fn the_login_test_gets_the_plans_provider_url_region_and_secret() {
+        let c = cfg();
+        let opts = VerifyOptions::default();
+        let aws_secret = || Secret::new(b"[default]\n".to_vec(), "aws");
+        // Rotate: the entry's own region.
+        let plan = Plan::rotate(&c, "aws_creds", aws_secret(), None).unwrap();
+        assert_eq!(
+            verify_plan(&plan, &opts, echo).unwrap_err().to_string(),
+            "aws Some(\"123456789012.dkr.ecr.us-east-2.amazonaws.com\") Some(\"us-east-2\") \
+             [default]\n"
+        );
+        assert_eq!(
+            login_host(&plan),
+            "123456789012.dkr.ecr.us-east-2.amazonaws.com"
+        );
+        // Add (an update in place here): the region as the config has it after the change.
+        let req = Request {
+            provider: Provider::Aws,
+            url: Some("123456789012.dkr.ecr.us-east-2.amazonaws.com".into()),
+            region: None,
+            secret_name: None,
+        };
+        let plan = Plan::build(&c, &req, aws_secret(), None).unwrap();
+        assert!(
+            verify_plan(&plan, &opts, echo)
+                .unwrap_err()
+                .to_string()
+                .contains("Some(\"us-east-2\")")
+        );
+        // Not aws: no region; gar without a url is tested against the default host.
+        let plan = Plan::rotate(&c, "ghcr.io", Secret::new(b"u:p".to_vec(), "u"), None).unwrap();
+        assert_eq!(
+            verify_plan(&plan, &opts, echo).unwrap_err().to_string(),
+            "generic Some(\"ghcr.io\") None u:p"
+        );
+        let gar =
+            FactoryConfig::parse(Path::new("factory-config.yml"), "lmp: {}\n".into()).unwrap();
+        let req = Request {
+            provider: Provider::Gar,
+            url: None,
+            region: None,
+            secret_name: None,
+        };
+        let plan = Plan::build(&gar, &req, Secret::new(b"{}".to_vec(), "k"), None).unwrap();
+        assert_eq!(login_host(&plan), crate::verify::DEFAULT_GAR_HOST);
+        assert!(plan_needs_login_test(&plan));
+        let remove = Plan::remove(&c, "ghcr.io", false, None).unwrap();
+        assert!(!plan_needs_login_test(&remove));
+    }
+
+    #[test]
+    fn login_results_are_sorted_as_fioreg_add_does() {
+        assert_eq!(LoginCheck::of(Ok(Outcome::Valid)), LoginCheck::Accepted);
+        assert_eq!(
+            LoginCheck::of(Ok(Outcome::NoLoginRequired)),
+            LoginCheck::NoLogin
+        );
+        assert_eq!(
+            LoginCheck::of(Ok(Outcome::RepositoryNotFound {
+                repository: "a/b".into()
+            })),
+            LoginCheck::Failed(
+                "valid login, but the registry has no repository a/b (or hides it from these \
+                 credentials); CI could not pull"
+                    .into()
+            )
+        );
+        let unreachable = VerifyError::Unreachable {
+            url: "https://h/v2/".into(),
+            reason: "timed out".into(),
+        };
+        assert_eq!(
+            LoginCheck::of(Err(unreachable)),
+            LoginCheck::Unreachable("cannot reach https://h/v2/: timed out".into())
+        );
+        let provider = VerifyError::Provider {
+            what: "Google".into(),
+            reason: "invalid_grant".into(),
+        };
+        assert_eq!(
+            LoginCheck::of(Err(provider)),
+            LoginCheck::Failed("Google refused these credentials: invalid_grant".into())
+        );
+        assert!(LoginCheck::Accepted.passed() && LoginCheck::NoLogin.passed());
+        assert!(!LoginCheck::Unreachable(String::new()).passed());
+        assert_eq!(login_test_skipped(None, false), Some("--no-verify"));
+        assert_eq!(
+            login_test_skipped(None, true),
+            Some("demo: made-up registries")
+        );
+        assert_eq!(
+            login_test_skipped(Some(&VerifyOptions::default()), true),
+            None
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! One table of key bindings per screen (and mode): it decides what a key does, and the footer is
 //! drawn from it, so the footer can never promise a key that does something else.
 
-use super::state::{CommitState, CredsKind, Flow, Screen, State, UserTokenFocus};
+use super::state::{CommitState, CredsKind, Flow, LoginCheck, Screen, State, UserTokenFocus};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a bound key asks for; [`super::update`] gives it a meaning on each screen.
@@ -24,6 +24,8 @@ pub enum Action {
     FocusPrev,
     /// Space: flip the checkbox (the focused one, or the screen's only one).
     Toggle,
+    /// Run the login test again.
+    Retry,
 }
 
 /// A key as written in a table.
@@ -170,6 +172,41 @@ pub const KEY_FILE: &[Binding] = &[
     CTRL_C,
 ];
 
+/// Test login, while the test runs: wait, or go back to the credentials.
+pub const LOGIN_RUNNING: &[Binding] = &[BACK, Q_QUIT, CTRL_C_HIDDEN];
+
+/// Test login passed (or nothing could be tested): on to the review.
+pub const LOGIN_PASSED: &[Binding] = &[
+    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    BACK,
+    Q_QUIT,
+    CTRL_C_HIDDEN,
+];
+
+/// Test login failed: nothing goes on from here; fix the credentials or test again.
+pub const LOGIN_FAILED: &[Binding] = &[
+    bind(&[Plain(Char('r'))], "r", "test again", Action::Retry),
+    bind(&[Plain(Esc)], "Esc", "back to credentials", Action::Back),
+    Q_QUIT,
+    CTRL_C_HIDDEN,
+];
+
+/// Test login could not reach the registry: Back or "Store anyway", or test again.
+pub const LOGIN_UNREACHABLE: &[Binding] = &[
+    bind(
+        &[Plain(Tab), Plain(Right)],
+        "Tab/←→",
+        "focus",
+        Action::FocusNext,
+    ),
+    bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev),
+    bind(&[Plain(Enter)], "Enter", "press", Action::Choose),
+    bind(&[Plain(Char('r'))], "r", "test again", Action::Retry),
+    BACK,
+    Q_QUIT,
+    CTRL_C_HIDDEN,
+];
+
 /// Review: scroll the diff, move between Back and Apply, press one.
 pub const REVIEW: &[Binding] = &[
     bind(
@@ -274,6 +311,12 @@ pub fn table(state: &State) -> &'static [Binding] {
             Some(CredsKind::UserToken { .. }) => FORM,
             _ => LIST,
         },
+        Screen::TestLogin => match state.login.as_ref().and_then(|l| l.result()) {
+            None => LOGIN_RUNNING,
+            Some(r) if r.passed() => LOGIN_PASSED,
+            Some(LoginCheck::Unreachable(_)) => LOGIN_UNREACHABLE,
+            Some(_) => LOGIN_FAILED,
+        },
         Screen::Review => match state.review.as_ref().map(|r| &r.commit) {
             None | Some(CommitState::Unavailable) => REVIEW,
             Some(_) => REVIEW_COMMIT,
@@ -331,6 +374,10 @@ mod tests {
             FORM_CHECKBOX,
             PICK_REMOVE,
             KEY_FILE,
+            LOGIN_RUNNING,
+            LOGIN_PASSED,
+            LOGIN_FAILED,
+            LOGIN_UNREACHABLE,
             REVIEW,
             REVIEW_COMMIT,
             APPLYING,

@@ -9,6 +9,7 @@ use super::view;
 use crate::credentials::aws::ProfileInfo;
 use crate::fioctl::FioctlError;
 use crate::plan::{Applied, ApplyError, Progress};
+use crate::verify::{Outcome, VerifyError};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
@@ -98,6 +99,7 @@ fn start_screens() {
             }),
             factory_label: "demo-factory (from --factory)".into(),
             factory: Some("demo-factory".into()),
+            verify: None,
             ..ctx()
         },
         Ok(config("lmp: {}\n")),
@@ -290,6 +292,7 @@ fn apply_and_done_screens() {
             factory_label: "demo-factory (from --factory)".into(),
             factory: Some("demo-factory".into()),
             plan_factory: Some("demo-factory".into()),
+            verify: None,
             ..ctx()
         },
         Ok(config(CONFIG)),
@@ -419,13 +422,7 @@ fn build(s: &mut State, effect: Effect, description: &str) {
         panic!("no plan asked for")
     };
     let plan = plan_for(s, &source, description);
-    update(
-        s,
-        Event::PlanBuilt {
-            source,
-            result: Ok(plan),
-        },
-    );
+    plan_built(s, source, plan);
 }
 
 #[test]
@@ -523,4 +520,64 @@ fn done_after_an_add_whose_settings_were_not_saved() {
         )),
     );
     snap("done_settings_warning", &mut s);
+}
+
+/// The Test login screen of a generic docker.io add, with the login test's answer.
+fn login_with(result: Result<Outcome, VerifyError>) -> State {
+    let mut s = loaded();
+    drop(to_login(&mut s));
+    login_answer(&mut s, result);
+    s
+}
+
+#[test]
+fn test_login_screens() {
+    let mut s = loaded();
+    drop(to_login(&mut s));
+    snap("login_running", &mut s);
+
+    snap("login_accepted", &mut login_with(Ok(Outcome::Valid)));
+    snap(
+        "login_no_login",
+        &mut login_with(Ok(Outcome::NoLoginRequired)),
+    );
+    snap(
+        "login_rejected",
+        &mut login_with(Err(VerifyError::Rejected {
+            registry: "docker.io".into(),
+            status: 401,
+        })),
+    );
+    snap(
+        "login_no_pull",
+        &mut login_with(Ok(Outcome::ValidNoPull {
+            repository: "team/app".into(),
+        })),
+    );
+    let unreachable = || {
+        login_with(Err(VerifyError::Unreachable {
+            url: "https://docker.io/v2/".into(),
+            reason: "connection refused (os error 111)".into(),
+        }))
+    };
+    snap("login_unreachable", &mut unreachable());
+    let mut s = unreachable();
+    press(&mut s, KeyCode::Tab);
+    snap("login_unreachable_store_anyway", &mut s);
+    press(&mut s, KeyCode::Enter);
+    snap("review_stored_untested", &mut s);
+}
+
+#[test]
+fn a_skipped_login_test_is_said_on_the_steps_and_the_review() {
+    let mut s = State::new(
+        Context {
+            verify: None,
+            ..ctx()
+        },
+        Ok(config(CONFIG)),
+    );
+    update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+    to_review(&mut s);
+    snap("review_login_skipped", &mut s);
 }

@@ -9,7 +9,7 @@ use crate::factory_config::diff::DiffLine;
 use crate::plan::{Answers, Applied, CommitPlan, CredentialInput, Plan, Request};
 use crate::provider::{self, Provider};
 use crate::session::Session;
-pub use crate::tui::front::{EntryChoice, KeyringUse, PlanSource, Purpose};
+pub use crate::tui::front::{EntryChoice, KeyringUse, LoginCheck, PlanSource, Purpose};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
@@ -37,6 +37,9 @@ pub struct Context {
     /// The git work tree holding the config, when there is one (never in demo mode): the
     /// Review screen then offers to commit the file.
     pub checkout: Option<CheckoutInfo>,
+    /// How to test a login before the review (`session.verify`); `None`: the step is skipped
+    /// (`--no-verify`, demo mode).
+    pub verify: Option<crate::verify::VerifyOptions>,
 }
 
 /// Where the config would be committed.
@@ -76,7 +79,13 @@ impl Context {
                     root: c.root,
                 })
             },
+            verify: session.verify.clone(),
         }
+    }
+
+    /// Why the login test is skipped (`--no-verify`, demo mode), if it is.
+    pub fn login_skipped(&self) -> Option<&'static str> {
+        crate::tui::front::login_test_skipped(self.verify.as_ref(), self.demo.is_some())
     }
 }
 
@@ -89,6 +98,8 @@ pub enum Screen {
     /// Rotate and remove: choose a configured entry.
     Pick,
     Credentials,
+    /// Add and rotate: the login test of the credentials, before the review.
+    TestLogin,
     Review,
     Apply,
     Done,
@@ -111,6 +122,7 @@ impl Flow {
                 Screen::Provider,
                 Screen::Registry,
                 Screen::Credentials,
+                Screen::TestLogin,
                 Screen::Review,
                 Screen::Apply,
             ],
@@ -118,6 +130,7 @@ impl Flow {
                 Screen::Start,
                 Screen::Pick,
                 Screen::Credentials,
+                Screen::TestLogin,
                 Screen::Review,
                 Screen::Apply,
             ],
@@ -142,6 +155,7 @@ impl Screen {
             Screen::Provider => "Provider",
             Screen::Registry | Screen::Pick => "Registry",
             Screen::Credentials => "Credentials",
+            Screen::TestLogin => "Test login",
             Screen::Review => "Review",
             Screen::Apply => "Apply",
             Screen::Done => "Done",
@@ -658,6 +672,46 @@ impl CredsForm {
     }
 }
 
+/// Which button of the Test login screen has the focus when the registry could not be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginFocus {
+    Back,
+    StoreAnyway,
+}
+
+/// The login test's progress on the Test login screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginStatus {
+    /// `verify` runs on a background thread.
+    Running,
+    Done(LoginCheck),
+}
+
+/// The Test login screen: the plan whose secret is tested, and what the test found.
+#[derive(Debug, Clone)]
+pub struct LoginTest {
+    /// The registry tested (the plan's url, or the default GAR host).
+    pub host: String,
+    /// The plan and what it was built from; handed on to the review when the test lets it go
+    /// on (the review must hold the plan alone: applying takes it).
+    pub pending: Option<(Arc<Plan>, PlanSource)>,
+    /// Which run this is: a result of an earlier run (given up with Esc) is dropped.
+    pub run: u64,
+    pub status: LoginStatus,
+    /// The choice offered when the registry could not be reached; it starts on Back.
+    pub focus: LoginFocus,
+}
+
+impl LoginTest {
+    /// The result, once the test has finished.
+    pub fn result(&self) -> Option<&LoginCheck> {
+        match &self.status {
+            LoginStatus::Done(r) => Some(r),
+            LoginStatus::Running => None,
+        }
+    }
+}
+
 /// Which button of the Review screen has the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReviewFocus {
@@ -676,6 +730,8 @@ pub struct Review {
     pub scroll: usize,
     pub focus: ReviewFocus,
     pub commit: CommitState,
+    /// What the login test found for this plan (`None`: not tested: skipped, or a removal).
+    pub login: Option<LoginCheck>,
 }
 
 impl Review {
@@ -752,6 +808,10 @@ pub struct State {
     pub registry: Option<RegistryForm>,
     pub profiles: Profiles,
     pub creds: Option<CredsForm>,
+    /// Add and rotate: the login test of the plan built from the credentials.
+    pub login: Option<LoginTest>,
+    /// How many login tests were started (numbers each run).
+    pub login_runs: u64,
     pub review: Option<Review>,
     pub apply: Option<ApplyRun>,
     /// Scroll offset of the screens that scroll as a whole (Apply, Done).
@@ -787,6 +847,8 @@ impl State {
             registry: None,
             profiles: Profiles::NotLoaded,
             creds: None,
+            login: None,
+            login_runs: 0,
             review: None,
             apply: None,
             scroll: 0,
@@ -868,6 +930,11 @@ impl State {
                 .as_ref()
                 .is_some_and(|r| matches!(r.commit, CommitState::Checking))
             || matches!(self.profiles, Profiles::Loading)
+            || (self.screen == Screen::TestLogin
+                && self
+                    .login
+                    .as_ref()
+                    .is_some_and(|l| l.status == LoginStatus::Running))
             || self.apply.as_ref().is_some_and(|a| !a.finished())
             || matches!(
                 self.creds.as_ref().map(|c| &c.kind),

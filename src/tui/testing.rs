@@ -6,6 +6,7 @@ use crate::factory_config::FactoryConfig;
 use crate::plan::Plan;
 use crate::secret::Secret;
 use crate::tui::front::PlanSource;
+use crate::verify::{Outcome, VerifyError};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub fn ctx() -> Context {
         color: true,
         home: None,
         checkout: None,
+        verify: Some(crate::verify::VerifyOptions::default()),
     }
 }
 
@@ -120,6 +122,28 @@ pub fn to_generic_credentials(s: &mut State, host: &str) {
     assert_eq!(s.screen, Screen::Credentials, "{:?}", s.registry);
 }
 
+/// Generic `docker.io` with user ci and a token, on the Test login screen with the test under
+/// way; returns the run's effect (which shares the plan: drop it before applying).
+pub fn to_login(s: &mut State) -> Effect {
+    to_generic_credentials(s, "docker.io");
+    type_text(s, "ci");
+    press(s, KeyCode::Tab);
+    type_text(s, "tok");
+    let Effect::BuildPlan(source) = press(s, KeyCode::Enter) else {
+        panic!("no plan asked for")
+    };
+    let plan = plan_for(s, &source, "user ci, token");
+    let effect = update(
+        s,
+        Event::PlanBuilt {
+            source,
+            result: Ok(plan),
+        },
+    );
+    assert_eq!(s.screen, Screen::TestLogin);
+    effect
+}
+
 /// Generic `docker.io` with user ci and a token, on the Review screen.
 pub fn to_review(s: &mut State) {
     to_generic_credentials(s, "docker.io");
@@ -130,6 +154,19 @@ pub fn to_review(s: &mut State) {
         panic!("no plan asked for")
     };
     let plan = plan_for(s, &source, "user ci, token");
+    plan_built(s, source, plan);
+    assert_eq!(s.screen, Screen::Review);
+}
+
+/// Feeds the answer of the login test under way, as the effect runner would.
+pub fn login_answer(s: &mut State, result: Result<Outcome, VerifyError>) {
+    let run = s.login.as_ref().expect("a login test").run;
+    update(s, Event::LoginTested { run, result });
+}
+
+/// Feeds back a built plan; when its login test runs, it passes and Enter goes on to Review.
+pub fn plan_built(s: &mut State, source: PlanSource, plan: Arc<Plan>) {
+    // The effect (which shares the plan) is dropped at once, as the runner's thread does.
     update(
         s,
         Event::PlanBuilt {
@@ -137,7 +174,10 @@ pub fn to_review(s: &mut State) {
             result: Ok(plan),
         },
     );
-    assert_eq!(s.screen, Screen::Review);
+    if s.screen == Screen::TestLogin {
+        login_answer(s, Ok(Outcome::Valid));
+        update(s, key(KeyCode::Enter));
+    }
 }
 
 /// A config whose entries cover every case of the Pick screen: a secret shared by two entries

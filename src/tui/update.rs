@@ -6,15 +6,16 @@
 
 use super::keymap::{self, Action};
 use super::state::{
-    ApplyRun, CommitState, CredsForm, CredsKind, FieldKind, Flow, KeyCheck, Pick, PlanSource,
-    Profiles, RegistryForm, Review, ReviewFocus, Screen, Secrets, StartAction, State, StepStatus,
-    UserTokenFocus, profile_disabled_reason,
+    ApplyRun, CommitState, CredsForm, CredsKind, FieldKind, Flow, KeyCheck, LoginCheck, LoginFocus,
+    LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm, Review, ReviewFocus, Screen,
+    Secrets, StartAction, State, StepStatus, UserTokenFocus, profile_disabled_reason,
 };
 use crate::credentials::aws::ProfileInfo;
 use crate::factory_config::diff;
 use crate::plan::{Action as PlanAction, Applied, CommitPlan, Plan, Progress, SecretOp};
 use crate::provider::Provider;
 use crate::secret::Secret;
+use crate::verify::{Outcome, VerifyError, VerifyOptions};
 use ratatui::crossterm::event::KeyEvent;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +52,11 @@ pub enum Event {
     },
     /// What `Plan::with_commit` gave for the plan under review, or its refusal.
     CommitChecked(Result<CommitPlan, String>),
+    /// What the login test numbered `run` found (`crate::verify::verify`'s own result).
+    LoginTested {
+        run: u64,
+        result: Result<Outcome, VerifyError>,
+    },
     Progress(Progress),
     /// Deleting the secret (remove with its secret): started (`Running`) or done.
     Applied(Result<Applied, String>),
@@ -80,6 +86,13 @@ pub enum Effect {
     CheckKeyring(String),
     /// `Plan::with_commit` for a plan like the one under review, on a background thread.
     CheckCommit(PlanSource),
+    /// The login test of the plan's secret (`crate::verify::verify` with the plan's provider,
+    /// url and region), on a background thread; reported as [`Event::LoginTested`] with `run`.
+    TestLogin {
+        run: u64,
+        plan: Arc<Plan>,
+        opts: VerifyOptions,
+    },
     /// `plan.apply_with_progress` on a background thread.
     Apply(Arc<Plan>),
     /// Record the choices of a successful add in the settings (real sessions only).
@@ -167,12 +180,22 @@ pub fn update(state: &mut State, event: Event) -> Effect {
                 return Effect::None;
             }
             match result {
-                Ok(plan) => show_review(state, plan, source),
+                Ok(plan) => return test_login_or_review(state, plan, source),
                 Err(e) => {
                     if let Some(c) = state.creds.as_mut() {
                         c.error = Some(e);
                     }
                 }
+            }
+            Effect::None
+        }
+        Event::LoginTested { run, result } => {
+            if state.screen == Screen::TestLogin
+                && let Some(login) = state.login.as_mut()
+                && login.run == run
+            {
+                login.status = LoginStatus::Done(LoginCheck::of(result));
+                login.focus = LoginFocus::Back;
             }
             Effect::None
         }
@@ -264,9 +287,90 @@ pub fn update(state: &mut State, event: Event) -> Effect {
     }
 }
 
+/// A plan that stores credentials gets its login test first (unless the session skips it);
+/// any other goes straight to the review.
+fn test_login_or_review(state: &mut State, plan: Arc<Plan>, source: PlanSource) -> Effect {
+    let Some(opts) = state.ctx.verify.clone() else {
+        show_review(state, plan, source, None);
+        return Effect::None;
+    };
+    if !crate::tui::front::plan_needs_login_test(&plan) {
+        show_review(state, plan, source, None);
+        return Effect::None;
+    }
+    state.login_runs += 1;
+    let run = state.login_runs;
+    state.login = Some(LoginTest {
+        host: crate::tui::front::login_host(&plan),
+        pending: Some((Arc::clone(&plan), source)),
+        run,
+        status: LoginStatus::Running,
+        focus: LoginFocus::Back,
+    });
+    state.screen = Screen::TestLogin;
+    Effect::TestLogin { run, plan, opts }
+}
+
+/// The Test login screen: Enter goes on once the test passed (or, for a registry that could
+/// not be reached, on "Store anyway"); a failure only goes back or tests again.
+fn test_login(state: &mut State, action: Action) -> Effect {
+    let Some(login) = state.login.as_ref() else {
+        state.screen = Screen::Credentials;
+        return Effect::None;
+    };
+    let result = login.result().cloned();
+    let unreachable = matches!(result, Some(LoginCheck::Unreachable(_)));
+    let back_to_credentials = |state: &mut State| {
+        // The answers stay on the Credentials screen; a result still to come is dropped.
+        state.login = None;
+        state.screen = Screen::Credentials;
+    };
+    match action {
+        Action::Back => back_to_credentials(state),
+        Action::FocusNext | Action::FocusPrev if unreachable => {
+            if let Some(login) = state.login.as_mut() {
+                login.focus = match login.focus {
+                    LoginFocus::Back => LoginFocus::StoreAnyway,
+                    LoginFocus::StoreAnyway => LoginFocus::Back,
+                };
+            }
+        }
+        Action::Retry if result.as_ref().is_some_and(|r| !r.passed()) => {
+            let Some(opts) = state.ctx.verify.clone() else {
+                return Effect::None;
+            };
+            state.login_runs += 1;
+            let run = state.login_runs;
+            let Some(login) = state.login.as_mut() else {
+                return Effect::None;
+            };
+            let Some((plan, _)) = &login.pending else {
+                return Effect::None;
+            };
+            let plan = Arc::clone(plan);
+            login.run = run;
+            login.status = LoginStatus::Running;
+            login.focus = LoginFocus::Back;
+            return Effect::TestLogin { run, plan, opts };
+        }
+        Action::Choose => {
+            let store_anyway = unreachable && login.focus == LoginFocus::StoreAnyway;
+            if result.as_ref().is_some_and(LoginCheck::passed) || store_anyway {
+                if let Some((plan, source)) = state.login.as_mut().and_then(|l| l.pending.take()) {
+                    show_review(state, plan, source, result);
+                }
+            } else if unreachable {
+                back_to_credentials(state);
+            }
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
 /// Shows the plan on the Review screen; the commit box is offered when the file changes and
-/// lives in a git work tree.
-fn show_review(state: &mut State, plan: Arc<Plan>, source: PlanSource) {
+/// lives in a git work tree. `login`: what the login test found, when it ran.
+fn show_review(state: &mut State, plan: Arc<Plan>, source: PlanSource, login: Option<LoginCheck>) {
     let diff = diff::lines(&plan.old_text, &plan.new_text);
     let commit = if state.ctx.checkout.is_some() && plan.new_text != plan.old_text {
         CommitState::Off
@@ -280,6 +384,7 @@ fn show_review(state: &mut State, plan: Arc<Plan>, source: PlanSource) {
         scroll: 0,
         focus: ReviewFocus::Back,
         commit,
+        login,
     });
     state.screen = Screen::Review;
 }
@@ -309,6 +414,7 @@ fn on_action(state: &mut State, action: Action) -> Effect {
         Screen::Registry => registry(state, action),
         Screen::Pick => pick(state, action),
         Screen::Credentials => credentials(state, action),
+        Screen::TestLogin => test_login(state, action),
         Screen::Review => review(state, action),
         Screen::Apply => {
             if action == Action::Back && state.apply.as_ref().is_some_and(ApplyRun::finished) {
@@ -472,7 +578,7 @@ fn pick(state: &mut State, action: Action) -> Effect {
                     ) {
                         Ok(plan) => {
                             state.pick.error = None;
-                            show_review(state, Arc::new(plan), source);
+                            show_review(state, Arc::new(plan), source, None);
                         }
                         Err(e) => state.pick.error = Some(e.to_string()),
                     }

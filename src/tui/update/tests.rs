@@ -555,13 +555,7 @@ fn to_review_again(s: &mut State) {
         panic!("no plan")
     };
     let plan = plan_for(s, &source, "user ci, token");
-    update(
-        s,
-        Event::PlanBuilt {
-            source,
-            result: Ok(plan),
-        },
-    );
+    plan_built(s, source, plan);
     assert_eq!(s.screen, Screen::Review);
 }
 
@@ -796,13 +790,7 @@ fn rotate_builds_a_rotate_plan_and_reviews_it_without_a_diff() {
     assert_eq!(target, "ghcr_creds");
     let plan = plan_for(&s, &source, "user ci, token");
     assert!(matches!(plan.action, PlanAction::Rotate { .. }));
-    update(
-        &mut s,
-        Event::PlanBuilt {
-            source,
-            result: Ok(plan),
-        },
-    );
+    plan_built(&mut s, source, plan);
     assert_eq!(s.screen, Screen::Review);
     let review = s.review.as_ref().unwrap();
     assert!(review.diff.is_empty());
@@ -828,13 +816,7 @@ fn rotate_apply_has_no_write_step_and_remembers_nothing() {
         panic!("no plan")
     };
     let plan = plan_for(&s, &source, "user ci, token");
-    update(
-        &mut s,
-        Event::PlanBuilt {
-            source,
-            result: Ok(plan),
-        },
-    );
+    plan_built(&mut s, source, plan);
     press(&mut s, KeyCode::Tab);
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
     let run = s.apply.as_ref().unwrap();
@@ -996,7 +978,7 @@ fn switching_flows_starts_afresh_and_the_steps_follow_the_flow() {
     type_text(&mut s, "docker.io");
     assert_eq!(
         crate::tui::view::step_text(s.screen, s.flow),
-        "Step 3 of 6 · Registry"
+        "Step 3 of 7 · Registry"
     );
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Esc);
@@ -1012,7 +994,7 @@ fn switching_flows_starts_afresh_and_the_steps_follow_the_flow() {
     assert_eq!(s.flow, Flow::Rotate);
     assert_eq!(
         crate::tui::view::step_text(s.screen, s.flow),
-        "Step 2 of 5 · Registry"
+        "Step 2 of 6 · Registry"
     );
 }
 
@@ -1331,4 +1313,359 @@ fn the_key_stores_refusal_stays_on_the_credentials_screen() {
     // Toggling clears the refusal.
     press(&mut s, KeyCode::Char(' '));
     assert_eq!(s.creds.as_ref().unwrap().error, None);
+}
+
+// ---- the login test -----------------------------------------------------------------------
+
+fn login(s: &State) -> &crate::tui::state::LoginTest {
+    s.login.as_ref().expect("a login test")
+}
+
+fn login_result(s: &State) -> Option<LoginCheck> {
+    login(s).result().cloned()
+}
+
+fn rejected() -> Result<Outcome, VerifyError> {
+    Err(VerifyError::Rejected {
+        registry: "docker.io".into(),
+        status: 401,
+    })
+}
+
+fn unreachable() -> Result<Outcome, VerifyError> {
+    Err(VerifyError::Unreachable {
+        url: "https://docker.io/v2/".into(),
+        reason: "connection refused".into(),
+    })
+}
+
+#[test]
+fn a_plan_that_stores_credentials_is_tested_before_the_review() {
+    let mut s = state();
+    update(&mut s, Event::SecretsListed(Ok(Vec::new())));
+    assert!(!s.busy());
+    let Effect::TestLogin { run, plan, opts } = to_login(&mut s) else {
+        panic!("no login test")
+    };
+    // The plan's own secret, with the session's options.
+    assert_eq!(plan.secret.expose(), b"user:not-shown");
+    assert_eq!(plan.url.as_deref(), Some("docker.io"));
+    assert_eq!(Some(opts), s.ctx.verify);
+    drop(plan);
+    assert_eq!((run, s.screen), (1, Screen::TestLogin));
+    assert_eq!(
+        crate::tui::view::step_text(s.screen, s.flow),
+        "Step 5 of 7 · Test login"
+    );
+    assert_eq!(login(&s).host, "docker.io");
+    assert!(s.busy(), "the spinner turns");
+    assert_eq!(keymap::table(&s).len(), keymap::LOGIN_RUNNING.len());
+    // Nothing goes on while it runs.
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    assert_eq!(s.screen, Screen::TestLogin);
+
+    login_answer(&mut s, Ok(Outcome::Valid));
+    assert_eq!(login_result(&s), Some(LoginCheck::Accepted));
+    assert!(!s.busy());
+    assert_eq!(keymap::table(&s).len(), keymap::LOGIN_PASSED.len());
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Review);
+    let review = s.review.as_ref().unwrap();
+    assert_eq!(review.login, Some(LoginCheck::Accepted));
+    assert_eq!(review.focus, ReviewFocus::Back);
+    // The review holds the plan alone: Apply takes it.
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
+}
+
+#[test]
+fn a_registry_without_login_lets_the_wizard_go_on() {
+    let mut s = state();
+    drop(to_login(&mut s));
+    login_answer(&mut s, Ok(Outcome::NoLoginRequired));
+    assert_eq!(login_result(&s), Some(LoginCheck::NoLogin));
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Review);
+    assert_eq!(s.review.as_ref().unwrap().login, Some(LoginCheck::NoLogin));
+}
+
+#[test]
+fn every_other_failure_stops_with_the_clis_sentence() {
+    let cases = [
+        (
+            Ok(Outcome::ValidNoPull {
+                repository: "team/app".into(),
+            }),
+            "valid login, but no pull permission on team/app; CI could not pull",
+        ),
+        (
+            Ok(Outcome::RepositoryNotFound {
+                repository: "team/app".into(),
+            }),
+            "valid login, but the registry has no repository team/app (or hides it from these \
+             credentials); CI could not pull",
+        ),
+        (
+            rejected(),
+            "the registry docker.io rejected these credentials (HTTP 401)",
+        ),
+        (
+            Err(VerifyError::InsecureNotAllowed {
+                url: "http://docker.io/v2/".into(),
+            }),
+            "refusing to send credentials to http://docker.io/v2/ without TLS",
+        ),
+        (
+            Err(VerifyError::BadSecret {
+                reason: "the password after `:` is empty".into(),
+            }),
+            "cannot test these credentials: the password after `:` is empty",
+        ),
+    ];
+    for (result, sentence) in cases {
+        let mut s = state();
+        drop(to_login(&mut s));
+        login_answer(&mut s, result);
+        let Some(LoginCheck::Failed(why)) = login_result(&s) else {
+            panic!("not a failure: {:?}", login(&s).status)
+        };
+        assert!(why.starts_with(sentence), "{why}");
+        assert_eq!(keymap::table(&s).len(), keymap::LOGIN_FAILED.len());
+        // Neither Enter nor the focus keys lead anywhere near Apply.
+        for code in [
+            KeyCode::Enter,
+            KeyCode::Tab,
+            KeyCode::Right,
+            KeyCode::Char(' '),
+        ] {
+            assert!(matches!(press(&mut s, code), Effect::None));
+            assert_eq!(s.screen, Screen::TestLogin);
+        }
+        assert!(s.review.is_none() && s.apply.is_none());
+    }
+}
+
+#[test]
+fn a_rejected_login_goes_back_to_the_credentials_or_tests_again() {
+    let mut s = state();
+    drop(to_login(&mut s));
+    login_answer(&mut s, rejected());
+    // r: the same plan, tested again as a new run.
+    let Effect::TestLogin { run, plan, .. } = press(&mut s, KeyCode::Char('r')) else {
+        panic!("not tested again")
+    };
+    drop(plan);
+    assert_eq!(run, 2);
+    assert_eq!(login(&s).status, LoginStatus::Running);
+    // The first run's answer, arriving late, is not this run's.
+    update(
+        &mut s,
+        Event::LoginTested {
+            run: 1,
+            result: Ok(Outcome::Valid),
+        },
+    );
+    assert_eq!(login(&s).status, LoginStatus::Running);
+    login_answer(&mut s, rejected());
+    // Esc: back to the credentials, every answer kept, to fix them.
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Credentials);
+    assert!(s.login.is_none());
+    let Some(CredsKind::UserToken { user, password, .. }) = s.creds.as_ref().map(|c| &c.kind)
+    else {
+        panic!("no user form")
+    };
+    assert_eq!(user.value(), "ci");
+    assert_eq!(password.secret().expose_secret(), "tok");
+    // The fixed credentials make a new plan, tested again.
+    type_text(&mut s, "2");
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    let plan = plan_for(&s, &source, "user ci, token");
+    let effect = update(
+        &mut s,
+        Event::PlanBuilt {
+            source,
+            result: Ok(plan),
+        },
+    );
+    assert!(matches!(effect, Effect::TestLogin { run: 3, .. }));
+    drop(effect);
+    login_answer(&mut s, Ok(Outcome::Valid));
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Review);
+}
+
+#[test]
+fn an_unreachable_registry_is_stored_only_on_an_explicit_store_anyway() {
+    let mut s = state();
+    drop(to_login(&mut s));
+    login_answer(&mut s, unreachable());
+    let Some(LoginCheck::Unreachable(why)) = login_result(&s) else {
+        panic!("not unreachable: {:?}", login(&s).status)
+    };
+    assert_eq!(
+        why,
+        "cannot reach https://docker.io/v2/: connection refused"
+    );
+    assert_eq!(keymap::table(&s).len(), keymap::LOGIN_UNREACHABLE.len());
+    // The focus starts on Back: Enter goes back to the credentials.
+    assert_eq!(login(&s).focus, LoginFocus::Back);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Credentials);
+
+    let mut s = state();
+    drop(to_login(&mut s));
+    login_answer(&mut s, unreachable());
+    press(&mut s, KeyCode::Right);
+    assert_eq!(login(&s).focus, LoginFocus::StoreAnyway);
+    press(&mut s, KeyCode::Left);
+    assert_eq!(login(&s).focus, LoginFocus::Back);
+    // r tests again, the focus back on Back.
+    press(&mut s, KeyCode::Tab);
+    let effect = press(&mut s, KeyCode::Char('r'));
+    assert!(matches!(effect, Effect::TestLogin { run: 2, .. }));
+    drop(effect);
+    assert_eq!(login(&s).focus, LoginFocus::Back);
+    login_answer(&mut s, unreachable());
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Review);
+    assert!(matches!(
+        s.review.as_ref().unwrap().login,
+        Some(LoginCheck::Unreachable(_))
+    ));
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
+}
+
+#[test]
+fn esc_while_testing_goes_back_and_the_late_answer_is_dropped() {
+    let mut s = state();
+    drop(to_login(&mut s));
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Credentials);
+    update(
+        &mut s,
+        Event::LoginTested {
+            run: 1,
+            result: Ok(Outcome::Valid),
+        },
+    );
+    assert_eq!(s.screen, Screen::Credentials);
+    assert!(s.login.is_none() && s.review.is_none());
+    // q still quits from the test screen.
+    let mut s = state();
+    drop(to_login(&mut s));
+    press(&mut s, KeyCode::Char('q'));
+    assert!(s.quit);
+}
+
+#[test]
+fn back_from_the_review_goes_to_the_credentials_and_tests_again() {
+    let mut s = state();
+    to_review(&mut s);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Credentials);
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    let plan = plan_for(&s, &source, "user ci, token");
+    let effect = update(
+        &mut s,
+        Event::PlanBuilt {
+            source,
+            result: Ok(plan),
+        },
+    );
+    assert!(matches!(effect, Effect::TestLogin { .. }));
+    assert_eq!(s.screen, Screen::TestLogin);
+}
+
+#[test]
+fn skipped_without_options_and_never_for_a_removal() {
+    let mut s = State::new(
+        Context {
+            verify: None,
+            ..ctx()
+        },
+        Ok(config(CONFIG)),
+    );
+    assert_eq!(s.ctx.login_skipped(), Some("--no-verify"));
+    to_generic_credentials(&mut s, "docker.io");
+    type_text(&mut s, "ci");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "tok");
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    let plan = plan_for(&s, &source, "user ci, token");
+    let effect = update(
+        &mut s,
+        Event::PlanBuilt {
+            source,
+            result: Ok(plan),
+        },
+    );
+    assert!(matches!(effect, Effect::None));
+    assert_eq!(s.screen, Screen::Review);
+    assert_eq!(s.review.as_ref().unwrap().login, None);
+    assert_eq!(
+        crate::tui::view::step_text(s.screen, s.flow),
+        "Step 6 of 7 · Review"
+    );
+    let demo = Context {
+        verify: None,
+        demo: Some(crate::tui::state::DemoInfo {
+            dir: "/tmp/d".into(),
+            secrets_dir: "/tmp/d/secrets".into(),
+        }),
+        ..ctx()
+    };
+    assert_eq!(demo.login_skipped(), Some("demo: made-up registries"));
+    assert_eq!(ctx().login_skipped(), None);
+    // A removal stores nothing: straight to its review.
+    let s = removal_in_checkout();
+    assert!(s.login.is_none());
+    assert_eq!(
+        crate::tui::view::step_text(s.screen, s.flow),
+        "Step 3 of 4 · Review"
+    );
+}
+
+#[test]
+fn rotate_tests_the_entrys_registry() {
+    let mut s = state();
+    to_pick(&mut s, 1);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Enter);
+    type_text(&mut s, "ci");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "tok");
+    let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
+        panic!("no plan")
+    };
+    let plan = plan_for(&s, &source, "user ci, token");
+    let Effect::TestLogin { plan, .. } = update(
+        &mut s,
+        Event::PlanBuilt {
+            source,
+            result: Ok(plan),
+        },
+    ) else {
+        panic!("no login test")
+    };
+    assert!(matches!(plan.action, PlanAction::Rotate { .. }));
+    drop(plan);
+    assert_eq!(login(&s).host, "ghcr.io");
+    assert_eq!(
+        crate::tui::view::step_text(s.screen, s.flow),
+        "Step 4 of 6 · Test login"
+    );
+    login_answer(&mut s, rejected());
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Credentials);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Pick);
 }

@@ -1,11 +1,12 @@
 //! Drawing, from the state only: a header with the step indicator, the step list (from 60
 //! columns), the screen's content and a footer built from the screen's keymap.
 //!
-//! Every mark that means something is a character (✓ ✗ ▸ ⊘ ! + -): colour only repeats it.
+//! Every mark that means something is a character (✓ ✗ ▸ ⊘ ! – + -): colour only repeats it.
 
 mod apply;
 mod credentials;
 mod done;
+pub mod login;
 mod pick;
 mod provider;
 mod registry;
@@ -13,7 +14,7 @@ pub mod review;
 mod start;
 
 use super::keymap;
-use super::state::{Flow, Screen, State, StepStatus};
+use super::state::{Flow, LoginCheck, Screen, State, StepStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -143,6 +144,8 @@ pub fn draw(frame: &mut Frame, state: &State) {
     frame.render_widget(block, main);
     if state.screen == Screen::Review {
         review::draw(frame, inner, state, theme);
+    } else if state.screen == Screen::TestLogin {
+        login::draw(frame, inner, state, theme);
     } else {
         let content = content(state, inner.width, theme);
         render_content(frame, inner, content);
@@ -161,7 +164,7 @@ fn content(state: &State, width: u16, theme: Theme) -> Content {
         Screen::Credentials => credentials::content(state, w, theme),
         Screen::Apply => apply::content(state, w, theme),
         Screen::Done => done::content(state, w, theme),
-        Screen::Review => Content::default(),
+        Screen::Review | Screen::TestLogin => Content::default(),
     }
 }
 
@@ -241,13 +244,14 @@ fn title(state: &State) -> String {
             Some(c) => format!("Credentials: {}", c.provider.title()),
             None => "Credentials".into(),
         },
+        Screen::TestLogin => "Test login".into(),
         Screen::Review => "Review".into(),
         Screen::Apply => "Apply".into(),
         Screen::Done => "Done".into(),
     }
 }
 
-/// `Step 3 of 6 · Registry`.
+/// `Step 3 of 7 · Registry`.
 pub fn step_text(screen: Screen, flow: Flow) -> String {
     format!(
         "Step {} of {} · {}",
@@ -272,7 +276,7 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     }
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     if area.width >= SIDEBAR_FROM {
-        // ` fioreg [DEMO] · factory F · PATH ... Step 3 of 6 · Registry `
+        // ` fioreg [DEMO] · factory F · PATH ... Step 3 of 7 · Registry `
         spans.insert(0, Span::raw(" "));
         let used = used + 1;
         let right = step.chars().count() + 1;
@@ -301,34 +305,43 @@ fn draw_steps(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         .apply
         .as_ref()
         .is_some_and(|a| matches!(a.result, Some(Err(_))));
-    let lines: Vec<Line> = state
-        .flow
-        .steps()
-        .iter()
-        .map(|s| {
-            let n = s.step(state.flow);
-            let (mark, style) = if state.screen == Screen::Done || n < current {
-                ("✓", theme.ok())
-            } else if n == current && *s == Screen::Apply && failed {
-                ("✗", theme.error())
-            } else if n == current {
-                ("▸", theme.focus())
-            } else {
-                (" ", Style::new())
-            };
-            Line::from(vec![
-                Span::styled(format!(" {mark} "), style),
-                Span::styled(
-                    s.name(),
-                    if n == current {
-                        theme.focus()
-                    } else {
-                        Style::new()
-                    },
-                ),
-            ])
-        })
-        .collect();
+    let skipped = state.ctx.login_skipped().is_some();
+    // What the login test found: on its screen, or for the plan under review.
+    let login = match state.screen {
+        Screen::TestLogin => state.login.as_ref().and_then(|l| l.result()).cloned(),
+        _ => state.review.as_ref().and_then(|r| r.login.clone()),
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    for s in state.flow.steps() {
+        let n = s.step(state.flow);
+        let past = state.screen == Screen::Done || n < current;
+        let (mark, style) = match (*s, &login) {
+            // Skipped for the whole run (--no-verify, demo): said under the step.
+            (Screen::TestLogin, _) if skipped => ("–", theme.dim()),
+            (Screen::TestLogin, Some(r)) if past && !matches!(r, LoginCheck::Accepted) => {
+                ("!", theme.warn())
+            }
+            (Screen::TestLogin, Some(r)) if n == current && !r.passed() => ("✗", theme.error()),
+            _ if past => ("✓", theme.ok()),
+            (Screen::Apply, _) if n == current && failed => ("✗", theme.error()),
+            _ if n == current => ("▸", theme.focus()),
+            _ => (" ", Style::new()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::styled(
+                s.name(),
+                if n == current {
+                    theme.focus()
+                } else {
+                    Style::new()
+                },
+            ),
+        ]));
+        if *s == Screen::TestLogin && skipped {
+            lines.push(Line::styled("   skipped", theme.dim()));
+        }
+    }
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().title(" Steps ")),
         area,

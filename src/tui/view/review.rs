@@ -1,9 +1,9 @@
-//! Step 5: what applying will do. The secret is stored first, then the config is written: both
+//! Step 6: what applying will do. The secret is stored first, then the config is written: both
 //! are shown (the secret redacted), the diff scrolls, and only Enter on Apply applies.
 
 use super::{Theme, content_rect, wrap_prefixed};
 use crate::plan::{Action, SecretOp};
-use crate::tui::state::{CommitState, Context, KeyringUse, Review, ReviewFocus, State};
+use crate::tui::state::{CommitState, Context, KeyringUse, LoginCheck, Review, ReviewFocus, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -48,6 +48,45 @@ fn diff_lines(review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>>
         .collect()
 }
 
+/// What the login test found for a plan that stores credentials, as `fioreg add` says it
+/// before its plan: `(mark, text, style)`.
+fn login_line(
+    ctx: &Context,
+    review: &Review,
+    theme: Theme,
+) -> Option<(&'static str, String, Style)> {
+    let plan = &review.plan;
+    if !crate::tui::front::plan_needs_login_test(plan) {
+        return None;
+    }
+    let host = crate::tui::front::login_host(plan);
+    if let Some(why) = ctx.login_skipped() {
+        return Some(("– ", format!("Login test skipped: {why}."), theme.dim()));
+    }
+    Some(match review.login.as_ref()? {
+        LoginCheck::Accepted => (
+            "✓ ",
+            format!("Login test: {host} accepted these credentials."),
+            theme.ok(),
+        ),
+        LoginCheck::NoLogin => (
+            "! ",
+            format!("Login test: {host} needs no login, so the credentials could not be tested."),
+            theme.warn(),
+        ),
+        LoginCheck::Unreachable(_) => (
+            "! ",
+            format!(
+                "Login test: {host} could not be reached; the credentials will be stored \
+                 untested."
+            ),
+            theme.warn(),
+        ),
+        // A failed test never reaches the review.
+        LoginCheck::Failed(_) => return None,
+    })
+}
+
 /// The whole review above the buttons: what the plan does, step by step, in the order it is
 /// applied (the secret stored first; a secret deleted after the file is written; the commit
 /// last), with the diff under the step that writes the file.
@@ -66,6 +105,9 @@ fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<L
         width,
         theme.title(),
     );
+    if let Some((mark, text, style)) = login_line(ctx, review, theme) {
+        lines.extend(wrap_prefixed(mark, &text, width, style));
+    }
     let mut n = 0;
     let mut step = |text: &str, lines: &mut Vec<Line<'static>>| {
         n += 1;
