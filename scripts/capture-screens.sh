@@ -24,7 +24,7 @@ shot() {
   exit 1
 }
 keys() { tmux send-keys -t "$s" "$@"; }
-shot "What now?" 1-start
+shot "ghcr_creds: MISSING" 1-start
 keys Enter
 shot "Which kind of registry" 2-provider
 keys Down Down Down Enter
