@@ -1,0 +1,312 @@
+//! Helpers shared by tests/faults.rs and tests/security.rs: a scratch world for the real binary
+//! against the fioctl stand-in (tests/support/fioctl), and checks that nothing was left behind.
+#![allow(dead_code)] // each test crate uses a part of it
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+pub const BIN: &str = env!("CARGO_BIN_EXE_fioreg");
+pub const AWS_URL: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
+pub const AWS_KEY_ID: &str = "AKIAEXAMPLEPULL00001";
+pub const AWS_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub const OTHER_PROFILE_SECRET: &str = "personalSecretValueNeverUploaded";
+
+pub const BASE: &str = "# acme factory\nnotify:\n  email:\n    users: a@b.c  # team\n\nlmp:\n  machines:\n  - imx8mm-lpddr4-evk\n";
+
+/// How long any wait for a process or a file may take before the test gives up (not a timing
+/// assertion: only a bound so that a broken build cannot hang the suite).
+pub const PATIENCE: Duration = Duration::from_secs(90);
+
+/// A scratch world:
+/// `repo/factory-config.yml`, `stub/` (the stand-in's state), `tmp/` (TMPDIR: where fioreg makes
+/// its private secret directory), `credentials` (AWS shared credentials), HOME = the world.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub original: String,
+}
+
+impl World {
+    pub fn new(config: &str) -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for d in ["repo", "stub", "tmp"] {
+            fs::create_dir(dir.path().join(d)).expect("mkdir");
+        }
+        fs::write(dir.path().join("repo/factory-config.yml"), config).expect("config");
+        fs::write(
+            dir.path().join("credentials"),
+            format!(
+                "[default]\naws_access_key_id = AKIAPERSONAL00000001\naws_secret_access_key = {OTHER_PROFILE_SECRET}\n\n\
+                 [ci-pull]\naws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET_KEY}\nregion = us-east-2\n"
+            ),
+        )
+        .expect("credentials");
+        World {
+            dir,
+            original: config.to_string(),
+        }
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path("repo/factory-config.yml")
+    }
+
+    pub fn config(&self) -> String {
+        fs::read_to_string(self.config_path()).expect("read config")
+    }
+
+    pub fn stub(&self) -> PathBuf {
+        self.path("stub")
+    }
+
+    pub fn knob(&self, name: &str, content: &str) {
+        fs::write(self.stub().join(name), content).expect("knob");
+    }
+
+    pub fn calls(&self) -> String {
+        fs::read_to_string(self.stub().join("calls.log")).unwrap_or_default()
+    }
+
+    pub fn modes(&self) -> String {
+        fs::read_to_string(self.stub().join("modes.log")).unwrap_or_default()
+    }
+
+    pub fn stored(&self, name: &str) -> Option<Vec<u8>> {
+        fs::read(self.stub().join("factories/acme/secrets").join(name)).ok()
+    }
+
+    /// fioreg in this world with the stand-in as fioctl, `--factory acme`, a clean environment.
+    pub fn fioreg(&self) -> Command {
+        self.fioreg_with(&format!("{ROOT}/tests/support/fioctl"))
+    }
+
+    /// fioreg with `fioctl` as the fioctl binary.
+    pub fn fioreg_with(&self, fioctl: &str) -> Command {
+        let mut c = Command::new(BIN);
+        c.current_dir(self.path("repo"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TMPDIR", self.path("tmp"))
+            .env("FIOCTL_STUB_DIR", self.stub())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
+            .env("NO_COLOR", "1")
+            .args(["--factory", "acme", "--no-verify", "--fioctl", fioctl]);
+        c
+    }
+
+    /// Every secret file path fioctl was given (`NAME==PATH` in calls.log, and modes.log).
+    pub fn secret_paths(&self) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = self
+            .calls()
+            .lines()
+            .filter_map(|l| l.strip_prefix("arg: "))
+            .filter_map(|a| a.split_once("==").map(|(_, p)| PathBuf::from(p)))
+            .collect();
+        paths.extend(
+            self.modes()
+                .lines()
+                .filter_map(|l| l.split(' ').nth(1).map(PathBuf::from)),
+        );
+        paths
+    }
+
+    /// No temp secret file or directory is left: neither the paths fioctl saw nor anything in
+    /// TMPDIR.
+    pub fn assert_no_secret_files_left(&self) {
+        for p in self.secret_paths() {
+            assert!(!p.exists(), "temp secret file left behind: {}", p.display());
+            let parent = p.parent().expect("parent");
+            assert!(
+                !parent.exists(),
+                "temp secret directory left behind: {}",
+                parent.display()
+            );
+        }
+        let left: Vec<_> = fs::read_dir(self.path("tmp"))
+            .expect("tmp")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    }
+
+    /// The config holds exactly its original bytes and no temp file sits next to it.
+    pub fn assert_config_intact(&self) {
+        self.assert_config_is(&self.original.clone());
+    }
+
+    pub fn assert_config_is(&self, expected: &str) {
+        assert_eq!(self.config(), expected, "factory-config.yml changed");
+        let names: Vec<String> = fs::read_dir(self.path("repo"))
+            .expect("repo")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["factory-config.yml".to_string()],
+            "a half-written file next to the config"
+        );
+    }
+
+    /// The PID the `hang` knob wrote, once it exists.
+    pub fn wait_for_hang_pid(&self) -> i32 {
+        let f = self.stub().join("hang.pid");
+        wait_until("the stand-in to hang", || {
+            fs::read_to_string(&f)
+                .ok()
+                .filter(|s| s.ends_with('\n'))
+                .is_some()
+        });
+        fs::read_to_string(&f)
+            .expect("hang.pid")
+            .trim()
+            .parse()
+            .expect("pid")
+    }
+}
+
+/// Polls `done` every 20 ms until it holds; panics after [`PATIENCE`].
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < PATIENCE, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether `pid` is a live (not zombie) process.
+pub fn alive(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Waits until `pid` is gone (or a zombie); false after [`PATIENCE`].
+pub fn wait_dead(pid: i32) -> bool {
+    let start = Instant::now();
+    while alive(pid) {
+        if start.elapsed() > PATIENCE {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
+/// A child process that is killed if the test ends early (a failed assertion).
+pub struct Running {
+    pub child: Option<Child>,
+}
+
+impl Running {
+    pub fn spawn(mut cmd: Command) -> Running {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Running {
+            child: Some(cmd.spawn().expect("spawn fioreg")),
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.as_ref().expect("child").id()).expect("pid")
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sends a signal to our own child, which has not been reaped yet.
+        let rc = unsafe { libc::kill(self.pid(), sig) };
+        assert_eq!(rc, 0, "kill failed");
+    }
+
+    /// Waits for the exit (bounded by [`PATIENCE`]) and returns (code, stdout, stderr).
+    pub fn finish(mut self) -> (Option<i32>, String, String) {
+        let mut child = self.child.take().expect("child");
+        let start = Instant::now();
+        loop {
+            if child.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            if start.elapsed() > PATIENCE {
+                let _ = child.kill();
+                panic!("fioreg did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().expect("output");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Running {
+    /// A test that failed half-way: SIGTERM first, so that fioreg stops its fioctl's process
+    /// group (a SIGKILL would orphan a hanging stand-in), then SIGKILL if it is still there.
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            if let Ok(pid) = i32::try_from(c.id()) {
+                // SAFETY: a signal to our own child, not reaped yet.
+                unsafe {
+                    libc::kill(pid, libc::SIGTERM);
+                }
+            }
+            let start = Instant::now();
+            while c.try_wait().ok().flatten().is_none() && start.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Runs `cmd` with `stdin` to the end: (code, stdout, stderr).
+pub fn run(mut cmd: Command, stdin: &str) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn fioreg");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The effective user id (`id -u`).
+pub fn euid() -> u32 {
+    let out = Command::new("id").arg("-u").output().expect("id -u");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("uid")
+}
+
+/// Whether `path` is executable by everyone along its whole path (for runs as `nobody`).
+pub fn world_reachable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors().all(|p| {
+        fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0 || p == Path::new(""))
+    })
+}

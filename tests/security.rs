@@ -1,0 +1,370 @@
+//! Where secret bytes must never appear: fioctl's argv, fioreg's stdout and stderr, Debug output
+//! and panic messages, the terminal while a hidden prompt reads a token. And the temp secret
+//! files: 0600 in a 0700 directory, gone after every run, including SIGINT and SIGTERM while
+//! fioctl runs.
+
+mod common;
+
+use common::*;
+use fioreg::factory_config::FactoryConfig;
+use fioreg::plan::{Answers, CredentialInput, Plan, Request};
+use fioreg::provider::Provider;
+use fioreg::secret::Secret;
+use secrecy::SecretString;
+use std::fs;
+use std::path::Path;
+
+const AZURE_PASSWORD: &str = "azureP4ssw0rdNeverShown~x";
+const GENERIC_TOKEN: &str = "ghp_GenericTokenNeverShown0123";
+const ROTATED_TOKEN: &str = "ghp_RotatedTokenNeverShown4567";
+const ROTATED_AZURE: &str = "azureRotatedPasswordNeverShown";
+
+/// Pieces of the service-account key that must never be shown.
+fn gcp_key_secrets() -> Vec<String> {
+    let key = fs::read_to_string(format!("{ROOT}/tests/fixtures/gcp/sa-key.json")).expect("key");
+    let v: serde_json::Value = serde_json::from_str(&key).expect("json");
+    let pem = v["private_key"].as_str().expect("private_key");
+    let mut out: Vec<String> = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+        .map(str::to_string)
+        .collect();
+    out.push(v["private_key_id"].as_str().expect("id").to_string());
+    out
+}
+
+fn all_secrets() -> Vec<String> {
+    let mut s: Vec<String> = [
+        AWS_SECRET_KEY,
+        OTHER_PROFILE_SECRET,
+        AZURE_PASSWORD,
+        GENERIC_TOKEN,
+        ROTATED_TOKEN,
+        ROTATED_AZURE,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    s.extend(gcp_key_secrets());
+    s
+}
+
+#[test]
+fn no_secret_byte_in_fioctl_argv_or_fioreg_output_for_every_provider() {
+    let w = World::new(BASE);
+    let key_file = format!("{ROOT}/tests/fixtures/gcp/sa-key.json");
+    let runs: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["add", "aws", "--url", AWS_URL, "--profile", "ci-pull"],
+            String::new(),
+        ),
+        (
+            vec![
+                "add",
+                "azure",
+                "--url",
+                "acmeprod.azurecr.io",
+                "--client-id",
+                "1f2e3d4c-0000-4000-8000-00000000009a",
+                "--password-stdin",
+            ],
+            format!("{AZURE_PASSWORD}\n"),
+        ),
+        (
+            vec![
+                "add",
+                "gar",
+                "--key-file",
+                &key_file,
+                "--url",
+                "us-central1-docker.pkg.dev",
+            ],
+            String::new(),
+        ),
+        (
+            vec![
+                "add",
+                "generic",
+                "--url",
+                "ghcr.io",
+                "--username",
+                "ci-bot",
+                "--password-stdin",
+            ],
+            format!("{GENERIC_TOKEN}\n"),
+        ),
+        (
+            vec!["rotate", "aws_creds", "--profile", "ci-pull"],
+            String::new(),
+        ),
+        (
+            vec![
+                "rotate",
+                "ghcr.io",
+                "--username",
+                "ci-bot",
+                "--password-stdin",
+            ],
+            format!("{ROTATED_TOKEN}\n"),
+        ),
+        (
+            vec![
+                "rotate",
+                "azprincipal",
+                "--client-id",
+                "1f2e3d4c-0000-4000-8000-00000000009a",
+                "--password-stdin",
+            ],
+            format!("{ROTATED_AZURE}\n"),
+        ),
+    ];
+    let mut shown = Vec::new();
+    for (args, stdin) in &runs {
+        let mut c = w.fioreg();
+        c.args(args).arg("--yes");
+        let (code, out, err) = run(c, stdin);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        shown.push((format!("stdout of {args:?}"), out));
+        shown.push((format!("stderr of {args:?}"), err));
+    }
+    // The secrets really went through: the scan below looks for the right bytes.
+    assert_eq!(
+        w.stored("ghcr_creds").expect("ghcr"),
+        format!("ci-bot:{ROTATED_TOKEN}").as_bytes()
+    );
+    assert_eq!(
+        w.stored("azprincipal").expect("az"),
+        format!("1f2e3d4c-0000-4000-8000-00000000009a:{ROTATED_AZURE}").as_bytes()
+    );
+    let aws = String::from_utf8(w.stored("aws_creds").expect("aws")).expect("utf8");
+    assert!(aws.contains(AWS_SECRET_KEY) && !aws.contains(OTHER_PROFILE_SECRET));
+    assert_eq!(
+        w.stored("gcp_creds").expect("gcp"),
+        fs::read(&key_file).expect("key")
+    );
+
+    let calls = w.calls();
+    assert_eq!(
+        calls.lines().filter(|l| l.contains("==")).count(),
+        runs.len(),
+        "one NAME==PATH per run: {calls}"
+    );
+    shown.push(("fioctl argv (calls.log)".into(), calls));
+    for (what, text) in &shown {
+        for secret in all_secrets() {
+            assert!(
+                !text.contains(&secret),
+                "a secret ({}...) appears in {what}:\n{text}",
+                &secret[..6]
+            );
+        }
+    }
+
+    // Every secret file fioctl read was 0600 in a 0700 directory, and is gone.
+    let modes = w.modes();
+    assert_eq!(modes.lines().count(), runs.len(), "{modes}");
+    for line in modes.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!((f[2], f[3]), ("600", "700"), "{line}");
+    }
+    w.assert_no_secret_files_left();
+}
+
+fn plan_with_secret(bytes: &str) -> Plan {
+    let cfg =
+        FactoryConfig::parse(Path::new("factory-config.yml"), BASE.to_string()).expect("config");
+    let req = Request {
+        provider: Provider::Generic,
+        url: Some("ghcr.io".into()),
+        region: None,
+        secret_name: None,
+    };
+    Plan::build(
+        &cfg,
+        &req,
+        Secret::new(bytes.as_bytes().to_vec(), "user ci-bot, token"),
+        Some("acme".into()),
+    )
+    .expect("plan")
+}
+
+#[test]
+fn debug_output_of_secrets_plans_and_answers_is_redacted() {
+    let secret_bytes = format!("ci-bot:{GENERIC_TOKEN}");
+    let secret = Secret::new(secret_bytes.clone().into_bytes(), "user ci-bot, token");
+    let plan = plan_with_secret(&secret_bytes);
+    let cred = CredentialInput::UserToken {
+        user: "ci-bot".into(),
+        password: SecretString::from(GENERIC_TOKEN),
+    };
+    let answers = Answers {
+        request: Request {
+            provider: Provider::Generic,
+            url: Some("ghcr.io".into()),
+            region: None,
+            secret_name: None,
+        },
+        credential: cred.clone(),
+    };
+    for (what, shown) in [
+        ("Secret", format!("{secret:?}")),
+        ("Secret (pretty)", format!("{secret:#?}")),
+        ("Plan", format!("{plan:?}")),
+        ("Plan (pretty)", format!("{plan:#?}")),
+        ("Plan::render", plan.render(true)),
+        ("Plan::fioctl_calls", plan.fioctl_calls().join("\n")),
+        ("CredentialInput", format!("{cred:?}")),
+        ("Answers", format!("{answers:#?}")),
+        (
+            "Answers::command_line",
+            answers.command_line(Path::new("factory-config.yml"), Some("acme")),
+        ),
+    ] {
+        assert!(
+            !shown.contains(GENERIC_TOKEN),
+            "{what} shows the token: {shown}"
+        );
+        assert!(!shown.contains(&secret_bytes), "{what}: {shown}");
+    }
+    // What is shown instead.
+    assert!(format!("{plan:?}").contains("user ci-bot, token"));
+    assert!(format!("{cred:?}").contains("REDACTED"));
+}
+
+#[test]
+fn a_panic_that_formats_a_plan_carries_no_secret() {
+    let secret_bytes = format!("ci-bot:{GENERIC_TOKEN}");
+    let plan = plan_with_secret(&secret_bytes);
+    // Keep the default hook's report out of the test output; the payload is what is checked.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        panic!("applying failed unexpectedly: {plan:?}");
+    }));
+    std::panic::set_hook(hook);
+    let payload = result.expect_err("it panicked");
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .expect("a string payload");
+    assert!(
+        msg.contains("applying failed unexpectedly: Plan {"),
+        "{msg}"
+    );
+    assert!(msg.contains("user ci-bot, token"), "{msg}");
+    assert!(!msg.contains(GENERIC_TOKEN), "{msg}");
+}
+
+/// SIGINT or SIGTERM to fioreg while fioctl hangs: exit 130, fioctl's process group killed, the
+/// temp secret directory removed, the config untouched.
+fn interrupted_while_fioctl_hangs(sig: i32) {
+    let w = World::new(BASE);
+    w.knob("hang", "");
+    let mut c = w.fioreg();
+    c.args(["--fioctl-timeout", "600"]).args([
+        "add",
+        "aws",
+        "--url",
+        AWS_URL,
+        "--profile",
+        "ci-pull",
+        "--yes",
+    ]);
+    let running = Running::spawn(c);
+    let hang_pid = w.wait_for_hang_pid();
+    // The secret file exists while fioctl runs, private.
+    let paths = w.secret_paths();
+    assert_eq!(paths.len(), 1, "{}", w.calls());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&paths[0]), 0o600);
+        assert_eq!(mode(paths[0].parent().expect("dir")), 0o700);
+    }
+    running.signal(sig);
+    let (code, _out, err) = running.finish();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(err.contains("factory-config.yml is untouched"), "{err}");
+    assert!(wait_dead(hang_pid), "fioctl {hang_pid} survived");
+    assert!(w.stored("aws_creds").is_none());
+    w.assert_config_intact();
+    w.assert_no_secret_files_left();
+}
+
+#[test]
+fn sigint_while_fioctl_hangs_removes_the_secret_file() {
+    interrupted_while_fioctl_hangs(libc::SIGINT);
+}
+
+#[test]
+fn sigterm_while_fioctl_hangs_removes_the_secret_file() {
+    interrupted_while_fioctl_hangs(libc::SIGTERM);
+}
+
+/// The hidden prompt: with echo on in the terminal (as a real one has), the typed token must not
+/// come back, and it is stored as `ci:TOKEN`.
+#[test]
+fn hidden_prompt_does_not_echo_the_token() {
+    use expectrl::process::Termios;
+    use expectrl::{Eof, Expect, Session};
+    const TYPED: &str = "ghp_TypedAtTheHiddenPrompt987";
+    let w = World::new(BASE);
+    // A shell that waits for a go-ahead line before it becomes fioreg, so that echo is surely on
+    // (as in a real terminal) before fioreg starts: the pty starts with echo off.
+    let fioreg = w.fioreg();
+    let mut c = std::process::Command::new("sh");
+    c.args(["-c", "IFS= read -r go; exec \"$0\" \"$@\"", BIN])
+        .args(fioreg.get_args())
+        .args([
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--yes",
+        ])
+        .current_dir(w.path("repo"))
+        .env_clear()
+        .envs(fioreg.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(c).expect("spawn in a pty");
+    p.set_expect_timeout(Some(PATIENCE));
+    p.get_process_mut().set_echo(true).expect("echo on");
+    assert!(p.get_process().is_echo().expect("termios"));
+    p.send("go\r").expect("go");
+    let mut seen = Vec::new();
+    match p.expect("(hidden)") {
+        Ok(m) => seen.extend_from_slice(m.as_bytes()),
+        Err(e) => panic!("no hidden prompt: {e}"),
+    }
+    // rpassword prints the prompt first and turns echo off just after: type once it is off, as
+    // a person does (keys typed ahead of that instant are echoed by the terminal itself).
+    wait_until("echo to be turned off", || {
+        !p.get_process().is_echo().expect("termios")
+    });
+    p.send(format!("{TYPED}\r")).expect("type");
+    match p.expect(Eof) {
+        Ok(m) => seen.extend_from_slice(m.as_bytes()),
+        Err(e) => panic!("no end: {e}"),
+    }
+    let status = p.get_process().wait().expect("wait");
+    let shown = String::from_utf8_lossy(&seen).into_owned();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
+        "{status:?}\n{shown}"
+    );
+    assert!(shown.contains("Stored secret ghcr_creds"), "{shown}");
+    assert!(!shown.contains(TYPED), "the token was echoed:\n{shown}");
+    assert!(
+        !shown.contains(&TYPED[..8]),
+        "part of the token was echoed:\n{shown}"
+    );
+    assert_eq!(
+        w.stored("ghcr_creds").expect("stored"),
+        format!("ci:{TYPED}").as_bytes()
+    );
+    w.assert_no_secret_files_left();
+}
