@@ -501,7 +501,7 @@ impl Plan {
             secret_name,
             secret,
             secret_op: SecretOp::Store,
-            old_text: cfg.text.clone(),
+            old_text: cfg.original(),
             new_text: edited.text,
             commit: None,
         })
@@ -529,8 +529,8 @@ impl Plan {
             secret_name: name,
             secret,
             secret_op: SecretOp::Store,
-            old_text: cfg.text.clone(),
-            new_text: cfg.text.clone(),
+            old_text: cfg.original(),
+            new_text: cfg.original(),
             commit: None,
         })
     }
@@ -582,7 +582,7 @@ impl Plan {
             } else {
                 SecretOp::Keep
             },
-            old_text: cfg.text.clone(),
+            old_text: cfg.original(),
             new_text: edited.text,
             commit: None,
         })
@@ -854,6 +854,21 @@ pub enum Progress {
     Pushed,
 }
 
+/// What a failed fioctl call means for the factory: only an answer from fioctl says the secret
+/// was not stored; a call that was stopped may have reached the server.
+fn fioctl_outcome(e: &FioctlError) -> &'static str {
+    match e {
+        FioctlError::TimedOut { .. }
+        | FioctlError::Interrupted
+        | FioctlError::Failed { status: None, .. } => {
+            "factory-config.yml is untouched. fioctl was stopped before it answered, so the \
+             secret may or may not have been stored: run the same command again (storing it \
+             twice is harmless)."
+        }
+        _ => "Nothing was changed: the secret was not stored and factory-config.yml is untouched.",
+    }
+}
+
 /// What applying did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -864,9 +879,7 @@ pub struct Applied {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    #[error(
-        "{0}\nNothing was changed: the secret was not stored and factory-config.yml is untouched."
-    )]
+    #[error("{err}\n{outcome}", err = .0, outcome = fioctl_outcome(.0))]
     Fioctl(FioctlError),
     #[error("{0}\nNothing was changed in the factory.")]
     Config(factory_config::write::WriteError),

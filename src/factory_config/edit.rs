@@ -50,8 +50,11 @@ impl FactoryConfig {
             Change::Update { index, fields } => self.update_text(*index, fields)?,
             Change::Remove { index } => self.remove_text(*index)?,
         };
-        let text = fix_newlines(&text, self.style.newline);
+        let mut text = fix_newlines(&text, self.style.newline);
         self.verify(change, &text)?;
+        if self.bom {
+            text.insert(0, '\u{feff}');
+        }
         Ok(Edited { text })
     }
 
@@ -205,27 +208,12 @@ impl FactoryConfig {
     /// lines directly above it at the dash's column, comment lines inside it below its last
     /// value, and one blank line when it would otherwise leave two in a row.
     fn remove_range(&self, index: usize) -> Result<(usize, usize), EditError> {
-        let (_, doc) = lossless(&self.text)?;
-        let item = doc
-            .as_mapping()
-            .and_then(|m| m.get_sequence(KEY))
-            .and_then(|s| s.get(index))
-            .ok_or(EditError::NoSuchEntry(index))?;
-        let range = item.byte_range();
+        let (mut first, mut last, dash_indent) = self.item_span(index)?;
         let lines = split_lines(&self.text);
         let line_at = |n: usize| lines.get(n.wrapping_sub(1)).copied();
-        let mut first = super::line_of(&self.text, range.start as usize);
-        let mut last = super::line_of(&self.text, (range.end as usize).saturating_sub(1));
         let indent = |l: &str| l.len() - l.trim_start().len();
         let is_comment = |l: &str| l.trim_start().starts_with('#');
         let is_blank = |l: &str| l.trim().is_empty();
-        let dash_line = line_at(first).unwrap_or_default();
-        let dash_indent = indent(dash_line);
-        if !dash_line.trim_start().starts_with('-')
-            && line_at(first - 1).is_some_and(|l| l.trim() == "-")
-        {
-            first -= 1;
-        }
         let key_line_no = key_line(&self.text).map(|(start, _)| super::line_of(&self.text, start));
         while first > 1
             && Some(first - 1) != key_line_no
@@ -283,16 +271,38 @@ impl FactoryConfig {
         Ok(out)
     }
 
-    /// 1-based lines from an entry's first line up to the next entry (or the end of its fields).
+    /// 1-based lines an update of entry `index` may change: the entry's own lines, from its
+    /// dash to its last value line (multi-line values and comment lines inside included).
     fn entry_lines(&self, index: usize) -> Vec<usize> {
-        let Some(entry) = self.registries.get(index) else {
-            return Vec::new();
-        };
-        let end = match self.registries.get(index + 1) {
-            Some(next) => next.line,
-            None => entry.line + entry.fields.len().max(1) + 1,
-        };
-        (entry.line..end).collect()
+        match self.item_span(index) {
+            Ok((first, last, _)) => (first..=last).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Entry `index`'s first line (its `-`, also when the dash stands alone on a line), last
+    /// line (its last value), and the dash's column.
+    fn item_span(&self, index: usize) -> Result<(usize, usize, usize), EditError> {
+        let (_, doc) = lossless(&self.text)?;
+        let item = doc
+            .as_mapping()
+            .and_then(|m| m.get_sequence(KEY))
+            .and_then(|s| s.get(index))
+            .ok_or(EditError::NoSuchEntry(index))?;
+        let range = item.byte_range();
+        let lines = split_lines(&self.text);
+        let line_at = |n: usize| lines.get(n.wrapping_sub(1)).copied();
+        let mut first = super::line_of(&self.text, range.start as usize);
+        let last = super::line_of(&self.text, (range.end as usize).saturating_sub(1));
+        let first_line = line_at(first).unwrap_or_default();
+        if !first_line.trim_start().starts_with('-')
+            && line_at(first - 1).is_some_and(|l| l.trim() == "-")
+        {
+            first -= 1;
+        }
+        let dash_line = line_at(first).unwrap_or_default();
+        let dash_indent = dash_line.len() - dash_line.trim_start().len();
+        Ok((first, last, dash_indent))
     }
 }
 

@@ -100,7 +100,11 @@ pub struct Style {
 #[derive(Debug, Clone)]
 pub struct FactoryConfig {
     pub path: PathBuf,
+    /// The file's text, without a leading UTF-8 byte-order mark (see [`FactoryConfig::original`]).
     pub text: String,
+    /// The file starts with a UTF-8 byte-order mark (as some Windows editors save it); it is
+    /// kept in the written file.
+    pub bom: bool,
     pub(crate) value: Value,
     pub registries: Vec<RegistryEntry>,
     pub style: Style,
@@ -129,16 +133,31 @@ impl FactoryConfig {
     /// Parses `text` as the contents of `path`.
     pub fn parse(path: &Path, text: String) -> Result<FactoryConfig, ConfigError> {
         let shown = path.display().to_string();
+        // CI's YAML reader skips a byte-order mark; serde_yaml takes it for a second document.
+        let (bom, text) = match text.strip_prefix('\u{feff}') {
+            Some(body) => (true, body.to_string()),
+            None => (false, text),
+        };
         let value = strict_parse(&shown, &text)?;
         let registries = read_registries(&shown, &text, &value)?;
         let style = Style::detect(&text);
         Ok(FactoryConfig {
             path: path.to_path_buf(),
             text,
+            bom,
             value,
             registries,
             style,
         })
+    }
+
+    /// The file's bytes as they are on disk (with its byte-order mark, if any).
+    pub fn original(&self) -> String {
+        if self.bom {
+            format!("\u{feff}{}", self.text)
+        } else {
+            self.text.clone()
+        }
     }
 
     /// The entries whose type is `provider`.
