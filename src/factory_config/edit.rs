@@ -36,6 +36,12 @@ pub enum EditError {
     #[error("entry {0} of container_registries does not exist")]
     NoSuchEntry(usize),
     #[error(
+        "line {line}: container_registries is written as a flow list ([{{...}}, ...]); fioreg \
+         edits block lists only. Rewrite it as a block list (each entry starting with `- type:` \
+         on its own line) and run again (nothing was written)"
+    )]
+    FlowList { line: usize },
+    #[error(
         "internal error: the edited factory-config.yml failed its safety check ({0}); nothing was \
          written. Please report this with the file attached"
     )]
@@ -45,6 +51,19 @@ pub enum EditError {
 impl FactoryConfig {
     /// Makes `change` in a copy of the text and verifies it.
     pub fn edit(&self, change: &Change) -> Result<Edited, EditError> {
+        // A flow list (`[{...}, ...]`) on one line takes an added entry; anything else in one
+        // is refused with the way out, before any attempt.
+        let one_line_add = matches!(change, Change::Add { .. })
+            && key_line(&self.text).is_some_and(|(start, end)| {
+                let line = &self.text[start..end];
+                line.contains('[') && line.contains(']')
+            });
+        if !one_line_add && self.flow_list()? {
+            return Err(EditError::FlowList {
+                line: key_line(&self.text)
+                    .map_or(1, |(start, _)| super::line_of(&self.text, start)),
+            });
+        }
         let text = match change {
             Change::Add { fields } => self.add_text(fields)?,
             Change::Update { index, fields } => self.update_text(*index, fields)?,
@@ -303,6 +322,20 @@ impl FactoryConfig {
         let dash_line = line_at(first).unwrap_or_default();
         let dash_indent = dash_line.len() - dash_line.trim_start().len();
         Ok((first, last, dash_indent))
+    }
+}
+
+impl FactoryConfig {
+    /// Whether `container_registries` holds a non-empty flow list.
+    fn flow_list(&self) -> Result<bool, EditError> {
+        if !matches!(self.value.get(KEY), Some(Value::Sequence(s)) if !s.is_empty()) {
+            return Ok(false);
+        }
+        let (_, doc) = lossless(&self.text)?;
+        Ok(doc
+            .as_mapping()
+            .and_then(|m| m.get_sequence(KEY))
+            .is_some_and(|s| s.is_flow_style()))
     }
 }
 
