@@ -793,6 +793,32 @@ fn measure_first_frame_and_peak_memory() {
         times[19].as_secs_f64() * 1e3
     );
 
+    // Keystroke to redraw: each letter typed into the registry host field, until it shows.
+    let mut p = w.wizard();
+    p.wait_for("secret ghcr_creds: MISSING");
+    choose_provider(&mut p, 3, "Registry host");
+    let word = "registryexamplecom";
+    let mut typed = String::new();
+    let mut key_times = Vec::new();
+    for c in word.chars() {
+        typed.push(c);
+        let start = Instant::now();
+        p.send(&c.to_string());
+        p.wait_for(&typed);
+        key_times.push(start.elapsed());
+    }
+    p.send("\x03");
+    p.finish();
+    key_times.sort();
+    let n = key_times.len();
+    let median = (key_times[(n - 1) / 2] + key_times[n / 2]) / 2;
+    println!(
+        "keystroke to redraw: median {:.1} ms (min {:.1}, max {:.1}) over {n} keys",
+        median.as_secs_f64() * 1e3,
+        key_times[0].as_secs_f64() * 1e3,
+        key_times[n - 1].as_secs_f64() * 1e3
+    );
+
     // Peak memory of a whole walk (generic flow, through Apply) under GNU time.
     let time = Path::new("/usr/bin/time");
     if !time.exists() {
