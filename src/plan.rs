@@ -298,6 +298,13 @@ pub struct Plan {
     pub old_text: String,
     pub new_text: String,
     pub commit: Option<CommitPlan>,
+    /// The config's path inside its git work tree, when it is in one: diffs name it as git
+    /// would (`a/ci/factory-config.yml`).
+    pub git_path: Option<PathBuf>,
+}
+
+fn git_path(config: &Path) -> Option<PathBuf> {
+    crate::git::Checkout::find(config).map(|c| c.rel)
 }
 
 impl Request {
@@ -504,6 +511,7 @@ impl Plan {
             old_text: cfg.original(),
             new_text: edited.text,
             commit: None,
+            git_path: git_path(&cfg.path),
         })
     }
 
@@ -532,6 +540,7 @@ impl Plan {
             old_text: cfg.original(),
             new_text: cfg.original(),
             commit: None,
+            git_path: git_path(&cfg.path),
         })
     }
 
@@ -585,6 +594,7 @@ impl Plan {
             old_text: cfg.original(),
             new_text: edited.text,
             commit: None,
+            git_path: git_path(&cfg.path),
         })
     }
 
@@ -633,6 +643,9 @@ impl Plan {
 
     /// The file name shown in diffs.
     pub fn config_name(&self) -> String {
+        if let Some(rel) = &self.git_path {
+            return rel.to_string_lossy().into_owned();
+        }
         self.config_path.file_name().map_or_else(
             || "factory-config.yml".into(),
             |n| n.to_string_lossy().into_owned(),

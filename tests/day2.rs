@@ -568,3 +568,26 @@ fn policy_commands_print_least_privilege_setups() {
         .assert()
         .failure();
 }
+
+#[test]
+fn in_a_git_work_tree_the_diff_names_the_file_as_git_would() {
+    let w = World::new();
+    w.init_repo();
+    fs::create_dir(w.path("ci")).expect("dir");
+    fs::write(w.path("ci/factory-config.yml"), CONFIG).expect("config");
+    w.fioreg()
+        .args(["--config", "ci/factory-config.yml", "--dry-run"])
+        .args([
+            "add",
+            "azure",
+            "--url",
+            "acmeprod.azurecr.io",
+            "--client-id",
+            "sp",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "--- a/ci/factory-config.yml\n+++ b/ci/factory-config.yml",
+        ));
+}
