@@ -137,7 +137,7 @@ impl Creds {
                         format!("{} {user}, {noun} not asked in a dry run", kind.user_noun()),
                     ));
                 } else if stdin_tty {
-                    let typed = rpassword::prompt_password(format!("{noun} for {user} (hidden): "))
+                    let typed = prompt_hidden(&format!("{noun} for {user} (hidden): "))
                         .context("reading the password from the terminal")?;
                     SecretString::from(typed)
                 } else {
@@ -631,6 +631,61 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// Reads one line from the terminal without echo. Echo goes off BEFORE the prompt is printed,
+/// so keys typed or pasted ahead of the prompt are not shown either; it is restored after the
+/// line, on an error, and (through a guard) on a panic.
+fn prompt_hidden(prompt: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios calls on a file descriptor we own; the struct is plain data.
+    let mut term: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut term) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    struct Restore(i32, libc::termios);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: as above; restores the settings read before.
+            unsafe { libc::tcsetattr(self.0, libc::TCSANOW, &self.1) };
+        }
+    }
+    let restore = Restore(fd, term);
+    let mut hidden = term;
+    hidden.c_lflag &= !(libc::ECHO | libc::ECHONL);
+    hidden.c_lflag |= libc::ICANON;
+    // SAFETY: as above.
+    if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &hidden) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    tty.write_all(prompt.as_bytes())?;
+    tty.flush()?;
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match tty.read(&mut byte)? {
+            0 => break,
+            _ if byte[0] == b'\n' => break,
+            _ => line.push(byte[0]),
+        }
+    }
+    drop(restore);
+    tty.write_all(b"\n")?;
+    let text = String::from_utf8(line).map_err(|e| {
+        let mut bytes = e.into_bytes();
+        zeroize::Zeroize::zeroize(&mut bytes);
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the input is not UTF-8 text",
+        )
+    })?;
+    Ok(text.trim_end_matches('\r').to_string())
 }
 
 /// Asks on the terminal; only `y`/`yes` applies.
