@@ -106,11 +106,7 @@ impl Creds {
                     .context("a gar registry needs --key-file FILE (a service-account key)")?,
             ),
             Provider::Azure | Provider::Generic => {
-                let kind = if provider == Provider::Azure {
-                    UserTokenKind::AzurePrincipal
-                } else {
-                    UserTokenKind::Generic
-                };
+                let kind = UserTokenKind::of(provider);
                 let flag = if provider == Provider::Azure {
                     "--client-id ID"
                 } else {
@@ -205,8 +201,7 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
-    let region = plan.region();
-    verify_before_storing(g, &plan, region.as_deref(), stdin_tty)?;
+    verify_before_storing(g, &plan, stdin_tty)?;
     finish(g, plan, fioctl)
 }
 
@@ -222,13 +217,8 @@ fn verify_options(g: &Global) -> crate::verify::VerifyOptions {
 
 /// The login test `add` and `rotate` run before the review. A registry that cannot be reached
 /// at all may be stored anyway after asking (default No); anything else that fails stops here.
-fn verify_before_storing(
-    g: &Global,
-    plan: &Plan,
-    region: Option<&str>,
-    stdin_tty: bool,
-) -> Result<()> {
-    use crate::verify::{Outcome, verify};
+fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<()> {
+    use crate::verify::{LoginCheck, login_host, verify, verify_plan};
     if g.no_verify {
         return Ok(());
     }
@@ -236,27 +226,26 @@ fn verify_before_storing(
         println!("Login test skipped: the dry run did not ask for the password.\n");
         return Ok(());
     }
-    let url = plan.url.as_deref();
-    let shown = url.unwrap_or(crate::verify::DEFAULT_GAR_HOST);
+    let shown = login_host(plan);
     eprintln!("Testing the login to {shown} ...");
-    match verify(plan.provider, url, region, &plan.secret, &verify_options(g)) {
-        Ok(Outcome::Valid) => {
+    match LoginCheck::of(verify_plan(plan, &verify_options(g), verify)) {
+        LoginCheck::Accepted => {
             println!("✓ Login test: {shown} accepted these credentials.\n");
             Ok(())
         }
-        Ok(Outcome::NoLoginRequired) => {
-            println!("! Login test: {shown} needs no login, so the credentials could not be tested.\n");
+        LoginCheck::NoLogin => {
+            println!(
+                "! Login test: {shown} needs no login, so the credentials could not be tested.\n"
+            );
             Ok(())
         }
-        Ok(other) => Err(Exit {
+        LoginCheck::Failed(why) => Err(Exit {
             code: 1,
-            message: format!(
-                "login test: {other}; CI could not pull. Nothing was stored (--no-verify skips the test)"
-            ),
+            message: format!("login test: {why}. Nothing was stored (--no-verify skips the test)"),
         }
         .into()),
-        Err(e) if e.is_unreachable() => {
-            let message = format!("login test: {e}. The credentials could not be tested");
+        LoginCheck::Unreachable(why) => {
+            let message = format!("login test: {why}. The credentials could not be tested");
             if g.yes || !stdin_tty {
                 return Err(Exit {
                     code: 1,
@@ -277,16 +266,12 @@ fn verify_before_storing(
                 .into())
             }
         }
-        Err(e) => Err(Exit {
-            code: 1,
-            message: format!("login test: {e}. Nothing was stored (--no-verify skips the test)"),
-        }
-        .into()),
     }
 }
 
 /// `fioreg verify`: the login test alone, for a configured registry.
 pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
+    use crate::verify::{LoginCheck, login_host, verify_plan};
     let creds = Creds::of_rotate(flags);
     let stdin_tty = std::io::stdin().is_terminal();
     let cfg = FactoryConfig::load(&config_path(g))?;
@@ -299,34 +284,23 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
-    let entry = crate::plan::find_entry(&cfg, target)?;
-    let shown = plan
-        .url
-        .as_deref()
-        .unwrap_or(crate::verify::DEFAULT_GAR_HOST);
-    match crate::verify::verify(
-        plan.provider,
-        plan.url.as_deref(),
-        entry.region.as_deref(),
-        &plan.secret,
+    let shown = login_host(&plan);
+    match LoginCheck::of(verify_plan(
+        &plan,
         &verify_options(g),
-    ) {
-        Ok(crate::verify::Outcome::Valid) => {
+        crate::verify::verify,
+    )) {
+        LoginCheck::Accepted => {
             println!("✓ {shown} accepted these credentials; nothing was stored.");
             Ok(())
         }
-        Ok(crate::verify::Outcome::NoLoginRequired) => {
+        LoginCheck::NoLogin => {
             println!("! {shown} needs no login, so the credentials could not be tested.");
             Ok(())
         }
-        Ok(other) => Err(Exit {
+        LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => Err(Exit {
             code: 1,
-            message: format!("✗ {other}"),
-        }
-        .into()),
-        Err(e) => Err(Exit {
-            code: 1,
-            message: format!("✗ {e}"),
+            message: format!("✗ {why}"),
         }
         .into()),
     }
@@ -346,8 +320,7 @@ pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
-    let region = crate::plan::find_entry(&cfg, target)?.region.clone();
-    verify_before_storing(g, &plan, region.as_deref(), stdin_tty)?;
+    verify_before_storing(g, &plan, stdin_tty)?;
     finish(g, plan, fioctl)
 }
 

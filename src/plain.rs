@@ -818,11 +818,7 @@ impl Wizard<'_> {
     }
 
     fn user_token(&mut self, p: Provider) -> Result<(CredentialInput, Secret), PromptError> {
-        let kind = if p == Provider::Azure {
-            UserTokenKind::AzurePrincipal
-        } else {
-            UserTokenKind::Generic
-        };
+        let kind = UserTokenKind::of(p);
         let user_q = match kind {
             UserTokenKind::AzurePrincipal => {
                 "Service principal id (the application / client id)".to_string()

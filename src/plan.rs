@@ -49,10 +49,7 @@ pub struct Answers {
 impl Answers {
     /// Reads and checks the credentials into the exact bytes CI expects.
     pub fn secret(&self, aws: &ProfileSource) -> Result<Secret, CredError> {
-        let kind = match self.request.provider {
-            Provider::Azure => UserTokenKind::AzurePrincipal,
-            _ => UserTokenKind::Generic,
-        };
+        let kind = UserTokenKind::of(self.request.provider);
         match &self.credential {
             CredentialInput::AwsProfile(p) => credentials::aws::credentials_for(aws, p.as_deref()),
             CredentialInput::GcpKeyFile(path) => Ok(credentials::gcp::key_file(path)?.0),

@@ -22,6 +22,16 @@ pub enum UserTokenKind {
 }
 
 impl UserTokenKind {
+    /// The kind for a registry type that logs in with a user and a password: Azure's service
+    /// principal, else a generic user and token.
+    pub fn of(provider: crate::provider::Provider) -> UserTokenKind {
+        if provider == crate::provider::Provider::Azure {
+            UserTokenKind::AzurePrincipal
+        } else {
+            UserTokenKind::Generic
+        }
+    }
+
     /// What the user half is called in messages.
     pub fn user_noun(self) -> &'static str {
         match self {

@@ -60,8 +60,7 @@ impl FactoryConfig {
             });
         if !one_line_add && self.flow_list()? {
             return Err(EditError::FlowList {
-                line: key_line(&self.text)
-                    .map_or(1, |(start, _)| super::line_of(&self.text, start)),
+                line: super::key_line_no(&self.text).unwrap_or(1),
             });
         }
         let text = match change {
@@ -183,21 +182,15 @@ impl FactoryConfig {
         // Lines of the old file that the edit may replace.
         let old_lines: Vec<&str> = split_lines(&self.text);
         let allowed = match change {
-            Change::Add { .. } => {
-                let mut allowed = Vec::new();
-                if let Some((start, _)) = key_line(&self.text) {
-                    allowed.push(super::line_of(&self.text, start));
-                }
-                allowed
-            }
+            Change::Add { .. } => super::key_line_no(&self.text).into_iter().collect(),
             Change::Update { index, .. } => self.entry_lines(*index),
             Change::Remove { index } => {
                 let (first, last) = self.remove_range(*index)?;
                 let mut allowed: Vec<usize> = (first..=last).collect();
                 if self.registries.len() == 1
-                    && let Some((start, _)) = key_line(&self.text)
+                    && let Some(line) = super::key_line_no(&self.text)
                 {
-                    allowed.push(super::line_of(&self.text, start));
+                    allowed.push(line);
                 }
                 allowed
             }
@@ -233,7 +226,7 @@ impl FactoryConfig {
         let indent = |l: &str| l.len() - l.trim_start().len();
         let is_comment = |l: &str| l.trim_start().starts_with('#');
         let is_blank = |l: &str| l.trim().is_empty();
-        let key_line_no = key_line(&self.text).map(|(start, _)| super::line_of(&self.text, start));
+        let key_line_no = super::key_line_no(&self.text);
         while first > 1
             && Some(first - 1) != key_line_no
             && line_at(first - 1).is_some_and(|l| is_comment(l) && indent(l) == dash_indent)
@@ -262,7 +255,7 @@ impl FactoryConfig {
         let (first, last) = self.remove_range(index)?;
         let mut out = String::with_capacity(self.text.len());
         let emptied = self.registries.len() == 1;
-        let key_line_no = key_line(&self.text).map(|(start, _)| super::line_of(&self.text, start));
+        let key_line_no = super::key_line_no(&self.text);
         for (i, line) in self.text.split_inclusive('\n').enumerate() {
             let n = i + 1;
             if (first..=last).contains(&n) {
@@ -470,7 +463,7 @@ fn render_item(fields: &[(String, String)], style: &Style) -> String {
 }
 
 /// Byte range (with its terminator) of the top-level `container_registries:` line.
-fn key_line(text: &str) -> Option<(usize, usize)> {
+pub(super) fn key_line(text: &str) -> Option<(usize, usize)> {
     let mut start = 0;
     for line in text.split_inclusive('\n') {
         let end = start + line.len();

@@ -212,11 +212,7 @@ impl FactoryConfig {
         }
         if let Some(names) = secrets {
             let last = self.text.lines().count().max(1);
-            let key_line = self
-                .text
-                .lines()
-                .position(|l| l.starts_with(super::KEY))
-                .map_or(last, |i| i + 1);
+            let key_line = super::key_line_no(&self.text).unwrap_or(last);
             for name in names {
                 let used = self
                     .registries

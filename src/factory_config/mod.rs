@@ -314,6 +314,11 @@ fn item_lines(text: &str) -> Vec<usize> {
         .collect()
 }
 
+/// 1-based line of the top-level `container_registries:` key, if the file has one.
+pub(crate) fn key_line_no(text: &str) -> Option<usize> {
+    edit::key_line(text).map(|(start, _)| line_of(text, start))
+}
+
 /// 1-based line of a byte offset.
 pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -328,11 +333,7 @@ fn read_registries(
     text: &str,
     value: &Value,
 ) -> Result<Vec<RegistryEntry>, ConfigError> {
-    let key_line = || {
-        text.lines()
-            .position(|l| l.starts_with(KEY))
-            .map_or(1, |i| i + 1)
-    };
+    let key_line = || key_line_no(text).unwrap_or(1);
     let items = match value.get(KEY) {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Sequence(items)) => items,

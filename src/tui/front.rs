@@ -16,18 +16,9 @@ use crate::plan::{
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::verify::{Outcome, VerifyError, VerifyOptions};
+use crate::verify::VerifyOptions;
+pub use crate::verify::{LoginCheck, Verifier, login_host, verify_plan};
 use std::path::Path;
-
-/// The login test: [`crate::verify::verify`] in a real run; the front ends' tests pass a fake,
-/// so no test of theirs needs a network.
-pub type Verifier = fn(
-    Provider,
-    Option<&str>,
-    Option<&str>,
-    &Secret,
-    &VerifyOptions,
-) -> Result<Outcome, VerifyError>;
 
 /// Why the login test is not run before the review, if it is not: `session.verify` is `None`
 /// with `--no-verify`, and in demo mode (its registries are made up).
@@ -42,66 +33,6 @@ pub fn login_test_skipped(verify: Option<&VerifyOptions>, demo: bool) -> Option<
 /// Whether `plan` gets a login test: only plans that store credentials (add, rotate).
 pub fn plan_needs_login_test(plan: &Plan) -> bool {
     plan.secret_op == SecretOp::Store
-}
-
-/// The registry the login test goes to, as `fioreg add` names it: the plan's url, or for gar
-/// without one the registry CI's token works for.
-pub fn login_host(plan: &Plan) -> String {
-    plan.url
-        .clone()
-        .unwrap_or_else(|| crate::verify::DEFAULT_GAR_HOST.to_string())
-}
-
-/// What the login test before storing found, and what may follow, as `fioreg add` decides it
-/// (`verify_before_storing`): only [`LoginCheck::Accepted`] and [`LoginCheck::NoLogin`] go on
-/// by themselves; an unreachable registry goes on only when the user says so.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginCheck {
-    /// The registry accepted the credentials.
-    Accepted,
-    /// The registry lets anyone in: nothing could be tested, and CI will log in all the same.
-    NoLogin,
-    /// The credentials cannot be used as they are (rejected, no pull permission, a bad key...):
-    /// the one-sentence reason. Nothing may be stored.
-    Failed(String),
-    /// The registry (or its token endpoint) could not be reached: the reason. The credentials
-    /// were not tested; storing them needs an explicit "store anyway".
-    Unreachable(String),
-}
-
-impl LoginCheck {
-    /// Sorts a login test's result the way `fioreg add` does.
-    pub fn of(result: Result<Outcome, VerifyError>) -> LoginCheck {
-        match result {
-            Ok(Outcome::Valid) => LoginCheck::Accepted,
-            Ok(Outcome::NoLoginRequired) => LoginCheck::NoLogin,
-            Ok(other) => LoginCheck::Failed(format!("{other}; CI could not pull")),
-            Err(e) if e.is_unreachable() => LoginCheck::Unreachable(e.to_string()),
-            Err(e) => LoginCheck::Failed(e.to_string()),
-        }
-    }
-
-    /// Whether the wizard may go on to the review without asking.
-    pub fn passed(&self) -> bool {
-        matches!(self, LoginCheck::Accepted | LoginCheck::NoLogin)
-    }
-}
-
-/// Runs the login test for `plan` with `verifier`, as `fioreg add` does: the plan's provider,
-/// url and region, and the exact secret that will be stored.
-pub fn verify_plan(
-    plan: &Plan,
-    opts: &VerifyOptions,
-    verifier: Verifier,
-) -> Result<Outcome, VerifyError> {
-    let region = plan.region();
-    verifier(
-        plan.provider,
-        plan.url.as_deref(),
-        region.as_deref(),
-        &plan.secret,
-        opts,
-    )
 }
 
 /// A secret that stands in for the real one while only the rules are checked.
@@ -361,6 +292,7 @@ pub fn remember_choices(session: &Session, plan: &Plan) -> Result<bool, String> 
 mod tests {
     use super::*;
     use crate::plan::Request;
+    use crate::verify::{Outcome, VerifyError};
     use secrecy::SecretString;
     use std::path::PathBuf;
 

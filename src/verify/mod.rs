@@ -380,6 +380,77 @@ fn run(
     }
 }
 
+// ---- The login test before storing, as every front end runs and judges it. ----
+
+/// The login test: [`crate::verify::verify`] in a real run; the front ends' tests pass a fake,
+/// so no test of theirs needs a network.
+pub type Verifier = fn(
+    crate::provider::Provider,
+    Option<&str>,
+    Option<&str>,
+    &crate::secret::Secret,
+    &VerifyOptions,
+) -> Result<Outcome, VerifyError>;
+
+/// The registry the login test goes to, as `fioreg add` names it: the plan's url, or for gar
+/// without one the registry CI's token works for.
+pub fn login_host(plan: &crate::plan::Plan) -> String {
+    plan.url
+        .clone()
+        .unwrap_or_else(|| crate::verify::DEFAULT_GAR_HOST.to_string())
+}
+
+/// What the login test before storing found, and what may follow, as `fioreg add` and the wizards decide it: only [`LoginCheck::Accepted`] and [`LoginCheck::NoLogin`] go on
+/// by themselves; an unreachable registry goes on only when the user says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginCheck {
+    /// The registry accepted the credentials.
+    Accepted,
+    /// The registry lets anyone in: nothing could be tested, and CI will log in all the same.
+    NoLogin,
+    /// The credentials cannot be used as they are (rejected, no pull permission, a bad key...):
+    /// the one-sentence reason. Nothing may be stored.
+    Failed(String),
+    /// The registry (or its token endpoint) could not be reached: the reason. The credentials
+    /// were not tested; storing them needs an explicit "store anyway".
+    Unreachable(String),
+}
+
+impl LoginCheck {
+    /// Sorts a login test's result the way `fioreg add` does.
+    pub fn of(result: Result<Outcome, VerifyError>) -> LoginCheck {
+        match result {
+            Ok(Outcome::Valid) => LoginCheck::Accepted,
+            Ok(Outcome::NoLoginRequired) => LoginCheck::NoLogin,
+            Ok(other) => LoginCheck::Failed(format!("{other}; CI could not pull")),
+            Err(e) if e.is_unreachable() => LoginCheck::Unreachable(e.to_string()),
+            Err(e) => LoginCheck::Failed(e.to_string()),
+        }
+    }
+
+    /// Whether the wizard may go on to the review without asking.
+    pub fn passed(&self) -> bool {
+        matches!(self, LoginCheck::Accepted | LoginCheck::NoLogin)
+    }
+}
+
+/// Runs the login test for `plan` with `verifier`, as `fioreg add` does: the plan's provider,
+/// url and region, and the exact secret that will be stored.
+pub fn verify_plan(
+    plan: &crate::plan::Plan,
+    opts: &VerifyOptions,
+    verifier: Verifier,
+) -> Result<Outcome, VerifyError> {
+    let region = plan.region();
+    verifier(
+        plan.provider,
+        plan.url.as_deref(),
+        region.as_deref(),
+        &plan.secret,
+        opts,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
