@@ -5,26 +5,16 @@ use crate::credentials::{self, aws::ProfileSource, user_token::UserTokenKind};
 use crate::factory_config::FactoryConfig;
 use crate::fioctl::{Fioctl, FioctlError};
 use crate::keystore::{self, KeyStore};
-use crate::plan::{Action, Answers, ApplyError, CredentialInput, Plan, Request, SecretOp};
+use crate::plan::{Action, Answers, CredentialInput, Plan, Request};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::settings::Settings;
+use crate::term::{color_stdout, confirm, prompt_hidden};
+pub use crate::wizard::report::Exit;
+use crate::wizard::report::{NOT_APPLIED, Outcome, Report, Target};
 use anyhow::{Context, Result, bail};
 use secrecy::SecretString;
-use std::io::{BufRead, IsTerminal, Write};
-
-/// Whether stdout gets ANSI colours: a terminal, and NO_COLOR unset.
-pub fn color_stdout() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// An error that ends the run with a particular exit status.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct Exit {
-    pub code: u8,
-    pub message: String,
-}
+use std::io::IsTerminal;
 
 /// The credential flags of `add` and `rotate`, whatever the provider.
 #[derive(Debug, Default)]
@@ -179,7 +169,7 @@ fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool> {
     Ok(stdin_tty)
 }
 
-pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
+pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     let creds = Creds::of_add(cmd);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
@@ -201,43 +191,39 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
-    verify_before_storing(g, &plan, stdin_tty)?;
-    finish(g, plan, fioctl)
-}
-
-fn verify_options(g: &Global) -> crate::verify::VerifyOptions {
-    crate::verify::VerifyOptions {
-        insecure_loopback: g.insecure_registry,
-        ca_file: g.ca_file.clone(),
-        timeout: std::time::Duration::from_secs(g.verify_timeout),
-        repository: g.repository.clone(),
-        ..Default::default()
+    if let Some(stop) = verify_before_storing(g, &plan, stdin_tty)? {
+        return Ok(stop);
     }
+    finish(g, plan, fioctl)
 }
 
 /// The login test `add` and `rotate` run before the review. A registry that cannot be reached
 /// at all may be stored anyway after asking (default No); anything else that fails stops here.
-fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<()> {
+fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<Option<Outcome>> {
     use crate::verify::{LoginCheck, login_host, verify, verify_plan};
     if g.no_verify {
-        return Ok(());
+        return Ok(None);
     }
     if plan.secret.expose().is_empty() {
         println!("Login test skipped: the dry run did not ask for the password.\n");
-        return Ok(());
+        return Ok(None);
     }
     let shown = login_host(plan);
     eprintln!("Testing the login to {shown} ...");
-    match LoginCheck::of(verify_plan(plan, &verify_options(g), verify)) {
+    match LoginCheck::of(verify_plan(
+        plan,
+        &crate::session::verify_options(g),
+        verify,
+    )) {
         LoginCheck::Accepted => {
             println!("✓ Login test: {shown} accepted these credentials.\n");
-            Ok(())
+            Ok(None)
         }
         LoginCheck::NoLogin => {
             println!(
                 "! Login test: {shown} needs no login, so the credentials could not be tested.\n"
             );
-            Ok(())
+            Ok(None)
         }
         LoginCheck::Failed(why) => Err(Exit {
             code: 1,
@@ -257,13 +243,9 @@ fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<()>
             }
             eprintln!("✗ {message}.");
             if g.dry_run || confirm("Store them anyway?")? {
-                Ok(())
+                Ok(None)
             } else {
-                Err(Exit {
-                    code: 1,
-                    message: "not stored: nothing was changed".into(),
-                }
-                .into())
+                Ok(Some(Outcome::NotApplied(NOT_APPLIED.into())))
             }
         }
     }
@@ -287,7 +269,7 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     let shown = login_host(&plan);
     match LoginCheck::of(verify_plan(
         &plan,
-        &verify_options(g),
+        &crate::session::verify_options(g),
         crate::verify::verify,
     )) {
         LoginCheck::Accepted => {
@@ -306,7 +288,7 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     }
 }
 
-pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
+pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<Outcome> {
     let creds = Creds::of_rotate(flags);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
@@ -320,11 +302,13 @@ pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
-    verify_before_storing(g, &plan, stdin_tty)?;
+    if let Some(stop) = verify_before_storing(g, &plan, stdin_tty)? {
+        return Ok(stop);
+    }
     finish(g, plan, fioctl)
 }
 
-pub fn remove(g: &Global, target: &str, delete_secret: bool) -> Result<()> {
+pub fn remove(g: &Global, target: &str, delete_secret: bool) -> Result<Outcome> {
     check_can_confirm(g, false)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
     let plan = Plan::remove(&cfg, target, delete_secret, g.factory.clone())?;
@@ -344,14 +328,14 @@ pub fn remove(g: &Global, target: &str, delete_secret: bool) -> Result<()> {
 }
 
 /// Adds the commit, shows the plan, and applies it after confirmation (not in a dry run).
-fn finish(g: &Global, plan: Plan, fioctl: Option<Fioctl>) -> Result<()> {
+fn finish(g: &Global, plan: Plan, fioctl: Option<Fioctl>) -> Result<Outcome> {
     match fioctl {
         Some(f) => finish_with(g, plan, &f),
         None => {
             let plan = attach_commit(g, plan)?;
             print!("{}", plan.render(color_stdout()));
             println!("\nDry run: nothing was changed and no secret was stored.");
-            Ok(())
+            Ok(Outcome::Previewed)
         }
     }
 }
@@ -364,95 +348,45 @@ fn attach_commit(g: &Global, plan: Plan) -> Result<Plan> {
     }
 }
 
-fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> Result<()> {
+/// The one confirmation, then applying and the report every front end gives.
+fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> Result<Outcome> {
     let plan = attach_commit(g, plan)?;
     print!("{}", plan.render(color_stdout()));
     if !g.yes && !confirm("\nApply this plan?")? {
-        return Err(Exit {
-            code: 1,
-            message: "not applied: nothing was changed".into(),
-        }
-        .into());
+        return Ok(Outcome::NotApplied(NOT_APPLIED.into()));
     }
     match plan.apply(store) {
         Ok(applied) => {
-            if matches!(plan.action, Action::Add | Action::Update { .. }) {
-                remember_choices(g, &plan);
-            }
-            let factory = plan
-                .factory
-                .as_deref()
-                .map(|f| format!("factory {f}"))
-                .unwrap_or_else(|| "the factory".into());
-            println!();
-            match plan.secret_op {
-                SecretOp::Store => println!("✓ Stored secret {} in {factory}.", plan.secret_name),
-                SecretOp::Delete => {
-                    println!("✓ Deleted secret {} from {factory}.", plan.secret_name)
-                }
-                SecretOp::Keep => {}
-            }
-            if applied.config_written {
-                println!("✓ Wrote {}.", plan.config_path.display());
-                match (&applied.commit, &plan.commit) {
-                    (Some(id), Some(c)) => {
-                        println!("✓ Committed {id} on {}: \"{}\"", c.branch, c.message);
-                        if c.push {
-                            println!("✓ Pushed {}.", c.branch);
-                        } else {
-                            println!("  Push it so the next CI build uses it.");
-                        }
-                    }
-                    _ => println!(
-                        "  Commit and push it in your ci-scripts checkout so the next CI build \
-                         uses it (or pass --commit)."
-                    ),
-                }
-            } else if !matches!(plan.action, Action::Rotate { .. }) {
-                println!("  {} was already up to date.", plan.config_path.display());
-            }
-            if matches!(plan.action, Action::Add | Action::Update { .. }) {
-                println!("\n{}", plan.provider.device_advice());
-            }
-            Ok(())
+            let warning = if matches!(plan.action, Action::Add | Action::Update { .. }) {
+                remember_choices(g, &plan).err()
+            } else {
+                None
+            };
+            let factory = crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f);
+            let target = Target {
+                factory: factory.as_deref(),
+                demo_secrets: None,
+            };
+            let report = Report::of(&plan, &applied, target, warning.as_deref());
+            print!("\n{}", report.text());
+            Ok(Outcome::Applied(report))
         }
-        Err(ApplyError::Fioctl(FioctlError::Interrupted)) => Err(Exit {
-            code: 130,
-            message: "interrupted: fioctl was stopped, the secret file removed, and \
-                      factory-config.yml is untouched"
-                .into(),
-        }
-        .into()),
-        Err(e) => Err(e.into()),
+        Err(e) => Outcome::of_apply_error(e),
     }
 }
 
-/// `--config`, else the path remembered for the factory, else ./factory-config.yml.
-pub fn config_path(g: &Global) -> std::path::PathBuf {
-    if let Some(p) = &g.config {
-        return p.clone();
-    }
-    let remembered = crate::fioctl::resolve_factory(g.factory.as_deref()).and_then(|(f, _)| {
-        let settings = Settings::load(&Settings::default_path()?).ok()?;
-        settings.get(&format!("factories.{f}.config"))
-    });
-    remembered
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "factory-config.yml".into())
-}
+pub use crate::session::config_path;
 
 /// After a successful add: the factory's config path and last choices, never a secret. A
-/// failure here only warns: the change itself is done.
-fn remember_choices(g: &Global, plan: &Plan) {
+/// failure here only warns (in the report): the change itself is done.
+fn remember_choices(g: &Global, plan: &Plan) -> Result<(), String> {
     let Some((factory, _)) = crate::fioctl::resolve_factory(g.factory.as_deref()) else {
-        return;
+        return Ok(());
     };
     let Some(path) = Settings::default_path() else {
-        return;
+        return Ok(());
     };
-    if let Err(e) = crate::settings::record_add(&path, &factory, plan) {
-        eprintln!("warning: the settings were not saved: {e}");
-    }
+    crate::settings::record_add(&path, &factory, plan).map_err(|e| e.to_string())
 }
 
 pub fn settings(cmd: &SettingsCommand) -> Result<()> {
@@ -606,73 +540,6 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Reads one line from the terminal without echo. Echo goes off BEFORE the prompt is printed,
-/// so keys typed or pasted ahead of the prompt are not shown either; it is restored after the
-/// line, on an error, and (through a guard) on a panic.
-fn prompt_hidden(prompt: &str) -> std::io::Result<String> {
-    use std::io::Read;
-    use std::os::fd::AsRawFd;
-    let mut tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")?;
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios calls on a file descriptor we own; the struct is plain data.
-    let mut term: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(fd, &mut term) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    struct Restore(i32, libc::termios);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            // SAFETY: as above; restores the settings read before.
-            unsafe { libc::tcsetattr(self.0, libc::TCSANOW, &self.1) };
-        }
-    }
-    let restore = Restore(fd, term);
-    let mut hidden = term;
-    hidden.c_lflag &= !(libc::ECHO | libc::ECHONL);
-    hidden.c_lflag |= libc::ICANON;
-    // SAFETY: as above.
-    if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &hidden) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    tty.write_all(prompt.as_bytes())?;
-    tty.flush()?;
-    let mut line = Vec::new();
-    let mut byte = [0u8; 1];
-    loop {
-        match tty.read(&mut byte)? {
-            0 => break,
-            _ if byte[0] == b'\n' => break,
-            _ => line.push(byte[0]),
-        }
-    }
-    drop(restore);
-    tty.write_all(b"\n")?;
-    let text = String::from_utf8(line).map_err(|e| {
-        let mut bytes = e.into_bytes();
-        zeroize::Zeroize::zeroize(&mut bytes);
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "the input is not UTF-8 text",
-        )
-    })?;
-    Ok(text.trim_end_matches('\r').to_string())
-}
-
-/// Asks on the terminal; only `y`/`yes` applies.
-fn confirm(question: &str) -> Result<bool> {
-    print!("{question} [y/N] ");
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
-}
-
 #[derive(serde::Serialize)]
 struct ListJson<'a> {
     config: String,
@@ -776,36 +643,4 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// `fioreg` with no subcommand on a terminal: the full-screen wizard, or line prompts.
-pub fn wizard(cli: &crate::cli::Cli) -> Result<()> {
-    let g = &cli.global;
-    let mut session = if cli.demo {
-        crate::session::Session::demo().context("creating the demo's scratch folder")?
-    } else {
-        crate::session::Session::real(
-            &config_path(g),
-            g.factory.as_deref(),
-            g.fioctl.as_deref(),
-            std::time::Duration::from_secs(g.fioctl_timeout),
-        )
-    };
-    if session.demo.is_none() {
-        session.verify = (!g.no_verify).then(|| verify_options(g));
-    }
-    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    let result = if cli.plain || dumb {
-        crate::plain::run(&session, &mut crate::plain::InquirePrompter)
-    } else {
-        crate::tui::run(&session)
-    };
-    if let Some(demo) = &session.demo {
-        println!(
-            "Demo files: the config is {} and the stored secrets are in {}",
-            session.config_path.display(),
-            demo.secrets_dir.display()
-        );
-    }
-    result
 }

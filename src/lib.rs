@@ -19,5 +19,7 @@ pub mod provider;
 pub mod secret;
 pub mod session;
 pub mod settings;
+pub mod term;
 pub mod tui;
 pub mod verify;
+pub mod wizard;

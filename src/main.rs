@@ -1,29 +1,42 @@
 use clap::{CommandFactory, Parser};
 use fioreg::cli::{Cli, Command};
-use fioreg::commands::{self, Exit};
+use fioreg::commands;
+use fioreg::wizard::report::{Exit, Outcome};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Some(Command::Add(add)) => commands::add(&cli.global, add),
-        Some(Command::List { json }) => commands::list(&cli.global, *json),
-        Some(Command::Rotate { target, creds }) => commands::rotate(&cli.global, target, creds),
-        Some(Command::Verify { target, creds }) => commands::verify(&cli.global, target, creds),
+    let unit = |r: anyhow::Result<()>| r.map(|()| None);
+    let result: anyhow::Result<Option<Outcome>> = match &cli.command {
+        Some(Command::Add(add)) => commands::add(&cli.global, add).map(Some),
+        Some(Command::List { json }) => unit(commands::list(&cli.global, *json)),
+        Some(Command::Rotate { target, creds }) => {
+            commands::rotate(&cli.global, target, creds).map(Some)
+        }
+        Some(Command::Verify { target, creds }) => {
+            unit(commands::verify(&cli.global, target, creds))
+        }
         Some(Command::Remove {
             target,
             delete_secret,
-        }) => commands::remove(&cli.global, target, *delete_secret),
-        Some(Command::Check { offline, json }) => commands::check(&cli.global, *offline, *json),
-        Some(Command::Settings(cmd)) => commands::settings(cmd),
-        Some(Command::Forget { url }) => commands::forget(url),
+        }) => commands::remove(&cli.global, target, *delete_secret).map(Some),
+        Some(Command::Check { offline, json }) => {
+            unit(commands::check(&cli.global, *offline, *json))
+        }
+        Some(Command::Settings(cmd)) => unit(commands::settings(cmd)),
+        Some(Command::Forget { url }) => unit(commands::forget(url)),
         Some(Command::DeviceWrap {
             image,
             container,
             containers_repo,
-        }) => commands::device_wrap(&cli.global, image, container, containers_repo),
-        Some(Command::Policy(cmd)) => commands::policy(cmd),
+        }) => unit(commands::device_wrap(
+            &cli.global,
+            image,
+            container,
+            containers_repo,
+        )),
+        Some(Command::Policy(cmd)) => unit(commands::policy(cmd)),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 *shell,
@@ -31,11 +44,13 @@ fn main() -> ExitCode {
                 "fioreg",
                 &mut std::io::stdout(),
             );
-            Ok(())
+            Ok(None)
         }
-        Some(Command::Man) => clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map_err(Into::into),
+        Some(Command::Man) => unit(
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(Into::into),
+        ),
         None => {
             if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
                 let _ = Cli::command().print_help();
@@ -45,11 +60,23 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            commands::wizard(&cli)
+            wizard(&cli).map(Some)
         }
     };
+    exit(result)
+}
+
+/// The one place where an outcome becomes an exit status and its last words: the same outcome
+/// gives the same code and the same words whichever front end reached it.
+fn exit(result: anyhow::Result<Option<Outcome>>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(outcome)) => {
+            if let Some(message) = outcome.message() {
+                eprintln!("fioreg: {message}");
+            }
+            ExitCode::from(outcome.exit_code())
+        }
         // `fioreg man | head`: the reader went away; that is not an error.
         Err(e)
             if e.downcast_ref::<std::io::Error>()
@@ -63,4 +90,23 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// The wizard: the full-screen TUI, or the line prompts with `--plain` or TERM=dumb.
+fn wizard(cli: &Cli) -> anyhow::Result<Outcome> {
+    let session = fioreg::session::for_wizard(cli)?;
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    let outcome = if cli.plain || dumb {
+        fioreg::plain::run(&session, &mut fioreg::plain::InquirePrompter)
+    } else {
+        fioreg::tui::run(&session)
+    };
+    if let Some(demo) = &session.demo {
+        println!(
+            "Demo files: the config is {} and the stored secrets are in {}",
+            session.config_path.display(),
+            demo.secrets_dir.display()
+        );
+    }
+    outcome
 }

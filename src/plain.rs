@@ -1,30 +1,27 @@
-//! The line-prompt wizard (`fioreg --plain`, and automatically with `TERM=dumb`): the same flow as
-//! the full-screen wizard, one question at a time, for screen readers and simple terminals.
+//! The line-prompt wizard (`fioreg --plain`, and automatically with `TERM=dumb`): the wizard's
+//! flow ([`crate::wizard`]) one question at a time, for screen readers and simple terminals.
 //!
-//! No rule lives here. Answers become a [`Request`] and a [`CredentialInput`]; the provider rules
-//! check each answer as it is given, [`Plan::build`] (the same plan as `fioreg add`) checks the
-//! whole request, and [`Plan::apply_with_progress`] applies it. Before the plan is shown, add
-//! and rotate test the login as `fioreg add` does ([`crate::verify::verify`], behind a
-//! [`front::Verifier`]). Every question goes through a [`Prompter`], so the whole flow runs in
-//! unit tests with a scripted fake (and a fake login test: no network).
+//! Nothing here decides what comes next: the loop asks the current screen's questions through a
+//! [`Prompter`], sends each answer to [`update`] as an [`Action`], runs the effects with the same
+//! [`Runner`] as the full-screen wizard (waiting for their results instead of drawing a
+//! spinner), and prints what the state says. Every question goes through a [`Prompter`], so the
+//! whole loop runs in unit tests with a scripted fake.
 
-use crate::commands::Exit;
-use crate::credentials::{self, CredError, user_token::UserTokenKind};
+use crate::credentials::user_token::UserTokenKind;
 use crate::factory_config::FactoryConfig;
 use crate::factory_config::lint::Severity;
-use crate::fioctl::FioctlError;
-use crate::plan::SecretStore;
-use crate::plan::{
-    Action, Answers, ApplyError, CredentialInput, Plan, Progress, Request, SecretOp,
-};
-use crate::provider::{self, Provider};
-use crate::secret::Secret;
+use crate::provider::Provider;
 use crate::session::Session;
-use crate::tui::front::{self, EntryChoice, KeyringUse, LoginCheck, PlanSource, Purpose};
-use crate::tui::state::Flow;
+use crate::wizard::effects::Runner;
+use crate::wizard::flow::{Verifier, store_blocks};
+use crate::wizard::report::{self, Exit, Outcome, progress_label};
+use crate::wizard::state::{
+    CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, Profiles, ReviewFocus, Screen,
+    Secrets, StartAction, State, field_help, field_label, profile_disabled_reason,
+};
+use crate::wizard::{Action, Checkbox, Effect, Input, Nav, init, update};
 use secrecy::SecretString;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver};
 
 /// One option of a [`Prompter::select`] question.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,11 +40,11 @@ impl Choice {
         }
     }
 
-    /// An option that is listed with the reason it cannot be chosen.
-    pub fn disabled(label: impl Into<String>, reason: impl Into<String>) -> Self {
+    /// An option that is listed with the reason it cannot be chosen (`None`: it can be).
+    pub fn maybe(label: impl Into<String>, disabled: Option<&str>) -> Self {
         Choice {
             label: label.into(),
-            disabled: Some(reason.into()),
+            disabled: disabled.map(str::to_string),
         }
     }
 }
@@ -93,10 +90,8 @@ pub trait Prompter {
     }
 }
 
-/// Runs the wizard: overview (with `fioreg check`'s findings), then add (provider, registry
-/// fields, credentials), rotate (registry, credentials) or remove (registry, its secret), the
-/// login test (add and rotate), and review, apply, done.
-pub fn run(session: &Session, p: &mut dyn Prompter) -> anyhow::Result<()> {
+/// Runs the wizard with the real login test.
+pub fn run(session: &Session, p: &mut dyn Prompter) -> anyhow::Result<Outcome> {
     run_with(session, p, crate::verify::verify)
 }
 
@@ -104,9 +99,9 @@ pub fn run(session: &Session, p: &mut dyn Prompter) -> anyhow::Result<()> {
 pub fn run_with(
     session: &Session,
     p: &mut dyn Prompter,
-    verifier: front::Verifier,
-) -> anyhow::Result<()> {
-    let cfg = match FactoryConfig::load(&session.config_path) {
+    verifier: Verifier,
+) -> anyhow::Result<Outcome> {
+    let config = match FactoryConfig::load(&session.config_path) {
         Ok(cfg) => cfg,
         Err(e) => {
             p.say(&e.to_string());
@@ -118,266 +113,93 @@ pub fn run_with(
             .into());
         }
     };
-    let mut w = Wizard {
-        session,
+    let (tx, rx) = mpsc::channel();
+    let state = State::new(Context::from_session(session, p.color()), Ok(config));
+    let mut d = Driver {
+        runner: Runner::new(session, tx).with_verifier(verifier),
+        rx,
         p,
-        cfg,
-        draft: Draft::default(),
-        verifier,
+        review_shown: false,
+        commit_asked: false,
+        state,
     };
-    w.overview();
-    w.run()
+    let first = init(&d.state);
+    d.run_effect(first);
+    d.settle();
+    d.overview();
+    d.run()
 }
 
-/// The steps, in order; Esc goes back to the previous one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    Menu,
-    Provider,
-    Url,
-    Region,
-    SecretName,
-    /// Rotate and remove: choose a configured entry.
-    Pick,
-    /// Remove: also delete the entry's secret?
-    DeleteSecret,
-    Credentials,
-    Review,
-}
-
-/// What a step leads to.
-enum Go {
-    Next(Step),
-    Finish(anyhow::Result<()>),
-}
-
-/// The answers so far; earlier answers are offered again as defaults when the user goes back.
-struct Draft {
-    flow: Flow,
-    /// Rotate and remove: the chosen entry.
-    target: Option<EntryChoice>,
-    /// Remove: delete the entry's secret too.
-    delete_secret: bool,
-    /// Whether the password came from, or goes to, the OS keyring.
-    keyring: KeyringUse,
-    provider: Option<Provider>,
-    /// The url as typed (for the default when asked again).
-    url_answer: Option<String>,
-    /// The normalized url (`None`: gar without a url).
-    url: Option<String>,
-    region: Option<String>,
-    secret_name_answer: Option<String>,
-    secret_name: Option<String>,
-    user: Option<String>,
-    credential: Option<CredentialInput>,
-    secret: Option<Secret>,
-}
-
-impl Default for Draft {
-    fn default() -> Self {
-        Draft {
-            flow: Flow::Add,
-            target: None,
-            delete_secret: false,
-            keyring: KeyringUse::No,
-            provider: None,
-            url_answer: None,
-            url: None,
-            region: None,
-            secret_name_answer: None,
-            secret_name: None,
-            user: None,
-            credential: None,
-            secret: None,
-        }
-    }
-}
-
-struct Wizard<'a> {
-    session: &'a Session,
+/// The loop: the wizard's state, the effects' runner and the prompter.
+struct Driver<'a> {
+    state: State,
+    runner: Runner<'a>,
+    rx: Receiver<Action>,
     p: &'a mut dyn Prompter,
-    cfg: FactoryConfig,
-    draft: Draft,
-    /// The login test before storing.
-    verifier: front::Verifier,
+    /// The plan under review was printed (it is printed again after going back), and the
+    /// commit was offered for it.
+    review_shown: bool,
+    commit_asked: bool,
 }
 
-/// What follows a login test.
-enum LoginNext {
-    /// On to the plan.
-    GoOn,
-    /// Run the test again.
-    Again,
-    /// Somewhere else (back to the credentials, or the end).
-    Go(Go),
-}
+type Step = Result<(), PromptError>;
 
-fn nothing_changed_exit(code: u8, what: &str) -> anyhow::Error {
-    Exit {
-        code,
-        message: format!("{what}: nothing was changed"),
-    }
-    .into()
-}
-
-/// A placeholder secret: enough to check every rule before any credential is read.
-fn placeholder() -> Secret {
-    front::placeholder()
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-/// `~/x` -> `$HOME/x`; anything else unchanged.
-fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(path),
-    }
-}
-
-impl Wizard<'_> {
+impl Driver<'_> {
     fn say(&mut self, text: &str) {
         self.p.say(text);
     }
 
-    /// The factory, the config and its registries with their secrets.
-    fn overview(&mut self) {
-        let s = self.session;
-        self.say(
-            "fioreg: one question at a time. Esc goes back one question; Ctrl-C quits without \
-             changing anything.",
-        );
-        self.say(&format!("Factory: {}", s.factory_label()));
-        self.say(&format!("Config:  {}", s.config_path.display()));
-        if let Some(demo) = &s.demo {
-            self.say(&format!(
-                "Demo mode: this is a scratch copy of the example; secrets go to {}, not to a factory.",
-                demo.secrets_dir.display()
-            ));
-        }
-        if self.cfg.registries.is_empty() {
-            self.say("No container registries are configured yet.");
-            if let Err(why) = &s.store {
-                self.say(&format!("Secrets cannot be stored: {why}"));
-            }
-            self.findings(None);
-            return;
-        }
-        let secrets: Result<Vec<String>, String> = match &s.store {
-            Ok(store) => store.list().map_err(|e| e.to_string()),
-            Err(why) => Err(why.clone()),
-        };
-        let n = self.cfg.registries.len();
-        let mut lines = vec![format!(
-            "{n} container {} configured:",
-            if n == 1 { "registry" } else { "registries" }
-        )];
-        for e in &self.cfg.registries {
-            let what = match &e.url {
-                Some(u) => format!("{} {u}", e.kind),
-                None => e.kind.clone(),
-            };
-            let secret = match (&e.secret_name, &secrets) {
-                (None, _) => "no secret name".to_string(),
-                (Some(name), Ok(names)) if names.contains(name) => {
-                    format!("secret {name}: present")
-                }
-                (Some(name), Ok(_)) => {
-                    format!("secret {name}: MISSING from the factory (CI cannot log in)")
-                }
-                (Some(name), Err(_)) => format!("secret {name}: unknown"),
-            };
-            lines.push(format!("- line {}: {what}, {secret}", e.line));
-        }
-        for line in lines {
-            self.say(&line);
-        }
-        if let Err(why) = &secrets {
-            self.say(&format!("Secrets were not checked: {why}"));
-        }
-        self.findings(secrets.as_deref().ok());
+    /// Sends an answer to the wizard and waits for the work it starts.
+    fn send(&mut self, action: Action) {
+        let effect = update(&mut self.state, action);
+        self.run_effect(effect);
+        self.settle();
     }
 
-    /// `fioreg check`'s findings, as it prints them: `file:line: error|warning: ...` and the fix.
-    fn findings(&mut self, secrets: Option<&[String]>) {
-        let found = self.cfg.lint(secrets);
-        let path = self.cfg.path.display().to_string();
-        let errors = found
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count();
-        let online = if secrets.is_some() || self.cfg.registries.is_empty() {
-            ""
-        } else {
-            " (secrets not checked)"
-        };
-        if found.is_empty() {
-            self.say(&format!("Check: no problems found{online}."));
-            return;
-        }
-        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        self.say(&format!(
-            "Check: {}, {}{online}:",
-            count(errors, "error"),
-            count(found.len() - errors, "warning")
-        ));
-        for f in &found {
-            self.say(&f.render(&path));
-        }
+    fn nav(&mut self, nav: Nav) {
+        self.send(Action::Nav(nav));
     }
 
-    fn run(&mut self) -> anyhow::Result<()> {
-        let mut history: Vec<Step> = Vec::new();
-        let mut step = Step::Menu;
-        loop {
-            match self.step(step) {
-                Ok(Go::Next(next)) => {
-                    if next != step {
-                        match history.iter().position(|s| *s == next) {
-                            Some(pos) => history.truncate(pos),
-                            None => history.push(step),
-                        }
-                    }
-                    step = next;
-                }
-                Ok(Go::Finish(result)) => return result,
-                Err(PromptError::Back) => match history.pop() {
-                    Some(prev) => step = prev,
-                    None => {
-                        self.say("Quit: nothing was changed.");
-                        return Ok(());
-                    }
-                },
-                Err(PromptError::Interrupted) => {
-                    return Err(nothing_changed_exit(130, "interrupted"));
-                }
-                Err(PromptError::Io(e)) => {
-                    return Err(nothing_changed_exit(
-                        1,
-                        &format!("the terminal failed ({e})"),
-                    ));
-                }
+    /// Runs an effect, and the effects its quick results lead to.
+    fn run_effect(&mut self, effect: Effect) {
+        let mut next = Some(effect);
+        while let Some(effect) = next.take() {
+            if let Some(result) = self.runner.run(effect, &self.state) {
+                next = Some(self.feed(result));
             }
         }
     }
 
-    fn step(&mut self, step: Step) -> Result<Go, PromptError> {
-        match step {
-            Step::Menu => self.menu(),
-            Step::Provider => self.provider(),
-            Step::Url => self.url(),
-            Step::Region => self.region(),
-            Step::SecretName => self.secret_name(),
-            Step::Pick => self.pick(),
-            Step::DeleteSecret => self.delete_secret(),
-            Step::Credentials => self.credentials(),
-            Step::Review => self.review(),
+    /// A result for the wizard; applying's progress is printed as it comes.
+    fn feed(&mut self, action: Action) -> Effect {
+        match &action {
+            Action::Progress(step) => {
+                let plan = self
+                    .state
+                    .review
+                    .as_ref()
+                    .map(|r| std::sync::Arc::clone(&r.plan));
+                match plan.and_then(|plan| progress_label(*step, &plan, self.state.ctx.target())) {
+                    Some(label) => self.p.progress(&format!("{label} ... ")),
+                    None => self.p.say("done"),
+                }
+            }
+            Action::Applied(Err(_)) => self.p.say("failed"),
+            _ => {}
+        }
+        update(&mut self.state, action)
+    }
+
+    /// Waits for the background work the state is waiting for (no spinner here).
+    fn settle(&mut self) {
+        while self.state.busy() {
+            let Ok(result) = self.rx.recv() else { break };
+            let effect = self.feed(result);
+            self.run_effect(effect);
+        }
+        while let Ok(result) = self.rx.try_recv() {
+            let effect = self.feed(result);
+            self.run_effect(effect);
         }
     }
 
@@ -396,52 +218,205 @@ impl Wizard<'_> {
         }
     }
 
-    fn provider_of(&self) -> Provider {
-        self.draft.provider.unwrap_or(Provider::Generic)
-    }
-
-    fn menu(&mut self) -> Result<Go, PromptError> {
-        let none = self.cfg.registries.is_empty();
-        let entry_action = |label: &str| {
-            if none {
-                Choice::disabled(label, "no registry is configured yet")
-            } else {
-                Choice::new(label)
+    fn run(&mut self) -> anyhow::Result<Outcome> {
+        loop {
+            if self.state.quit {
+                return report::outcome(&self.state);
             }
-        };
-        let options = [
-            Choice::new("Add a registry (or update one: give its url again)"),
-            entry_action("Rotate a registry's credentials (factory-config.yml stays as it is)"),
-            entry_action("Remove a registry"),
-            Choice::new("Quit"),
-        ];
-        let (flow, next) = match self.choose("What do you want to do?", &options)? {
-            0 => (Flow::Add, Step::Provider),
-            1 => (Flow::Rotate, Step::Pick),
-            2 => (Flow::Remove, Step::Pick),
-            _ => {
-                self.say("Quit: nothing was changed.");
-                return Ok(Go::Finish(Ok(())));
+            let screen = self.state.screen;
+            if screen != Screen::Review {
+                self.review_shown = false;
+                self.commit_asked = false;
             }
-        };
-        if self.draft.flow != flow {
-            self.draft = Draft {
-                flow,
-                ..Draft::default()
+            let step = match screen {
+                Screen::Start => self.start(),
+                Screen::Provider => self.provider(),
+                Screen::Registry => self.registry(),
+                Screen::Pick => self.pick(),
+                Screen::Credentials => self.credentials(),
+                Screen::TestLogin => self.test_login(),
+                Screen::Review => self.review(),
+                // Applying has ended (the wait is in `settle`): it failed, or it is done.
+                Screen::Apply => return report::outcome(&self.state),
+                Screen::Done => return self.done(),
             };
+            match step {
+                Ok(()) => {}
+                Err(PromptError::Back) => self.nav(Nav::Back),
+                Err(PromptError::Interrupted) => {
+                    self.nav(Nav::Interrupt);
+                    return report::outcome(&self.state);
+                }
+                Err(PromptError::Io(e)) => return Err(anyhow::anyhow!(e)),
+            }
         }
-        Ok(Go::Next(next))
     }
 
-    /// Rotate and remove: the configured entries; the ones the core refuses are listed with
-    /// the reason.
-    fn pick(&mut self) -> Result<Go, PromptError> {
-        let purpose = if self.draft.flow == Flow::Remove {
-            Purpose::Remove
-        } else {
-            Purpose::Rotate
+    /// The factory, the config and its registries with their secrets, and the check's findings.
+    fn overview(&mut self) {
+        let ctx = self.state.ctx.clone();
+        self.say(
+            "fioreg: one question at a time. Esc goes back one question; Ctrl-C quits without \
+             changing anything.",
+        );
+        self.say(&format!("Factory: {}", ctx.factory_label));
+        self.say(&format!("Config:  {}", ctx.config_path.display()));
+        if let Some(demo) = &ctx.demo {
+            self.say(&format!(
+                "Demo mode: this is a scratch copy of the example; secrets go to {}, not to a \
+                 factory.",
+                demo.secrets_dir.display()
+            ));
+        }
+        let Ok(cfg) = self.state.config.clone() else {
+            return;
         };
-        let entries = front::entry_choices(&self.cfg, purpose);
+        let secrets = match &self.state.secrets {
+            Secrets::Loaded(names) => Ok(names.clone()),
+            Secrets::Failed(why) | Secrets::Unavailable(why) => Err(why.clone()),
+            Secrets::NotNeeded | Secrets::Loading => Ok(Vec::new()),
+        };
+        if cfg.registries.is_empty() {
+            self.say("No container registries are configured yet.");
+        } else {
+            let n = cfg.registries.len();
+            self.say(&format!(
+                "{n} container {} configured:",
+                if n == 1 { "registry" } else { "registries" }
+            ));
+            for e in &cfg.registries {
+                let what = match &e.url {
+                    Some(u) => format!("{} {u}", e.kind),
+                    None => e.kind.clone(),
+                };
+                let secret = match (&e.secret_name, &secrets) {
+                    (None, _) => "no secret name".to_string(),
+                    (Some(name), Ok(names)) if names.contains(name) => {
+                        format!("secret {name}: present")
+                    }
+                    (Some(name), Ok(_)) => {
+                        format!("secret {name}: MISSING from the factory (CI cannot log in)")
+                    }
+                    (Some(name), Err(_)) => format!("secret {name}: unknown"),
+                };
+                self.say(&format!("- line {}: {what}, {secret}", e.line));
+            }
+        }
+        if let Err(why) = &secrets {
+            self.say(&format!("Secrets were not checked: {why}"));
+        }
+        let checked = secrets
+            .as_deref()
+            .ok()
+            .filter(|_| !cfg.registries.is_empty());
+        let found = cfg.lint(checked);
+        let errors = found
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        let online = if checked.is_some() || cfg.registries.is_empty() {
+            ""
+        } else {
+            " (secrets not checked)"
+        };
+        if found.is_empty() {
+            self.say(&format!("Check: no problems found{online}."));
+            return;
+        }
+        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        self.say(&format!(
+            "Check: {}, {}{online}:",
+            count(errors, "error"),
+            count(found.len() - errors, "warning")
+        ));
+        let path = cfg.path.display().to_string();
+        for f in &found {
+            let sev = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            self.say(&format!("{path}:{}: {sev}: {}", f.line, f.message));
+            self.say(&format!("  fix: {}", f.fix));
+        }
+    }
+
+    fn start(&mut self) -> Step {
+        let n = self.state.config.as_ref().map_or(0, |c| c.registries.len());
+        let options: Vec<Choice> = StartAction::ALL
+            .iter()
+            .map(|a| Choice::maybe(a.label(), a.disabled_reason(n)))
+            .collect();
+        match self.choose("What do you want to do?", &options) {
+            Ok(i) => self.send(Action::Select(i)),
+            // Esc at the first question leaves.
+            Err(PromptError::Back) => self.nav(Nav::Quit),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    fn provider(&mut self) -> Step {
+        let options: Vec<Choice> = Provider::ALL
+            .iter()
+            .map(|p| Choice::new(format!("{} — {}", p.title(), p.blurb())))
+            .collect();
+        let i = self.choose("Which kind of registry should CI pull from?", &options)?;
+        self.send(Action::Select(i));
+        Ok(())
+    }
+
+    /// The Registry screen's fields one by one (Esc goes back a field), then its check.
+    fn registry(&mut self) -> Step {
+        let Some(form) = &self.state.registry else {
+            return Err(PromptError::Back);
+        };
+        let p = form.provider;
+        let kinds: Vec<_> = form.fields.iter().map(|f| f.kind).collect();
+        let mut at = 0;
+        while let Some(&kind) = kinds.get(at) {
+            let current = self
+                .state
+                .registry
+                .as_ref()
+                .map(|f| f.text(kind).to_string())
+                .unwrap_or_default();
+            let default = (!current.is_empty()).then_some(current.as_str());
+            match self
+                .p
+                .text(field_label(p, kind), default, Some(field_help(p, kind)))
+            {
+                Ok(text) => {
+                    self.send(Action::Answer(Input::Registry(kind), text));
+                    let error = self
+                        .state
+                        .registry
+                        .as_ref()
+                        .and_then(|f| f.field_error(kind));
+                    match error {
+                        Some(why) => self.say(&format!("✗ {why}")),
+                        None => at += 1,
+                    }
+                }
+                Err(PromptError::Back) if at > 0 => at -= 1,
+                Err(e) => return Err(e),
+            }
+        }
+        self.nav(Nav::Choose);
+        if let Some(why) = self
+            .state
+            .registry
+            .as_ref()
+            .and_then(|f| f.plan_error.clone())
+            && self.state.screen == Screen::Registry
+        {
+            self.say(&format!("✗ {why}"));
+        }
+        Ok(())
+    }
+
+    /// Rotate and remove: the configured entries, the refused ones with the core's reason.
+    fn pick(&mut self) -> Step {
+        let entries = self.state.entries();
         let options: Vec<Choice> = entries
             .iter()
             .map(|e| {
@@ -449,795 +424,314 @@ impl Wizard<'_> {
                     .secret_name
                     .as_deref()
                     .map_or("no secret name".to_string(), |n| format!("secret {n}"));
-                let label = format!("{} (line {}, {secret})", e.label(), e.line);
-                match e.disabled() {
-                    Some(why) => Choice::disabled(label, why),
-                    None => Choice::new(label),
-                }
+                Choice::maybe(
+                    format!("{} (line {}, {secret})", e.label(), e.line),
+                    e.disabled(),
+                )
             })
             .collect();
-        let question = match purpose {
-            Purpose::Rotate => "Which registry gets new credentials?",
-            Purpose::Remove => "Which registry should be removed?",
+        let remove = self.state.flow == Flow::Remove;
+        let question = if remove {
+            "Which registry should be removed?"
+        } else {
+            "Which registry gets new credentials?"
         };
         let i = self.choose(question, &options)?;
-        let Some(entry) = entries.get(i).cloned() else {
-            return Err(PromptError::Io(format!("there is no option {i}")));
-        };
-        if self.draft.target.as_ref().map(|t| t.index) != Some(entry.index) {
-            let flow = self.draft.flow;
-            self.draft = Draft {
-                flow,
-                ..Draft::default()
-            };
+        if !remove {
+            self.send(Action::Select(i));
+            return Ok(());
         }
-        match purpose {
-            Purpose::Rotate => {
-                let Some(p) = entry.provider else {
-                    return Err(PromptError::Io("the entry has no known type".into()));
-                };
-                self.draft.provider = Some(p);
-                self.draft.url = entry.url.clone();
-                self.draft.target = Some(entry);
-                Ok(Go::Next(Step::Credentials))
-            }
-            Purpose::Remove => {
-                let has_secret = entry.secret_name.is_some();
-                self.draft.target = Some(entry);
-                if has_secret {
-                    Ok(Go::Next(Step::DeleteSecret))
-                } else {
-                    self.draft.delete_secret = false;
-                    Ok(Go::Next(Step::Review))
-                }
-            }
-        }
-    }
-
-    /// Remove: also delete the entry's secret? The core refuses when another entry uses it.
-    fn delete_secret(&mut self) -> Result<Go, PromptError> {
-        let Some(Ok(target)) = self.draft.target.as_ref().map(|t| t.target.clone()) else {
-            return Ok(Go::Next(Step::Pick));
-        };
-        let name = self
-            .draft
-            .target
-            .as_ref()
-            .and_then(|t| t.secret_name.clone())
-            .unwrap_or_default();
-        loop {
+        self.send(Action::Cursor(i));
+        if let Some(name) = entries.get(i).and_then(|e| e.secret_name.clone()) {
+            let target = self.state.ctx.target().name();
             let delete = self.p.confirm(
-                &format!("Also delete its secret {name} from the factory?"),
+                &format!("Also delete its secret {name} from {target}?"),
                 false,
             )?;
-            match Plan::remove(&self.cfg, &target, delete, self.session.plan_factory()) {
-                Ok(_) => {
-                    self.draft.delete_secret = delete;
-                    return Ok(Go::Next(Step::Review));
-                }
-                Err(e) => self.say(&format!("✗ {e}")),
-            }
+            self.send(Action::Check(Checkbox::DeleteSecret, delete));
         }
-    }
-
-    fn provider(&mut self) -> Result<Go, PromptError> {
-        let options: Vec<Choice> = Provider::ALL
-            .iter()
-            .map(|p| Choice::new(format!("{} — {}", p.title(), p.blurb())))
-            .collect();
-        let i = self.choose("Which kind of registry?", &options)?;
-        let chosen = Provider::ALL.get(i).copied().unwrap_or(Provider::Generic);
-        if self.draft.provider != Some(chosen) {
-            self.draft = Draft {
-                provider: Some(chosen),
-                ..Draft::default()
-            };
-        }
-        Ok(Go::Next(Step::Url))
-    }
-
-    fn url(&mut self) -> Result<Go, PromptError> {
-        let p = self.provider_of();
-        let (question, help) = match p {
-            Provider::Aws => ("Registry url", provider::aws::URL_SHAPE.to_string()),
-            Provider::Azure => ("Registry url", "NAME.azurecr.io".to_string()),
-            Provider::Gar => (
-                "Registry url (optional)",
-                "LOCATION-docker.pkg.dev, e.g. us-central1-docker.pkg.dev; press Enter to leave \
-                 it out (CI does not need it)"
-                    .to_string(),
-            ),
-            Provider::Generic => (
-                "Registry url",
-                "the registry host, e.g. ghcr.io, docker.io or harbor.example.com".to_string(),
-            ),
-        };
-        // Offer what was typed before, else the url of the one entry CI allows for this type.
-        let default = self.draft.url_answer.clone().or_else(|| {
-            p.single_per_factory()
-                .then(|| self.cfg.entries_of(p).next().and_then(|e| e.url.clone()))
-                .flatten()
-        });
-        loop {
-            let answer = self.p.text(question, default.as_deref(), Some(&help))?;
-            let answer = answer.trim().to_string();
-            let url = if answer.is_empty() && p == Provider::Gar {
-                None
-            } else {
-                match p.validate_url(&answer) {
-                    Ok(u) => Some(u),
-                    Err(why) => {
-                        self.say(&format!("✗ {why}"));
-                        continue;
-                    }
-                }
-            };
-            if self.draft.url != url || self.draft.url_answer.is_none() {
-                self.draft.region = None;
-                self.draft.secret_name_answer = None;
-                self.draft.secret_name = None;
-            }
-            self.draft.url = url;
-            self.draft.url_answer = Some(answer);
-            let next = if p == Provider::Aws {
-                Step::Region
-            } else {
-                Step::SecretName
-            };
-            return Ok(Go::Next(next));
-        }
-    }
-
-    fn region(&mut self) -> Result<Go, PromptError> {
-        let url = self.draft.url.clone().unwrap_or_default();
-        let from_url = provider::aws::resolve_region(&url, None).ok();
-        let default = self.draft.region.clone().or_else(|| from_url.clone());
-        loop {
-            let answer = self.p.text(
-                "AWS region of the registry",
-                default.as_deref(),
-                Some("press Enter to use the url's region"),
-            )?;
-            match provider::aws::resolve_region(&url, Some(answer.trim())) {
-                Ok(region) => {
-                    // The url's own region is implied: keep the request (and command line) short.
-                    self.draft.region = (Some(&region) != from_url.as_ref()).then_some(region);
-                    return Ok(Go::Next(Step::SecretName));
-                }
-                Err(why) => self.say(&format!("✗ {why}")),
-            }
-        }
-    }
-
-    fn request(&self) -> Request {
-        Request {
-            provider: self.provider_of(),
-            url: self.draft.url.clone(),
-            region: self.draft.region.clone(),
-            secret_name: self.draft.secret_name.clone(),
-        }
-    }
-
-    fn plan_with(&self, req: &Request, secret: Secret) -> Result<Plan, crate::plan::PlanError> {
-        Plan::build(&self.cfg, req, secret, self.session.plan_factory())
-    }
-
-    fn secret_name(&mut self) -> Result<Go, PromptError> {
-        let p = self.provider_of();
-        let default_name = p.default_secret_name(self.draft.url.as_deref());
-        // When the plan updates an entry, offer that entry's secret name and say so.
-        let mut offered = default_name.clone();
-        let unnamed = Request {
-            secret_name: None,
-            ..self.request()
-        };
-        if let Ok(plan) = self.plan_with(&unnamed, placeholder())
-            && let Action::Update { index, line } = plan.action
+        self.nav(Nav::Choose);
+        if self.state.screen == Screen::Pick
+            && let Some(why) = self.state.pick.error.clone()
         {
-            self.say(&format!(
-                "{}:{line} already holds this registry: its entry and its secret will be updated \
-                 in place.",
-                self.cfg.path.display()
-            ));
-            if let Some(name) = self
-                .cfg
-                .registries
-                .get(index)
-                .and_then(|e| e.secret_name.clone())
-            {
-                offered = name;
+            self.say(&format!("✗ {why}"));
+        }
+        Ok(())
+    }
+
+    fn credentials(&mut self) -> Step {
+        let Some(creds) = &self.state.creds else {
+            return Err(PromptError::Back);
+        };
+        let provider = creds.provider;
+        match &creds.kind {
+            CredsKind::Aws { .. } => self.aws_profile()?,
+            CredsKind::UserToken { .. } => self.user_token(provider)?,
+            CredsKind::KeyFile { .. } => {
+                if !self.key_file()? {
+                    return Ok(());
+                }
             }
         }
-        let default = self.draft.secret_name_answer.clone().unwrap_or(offered);
-        loop {
-            let answer = self.p.text(
-                "Factory secret name",
-                Some(&default),
-                Some("the name of the factory secret that will hold the credentials"),
-            )?;
-            let name = answer.trim().to_string();
-            if let Err(why) = provider::validate_secret_name(&name) {
+        self.nav(Nav::Choose);
+        if self.state.screen == Screen::Credentials
+            && let Some(why) = self.state.creds.as_ref().and_then(|c| c.error.clone())
+        {
+            self.say(&format!("✗ {why}"));
+        }
+        Ok(())
+    }
+
+    fn aws_profile(&mut self) -> Step {
+        let list = match &self.state.profiles {
+            Profiles::Loaded(list) if !list.is_empty() => list.clone(),
+            Profiles::Failed(why) => {
+                let why = why.clone();
                 self.say(&format!("✗ {why}"));
-                continue;
+                return Err(PromptError::Back);
             }
-            self.draft.secret_name_answer = Some(name.clone());
-            self.draft.secret_name = (name != default_name).then_some(name);
-            // Every rule, before any credential is read.
-            match self.plan_with(&self.request(), placeholder()) {
-                Ok(_) => return Ok(Go::Next(Step::Credentials)),
-                Err(e) => match self.fix_plan_error(&e.to_string())? {
-                    Go::Next(Step::SecretName) => continue,
-                    go => return Ok(go),
-                },
+            _ => {
+                self.say("✗ no AWS profiles were found");
+                return Err(PromptError::Back);
             }
-        }
-    }
-
-    /// The plan refused the request: say why and let the user choose what to change.
-    fn fix_plan_error(&mut self, why: &str) -> Result<Go, PromptError> {
-        self.say(&format!("✗ {why}"));
-        let options = [
-            Choice::new("Change the secret name"),
-            Choice::new("Change the url"),
-            Choice::new("Choose another kind of registry"),
-            Choice::new("Quit without changing anything"),
-        ];
-        Ok(match self.choose("What do you want to change?", &options) {
-            Ok(0) | Err(PromptError::Back) => Go::Next(Step::SecretName),
-            Ok(1) => Go::Next(Step::Url),
-            Ok(2) => Go::Next(Step::Provider),
-            Ok(_) => {
-                self.say("Quit: nothing was changed.");
-                Go::Finish(Ok(()))
-            }
-            Err(e) => return Err(e),
-        })
-    }
-
-    fn credentials(&mut self) -> Result<Go, PromptError> {
-        self.draft.credential = None;
-        self.draft.secret = None;
-        self.draft.keyring = KeyringUse::No;
-        if let Some(t) = &self.draft.target
-            && self.draft.flow == Flow::Rotate
-        {
-            let secret = t.secret_name.as_deref().unwrap_or("-");
-            let line = format!(
-                "New credentials for {} (line {}), stored again as secret {secret}.",
-                t.label(),
-                t.line
-            );
-            self.say(&line);
-        }
-        let (credential, secret) = match self.provider_of() {
-            Provider::Aws => self.aws_profile()?,
-            Provider::Gar => self.gcp_key()?,
-            p @ (Provider::Azure | Provider::Generic) => self.user_token(p)?,
         };
-        self.draft.credential = Some(credential);
-        self.draft.secret = Some(secret);
-        Ok(Go::Next(Step::Review))
-    }
-
-    fn answers(&self, credential: CredentialInput) -> Answers {
-        Answers {
-            request: self.request(),
-            credential,
-        }
-    }
-
-    fn aws_profile(&mut self) -> Result<(CredentialInput, Secret), PromptError> {
-        loop {
-            let profiles = match credentials::aws::list_profiles(&self.session.aws) {
-                Ok(list) if !list.is_empty() => list,
-                found => {
-                    let why = match found {
-                        Err(e) => e.to_string(),
-                        // Its message says where profiles were looked for and how to create one.
-                        Ok(_) => match credentials::aws::credentials_for(&self.session.aws, None) {
-                            Err(e) => e.to_string(),
-                            Ok(_) => "no AWS profiles were found".to_string(),
-                        },
-                    };
-                    self.say(&format!("✗ {why}"));
-                    let again = [Choice::new("Look again (after fixing the AWS files)")];
-                    self.choose("No AWS profile can be used", &again)?;
-                    continue;
-                }
-            };
-            self.say(
-                "CI gets only the chosen profile's two keys, stored as [default]: never your \
-                 other profiles.",
-            );
-            let options: Vec<Choice> = profiles
-                .iter()
-                .map(|pi| {
-                    let mut label = match &pi.access_key_id_masked {
-                        Some(id) => format!("{} ({id})", pi.name),
-                        None => pi.name.clone(),
-                    };
-                    if pi.looks_personal {
-                        label.push_str(" — looks personal: prefer a pull-only IAM user");
-                    }
-                    if pi.session_token {
-                        Choice::disabled(
-                            label,
-                            "it holds temporary keys (aws_session_token), which expire; CI needs \
-                             a pull-only IAM user's long-lived keys",
-                        )
-                    } else if !pi.has_keys {
-                        Choice::disabled(
-                            label,
-                            "it has no static access keys (aws_access_key_id and \
-                             aws_secret_access_key)",
-                        )
-                    } else {
-                        Choice::new(label)
-                    }
-                })
-                .collect();
-            let i = self.choose("Which AWS profile should CI use?", &options)?;
-            let Some(chosen) = profiles.get(i) else {
-                continue;
-            };
-            let credential = CredentialInput::AwsProfile(Some(chosen.name.clone()));
-            match self.answers(credential.clone()).secret(&self.session.aws) {
-                Ok(secret) => return Ok((credential, secret)),
-                Err(e) => self.say(&format!("✗ {e}")),
-            }
-        }
-    }
-
-    fn gcp_key(&mut self) -> Result<(CredentialInput, Secret), PromptError> {
-        loop {
-            let answer = self.p.path(
-                "Path to the service-account JSON key file",
-                Some(
-                    "Tab completes paths. Create a key with `gcloud iam service-accounts keys \
-                     create key.json --iam-account=NAME@PROJECT.iam.gserviceaccount.com`",
-                ),
-            )?;
-            let answer = answer.trim();
-            if answer.is_empty() {
-                self.say("✗ Give the path of the key file.");
-                continue;
-            }
-            let path = expand_home(answer);
-            match credentials::gcp::key_file(&path) {
-                Ok((secret, info)) => {
-                    let project = info
-                        .project_id
-                        .map(|p| format!(" (project {p})"))
-                        .unwrap_or_default();
-                    self.say(&format!("Service account: {}{project}", info.client_email));
-                    return Ok((CredentialInput::GcpKeyFile(path), secret));
-                }
-                Err(e) => self.say(&format!("✗ {e}")),
-            }
-        }
-    }
-
-    fn user_token(&mut self, p: Provider) -> Result<(CredentialInput, Secret), PromptError> {
-        let kind = UserTokenKind::of(p);
-        let user_q = match kind {
-            UserTokenKind::AzurePrincipal => {
-                "Service principal id (the application / client id)".to_string()
-            }
-            UserTokenKind::Generic => "User name".to_string(),
-        };
-        let pass_q = format!(
-            "{} (hidden: nothing is shown as you type)",
-            capitalized(kind.password_noun())
+        self.say(
+            "CI gets only the chosen profile's two keys, stored as [default]: never your other \
+             profiles.",
         );
-        // The registry's keyring account: its url.
-        let account = self.draft.url.as_deref().map(crate::keystore::account);
-        let short = if p == Provider::Azure {
-            "password"
-        } else {
-            "token"
+        let options: Vec<Choice> = list
+            .iter()
+            .map(|pi| {
+                let mut label = match &pi.access_key_id_masked {
+                    Some(id) => format!("{} ({id})", pi.name),
+                    None => pi.name.clone(),
+                };
+                if pi.looks_personal {
+                    label.push_str(" — looks personal: prefer a pull-only IAM user");
+                }
+                Choice::maybe(label, profile_disabled_reason(pi))
+            })
+            .collect();
+        let i = self.choose("Which AWS profile should CI use?", &options)?;
+        self.send(Action::Cursor(i));
+        Ok(())
+    }
+
+    fn user_token(&mut self, provider: Provider) -> Step {
+        let kind = UserTokenKind::of(provider);
+        let user_q = match kind {
+            UserTokenKind::AzurePrincipal => "Service principal id (the application / client id)",
+            UserTokenKind::Generic => "User name",
         };
-        let mut ask_user = true;
-        loop {
-            if ask_user {
-                let default = self.draft.user.clone();
-                let user = self.p.text(&user_q, default.as_deref(), None)?;
-                self.draft.user = Some(user.trim().to_string());
+        let (user, account, held) = match self.state.creds.as_ref().map(|c| &c.kind) {
+            Some(CredsKind::UserToken { user, keyring, .. }) => (
+                user.value().to_string(),
+                keyring.account.clone(),
+                keyring.held == Some(true),
+            ),
+            _ => return Err(PromptError::Back),
+        };
+        let typed = self
+            .p
+            .text(user_q, (!user.is_empty()).then_some(user.as_str()), None)?;
+        self.send(Action::Answer(Input::User, typed));
+        let noun = kind.password_noun();
+        let keys = self.state.ctx.keyring.clone();
+        let mut use_kept = false;
+        if let (true, Some(acct)) = (held, &account) {
+            use_kept = self
+                .p
+                .confirm(&format!("Use the {noun} kept in {keys} for {acct}?"), true)?;
+        }
+        self.send(Action::Check(Checkbox::UseRemembered, use_kept));
+        if use_kept {
+            return Ok(());
+        }
+        let mut question = format!("{noun} (hidden: nothing is shown as you type)");
+        if let Some(first) = question.get(..1) {
+            question.replace_range(..1, &first.to_uppercase());
+        }
+        let password = self.p.password(&question)?;
+        self.send(Action::Password(password));
+        if let Some(acct) = &account {
+            let remember = self
+                .p
+                .confirm(&format!("Keep the {noun} for {acct} in {keys}?"), false)?;
+            self.send(Action::Check(Checkbox::Remember, remember));
+        }
+        Ok(())
+    }
+
+    /// The key file's path, checked; `false` when it is asked again.
+    fn key_file(&mut self) -> Result<bool, PromptError> {
+        let typed = self.p.path(
+            "Path to the service-account JSON key file",
+            Some(
+                "Tab completes paths. Create a key with `gcloud iam service-accounts keys create \
+                 key.json --iam-account=NAME@PROJECT.iam.gserviceaccount.com`",
+            ),
+        )?;
+        self.send(Action::Answer(Input::KeyFile, typed));
+        let check = match self.state.creds.as_ref().map(|c| &c.kind) {
+            Some(CredsKind::KeyFile { check, .. }) => check.clone(),
+            _ => return Err(PromptError::Back),
+        };
+        match check {
+            KeyCheck::Valid { email, .. } => {
+                self.say(&format!("Service account: {email}"));
+                Ok(true)
             }
-            let user = self.draft.user.clone().unwrap_or_default();
-            // A password kept by an earlier --remember: offer it (never shown).
-            let kept = account
-                .as_deref()
-                .and_then(|a| self.session.keys.get(a).ok().flatten().map(|pw| (a, pw)));
-            if let Some((acct, kept)) = kept {
-                match self
-                    .p
-                    .confirm(&format!("Use the remembered {short} for {acct}?"), true)
-                {
-                    Ok(true) => {
-                        let credential = CredentialInput::UserToken {
-                            user,
-                            password: kept,
-                        };
-                        match self.answers(credential.clone()).secret(&self.session.aws) {
-                            Ok(secret) => {
-                                self.draft.keyring = KeyringUse::UseRemembered(acct.to_string());
-                                return Ok((credential, secret));
-                            }
-                            Err(e) => {
-                                self.say(&format!("✗ {e}"));
-                                ask_user = is_user_error(&e);
-                                continue;
-                            }
-                        }
-                    }
-                    Ok(false) => {}
-                    Err(PromptError::Back) => {
-                        ask_user = true;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
+            KeyCheck::Invalid { error, .. } => {
+                self.say(&format!("✗ {error}"));
+                Ok(false)
             }
-            let password = match self.p.password(&pass_q) {
-                Ok(pw) => pw,
-                Err(PromptError::Back) => {
-                    ask_user = true;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let credential = CredentialInput::UserToken {
-                user,
-                password: password.clone(),
-            };
-            let secret = match self.answers(credential.clone()).secret(&self.session.aws) {
-                Ok(secret) => secret,
-                Err(e) => {
-                    self.say(&format!("✗ {e}"));
-                    ask_user = is_user_error(&e);
-                    continue;
-                }
-            };
-            let Some(acct) = account.as_deref() else {
-                return Ok((credential, secret));
-            };
-            // Kept before anything is applied, as `--remember` does: a failure later needs no
-            // retyping. The keyring's refusal is shown and the question asked again.
-            loop {
-                match self
-                    .p
-                    .confirm(&format!("Remember the {short} in the OS keyring?"), false)
-                {
-                    Ok(true) => {
-                        match front::keep_password(self.session.keys.as_ref(), acct, &password) {
-                            Ok(()) => {
-                                self.say(&format!(
-                                    "Kept the {short} for {acct} in {}.",
-                                    self.session.keys.describe()
-                                ));
-                                self.draft.keyring = KeyringUse::Remember(acct.to_string());
-                                return Ok((credential, secret));
-                            }
-                            Err(e) => self.say(&format!("✗ {e}")),
-                        }
-                    }
-                    Ok(false) => return Ok((credential, secret)),
-                    Err(PromptError::Back) => break,
-                    Err(e) => return Err(e),
-                }
+            KeyCheck::Empty | KeyCheck::Checking(_) => {
+                self.say("✗ Give the path of the key file.");
+                Ok(false)
             }
-            ask_user = false;
         }
     }
 
-    /// What the plan is built from, for the flow; `None` when an answer is missing.
-    fn source(&mut self) -> Option<(PlanSource, Secret)> {
-        let target = || {
-            self.draft
-                .target
-                .as_ref()
-                .and_then(|t| t.target.clone().ok())
+    /// The login test's result; a failure offers what the TUI's keys offer.
+    fn test_login(&mut self) -> Step {
+        let Some(login) = &self.state.login else {
+            return Err(PromptError::Back);
         };
-        if self.draft.flow == Flow::Remove {
-            let source = PlanSource::Remove {
-                target: target()?,
-                delete_secret: self.draft.delete_secret,
-            };
-            return Some((source, placeholder()));
-        }
-        let credential = self.draft.credential.clone()?;
-        let answers = self.answers(credential);
-        let keyring = self.draft.keyring.clone();
-        let source = match self.draft.flow {
-            Flow::Rotate => PlanSource::Rotate {
-                target: target()?,
-                answers,
-                keyring,
-            },
-            _ => PlanSource::Add { answers, keyring },
+        let host = login.host.clone();
+        let Some(result) = login.result().cloned() else {
+            return Err(PromptError::Io("the login test did not finish".into()));
         };
-        let secret = self.draft.secret.take()?;
-        Some((source, secret))
-    }
-
-    fn review(&mut self) -> Result<Go, PromptError> {
-        let Some((source, secret)) = self.source() else {
-            let back = match self.draft.flow {
-                Flow::Remove => Step::Pick,
-                _ => Step::Credentials,
-            };
-            return Ok(Go::Next(back));
-        };
-        let factory = self.session.plan_factory();
-        let mut plan = match source.build(&self.cfg, secret, factory.clone()) {
-            Ok(plan) => plan,
-            Err(e) if self.draft.flow == Flow::Add => return self.fix_plan_error(&e.to_string()),
-            Err(e) => {
-                self.say(&format!("✗ {e}"));
-                return Ok(Go::Next(Step::Pick));
-            }
-        };
-        // As `fioreg add`: the credentials are tested before the plan is shown.
-        if front::plan_needs_login_test(&plan) {
-            loop {
-                match self.login_test(&plan)? {
-                    LoginNext::GoOn => break,
-                    LoginNext::Again => {}
-                    LoginNext::Go(go) => return Ok(go),
-                }
-            }
-        }
-        let color = self.p.color();
-        self.say("");
-        self.say(plan.render(color).trim_end());
-        // Removing an entry and keeping its secret needs no fioctl, as `fioreg remove` does.
-        let store: Arc<dyn SecretStore> = match &self.session.store {
-            Ok(store) => store.clone(),
-            Err(_) if plan.secret_op == SecretOp::Keep => Arc::new(front::NoStore),
-            Err(why) => {
-                self.say(&format!("Applying is impossible: {why}"));
-                self.say("Nothing was changed.");
-                return Ok(Go::Finish(Err(nothing_changed_exit(
-                    1,
-                    "not applied (secrets cannot be stored)",
-                ))));
-            }
-        };
-        if plan.new_text != plan.old_text && self.session.demo.is_none() {
-            self.offer_commit(&source, &mut plan)?;
-        }
-        match self.p.confirm("Apply?", false) {
-            Ok(true) => {}
-            Ok(false) => {
-                self.say("Not applied: nothing was changed.");
-                return Ok(Go::Finish(Err(nothing_changed_exit(1, "not applied"))));
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(Go::Finish(self.apply(&plan, store.as_ref(), &source)))
-    }
-
-    /// The login test of the plan's secret, as one line: "Testing the login to HOST ... ✓
-    /// accepted" or "✗" and the reason. A registry that cannot be reached is stored only on an
-    /// explicit yes (default No), as `fioreg add` asks; any other failure goes back to the
-    /// credentials (or tests again, or quits).
-    fn login_test(&mut self, plan: &Plan) -> Result<LoginNext, PromptError> {
-        let Some(opts) = &self.session.verify else {
-            let why = front::login_test_skipped(None, self.session.demo.is_some());
-            self.say(&format!(
-                "Login test skipped: {}.",
-                why.unwrap_or("--no-verify")
-            ));
-            return Ok(LoginNext::GoOn);
-        };
-        let host = front::login_host(plan);
-        self.p
-            .progress(&format!("Testing the login to {host} ... "));
-        match LoginCheck::of(front::verify_plan(plan, opts, self.verifier)) {
+        let why = match &result {
             LoginCheck::Accepted => {
-                self.say("✓ accepted");
-                Ok(LoginNext::GoOn)
+                self.say(&format!("✓ Login test: {host} accepted these credentials."));
+                self.nav(Nav::Choose);
+                return Ok(());
             }
             LoginCheck::NoLogin => {
                 self.say(&format!(
-                    "! {host} needs no login, so the credentials could not be tested"
+                    "! Login test: {host} needs no login, so the credentials could not be tested."
                 ));
-                Ok(LoginNext::GoOn)
+                self.nav(Nav::Choose);
+                return Ok(());
             }
-            LoginCheck::Failed(why) => {
-                self.say(&format!("✗ {why}"));
-                self.say("Nothing was stored.");
-                self.after_failed_login()
+            LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => why.clone(),
+        };
+        self.say(&format!("✗ Login test: {why}."));
+        let unreachable = matches!(result, LoginCheck::Unreachable(_));
+        if unreachable {
+            self.say("The credentials could not be tested.");
+            if self.p.confirm("Store them anyway?", false)? {
+                self.nav(Nav::FocusNext);
+                self.nav(Nav::Choose);
+                return Ok(());
             }
-            LoginCheck::Unreachable(why) => {
-                self.say(&format!("✗ {why}"));
-                self.say("The credentials could not be tested.");
-                if self.p.confirm("Store them anyway?", false)? {
-                    return Ok(LoginNext::GoOn);
-                }
-                self.say("Not stored.");
-                self.after_failed_login()
-            }
+        } else {
+            self.say("Nothing was stored.");
         }
-    }
-
-    /// After a login test that does not let the wizard go on: fix the credentials (Esc too),
-    /// test again, or quit.
-    fn after_failed_login(&mut self) -> Result<LoginNext, PromptError> {
         let options = [
             Choice::new("Change the credentials"),
             Choice::new("Test again"),
-            Choice::new("Quit without changing anything"),
+            Choice::new("Quit"),
         ];
-        Ok(match self.choose("What now?", &options) {
-            Ok(0) | Err(PromptError::Back) => LoginNext::Go(Go::Next(Step::Credentials)),
-            Ok(1) => LoginNext::Again,
-            Ok(_) => {
-                self.say("Quit: nothing was changed.");
-                LoginNext::Go(Go::Finish(Ok(())))
-            }
-            Err(e) => return Err(e),
-        })
-    }
-
-    /// When the config lives in a git work tree: commit it after writing it? The core's
-    /// refusal (e.g. uncommitted changes) is shown and the question asked again.
-    fn offer_commit(&mut self, source: &PlanSource, plan: &mut Plan) -> Result<(), PromptError> {
-        let Some(checkout) = crate::git::Checkout::find(&self.session.config_path) else {
-            return Ok(());
-        };
-        let branch = checkout.branch().unwrap_or_else(|_| "HEAD".into());
-        let question = format!(
-            "Commit {} in {} (branch {branch}) after writing it?",
-            plan.config_name(),
-            checkout.root.display()
-        );
-        loop {
-            if !self.p.confirm(&question, false)? {
-                plan.commit = None;
-                return Ok(());
-            }
-            match source.commit(&self.cfg, self.session.plan_factory()) {
-                Ok(c) => {
-                    self.say("");
-                    self.say(&format!(
-                        "Then commit {} on {}: \"{}\"",
-                        c.checkout.rel.display(),
-                        c.branch,
-                        c.message
-                    ));
-                    plan.commit = Some(c);
-                    return Ok(());
-                }
-                Err(e) => self.say(&format!("✗ {e}")),
-            }
+        match self.choose("What now?", &options)? {
+            0 => self.nav(Nav::Back),
+            1 => self.nav(Nav::Retry),
+            _ => self.nav(Nav::Quit),
         }
-    }
-
-    fn apply(
-        &mut self,
-        plan: &Plan,
-        store: &dyn SecretStore,
-        source: &PlanSource,
-    ) -> anyhow::Result<()> {
-        let s = self.session;
-        let target = match (&s.demo, &s.factory) {
-            (Some(_), _) => "in the demo folder".to_string(),
-            (None, Some((f, _))) => format!("in factory {f}"),
-            (None, None) => "in fioctl's default factory".to_string(),
-        };
-        let from = target.replacen("in ", "from ", 1);
-        let config = plan.config_path.display().to_string();
-        let secret_name = plan.secret_name.clone();
-        let p = &mut *self.p;
-        let result = plan.apply_with_progress(store, &mut |step| match step {
-            Progress::StoringSecret => {
-                p.progress(&format!("Storing secret {secret_name} {target} ... "))
-            }
-            Progress::WritingConfig => p.progress(&format!("Writing {config} ... ")),
-            Progress::DeletingSecret => {
-                p.progress(&format!("Deleting secret {secret_name} {from} ... "))
-            }
-            Progress::Committing => p.progress(&format!("Committing {config} ... ")),
-            Progress::Pushing => p.progress("Pushing ... "),
-            Progress::SecretStored
-            | Progress::ConfigWritten
-            | Progress::SecretDeleted
-            | Progress::Committed
-            | Progress::Pushed => p.say("done"),
-        });
-        let applied = match result {
-            Ok(applied) => applied,
-            Err(e) => {
-                self.say("failed");
-                self.say(&e.to_string());
-                let message = match e {
-                    ApplyError::Fioctl(FioctlError::Interrupted) => {
-                        return Err(Exit {
-                            code: 130,
-                            message: "interrupted: fioctl was stopped, the secret file removed, \
-                                      and factory-config.yml is untouched"
-                                .into(),
-                        }
-                        .into());
-                    }
-                    ApplyError::Fioctl(_) => "not applied: nothing was changed".to_string(),
-                    // The message above says what was and was not changed.
-                    _ => "applying failed part-way (see above)".to_string(),
-                };
-                return Err(Exit { code: 1, message }.into());
-            }
-        };
-        let adds = matches!(plan.action, Action::Add | Action::Update { .. });
-        self.say("");
-        if plan.secret_op == SecretOp::Store {
-            self.say(&format!("✓ Stored secret {secret_name} {target}."));
-        }
-        match (&applied.commit, &plan.commit) {
-            (Some(id), Some(c)) => {
-                self.say(&format!("✓ Wrote {config}."));
-                self.say(&format!(
-                    "✓ Committed {id} on {}: \"{}\". Push it so the next CI build uses it.",
-                    c.branch, c.message
-                ));
-            }
-            _ if applied.config_written => self.say(&format!(
-                "✓ Wrote {config}. Commit and push it in your ci-scripts checkout so the next CI \
-                 build uses it."
-            )),
-            _ if matches!(plan.action, Action::Rotate { .. }) => self.say(&format!(
-                "  {config} is unchanged (byte-identical): nothing to commit."
-            )),
-            _ => self.say(&format!(
-                "  {config} already held this entry: nothing to write."
-            )),
-        }
-        match plan.secret_op {
-            SecretOp::Delete => self.say(&format!("✓ Deleted secret {secret_name} {from}.")),
-            SecretOp::Keep if !secret_name.is_empty() => {
-                self.say(&format!("  The secret {secret_name} stays {target}."));
-            }
-            _ => {}
-        }
-        if let Some(demo) = &s.demo {
-            self.say(&format!(
-                "Demo mode: the secret is a file in the scratch folder {}; no factory was touched.",
-                demo.secrets_dir.display()
-            ));
-        }
-        if adds {
-            // As `fioreg add`: the choices, never a secret; a failure only warns.
-            if let Err(why) = front::remember_choices(s, plan) {
-                self.say(&format!("warning: the settings were not saved: {why}"));
-            }
-            self.say("");
-            self.say(plan.provider.device_advice());
-        }
-        self.say("");
-        self.say("The same from a script:");
-        self.say(&format!(
-            "  {}",
-            source.command_line(
-                &s.config_path,
-                s.plan_factory().as_deref(),
-                applied.commit.is_some()
-            )
-        ));
         Ok(())
     }
+
+    /// The plan, the commit offer and the one confirmation; "No" ends the run unapplied.
+    fn review(&mut self) -> Step {
+        let Some(review) = &self.state.review else {
+            return Err(PromptError::Back);
+        };
+        let plan = std::sync::Arc::clone(&review.plan);
+        let ctx = self.state.ctx.clone();
+        let tested = review.login.is_some();
+        let blocked = store_blocks(&ctx, review);
+        let commit_off = matches!(review.commit, CommitState::Off);
+        if !self.review_shown {
+            self.review_shown = true;
+            self.say("");
+            if !tested
+                && crate::wizard::flow::plan_needs_login_test(&plan)
+                && let Some(why) = ctx.login_skipped()
+            {
+                self.say(&format!("Login test skipped ({why})."));
+            }
+            let text = plan.render(self.p.color());
+            self.say(text.trim_end());
+            self.say("");
+        }
+        if blocked {
+            let why = ctx.store_error.clone().unwrap_or_default();
+            self.say(&format!("Applying is impossible: {why}"));
+            self.nav(Nav::Quit);
+            return Ok(());
+        }
+        if commit_off
+            && !self.commit_asked
+            && let Some(checkout) = &ctx.checkout
+        {
+            let question = format!(
+                "Commit {} on {} after applying?",
+                plan.config_name(),
+                checkout.branch
+            );
+            if self.p.confirm(&question, false)? {
+                self.send(Action::Check(Checkbox::Commit, true));
+                if let Some(CommitState::Refused(why)) =
+                    self.state.review.as_ref().map(|r| r.commit.clone())
+                {
+                    self.say(&format!("✗ {why}"));
+                    self.send(Action::Check(Checkbox::Commit, false));
+                    return Ok(());
+                }
+            } else {
+                self.commit_asked = true;
+            }
+        }
+        if !self.p.confirm("Apply this plan?", false)? {
+            self.nav(Nav::Quit);
+            return Ok(());
+        }
+        if self.state.review.as_ref().map(|r| r.focus) != Some(ReviewFocus::Apply) {
+            self.nav(Nav::FocusNext);
+        }
+        self.nav(Nav::Choose);
+        Ok(())
+    }
+
+    /// The report, and the same change as a command line.
+    fn done(&mut self) -> anyhow::Result<Outcome> {
+        let outcome = report::outcome(&self.state)?;
+        if let Outcome::Applied(report) = &outcome {
+            self.say("");
+            self.say(report.text().trim_end());
+            if let Some(line) = self.command_line() {
+                self.say("");
+                self.say("The same from a script:");
+                self.say(&format!("  {line}"));
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn command_line(&self) -> Option<String> {
+        let review = self.state.review.as_ref()?;
+        let committed = matches!(
+            self.state.apply.as_ref().and_then(|a| a.result.as_ref()),
+            Some(Ok(applied)) if applied.commit.is_some()
+        );
+        Some(review.source.command_line(
+            &self.state.ctx.config_path,
+            self.state.ctx.plan_factory.as_deref(),
+            committed,
+        ))
+    }
 }
 
-/// Whether the credential error is about the user name (then it is asked again).
-fn is_user_error(e: &CredError) -> bool {
-    matches!(
-        e,
-        CredError::EmptyUser { .. }
-            | CredError::ColonInUser { .. }
-            | CredError::NewlineInUser { .. }
-    )
-}
-
-/// The real prompts: inquire on the terminal (its output on stderr; said lines on stdout).
 pub struct InquirePrompter;
 
 mod real {
@@ -1291,7 +785,12 @@ mod real {
             let dir = if dir_part.is_empty() {
                 std::path::PathBuf::from(".")
             } else {
-                super::expand_home(dir_part)
+                crate::wizard::state::expand_home(
+                    dir_part,
+                    std::env::var_os("HOME")
+                        .map(std::path::PathBuf::from)
+                        .as_deref(),
+                )
             };
             let Ok(entries) = std::fs::read_dir(dir) else {
                 return Vec::new();
@@ -1416,1442 +915,7 @@ mod real {
         }
 
         fn color(&self) -> bool {
-            crate::commands::color_stdout()
+            crate::term::color_stdout()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::credentials::aws::ProfileSource;
-    use crate::fioctl::FactorySource;
-    use crate::keystore::MemoryKeyStore;
-    use crate::plan::{FolderStore, SecretStore};
-    use crate::session::Demo;
-    use secrecy::ExposeSecret;
-    use std::collections::VecDeque;
-    use std::path::{Path, PathBuf};
-    use std::sync::Arc;
-
-    /// One scripted answer.
-    #[derive(Debug)]
-    enum A {
-        /// Choose the first option whose label contains this text.
-        Pick(&'static str),
-        /// Type this (an empty answer takes the default).
-        Text(&'static str),
-        Pass(&'static str),
-        Yes,
-        No,
-        Back,
-        Interrupt,
-    }
-
-    /// A prompter that answers from a script and records every question and printed line.
-    struct Fake {
-        answers: VecDeque<A>,
-        /// Questions, as `? QUESTION [default: D]` or `? QUESTION {opt | opt}`.
-        asked: Vec<String>,
-        said: Vec<String>,
-        /// Everything in order, for failure messages.
-        log: Vec<String>,
-    }
-
-    impl Fake {
-        fn new(answers: Vec<A>) -> Self {
-            Fake {
-                answers: answers.into(),
-                asked: Vec::new(),
-                said: Vec::new(),
-                log: Vec::new(),
-            }
-        }
-
-        fn next(&mut self, question: String) -> A {
-            self.asked.push(question.clone());
-            self.log.push(question);
-            match self.answers.pop_front() {
-                Some(a) => {
-                    self.log.push(format!("  -> {a:?}"));
-                    a
-                }
-                None => panic!("no answer left; transcript:\n{}", self.log.join("\n")),
-            }
-        }
-
-        fn said(&self) -> String {
-            self.said.join("\n")
-        }
-
-        fn asked_count(&self, question: &str) -> usize {
-            self.asked.iter().filter(|q| q.contains(question)).count()
-        }
-
-        fn done(&self) {
-            assert!(
-                self.answers.is_empty(),
-                "answers left over: {:?}\n{}",
-                self.answers,
-                self.log.join("\n")
-            );
-        }
-
-        fn refuse(&self, a: A, q: &str) -> ! {
-            panic!(
-                "answer {a:?} does not fit `{q}`; transcript:\n{}",
-                self.log.join("\n")
-            )
-        }
-    }
-
-    impl Prompter for Fake {
-        fn select(&mut self, question: &str, options: &[Choice]) -> Result<usize, PromptError> {
-            let labels: Vec<&str> = options.iter().map(|o| o.label.as_str()).collect();
-            match self.next(format!("? {question} {{{}}}", labels.join(" | "))) {
-                A::Pick(s) => match options.iter().position(|o| o.label.contains(s)) {
-                    Some(i) => Ok(i),
-                    None => self.refuse(A::Pick(s), question),
-                },
-                A::Back => Err(PromptError::Back),
-                A::Interrupt => Err(PromptError::Interrupted),
-                a => self.refuse(a, question),
-            }
-        }
-
-        fn text(
-            &mut self,
-            question: &str,
-            default: Option<&str>,
-            _help: Option<&str>,
-        ) -> Result<String, PromptError> {
-            let shown = match default {
-                Some(d) => format!("? {question} [default: {d}]"),
-                None => format!("? {question}"),
-            };
-            match self.next(shown) {
-                A::Text("") => Ok(default.unwrap_or_default().to_string()),
-                A::Text(t) => Ok(t.to_string()),
-                A::Back => Err(PromptError::Back),
-                A::Interrupt => Err(PromptError::Interrupted),
-                a => self.refuse(a, question),
-            }
-        }
-
-        fn password(&mut self, question: &str) -> Result<SecretString, PromptError> {
-            match self.next(format!("? {question}")) {
-                A::Pass(t) => Ok(SecretString::from(t)),
-                A::Back => Err(PromptError::Back),
-                A::Interrupt => Err(PromptError::Interrupted),
-                a => self.refuse(a, question),
-            }
-        }
-
-        fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError> {
-            match self.next(format!("? {question} [default: {default}]")) {
-                A::Yes => Ok(true),
-                A::No => Ok(false),
-                A::Back => Err(PromptError::Back),
-                A::Interrupt => Err(PromptError::Interrupted),
-                a => self.refuse(a, question),
-            }
-        }
-
-        fn say(&mut self, text: &str) {
-            self.said.push(text.to_string());
-            self.log.push(text.to_string());
-        }
-    }
-
-    const BASE: &str = "# The factory definition.\nlmp:\n  params: {}\n";
-    const AWS1: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
-    const CREDS: &str = "\
-[ci-pull]
-aws_access_key_id = AKIACIPULL0000000002
-aws_secret_access_key = ciPullSecretKey00000000000000000000000002
-
-[default]
-aws_access_key_id = AKIADEFAULT000000001
-aws_secret_access_key = defaultSecretKey0000000000000000000000001
-
-[temp]
-aws_access_key_id = ASIATEMP000000000003
-aws_secret_access_key = tempSecretKey0000000000000000000000000003
-aws_session_token = sessionToken
-
-[nokeys]
-region = eu-west-1
-";
-
-    struct Env {
-        dir: tempfile::TempDir,
-        session: Session,
-    }
-
-    impl Env {
-        fn new(config: &str) -> Env {
-            let dir = tempfile::tempdir().unwrap();
-            let config_path = dir.path().join("factory-config.yml");
-            std::fs::write(&config_path, config).unwrap();
-            let session = Session {
-                config_path,
-                factory: Some(("acme".into(), FactorySource::Flag)),
-                store: Ok(Arc::new(FolderStore {
-                    dir: dir.path().join("secrets"),
-                })),
-                aws: Arc::new(ProfileSource::from_files(Some(CREDS.into()), None, &[]).unwrap()),
-                demo: None,
-                keys: Arc::new(MemoryKeyStore::new()),
-                settings: None,
-                verify: None,
-            };
-            Env { dir, session }
-        }
-
-        fn config(&self) -> String {
-            std::fs::read_to_string(&self.session.config_path).unwrap()
-        }
-
-        fn secret(&self, name: &str) -> Option<Vec<u8>> {
-            std::fs::read(self.dir.path().join("secrets").join(name)).ok()
-        }
-
-        fn no_secrets(&self) -> bool {
-            !self.dir.path().join("secrets").exists()
-        }
-
-        fn run(&self, answers: Vec<A>) -> (anyhow::Result<()>, Fake) {
-            let mut fake = Fake::new(answers);
-            let result = run(&self.session, &mut fake);
-            (result, fake)
-        }
-
-        /// The run with the login test on, answered by [`fake_verify`].
-        fn run_verified(&mut self, answers: Vec<A>) -> (anyhow::Result<()>, Fake) {
-            self.session.verify = Some(crate::verify::VerifyOptions::default());
-            let mut fake = Fake::new(answers);
-            let result = run_with(&self.session, &mut fake, fake_verify);
-            (result, fake)
-        }
-    }
-
-    fn exit_code(r: &anyhow::Result<()>) -> Option<u8> {
-        r.as_ref()
-            .err()
-            .and_then(|e| e.downcast_ref::<Exit>())
-            .map(|x| x.code)
-    }
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/gcp")
-            .join(name)
-    }
-
-    #[test]
-    fn aws_flow_stores_one_profile_as_default_and_adds_the_entry() {
-        let env = Env::new(BASE);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add a registry"),
-            A::Pick("AWS"),
-            A::Text(AWS1),
-            A::Text(""),
-            A::Text(""),
-            A::Pick("temp"),
-            A::Pick("nokeys"),
-            A::Pick("ci-pull"),
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(
-            env.config(),
-            format!(
-                "{BASE}\ncontainer_registries:\n- type: aws\n  region: us-east-2\n  url: {AWS1}\n  \
-                 aws_creds_secret_name: aws_creds\n"
-            )
-        );
-        assert_eq!(
-            env.secret("aws_creds").unwrap(),
-            b"[default]\naws_access_key_id = AKIACIPULL0000000002\n\
-              aws_secret_access_key = ciPullSecretKey00000000000000000000000002\n"
-        );
-        assert!(
-            fake.asked
-                .iter()
-                .any(|q| q.contains("AWS region of the registry [default: us-east-2]"))
-        );
-        assert!(
-            fake.asked
-                .iter()
-                .any(|q| q.contains("Factory secret name [default: aws_creds]"))
-        );
-        let profiles = fake
-            .asked
-            .iter()
-            .find(|q| q.contains("Which AWS profile"))
-            .unwrap();
-        assert!(profiles.contains("default (AKIA"), "{profiles}");
-        assert!(
-            profiles.contains("looks personal: prefer a pull-only IAM user"),
-            "{profiles}"
-        );
-        let said = fake.said();
-        assert!(said.contains("Not available: temp"), "{said}");
-        assert!(
-            said.contains("temporary keys (aws_session_token)"),
-            "{said}"
-        );
-        assert!(said.contains("Not available: nokeys"), "{said}");
-        assert!(said.contains("Plan: add aws"), "{said}");
-        assert!(
-            said.contains("Storing secret aws_creds in factory acme ... "),
-            "{said}"
-        );
-        assert!(said.contains(crate::provider::aws::DEVICE_ADVICE), "{said}");
-        assert!(
-            said.contains(&format!(
-                "--factory acme add aws --url {AWS1} --profile ci-pull"
-            )),
-            "{said}"
-        );
-        assert!(!said.contains("ciPullSecretKey"), "{said}");
-    }
-
-    #[test]
-    fn azure_flow_reasks_only_the_password_and_never_says_it() {
-        let env = Env::new(BASE);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Azure"),
-            A::Text("acmeprod.azurecr.io"),
-            A::Text(""),
-            A::Text("1f2e3d4c-0000-1111"),
-            A::Pass("s3cr3t:Pw"),
-            A::Pass(""),
-            A::Pass("s3cr3tPw"),
-            A::No, // not remembered in the keyring
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(env.config().ends_with(
-            "container_registries:\n- type: azure\n  url: acmeprod.azurecr.io\n  \
-             azure_principal_secret_name: azprincipal\n"
-        ));
-        assert_eq!(
-            env.secret("azprincipal").unwrap(),
-            b"1f2e3d4c-0000-1111:s3cr3tPw"
-        );
-        assert_eq!(fake.asked_count("Service principal id"), 1);
-        assert_eq!(fake.asked_count("Service principal password"), 3);
-        let said = fake.said();
-        assert!(said.contains("contains ':'"), "{said}");
-        assert!(said.contains("password is empty"), "{said}");
-        for line in fake.said.iter().chain(&fake.asked) {
-            assert!(!line.contains("s3cr3t"), "the password was shown: {line}");
-        }
-    }
-
-    #[test]
-    fn gar_flow_checks_the_key_file_and_names_the_service_account() {
-        let env = Env::new(BASE);
-        let missing = env.dir.path().join("nope.json");
-        let missing: &'static str = Box::leak(missing.display().to_string().into_boxed_str());
-        let personal: &'static str = Box::leak(
-            fixture("authorized-user.json")
-                .display()
-                .to_string()
-                .into_boxed_str(),
-        );
-        let key: &'static str = Box::leak(
-            fixture("sa-key.json")
-                .display()
-                .to_string()
-                .into_boxed_str(),
-        );
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Google"),
-            A::Text("us-central-1-docker.pkg.dev"),
-            A::Text(""),
-            A::Text(""),
-            A::Text(""),
-            A::Text(missing),
-            A::Text(personal),
-            A::Text(key),
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(
-            env.config().ends_with(
-                "container_registries:\n- type: gar\n  gar_creds_secret_name: gcp_creds\n"
-            ),
-            "{}",
-            env.config()
-        );
-        assert_eq!(
-            env.secret("gcp_creds").unwrap(),
-            std::fs::read(fixture("sa-key.json")).unwrap()
-        );
-        let said = fake.said();
-        assert!(said.contains("without a dash"), "{said}");
-        assert!(said.contains("Give the path"), "{said}");
-        assert!(said.contains("Cannot read the GCP key file"), "{said}");
-        assert!(said.contains("personal user credentials"), "{said}");
-        assert!(
-            said.contains("Service account: ci-pull@fioreg-test.iam.gserviceaccount.com"),
-            "{said}"
-        );
-        assert!(said.contains("add gar --key-file"), "{said}");
-        assert!(!said.contains("PRIVATE KEY"), "{said}");
-    }
-
-    #[test]
-    fn generic_flow_in_demo_mode_with_a_custom_secret_name() {
-        let mut env = Env::new(BASE);
-        let secrets_dir = env.dir.path().join("secrets");
-        env.session.demo = Some(Demo {
-            dir: env.dir.path().to_path_buf(),
-            secrets_dir: secrets_dir.clone(),
-        });
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text(" GHCR.io "),
-            A::Text("bad name"),
-            A::Text("gh_pull"),
-            A::Text("ci-bot"),
-            A::Pass("ghp_tok"),
-            A::No, // not remembered in the keyring
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(env.config().ends_with(
-            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: gh_pull\n"
-        ));
-        assert_eq!(env.secret("gh_pull").unwrap(), b"ci-bot:ghp_tok");
-        assert!(
-            fake.asked
-                .iter()
-                .any(|q| q.contains("Factory secret name [default: ghcr_creds]"))
-        );
-        let said = fake.said();
-        assert!(said.contains("contains ` `"), "{said}");
-        assert!(said.contains("Demo mode"), "{said}");
-        assert!(said.contains(&secrets_dir.display().to_string()), "{said}");
-        assert!(
-            said.contains(
-                "add generic --url ghcr.io --username ci-bot --password-stdin --secret-name gh_pull"
-            ),
-            "{said}"
-        );
-        assert!(!said.contains("ghp_tok"), "{said}");
-    }
-
-    #[test]
-    fn an_invalid_url_is_asked_again_with_the_reason() {
-        let env = Env::new(BASE);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("https://ghcr.io"),
-            A::Text("ghcr.io/org/image"),
-            A::Text(""),
-            A::Text("ghcr.io"),
-            A::Interrupt,
-        ]);
-        fake.done();
-        assert_eq!(exit_code(&r), Some(130));
-        assert_eq!(fake.asked_count("Registry url"), 4);
-        let said = fake.said();
-        assert!(said.contains("without `https://`"), "{said}");
-        assert!(said.contains("without a path"), "{said}");
-        assert!(said.contains("the registry url is empty"), "{said}");
-    }
-
-    #[test]
-    fn a_second_aws_entry_is_refused_until_the_existing_url_is_given() {
-        let config = format!(
-            "container_registries:\n- type: aws # prod\n  region: us-east-2\n  url: {AWS1}\n  \
-             aws_creds_secret_name: aws_creds\n"
-        );
-        let env = Env::new(&config);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("AWS"),
-            A::Text("210987654321.dkr.ecr.eu-west-1.amazonaws.com"),
-            A::Text(""),
-            A::Text(""),
-            A::Pick("Change the url"),
-            A::Text(AWS1),
-            A::Text(""),
-            A::Text(""),
-            A::Pick("ci-pull"),
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(fake.asked[2], format!("? Registry url [default: {AWS1}]"));
-        let said = fake.said();
-        assert!(
-            said.contains("crashes when a factory has two aws entries"),
-            "{said}"
-        );
-        assert!(said.contains(":2 already holds this registry"), "{said}");
-        assert!(said.contains("already held this entry"), "{said}");
-        assert_eq!(env.config(), config);
-        assert!(env.secret("aws_creds").is_some());
-    }
-
-    #[test]
-    fn a_shared_secret_name_is_refused_and_asked_again() {
-        let config = "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: creds\n";
-        let env = Env::new(config);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("docker.io"),
-            A::Text("creds"),
-            A::Pick("Change the secret name"),
-            A::Text("docker_creds"),
-            A::Text("ci"),
-            A::Pass("tok"),
-            A::No, // not remembered in the keyring
-            A::No,
-        ]);
-        fake.done();
-        assert_eq!(exit_code(&r), Some(1));
-        assert!(
-            fake.said().contains("`creds` is already used by"),
-            "{}",
-            fake.said()
-        );
-        assert!(fake.said().contains("generic_secret_name: docker_creds"));
-        assert_eq!(env.config(), config);
-        assert!(env.no_secrets());
-    }
-
-    #[test]
-    fn esc_goes_back_one_question_and_keeps_earlier_answers() {
-        let env = Env::new(BASE);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Back, // url -> provider
-            A::Pick("Azure"),
-            A::Text("acmeprod.azurecr.io"),
-            A::Back, // secret name -> url
-            A::Text(""),
-            A::Text(""),
-            A::Text("id-1"),
-            A::Back, // password -> user
-            A::Text(""),
-            A::Pass("pw-1"),
-            A::No,   // not remembered in the keyring
-            A::Back, // apply -> credentials
-            A::Text(""),
-            A::Pass("pw-2"),
-            A::No, // not remembered in the keyring
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        let q: Vec<&str> = fake.asked.iter().map(|s| s.as_str()).collect();
-        assert!(q[3].starts_with("? Which kind of registry?"), "{q:#?}");
-        assert_eq!(q[6], "? Registry url [default: acmeprod.azurecr.io]");
-        assert!(
-            q[10].contains("Service principal id (the application / client id) [default: id-1]")
-        );
-        assert_eq!(env.secret("azprincipal").unwrap(), b"id-1:pw-2");
-    }
-
-    #[test]
-    fn esc_at_the_first_question_quits_and_a_disabled_option_is_refused() {
-        let env = Env::new(BASE);
-        let (r, fake) = env.run(vec![A::Pick("Rotate"), A::Pick("Remove"), A::Back]);
-        r.unwrap();
-        fake.done();
-        let said = fake.said();
-        // Without any registry, there is nothing to rotate or remove.
-        assert!(
-            said.contains("Not available: Rotate a registry's credentials (factory-config.yml stays as it is): no registry is configured yet."),
-            "{said}"
-        );
-        assert!(
-            said.contains("Not available: Remove a registry: no registry is configured yet."),
-            "{said}"
-        );
-        assert!(said.contains("nothing was changed"), "{said}");
-        assert_eq!(env.config(), BASE);
-    }
-
-    #[test]
-    fn ctrl_c_changes_nothing_and_exits_130() {
-        for at in 0..=7 {
-            let env = Env::new(BASE);
-            let mut script = vec![
-                A::Pick("Add"),
-                A::Pick("Generic"),
-                A::Text("ghcr.io"),
-                A::Text(""),
-                A::Text("ci"),
-                A::Pass("tok"),
-                A::Yes,
-            ];
-            script.truncate(at.min(6));
-            script.push(A::Interrupt);
-            let (r, fake) = env.run(script);
-            fake.done();
-            assert_eq!(exit_code(&r), Some(130), "at {at}");
-            let msg = r.unwrap_err().to_string();
-            assert!(msg.contains("nothing was changed"), "{msg}");
-            assert_eq!(env.config(), BASE);
-            assert!(env.no_secrets());
-        }
-    }
-
-    #[test]
-    fn declining_at_review_changes_nothing() {
-        let env = Env::new(BASE);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci"),
-            A::Pass("tok"),
-            A::No, // not remembered in the keyring
-            A::No,
-        ]);
-        fake.done();
-        assert_eq!(exit_code(&r), Some(1));
-        assert!(
-            fake.asked
-                .last()
-                .unwrap()
-                .contains("Apply? [default: false]")
-        );
-        assert!(fake.said().contains("Not applied: nothing was changed."));
-        assert_eq!(env.config(), BASE);
-        assert!(env.no_secrets());
-    }
-
-    #[test]
-    fn the_overview_shows_each_secret_present_or_missing() {
-        let config = format!(
-            "container_registries:\n- type: aws\n  region: us-east-2\n  url: {AWS1}\n  \
-             aws_creds_secret_name: aws_creds\n- type: generic\n  url: ghcr.io\n  \
-             generic_secret_name: ghcr_creds\n"
-        );
-        let env = Env::new(&config);
-        let store = FolderStore {
-            dir: env.dir.path().join("secrets"),
-        };
-        store
-            .update(&[("aws_creds", &Secret::new(b"x".to_vec(), "x"))])
-            .unwrap();
-        let (r, fake) = env.run(vec![A::Pick("Quit")]);
-        r.unwrap();
-        fake.done();
-        let said = fake.said();
-        assert!(said.contains("Factory: acme (from --factory)"), "{said}");
-        assert!(said.contains("2 container registries configured"), "{said}");
-        assert!(
-            said.contains(&format!("- line 2: aws {AWS1}, secret aws_creds: present")),
-            "{said}"
-        );
-        assert!(
-            said.contains("- line 6: generic ghcr.io, secret ghcr_creds: MISSING"),
-            "{said}"
-        );
-    }
-
-    #[test]
-    fn without_fioctl_secrets_are_unknown_and_applying_is_refused() {
-        let config =
-            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: g\n";
-        let mut env = Env::new(config);
-        env.session.store = Err("fioctl was not found: not on PATH".into());
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("docker.io"),
-            A::Text(""),
-            A::Text("ci"),
-            A::Pass("tok"),
-            A::No, // not remembered in the keyring
-        ]);
-        fake.done();
-        assert_eq!(exit_code(&r), Some(1));
-        let said = fake.said();
-        assert!(said.contains("secret g: unknown"), "{said}");
-        assert!(
-            said.contains("Secrets were not checked: fioctl was not found"),
-            "{said}"
-        );
-        assert!(
-            said.contains("Applying is impossible: fioctl was not found"),
-            "{said}"
-        );
-        assert!(!fake.asked.iter().any(|q| q.contains("Apply?")));
-        assert_eq!(env.config(), config);
-    }
-
-    #[test]
-    fn a_broken_config_is_reported_before_any_question() {
-        let env = Env::new("container_registries:\n- type: aws\n  url: [unclosed\n");
-        let (r, fake) = env.run(vec![]);
-        assert_eq!(exit_code(&r), Some(1));
-        assert!(fake.asked.is_empty());
-        assert!(
-            fake.said().contains("factory-config.yml:"),
-            "{}",
-            fake.said()
-        );
-    }
-
-    struct FailingStore;
-
-    impl SecretStore for FailingStore {
-        fn update(&self, _: &[(&str, &Secret)]) -> Result<(), FioctlError> {
-            Err(FioctlError::Failed {
-                command: "fioctl secrets update ghcr_creds==<file>".into(),
-                error_line: "ERROR: HTTP 403".into(),
-                status: Some(1),
-            })
-        }
-        fn list(&self) -> Result<Vec<String>, FioctlError> {
-            Ok(Vec::new())
-        }
-        fn delete(&self, _: &[&str]) -> Result<(), FioctlError> {
-            Ok(())
-        }
-        fn update_command(&self) -> String {
-            "fioctl secrets update".into()
-        }
-    }
-
-    #[test]
-    fn a_failing_fioctl_is_reported_and_the_config_is_untouched() {
-        let mut env = Env::new(BASE);
-        env.session.store = Ok(Arc::new(FailingStore));
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci"),
-            A::Pass("tok"),
-            A::No, // not remembered in the keyring
-            A::Yes,
-        ]);
-        fake.done();
-        assert_eq!(exit_code(&r), Some(1));
-        let said = fake.said();
-        assert!(said.contains("ERROR: HTTP 403"), "{said}");
-        assert!(said.contains("the secret was not stored"), "{said}");
-        assert_eq!(env.config(), BASE);
-    }
-
-    #[test]
-    fn password_answers_stay_secret_strings() {
-        // The fake hands out SecretString like the real prompter; Debug never shows it.
-        let s = SecretString::from("hunter2");
-        assert!(!format!("{s:?}").contains("hunter2"));
-        assert_eq!(s.expose_secret(), "hunter2");
-    }
-
-    // ---- rotate, remove, commit, the OS keyring, settings ----------------------------------
-
-    const TWO: &str = "# acme\ncontainer_registries:\n- type: aws\n  region: us-east-2\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n- type: generic  # GitHub\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n- type: quay\n  url: quay.io\n";
-
-    fn store(env: &Env, name: &str, value: &[u8]) {
-        FolderStore {
-            dir: env.dir.path().join("secrets"),
-        }
-        .update(&[(name, &Secret::new(value.to_vec(), "old"))])
-        .unwrap();
-    }
-
-    #[test]
-    fn the_overview_shows_the_checks_findings() {
-        let env = Env::new(TWO);
-        let (r, fake) = env.run(vec![A::Pick("Quit")]);
-        r.unwrap();
-        fake.done();
-        let said = fake.said();
-        assert!(said.contains("Check: 3 errors, 0 warnings:"), "{said}");
-        assert!(
-            said.contains("factory-config.yml:10: error: type `quay` is not one CI knows"),
-            "{said}"
-        );
-        assert!(
-            said.contains("  fix: use one of aws, azure, gar, generic"),
-            "{said}"
-        );
-        assert!(
-            said.contains("secret `aws_creds` does not exist in the factory"),
-            "{said}"
-        );
-    }
-
-    #[test]
-    fn rotate_stores_new_credentials_and_leaves_the_config_byte_identical() {
-        let env = Env::new(TWO);
-        store(&env, "ghcr_creds", b"ci-bot:old-token");
-        let (r, fake) = env.run(vec![
-            A::Pick("Rotate"),
-            A::Pick("quay"),
-            A::Pick("ghcr.io"),
-            A::Text("ci-bot"),
-            A::Pass("new-token"),
-            A::No,
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(env.config(), TWO);
-        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:new-token");
-        let said = fake.said();
-        assert!(said.contains("Not available: quay quay.io"), "{said}");
-        assert!(said.contains("which CI does not support"), "{said}");
-        assert!(
-            said.contains(
-                "New credentials for generic ghcr.io (line 7), stored again as secret ghcr_creds."
-            ),
-            "{said}"
-        );
-        assert!(said.contains("Plan: rotate generic ghcr.io"), "{said}");
-        assert!(
-            said.contains("factory-config.yml is unchanged (byte-identical): nothing to commit."),
-            "{said}"
-        );
-        assert!(
-            said.contains("--factory acme rotate ghcr_creds --username ci-bot --password-stdin"),
-            "{said}"
-        );
-        assert!(!said.contains("new-token"), "{said}");
-        assert!(
-            !said.contains("Devices:"),
-            "no device advice for a rotation"
-        );
-    }
-
-    #[test]
-    fn rotate_aws_asks_for_a_profile_and_goes_back_to_the_list() {
-        let env = Env::new(TWO);
-        let (r, fake) = env.run(vec![
-            A::Pick("Rotate"),
-            A::Pick("aws"),
-            A::Back, // profile -> the registry list
-            A::Pick("aws"),
-            A::Pick("ci-pull"),
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(env.config(), TWO);
-        assert!(
-            String::from_utf8(env.secret("aws_creds").unwrap())
-                .unwrap()
-                .contains("AKIACIPULL0000000002")
-        );
-        assert_eq!(fake.asked_count("Which registry gets new credentials?"), 2);
-        assert!(fake.said().contains("rotate aws_creds --profile ci-pull"));
-    }
-
-    #[test]
-    fn remove_with_its_secret_deletes_both() {
-        let env = Env::new(TWO);
-        store(&env, "ghcr_creds", b"ci-bot:tok");
-        let (r, fake) = env.run(vec![
-            A::Pick("Remove"),
-            A::Pick("ghcr.io"),
-            A::Yes, // also delete its secret
-            A::Yes, // apply
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(!env.config().contains("ghcr"), "{}", env.config());
-        assert!(
-            env.config()
-                .contains("aws_creds_secret_name: aws_creds\n- type: quay")
-        );
-        assert_eq!(env.secret("ghcr_creds"), None);
-        let said = fake.said();
-        assert!(said.contains("-- type: generic  # GitHub"), "{said}");
-        assert!(
-            said.contains("fioctl --factory acme secrets update ghcr_creds="),
-            "{said}"
-        );
-        assert!(
-            said.contains("✓ Deleted secret ghcr_creds from factory acme."),
-            "{said}"
-        );
-        assert!(
-            said.contains("--factory acme remove ghcr_creds --delete-secret"),
-            "{said}"
-        );
-        assert_eq!(
-            fake.asked
-                .iter()
-                .find(|q| q.contains("delete its secret"))
-                .map(String::as_str),
-            Some("? Also delete its secret ghcr_creds from the factory? [default: false]")
-        );
-    }
-
-    #[test]
-    fn remove_refuses_to_delete_a_shared_secret_and_keeps_it_without_fioctl() {
-        let config = "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: shared\n- type: generic\n  url: docker.io\n  generic_secret_name: shared\n";
-        let mut env = Env::new(config);
-        store(&env, "shared", b"ci:tok");
-        // Keeping the secret needs no fioctl, as `fioreg remove` does.
-        env.session.store = Err("fioctl was not found: not on PATH".into());
-        let (r, fake) = env.run(vec![
-            A::Pick("Remove"),
-            A::Pick("docker.io"),
-            A::Yes,
-            A::No,
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        let said = fake.said();
-        assert!(
-            said.contains("✗ the secret `shared` is also used by"),
-            "{said}"
-        );
-        assert!(
-            said.contains("The secret shared stays in factory acme."),
-            "{said}"
-        );
-        assert_eq!(
-            env.config(),
-            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: shared\n"
-        );
-        assert_eq!(env.secret("shared").unwrap(), b"ci:tok");
-    }
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-    }
-
-    /// An Env whose config is committed in a fresh git repository (branch main).
-    fn env_in_repo(config: &str) -> Env {
-        let env = Env::new(config);
-        let d = env.dir.path();
-        git(d, &["init", "--quiet", "-b", "main"]);
-        git(d, &["config", "user.email", "t@example.com"]);
-        git(d, &["config", "user.name", "T"]);
-        std::fs::write(d.join("other.txt"), "x\n").unwrap();
-        git(d, &["add", "factory-config.yml", "other.txt"]);
-        git(d, &["commit", "--quiet", "-m", "init"]);
-        env
-    }
-
-    #[test]
-    fn commit_offered_in_a_checkout_commits_only_the_config() {
-        let env = env_in_repo(BASE);
-        std::fs::write(env.dir.path().join("other.txt"), "changed\n").unwrap();
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci"),
-            A::Pass("tok"),
-            A::No,
-            A::Yes, // commit
-            A::Yes, // apply
-        ]);
-        r.unwrap();
-        fake.done();
-        let d = env.dir.path();
-        assert_eq!(
-            git(d, &["log", "-1", "--format=%s"]),
-            "container_registries: add generic ghcr.io"
-        );
-        assert_eq!(
-            git(d, &["show", "--name-only", "--format=", "HEAD"]),
-            "factory-config.yml"
-        );
-        assert_eq!(
-            git(d, &["status", "--porcelain", "--untracked-files=no"]),
-            " M other.txt"
-        );
-        let said = fake.said();
-        assert!(
-            said.contains("Then commit factory-config.yml on main"),
-            "{said}"
-        );
-        assert!(said.contains("✓ Committed "), "{said}");
-        assert!(
-            said.contains("add generic --url ghcr.io --username ci --password-stdin --commit"),
-            "{said}"
-        );
-        let q = fake
-            .asked
-            .iter()
-            .find(|q| q.starts_with("? Commit factory-config.yml in "))
-            .expect("the commit was offered");
-        assert!(
-            q.ends_with("(branch main) after writing it? [default: false]"),
-            "{q}"
-        );
-    }
-
-    #[test]
-    fn a_refused_commit_is_shown_and_asked_again() {
-        let env = env_in_repo(TWO);
-        // Uncommitted changes of the user's own: the core refuses to commit.
-        let dirty = format!("{TWO}# local note\n");
-        std::fs::write(&env.session.config_path, &dirty).unwrap();
-        let (r, fake) = env.run(vec![
-            A::Pick("Remove"),
-            A::Pick("quay"),
-            A::Yes, // commit: refused
-            A::No,  // then without
-            A::Yes, // apply
-        ]);
-        r.unwrap();
-        fake.done();
-        let said = fake.said();
-        assert!(said.contains("already has uncommitted changes"), "{said}");
-        assert_eq!(fake.asked_count("after writing it?"), 2);
-        assert!(!env.config().contains("quay"));
-        assert_eq!(git(env.dir.path(), &["log", "--format=%s"]), "init");
-        // A removal without a secret name asks nothing about a secret.
-        assert_eq!(fake.asked_count("delete its secret"), 0);
-    }
-
-    #[test]
-    fn remember_keeps_the_token_and_the_next_run_offers_it() {
-        let env = Env::new(BASE);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci-bot"),
-            A::Pass("tok-1"),
-            A::Yes, // remember
-            A::No,  // do not apply: the token is kept anyway
-        ]);
-        assert_eq!(exit_code(&r), Some(1));
-        fake.done();
-        let kept = env.session.keys.get("ghcr.io").unwrap().unwrap();
-        assert_eq!(kept.expose_secret(), "tok-1");
-        assert!(
-            fake.said()
-                .contains("Kept the token for ghcr.io in an in-memory store (tests only)."),
-            "{}",
-            fake.said()
-        );
-        assert!(
-            fake.asked
-                .iter()
-                .any(|q| q == "? Remember the token in the OS keyring? [default: false]")
-        );
-        // The next run: the kept token is offered (default yes), never asked or shown.
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci-bot"),
-            A::Yes, // use the remembered token
-            A::Yes, // apply
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:tok-1");
-        assert_eq!(fake.asked_count("Token (hidden"), 0);
-        assert!(
-            fake.asked
-                .iter()
-                .any(|q| q == "? Use the remembered token for ghcr.io? [default: true]")
-        );
-        let said = fake.said();
-        assert!(said.contains("--username ci-bot --from-keyring"), "{said}");
-        assert!(!said.contains("tok-1"), "{said}");
-    }
-
-    #[test]
-    fn declining_the_remembered_token_asks_for_one() {
-        let env = Env::new(TWO);
-        env.session
-            .keys
-            .set("ghcr.io", &SecretString::from("kept"))
-            .unwrap();
-        let (r, fake) = env.run(vec![
-            A::Pick("Rotate"),
-            A::Pick("ghcr.io"),
-            A::Text("ci-bot"),
-            A::No,
-            A::Pass("typed"),
-            A::No,
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:typed");
-    }
-
-    /// A key store that refuses, like a sandboxed kernel keyring.
-    struct Refusing;
-
-    impl crate::keystore::KeyStore for Refusing {
-        fn get(&self, _: &str) -> Result<Option<SecretString>, crate::keystore::KeyStoreError> {
-            Ok(None)
-        }
-        fn set(&self, _: &str, _: &SecretString) -> Result<(), crate::keystore::KeyStoreError> {
-            Err(self.refusal())
-        }
-        fn delete(&self, _: &str) -> Result<bool, crate::keystore::KeyStoreError> {
-            Ok(false)
-        }
-        fn describe(&self) -> &'static str {
-            "the test keyring"
-        }
-        fn check(&self) -> Result<(), crate::keystore::KeyStoreError> {
-            Err(self.refusal())
-        }
-    }
-
-    impl Refusing {
-        fn refusal(&self) -> crate::keystore::KeyStoreError {
-            crate::keystore::KeyStoreError::Unavailable {
-                store: "the test keyring",
-                reason: "access denied (EACCES)".into(),
-            }
-        }
-    }
-
-    #[test]
-    fn a_refusing_keyring_is_reported_and_the_question_asked_again() {
-        let mut env = Env::new(BASE);
-        env.session.keys = Arc::new(Refusing);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Azure"),
-            A::Text("acmeprod.azurecr.io"),
-            A::Text(""),
-            A::Text("id-1"),
-            A::Pass("pw"),
-            A::Yes, // refused
-            A::No,
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        let said = fake.said();
-        assert!(
-            said.contains("✗ the test keyring is unavailable: access denied (EACCES)"),
-            "{said}"
-        );
-        assert_eq!(
-            fake.asked_count("Remember the password in the OS keyring?"),
-            2
-        );
-        assert_eq!(env.secret("azprincipal").unwrap(), b"id-1:pw");
-    }
-
-    #[test]
-    fn a_successful_add_records_the_settings_never_a_secret() {
-        let mut env = Env::new(BASE);
-        let path = env.dir.path().join("settings/config.toml");
-        env.session.settings = Some(path.clone());
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci"),
-            A::Pass("tok-s3cret"),
-            A::No,
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        let saved = crate::settings::Settings::load(&path).unwrap();
-        assert_eq!(
-            saved.get("factories.acme.last_provider").as_deref(),
-            Some("generic")
-        );
-        assert_eq!(
-            saved.get("factories.acme.last_url.generic").as_deref(),
-            Some("ghcr.io")
-        );
-        assert!(
-            !std::fs::read_to_string(&path)
-                .unwrap()
-                .contains("tok-s3cret")
-        );
-        // A rotation records nothing; an unreadable settings file only warns.
-        std::fs::write(&path, "not [toml").unwrap();
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("docker.io"),
-            A::Text(""),
-            A::Text("ci"),
-            A::Pass("tok"),
-            A::No,
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(
-            fake.said()
-                .contains("warning: the settings were not saved:"),
-            "{}",
-            fake.said()
-        );
-    }
-
-    /// The login test without a network: `down.example.com` cannot be reached; a password
-    /// `wrong` is rejected, `nopull` may not pull; anything else is accepted.
-    fn fake_verify(
-        _: Provider,
-        url: Option<&str>,
-        _: Option<&str>,
-        secret: &Secret,
-        _: &crate::verify::VerifyOptions,
-    ) -> Result<crate::verify::Outcome, crate::verify::VerifyError> {
-        use crate::verify::{Outcome, VerifyError};
-        let url = url.unwrap_or_default();
-        let secret = secret.expose();
-        if url == "down.example.com" {
-            Err(VerifyError::Unreachable {
-                url: format!("https://{url}/v2/"),
-                reason: "connection refused".into(),
-            })
-        } else if secret.ends_with(b":wrong") {
-            Err(VerifyError::Rejected {
-                registry: url.into(),
-                status: 401,
-            })
-        } else if secret.ends_with(b":nopull") {
-            Ok(Outcome::ValidNoPull {
-                repository: "team/app".into(),
-            })
-        } else {
-            Ok(Outcome::Valid)
-        }
-    }
-
-    /// Where `needle` was said first (panics when it was not).
-    fn said_at(fake: &Fake, needle: &str) -> usize {
-        fake.said
-            .iter()
-            .position(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("{needle:?} was not said:\n{}", fake.said()))
-    }
-
-    #[test]
-    fn an_accepted_login_is_one_line_before_the_plan() {
-        let mut env = Env::new(BASE);
-        let (r, fake) = env.run_verified(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci-bot"),
-            A::Pass("right"),
-            A::No, // not remembered in the keyring
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:right");
-        let testing = said_at(&fake, "Testing the login to ghcr.io ... ");
-        assert_eq!(fake.said[testing + 1], "✓ accepted");
-        assert!(testing < said_at(&fake, "Plan: add generic ghcr.io"));
-        assert!(!fake.said().contains("skipped"), "{}", fake.said());
-    }
-
-    #[test]
-    fn a_rejected_login_goes_back_to_the_credentials_and_stores_nothing_until_fixed() {
-        let mut env = Env::new(BASE);
-        let (r, fake) = env.run_verified(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci-bot"),
-            A::Pass("wrong"),
-            A::No,
-            A::Pick("Test again"),
-            A::Pick("Change the credentials"),
-            A::Text(""), // the user name kept
-            A::Pass("nopull"),
-            A::No,
-            A::Back, // Esc: the credentials again too
-            A::Text(""),
-            A::Pass("right"),
-            A::No,
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:right");
-        let said = fake.said();
-        assert_eq!(
-            said.matches("✗ the registry ghcr.io rejected these credentials (HTTP 401)")
-                .count(),
-            2,
-            "tested again: {said}"
-        );
-        assert!(
-            said.contains("✗ valid login, but no pull permission on team/app; CI could not pull"),
-            "{said}"
-        );
-        assert!(said.contains("Nothing was stored."), "{said}");
-        assert!(
-            fake.asked
-                .iter()
-                .any(|q| q.contains("User name [default: ci-bot]")),
-            "{:?}",
-            fake.asked
-        );
-        assert_eq!(said.matches("Plan: add generic").count(), 1, "{said}");
-        assert!(
-            !said.contains("wrong") && !said.contains("nopull:"),
-            "{said}"
-        );
-    }
-
-    #[test]
-    fn quitting_after_a_failed_login_changes_nothing() {
-        let mut env = Env::new(BASE);
-        let (r, fake) = env.run_verified(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci-bot"),
-            A::Pass("wrong"),
-            A::No,
-            A::Pick("Quit"),
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(env.no_secrets());
-        assert_eq!(env.config(), BASE);
-        assert!(!fake.said().contains("Plan:"), "{}", fake.said());
-    }
-
-    #[test]
-    fn an_unreachable_registry_is_stored_only_when_the_user_says_so() {
-        let mut env = Env::new(BASE);
-        let (r, fake) = env.run_verified(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("down.example.com"),
-            A::Text(""),
-            A::Text("ci-bot"),
-            A::Pass("tok"),
-            A::No,
-            A::No, // not stored anyway
-            A::Pick("Test again"),
-            A::Yes, // stored anyway
-            A::Yes, // apply
-        ]);
-        r.unwrap();
-        fake.done();
-        assert_eq!(env.secret("down_example_creds").unwrap(), b"ci-bot:tok");
-        let said = fake.said();
-        assert_eq!(
-            said.matches("✗ cannot reach https://down.example.com/v2/: connection refused")
-                .count(),
-            2,
-            "{said}"
-        );
-        assert!(
-            said.contains("The credentials could not be tested."),
-            "{said}"
-        );
-        assert!(said.contains("Not stored."), "{said}");
-        assert_eq!(
-            fake.asked_count("Store them anyway? [default: false]"),
-            2,
-            "{:?}",
-            fake.asked
-        );
-
-        // No, then quit: nothing stored; Esc on the question goes back to the credentials.
-        let mut env = Env::new(BASE);
-        let (r, fake) = env.run_verified(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("down.example.com"),
-            A::Text(""),
-            A::Text("ci-bot"),
-            A::Pass("tok"),
-            A::No,
-            A::Back,
-            A::Text(""),
-            A::Pass("tok"),
-            A::No,
-            A::No,
-            A::Pick("Quit"),
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(env.no_secrets());
-        assert_eq!(env.config(), BASE);
-    }
-
-    #[test]
-    fn rotate_tests_the_entrys_registry_and_a_skipped_test_is_said() {
-        let mut env = Env::new(TWO);
-        let (r, fake) = env.run_verified(vec![
-            A::Pick("Rotate"),
-            A::Pick("ghcr.io"),
-            A::Text("ci-bot"),
-            A::Pass("wrong"),
-            A::No,
-            A::Pick("Quit"),
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(env.no_secrets());
-        assert!(fake.said().contains("Testing the login to ghcr.io ... "));
-
-        // Without options (--no-verify): said once, and the plan follows.
-        let env = Env::new(BASE);
-        let (r, fake) = env.run(vec![
-            A::Pick("Add"),
-            A::Pick("Generic"),
-            A::Text("ghcr.io"),
-            A::Text(""),
-            A::Text("ci-bot"),
-            A::Pass("wrong"),
-            A::No,
-            A::Yes,
-        ]);
-        r.unwrap();
-        fake.done();
-        assert!(
-            fake.said().contains("Login test skipped: --no-verify."),
-            "{}",
-            fake.said()
-        );
-        assert!(!fake.said().contains("Testing the login"));
     }
 }

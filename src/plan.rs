@@ -277,8 +277,63 @@ pub struct CommitPlan {
 pub enum PlanError {
     #[error("{0}")]
     Invalid(String),
+    /// A refusal whose way out each front end words in its own terms ([`Fix`]).
+    #[error("{reason}. {}", fix.cli())]
+    Refused { reason: String, fix: Fix },
     #[error(transparent)]
     Edit(#[from] factory_config::edit::EditError),
+}
+
+/// The way out of a refused request, as data: the CLI names a flag, the wizards a field or a
+/// checkbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// Give the url of the existing entry, to update it in place.
+    UseExistingUrl(String),
+    /// Choose another secret name.
+    OtherSecretName,
+    /// Do not delete the secret.
+    KeepSecret,
+    /// Give the registry's url.
+    GiveUrl,
+}
+
+impl Fix {
+    /// In the scriptable commands' terms (flags).
+    pub fn cli(&self) -> String {
+        match self {
+            Fix::UseExistingUrl(u) => format!(
+                "To replace it, run again with --url {u} (its fields and secret are updated in \
+                 place), or delete that entry first"
+            ),
+            Fix::OtherSecretName => "Choose another with --secret-name".into(),
+            Fix::KeepSecret => "Leave out --delete-secret".into(),
+            Fix::GiveUrl => "Give it with --url".into(),
+        }
+    }
+
+    /// In the wizards' terms (fields and checkboxes).
+    pub fn wizard(&self) -> String {
+        match self {
+            Fix::UseExistingUrl(u) => format!(
+                "To replace it, give the url {u} (its fields and secret are updated in place), \
+                 or remove that entry first"
+            ),
+            Fix::OtherSecretName => "Choose another secret name".into(),
+            Fix::KeepSecret => "Keep the secret (leave \"delete its secret\" unchecked)".into(),
+            Fix::GiveUrl => "Fill in the url".into(),
+        }
+    }
+}
+
+impl PlanError {
+    /// The message in the wizards' terms: the same reason, the way out named as a field.
+    pub fn for_wizard(&self) -> String {
+        match self {
+            PlanError::Refused { reason, fix } => format!("{reason}. {}", fix.wizard()),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Everything that applying will do, computed before anything is done.
@@ -313,10 +368,10 @@ impl Request {
             (Some(u), _) => Some(p.validate_url(u).map_err(invalid)?),
             (None, Provider::Gar) => None,
             (None, _) => {
-                return Err(invalid(format!(
-                    "a {p} registry needs --url ({})",
-                    url_hint(p)
-                )));
+                return Err(PlanError::Refused {
+                    reason: format!("a {p} registry needs a url ({})", url_hint(p)),
+                    fix: Fix::GiveUrl,
+                });
             }
         };
         let secret_name = match &self.secret_name {
@@ -423,6 +478,11 @@ fn entry_provider_and_secret(
     Ok((p, name))
 }
 
+/// Whether `e` (if any) is of `p`'s type.
+fn e_kind_matches(e: Option<&RegistryEntry>, p: Provider) -> bool {
+    e.is_some_and(|e| e.kind == p.type_name())
+}
+
 fn describe(cfg: &FactoryConfig, e: &RegistryEntry) -> String {
     let what = match &e.url {
         Some(u) => format!("the {} entry for {u}", e.kind),
@@ -440,8 +500,7 @@ impl Plan {
         factory: Option<String>,
     ) -> Result<Plan, PlanError> {
         let p = req.provider;
-        let (url, fields) = req.fields()?;
-        let secret_name = fields.last().map(|(_, v)| v.clone()).unwrap_or_default();
+        let (url, mut fields) = req.fields()?;
 
         // The entry this request updates: the same url, or for gar the one gar entry.
         let existing = match (p, &url) {
@@ -449,6 +508,16 @@ impl Plan {
             (_, Some(u)) => cfg.entry_by_url(u),
             (_, None) => None,
         };
+        // Updating an entry without naming a secret keeps the entry's own secret name.
+        if req.secret_name.is_none()
+            && let Some(name) = existing.and_then(|e| e.secret_name.as_deref())
+            && e_kind_matches(existing, p)
+            && provider::validate_secret_name(name).is_ok()
+            && let Some(last) = fields.last_mut()
+        {
+            last.1 = name.to_string();
+        }
+        let secret_name = fields.last().map(|(_, v)| v.clone()).unwrap_or_default();
         if let Some(e) = existing
             && e.kind != p.type_name()
         {
@@ -462,24 +531,28 @@ impl Plan {
             && p.single_per_factory()
             && let Some(other) = cfg.entries_of(p).next()
         {
-            return Err(PlanError::Invalid(format!(
-                "{} already exists, and Foundries CI crashes when a factory has two {p} entries. \
-                 To replace it, run again with --url {} (its fields and secret are updated in \
-                 place), or delete that entry first",
-                describe(cfg, other),
-                other.url.as_deref().unwrap_or("<its url>")
-            )));
+            return Err(PlanError::Refused {
+                reason: format!(
+                    "{} already exists, and Foundries CI crashes when a factory has two {p} \
+                     entries",
+                    describe(cfg, other)
+                ),
+                fix: Fix::UseExistingUrl(other.url.clone().unwrap_or_else(|| "<its url>".into())),
+            });
         }
         // A secret name used by another entry would overwrite that registry's credentials.
         if let Some(other) = cfg.registries.iter().find(|e| {
             e.secret_name.as_deref() == Some(secret_name.as_str())
                 && Some(e.index) != existing.map(|x| x.index)
         }) {
-            return Err(PlanError::Invalid(format!(
-                "the secret name `{secret_name}` is already used by {}; storing it would replace \
-                 that registry's credentials. Choose another with --secret-name",
-                describe(cfg, other)
-            )));
+            return Err(PlanError::Refused {
+                reason: format!(
+                    "the secret name `{secret_name}` is already used by {}; storing it would \
+                     replace that registry's credentials",
+                    describe(cfg, other)
+                ),
+                fix: Fix::OtherSecretName,
+            });
         }
 
         let (action, change) = match existing {
@@ -554,21 +627,27 @@ impl Plan {
         let name = e.secret_name.clone().unwrap_or_default();
         if delete_secret {
             if name.is_empty() {
-                return Err(PlanError::Invalid(format!(
-                    "{} names no secret, so there is none to delete; leave out --delete-secret",
-                    describe(cfg, e)
-                )));
+                return Err(PlanError::Refused {
+                    reason: format!(
+                        "{} names no secret, so there is none to delete",
+                        describe(cfg, e)
+                    ),
+                    fix: Fix::KeepSecret,
+                });
             }
             if let Some(other) = cfg
                 .registries
                 .iter()
                 .find(|o| o.index != e.index && o.secret_name.as_deref() == Some(name.as_str()))
             {
-                return Err(PlanError::Invalid(format!(
-                    "the secret `{name}` is also used by {}; deleting it would break that \
-                     registry. Leave out --delete-secret",
-                    describe(cfg, other)
-                )));
+                return Err(PlanError::Refused {
+                    reason: format!(
+                        "the secret `{name}` is also used by {}; deleting it would break that \
+                         registry",
+                        describe(cfg, other)
+                    ),
+                    fix: Fix::KeepSecret,
+                });
             }
         }
         let edited = cfg.edit(&Change::Remove { index: e.index })?;

@@ -126,6 +126,53 @@ impl Session {
     }
 }
 
+/// `--config`, else the path remembered for the factory, else ./factory-config.yml.
+pub fn config_path(g: &crate::cli::Global) -> std::path::PathBuf {
+    if let Some(p) = &g.config {
+        return p.clone();
+    }
+    let remembered = crate::fioctl::resolve_factory(g.factory.as_deref()).and_then(|(f, _)| {
+        let settings =
+            crate::settings::Settings::load(&crate::settings::Settings::default_path()?).ok()?;
+        settings.get(&format!("factories.{f}.config"))
+    });
+    remembered
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "factory-config.yml".into())
+}
+
+/// The login test's options from the global flags.
+pub fn verify_options(g: &crate::cli::Global) -> crate::verify::VerifyOptions {
+    crate::verify::VerifyOptions {
+        insecure_loopback: g.insecure_registry,
+        ca_file: g.ca_file.clone(),
+        timeout: std::time::Duration::from_secs(g.verify_timeout),
+        repository: g.repository.clone(),
+        ..Default::default()
+    }
+}
+
+/// The wizard's session: the demo's scratch copy, or the real factory and config from the flags
+/// (the login test off with `--no-verify`).
+pub fn for_wizard(cli: &crate::cli::Cli) -> anyhow::Result<Session> {
+    use anyhow::Context as _;
+    let g = &cli.global;
+    let mut session = if cli.demo {
+        Session::demo().context("creating the demo's scratch folder")?
+    } else {
+        Session::real(
+            &config_path(g),
+            g.factory.as_deref(),
+            g.fioctl.as_deref(),
+            std::time::Duration::from_secs(g.fioctl_timeout),
+        )
+    };
+    if session.demo.is_none() {
+        session.verify = (!g.no_verify).then(|| verify_options(g));
+    }
+    Ok(session)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,32 +1,11 @@
 //! One table of key bindings per screen (and mode): it decides what a key does, and the footer is
 //! drawn from it, so the footer can never promise a key that does something else.
 
-use super::state::{CommitState, CredsKind, Flow, LoginCheck, Screen, State, UserTokenFocus};
+use crate::wizard::Nav as Action;
+use crate::wizard::state::{
+    CommitState, CredsKind, Edit, Flow, LoginCheck, Screen, State, UserTokenFocus,
+};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-/// What a bound key asks for; [`super::update`] gives it a meaning on each screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    /// Enter: choose, continue, press the focused button.
-    Choose,
-    Back,
-    Quit,
-    NextField,
-    PrevField,
-    /// Tab in the key-file field.
-    Complete,
-    /// Move the focus between the Review buttons.
-    FocusNext,
-    FocusPrev,
-    /// Space: flip the checkbox (the focused one, or the screen's only one).
-    Toggle,
-    /// Run the login test again.
-    Retry,
-}
 
 /// A key as written in a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +64,8 @@ const MOVE_DOWN: Binding = bind(&[Plain(Down), Plain(Char('j'))], "↑↓", "mov
 const CHOOSE: Binding = bind(&[Plain(Enter)], "Enter", "choose", Action::Choose);
 const BACK: Binding = bind(&[Plain(Esc)], "Esc", "back", Action::Back);
 const Q_QUIT: Binding = bind(&[Plain(Char('q'))], "q", "quit", Action::Quit);
-const CTRL_C_HIDDEN: Binding = bind(&[Ctrl('c')], "", "", Action::Quit);
-const CTRL_C: Binding = bind(&[Ctrl('c')], "Ctrl-C", "quit", Action::Quit);
+const CTRL_C_HIDDEN: Binding = bind(&[Ctrl('c')], "", "", Action::Interrupt);
+const CTRL_C: Binding = bind(&[Ctrl('c')], "Ctrl-C", "quit", Action::Interrupt);
 
 /// Start: pick an action.
 pub const START: &[Binding] = &[
@@ -257,7 +236,10 @@ pub const REVIEW_COMMIT: &[Binding] = &[
 ];
 
 /// Applying: nothing can stop it; q and Ctrl-C only get an answer that it goes on.
-pub const APPLYING: &[Binding] = &[bind(&[Plain(Char('q')), Ctrl('c')], "", "", Action::Quit)];
+pub const APPLYING: &[Binding] = &[
+    bind(&[Plain(Char('q'))], "", "", Action::Quit),
+    bind(&[Ctrl('c')], "", "", Action::Interrupt),
+];
 
 /// Apply failed: read the error, go back to Review or quit.
 pub const APPLY_FAILED: &[Binding] = &[
@@ -337,6 +319,31 @@ pub fn lookup(state: &State, key: &KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
+/// What a key does on the current screen: its binding, else typing in the focused field.
+pub fn action(state: &State, key: &KeyEvent) -> Option<crate::wizard::Action> {
+    if let Some(nav) = lookup(state, key) {
+        return Some(crate::wizard::Action::Nav(nav));
+    }
+    edit(key).map(crate::wizard::Action::Edit)
+}
+
+/// An editing key, if `key` is one.
+pub fn edit(key: &KeyEvent) -> Option<Edit> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = key.modifiers.contains(KeyModifiers::ALT);
+    Some(match key.code {
+        KeyCode::Char('u') if ctrl => Edit::ClearToStart,
+        KeyCode::Char(c) if !ctrl && !alt => Edit::Insert(c),
+        KeyCode::Backspace => Edit::Backspace,
+        KeyCode::Delete => Edit::Delete,
+        KeyCode::Left => Edit::Left,
+        KeyCode::Right => Edit::Right,
+        KeyCode::Home => Edit::Home,
+        KeyCode::End => Edit::End,
+        _ => return None,
+    })
+}
+
 /// The footer's entries: `(keys, what they do)`, in table order.
 pub fn footer(state: &State) -> Vec<(&'static str, &'static str)> {
     table(state)
@@ -386,7 +393,7 @@ mod tests {
         ] {
             assert!(
                 t.iter()
-                    .any(|b| b.action == Action::Quit && b.keys.contains(&Ctrl('c'))),
+                    .any(|b| b.action == Action::Interrupt && b.keys.contains(&Ctrl('c'))),
                 "{t:?}"
             );
         }

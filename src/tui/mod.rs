@@ -5,32 +5,31 @@
 //! and [`effects`] runs the slow work on background threads that report back as events. The
 //! plan is built and applied by the same core as `fioreg add`.
 
-pub mod effects;
-pub mod front;
 pub mod keymap;
-pub mod state;
-pub mod update;
 pub mod view;
 
+#[cfg(test)]
+mod flow_tests;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
 mod testing;
 
 use crate::factory_config::FactoryConfig;
-use crate::plan::{Action as PlanAction, SecretOp};
 use crate::session::Session;
+use crate::wizard::effects;
+use crate::wizard::report::Outcome;
+use crate::wizard::state::{Context, State};
+use crate::wizard::{Action, Effect};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self as term_event, Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::event::{self as term_event, Event as TermEvent, KeyEvent, KeyEventKind};
 use ratatui::crossterm::{cursor, execute, terminal};
-use state::{Context, State};
 use std::collections::VecDeque;
 use std::io::stdout;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
-use update::{Event, update};
 
 /// How long to wait for a key before a tick (the spinner's pace).
 const TICK: Duration = Duration::from_millis(100);
@@ -79,8 +78,8 @@ fn install_panic_hook() {
 }
 
 /// Runs the wizard until the user quits; the terminal is restored whatever happens.
-pub fn run(session: &Session) -> anyhow::Result<()> {
-    let ctx = Context::from_session(session, crate::commands::color_stdout());
+pub fn run(session: &Session) -> anyhow::Result<Outcome> {
+    let ctx = Context::from_session(session, crate::term::color_stdout());
     let config = FactoryConfig::load(&session.config_path).map_err(|e| e.to_string());
     let mut state = State::new(ctx, config);
 
@@ -91,12 +90,12 @@ pub fn run(session: &Session) -> anyhow::Result<()> {
 
     let (tx, rx) = mpsc::channel();
     let runner = effects::Runner::new(session, tx);
-    let mut effects = VecDeque::from([update::init(&state)]);
+    let mut effects = VecDeque::from([crate::wizard::init(&state)]);
     let mut redraw = true;
     loop {
         while let Some(effect) = effects.pop_front() {
             if let Some(event) = runner.run(effect, &state) {
-                effects.push_back(update(&mut state, event));
+                effects.push_back(step(&mut state, event));
             }
         }
         if state.quit {
@@ -105,15 +104,18 @@ pub fn run(session: &Session) -> anyhow::Result<()> {
         if redraw || state.busy() {
             term.draw(|f| view::draw(f, &state))?;
         }
-        let event = next_event(&rx)?;
-        redraw = !matches!(event, Some(Event::Tick));
+        let event = next_event(&rx)?.and_then(|e| match e {
+            Ok(action) => Some(action),
+            Err(key) => keymap::action(&state, &key),
+        });
+        redraw = !matches!(event, Some(Action::Tick));
         if let Some(event) = event {
-            effects.push_back(update(&mut state, event));
+            effects.push_back(step(&mut state, event));
         }
         // Background results that arrived meanwhile (several progress steps at once).
         while let Ok(event) = rx.try_recv() {
             redraw = true;
-            effects.push_back(update(&mut state, event));
+            effects.push_back(step(&mut state, event));
         }
     }
     drop(term);
@@ -121,70 +123,38 @@ pub fn run(session: &Session) -> anyhow::Result<()> {
     report(&state)
 }
 
-/// The next event: a background result, a key, a resize, or a tick after [`TICK`].
-fn next_event(rx: &Receiver<Event>) -> std::io::Result<Option<Event>> {
+/// The next event: a background result, a resize or a tick after [`TICK`] (`Ok`), or a key for
+/// the keymap to translate (`Err`).
+fn next_event(rx: &Receiver<Action>) -> std::io::Result<Option<Result<Action, KeyEvent>>> {
     if let Ok(event) = rx.try_recv() {
-        return Ok(Some(event));
+        return Ok(Some(Ok(event)));
     }
     if !term_event::poll(TICK)? {
-        return Ok(Some(Event::Tick));
+        return Ok(Some(Ok(Action::Tick)));
     }
     Ok(match term_event::read()? {
-        TermEvent::Key(k) if k.kind != KeyEventKind::Release => Some(Event::Key(k)),
-        TermEvent::Resize(w, h) => Some(Event::Resize(w, h)),
+        TermEvent::Key(k) if k.kind != KeyEventKind::Release => Some(Err(k)),
+        TermEvent::Resize(w, h) => Some(Ok(Action::Resize(w, h))),
         _ => None,
     })
 }
 
-/// What is left on the normal screen after the wizard: the outcome, or that nothing changed.
-fn report(state: &State) -> anyhow::Result<()> {
-    let (Some(run), Some(review)) = (&state.apply, &state.review) else {
-        println!("fioreg: nothing was changed.");
-        return Ok(());
-    };
-    match &run.result {
-        Some(Ok(applied)) => {
-            let plan = &review.plan;
-            println!("✓ {}", plan.summary());
-            if plan.secret_op == SecretOp::Store {
-                println!("  Stored the secret {}.", plan.secret_name);
-            }
-            match (&applied.commit, &plan.commit) {
-                (Some(id), Some(c)) => println!(
-                    "  Wrote {} and committed it ({id} on {}): push it.",
-                    plan.config_path.display(),
-                    c.branch
-                ),
-                _ if applied.config_written => println!(
-                    "  Wrote {}: commit and push it in your ci-scripts checkout.",
-                    plan.config_path.display()
-                ),
-                _ if matches!(plan.action, PlanAction::Rotate { .. }) => println!(
-                    "  {} is unchanged (byte-identical).",
-                    plan.config_path.display()
-                ),
-                _ => println!(
-                    "  {} already held this entry: unchanged.",
-                    plan.config_path.display()
-                ),
-            }
-            if plan.secret_op == SecretOp::Delete {
-                println!("  Deleted the secret {}.", plan.secret_name);
-            }
-            if let Some(why) = &state.settings_warning {
-                println!("  warning: the settings were not saved: {why}");
-            }
-            println!(
-                "  The same from a script: {}",
-                review.source.command_line(
-                    &state.ctx.config_path,
-                    state.ctx.plan_factory.as_deref(),
-                    applied.commit.is_some(),
-                )
-            );
-            Ok(())
-        }
-        Some(Err(e)) => Err(anyhow::anyhow!("{e}")),
-        None => Ok(()),
+/// What is left on the normal screen after the wizard: the report of what was applied (the
+/// same words as the line prompts and the CLI); main.rs says the rest.
+fn report(state: &State) -> anyhow::Result<Outcome> {
+    let outcome = crate::wizard::report::outcome(state)?;
+    if let Outcome::Applied(report) = &outcome {
+        print!("{}", report.text());
     }
+    Ok(outcome)
+}
+
+/// One step of the loop: the view's scroll limits, the wizard's update, then the limits again
+/// (the update may have changed what is shown).
+pub fn step(state: &mut State, action: Action) -> Effect {
+    state.limits = view::limits(state);
+    let effect = crate::wizard::update(state, action);
+    state.limits = view::limits(state);
+    view::clamp(state);
+    effect
 }

@@ -3,7 +3,7 @@
 
 use super::{Content, Theme, step_mark, wrap_prefixed};
 use crate::plan::Action;
-use crate::tui::state::{State, StepStatus};
+use crate::wizard::state::{State, StepStatus};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
@@ -100,7 +100,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             "✗ Applying failed:",
             theme.error(),
         )));
-        for line in e.lines() {
+        for line in e.message.lines() {
             c.extend(wrap_prefixed("  ", line, width, theme.error()));
         }
         c.blank();

@@ -2,7 +2,7 @@
 
 use super::{Content, Theme, checkbox, spinner, text_field, truncate, wrap_prefixed};
 use crate::provider::Provider;
-use crate::tui::state::{
+use crate::wizard::state::{
     CredsKind, Flow, KeyCheck, Profiles, State, UserTokenFocus, profile_disabled_reason,
 };
 use ratatui::style::Style;

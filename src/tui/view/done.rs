@@ -2,8 +2,8 @@
 //! line.
 
 use super::{Content, Theme, wrap_prefixed};
-use crate::plan::{Action, SecretOp};
-use crate::tui::state::State;
+use crate::wizard::report::Mark;
+use crate::wizard::state::State;
 use ratatui::style::Style;
 use ratatui::text::Line;
 
@@ -20,101 +20,30 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         Some(Ok(a)) => a,
         _ => return c,
     };
-    let written = applied.config_written;
-    c.extend(wrap_prefixed(
-        "✓ Done: ",
-        &plan.summary(),
-        width,
-        theme.ok(),
-    ));
-    c.blank();
-    let target = match (&state.ctx.demo, &plan.factory) {
-        (Some(_), _) => "the demo's scratch folder".to_string(),
-        (None, Some(f)) => format!("factory {f}"),
-        (None, None) => "the factory".to_string(),
-    };
-    if plan.secret_op == SecretOp::Store {
-        c.extend(wrap_prefixed(
-            "✓ ",
-            &format!("Stored the secret {} in {target}.", plan.secret_name),
-            width,
-            theme.ok(),
-        ));
+    // The report every front end gives, drawn with the marks' colours.
+    let report = crate::wizard::report::Report::of(
+        plan,
+        applied,
+        state.ctx.target(),
+        state.settings_warning.as_deref(),
+    );
+    for (mark, line) in &report.lines {
+        let style = match mark {
+            Mark::Done => theme.ok(),
+            Mark::Warn => theme.warn(),
+            Mark::Note => Style::new(),
+        };
+        c.extend(wrap_prefixed(mark.prefix(), line, width, style));
     }
-    let committed = match (&applied.commit, &plan.commit) {
-        (Some(id), Some(commit)) => Some(format!(
-            "Committed {id} on {}: \"{}\". Push it so the next CI build uses it.",
-            commit.branch, commit.message
-        )),
-        _ => None,
-    };
-    let rotate = matches!(plan.action, Action::Rotate { .. });
-    let remove = matches!(plan.action, Action::Remove { .. });
-    let wrote = if rotate {
-        format!(
-            "{} is unchanged (byte-identical): nothing to commit. CI's next build logs in with \
-             the new credentials.",
-            plan.config_name()
-        )
-    } else if written && state.ctx.demo.is_some() {
-        format!("Wrote {} (the demo's scratch copy).", plan.config_name())
-    } else if written && committed.is_some() {
-        format!("Wrote {}.", plan.config_path.display())
-    } else if written {
-        format!(
-            "Wrote {}. Commit and push it in your ci-scripts checkout so the next CI build uses it.",
-            plan.config_path.display()
-        )
-    } else {
-        format!(
-            "{} already held this entry: unchanged.",
-            plan.config_path.display()
-        )
-    };
-    c.extend(wrap_prefixed("✓ ", &wrote, width, theme.ok()));
-    match plan.secret_op {
-        SecretOp::Delete => c.extend(wrap_prefixed(
-            "✓ ",
-            &format!("Deleted the secret {} from {target}.", plan.secret_name),
-            width,
-            theme.ok(),
-        )),
-        SecretOp::Keep if remove && !plan.secret_name.is_empty() => c.extend(wrap_prefixed(
-            "  ",
-            &format!("The secret {} stays in {target}.", plan.secret_name),
-            width,
-            Style::new(),
-        )),
-        _ => {}
-    }
-    if let Some(line) = &committed {
-        c.extend(wrap_prefixed("✓ ", line, width, theme.ok()));
-    }
-    if let Some(demo) = &state.ctx.demo {
-        c.extend(wrap_prefixed(
-            "DEMO: ",
-            &format!(
-                "the config is {} and the stored secrets are in {}",
-                state.ctx.config_path.display(),
-                demo.secrets_dir.display()
-            ),
-            width,
-            theme.warn(),
-        ));
-    }
-    if let Some(why) = &state.settings_warning {
-        c.extend(wrap_prefixed(
-            "! ",
-            &format!("The settings were not saved: {why}"),
-            width,
-            theme.warn(),
-        ));
-    }
-    if matches!(plan.action, Action::Add | Action::Update { .. }) {
+    if let Some(advice) = report.advice {
         c.blank();
         // The advice is written with line breaks for an 100-column terminal: rewrap it.
-        let advice = plan.provider.device_advice().replace('\n', " ");
-        c.extend(wrap_prefixed("", &advice, width, Style::new()));
+        c.extend(wrap_prefixed(
+            "",
+            &advice.replace('\n', " "),
+            width,
+            Style::new(),
+        ));
     }
     c.blank();
     c.push(Line::styled("The same from a script:", theme.title()));

@@ -3,7 +3,7 @@
 //! offers "Store anyway" next to Back, as `fioreg add` asks "Store them anyway? [y/N]".
 
 use super::{Theme, spinner, wrap_prefixed};
-use crate::tui::state::{LoginCheck, LoginFocus, LoginStatus, LoginTest, State};
+use crate::wizard::state::{LoginCheck, LoginFocus, LoginStatus, LoginTest, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};

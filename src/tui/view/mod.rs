@@ -14,7 +14,7 @@ pub mod review;
 mod start;
 
 use super::keymap;
-use super::state::{Flow, LoginCheck, Screen, State, StepStatus};
+use crate::wizard::state::{Flow, LoginCheck, Screen, State, StepStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -183,6 +183,25 @@ pub fn content_rect(state: &State) -> Rect {
 }
 
 /// How far the freely scrolling screens (Apply, Done, a broken config) can scroll.
+/// How far the screens scroll at the state's terminal size, for the wizard's update.
+pub fn limits(state: &State) -> crate::wizard::state::ViewLimits {
+    let (review_page, review_max) = review::page(state);
+    crate::wizard::state::ViewLimits {
+        review_page,
+        review_max,
+        scroll_max: scroll_limit(state),
+    }
+}
+
+/// Keeps the scroll positions within the limits (the wizard may ask for "the end").
+pub fn clamp(state: &mut State) {
+    let limits = state.limits;
+    if let Some(review) = state.review.as_mut() {
+        review.scroll = review.scroll.min(limits.review_max);
+    }
+    state.scroll = state.scroll.min(limits.scroll_max);
+}
+
 pub fn scroll_limit(state: &State) -> usize {
     let rect = content_rect(state);
     let c = content(state, rect.width, Theme::new(false));

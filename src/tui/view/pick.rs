@@ -2,7 +2,7 @@
 //! ones the core refuses are listed with the reason. Remove adds "also delete its secret".
 
 use super::{Content, Theme, checkbox, truncate, wrap_prefixed};
-use crate::tui::state::{Flow, Secrets, State};
+use crate::wizard::state::{Flow, Secrets, State};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 

@@ -2,7 +2,7 @@
 
 use super::{Content, Theme, wrap_prefixed};
 use crate::provider::Provider;
-use crate::tui::state::State;
+use crate::wizard::state::State;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 

@@ -1,40 +1,9 @@
 //! Step 3: the registry's fields, checked as they are typed, and the plan's refusal if any.
 
 use super::{Content, Theme, text_field, wrap_prefixed};
-use crate::provider::Provider;
-use crate::tui::state::{FieldKind, State};
+use crate::wizard::state::{FieldKind, State};
 
-fn label(p: Provider, kind: FieldKind) -> &'static str {
-    match (kind, p) {
-        (FieldKind::Url, Provider::Gar) => "Location URL (optional)",
-        (FieldKind::Url, Provider::Generic) => "Registry host",
-        (FieldKind::Url, _) => "Registry URL",
-        (FieldKind::Region, _) => "Region",
-        (FieldKind::SecretName, _) => "Secret name",
-    }
-}
-
-fn hint(p: Provider, kind: FieldKind) -> &'static str {
-    match (kind, p) {
-        (FieldKind::Url, Provider::Aws) => "ACCOUNT.dkr.ecr.REGION.amazonaws.com",
-        (FieldKind::Url, Provider::Azure) => "NAME.azurecr.io",
-        (FieldKind::Url, Provider::Gar) => {
-            "LOCATION-docker.pkg.dev; may stay empty: CI logs in to every *-docker.pkg.dev host"
-        }
-        (FieldKind::Url, Provider::Generic) => "a host such as ghcr.io or harbor.example.com",
-        (FieldKind::Region, _) => "filled from the url; it must match it",
-        (FieldKind::SecretName, Provider::Aws) => {
-            "CI reads this secret as an AWS credentials file with one [default] profile."
-        }
-        (FieldKind::SecretName, Provider::Azure) => {
-            "CI reads this secret as <client id>:<password>."
-        }
-        (FieldKind::SecretName, Provider::Gar) => {
-            "CI reads this secret as the service-account JSON key."
-        }
-        (FieldKind::SecretName, Provider::Generic) => "CI reads this secret as <user>:<token>.",
-    }
-}
+use crate::wizard::state::{field_help as hint, field_label as label};
 
 pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     let mut c = Content::default();

@@ -3,7 +3,9 @@
 
 use super::{Theme, content_rect, wrap_prefixed};
 use crate::plan::{Action, SecretOp};
-use crate::tui::state::{CommitState, Context, KeyringUse, LoginCheck, Review, ReviewFocus, State};
+use crate::wizard::state::{
+    CommitState, Context, KeyringUse, LoginCheck, Review, ReviewFocus, State,
+};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -11,10 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use similar::ChangeTag;
 
-/// Whether a missing store blocks applying: only plans that store or delete a secret need one.
-pub fn store_blocks(ctx: &Context, review: &Review) -> bool {
-    ctx.store_error.is_some() && review.plan.secret_op != SecretOp::Keep
-}
+pub use crate::wizard::flow::store_blocks;
 
 /// The diff of the config, with old and new line numbers; the mark carries the meaning.
 fn diff_lines(review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>> {
@@ -56,10 +55,10 @@ fn login_line(
     theme: Theme,
 ) -> Option<(&'static str, String, Style)> {
     let plan = &review.plan;
-    if !crate::tui::front::plan_needs_login_test(plan) {
+    if !crate::wizard::flow::plan_needs_login_test(plan) {
         return None;
     }
-    let host = crate::tui::front::login_host(plan);
+    let host = crate::wizard::flow::login_host(plan);
     if let Some(why) = ctx.login_skipped() {
         return Some(("– ", format!("Login test skipped: {why}."), theme.dim()));
     }

@@ -3,7 +3,7 @@
 use super::{Content, Theme, spinner, truncate, wrap_prefixed};
 use crate::factory_config::FactoryConfig;
 use crate::factory_config::lint::Severity;
-use crate::tui::state::{Secrets, StartAction, State};
+use crate::wizard::state::{Secrets, StartAction, State};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 

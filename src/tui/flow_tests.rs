@@ -4,8 +4,8 @@ use super::*;
 use crate::credentials::aws::ProfileInfo;
 use crate::plan::CredentialInput;
 use crate::plan::SecretOp;
-use crate::tui::state::{Context, KeyCheck, KeyringUse, StepStatus};
 use crate::tui::testing::*;
+use crate::wizard::state::{Context, KeyCheck, KeyringUse, StepStatus};
 use ratatui::crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
 
@@ -1154,7 +1154,7 @@ fn a_successful_add_records_the_settings_and_a_failure_only_warns() {
     // Demo mode never touches the user's settings.
     let mut s = State::new(
         Context {
-            demo: Some(crate::tui::state::DemoInfo {
+            demo: Some(crate::wizard::state::DemoInfo {
                 dir: "/tmp/d".into(),
                 secrets_dir: "/tmp/d/secrets".into(),
             }),
@@ -1177,7 +1177,7 @@ fn a_successful_add_records_the_settings_and_a_failure_only_warns() {
 
 // ---- the OS keyring on the user-and-password form ----------------------------------------
 
-fn user_token(s: &State) -> (UserTokenFocus, crate::tui::state::KeyringField) {
+fn user_token(s: &State) -> (UserTokenFocus, crate::wizard::state::KeyringField) {
     match s.creds.as_ref().map(|c| &c.kind) {
         Some(CredsKind::UserToken { focus, keyring, .. }) => (*focus, keyring.clone()),
         other => panic!("no user form: {other:?}"),
@@ -1317,7 +1317,7 @@ fn the_key_stores_refusal_stays_on_the_credentials_screen() {
 
 // ---- the login test -----------------------------------------------------------------------
 
-fn login(s: &State) -> &crate::tui::state::LoginTest {
+fn login(s: &State) -> &crate::wizard::state::LoginTest {
     s.login.as_ref().expect("a login test")
 }
 
@@ -1617,7 +1617,7 @@ fn skipped_without_options_and_never_for_a_removal() {
     );
     let demo = Context {
         verify: None,
-        demo: Some(crate::tui::state::DemoInfo {
+        demo: Some(crate::wizard::state::DemoInfo {
             dir: "/tmp/d".into(),
             secrets_dir: "/tmp/d/secrets".into(),
         }),

@@ -30,6 +30,15 @@ pub fn login_test_skipped(verify: Option<&VerifyOptions>, demo: bool) -> Option<
     }
 }
 
+/// Whether a missing store (no fioctl) blocks applying: only plans that store or delete a secret
+/// need one.
+pub fn store_blocks(
+    ctx: &crate::wizard::state::Context,
+    review: &crate::wizard::state::Review,
+) -> bool {
+    ctx.store_error.is_some() && review.plan.secret_op != SecretOp::Keep
+}
+
 /// Whether `plan` gets a login test: only plans that store credentials (add, rotate).
 pub fn plan_needs_login_test(plan: &Plan) -> bool {
     plan.secret_op == SecretOp::Store
@@ -108,7 +117,7 @@ pub fn entry_choices(cfg: &FactoryConfig, purpose: Purpose) -> Vec<EntryChoice> 
                         Purpose::Rotate => Plan::rotate(cfg, &t, placeholder(), None).map(|_| ()),
                         Purpose::Remove => Plan::remove(cfg, &t, false, None).map(|_| ()),
                     };
-                    checked.map(|()| t).map_err(|e| e.to_string())
+                    checked.map(|()| t).map_err(|e| e.for_wizard())
                 }
             };
             EntryChoice {
@@ -194,7 +203,7 @@ impl PlanSource {
         factory: Option<String>,
     ) -> Result<CommitPlan, String> {
         self.build(cfg, placeholder(), factory)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| e.for_wizard())?
             .commit_plan(None, false)
             .map_err(|e| e.to_string())
     }

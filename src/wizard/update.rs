@@ -4,11 +4,11 @@
 //! [`super::effects`] and come back as events. Every rule (urls, regions, secret names, the plan's
 //! refusals) is the core's: this module only calls it.
 
-use super::keymap::{self, Action};
 use super::state::{
-    ApplyRun, CommitState, CredsForm, CredsKind, FieldKind, Flow, KeyCheck, LoginCheck, LoginFocus,
-    LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm, Review, ReviewFocus, Screen,
-    Secrets, StartAction, State, StepStatus, UserTokenFocus, profile_disabled_reason,
+    ApplyRun, CommitState, CredsForm, CredsKind, Edit, FieldKind, Flow, KeyCheck, LoginCheck,
+    LoginFocus, LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm, Review,
+    ReviewFocus, Screen, Secrets, StartAction, State, StepStatus, UserTokenFocus,
+    profile_disabled_reason,
 };
 use crate::credentials::aws::ProfileInfo;
 use crate::factory_config::diff;
@@ -16,14 +16,78 @@ use crate::plan::{Action as PlanAction, Applied, CommitPlan, Plan, Progress, Sec
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::verify::{Outcome, VerifyError, VerifyOptions};
-use ratatui::crossterm::event::KeyEvent;
+use secrecy::SecretString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Something that happened: a key, a tick of the clock, or an effect's result.
+/// What a front end asks for on the current screen; the TUI binds keys to these, the line prompts
+/// send them as the answers come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Enter: choose, continue, press the focused button.
+    Choose,
+    Back,
+    Quit,
+    /// Ctrl-C: leave at once (the wizard ends as interrupted).
+    Interrupt,
+    NextField,
+    PrevField,
+    /// Tab in the key-file field.
+    Complete,
+    /// Move the focus between the Review buttons.
+    FocusNext,
+    FocusPrev,
+    /// Space: flip the checkbox (the focused one, or the screen's only one).
+    Toggle,
+    /// Run the login test again.
+    Retry,
+}
+
+/// A text field that can be answered as a whole ([`Action::Answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A field of the Registry screen.
+    Registry(FieldKind),
+    /// The user name or client id.
+    User,
+    /// The service-account key file's path.
+    KeyFile,
+}
+
+/// A checkbox ([`Action::Check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkbox {
+    /// Remove: delete the entry's secret too.
+    DeleteSecret,
+    /// Use the password kept in the OS keyring.
+    UseRemembered,
+    /// Keep the typed password in the OS keyring.
+    Remember,
+    /// Commit factory-config.yml after applying.
+    Commit,
+}
+
+/// Something that happened: a front end's request, a tick of the clock, or an effect's result.
 #[derive(Debug)]
-pub enum Event {
-    Key(KeyEvent),
+pub enum Action {
+    Nav(Nav),
+    /// Typing in the focused text field.
+    Edit(Edit),
+    /// A whole answer at once (the line prompts): the option at this index on a list screen
+    /// (Start, Provider, Pick, the AWS profiles), chosen as Enter would.
+    Select(usize),
+    /// The cursor of the current list screen onto the option at this index, without choosing.
+    Cursor(usize),
+    /// A whole answer at once: the text of a field of the current screen.
+    Answer(Input, String),
+    /// A whole hidden answer at once: the password or token.
+    Password(SecretString),
+    /// A checkbox set to a value (remove's secret, the keyring boxes, the commit box).
+    Check(Checkbox, bool),
     /// About ten times a second, for the spinner.
     Tick,
     Resize(u16, u16),
@@ -59,12 +123,12 @@ pub enum Event {
     },
     Progress(Progress),
     /// Deleting the secret (remove with its secret): started (`Running`) or done.
-    Applied(Result<Applied, String>),
+    Applied(Result<Applied, super::state::ApplyFailure>),
     /// The settings after a successful add: saved (`true`), nothing to save, or why not.
     SettingsSaved(Result<bool, String>),
 }
 
-/// Work for the outside world; its result comes back as an [`Event`].
+/// Work for the outside world; its result comes back as an [`Action`].
 #[derive(Debug)]
 pub enum Effect {
     None,
@@ -87,7 +151,7 @@ pub enum Effect {
     /// `Plan::with_commit` for a plan like the one under review, on a background thread.
     CheckCommit(PlanSource),
     /// The login test of the plan's secret (`crate::verify::verify` with the plan's provider,
-    /// url and region), on a background thread; reported as [`Event::LoginTested`] with `run`.
+    /// url and region), on a background thread; reported as [`Action::LoginTested`] with `run`.
     TestLogin {
         run: u64,
         plan: Arc<Plan>,
@@ -108,26 +172,57 @@ pub fn init(state: &State) -> Effect {
 }
 
 /// Applies `event` to `state`; returns the effect to run.
-pub fn update(state: &mut State, event: Event) -> Effect {
+pub fn update(state: &mut State, event: Action) -> Effect {
     match event {
-        Event::Key(key) => on_key(state, key),
-        Event::Tick => {
+        Action::Nav(nav) => on_action(state, nav),
+        Action::Edit(edit) => on_typing(state, edit),
+        Action::Select(i) => select(state, i),
+        Action::Cursor(i) => {
+            match state.screen {
+                Screen::Start => state.start_cursor = i,
+                Screen::Provider => state.provider_cursor = i,
+                Screen::Pick => {
+                    state.pick.cursor = i;
+                    check_remove(state);
+                }
+                Screen::Credentials => {
+                    if let Some(CredsKind::Aws { cursor }) =
+                        state.creds.as_mut().map(|c| &mut c.kind)
+                    {
+                        *cursor = i;
+                    }
+                }
+                _ => {}
+            }
+            Effect::None
+        }
+        Action::Answer(field, text) => answer(state, field, text),
+        Action::Password(secret) => {
+            if let Some(CredsKind::UserToken { password, .. }) =
+                state.creds.as_mut().map(|c| &mut c.kind)
+            {
+                password.set(secret);
+            }
+            Effect::None
+        }
+        Action::Check(which, on) => check(state, which, on),
+        Action::Tick => {
             state.tick = state.tick.wrapping_add(1);
             Effect::None
         }
-        Event::Resize(w, h) => {
+        Action::Resize(w, h) => {
             state.size = (w, h);
             clamp_review_scroll(state);
             Effect::None
         }
-        Event::SecretsListed(result) => {
+        Action::SecretsListed(result) => {
             state.secrets = match result {
                 Ok(names) => Secrets::Loaded(names),
                 Err(e) => Secrets::Failed(e),
             };
             Effect::None
         }
-        Event::ProfilesLoaded(result) => {
+        Action::ProfilesLoaded(result) => {
             state.profiles = match result {
                 Ok(list) => Profiles::Loaded(list),
                 Err(e) => Profiles::Failed(e),
@@ -139,7 +234,7 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
-        Event::KeyFileChecked { path, result } => {
+        Action::KeyFileChecked { path, result } => {
             if let Some(CredsKind::KeyFile {
                 path: input, check, ..
             }) = state.creds.as_mut().map(|c| &mut c.kind)
@@ -152,7 +247,7 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
-        Event::PathCompleted {
+        Action::PathCompleted {
             input,
             completed,
             candidates,
@@ -175,7 +270,7 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
-        Event::PlanBuilt { source, result } => {
+        Action::PlanBuilt { source, result } => {
             if state.screen != Screen::Credentials {
                 return Effect::None;
             }
@@ -189,7 +284,7 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
-        Event::LoginTested { run, result } => {
+        Action::LoginTested { run, result } => {
             if state.screen == Screen::TestLogin
                 && let Some(login) = state.login.as_mut()
                 && login.run == run
@@ -199,7 +294,7 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
-        Event::KeyringChecked { account, held } => {
+        Action::KeyringChecked { account, held } => {
             if let Some(CredsKind::UserToken { keyring, focus, .. }) =
                 state.creds.as_mut().map(|c| &mut c.kind)
                 && keyring.account.as_deref() == Some(account.as_str())
@@ -211,7 +306,7 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
-        Event::CommitChecked(result) => {
+        Action::CommitChecked(result) => {
             if let Some(review) = state.review.as_mut()
                 && matches!(review.commit, CommitState::Checking)
             {
@@ -219,15 +314,13 @@ pub fn update(state: &mut State, event: Event) -> Effect {
                     Ok(c) => CommitState::On(c),
                     Err(e) => CommitState::Refused(e),
                 };
-                // The plan ends with the commit step or the refusal: scroll it into view.
-                let (_, max) = super::view::review::page(state);
-                if let Some(review) = state.review.as_mut() {
-                    review.scroll = max;
-                }
+                // The plan ends with the commit step or the refusal: scroll it into view (the
+                // front end clamps it to its page).
+                review.scroll = usize::MAX;
             }
             Effect::None
         }
-        Event::Progress(p) => {
+        Action::Progress(p) => {
             if let Some(run) = state.apply.as_mut() {
                 match p {
                     Progress::StoringSecret => run.store = Some(StepStatus::Running),
@@ -245,7 +338,7 @@ pub fn update(state: &mut State, event: Event) -> Effect {
             }
             Effect::None
         }
-        Event::Applied(result) => {
+        Action::Applied(result) => {
             let Some(run) = state.apply.as_mut() else {
                 return Effect::None;
             };
@@ -280,7 +373,7 @@ pub fn update(state: &mut State, event: Event) -> Effect {
                 _ => Effect::None,
             }
         }
-        Event::SettingsSaved(result) => {
+        Action::SettingsSaved(result) => {
             state.settings_warning = result.err();
             Effect::None
         }
@@ -294,14 +387,14 @@ fn test_login_or_review(state: &mut State, plan: Arc<Plan>, source: PlanSource) 
         show_review(state, plan, source, None);
         return Effect::None;
     };
-    if !crate::tui::front::plan_needs_login_test(&plan) {
+    if !crate::wizard::flow::plan_needs_login_test(&plan) {
         show_review(state, plan, source, None);
         return Effect::None;
     }
     state.login_runs += 1;
     let run = state.login_runs;
     state.login = Some(LoginTest {
-        host: crate::tui::front::login_host(&plan),
+        host: crate::wizard::flow::login_host(&plan),
         pending: Some((Arc::clone(&plan), source)),
         run,
         status: LoginStatus::Running,
@@ -313,7 +406,7 @@ fn test_login_or_review(state: &mut State, plan: Arc<Plan>, source: PlanSource) 
 
 /// The Test login screen: Enter goes on once the test passed (or, for a registry that could
 /// not be reached, on "Store anyway"); a failure only goes back or tests again.
-fn test_login(state: &mut State, action: Action) -> Effect {
+fn test_login(state: &mut State, action: Nav) -> Effect {
     let Some(login) = state.login.as_ref() else {
         state.screen = Screen::Credentials;
         return Effect::None;
@@ -326,8 +419,8 @@ fn test_login(state: &mut State, action: Action) -> Effect {
         state.screen = Screen::Credentials;
     };
     match action {
-        Action::Back => back_to_credentials(state),
-        Action::FocusNext | Action::FocusPrev if unreachable => {
+        Nav::Back => back_to_credentials(state),
+        Nav::FocusNext | Nav::FocusPrev if unreachable => {
             if let Some(login) = state.login.as_mut() {
                 login.focus = match login.focus {
                     LoginFocus::Back => LoginFocus::StoreAnyway,
@@ -335,7 +428,7 @@ fn test_login(state: &mut State, action: Action) -> Effect {
                 };
             }
         }
-        Action::Retry if result.as_ref().is_some_and(|r| !r.passed()) => {
+        Nav::Retry if result.as_ref().is_some_and(|r| !r.passed()) => {
             let Some(opts) = state.ctx.verify.clone() else {
                 return Effect::None;
             };
@@ -353,7 +446,7 @@ fn test_login(state: &mut State, action: Action) -> Effect {
             login.focus = LoginFocus::Back;
             return Effect::TestLogin { run, plan, opts };
         }
-        Action::Choose => {
+        Nav::Choose => {
             let store_anyway = unreachable && login.focus == LoginFocus::StoreAnyway;
             if result.as_ref().is_some_and(LoginCheck::passed) || store_anyway {
                 if let Some((plan, source)) = state.login.as_mut().and_then(|l| l.pending.take()) {
@@ -389,15 +482,11 @@ fn show_review(state: &mut State, plan: Arc<Plan>, source: PlanSource, login: Op
     state.screen = Screen::Review;
 }
 
-fn on_key(state: &mut State, key: KeyEvent) -> Effect {
-    match keymap::lookup(state, &key) {
-        Some(action) => on_action(state, action),
-        None => on_typing(state, &key),
+fn on_action(state: &mut State, action: Nav) -> Effect {
+    if action == Nav::Interrupt {
+        state.interrupted = true;
     }
-}
-
-fn on_action(state: &mut State, action: Action) -> Effect {
-    if action == Action::Quit {
+    if matches!(action, Nav::Quit | Nav::Interrupt) {
         match state.apply.as_mut() {
             Some(run) if !run.finished() => run.quit_requested = true,
             _ => state.quit = true,
@@ -417,7 +506,7 @@ fn on_action(state: &mut State, action: Action) -> Effect {
         Screen::TestLogin => test_login(state, action),
         Screen::Review => review(state, action),
         Screen::Apply => {
-            if action == Action::Back && state.apply.as_ref().is_some_and(ApplyRun::finished) {
+            if action == Nav::Back && state.apply.as_ref().is_some_and(ApplyRun::finished) {
                 // The failed run is kept: quitting later still reports it.
                 state.screen = Screen::Review;
                 if let Some(r) = state.review.as_mut() {
@@ -435,14 +524,120 @@ fn on_action(state: &mut State, action: Action) -> Effect {
     }
 }
 
+/// [`Action::Select`]: the option at `i` of the current list screen, chosen as Enter would.
+fn select(state: &mut State, i: usize) -> Effect {
+    match state.screen {
+        Screen::Start => state.start_cursor = i,
+        Screen::Provider => state.provider_cursor = i,
+        Screen::Pick => state.pick.cursor = i,
+        Screen::Credentials => match state.creds.as_mut().map(|c| &mut c.kind) {
+            Some(CredsKind::Aws { cursor }) => *cursor = i,
+            _ => return Effect::None,
+        },
+        _ => return Effect::None,
+    }
+    if state.screen == Screen::Pick {
+        check_remove(state);
+    }
+    on_action(state, Nav::Choose)
+}
+
+/// [`Action::Answer`]: a field's whole text, with the same consequences as typing it.
+fn answer(state: &mut State, input: Input, text: String) -> Effect {
+    let home = state.ctx.home.clone();
+    match input {
+        Input::Registry(kind) => {
+            let Some(form) = state.registry.as_mut() else {
+                return Effect::None;
+            };
+            let Some(at) = form.fields.iter().position(|f| f.kind == kind) else {
+                return Effect::None;
+            };
+            let field = &mut form.fields[at];
+            field.input.set(text);
+            field.touched = true;
+            let emptied = field.input.value().trim().is_empty();
+            match kind {
+                FieldKind::Region => form.region_edited = !emptied,
+                FieldKind::SecretName => form.secret_name_edited = !emptied,
+                FieldKind::Url => {}
+            }
+            if kind == FieldKind::Url {
+                form.fill_defaults();
+            }
+            form.plan_error = None;
+            Effect::None
+        }
+        Input::User => {
+            if let Some(creds) = state.creds.as_mut()
+                && let CredsKind::UserToken { user, .. } = &mut creds.kind
+            {
+                user.set(text);
+                creds.error = None;
+            }
+            Effect::None
+        }
+        Input::KeyFile => {
+            let Some(creds) = state.creds.as_mut() else {
+                return Effect::None;
+            };
+            let CredsKind::KeyFile { path, .. } = &mut creds.kind else {
+                return Effect::None;
+            };
+            path.set(text);
+            creds.error = None;
+            check_key_file(creds, home.as_deref())
+        }
+    }
+}
+
+/// [`Action::Check`]: a checkbox set to a value, with the same consequences as toggling it.
+fn check(state: &mut State, which: Checkbox, on: bool) -> Effect {
+    match which {
+        Checkbox::DeleteSecret => {
+            if state.flow == Flow::Remove && state.pick.delete_secret != on {
+                state.pick.delete_secret = on;
+            }
+            check_remove(state);
+            Effect::None
+        }
+        Checkbox::UseRemembered | Checkbox::Remember => {
+            if let Some(creds) = state.creds.as_mut()
+                && let CredsKind::UserToken { keyring, focus, .. } = &mut creds.kind
+            {
+                if which == Checkbox::Remember {
+                    keyring.remember = on;
+                } else {
+                    keyring.use_remembered = on;
+                }
+                if !keyring.items().contains(focus) {
+                    *focus = UserTokenFocus::User;
+                }
+                creds.error = None;
+            }
+            Effect::None
+        }
+        Checkbox::Commit => {
+            let Some(review) = state.review.as_mut() else {
+                return Effect::None;
+            };
+            let is_on = !matches!(review.commit, CommitState::Off | CommitState::Unavailable);
+            if is_on == on {
+                return Effect::None;
+            }
+            on_action(state, Nav::Toggle)
+        }
+    }
+}
+
 /// ↑/↓ on the screens that scroll as a whole.
-fn scroll(state: &mut State, action: Action) {
-    let max = super::view::scroll_limit(state);
+fn scroll(state: &mut State, action: Nav) {
+    let max = state.limits.scroll_max;
     state.scroll = match action {
-        Action::Up => state.scroll.saturating_sub(1),
-        Action::Down => (state.scroll + 1).min(max),
-        Action::PageUp => 0,
-        Action::PageDown => max,
+        Nav::Up => state.scroll.saturating_sub(1),
+        Nav::Down => (state.scroll + 1).min(max),
+        Nav::PageUp => 0,
+        Nav::PageDown => max,
         _ => state.scroll,
     };
 }
@@ -469,24 +664,24 @@ fn step_cursor(cursor: usize, len: usize, down: bool, enabled: impl Fn(usize) ->
     }
 }
 
-fn start(state: &mut State, action: Action) -> Effect {
+fn start(state: &mut State, action: Nav) -> Effect {
     let registries = state.config.as_ref().map_or(0, |c| c.registries.len());
     let enabled = |i: usize| StartAction::ALL[i].disabled_reason(registries).is_none();
     match action {
-        Action::Up | Action::Down => {
-            let down = action == Action::Down;
+        Nav::Up | Nav::Down => {
+            let down = action == Nav::Down;
             let next = step_cursor(state.start_cursor, StartAction::ALL.len(), down, enabled);
             // On a short screen, ↑ past the first action scrolls up to the registries; ↓ comes
             // back down first.
             if !down && next == state.start_cursor {
-                state.scroll = (state.scroll + 1).min(super::view::scroll_limit(state));
+                state.scroll = (state.scroll + 1).min(state.limits.scroll_max);
             } else if down && state.scroll > 0 {
                 state.scroll -= 1;
             } else {
                 state.start_cursor = next;
             }
         }
-        Action::Choose => {
+        Nav::Choose => {
             let chosen = StartAction::ALL[state.start_cursor];
             // A disabled action is never reached by the cursor, and never pretends to work.
             if chosen.disabled_reason(registries).is_some() {
@@ -534,28 +729,26 @@ fn start(state: &mut State, action: Action) -> Effect {
 }
 
 /// The Pick screen: ↑↓ over the entries, Space (remove) for the secret, Enter to go on.
-fn pick(state: &mut State, action: Action) -> Effect {
+fn pick(state: &mut State, action: Nav) -> Effect {
     let flow = state.flow;
     let entries = state.entries();
     match action {
-        Action::Up | Action::Down => {
-            state.pick.cursor = step_cursor(
-                state.pick.cursor,
-                entries.len(),
-                action == Action::Down,
-                |i| entries[i].disabled().is_none(),
-            );
+        Nav::Up | Nav::Down => {
+            state.pick.cursor =
+                step_cursor(state.pick.cursor, entries.len(), action == Nav::Down, |i| {
+                    entries[i].disabled().is_none()
+                });
             check_remove(state);
         }
-        Action::Toggle if flow == Flow::Remove => {
+        Nav::Toggle if flow == Flow::Remove => {
             state.pick.delete_secret = !state.pick.delete_secret;
             check_remove(state);
         }
-        Action::Back => {
+        Nav::Back => {
             state.pick.error = None;
             state.screen = Screen::Start;
         }
-        Action::Choose => {
+        Nav::Choose => {
             let Some(entry) = entries.get(state.pick.cursor) else {
                 return Effect::None;
             };
@@ -573,14 +766,14 @@ fn pick(state: &mut State, action: Action) -> Effect {
                     };
                     match source.build(
                         cfg,
-                        crate::tui::front::placeholder(),
+                        crate::wizard::flow::placeholder(),
                         state.ctx.plan_factory.clone(),
                     ) {
                         Ok(plan) => {
                             state.pick.error = None;
                             show_review(state, Arc::new(plan), source, None);
                         }
-                        Err(e) => state.pick.error = Some(e.to_string()),
+                        Err(e) => state.pick.error = Some(e.for_wizard()),
                     }
                 }
                 Flow::Rotate => {
@@ -622,7 +815,7 @@ fn check_remove(state: &mut State) {
         return;
     };
     if let Err(e) = crate::plan::Plan::remove(cfg, target, true, None) {
-        state.pick.error = Some(e.to_string());
+        state.pick.error = Some(e.for_wizard());
     }
 }
 
@@ -658,20 +851,20 @@ fn enter_credentials(state: &mut State, account: Option<String>) -> Effect {
     }
 }
 
-fn provider(state: &mut State, action: Action) -> Effect {
+fn provider(state: &mut State, action: Nav) -> Effect {
     let n = Provider::ALL.len();
     match action {
-        Action::Up | Action::Down => {
+        Nav::Up | Nav::Down => {
             state.provider_cursor =
-                step_cursor(state.provider_cursor, n, action == Action::Down, |_| true);
+                step_cursor(state.provider_cursor, n, action == Nav::Down, |_| true);
         }
-        Action::Back => state.screen = Screen::Start,
-        Action::Choose => {
+        Nav::Back => state.screen = Screen::Start,
+        Nav::Choose => {
             state.flow = Flow::Add;
             let p = Provider::ALL[state.provider_cursor];
             // The same provider again keeps every earlier answer; another one starts afresh.
             if state.registry.as_ref().map(|r| r.provider) != Some(p) {
-                state.registry = Some(RegistryForm::new(p));
+                state.registry = Some(RegistryForm::for_config(p, state.config.as_ref().ok()));
                 state.creds = None;
             }
             state.screen = Screen::Registry;
@@ -681,17 +874,17 @@ fn provider(state: &mut State, action: Action) -> Effect {
     Effect::None
 }
 
-fn registry(state: &mut State, action: Action) -> Effect {
+fn registry(state: &mut State, action: Nav) -> Effect {
     let Some(form) = state.registry.as_mut() else {
         state.screen = Screen::Provider;
         return Effect::None;
     };
     let n = form.fields.len();
     match action {
-        Action::NextField => form.focus = (form.focus + 1) % n,
-        Action::PrevField => form.focus = (form.focus + n - 1) % n,
-        Action::Back => state.screen = Screen::Provider,
-        Action::Choose => return submit_registry(state),
+        Nav::NextField => form.focus = (form.focus + 1) % n,
+        Nav::PrevField => form.focus = (form.focus + n - 1) % n,
+        Nav::Back => state.screen = Screen::Provider,
+        Nav::Choose => return submit_registry(state),
         _ => {}
     }
     Effect::None
@@ -722,7 +915,7 @@ fn submit_registry(state: &mut State) -> Effect {
         state.ctx.plan_factory.clone(),
     ) {
         Err(e) => {
-            form.plan_error = Some(e.to_string());
+            form.plan_error = Some(e.for_wizard());
             Effect::None
         }
         Ok(_) => {
@@ -747,7 +940,7 @@ fn default_profile(list: &[ProfileInfo]) -> usize {
         .unwrap_or(0)
 }
 
-fn credentials(state: &mut State, action: Action) -> Effect {
+fn credentials(state: &mut State, action: Nav) -> Effect {
     let home = state.ctx.home.clone();
     let back = if state.flow == Flow::Rotate {
         Screen::Pick
@@ -758,30 +951,30 @@ fn credentials(state: &mut State, action: Action) -> Effect {
         state.screen = back;
         return Effect::None;
     };
-    if action == Action::Back {
+    if action == Nav::Back {
         state.screen = back;
         return Effect::None;
     }
     match (&mut creds.kind, action) {
-        (CredsKind::Aws { cursor }, Action::Up | Action::Down) => {
+        (CredsKind::Aws { cursor }, Nav::Up | Nav::Down) => {
             if let Profiles::Loaded(list) = &state.profiles {
-                *cursor = step_cursor(*cursor, list.len(), action == Action::Down, |i| {
+                *cursor = step_cursor(*cursor, list.len(), action == Nav::Down, |i| {
                     profile_disabled_reason(&list[i]).is_none()
                 });
             }
         }
-        (CredsKind::UserToken { focus, keyring, .. }, Action::NextField | Action::PrevField) => {
+        (CredsKind::UserToken { focus, keyring, .. }, Nav::NextField | Nav::PrevField) => {
             let items = keyring.items();
             let n = items.len();
             let at = items.iter().position(|f| f == focus).unwrap_or(0);
-            let next = if action == Action::NextField {
+            let next = if action == Nav::NextField {
                 (at + 1) % n
             } else {
                 (at + n - 1) % n
             };
             *focus = items[next];
         }
-        (CredsKind::UserToken { focus, keyring, .. }, Action::Toggle) => {
+        (CredsKind::UserToken { focus, keyring, .. }, Nav::Toggle) => {
             match focus {
                 UserTokenFocus::UseRemembered => keyring.use_remembered = !keyring.use_remembered,
                 UserTokenFocus::Remember => keyring.remember = !keyring.remember,
@@ -789,10 +982,10 @@ fn credentials(state: &mut State, action: Action) -> Effect {
             }
             creds.error = None;
         }
-        (CredsKind::KeyFile { path, .. }, Action::Complete) => {
+        (CredsKind::KeyFile { path, .. }, Nav::Complete) => {
             return Effect::CompletePath(path.value().to_string());
         }
-        (_, Action::Choose) => {
+        (_, Nav::Choose) => {
             if let CredsKind::Aws { cursor } = &creds.kind {
                 let usable = match &state.profiles {
                     Profiles::Loaded(list) => list
@@ -858,7 +1051,7 @@ fn check_key_file(creds: &mut CredsForm, home: Option<&std::path::Path>) -> Effe
     Effect::CheckKeyFile { typed, path }
 }
 
-fn on_typing(state: &mut State, key: &KeyEvent) -> Effect {
+fn on_typing(state: &mut State, key: Edit) -> Effect {
     let home = state.ctx.home.clone();
     match state.screen {
         Screen::Registry => {
@@ -869,7 +1062,7 @@ fn on_typing(state: &mut State, key: &KeyEvent) -> Effect {
             let Some(field) = form.fields.get_mut(focus) else {
                 return Effect::None;
             };
-            if field.input.edit(key) == Some(true) {
+            if field.input.edit(key) {
                 field.touched = true;
                 let kind = field.kind;
                 let emptied = field.input.value().is_empty();
@@ -899,20 +1092,20 @@ fn on_typing(state: &mut State, key: &KeyEvent) -> Effect {
                 } => match focus {
                     UserTokenFocus::User => user.edit(key),
                     UserTokenFocus::Password => password.edit(key),
-                    UserTokenFocus::UseRemembered | UserTokenFocus::Remember => None,
+                    UserTokenFocus::UseRemembered | UserTokenFocus::Remember => false,
                 },
                 CredsKind::KeyFile {
                     path, candidates, ..
                 } => {
                     let r = path.edit(key);
-                    if r == Some(true) {
+                    if r {
                         candidates.clear();
                     }
                     r
                 }
-                CredsKind::Aws { .. } => None,
+                CredsKind::Aws { .. } => false,
             };
-            if changed == Some(true) {
+            if changed {
                 creds.error = None;
                 return check_key_file(creds, home.as_deref());
             }
@@ -922,8 +1115,8 @@ fn on_typing(state: &mut State, key: &KeyEvent) -> Effect {
     }
 }
 
-fn review(state: &mut State, action: Action) -> Effect {
-    let (page, max) = super::view::review::page(state);
+fn review(state: &mut State, action: Nav) -> Effect {
+    let (page, max) = (state.limits.review_page, state.limits.review_max);
     let back = if state.flow == Flow::Remove {
         Screen::Pick
     } else {
@@ -934,17 +1127,17 @@ fn review(state: &mut State, action: Action) -> Effect {
         return Effect::None;
     };
     match action {
-        Action::Up => review.scroll = review.scroll.saturating_sub(1),
-        Action::Down => review.scroll = (review.scroll + 1).min(max),
-        Action::PageUp => review.scroll = review.scroll.saturating_sub(page),
-        Action::PageDown => review.scroll = (review.scroll + page).min(max),
-        Action::FocusNext | Action::FocusPrev => {
+        Nav::Up => review.scroll = review.scroll.saturating_sub(1),
+        Nav::Down => review.scroll = (review.scroll + 1).min(max),
+        Nav::PageUp => review.scroll = review.scroll.saturating_sub(page),
+        Nav::PageDown => review.scroll = (review.scroll + page).min(max),
+        Nav::FocusNext | Nav::FocusPrev => {
             review.focus = match review.focus {
                 ReviewFocus::Back => ReviewFocus::Apply,
                 ReviewFocus::Apply => ReviewFocus::Back,
             }
         }
-        Action::Toggle => {
+        Nav::Toggle => {
             let effect = match &review.commit {
                 CommitState::Unavailable => Effect::None,
                 CommitState::Off => {
@@ -959,14 +1152,13 @@ fn review(state: &mut State, action: Action) -> Effect {
             clamp_review_scroll(state);
             return effect;
         }
-        Action::Back => state.screen = back,
-        Action::Choose => match review.focus {
+        Nav::Back => state.screen = back,
+        Nav::Choose => match review.focus {
             ReviewFocus::Back => state.screen = back,
             // Without a store there is nothing to apply with (unless no secret is touched);
             // a refused or unfinished commit check waits too. The screen says why.
             ReviewFocus::Apply
-                if super::view::review::store_blocks(&state.ctx, review)
-                    || review.commit_blocks() => {}
+                if super::flow::store_blocks(&state.ctx, review) || review.commit_blocks() => {}
             ReviewFocus::Apply => {
                 let commit = match &review.commit {
                     CommitState::On(c) => Some(c.clone()),
@@ -1000,12 +1192,9 @@ fn review(state: &mut State, action: Action) -> Effect {
 }
 
 fn clamp_review_scroll(state: &mut State) {
-    let (_, max) = super::view::review::page(state);
+    let max = state.limits.review_max;
     if let Some(review) = state.review.as_mut() {
         review.scroll = review.scroll.min(max);
     }
-    state.scroll = state.scroll.min(super::view::scroll_limit(state));
+    state.scroll = state.scroll.min(state.limits.scroll_max);
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,9 +1,9 @@
 //! Runs the effects `update` asks for: slow ones on a background thread that reports back
 //! through the channel, quick ones at once.
 
-use super::front::{KeyringUse, NoStore, PlanSource, Verifier, keep_password};
-use super::state::{State, expand_home};
-use super::update::{Effect, Event};
+use super::flow::{KeyringUse, NoStore, PlanSource, Verifier, keep_password};
+use super::state::{ApplyFailure, State, expand_home};
+use super::update::{Action, Effect};
 use crate::credentials;
 use crate::plan::{CredentialInput, Plan, SecretOp, SecretStore};
 use crate::session::Session;
@@ -17,13 +17,13 @@ const MAX_CANDIDATES: usize = 12;
 /// The session's resources, and where background results go.
 pub struct Runner<'a> {
     session: &'a Session,
-    tx: Sender<Event>,
+    tx: Sender<Action>,
     /// The login test: [`crate::verify::verify`] unless a test says otherwise.
     verifier: Verifier,
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(session: &'a Session, tx: Sender<Event>) -> Runner<'a> {
+    pub fn new(session: &'a Session, tx: Sender<Action>) -> Runner<'a> {
         Runner {
             session,
             tx,
@@ -37,27 +37,27 @@ impl<'a> Runner<'a> {
     }
 
     /// Runs `effect`; a quick one returns its event at once, a slow one reports later.
-    pub fn run(&self, effect: Effect, state: &State) -> Option<Event> {
+    pub fn run(&self, effect: Effect, state: &State) -> Option<Action> {
         match effect {
             Effect::None => None,
             Effect::ListSecrets => {
                 let Ok(store) = self.session.store.clone() else {
                     return None;
                 };
-                self.spawn(move || Event::SecretsListed(store.list().map_err(|e| e.to_string())));
+                self.spawn(move || Action::SecretsListed(store.list().map_err(|e| e.to_string())));
                 None
             }
             Effect::LoadProfiles => {
                 let aws = Arc::clone(&self.session.aws);
                 self.spawn(move || {
-                    Event::ProfilesLoaded(
+                    Action::ProfilesLoaded(
                         credentials::aws::list_profiles(&aws).map_err(|e| e.to_string()),
                     )
                 });
                 None
             }
             Effect::CheckKeyFile { typed, path } => {
-                self.spawn(move || Event::KeyFileChecked {
+                self.spawn(move || Action::KeyFileChecked {
                     path: typed,
                     result: credentials::gcp::key_file(&path)
                         .map(|(_secret, info)| info.client_email)
@@ -67,7 +67,7 @@ impl<'a> Runner<'a> {
             }
             Effect::CompletePath(input) => {
                 let (completed, candidates) = complete_path(&input, state.ctx.home.as_deref());
-                Some(Event::PathCompleted {
+                Some(Action::PathCompleted {
                     input,
                     completed,
                     candidates,
@@ -75,32 +75,32 @@ impl<'a> Runner<'a> {
             }
             Effect::BuildPlan(mut source) => {
                 let result = build_plan(self.session, state, &mut source);
-                Some(Event::PlanBuilt { source, result })
+                Some(Action::PlanBuilt { source, result })
             }
             Effect::CheckKeyring(account) => {
                 let keys = Arc::clone(&self.session.keys);
                 self.spawn(move || {
                     // A store that cannot answer holds nothing we could use.
                     let held = keys.get(&account).is_ok_and(|v| v.is_some());
-                    Event::KeyringChecked { account, held }
+                    Action::KeyringChecked { account, held }
                 });
                 None
             }
             Effect::CheckCommit(source) => {
                 let Ok(cfg) = state.config.clone() else {
-                    return Some(Event::CommitChecked(Err("the config was not read".into())));
+                    return Some(Action::CommitChecked(Err("the config was not read".into())));
                 };
                 let factory = state.ctx.plan_factory.clone();
-                self.spawn(move || Event::CommitChecked(source.commit(&cfg, factory)));
+                self.spawn(move || Action::CommitChecked(source.commit(&cfg, factory)));
                 None
             }
             Effect::TestLogin { run, plan, opts } => {
                 let verifier = self.verifier;
                 self.spawn(move || {
-                    let result = super::front::verify_plan(&plan, &opts, verifier);
+                    let result = super::flow::verify_plan(&plan, &opts, verifier);
                     // Dropped before the result is sent: applying needs the plan unshared.
                     drop(plan);
-                    Event::LoginTested { run, result }
+                    Action::LoginTested { run, result }
                 });
                 None
             }
@@ -110,26 +110,29 @@ impl<'a> Runner<'a> {
                     // Removing an entry and keeping its secret needs no fioctl.
                     Err(_) if plan.secret_op == SecretOp::Keep => Arc::new(NoStore),
                     Err(why) => {
-                        return Some(Event::Applied(Err(format!("no secret store: {why}"))));
+                        return Some(Action::Applied(Err(ApplyFailure {
+                            message: format!("no secret store: {why}"),
+                            interrupted: false,
+                        })));
                     }
                 };
                 let tx = self.tx.clone();
                 self.spawn(move || {
                     let result = plan.apply_with_progress(store.as_ref(), &mut |p| {
-                        let _ = tx.send(Event::Progress(p));
+                        let _ = tx.send(Action::Progress(p));
                     });
-                    Event::Applied(result.map_err(|e| e.to_string()))
+                    Action::Applied(result.map_err(|e| ApplyFailure::of(&e)))
                 });
                 None
             }
-            Effect::RememberChoices(plan) => Some(Event::SettingsSaved(
-                super::front::remember_choices(self.session, &plan),
+            Effect::RememberChoices(plan) => Some(Action::SettingsSaved(
+                super::flow::remember_choices(self.session, &plan),
             )),
         }
     }
 
     /// Runs `work` on a thread and sends its event.
-    fn spawn(&self, work: impl FnOnce() -> Event + Send + 'static) {
+    fn spawn(&self, work: impl FnOnce() -> Action + Send + 'static) {
         let tx = self.tx.clone();
         std::thread::spawn(move || {
             // The receiver is gone only when the wizard has ended: nothing left to tell.
@@ -152,11 +155,11 @@ fn build_plan(
         return source
             .build(
                 cfg,
-                super::front::placeholder(),
+                super::flow::placeholder(),
                 state.ctx.plan_factory.clone(),
             )
             .map(Arc::new)
-            .map_err(|e| e.to_string());
+            .map_err(|e| e.for_wizard());
     };
     if let (KeyringUse::UseRemembered(account), CredentialInput::UserToken { password, .. }) =
         (&keyring, &mut answers.credential)
@@ -176,7 +179,7 @@ fn build_plan(
     let secret = answers.secret(&session.aws).map_err(|e| e.to_string())?;
     let plan = source
         .build(cfg, secret, state.ctx.plan_factory.clone())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.for_wizard())?;
     if let (KeyringUse::Remember(account), Some(answers)) = (&keyring, source.answers())
         && let CredentialInput::UserToken { password, .. } = &answers.credential
     {
@@ -284,9 +287,9 @@ mod tests {
     }
 
     use crate::keystore::{KeyStore, KeyStoreError, MemoryKeyStore};
-    use crate::tui::front::{KeyringUse, PlanSource};
     use crate::tui::testing::{CONFIG, config, ctx};
-    use crate::tui::update::update;
+    use crate::wizard::flow::{KeyringUse, PlanSource};
+    use crate::wizard::update::update;
     use secrecy::{ExposeSecret, SecretString};
 
     /// A key store that refuses everything, like a sandboxed keyring.
@@ -354,7 +357,7 @@ mod tests {
         }
     }
 
-    fn run(session: &Session, effect: Effect) -> Option<Event> {
+    fn run(session: &Session, effect: Effect) -> Option<Action> {
         let (tx, _rx) = std::sync::mpsc::channel();
         let state = State::new(ctx(), Ok(config(CONFIG)));
         Runner::new(session, tx).run(effect, &state)
@@ -367,7 +370,7 @@ mod tests {
         let s = session(keys.clone(), dir.path());
         let effect =
             Effect::BuildPlan(add_generic("tok", KeyringUse::Remember("docker.io".into())));
-        let Some(Event::PlanBuilt { result, .. }) = run(&s, effect) else {
+        let Some(Action::PlanBuilt { result, .. }) = run(&s, effect) else {
             panic!("no plan")
         };
         assert!(result.is_ok(), "{result:?}");
@@ -375,7 +378,7 @@ mod tests {
         assert_eq!(kept.expose_secret(), "tok");
         // A password the core refuses is never kept.
         let effect = Effect::BuildPlan(add_generic("a:b", KeyringUse::Remember("ghcr.io".into())));
-        let Some(Event::PlanBuilt { result, .. }) = run(&s, effect) else {
+        let Some(Action::PlanBuilt { result, .. }) = run(&s, effect) else {
             panic!("no plan")
         };
         assert!(result.is_err());
@@ -394,7 +397,7 @@ mod tests {
             "",
             KeyringUse::UseRemembered("docker.io".into()),
         ));
-        let Some(Event::PlanBuilt { source, result }) = run(&s, effect) else {
+        let Some(Action::PlanBuilt { source, result }) = run(&s, effect) else {
             panic!("no plan")
         };
         let plan = result.unwrap();
@@ -411,7 +414,7 @@ mod tests {
             "",
             KeyringUse::UseRemembered("docker.io".into()),
         ));
-        let Some(Event::PlanBuilt { result, .. }) = run(&s, effect) else {
+        let Some(Action::PlanBuilt { result, .. }) = run(&s, effect) else {
             panic!("no plan")
         };
         let err = result.unwrap_err();
@@ -427,7 +430,7 @@ mod tests {
         let s = session(Arc::new(Refusing), dir.path());
         let effect =
             Effect::BuildPlan(add_generic("tok", KeyringUse::Remember("docker.io".into())));
-        let Some(Event::PlanBuilt { result, .. }) = run(&s, effect) else {
+        let Some(Action::PlanBuilt { result, .. }) = run(&s, effect) else {
             panic!("no plan")
         };
         let err = result.unwrap_err();
@@ -440,12 +443,12 @@ mod tests {
         crate::tui::testing::to_generic_credentials(&mut state, "docker.io");
         update(
             &mut state,
-            Event::PlanBuilt {
+            Action::PlanBuilt {
                 source: add_generic("tok", KeyringUse::No),
                 result: Err(err),
             },
         );
-        assert_eq!(state.screen, crate::tui::state::Screen::Credentials);
+        assert_eq!(state.screen, crate::wizard::state::Screen::Credentials);
     }
 
     #[test]
@@ -462,7 +465,7 @@ mod tests {
                 .run(Effect::CheckKeyring("ghcr.io".into()), &state)
                 .is_none()
         );
-        let Ok(Event::KeyringChecked { account, held }) = rx.recv() else {
+        let Ok(Action::KeyringChecked { account, held }) = rx.recv() else {
             panic!("no answer")
         };
         assert_eq!((account.as_str(), held), ("ghcr.io", true));
@@ -472,7 +475,7 @@ mod tests {
         Runner::new(&s, tx).run(Effect::CheckKeyring("ghcr.io".into()), &state);
         assert!(matches!(
             rx.recv(),
-            Ok(Event::KeyringChecked { held: false, .. })
+            Ok(Action::KeyringChecked { held: false, .. })
         ));
     }
 
@@ -492,14 +495,14 @@ mod tests {
         // No factory, no settings file: nothing to record.
         assert!(matches!(
             run(&s, Effect::RememberChoices(Arc::clone(&plan))),
-            Some(Event::SettingsSaved(Ok(false)))
+            Some(Action::SettingsSaved(Ok(false)))
         ));
         let path = dir.path().join("config.toml");
         s.settings = Some(path.clone());
         s.factory = Some(("acme".into(), crate::fioctl::FactorySource::Flag));
         assert!(matches!(
             run(&s, Effect::RememberChoices(Arc::clone(&plan))),
-            Some(Event::SettingsSaved(Ok(true)))
+            Some(Action::SettingsSaved(Ok(true)))
         ));
         let saved = std::fs::read_to_string(&path).unwrap();
         assert!(saved.contains("docker.io"), "{saved}");
@@ -508,7 +511,7 @@ mod tests {
         std::fs::write(&path, "not [valid toml").unwrap();
         assert!(matches!(
             run(&s, Effect::RememberChoices(plan)),
-            Some(Event::SettingsSaved(Err(_)))
+            Some(Action::SettingsSaved(Err(_)))
         ));
     }
 
@@ -555,7 +558,7 @@ mod tests {
             opts,
         };
         assert!(runner.run(effect, &state).is_none());
-        let Ok(Event::LoginTested { run, result }) = rx.recv() else {
+        let Ok(Action::LoginTested { run, result }) = rx.recv() else {
             panic!("no answer")
         };
         assert_eq!(run, 7);

@@ -9,8 +9,21 @@ use crate::factory_config::diff::DiffLine;
 use crate::plan::{Answers, Applied, CommitPlan, CredentialInput, Plan, Request};
 use crate::provider::{self, Provider};
 use crate::session::Session;
-pub use crate::tui::front::{EntryChoice, KeyringUse, LoginCheck, PlanSource, Purpose};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+pub use crate::wizard::flow::{EntryChoice, KeyringUse, LoginCheck, PlanSource, Purpose};
+
+/// An editing key in a text field, as a front end reports it (the TUI from its keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    Insert(char),
+    Backspace,
+    Delete,
+    Left,
+    Right,
+    Home,
+    End,
+    /// Ctrl-U: delete everything before the cursor.
+    ClearToStart,
+}
 use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +53,8 @@ pub struct Context {
     /// How to test a login before the review (`session.verify`); `None`: the step is skipped
     /// (`--no-verify`, demo mode).
     pub verify: Option<crate::verify::VerifyOptions>,
+    /// The OS keyring, as its store describes itself.
+    pub keyring: String,
 }
 
 /// Where the config would be committed.
@@ -80,12 +95,21 @@ impl Context {
                 })
             },
             verify: session.verify.clone(),
+            keyring: session.keys.describe().to_string(),
+        }
+    }
+
+    /// Where secrets go, for the report and the progress labels.
+    pub fn target(&self) -> crate::wizard::report::Target<'_> {
+        crate::wizard::report::Target {
+            factory: self.factory.as_deref(),
+            demo_secrets: self.demo.as_ref().map(|d| d.secrets_dir.as_path()),
         }
     }
 
     /// Why the login test is skipped (`--no-verify`, demo mode), if it is.
     pub fn login_skipped(&self) -> Option<&'static str> {
-        crate::tui::front::login_test_skipped(self.verify.as_ref(), self.demo.is_some())
+        crate::wizard::flow::login_test_skipped(self.verify.as_ref(), self.demo.is_some())
     }
 }
 
@@ -260,52 +284,50 @@ impl TextInput {
             .map_or(self.value.len(), |(i, _)| i)
     }
 
-    /// Applies an editing key; returns whether the text changed (`None`: not an editing key).
-    pub fn edit(&mut self, key: &KeyEvent) -> Option<bool> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    /// Applies an editing key; returns whether the text changed.
+    pub fn edit(&mut self, edit: Edit) -> bool {
         let len = self.value.chars().count();
-        match key.code {
-            KeyCode::Char('u') if ctrl => {
+        match edit {
+            Edit::ClearToStart => {
                 let at = self.byte_at(self.cursor);
                 self.value.replace_range(..at, "");
                 self.cursor = 0;
-                Some(at > 0)
+                at > 0
             }
-            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => {
+            Edit::Insert(c) => {
                 let at = self.byte_at(self.cursor);
                 self.value.insert(at, c);
                 self.cursor += 1;
-                Some(true)
+                true
             }
-            KeyCode::Backspace if self.cursor > 0 => {
+            Edit::Backspace if self.cursor > 0 => {
                 let at = self.byte_at(self.cursor - 1);
                 self.value.remove(at);
                 self.cursor -= 1;
-                Some(true)
+                true
             }
-            KeyCode::Delete if self.cursor < len => {
+            Edit::Delete if self.cursor < len => {
                 let at = self.byte_at(self.cursor);
                 self.value.remove(at);
-                Some(true)
+                true
             }
-            KeyCode::Backspace | KeyCode::Delete => Some(false),
-            KeyCode::Left => {
+            Edit::Backspace | Edit::Delete => false,
+            Edit::Left => {
                 self.cursor = self.cursor.saturating_sub(1);
-                Some(false)
+                false
             }
-            KeyCode::Right => {
+            Edit::Right => {
                 self.cursor = (self.cursor + 1).min(len);
-                Some(false)
+                false
             }
-            KeyCode::Home => {
+            Edit::Home => {
                 self.cursor = 0;
-                Some(false)
+                false
             }
-            KeyCode::End => {
+            Edit::End => {
                 self.cursor = len;
-                Some(false)
+                false
             }
-            _ => None,
         }
     }
 }
@@ -347,16 +369,20 @@ impl SecretInput {
         self.value = SecretString::from(next);
     }
 
-    /// Applies an editing key; returns whether the value changed (`None`: not an editing key).
-    pub fn edit(&mut self, key: &KeyEvent) -> Option<bool> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('u') if ctrl => {
+    /// Replaces the whole value (a hidden answer given at once, as the line prompts do).
+    pub fn set(&mut self, value: SecretString) {
+        self.value = value;
+    }
+
+    /// Applies an editing key (typed at the end only); returns whether the value changed.
+    pub fn edit(&mut self, edit: Edit) -> bool {
+        match edit {
+            Edit::ClearToStart => {
                 let changed = !self.is_empty();
                 self.value = SecretString::from("");
-                Some(changed)
+                changed
             }
-            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => {
+            Edit::Insert(c) => {
                 self.replace(
                     |old, next| {
                         next.push_str(old);
@@ -364,9 +390,9 @@ impl SecretInput {
                     },
                     c.len_utf8(),
                 );
-                Some(true)
+                true
             }
-            KeyCode::Backspace => {
+            Edit::Backspace => {
                 let changed = !self.is_empty();
                 self.replace(
                     |old, next| {
@@ -376,9 +402,9 @@ impl SecretInput {
                     },
                     0,
                 );
-                Some(changed)
+                changed
             }
-            _ => None,
+            Edit::Delete | Edit::Left | Edit::Right | Edit::Home | Edit::End => false,
         }
     }
 }
@@ -389,6 +415,40 @@ pub enum FieldKind {
     Url,
     Region,
     SecretName,
+}
+
+/// A Registry field's name, as both wizards ask it.
+pub fn field_label(p: Provider, kind: FieldKind) -> &'static str {
+    match (kind, p) {
+        (FieldKind::Url, Provider::Gar) => "Location URL (optional)",
+        (FieldKind::Url, Provider::Generic) => "Registry host",
+        (FieldKind::Url, _) => "Registry URL",
+        (FieldKind::Region, _) => "Region",
+        (FieldKind::SecretName, _) => "Secret name",
+    }
+}
+
+/// What a Registry field holds, as both wizards explain it.
+pub fn field_help(p: Provider, kind: FieldKind) -> &'static str {
+    match (kind, p) {
+        (FieldKind::Url, Provider::Aws) => "ACCOUNT.dkr.ecr.REGION.amazonaws.com",
+        (FieldKind::Url, Provider::Azure) => "NAME.azurecr.io",
+        (FieldKind::Url, Provider::Gar) => {
+            "LOCATION-docker.pkg.dev; may stay empty: CI logs in to every *-docker.pkg.dev host"
+        }
+        (FieldKind::Url, Provider::Generic) => "a host such as ghcr.io or harbor.example.com",
+        (FieldKind::Region, _) => "filled from the url; it must match it",
+        (FieldKind::SecretName, Provider::Aws) => {
+            "CI reads this secret as an AWS credentials file with one [default] profile."
+        }
+        (FieldKind::SecretName, Provider::Azure) => {
+            "CI reads this secret as <client id>:<password>."
+        }
+        (FieldKind::SecretName, Provider::Gar) => {
+            "CI reads this secret as the service-account JSON key."
+        }
+        (FieldKind::SecretName, Provider::Generic) => "CI reads this secret as <user>:<token>.",
+    }
 }
 
 /// One field of the Registry screen.
@@ -412,9 +472,29 @@ pub struct RegistryForm {
     pub secret_name_edited: bool,
     /// What the plan rules said on the last Enter (second aws entry, shared secret name, ...).
     pub plan_error: Option<String>,
+    /// The configured entries of this provider's type: (url, secret name). Updating one keeps
+    /// its secret name, so that is the default shown for its url.
+    pub existing: Vec<(Option<String>, String)>,
 }
 
 impl RegistryForm {
+    /// The form for `provider`, knowing the entries `cfg` already has.
+    pub fn for_config(provider: Provider, cfg: Option<&FactoryConfig>) -> RegistryForm {
+        let mut form = RegistryForm::new(provider);
+        form.existing = cfg
+            .map(|c| {
+                c.registries
+                    .iter()
+                    .filter(|e| e.kind == provider.type_name())
+                    .filter_map(|e| Some((e.url.clone(), e.secret_name.clone()?)))
+                    .filter(|(_, n)| provider::validate_secret_name(n).is_ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        form.fill_defaults();
+        form
+    }
+
     pub fn new(provider: Provider) -> RegistryForm {
         let mut kinds = vec![FieldKind::Url];
         if provider == Provider::Aws {
@@ -436,6 +516,7 @@ impl RegistryForm {
             region_edited: false,
             secret_name_edited: false,
             plan_error: None,
+            existing: Vec::new(),
         };
         form.fill_defaults();
         form
@@ -475,9 +556,16 @@ impl RegistryForm {
             }
         }
         if !self.secret_name_edited {
+            // The entry this url updates keeps its name (for gar: the one gar entry).
+            let kept = self.existing.iter().find(|(u, _)| {
+                p == Provider::Gar || (u.is_some() && u.as_deref() == url.as_deref())
+            });
             let typed = self.text(FieldKind::Url).to_ascii_lowercase();
             let shown = url.unwrap_or(typed);
-            let name = p.default_secret_name((!shown.is_empty()).then_some(shown.as_str()));
+            let name = match kept {
+                Some((_, name)) => name.clone(),
+                None => p.default_secret_name((!shown.is_empty()).then_some(shown.as_str())),
+            };
             if let Some(f) = self.field_mut(FieldKind::SecretName) {
                 f.input.set(name);
             }
@@ -521,7 +609,8 @@ impl RegistryForm {
             provider: self.provider,
             url: opt(FieldKind::Url),
             region: opt(FieldKind::Region),
-            secret_name: opt(FieldKind::SecretName),
+            // Not typed: the core's default (an updated entry keeps its own name).
+            secret_name: opt(FieldKind::SecretName).filter(|_| self.secret_name_edited),
         }
     }
 }
@@ -774,14 +863,60 @@ pub struct ApplyRun {
     pub delete: Option<StepStatus>,
     /// Committing factory-config.yml at the end.
     pub commit: Option<StepStatus>,
-    pub result: Option<Result<Applied, String>>,
+    pub result: Option<Result<Applied, ApplyFailure>>,
     /// q or Ctrl-C was pressed while applying: it goes on, and the screen says so.
     pub quit_requested: bool,
+}
+
+/// Why applying failed: the core's message (what was and was not changed), and whether fioctl
+/// was stopped by a signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyFailure {
+    pub message: String,
+    pub interrupted: bool,
+}
+
+impl ApplyFailure {
+    pub fn of(e: &crate::plan::ApplyError) -> ApplyFailure {
+        ApplyFailure {
+            message: e.to_string(),
+            interrupted: matches!(
+                e,
+                crate::plan::ApplyError::Fioctl(crate::fioctl::FioctlError::Interrupted)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ApplyFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl ApplyRun {
     pub fn finished(&self) -> bool {
         self.result.is_some()
+    }
+}
+
+/// How far the screens that scroll can go, as the front end lays them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewLimits {
+    /// The Review screen's page (rows shown) and its last scroll position.
+    pub review_page: usize,
+    pub review_max: usize,
+    /// The last scroll position of the screens that scroll as a whole.
+    pub scroll_max: usize,
+}
+
+impl Default for ViewLimits {
+    fn default() -> Self {
+        ViewLimits {
+            review_page: 1,
+            review_max: 0,
+            scroll_max: 0,
+        }
     }
 }
 
@@ -820,7 +955,11 @@ pub struct State {
     pub tick: usize,
     /// The terminal's size (columns, rows).
     pub size: (u16, u16),
+    /// How far the front end lets the screens scroll (the TUI sets it from its layout).
+    pub limits: ViewLimits,
     pub quit: bool,
+    /// The run ended with Ctrl-C.
+    pub interrupted: bool,
 }
 
 impl State {
@@ -854,7 +993,9 @@ impl State {
             scroll: 0,
             tick: 0,
             size: (80, 24),
+            limits: ViewLimits::default(),
             quit: false,
+            interrupted: false,
         }
     }
 
@@ -918,7 +1059,7 @@ impl State {
         self.pick_entries = self
             .config
             .as_ref()
-            .map(|cfg| crate::tui::front::entry_choices(cfg, purpose))
+            .map(|cfg| crate::wizard::flow::entry_choices(cfg, purpose))
             .unwrap_or_default();
     }
 
@@ -943,6 +1084,13 @@ impl State {
                     ..
                 })
             )
+            || matches!(
+                self.creds.as_ref().map(|c| &c.kind),
+                Some(CredsKind::UserToken { keyring, .. })
+                    if self.screen == Screen::Credentials
+                        && keyring.account.is_some()
+                        && keyring.held.is_none()
+            )
     }
 }
 
@@ -958,37 +1106,32 @@ pub fn expand_home(path: &str, home: Option<&std::path::Path>) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ratatui::crossterm::event::KeyEvent;
-
-    fn key(code: KeyCode) -> KeyEvent {
-        KeyEvent::new(code, KeyModifiers::NONE)
-    }
 
     #[test]
     fn text_input_edits_at_the_cursor() {
         let mut t = TextInput::new("ghcr.io");
-        t.edit(&key(KeyCode::Home));
-        t.edit(&key(KeyCode::Char('x')));
+        t.edit(Edit::Home);
+        t.edit(Edit::Insert('x'));
         assert_eq!((t.value(), t.cursor()), ("xghcr.io", 1));
-        t.edit(&key(KeyCode::Delete));
-        t.edit(&key(KeyCode::End));
-        t.edit(&key(KeyCode::Backspace));
+        t.edit(Edit::Delete);
+        t.edit(Edit::End);
+        t.edit(Edit::Backspace);
         assert_eq!(t.value(), "xhcr.i");
-        t.edit(&key(KeyCode::Left));
-        t.edit(&key(KeyCode::Char('é')));
+        t.edit(Edit::Left);
+        t.edit(Edit::Insert('é'));
         assert_eq!((t.value(), t.cursor()), ("xhcr.éi", 6));
-        t.edit(&KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        t.edit(Edit::ClearToStart);
         assert_eq!((t.value(), t.cursor()), ("i", 0));
-        assert_eq!(t.edit(&key(KeyCode::Enter)), None);
+        assert!(!t.edit(Edit::Left));
     }
 
     #[test]
     fn secret_input_never_prints() {
         let mut s = SecretInput::default();
         for c in "hunter2".chars() {
-            s.edit(&key(KeyCode::Char(c)));
+            s.edit(Edit::Insert(c));
         }
-        s.edit(&key(KeyCode::Backspace));
+        s.edit(Edit::Backspace);
         assert_eq!(s.secret().expose_secret(), "hunter");
         assert_eq!(s.len(), 6);
         assert!(!format!("{s:?}").contains("hunter"));

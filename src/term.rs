@@ -1,0 +1,78 @@
+//! The terminal helpers every front end uses: whether to colour, the one hidden prompt, and the
+//! yes/no question of the scriptable commands.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+/// Whether stdout gets ANSI colours: a terminal, NO_COLOR unset, and TERM not `dumb`.
+pub fn color_stdout() -> bool {
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// Reads one line from the terminal without echo. Echo goes off BEFORE the prompt is printed,
+/// so keys typed or pasted ahead of the prompt are not shown either; it is restored after the
+/// line, on an error, and (through a guard) on a panic.
+pub fn prompt_hidden(prompt: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let mut tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios calls on a file descriptor we own; the struct is plain data.
+    let mut term: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut term) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    struct Restore(i32, libc::termios);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: as above; restores the settings read before.
+            unsafe { libc::tcsetattr(self.0, libc::TCSANOW, &self.1) };
+        }
+    }
+    let restore = Restore(fd, term);
+    let mut hidden = term;
+    hidden.c_lflag &= !(libc::ECHO | libc::ECHONL);
+    hidden.c_lflag |= libc::ICANON;
+    // SAFETY: as above.
+    if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &hidden) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    tty.write_all(prompt.as_bytes())?;
+    tty.flush()?;
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match tty.read(&mut byte)? {
+            0 => break,
+            _ if byte[0] == b'\n' => break,
+            _ => line.push(byte[0]),
+        }
+    }
+    drop(restore);
+    tty.write_all(b"\n")?;
+    let text = String::from_utf8(line).map_err(|e| {
+        let mut bytes = e.into_bytes();
+        zeroize::Zeroize::zeroize(&mut bytes);
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the input is not UTF-8 text",
+        )
+    })?;
+    Ok(text.trim_end_matches('\r').to_string())
+}
+
+/// Asks on the terminal; only `y`/`yes` applies.
+pub fn confirm(question: &str) -> std::io::Result<bool> {
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}

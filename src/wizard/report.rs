@@ -1,0 +1,262 @@
+//! How a run ends, as data: the [`Outcome`] every front end returns (main.rs maps it to the exit
+//! code), the [`Report`] of an applied plan (one wording, printed by the CLI and the line prompts
+//! and drawn by the TUI), the progress labels of applying, and [`Exit`], an error with its code.
+
+use crate::fioctl::FioctlError;
+use crate::plan::{Action, Applied, ApplyError, Plan, Progress, SecretOp};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// An error that ends the run with a particular exit status.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+/// What a run of `add`, `rotate`, `remove` or a wizard came to. Failures are errors
+/// ([`Exit`] or any other, exit 1); these are the ends that are not.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The plan was applied; what was done.
+    Applied(Report),
+    /// The plan was shown (or its login test failed) and not applied: "No" at the review, a
+    /// quit after reviewing, or a dry run.
+    NotApplied(String),
+    /// Left before any plan was reviewed.
+    Quit,
+    /// A dry run: the plan was shown, as asked.
+    Previewed,
+    /// Ctrl-C, or fioctl stopped by a signal; the words say what is left.
+    Interrupted(String),
+}
+
+/// The words of a plan that was not applied.
+pub const NOT_APPLIED: &str = "not applied: nothing was changed";
+/// The words of an interruption before anything was applied.
+pub const INTERRUPTED: &str = "interrupted: nothing was changed";
+/// The words of an interrupted fioctl call.
+pub const FIOCTL_INTERRUPTED: &str = "interrupted: fioctl was stopped before it answered, and \
+                                      factory-config.yml is untouched";
+
+impl Outcome {
+    /// The exit status: 0 applied or left before a plan, 1 not applied, 130 interrupted.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Applied(_) | Outcome::Quit | Outcome::Previewed => 0,
+            Outcome::NotApplied(_) => 1,
+            Outcome::Interrupted(_) => 130,
+        }
+    }
+
+    /// The last line for stderr, if any (`fioreg: ...`).
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Outcome::Applied(_) | Outcome::Previewed => None,
+            Outcome::Quit => Some("nothing was changed"),
+            Outcome::NotApplied(m) | Outcome::Interrupted(m) => Some(m),
+        }
+    }
+
+    /// The outcome of a failed apply: an interrupted fioctl is an interruption, anything else
+    /// an error that says what was and was not changed.
+    pub fn of_apply_error(e: ApplyError) -> anyhow::Result<Outcome> {
+        match e {
+            ApplyError::Fioctl(FioctlError::Interrupted) => {
+                Ok(Outcome::Interrupted(FIOCTL_INTERRUPTED.into()))
+            }
+            e => Err(e.into()),
+        }
+    }
+}
+
+/// How a line of the report is marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// `✓`: done.
+    Done,
+    /// Indented: a fact or what to do next.
+    Note,
+    /// `!`: done, with a warning.
+    Warn,
+}
+
+impl Mark {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Mark::Done => "✓ ",
+            Mark::Note => "  ",
+            Mark::Warn => "! ",
+        }
+    }
+}
+
+/// What applying a plan did, in the words every front end shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub lines: Vec<(Mark, String)>,
+    /// After an add: what devices need (the provider's advice).
+    pub advice: Option<&'static str>,
+}
+
+/// Where the secrets went, for the report and the progress labels.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The factory's name (resolved as fioctl does), if known.
+    pub factory: Option<&'a str>,
+    /// Demo mode: the scratch folder the secrets go to.
+    pub demo_secrets: Option<&'a Path>,
+}
+
+impl Target<'_> {
+    /// `factory acme`, `the demo's scratch folder` or `fioctl's default factory`.
+    pub fn name(&self) -> String {
+        match (self.demo_secrets, self.factory) {
+            (Some(_), _) => "the demo's scratch folder".into(),
+            (None, Some(f)) => format!("factory {f}"),
+            (None, None) => "fioctl's default factory".into(),
+        }
+    }
+}
+
+impl Report {
+    /// The report of `plan`, applied as `applied` says. `settings_warning`: why the settings
+    /// were not saved after an add, if they were not.
+    pub fn of(
+        plan: &Plan,
+        applied: &Applied,
+        target: Target<'_>,
+        settings_warning: Option<&str>,
+    ) -> Report {
+        let mut lines = vec![(Mark::Done, format!("Done: {}", plan.summary()))];
+        let to = target.name();
+        let name = &plan.secret_name;
+        let config = plan.config_path.display();
+        if plan.secret_op == SecretOp::Store {
+            lines.push((Mark::Done, format!("Stored the secret {name} in {to}.")));
+        }
+        if applied.config_written {
+            lines.push((Mark::Done, format!("Wrote {config}.")));
+            match (&applied.commit, &plan.commit) {
+                (Some(id), Some(c)) => {
+                    lines.push((
+                        Mark::Done,
+                        format!("Committed {id} on {}: \"{}\".", c.branch, c.message),
+                    ));
+                    if c.push {
+                        lines.push((Mark::Done, format!("Pushed {}.", c.branch)));
+                    } else {
+                        lines.push((Mark::Note, "Push it so the next CI build uses it.".into()));
+                    }
+                }
+                _ if target.demo_secrets.is_some() => {
+                    lines.push((Mark::Note, "It is the demo's scratch copy.".into()));
+                }
+                _ => lines.push((
+                    Mark::Note,
+                    "Commit and push it in your ci-scripts checkout so the next CI build uses it."
+                        .into(),
+                )),
+            }
+        } else if matches!(plan.action, Action::Rotate { .. }) {
+            lines.push((
+                Mark::Note,
+                format!(
+                    "{config} is unchanged (byte-identical): CI's next build logs in with the new \
+                     credentials."
+                ),
+            ));
+        } else {
+            lines.push((
+                Mark::Note,
+                format!("{config} already held this entry: unchanged."),
+            ));
+        }
+        match plan.secret_op {
+            SecretOp::Delete => {
+                lines.push((Mark::Done, format!("Deleted the secret {name} from {to}.")));
+            }
+            SecretOp::Keep if !name.is_empty() => {
+                lines.push((Mark::Note, format!("The secret {name} stays in {to}.")));
+            }
+            _ => {}
+        }
+        if let Some(dir) = target.demo_secrets {
+            lines.push((
+                Mark::Warn,
+                format!(
+                    "DEMO: the config is {config} and the stored secrets are in {}.",
+                    dir.display()
+                ),
+            ));
+        }
+        if let Some(why) = settings_warning {
+            lines.push((Mark::Warn, format!("The settings were not saved: {why}")));
+        }
+        let advice = matches!(plan.action, Action::Add | Action::Update { .. })
+            .then(|| plan.provider.device_advice());
+        Report { lines, advice }
+    }
+
+    /// The report as plain text, one line each, then the device advice after a blank line.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for (mark, line) in &self.lines {
+            let _ = writeln!(out, "{}{}", mark.prefix(), line);
+        }
+        if let Some(advice) = self.advice {
+            let _ = writeln!(out, "\n{advice}");
+        }
+        out
+    }
+}
+
+/// What a step of applying is doing, as the line prompts and the TUI's Apply screen say it
+/// (`None` for the end of a step).
+pub fn progress_label(step: Progress, plan: &Plan, target: Target<'_>) -> Option<String> {
+    let to = target.name();
+    let name = &plan.secret_name;
+    let config = plan.config_name();
+    Some(match step {
+        Progress::StoringSecret => format!("Storing the secret {name} in {to}"),
+        Progress::WritingConfig => format!("Writing {config}"),
+        Progress::DeletingSecret => format!("Deleting the secret {name} from {to}"),
+        Progress::Committing => format!("Committing {config}"),
+        Progress::Pushing => "Pushing".into(),
+        Progress::SecretStored
+        | Progress::ConfigWritten
+        | Progress::SecretDeleted
+        | Progress::Committed
+        | Progress::Pushed => return None,
+    })
+}
+
+/// How a wizard run ended, from its final state: applied (with the report), failed while
+/// applying (an error), not applied after a plan was reviewed, interrupted, or quit.
+pub fn outcome(state: &crate::wizard::state::State) -> anyhow::Result<Outcome> {
+    if let (Some(run), Some(review)) = (&state.apply, &state.review) {
+        match &run.result {
+            Some(Ok(applied)) => {
+                return Ok(Outcome::Applied(Report::of(
+                    &review.plan,
+                    applied,
+                    state.ctx.target(),
+                    state.settings_warning.as_deref(),
+                )));
+            }
+            Some(Err(f)) if f.interrupted => {
+                return Ok(Outcome::Interrupted(FIOCTL_INTERRUPTED.into()));
+            }
+            Some(Err(f)) => return Err(anyhow::anyhow!("{}", f.message)),
+            None => {}
+        }
+    }
+    if state.interrupted {
+        return Ok(Outcome::Interrupted(INTERRUPTED.into()));
+    }
+    if state.review.is_some() {
+        return Ok(Outcome::NotApplied(NOT_APPLIED.into()));
+    }
+    Ok(Outcome::Quit)
+}
