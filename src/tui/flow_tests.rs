@@ -3,9 +3,13 @@
 use super::*;
 use crate::credentials::aws::ProfileInfo;
 use crate::plan::CredentialInput;
-use crate::plan::SecretOp;
+use crate::plan::{Action as PlanAction, Applied, Progress, SecretOp};
+use crate::provider::Provider;
+use crate::verify::{Outcome, VerifyError};
+use std::path::PathBuf;
 use crate::tui::testing::*;
-use crate::wizard::state::{Context, KeyCheck, KeyringUse, StepStatus};
+use crate::wizard::state::*;
+use crate::wizard::{Action as A, Effect, init};
 use ratatui::crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
 
@@ -49,19 +53,19 @@ fn init_lists_secrets_only_when_there_is_something_to_check() {
 #[test]
 fn secrets_listed_or_failed() {
     let mut s = state();
-    update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+    update(&mut s, A::SecretsListed(Ok(vec!["aws_creds".into()])));
     assert_eq!(s.secrets, Secrets::Loaded(vec!["aws_creds".into()]));
-    update(&mut s, Event::SecretsListed(Err("not logged in".into())));
+    update(&mut s, A::SecretsListed(Err("not logged in".into())));
     assert_eq!(s.secrets, Secrets::Failed("not logged in".into()));
 }
 
 #[test]
 fn ticks_and_resizes() {
     let mut s = state();
-    update(&mut s, Event::Tick);
-    update(&mut s, Event::Tick);
+    update(&mut s, A::Tick);
+    update(&mut s, A::Tick);
     assert_eq!(s.tick, 2);
-    update(&mut s, Event::Resize(40, 12));
+    update(&mut s, A::Resize(40, 12));
     assert_eq!(s.size, (40, 12));
 }
 
@@ -110,7 +114,7 @@ fn start_skips_rotate_and_remove_without_registries() {
 #[test]
 fn start_scrolls_up_past_the_first_action_on_a_short_screen() {
     let mut s = state();
-    update(&mut s, Event::Resize(40, 12));
+    update(&mut s, A::Resize(40, 12));
     let limit = crate::tui::view::scroll_limit(&s);
     assert!(limit >= 2, "{limit}");
     press(&mut s, KeyCode::Up);
@@ -302,7 +306,7 @@ fn aws_profiles_load_and_skip_the_unusable() {
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
     update(
         &mut s,
-        Event::ProfilesLoaded(Ok(vec![
+        A::ProfilesLoaded(Ok(vec![
             profile("ci-pull", true, false),
             profile("default", true, false),
             profile("sso", false, false),
@@ -351,7 +355,7 @@ fn aws_profiles_failing_to_load_block_enter() {
     to_registry(&mut s, 0);
     type_text(&mut s, AWS_URL);
     press(&mut s, KeyCode::Enter);
-    update(&mut s, Event::ProfilesLoaded(Err("malformed".into())));
+    update(&mut s, A::ProfilesLoaded(Err("malformed".into())));
     assert_eq!(s.profiles, Profiles::Failed("malformed".into()));
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
     // Only a temporary profile: nothing can be chosen.
@@ -361,7 +365,7 @@ fn aws_profiles_failing_to_load_block_enter() {
     press(&mut s, KeyCode::Enter);
     update(
         &mut s,
-        Event::ProfilesLoaded(Ok(vec![profile("temp", true, true)])),
+        A::ProfilesLoaded(Ok(vec![profile("temp", true, true)])),
     );
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
 }
@@ -393,7 +397,7 @@ fn user_and_password_then_errors_from_the_core() {
     let msg = refusal.unwrap_err().to_string();
     update(
         &mut s,
-        Event::PlanBuilt {
+        A::PlanBuilt {
             source,
             result: Err(msg.clone()),
         },
@@ -444,7 +448,7 @@ fn key_file_is_checked_as_typed_and_completed_with_tab() {
     // A stale completion is dropped.
     update(
         &mut s,
-        Event::PathCompleted {
+        A::PathCompleted {
             input: "other".into(),
             completed: "other.json".into(),
             candidates: vec![],
@@ -452,7 +456,7 @@ fn key_file_is_checked_as_typed_and_completed_with_tab() {
     );
     let effect = update(
         &mut s,
-        Event::PathCompleted {
+        A::PathCompleted {
             input: "keys/sa".into(),
             completed: "keys/sa-key.json".into(),
             candidates: vec![],
@@ -466,7 +470,7 @@ fn key_file_is_checked_as_typed_and_completed_with_tab() {
     // A stale check result is dropped; the current one is shown.
     update(
         &mut s,
-        Event::KeyFileChecked {
+        A::KeyFileChecked {
             path: "keys/sa".into(),
             result: Err("no".into()),
         },
@@ -477,7 +481,7 @@ fn key_file_is_checked_as_typed_and_completed_with_tab() {
     ));
     update(
         &mut s,
-        Event::KeyFileChecked {
+        A::KeyFileChecked {
             path: "keys/sa-key.json".into(),
             result: Ok("ci@acme.iam.gserviceaccount.com".into()),
         },
@@ -493,7 +497,7 @@ fn key_file_is_checked_as_typed_and_completed_with_tab() {
     press(&mut s, KeyCode::Backspace);
     update(
         &mut s,
-        Event::KeyFileChecked {
+        A::KeyFileChecked {
             path: "keys/sa-key.jso".into(),
             result: Err("not found".into()),
         },
@@ -562,7 +566,7 @@ fn to_review_again(s: &mut State) {
 #[test]
 fn review_scrolls_within_the_diff() {
     let mut s = state();
-    update(&mut s, Event::Resize(40, 12));
+    update(&mut s, A::Resize(40, 12));
     to_review(&mut s);
     let (page, max) = crate::tui::view::review::page(&s);
     assert!(
@@ -584,7 +588,7 @@ fn review_scrolls_within_the_diff() {
     assert_eq!(s.review.as_ref().unwrap().scroll, 0);
     // A bigger window clamps the scroll.
     press(&mut s, KeyCode::PageDown);
-    update(&mut s, Event::Resize(100, 40));
+    update(&mut s, A::Resize(100, 40));
     assert_eq!(s.review.as_ref().unwrap().scroll, 0);
 }
 
@@ -610,7 +614,7 @@ fn applying_reports_progress_and_cannot_be_quit_halfway() {
     to_review(&mut s);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter);
-    update(&mut s, Event::Progress(Progress::StoringSecret));
+    update(&mut s, A::Progress(Progress::StoringSecret));
     assert_eq!(s.apply.as_ref().unwrap().store, Some(StepStatus::Running));
     for quit in [key(KeyCode::Char('q')), ctrl('c'), key(KeyCode::Esc)] {
         update(&mut s, quit);
@@ -618,24 +622,24 @@ fn applying_reports_progress_and_cannot_be_quit_halfway() {
     assert!(!s.quit);
     assert_eq!(s.screen, Screen::Apply);
     assert!(s.apply.as_ref().unwrap().quit_requested);
-    update(&mut s, Event::Progress(Progress::SecretStored));
-    update(&mut s, Event::Progress(Progress::WritingConfig));
+    update(&mut s, A::Progress(Progress::SecretStored));
+    update(&mut s, A::Progress(Progress::WritingConfig));
     let run = s.apply.as_ref().unwrap();
     assert_eq!(
         (run.store, run.write),
         (Some(StepStatus::Done), Some(StepStatus::Running))
     );
-    update(&mut s, Event::Progress(Progress::ConfigWritten));
+    update(&mut s, A::Progress(Progress::ConfigWritten));
     update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: None,
         })),
     );
     assert_eq!(s.screen, Screen::Done);
     // Done: scroll, then any of Enter, q, Esc quits.
-    update(&mut s, Event::Resize(40, 12));
+    update(&mut s, A::Resize(40, 12));
     press(&mut s, KeyCode::Down);
     assert_eq!(s.scroll, 1);
     for _ in 0..100 {
@@ -654,10 +658,10 @@ fn a_failed_apply_shows_what_failed_and_goes_back_to_review() {
     to_review(&mut s);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter);
-    update(&mut s, Event::Progress(Progress::StoringSecret));
+    update(&mut s, A::Progress(Progress::StoringSecret));
     update(
         &mut s,
-        Event::Applied(Err("fioctl said no\nNothing was changed".into())),
+        A::Applied(Err("fioctl said no\nNothing was changed".into())),
     );
     assert_eq!(s.screen, Screen::Apply);
     let run = s.apply.as_ref().unwrap();
@@ -669,7 +673,7 @@ fn a_failed_apply_shows_what_failed_and_goes_back_to_review() {
     press(&mut s, KeyCode::Tab);
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
     assert!(!s.apply.as_ref().unwrap().finished());
-    update(&mut s, Event::Applied(Err("again".into())));
+    update(&mut s, A::Applied(Err("again".into())));
     press(&mut s, KeyCode::Char('q'));
     assert!(s.quit);
 }
@@ -688,14 +692,14 @@ fn late_results_for_other_screens_are_ignored() {
     let plan = plan_for(&s, &source, "user ci, token");
     update(
         &mut s,
-        Event::PlanBuilt {
+        A::PlanBuilt {
             source,
             result: Ok(plan),
         },
     );
     assert_eq!(s.screen, Screen::Registry);
     assert!(s.review.is_none());
-    update(&mut s, Event::Progress(Progress::StoringSecret));
+    update(&mut s, A::Progress(Progress::StoringSecret));
     assert!(s.apply.is_none());
 }
 
@@ -824,11 +828,11 @@ fn rotate_apply_has_no_write_step_and_remembers_nothing() {
         (run.store, run.write, run.delete, run.commit),
         (Some(StepStatus::Pending), None, None, None)
     );
-    update(&mut s, Event::Progress(Progress::StoringSecret));
-    update(&mut s, Event::Progress(Progress::SecretStored));
+    update(&mut s, A::Progress(Progress::StoringSecret));
+    update(&mut s, A::Progress(Progress::SecretStored));
     let effect = update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: false,
             commit: None,
         })),
@@ -902,14 +906,14 @@ fn remove_with_its_secret_applies_in_order_without_settings() {
         (run.store, run.write, run.delete),
         (None, Some(StepStatus::Pending), Some(StepStatus::Pending))
     );
-    update(&mut s, Event::Progress(Progress::WritingConfig));
-    update(&mut s, Event::Progress(Progress::ConfigWritten));
-    update(&mut s, Event::Progress(Progress::DeletingSecret));
+    update(&mut s, A::Progress(Progress::WritingConfig));
+    update(&mut s, A::Progress(Progress::ConfigWritten));
+    update(&mut s, A::Progress(Progress::DeletingSecret));
     assert_eq!(s.apply.as_ref().unwrap().delete, Some(StepStatus::Running));
-    update(&mut s, Event::Progress(Progress::SecretDeleted));
+    update(&mut s, A::Progress(Progress::SecretDeleted));
     let effect = update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: None,
         })),
@@ -927,12 +931,12 @@ fn a_failed_delete_marks_that_step() {
     press(&mut s, KeyCode::Enter);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter);
-    update(&mut s, Event::Progress(Progress::WritingConfig));
-    update(&mut s, Event::Progress(Progress::ConfigWritten));
-    update(&mut s, Event::Progress(Progress::DeletingSecret));
+    update(&mut s, A::Progress(Progress::WritingConfig));
+    update(&mut s, A::Progress(Progress::ConfigWritten));
+    update(&mut s, A::Progress(Progress::DeletingSecret));
     update(
         &mut s,
-        Event::Applied(Err(
+        A::Applied(Err(
             "factory-config.yml WAS written, but deleting the secret failed".into(),
         )),
     );
@@ -1027,7 +1031,7 @@ fn the_commit_box_checks_with_the_core_and_a_refusal_blocks_apply() {
     assert!(s.busy(), "a spinner turns while git is asked");
     update(
         &mut s,
-        Event::CommitChecked(Err(
+        A::CommitChecked(Err(
             "factory-config.yml already has uncommitted changes".into()
         )),
     );
@@ -1056,7 +1060,7 @@ fn a_checked_commit_goes_into_the_plan_and_the_apply_steps() {
     press(&mut s, KeyCode::Char(' '));
     // A late answer after unchecking is dropped.
     press(&mut s, KeyCode::Char(' '));
-    update(&mut s, Event::CommitChecked(Ok(commit_plan("late"))));
+    update(&mut s, A::CommitChecked(Ok(commit_plan("late"))));
     assert!(matches!(
         s.review.as_ref().unwrap().commit,
         CommitState::Off
@@ -1064,7 +1068,7 @@ fn a_checked_commit_goes_into_the_plan_and_the_apply_steps() {
     press(&mut s, KeyCode::Char(' '));
     update(
         &mut s,
-        Event::CommitChecked(Ok(commit_plan(
+        A::CommitChecked(Ok(commit_plan(
             "container_registries: remove generic ghcr.io",
         ))),
     );
@@ -1083,13 +1087,13 @@ fn a_checked_commit_goes_into_the_plan_and_the_apply_steps() {
     drop(plan);
     let run = s.apply.as_ref().unwrap();
     assert_eq!(run.commit, Some(StepStatus::Pending));
-    update(&mut s, Event::Progress(Progress::WritingConfig));
-    update(&mut s, Event::Progress(Progress::ConfigWritten));
-    update(&mut s, Event::Progress(Progress::Committing));
+    update(&mut s, A::Progress(Progress::WritingConfig));
+    update(&mut s, A::Progress(Progress::ConfigWritten));
+    update(&mut s, A::Progress(Progress::Committing));
     assert_eq!(s.apply.as_ref().unwrap().commit, Some(StepStatus::Running));
     update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: Some("abc1234".into()),
         })),
@@ -1098,13 +1102,13 @@ fn a_checked_commit_goes_into_the_plan_and_the_apply_steps() {
     // Back on Review after a failure, unchecking takes the commit out of the plan again.
     let mut s = removal_in_checkout();
     press(&mut s, KeyCode::Char(' '));
-    update(&mut s, Event::CommitChecked(Ok(commit_plan("m"))));
+    update(&mut s, A::CommitChecked(Ok(commit_plan("m"))));
     press(&mut s, KeyCode::Tab);
     let Effect::Apply(plan) = press(&mut s, KeyCode::Enter) else {
         panic!("not applied")
     };
     drop(plan);
-    update(&mut s, Event::Applied(Err("git failed".into())));
+    update(&mut s, A::Applied(Err("git failed".into())));
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Char(' '));
     press(&mut s, KeyCode::Tab);
@@ -1136,7 +1140,7 @@ fn a_successful_add_records_the_settings_and_a_failure_only_warns() {
     press(&mut s, KeyCode::Enter);
     let effect = update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: None,
         })),
@@ -1144,7 +1148,7 @@ fn a_successful_add_records_the_settings_and_a_failure_only_warns() {
     assert!(matches!(effect, Effect::RememberChoices(_)));
     update(
         &mut s,
-        Event::SettingsSaved(Err("cannot write settings.toml".into())),
+        A::SettingsSaved(Err("cannot write settings.toml".into())),
     );
     assert_eq!(
         s.settings_warning.as_deref(),
@@ -1167,7 +1171,7 @@ fn a_successful_add_records_the_settings_and_a_failure_only_warns() {
     press(&mut s, KeyCode::Enter);
     let effect = update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: None,
         })),
@@ -1221,7 +1225,7 @@ fn remember_is_a_checkbox_after_the_password() {
     assert!(
         source
             .command_line(std::path::Path::new("factory-config.yml"), None, false)
-            .ends_with("--username ci --password-stdin --remember --secret-name docker_creds")
+            .ends_with("--username ci --password-stdin --remember")
     );
 }
 
@@ -1232,7 +1236,7 @@ fn a_remembered_password_is_offered_and_replaces_the_password_field() {
     // An answer for another url is ignored.
     update(
         &mut s,
-        Event::KeyringChecked {
+        A::KeyringChecked {
             account: "ghcr.io".into(),
             held: true,
         },
@@ -1240,7 +1244,7 @@ fn a_remembered_password_is_offered_and_replaces_the_password_field() {
     assert_eq!(user_token(&s).1.held, Some(false));
     update(
         &mut s,
-        Event::KeyringChecked {
+        A::KeyringChecked {
             account: "docker.io".into(),
             held: true,
         },
@@ -1295,7 +1299,7 @@ fn the_key_stores_refusal_stays_on_the_credentials_screen() {
     };
     update(
         &mut s,
-        Event::PlanBuilt {
+        A::PlanBuilt {
             source,
             result: Err("the Linux kernel keyring (keyutils) is unavailable: denied".into()),
         },
@@ -1342,7 +1346,7 @@ fn unreachable() -> Result<Outcome, VerifyError> {
 #[test]
 fn a_plan_that_stores_credentials_is_tested_before_the_review() {
     let mut s = state();
-    update(&mut s, Event::SecretsListed(Ok(Vec::new())));
+    update(&mut s, A::SecretsListed(Ok(Vec::new())));
     assert!(!s.busy());
     let Effect::TestLogin { run, plan, opts } = to_login(&mut s) else {
         panic!("no login test")
@@ -1460,7 +1464,7 @@ fn a_rejected_login_goes_back_to_the_credentials_or_tests_again() {
     // The first run's answer, arriving late, is not this run's.
     update(
         &mut s,
-        Event::LoginTested {
+        A::LoginTested {
             run: 1,
             result: Ok(Outcome::Valid),
         },
@@ -1485,7 +1489,7 @@ fn a_rejected_login_goes_back_to_the_credentials_or_tests_again() {
     let plan = plan_for(&s, &source, "user ci, token");
     let effect = update(
         &mut s,
-        Event::PlanBuilt {
+        A::PlanBuilt {
             source,
             result: Ok(plan),
         },
@@ -1548,7 +1552,7 @@ fn esc_while_testing_goes_back_and_the_late_answer_is_dropped() {
     assert_eq!(s.screen, Screen::Credentials);
     update(
         &mut s,
-        Event::LoginTested {
+        A::LoginTested {
             run: 1,
             result: Ok(Outcome::Valid),
         },
@@ -1574,7 +1578,7 @@ fn back_from_the_review_goes_to_the_credentials_and_tests_again() {
     let plan = plan_for(&s, &source, "user ci, token");
     let effect = update(
         &mut s,
-        Event::PlanBuilt {
+        A::PlanBuilt {
             source,
             result: Ok(plan),
         },
@@ -1603,7 +1607,7 @@ fn skipped_without_options_and_never_for_a_removal() {
     let plan = plan_for(&s, &source, "user ci, token");
     let effect = update(
         &mut s,
-        Event::PlanBuilt {
+        A::PlanBuilt {
             source,
             result: Ok(plan),
         },
@@ -1649,7 +1653,7 @@ fn rotate_tests_the_entrys_registry() {
     let plan = plan_for(&s, &source, "user ci, token");
     let Effect::TestLogin { plan, .. } = update(
         &mut s,
-        Event::PlanBuilt {
+        A::PlanBuilt {
             source,
             result: Ok(plan),
         },

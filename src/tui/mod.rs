@@ -13,7 +13,7 @@ mod flow_tests;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use crate::factory_config::FactoryConfig;
 use crate::session::Session;

@@ -2,9 +2,10 @@
 //! message), compared with the snapshots in `src/tui/snapshots/`. The data is fixed: a config
 //! parsed as `factory-config.yml`, fixed profiles, the key fixture in tests/fixtures.
 
-use super::state::{Context, DemoInfo, State};
+use crate::wizard::state::{Context, DemoInfo, State};
 use super::testing::*;
-use super::update::{Effect, Event, update};
+use crate::wizard::Effect;
+use crate::wizard::Action as A;
 use super::view;
 use crate::credentials::aws::ProfileInfo;
 use crate::fioctl::FioctlError;
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 
 /// The screen as text, one line per row, trailing spaces cut.
 fn render(state: &mut State, w: u16, h: u16) -> String {
-    update(state, Event::Resize(w, h));
+    update(state, A::Resize(w, h));
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| view::draw(f, state)).unwrap();
     let buf = term.backend().buffer();
@@ -60,7 +61,7 @@ fn profiles() -> Vec<ProfileInfo> {
 
 fn loaded() -> State {
     let mut s = state();
-    update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+    update(&mut s, A::SecretsListed(Ok(vec!["aws_creds".into()])));
     s
 }
 
@@ -69,7 +70,7 @@ fn start_screens() {
     snap("start_loading", &mut state());
     snap("start_loaded", &mut loaded());
     let mut s = loaded();
-    update(&mut s, Event::Resize(40, 12));
+    update(&mut s, A::Resize(40, 12));
     for _ in 0..10 {
         press(&mut s, KeyCode::Up);
     }
@@ -140,7 +141,7 @@ fn credentials_screens() {
     type_text(&mut s, AWS_URL);
     press(&mut s, KeyCode::Enter);
     snap("credentials_aws_loading", &mut s);
-    update(&mut s, Event::ProfilesLoaded(Ok(profiles())));
+    update(&mut s, A::ProfilesLoaded(Ok(profiles())));
     press(&mut s, KeyCode::Down);
     snap("credentials_aws", &mut s);
 
@@ -163,7 +164,7 @@ fn credentials_screens() {
         .to_string();
     update(
         &mut s,
-        Event::PlanBuilt {
+        A::PlanBuilt {
             source,
             result: Err(err),
         },
@@ -187,7 +188,7 @@ fn credentials_screens() {
     assert!(result.is_ok(), "{result:?}");
     update(
         &mut s,
-        Event::KeyFileChecked {
+        A::KeyFileChecked {
             path: typed,
             result,
         },
@@ -207,14 +208,14 @@ fn credentials_screens() {
         .map_err(|e| e.to_string());
     update(
         &mut s,
-        Event::KeyFileChecked {
+        A::KeyFileChecked {
             path: typed,
             result,
         },
     );
     update(
         &mut s,
-        Event::PathCompleted {
+        A::PathCompleted {
             input: "tests/fixtures/gcp/authorized-user.json".into(),
             completed: "tests/fixtures/gcp/authorized-user.json".into(),
             candidates: vec![
@@ -255,9 +256,9 @@ fn apply_and_done_screens() {
     to_review(&mut s);
     press(&mut s, KeyCode::Tab);
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::Apply(_)));
-    update(&mut s, Event::Progress(Progress::StoringSecret));
-    update(&mut s, Event::Progress(Progress::SecretStored));
-    update(&mut s, Event::Progress(Progress::WritingConfig));
+    update(&mut s, A::Progress(Progress::StoringSecret));
+    update(&mut s, A::Progress(Progress::SecretStored));
+    update(&mut s, A::Progress(Progress::WritingConfig));
     press(&mut s, KeyCode::Char('q'));
     snap("apply_running", &mut s);
 
@@ -265,17 +266,17 @@ fn apply_and_done_screens() {
     to_review(&mut failed);
     press(&mut failed, KeyCode::Tab);
     press(&mut failed, KeyCode::Enter);
-    update(&mut failed, Event::Progress(Progress::StoringSecret));
+    update(&mut failed, A::Progress(Progress::StoringSecret));
     let error = ApplyError::Fioctl(FioctlError::NotLoggedIn {
         command: "fioctl --factory acme secrets update docker_creds==<file>".into(),
         error_line: "ERROR: Please run: \"fioctl login\" first".into(),
     });
-    update(&mut failed, Event::Applied(Err(error.to_string())));
+    update(&mut failed, A::Applied(Err(crate::wizard::state::ApplyFailure::of(&error))));
     snap("apply_failed", &mut failed);
 
     update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: None,
         })),
@@ -297,13 +298,13 @@ fn apply_and_done_screens() {
         },
         Ok(config(CONFIG)),
     );
-    update(&mut demo, Event::SecretsListed(Ok(vec![])));
+    update(&mut demo, A::SecretsListed(Ok(vec![])));
     to_review(&mut demo);
     press(&mut demo, KeyCode::Tab);
     press(&mut demo, KeyCode::Enter);
     update(
         &mut demo,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: None,
         })),
@@ -330,7 +331,7 @@ fn no_color_means_no_colour_at_all() {
             },
             Ok(config(CONFIG)),
         );
-        update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+        update(&mut s, A::SecretsListed(Ok(vec!["aws_creds".into()])));
         s
     };
     let start = fresh();
@@ -353,7 +354,7 @@ fn shared() -> State {
     let mut s = State::new(ctx(), Ok(config(SHARED)));
     update(
         &mut s,
-        Event::SecretsListed(Ok(vec!["shared_creds".into()])),
+        A::SecretsListed(Ok(vec!["shared_creds".into()])),
     );
     s
 }
@@ -363,7 +364,7 @@ fn start_with_findings() {
     snap("start_findings", &mut shared());
     // On a short screen the findings are above the actions: ↑ scrolls up to them.
     let mut s = shared();
-    update(&mut s, Event::Resize(40, 12));
+    update(&mut s, A::Resize(40, 12));
     for _ in 0..6 {
         press(&mut s, KeyCode::Up);
     }
@@ -396,7 +397,7 @@ fn rotate_generic(held: bool) -> State {
     let Effect::CheckKeyring(account) = press(&mut s, KeyCode::Enter) else {
         panic!("the key store was not asked")
     };
-    update(&mut s, Event::KeyringChecked { account, held });
+    update(&mut s, A::KeyringChecked { account, held });
     type_text(&mut s, "ci-bot");
     s
 }
@@ -435,12 +436,12 @@ fn rotate_screens() {
     snap("review_rotate", &mut s);
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Enter);
-    update(&mut s, Event::Progress(Progress::StoringSecret));
+    update(&mut s, A::Progress(Progress::StoringSecret));
     snap("apply_rotate_running", &mut s);
-    update(&mut s, Event::Progress(Progress::SecretStored));
+    update(&mut s, A::Progress(Progress::SecretStored));
     update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: false,
             commit: None,
         })),
@@ -451,7 +452,7 @@ fn rotate_screens() {
 /// Remove the generic entry of [`CONFIG`] with its secret, in a checkout: on Review.
 fn remove_generic_in_checkout() -> State {
     let mut s = State::new(ctx_in_checkout(), Ok(config(CONFIG)));
-    update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+    update(&mut s, A::SecretsListed(Ok(vec!["aws_creds".into()])));
     to_pick(&mut s, 2);
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Char(' '));
@@ -466,7 +467,7 @@ fn remove_and_commit_screens() {
     press(&mut s, KeyCode::Char(' '));
     update(
         &mut s,
-        Event::CommitChecked(Err(crate::git::GitError::Dirty {
+        A::CommitChecked(Err(crate::git::GitError::Dirty {
             path: "factory-config.yml".into(),
         }
         .to_string())),
@@ -477,22 +478,22 @@ fn remove_and_commit_screens() {
     press(&mut s, KeyCode::Char(' '));
     update(
         &mut s,
-        Event::CommitChecked(Ok(commit_plan(
+        A::CommitChecked(Ok(commit_plan(
             "container_registries: remove generic ghcr.io",
         ))),
     );
     snap("review_commit_on", &mut s);
     press(&mut s, KeyCode::Enter);
-    update(&mut s, Event::Progress(Progress::WritingConfig));
-    update(&mut s, Event::Progress(Progress::ConfigWritten));
-    update(&mut s, Event::Progress(Progress::DeletingSecret));
+    update(&mut s, A::Progress(Progress::WritingConfig));
+    update(&mut s, A::Progress(Progress::ConfigWritten));
+    update(&mut s, A::Progress(Progress::DeletingSecret));
     snap("apply_remove_running", &mut s);
-    update(&mut s, Event::Progress(Progress::SecretDeleted));
-    update(&mut s, Event::Progress(Progress::Committing));
-    update(&mut s, Event::Progress(Progress::Committed));
+    update(&mut s, A::Progress(Progress::SecretDeleted));
+    update(&mut s, A::Progress(Progress::Committing));
+    update(&mut s, A::Progress(Progress::Committed));
     update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: Some("abc1234".into()),
         })),
@@ -508,14 +509,14 @@ fn done_after_an_add_whose_settings_were_not_saved() {
     press(&mut s, KeyCode::Enter);
     update(
         &mut s,
-        Event::Applied(Ok(Applied {
+        A::Applied(Ok(Applied {
             config_written: true,
             commit: None,
         })),
     );
     update(
         &mut s,
-        Event::SettingsSaved(Err(
+        A::SettingsSaved(Err(
             "cannot write /home/me/.config/fioreg/config.toml: read-only file system".into(),
         )),
     );
@@ -577,7 +578,7 @@ fn a_skipped_login_test_is_said_on_the_steps_and_the_review() {
         },
         Ok(config(CONFIG)),
     );
-    update(&mut s, Event::SecretsListed(Ok(vec!["aws_creds".into()])));
+    update(&mut s, A::SecretsListed(Ok(vec!["aws_creds".into()])));
     to_review(&mut s);
     snap("review_login_skipped", &mut s);
 }

@@ -1,7 +1,7 @@
 //! Deterministic states for the unit and snapshot tests: a fixed config, a fixed context, keys.
 
-use super::state::{Context, Screen, State};
-use super::update::{Effect, Event, update};
+use crate::wizard::state::{Context, Screen, State};
+use crate::wizard::{Action, Effect};
 use crate::factory_config::FactoryConfig;
 use crate::plan::Plan;
 use crate::secret::Secret;
@@ -51,12 +51,39 @@ pub fn ctx() -> Context {
         home: None,
         checkout: None,
         verify: Some(crate::verify::VerifyOptions::default()),
+        keyring: "the test keyring".into(),
     }
 }
 
 /// The Start screen over [`CONFIG`], secrets still loading.
 pub fn state() -> State {
     State::new(ctx(), Ok(config(CONFIG)))
+}
+
+/// What the tests feed the wizard: a key (translated by the keymap, as the TUI does) or an
+/// action (an effect's result).
+#[derive(Debug)]
+pub enum Event {
+    Key(KeyEvent),
+    Act(Action),
+}
+
+impl From<Action> for Event {
+    fn from(a: Action) -> Event {
+        Event::Act(a)
+    }
+}
+
+/// One step of the TUI's loop: the key through the keymap, then the wizard's update.
+pub fn update(s: &mut State, e: impl Into<Event>) -> Effect {
+    let action = match e.into() {
+        Event::Key(k) => match super::keymap::action(s, &k) {
+            Some(a) => a,
+            None => return Effect::None,
+        },
+        Event::Act(a) => a,
+    };
+    super::step(s, action)
 }
 
 pub fn key(code: KeyCode) -> Event {
@@ -114,7 +141,7 @@ pub fn to_generic_credentials(s: &mut State, host: &str) {
     };
     update(
         s,
-        Event::KeyringChecked {
+        Action::KeyringChecked {
             account,
             held: false,
         },
@@ -135,7 +162,7 @@ pub fn to_login(s: &mut State) -> Effect {
     let plan = plan_for(s, &source, "user ci, token");
     let effect = update(
         s,
-        Event::PlanBuilt {
+        Action::PlanBuilt {
             source,
             result: Ok(plan),
         },
@@ -161,7 +188,7 @@ pub fn to_review(s: &mut State) {
 /// Feeds the answer of the login test under way, as the effect runner would.
 pub fn login_answer(s: &mut State, result: Result<Outcome, VerifyError>) {
     let run = s.login.as_ref().expect("a login test").run;
-    update(s, Event::LoginTested { run, result });
+    update(s, Action::LoginTested { run, result });
 }
 
 /// Feeds back a built plan; when its login test runs, it passes and Enter goes on to Review.
@@ -169,7 +196,7 @@ pub fn plan_built(s: &mut State, source: PlanSource, plan: Arc<Plan>) {
     // The effect (which shares the plan) is dropped at once, as the runner's thread does.
     update(
         s,
-        Event::PlanBuilt {
+        Action::PlanBuilt {
             source,
             result: Ok(plan),
         },
@@ -226,7 +253,7 @@ pub fn commit_plan(message: &str) -> crate::plan::CommitPlan {
 /// The context of a config inside a git checkout.
 pub fn ctx_in_checkout() -> Context {
     Context {
-        checkout: Some(super::state::CheckoutInfo {
+        checkout: Some(crate::wizard::state::CheckoutInfo {
             root: PathBuf::from("/home/me/ci-scripts"),
             branch: "main".into(),
         }),

@@ -888,6 +888,16 @@ impl ApplyFailure {
     }
 }
 
+impl From<&str> for ApplyFailure {
+    /// A failure that is not an interruption, with these words.
+    fn from(message: &str) -> ApplyFailure {
+        ApplyFailure {
+            message: message.into(),
+            interrupted: false,
+        }
+    }
+}
+
 impl std::fmt::Display for ApplyFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
