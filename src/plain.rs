@@ -164,6 +164,10 @@ impl Driver<'_> {
     fn run_effect(&mut self, effect: Effect) {
         let mut next = Some(effect);
         while let Some(effect) = next.take() {
+            if let (Effect::TestLogin { .. }, Some(login)) = (&effect, &self.state.login) {
+                self.p
+                    .progress(&format!("Testing the login to {} ... ", login.host));
+            }
             if let Some(result) = self.runner.run(effect, &self.state) {
                 next = Some(self.feed(result));
             }
@@ -539,9 +543,10 @@ impl Driver<'_> {
         let keys = self.state.ctx.keyring.clone();
         let mut use_kept = false;
         if let (true, Some(acct)) = (held, &account) {
-            use_kept = self
-                .p
-                .confirm(&format!("Use the {noun} kept in {keys} for {acct}?"), true)?;
+            use_kept = self.p.confirm(
+                &format!("Use the remembered {noun} for {acct} ({keys})?"),
+                true,
+            )?;
         }
         self.send(Action::Check(Checkbox::UseRemembered, use_kept));
         if use_kept {
@@ -554,9 +559,10 @@ impl Driver<'_> {
         let password = self.p.password(&question)?;
         self.send(Action::Password(password));
         if let Some(acct) = &account {
-            let remember = self
-                .p
-                .confirm(&format!("Keep the {noun} for {acct} in {keys}?"), false)?;
+            let remember = self.p.confirm(
+                &format!("Remember the {noun} in the OS keyring ({keys}) for {acct}?"),
+                false,
+            )?;
             self.send(Action::Check(Checkbox::Remember, remember));
         }
         Ok(())
@@ -603,20 +609,20 @@ impl Driver<'_> {
         };
         let why = match &result {
             LoginCheck::Accepted => {
-                self.say(&format!("✓ Login test: {host} accepted these credentials."));
+                self.say("✓ accepted");
                 self.nav(Nav::Choose);
                 return Ok(());
             }
             LoginCheck::NoLogin => {
                 self.say(&format!(
-                    "! Login test: {host} needs no login, so the credentials could not be tested."
+                    "! {host} needs no login, so the credentials could not be tested."
                 ));
                 self.nav(Nav::Choose);
                 return Ok(());
             }
             LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => why.clone(),
         };
-        self.say(&format!("✗ Login test: {why}."));
+        self.say(&format!("✗ {why}"));
         let unreachable = matches!(result, LoginCheck::Unreachable(_));
         if unreachable {
             self.say("The credentials could not be tested.");
@@ -664,6 +670,9 @@ impl Driver<'_> {
             self.say(text.trim_end());
             self.say("");
         }
+        let config_name = plan.config_name();
+        // Applying takes the plan: no copy may be held past here.
+        drop(plan);
         if blocked {
             let why = ctx.store_error.clone().unwrap_or_default();
             self.say(&format!("Applying is impossible: {why}"));
@@ -675,8 +684,7 @@ impl Driver<'_> {
             && let Some(checkout) = &ctx.checkout
         {
             let question = format!(
-                "Commit {} on {} after applying?",
-                plan.config_name(),
+                "Commit {config_name} on {} after applying?",
                 checkout.branch
             );
             if self.p.confirm(&question, false)? {

@@ -98,7 +98,7 @@ fn add_aws_stores_only_the_chosen_profile_and_writes_the_documented_entry() {
         .stdout(predicate::str::contains(
             "fioctl --factory acme secrets update aws_creds==<AWS credentials: profile ci-pull as [default], 2 keys>",
         ))
-        .stdout(predicate::str::contains("Stored secret aws_creds"));
+        .stdout(predicate::str::contains("Stored the secret aws_creds"));
     assert_eq!(
         w.config(),
         format!(

@@ -92,7 +92,7 @@ fn rotate_stores_new_credentials_and_leaves_the_file_byte_identical() {
         .success()
         .stdout(predicate::str::contains("Plan: rotate aws"))
         .stdout(predicate::str::contains("the file is not changed"))
-        .stdout(predicate::str::contains("Stored secret aws_creds"));
+        .stdout(predicate::str::contains("Stored the secret aws_creds"));
     assert_eq!(w.config(), CONFIG);
     assert_eq!(
         w.secret("aws_creds").expect("secret"),
@@ -147,7 +147,7 @@ fn remove_takes_its_comment_lines_and_deletes_the_secret_after_writing() {
         .stdout(predicate::str::contains(
             "fioctl --factory acme secrets update ghcr_creds=",
         ))
-        .stdout(predicate::str::contains("Deleted secret ghcr_creds"));
+        .stdout(predicate::str::contains("Deleted the secret ghcr_creds"));
     assert_eq!(
         w.config(),
         "# acme\nnotify:\n  email:\n    users: a@b.c\n\ncontainer_registries:\n# production\n- type: aws\n  region: us-east-2  # Ohio\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n"

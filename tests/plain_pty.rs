@@ -121,23 +121,23 @@ fn generic_registry_through_the_real_prompts() {
     p.expect("secret aws_creds: MISSING");
     p.expect("What do you want to do?");
     p.send("\r"); // Add a registry (the first option)
-    p.expect("Which kind of registry?");
+    p.expect("Which kind of registry should CI pull from?");
     p.send("\x1b[B\x1b[B\x1b[B\r"); // aws, azure, gar, generic: three down
-    p.expect("Registry url");
+    p.expect("Registry host");
     p.send("ghcr.io\r");
-    p.expect("Factory secret name");
+    p.expect("Secret name");
     p.send("\r"); // the default: ghcr_creds
     p.expect("User name");
     p.send("ci-bot\r");
     p.expect("Token (hidden");
     p.send(&format!("{TOKEN}\r"));
     // Not kept: the tests never write to the OS keyring.
-    p.expect("Remember the token in the OS keyring?");
+    p.expect("Remember the token in the OS keyring");
     p.send("n\r");
     p.expect("Plan: add generic ghcr.io");
-    p.expect("Apply?");
+    p.expect("Apply this plan?");
     p.send("y\r");
-    p.expect("Storing secret ghcr_creds in factory acme ... done");
+    p.expect("Storing the secret ghcr_creds in factory acme ... done");
     p.expect("The same from a script:");
     p.expect("add generic --url ghcr.io --username ci-bot --password-stdin");
     let shown = p.exit_ok();
@@ -174,17 +174,17 @@ fn the_login_test_against_a_real_registry_goes_back_for_a_wrong_token() {
 
     p.expect("What do you want to do?");
     p.send("\r"); // Add a registry
-    p.expect("Which kind of registry?");
+    p.expect("Which kind of registry should CI pull from?");
     p.send("\x1b[B\x1b[B\x1b[B\r"); // generic
-    p.expect("Registry url");
+    p.expect("Registry host");
     p.send(&format!("{url}\r"));
-    p.expect("Factory secret name");
+    p.expect("Secret name");
     p.send("\r");
     p.expect("User name");
     p.send(&format!("{USER}\r"));
     p.expect("Token (hidden");
     p.send(&format!("{WRONG}\r"));
-    p.expect("Remember the token in the OS keyring?");
+    p.expect("Remember the token in the OS keyring");
     p.send("n\r");
     // ✗ and the registry's answer on the test's line; nothing stored; back to the credentials.
     p.expect(&format!(
@@ -198,14 +198,14 @@ fn the_login_test_against_a_real_registry_goes_back_for_a_wrong_token() {
     p.send("\r"); // the user name given before
     p.expect("Token (hidden");
     p.send(&format!("{RIGHT}\r"));
-    p.expect("Remember the token in the OS keyring?");
+    p.expect("Remember the token in the OS keyring");
     p.send("n\r");
     p.expect(&format!("Testing the login to {url} ... ✓ accepted"));
     p.expect(&format!("Plan: add generic {url}"));
-    p.expect("Apply?");
+    p.expect("Apply this plan?");
     p.send("y\r");
     p.expect(&format!(
-        "Storing secret {secret_name} in factory acme ... done"
+        "Storing the secret {secret_name} in factory acme ... done"
     ));
     let shown = p.exit_ok();
     for secret in [RIGHT, WRONG] {

@@ -356,7 +356,7 @@ fn hidden_prompt_does_not_echo_the_token() {
         matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
         "{status:?}\n{shown}"
     );
-    assert!(shown.contains("Stored secret ghcr_creds"), "{shown}");
+    assert!(shown.contains("Stored the secret ghcr_creds"), "{shown}");
     assert!(!shown.contains(TYPED), "the token was echoed:\n{shown}");
     assert!(
         !shown.contains(&TYPED[..8]),

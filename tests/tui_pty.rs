@@ -509,8 +509,8 @@ fn ctrl_c_in_the_middle_changes_nothing_and_restores_the_terminal() {
     assert_eq!(lflags & libc::ECHO, 0, "echo is on while the wizard runs");
     p.send(CTRL_C);
     let (code, out) = p.finish();
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("nothing was changed"), "{out}");
+    assert_eq!(code, 130, "{out}");
+    assert!(out.contains("interrupted: nothing was changed"), "{out}");
     assert_terminal_restored(&out);
     // And the pty itself is back in cooked mode.
     let lflags = p.lflags();

@@ -5,13 +5,13 @@ use crate::credentials::aws::ProfileInfo;
 use crate::plan::CredentialInput;
 use crate::plan::{Action as PlanAction, Applied, Progress, SecretOp};
 use crate::provider::Provider;
-use crate::verify::{Outcome, VerifyError};
-use std::path::PathBuf;
 use crate::tui::testing::*;
+use crate::verify::{Outcome, VerifyError};
 use crate::wizard::state::*;
 use crate::wizard::{Action as A, Effect, init};
 use ratatui::crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
+use std::path::PathBuf;
 
 fn profile(name: &str, keys: bool, token: bool) -> ProfileInfo {
     ProfileInfo {

@@ -2,15 +2,15 @@
 //! message), compared with the snapshots in `src/tui/snapshots/`. The data is fixed: a config
 //! parsed as `factory-config.yml`, fixed profiles, the key fixture in tests/fixtures.
 
-use crate::wizard::state::{Context, DemoInfo, State};
 use super::testing::*;
-use crate::wizard::Effect;
-use crate::wizard::Action as A;
 use super::view;
 use crate::credentials::aws::ProfileInfo;
 use crate::fioctl::FioctlError;
 use crate::plan::{Applied, ApplyError, Progress};
 use crate::verify::{Outcome, VerifyError};
+use crate::wizard::Action as A;
+use crate::wizard::Effect;
+use crate::wizard::state::{Context, DemoInfo, State};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::KeyCode;
@@ -271,7 +271,10 @@ fn apply_and_done_screens() {
         command: "fioctl --factory acme secrets update docker_creds==<file>".into(),
         error_line: "ERROR: Please run: \"fioctl login\" first".into(),
     });
-    update(&mut failed, A::Applied(Err(crate::wizard::state::ApplyFailure::of(&error))));
+    update(
+        &mut failed,
+        A::Applied(Err(crate::wizard::state::ApplyFailure::of(&error))),
+    );
     snap("apply_failed", &mut failed);
 
     update(
@@ -352,10 +355,7 @@ fn no_color_means_no_colour_at_all() {
 /// [`SHARED`] with the secrets listed: a shared secret, an unknown type, a missing key.
 fn shared() -> State {
     let mut s = State::new(ctx(), Ok(config(SHARED)));
-    update(
-        &mut s,
-        A::SecretsListed(Ok(vec!["shared_creds".into()])),
-    );
+    update(&mut s, A::SecretsListed(Ok(vec!["shared_creds".into()])));
     s
 }
 

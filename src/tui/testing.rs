@@ -1,12 +1,12 @@
 //! Deterministic states for the unit and snapshot tests: a fixed config, a fixed context, keys.
 
-use crate::wizard::state::{Context, Screen, State};
-use crate::wizard::{Action, Effect};
 use crate::factory_config::FactoryConfig;
 use crate::plan::Plan;
 use crate::secret::Secret;
 use crate::verify::{Outcome, VerifyError};
 use crate::wizard::flow::PlanSource;
+use crate::wizard::state::{Context, Screen, State};
+use crate::wizard::{Action, Effect};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
