@@ -714,29 +714,11 @@ impl Driver<'_> {
     /// The report, and the same change as a command line.
     fn done(&mut self) -> anyhow::Result<Outcome> {
         let outcome = report::outcome(&self.state)?;
-        if let Outcome::Applied(report) = &outcome {
+        if let Outcome::Applied(r) = &outcome {
             self.say("");
-            self.say(report.text().trim_end());
-            if let Some(line) = self.command_line() {
-                self.say("");
-                self.say("The same from a script:");
-                self.say(&format!("  {line}"));
-            }
+            self.say(report::closing_text(r, &self.state).trim_end());
         }
         Ok(outcome)
-    }
-
-    fn command_line(&self) -> Option<String> {
-        let review = self.state.review.as_ref()?;
-        let committed = matches!(
-            self.state.apply.as_ref().and_then(|a| a.result.as_ref()),
-            Some(Ok(applied)) if applied.commit.is_some()
-        );
-        Some(review.source.command_line(
-            &self.state.ctx.config_path,
-            self.state.ctx.plan_factory.as_deref(),
-            committed,
-        ))
     }
 }
 

@@ -415,7 +415,8 @@ fn generic_whole_flow_with_back_navigation() {
         "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n"
     ));
     assert_eq!(w.stored("ghcr_creds").expect("stored"), b"ci-bot:tok3n");
-    assert!(out.contains("The same from a script: fioreg"), "{out}");
+    assert!(out.contains("The same from a script:"), "{out}");
+    assert!(out.contains("  fioreg --config"), "{out}");
 }
 
 #[test]
@@ -678,7 +679,7 @@ fn add_with_the_commit_checkbox_commits_only_the_config() {
     p.press(TAB, "[▸ Apply ]");
     p.press(ENTER, "Done: add generic ghcr.io");
     p.wait_for("Push it so the next CI build uses it.");
-    p.wait_for("--secret-name ghcr_creds --commit");
+    p.wait_for("--password-stdin --commit");
     p.send("q");
     let (code, out) = p.finish();
     assert_eq!(code, 0, "{out}");

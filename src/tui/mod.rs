@@ -144,7 +144,7 @@ fn next_event(rx: &Receiver<Action>) -> std::io::Result<Option<Result<Action, Ke
 fn report(state: &State) -> anyhow::Result<Outcome> {
     let outcome = crate::wizard::report::outcome(state)?;
     if let Outcome::Applied(report) = &outcome {
-        print!("{}", report.text());
+        print!("{}", crate::wizard::report::closing_text(report, state));
     }
     Ok(outcome)
 }

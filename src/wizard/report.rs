@@ -260,3 +260,28 @@ pub fn outcome(state: &crate::wizard::state::State) -> anyhow::Result<Outcome> {
     }
     Ok(Outcome::Quit)
 }
+
+/// The applied change as a command line (never the secret), for the interactive front ends'
+/// last words.
+pub fn command_line(state: &crate::wizard::state::State) -> Option<String> {
+    let review = state.review.as_ref()?;
+    let committed = matches!(
+        state.apply.as_ref().and_then(|a| a.result.as_ref()),
+        Some(Ok(applied)) if applied.commit.is_some()
+    );
+    Some(review.source.command_line(
+        &state.ctx.config_path,
+        state.ctx.plan_factory.as_deref(),
+        committed,
+    ))
+}
+
+/// What an interactive front end leaves on the screen after an applied plan: the report, then
+/// the same change as a command line.
+pub fn closing_text(report: &Report, state: &crate::wizard::state::State) -> String {
+    let mut out = report.text();
+    if let Some(line) = command_line(state) {
+        let _ = write!(out, "\nThe same from a script:\n  {line}\n");
+    }
+    out
+}

@@ -47,11 +47,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     }
     c.blank();
     c.push(Line::styled("The same from a script:", theme.title()));
-    let command = review.source.command_line(
-        &state.ctx.config_path,
-        state.ctx.plan_factory.as_deref(),
-        applied.commit.is_some(),
-    );
+    let command = crate::wizard::report::command_line(state).unwrap_or_default();
     c.extend(wrap_prefixed("  ", &command, width, Style::new()));
     c
 }
