@@ -73,7 +73,13 @@ impl World {
 const BASE: &str = "# acme factory\nnotify:\n  email:\n    users: a@b.c  # team\n\nlmp:\n  machines:\n  - imx8mm-lpddr4-evk\n";
 
 fn assert_no_temp_files_left(w: &World) {
-    // Every NAME==PATH the stand-in read must be gone, and its private directory too.
+    // Every secret went through a pipe, so no NAME==PATH was read from a file.
+    let handover = fs::read_to_string(w.stub().join("handover.log")).unwrap_or_default();
+    assert!(!handover.is_empty(), "no NAME==PATH reached the stand-in");
+    for line in handover.lines() {
+        assert!(line.ends_with(" dev-fd pipe"), "{handover}");
+    }
+    // And any NAME==PATH the stand-in read from a file must be gone, its directory too.
     let modes = fs::read_to_string(w.stub().join("modes.log")).unwrap_or_default();
     for line in modes.lines() {
         let path = line.split(' ').nth(1).expect("path");
@@ -112,11 +118,11 @@ fn add_aws_stores_only_the_chosen_profile_and_writes_the_documented_entry() {
             "[default]\naws_access_key_id = AKIAEXAMPLEPULL00001\naws_secret_access_key = {AWS_SECRET_KEY}\n"
         )
     );
-    let modes = fs::read_to_string(w.stub().join("modes.log")).expect("modes");
-    let fields: Vec<&str> = modes.split_whitespace().collect();
-    assert_eq!(
-        (fields[0], fields[2], fields[3]),
-        ("aws_creds", "600", "700")
+    let handover = fs::read_to_string(w.stub().join("handover.log")).expect("handover");
+    assert_eq!(handover, "aws_creds dev-fd pipe\n");
+    assert!(
+        !w.stub().join("modes.log").exists(),
+        "a secret file was read"
     );
     assert_no_temp_files_left(&w);
 }

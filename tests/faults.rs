@@ -46,7 +46,7 @@ fn fioctl_exits_1_nothing_is_changed() {
         "{err}"
     );
     assert!(w.stored("ghcr_creds").is_none());
-    assert!(!w.modes().is_empty(), "the stand-in read the secret file");
+    w.assert_handed_over_by_pipe(1);
     w.assert_config_intact();
     w.assert_no_secret_files_left();
 }
@@ -91,7 +91,7 @@ fn fioctl_killed_by_sigkill() {
     let (code, _out, err) = run(c, &format!("{TOKEN}\n"));
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("killed by a signal"), "{err}");
-    assert!(err.contains("ghcr_creds==<file>"), "{err}");
+    assert!(err.contains("ghcr_creds==<pipe>"), "{err}");
     assert!(err.contains("factory-config.yml is untouched"), "{err}");
     assert!(
         w.calls().contains("arg: ghcr_creds=="),
