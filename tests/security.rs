@@ -464,3 +464,92 @@ fn help_says_secrets_go_through_a_pipe() {
         "{text}"
     );
 }
+
+/// The owner of /proc/PID/status: the process's own uid, or root (0) when it is not dumpable.
+fn proc_owner(pid: i32) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(format!("/proc/{pid}/status"))
+        .expect("/proc/PID/status")
+        .uid()
+}
+
+/// `Max core file size` in /proc/PID/limits: (soft, hard).
+fn core_limit(pid: i32) -> (String, String) {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .expect("core line");
+    let f: Vec<&str> = line["Max core file size".len()..]
+        .split_whitespace()
+        .collect();
+    (f[0].to_string(), f[1].to_string())
+}
+
+/// While fioreg holds a secret (here: waiting for a hanging fioctl), it cannot be dumped: its
+/// core limit is 0 (soft and hard) and it is not dumpable, which the kernel shows by giving its
+/// /proc files to root. The control: fioctl, started by fioreg as the same user, owns its /proc
+/// files (execve makes it dumpable again). Run as an unprivileged user (`nobody` via setpriv when
+/// the tests run as root), since root owns every process's /proc files anyway.
+#[test]
+fn fioreg_is_not_dumpable_and_has_no_core_file_limit() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new(BASE);
+    w.knob("hang", "");
+    // SAFETY: getuid has no preconditions.
+    let me = unsafe { libc::getuid() };
+    let fioreg = w.fioreg();
+    let (mut c, uid) = if me == 0 {
+        // Let `nobody` use the world.
+        let mut dirs = vec![w.dir.path().to_path_buf()];
+        while let Some(d) = dirs.pop() {
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o777)).expect("chmod");
+            for e in fs::read_dir(&d).expect("dir") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    fs::set_permissions(&p, fs::Permissions::from_mode(0o666)).expect("chmod");
+                }
+            }
+        }
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            BIN,
+        ]);
+        (c, 65534)
+    } else {
+        (std::process::Command::new(BIN), me)
+    };
+    c.args(fioreg.get_args())
+        .current_dir(w.path("repo"))
+        .env_clear()
+        .envs(fioreg.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .args([
+            "--fioctl-timeout",
+            "600",
+            "add",
+            "aws",
+            "--url",
+            AWS_URL,
+            "--profile",
+            "ci-pull",
+            "--yes",
+        ]);
+    let running = Running::spawn(c);
+    let hang_pid = w.wait_for_hang_pid();
+    let pid = running.pid();
+    assert_eq!(proc_owner(hang_pid), uid, "the control: fioctl is dumpable");
+    assert_eq!(proc_owner(pid), 0, "fioreg is dumpable");
+    assert_eq!(core_limit(pid), ("0".to_string(), "0".to_string()));
+    // Inherited by fioctl.
+    assert_eq!(core_limit(hang_pid), ("0".to_string(), "0".to_string()));
+    running.signal(libc::SIGTERM);
+    let (code, _out, err) = running.finish();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(wait_dead(hang_pid));
+}
