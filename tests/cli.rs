@@ -672,3 +672,68 @@ fn no_subcommand_without_a_terminal_prints_usage_and_exits_2() {
         .stdout(predicate::str::contains("Usage: fioreg"))
         .stderr(predicate::str::contains("needs a terminal"));
 }
+
+/// As for the AWS CLI, a missing AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE is empty, not an
+/// error; a profile that is not found is still an error naming the profiles that exist.
+#[test]
+fn missing_aws_files_named_by_the_environment_count_as_empty() {
+    let w = World::new(BASE);
+    let missing = w.path("no-such-file");
+    w.fioreg()
+        .env("AWS_CONFIG_FILE", &missing)
+        .args([
+            "add",
+            "aws",
+            "--url",
+            AWS_URL,
+            "--profile",
+            "ci-pull",
+            "--yes",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Stored secret aws_creds"));
+
+    // The profile only in a config file, the credentials file named but missing.
+    let w = World::new(BASE);
+    fs::write(
+        w.path("config"),
+        format!(
+            "[profile ci-cfg]\naws_access_key_id = AKIAEXAMPLECONFIG001\naws_secret_access_key = {AWS_SECRET_KEY}\n"
+        ),
+    )
+    .expect("config");
+    w.fioreg()
+        .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
+        .env("AWS_CONFIG_FILE", w.path("config"))
+        .args([
+            "add",
+            "aws",
+            "--url",
+            AWS_URL,
+            "--profile",
+            "ci-cfg",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let stored = String::from_utf8(w.stored("aws_creds").expect("stored")).expect("utf8");
+    assert!(stored.contains("AKIAEXAMPLECONFIG001"), "{stored}");
+
+    // A profile that is not there: the error lists what exists and where it looked.
+    let w = World::new(BASE);
+    w.fioreg()
+        .env("AWS_CONFIG_FILE", &missing)
+        .args(["add", "aws", "--url", AWS_URL, "--profile", "nope", "--yes"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("AWS profile `nope` was not found"))
+        .stderr(predicate::str::contains(
+            "choose one of the available profiles: ci-pull, default, temp.",
+        ))
+        .stderr(predicate::str::contains(
+            "no-such-file (from AWS_CONFIG_FILE; not present)",
+        ));
+    assert_eq!(w.config(), BASE);
+    assert!(w.stored("aws_creds").is_none());
+}
