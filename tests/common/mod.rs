@@ -188,9 +188,19 @@ impl World {
 
     pub fn assert_config_is(&self, expected: &str) {
         assert_eq!(self.config(), expected, "factory-config.yml changed");
+        // The lock file (empty, left in place on purpose) may sit beside it.
+        let lock = self.path("repo/.factory-config.yml.fioreg-lock");
+        if lock.exists() {
+            assert_eq!(
+                fs::read(&lock).expect("lock"),
+                b"",
+                "the lock file holds data"
+            );
+        }
         let names: Vec<String> = fs::read_dir(self.path("repo"))
             .expect("repo")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n != ".factory-config.yml.fioreg-lock")
             .collect();
         assert_eq!(
             names,
