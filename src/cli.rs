@@ -39,7 +39,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME")]
     pub factory: Option<String>,
     /// The fioctl binary (default: `fioctl` found on PATH)
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", long_help = fioctl_long_help())]
     pub fioctl: Option<PathBuf>,
     /// Seconds to wait for fioctl before stopping it
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
@@ -279,6 +279,14 @@ pub struct PasswordStdin {
     /// Use the password or token kept by an earlier --remember for this registry url
     #[arg(long)]
     pub from_keyring: bool,
+}
+
+/// `--help` for `--fioctl`: also how secrets reach fioctl on this system (a pipe or a temp file).
+fn fioctl_long_help() -> String {
+    format!(
+        "The fioctl binary (default: `fioctl` found on PATH).\n\n{}",
+        crate::fioctl::Handover::detect().describe()
+    )
 }
 
 #[cfg(test)]

@@ -58,9 +58,11 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
 }
 
 impl Checkout {
-    /// The work tree holding `file`, or `None` when it is not in one (or git is missing).
+    /// The work tree holding `file`, or `None` when it is not in one (or git is missing). A
+    /// symlink counts as the file it points to: that is the file fioreg changes.
     pub fn find(file: &Path) -> Option<Checkout> {
-        let abs = std::path::absolute(file).ok()?;
+        let file = crate::factory_config::write::target(file).ok()?;
+        let abs = std::path::absolute(&file).ok()?;
         let dir = abs.parent()?;
         let root = PathBuf::from(git(dir, &["rev-parse", "--show-toplevel"]).ok()?);
         let root = root.canonicalize().unwrap_or(root);

@@ -6,6 +6,11 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any secret is read: no core file, no same-user ptrace.
+    if let Err(e) = fioreg::secret::protect_process() {
+        eprintln!("fioreg: error: could not protect the process from core dumps and ptrace: {e}");
+        return ExitCode::from(1);
+    }
     let cli = Cli::parse();
     let unit = |r: anyhow::Result<()>| r.map(|()| None);
     let result: anyhow::Result<Option<Outcome>> = match &cli.command {

@@ -34,6 +34,32 @@ impl Secret {
     }
 }
 
+/// Keeps the secrets fioreg holds in memory out of core files and away from other processes of
+/// the same user, as ssh-agent does: `RLIMIT_CORE` 0 (no core file; soft and hard limit, so it
+/// cannot be raised again) and, on Linux, `prctl(PR_SET_DUMPABLE, 0)` (no same-user ptrace or
+/// /proc/PID/mem read; /proc/PID's files then belong to root). Call it first thing in `main`.
+///
+/// Both are inherited by nothing that matters: children (fioctl, git, gcloud) get the core limit
+/// of 0, and `execve` makes a child dumpable again.
+pub fn protect_process() -> std::io::Result<()> {
+    let none = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: setrlimit only reads the struct passed by reference.
+    if unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: PR_SET_DUMPABLE takes one integer argument; the rest are ignored.
+        if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret(<{}>)", self.description)

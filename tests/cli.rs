@@ -73,7 +73,13 @@ impl World {
 const BASE: &str = "# acme factory\nnotify:\n  email:\n    users: a@b.c  # team\n\nlmp:\n  machines:\n  - imx8mm-lpddr4-evk\n";
 
 fn assert_no_temp_files_left(w: &World) {
-    // Every NAME==PATH the stand-in read must be gone, and its private directory too.
+    // Every secret went through a pipe, so no NAME==PATH was read from a file.
+    let handover = fs::read_to_string(w.stub().join("handover.log")).unwrap_or_default();
+    assert!(!handover.is_empty(), "no NAME==PATH reached the stand-in");
+    for line in handover.lines() {
+        assert!(line.ends_with(" dev-fd pipe"), "{handover}");
+    }
+    // And any NAME==PATH the stand-in read from a file must be gone, its directory too.
     let modes = fs::read_to_string(w.stub().join("modes.log")).unwrap_or_default();
     for line in modes.lines() {
         let path = line.split(' ').nth(1).expect("path");
@@ -112,11 +118,11 @@ fn add_aws_stores_only_the_chosen_profile_and_writes_the_documented_entry() {
             "[default]\naws_access_key_id = AKIAEXAMPLEPULL00001\naws_secret_access_key = {AWS_SECRET_KEY}\n"
         )
     );
-    let modes = fs::read_to_string(w.stub().join("modes.log")).expect("modes");
-    let fields: Vec<&str> = modes.split_whitespace().collect();
-    assert_eq!(
-        (fields[0], fields[2], fields[3]),
-        ("aws_creds", "600", "700")
+    let handover = fs::read_to_string(w.stub().join("handover.log")).expect("handover");
+    assert_eq!(handover, "aws_creds dev-fd pipe\n");
+    assert!(
+        !w.stub().join("modes.log").exists(),
+        "a secret file was read"
     );
     assert_no_temp_files_left(&w);
 }
@@ -665,4 +671,69 @@ fn no_subcommand_without_a_terminal_prints_usage_and_exits_2() {
         .code(2)
         .stdout(predicate::str::contains("Usage: fioreg"))
         .stderr(predicate::str::contains("needs a terminal"));
+}
+
+/// As for the AWS CLI, a missing AWS_CONFIG_FILE or AWS_SHARED_CREDENTIALS_FILE is empty, not an
+/// error; a profile that is not found is still an error naming the profiles that exist.
+#[test]
+fn missing_aws_files_named_by_the_environment_count_as_empty() {
+    let w = World::new(BASE);
+    let missing = w.path("no-such-file");
+    w.fioreg()
+        .env("AWS_CONFIG_FILE", &missing)
+        .args([
+            "add",
+            "aws",
+            "--url",
+            AWS_URL,
+            "--profile",
+            "ci-pull",
+            "--yes",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Stored secret aws_creds"));
+
+    // The profile only in a config file, the credentials file named but missing.
+    let w = World::new(BASE);
+    fs::write(
+        w.path("config"),
+        format!(
+            "[profile ci-cfg]\naws_access_key_id = AKIAEXAMPLECONFIG001\naws_secret_access_key = {AWS_SECRET_KEY}\n"
+        ),
+    )
+    .expect("config");
+    w.fioreg()
+        .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
+        .env("AWS_CONFIG_FILE", w.path("config"))
+        .args([
+            "add",
+            "aws",
+            "--url",
+            AWS_URL,
+            "--profile",
+            "ci-cfg",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let stored = String::from_utf8(w.stored("aws_creds").expect("stored")).expect("utf8");
+    assert!(stored.contains("AKIAEXAMPLECONFIG001"), "{stored}");
+
+    // A profile that is not there: the error lists what exists and where it looked.
+    let w = World::new(BASE);
+    w.fioreg()
+        .env("AWS_CONFIG_FILE", &missing)
+        .args(["add", "aws", "--url", AWS_URL, "--profile", "nope", "--yes"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("AWS profile `nope` was not found"))
+        .stderr(predicate::str::contains(
+            "choose one of the available profiles: ci-pull, default, temp.",
+        ))
+        .stderr(predicate::str::contains(
+            "no-such-file (from AWS_CONFIG_FILE; not present)",
+        ));
+    assert_eq!(w.config(), BASE);
+    assert!(w.stored("aws_creds").is_none());
 }

@@ -201,6 +201,20 @@ fn commit_commits_only_the_config_with_a_message() {
         "factory-config.yml"
     );
     assert_eq!(w.git(&["diff", "--cached", "--name-only"]), "notes.txt");
+    // The lock file beside the config is never committed (it stays, empty and untracked).
+    assert_eq!(
+        fs::read(w.path(".factory-config.yml.fioreg-lock")).expect("lock file"),
+        b""
+    );
+    assert_eq!(
+        w.git(&[
+            "status",
+            "--porcelain",
+            "--",
+            ".factory-config.yml.fioreg-lock"
+        ]),
+        "?? .factory-config.yml.fioreg-lock"
+    );
     // -m overrides the message.
     w.fioreg()
         .args(["remove", "acmeprod.azurecr.io", "--yes", "-m", "drop ACR"])
@@ -590,4 +604,45 @@ fn in_a_git_work_tree_the_diff_names_the_file_as_git_would() {
         .stdout(predicate::str::contains(
             "--- a/ci/factory-config.yml\n+++ b/ci/factory-config.yml",
         ));
+}
+
+/// `--config` naming a symlink: the file it points to is changed and committed; the link is not.
+#[test]
+fn commit_through_a_symlink_commits_the_target() {
+    let w = World::new();
+    std::os::unix::fs::symlink("factory-config.yml", w.path("link.yml")).expect("symlink");
+    w.init_repo();
+    w.fioreg()
+        .args([
+            "--config",
+            "link.yml",
+            "add",
+            "azure",
+            "--url",
+            "acmeprod.azurecr.io",
+            "--client-id",
+            "sp",
+            "--password-stdin",
+            "--yes",
+            "--commit",
+        ])
+        .write_stdin("pw\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Committed"));
+    assert_eq!(
+        w.git(&["show", "--name-only", "--format=", "HEAD"]),
+        "factory-config.yml"
+    );
+    assert!(
+        fs::symlink_metadata(w.path("link.yml"))
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(w.config().contains("acmeprod.azurecr.io"));
+    assert_eq!(
+        w.git(&["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
 }

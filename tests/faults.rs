@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::Command;
 
 const TOKEN: &str = "ghp_FaultInjectionToken0123456789";
@@ -46,7 +47,7 @@ fn fioctl_exits_1_nothing_is_changed() {
         "{err}"
     );
     assert!(w.stored("ghcr_creds").is_none());
-    assert!(!w.modes().is_empty(), "the stand-in read the secret file");
+    w.assert_handed_over_by_pipe(1);
     w.assert_config_intact();
     w.assert_no_secret_files_left();
 }
@@ -91,7 +92,7 @@ fn fioctl_killed_by_sigkill() {
     let (code, _out, err) = run(c, &format!("{TOKEN}\n"));
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("killed by a signal"), "{err}");
-    assert!(err.contains("ghcr_creds==<file>"), "{err}");
+    assert!(err.contains("ghcr_creds==<pipe>"), "{err}");
     assert!(err.contains("factory-config.yml is untouched"), "{err}");
     assert!(
         w.calls().contains("arg: ghcr_creds=="),
@@ -276,7 +277,10 @@ ls -A "$mnt" >"$out/ls"
     );
     assert_eq!(read("after.yml"), BASE, "the config changed");
     assert_eq!(
-        read("ls").lines().collect::<Vec<_>>(),
+        read("ls")
+            .lines()
+            .filter(|l| *l != ".factory-config.yml.fioreg-lock")
+            .collect::<Vec<_>>(),
         vec!["factory-config.yml", "filler"],
         "a half-written file was left"
     );
@@ -364,4 +368,126 @@ fn two_runs_at_once_the_second_is_refused() {
     assert!(w.stored("ghcr_creds").is_none());
     w.assert_config_intact();
     w.assert_no_secret_files_left();
+}
+
+/// The lock holds after the atomic rename: a first run has written the config (a new file now)
+/// and hangs deleting the secret; a second run is still refused before it calls fioctl.
+#[test]
+fn the_lock_still_holds_after_the_config_was_replaced() {
+    let config = format!(
+        "{BASE}\ncontainer_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n"
+    );
+    let w = World::new(&config);
+    w.knob("hang", "");
+    let mut first = w.fioreg();
+    first
+        .args(["--fioctl-timeout", "600"])
+        .args(["remove", "ghcr.io", "--delete-secret", "--yes"]);
+    let first = Running::spawn(first);
+    let hang_pid = w.wait_for_hang_pid();
+    // The first run has replaced the config and now waits for `secrets update ghcr_creds=`.
+    assert!(w.calls().contains("arg: ghcr_creds=\n"), "{}", w.calls());
+    let written = w.config();
+    assert!(!written.contains("ghcr.io"), "{written}");
+    let calls_before = w.calls();
+
+    let mut second = w.fioreg();
+    add_generic(&mut second);
+    let (code, _out, err) = run(second, &format!("{TOKEN}\n"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("another fioreg is applying a change"), "{err}");
+    assert_eq!(w.calls(), calls_before, "the second run called fioctl");
+    assert_eq!(w.config(), written);
+
+    first.signal(libc::SIGTERM);
+    let (code, _out, err) = first.finish();
+    // Interrupted after the config was written: a later step failed (exit 1), as before.
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("WAS written"), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(wait_dead(hang_pid));
+    // The lock file stays, empty; it is the only other file.
+    assert_eq!(
+        fs::read(w.path("repo/.factory-config.yml.fioreg-lock")).expect("lock file"),
+        b""
+    );
+}
+
+/// A factory-config.yml that is a symlink: the link stays a link and the file it points to gets
+/// the change; the lock file sits beside the target; a change to the target between review and
+/// apply is seen.
+#[test]
+fn a_symlinked_config_is_edited_through_the_link() {
+    use std::os::unix::fs::symlink;
+    let w = World::new(BASE);
+    fs::create_dir(w.path("real")).expect("mkdir");
+    let real = w.path("real/factory-config.yml");
+    fs::rename(w.config_path(), &real).expect("move");
+    symlink("../real/factory-config.yml", w.config_path()).expect("symlink");
+
+    let mut c = w.fioreg();
+    add_generic(&mut c);
+    let (code, out, err) = run(c, &format!("{TOKEN}\n"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("Stored secret ghcr_creds"), "{out}");
+    let link = fs::symlink_metadata(w.config_path()).expect("link");
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    assert_eq!(
+        fs::read_link(w.config_path()).expect("readlink"),
+        Path::new("../real/factory-config.yml")
+    );
+    let text = fs::read_to_string(&real).expect("target");
+    assert!(text.starts_with(BASE), "{text}");
+    assert!(text.contains("url: ghcr.io"), "{text}");
+    assert!(w.path("real/.factory-config.yml.fioreg-lock").exists());
+    assert!(!w.path("repo/.factory-config.yml.fioreg-lock").exists());
+    // Only the target, the link and the lock: no temp file left in either directory.
+    let names = |d: &str| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(w.path(d))
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names("real"),
+        [".factory-config.yml.fioreg-lock", "factory-config.yml"]
+    );
+    assert_eq!(names("repo"), ["factory-config.yml"]);
+}
+
+/// The "changed since read" check looks at the symlink's target.
+#[test]
+fn a_symlinked_configs_target_changed_between_review_and_apply() {
+    use expectrl::{Eof, Expect, Session};
+    use std::os::unix::fs::symlink;
+    let w = World::new(BASE);
+    fs::create_dir(w.path("real")).expect("mkdir");
+    let real = w.path("real/factory-config.yml");
+    fs::rename(w.config_path(), &real).expect("move");
+    symlink(&real, w.config_path()).expect("symlink");
+    let mut c = w.fioreg();
+    c.args(["add", "aws", "--url", AWS_URL, "--profile", "ci-pull"]);
+    let mut p = Session::spawn(c).expect("spawn in a pty");
+    p.set_expect_timeout(Some(PATIENCE));
+    p.expect("Apply this plan? [y/N]").expect("the question");
+    let theirs = format!("{BASE}# edited by someone else while fioreg waited\n");
+    fs::write(&real, &theirs).expect("concurrent write");
+    p.send_line("y").expect("answer");
+    p.expect("changed since it was read").expect("refused");
+    let _ = p.expect(Eof);
+    let status = p.get_process().wait().expect("wait");
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 1)),
+        "{status:?}"
+    );
+    assert_eq!(w.calls(), "", "fioctl must not run");
+    assert_eq!(fs::read_to_string(&real).expect("target"), theirs);
+    assert!(
+        fs::symlink_metadata(w.config_path())
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
 }

@@ -1,7 +1,7 @@
 //! Where secret bytes must never appear: fioctl's argv, fioreg's stdout and stderr, Debug output
-//! and panic messages, the terminal while a hidden prompt reads a token. And the temp secret
-//! files: 0600 in a 0700 directory, gone after every run, including SIGINT and SIGTERM while
-//! fioctl runs.
+//! and panic messages, the terminal while a hidden prompt reads a token, and any file: fioctl
+//! gets every secret through a pipe (`NAME==/dev/fd/N`), also when fioreg is interrupted or
+//! killed while fioctl runs.
 
 mod common;
 
@@ -160,14 +160,13 @@ fn no_secret_byte_in_fioctl_argv_or_fioreg_output_for_every_provider() {
         }
     }
 
-    // Every secret file fioctl read was 0600 in a 0700 directory, and is gone.
-    let modes = w.modes();
-    assert_eq!(modes.lines().count(), runs.len(), "{modes}");
-    for line in modes.lines() {
-        let f: Vec<&str> = line.split(' ').collect();
-        assert_eq!((f[2], f[3]), ("600", "700"), "{line}");
-    }
+    // Every secret reached fioctl through a pipe, and no file anywhere holds one (but the
+    // stand-in's store, the "server").
+    w.assert_handed_over_by_pipe(runs.len());
     w.assert_no_secret_files_left();
+    for secret in all_secrets() {
+        w.assert_no_file_holds(&secret);
+    }
 }
 
 fn plan_with_secret(bytes: &str) -> Plan {
@@ -256,8 +255,32 @@ fn a_panic_that_formats_a_plan_carries_no_secret() {
     assert!(!msg.contains(GENERIC_TOKEN), "{msg}");
 }
 
-/// SIGINT or SIGTERM to fioreg while fioctl hangs: exit 130, fioctl's process group killed, the
-/// temp secret directory removed, the config untouched.
+/// While fioctl runs, its `NAME==/dev/fd/N` is an open pipe in fioctl's process (seen in
+/// /proc/PID/fd/N), and no file holds the secret: not in TMPDIR, not anywhere in the world.
+fn assert_fioctl_holds_a_pipe(w: &World, hang_pid: i32, secret: &str) {
+    w.assert_handed_over_by_pipe(1);
+    let arg = w
+        .calls()
+        .lines()
+        .find_map(|l| l.strip_prefix("arg: aws_creds==").map(str::to_string))
+        .expect("aws_creds==PATH");
+    let fd = arg.strip_prefix("/dev/fd/").expect("a /dev/fd path");
+    let target = fs::read_link(format!("/proc/{hang_pid}/fd/{fd}")).expect("fd open in fioctl");
+    assert!(
+        target.to_string_lossy().starts_with("pipe:["),
+        "{}",
+        target.display()
+    );
+    assert_eq!(
+        fs::read_dir(w.path("tmp")).expect("tmp").count(),
+        0,
+        "something in TMPDIR"
+    );
+    w.assert_no_file_holds(secret);
+}
+
+/// SIGINT or SIGTERM to fioreg while fioctl hangs: exit 130, fioctl's process group killed, no
+/// secret file at any time, the config untouched.
 fn interrupted_while_fioctl_hangs(sig: i32) {
     let w = World::new(BASE);
     w.knob("hang", "");
@@ -273,15 +296,7 @@ fn interrupted_while_fioctl_hangs(sig: i32) {
     ]);
     let running = Running::spawn(c);
     let hang_pid = w.wait_for_hang_pid();
-    // The secret file exists while fioctl runs, private.
-    let paths = w.secret_paths();
-    assert_eq!(paths.len(), 1, "{}", w.calls());
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
-        assert_eq!(mode(&paths[0]), 0o600);
-        assert_eq!(mode(paths[0].parent().expect("dir")), 0o700);
-    }
+    assert_fioctl_holds_a_pipe(&w, hang_pid, AWS_SECRET_KEY);
     running.signal(sig);
     let (code, _out, err) = running.finish();
     assert_eq!(code, Some(130), "{err}");
@@ -301,6 +316,40 @@ fn sigint_while_fioctl_hangs_removes_the_secret_file() {
 #[test]
 fn sigterm_while_fioctl_hangs_removes_the_secret_file() {
     interrupted_while_fioctl_hangs(libc::SIGTERM);
+}
+
+/// SIGKILL of fioreg (no chance to clean up) while fioctl hangs: no secret is left on disk,
+/// because none was ever written to one.
+#[test]
+fn sigkill_of_fioreg_leaves_no_secret_on_disk() {
+    let w = World::new(BASE);
+    w.knob("hang", "");
+    let mut c = w.fioreg();
+    c.args(["--fioctl-timeout", "600"]).args([
+        "add",
+        "aws",
+        "--url",
+        AWS_URL,
+        "--profile",
+        "ci-pull",
+        "--yes",
+    ]);
+    let running = Running::spawn(c);
+    let hang_pid = w.wait_for_hang_pid();
+    assert_fioctl_holds_a_pipe(&w, hang_pid, AWS_SECRET_KEY);
+    running.signal(libc::SIGKILL);
+    let (code, _out, _err) = running.finish();
+    assert_eq!(code, None, "killed by a signal");
+    // The orphaned stand-in still holds the pipe; nothing is on disk.
+    assert!(alive(hang_pid));
+    w.assert_no_file_holds(AWS_SECRET_KEY);
+    w.assert_no_secret_files_left();
+    // SAFETY: the stand-in's sleep, left over by the SIGKILL; stop it.
+    unsafe {
+        libc::kill(hang_pid, libc::SIGKILL);
+    }
+    assert!(wait_dead(hang_pid));
+    w.assert_config_intact();
 }
 
 /// The hidden prompt: with echo on in the terminal (as a real one has), the typed token must not
@@ -367,4 +416,140 @@ fn hidden_prompt_does_not_echo_the_token() {
         format!("ci:{TYPED}").as_bytes()
     );
     w.assert_no_secret_files_left();
+}
+
+/// A token larger than a pipe buffer (64 KiB) reaches fioctl whole through the pipe.
+#[test]
+fn a_token_larger_than_a_pipe_buffer_goes_through_the_pipe_whole() {
+    let w = World::new(BASE);
+    let token: String = (0..200 * 1024)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let mut c = w.fioreg();
+    c.args([
+        "add",
+        "generic",
+        "--url",
+        "ghcr.io",
+        "--username",
+        "ci-bot",
+        "--password-stdin",
+        "--yes",
+    ]);
+    let (code, _out, err) = run(c, &format!("{token}\n"));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        w.stored("ghcr_creds").expect("stored"),
+        format!("ci-bot:{token}").as_bytes()
+    );
+    w.assert_handed_over_by_pipe(1);
+    w.assert_no_secret_files_left();
+}
+
+/// `--help` says how secrets reach fioctl on this system.
+#[test]
+fn help_says_secrets_go_through_a_pipe() {
+    let out = std::process::Command::new(BIN)
+        .arg("--help")
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("Secrets reach fioctl as NAME==/dev/fd/N, the read end of a pipe"),
+        "{text}"
+    );
+    assert!(
+        text.contains("no byte of a secret is written to a disk"),
+        "{text}"
+    );
+}
+
+/// The owner of /proc/PID/status: the process's own uid, or root (0) when it is not dumpable.
+fn proc_owner(pid: i32) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(format!("/proc/{pid}/status"))
+        .expect("/proc/PID/status")
+        .uid()
+}
+
+/// `Max core file size` in /proc/PID/limits: (soft, hard).
+fn core_limit(pid: i32) -> (String, String) {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .expect("core line");
+    let f: Vec<&str> = line["Max core file size".len()..]
+        .split_whitespace()
+        .collect();
+    (f[0].to_string(), f[1].to_string())
+}
+
+/// While fioreg holds a secret (here: waiting for a hanging fioctl), it cannot be dumped: its
+/// core limit is 0 (soft and hard) and it is not dumpable, which the kernel shows by giving its
+/// /proc files to root. The control: fioctl, started by fioreg as the same user, owns its /proc
+/// files (execve makes it dumpable again). Run as an unprivileged user (`nobody` via setpriv when
+/// the tests run as root), since root owns every process's /proc files anyway.
+#[test]
+fn fioreg_is_not_dumpable_and_has_no_core_file_limit() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new(BASE);
+    w.knob("hang", "");
+    // SAFETY: getuid has no preconditions.
+    let me = unsafe { libc::getuid() };
+    let fioreg = w.fioreg();
+    let (mut c, uid) = if me == 0 {
+        // Let `nobody` use the world.
+        let mut dirs = vec![w.dir.path().to_path_buf()];
+        while let Some(d) = dirs.pop() {
+            fs::set_permissions(&d, fs::Permissions::from_mode(0o777)).expect("chmod");
+            for e in fs::read_dir(&d).expect("dir") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    fs::set_permissions(&p, fs::Permissions::from_mode(0o666)).expect("chmod");
+                }
+            }
+        }
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            BIN,
+        ]);
+        (c, 65534)
+    } else {
+        (std::process::Command::new(BIN), me)
+    };
+    c.args(fioreg.get_args())
+        .current_dir(w.path("repo"))
+        .env_clear()
+        .envs(fioreg.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .args([
+            "--fioctl-timeout",
+            "600",
+            "add",
+            "aws",
+            "--url",
+            AWS_URL,
+            "--profile",
+            "ci-pull",
+            "--yes",
+        ]);
+    let running = Running::spawn(c);
+    let hang_pid = w.wait_for_hang_pid();
+    let pid = running.pid();
+    assert_eq!(proc_owner(hang_pid), uid, "the control: fioctl is dumpable");
+    assert_eq!(proc_owner(pid), 0, "fioreg is dumpable");
+    assert_eq!(core_limit(pid), ("0".to_string(), "0".to_string()));
+    // Inherited by fioctl.
+    assert_eq!(core_limit(hang_pid), ("0".to_string(), "0".to_string()));
+    running.signal(libc::SIGTERM);
+    let (code, _out, err) = running.finish();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(wait_dead(hang_pid));
 }

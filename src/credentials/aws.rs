@@ -162,7 +162,9 @@ impl ProfileSource {
     }
 
     /// aws-config silently treats an unreadable or non-UTF-8 shared file as empty; check first
-    /// so the user hears about it. Returns whether the file exists.
+    /// so the user hears about it. Returns whether the file exists: a missing file counts as
+    /// empty, also one named by AWS_SHARED_CREDENTIALS_FILE or AWS_CONFIG_FILE, as the AWS CLI
+    /// does.
     fn check_readable(file: &SharedFile) -> Result<bool, CredError> {
         match std::fs::read(&file.path) {
             Ok(mut bytes) => {
@@ -179,17 +181,7 @@ impl ProfileSource {
                     })
                 }
             }
-            Err(err) if err.kind() == ErrorKind::NotFound => {
-                if file.overridden {
-                    Err(CredError::AwsFileMissing {
-                        what: file.what,
-                        path: file.path.clone(),
-                        env_var: file.env_var,
-                    })
-                } else {
-                    Ok(false)
-                }
-            }
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
             Err(err) => Err(CredError::AwsFileUnreadable {
                 what: file.what,
                 path: file.path.clone(),
@@ -206,11 +198,13 @@ impl ProfileSource {
         let mut sources = Vec::new();
         for file in [&credentials, &config] {
             let present = Self::check_readable(file)?;
-            sources.push(format!(
-                "{}{}",
-                file.path.display(),
-                if present { "" } else { " (not present)" }
-            ));
+            let note = match (present, file.overridden) {
+                (true, false) => String::new(),
+                (true, true) => format!(" (from {})", file.env_var),
+                (false, false) => " (not present)".to_string(),
+                (false, true) => format!(" (from {}; not present)", file.env_var),
+            };
+            sources.push(format!("{}{note}", file.path.display()));
         }
         let sources = sources.join(" and ");
 
@@ -705,13 +699,31 @@ aws_secret_access_key = first
         let secret = credentials_for(&src, Some("elsewhere")).unwrap();
         assert!(text(&secret).contains("AKIAELSEWHERE0000001"));
 
+        // A file named by a variable that does not exist is empty, as for the AWS CLI.
         let missing = dir.path().join("nope");
         let src = three(&[("AWS_CONFIG_FILE", missing.to_str().unwrap())]);
-        let err = list_profiles(&src).unwrap_err();
-        assert!(matches!(err, CredError::AwsFileMissing { .. }), "{err:?}");
+        let names: Vec<String> = list_profiles(&src)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["admin", "ci-pull", "default"]);
+        assert!(credentials_for(&src, Some("ci-pull")).is_ok());
+        let src = three(&[
+            ("AWS_SHARED_CREDENTIALS_FILE", missing.to_str().unwrap()),
+            ("AWS_CONFIG_FILE", missing.to_str().unwrap()),
+        ]);
+        assert_eq!(list_profiles(&src).unwrap(), vec![]);
+        // A profile that is not found is still an error that lists what exists and where.
+        let err = credentials_for(&src, Some("ci-pull")).unwrap_err();
+        let msg = err.to_string();
         assert!(
-            err.to_string().starts_with("AWS_CONFIG_FILE is set to "),
-            "{err}"
+            matches!(err, CredError::AwsProfileNotFound { .. }),
+            "{err:?}"
+        );
+        assert!(
+            msg.contains("nope (from AWS_SHARED_CREDENTIALS_FILE; not present)"),
+            "{msg}"
         );
     }
 

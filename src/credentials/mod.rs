@@ -71,14 +71,6 @@ pub enum CredError {
         reason: String,
     },
 
-    /// A shared file is named by an environment variable but does not exist.
-    #[error("{env_var} is set to {}, but that file does not exist; unset {env_var} or point it at your AWS {what} file.", path.display())]
-    AwsFileMissing {
-        what: &'static str,
-        path: PathBuf,
-        env_var: &'static str,
-    },
-
     /// aws-config could not parse the shared files.
     #[error(
         "The AWS profile files could not be parsed ({detail}); fix that line or check the file with `aws configure list-profiles`."

@@ -1,8 +1,32 @@
 //! Atomic replacement of factory-config.yml: a temp file in the same directory, fsync, rename.
+//!
+//! A factory-config.yml that is a symlink is edited through the link: the file it points to (its
+//! [`target`]) is replaced, the link stays a link. The lock and the "changed since read" check
+//! apply to that target too.
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The file `path` names: `path` itself, or, when it is a symlink (or a chain of them), the file
+/// at the end. Writes go there, so a link stays a link.
+pub fn target(path: &Path) -> Result<PathBuf, WriteError> {
+    if !fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Ok(path.to_path_buf());
+    }
+    fs::canonicalize(path).map_err(|source| WriteError::Io {
+        path: format!("{} (a symlink)", path.display()),
+        source,
+    })
+}
+
+/// The directory a new file beside `file` goes to.
+fn dir_of(file: &Path) -> &Path {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -34,10 +58,8 @@ pub fn preflight(path: &Path) -> Result<(), WriteError> {
     if meta.permissions().readonly() {
         return Err(WriteError::ReadOnly { path: shown });
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let target = target(path)?;
+    let dir = dir_of(&target);
     tempfile::Builder::new()
         .prefix(".factory-config.yml.")
         .suffix(".fioreg-tmp")
@@ -49,22 +71,21 @@ pub fn preflight(path: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Replaces `path` with `new`, provided it still holds `expected_old`. The file's mode is kept.
+/// Replaces `path` (its [`target`] when it is a symlink) with `new`, provided it still holds
+/// `expected_old`. The file's mode is kept.
 pub fn replace(path: &Path, expected_old: &str, new: &str) -> Result<(), WriteError> {
     let shown = path.display().to_string();
     let io = |source| WriteError::Io {
         path: shown.clone(),
         source,
     };
+    let path = &target(path)?;
     let current = fs::read(path).map_err(io)?;
     if current != expected_old.as_bytes() {
         return Err(WriteError::ChangedSinceRead { path: shown });
     }
     let meta = fs::metadata(path).map_err(io)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".factory-config.yml.")
         .suffix(".fioreg-tmp")
@@ -115,11 +136,27 @@ mod tests {
     }
 }
 
-/// An exclusive advisory lock on factory-config.yml, held while a plan is applied, so two
+/// An exclusive advisory lock for factory-config.yml, held while a plan is applied, so two
 /// fioreg runs cannot store secrets and write the same file at once.
+///
+/// The lock is taken on a lock file beside the config (beside its [`target`] when the config is
+/// a symlink): `.factory-config.yml.fioreg-lock`, which never holds data. Not the config itself:
+/// the atomic rename replaces the config with a new file, and a lock on the old one would no
+/// longer keep out a second run while the first still deletes a secret or pushes. The lock file
+/// is left in place: removing it would race with a run that has just opened it (that run would
+/// lock a file nobody else sees). Only where the lock file can neither be created nor opened (a
+/// read-only directory, where the config cannot be replaced either) the config itself is locked.
 #[derive(Debug)]
 pub struct ConfigLock {
     _file: fs::File,
+}
+
+/// The lock file of the config `target`: `.NAME.fioreg-lock` in its directory.
+pub fn lock_path(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map_or_else(|| "factory-config.yml".into(), |n| n.to_string_lossy());
+    dir_of(target).join(format!(".{name}.fioreg-lock"))
 }
 
 /// Another run holds the lock.
@@ -137,9 +174,28 @@ impl ConfigLock {
     /// the returned value is dropped, or when the process ends.
     pub fn acquire(path: &Path) -> Result<ConfigLock, WriteError> {
         use std::os::fd::AsRawFd;
+        use std::os::unix::fs::OpenOptionsExt;
         let shown = path.display().to_string();
-        let file = fs::File::open(path).map_err(|source| WriteError::Io {
-            path: shown.clone(),
+        let target = target(path)?;
+        let lock = lock_path(&target);
+        let opened = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .open(&lock)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                    fs::File::open(&lock).or_else(|e| match e.kind() {
+                        std::io::ErrorKind::NotFound => fs::File::open(&target),
+                        _ => Err(e),
+                    })
+                }
+                _ => Err(e),
+            });
+        let file = opened.map_err(|source| WriteError::Io {
+            path: lock.display().to_string(),
             source,
         })?;
         // SAFETY: flock on a file descriptor we own; no memory is shared.
@@ -175,5 +231,30 @@ mod lock_tests {
         );
         drop(first);
         ConfigLock::acquire(&p).unwrap();
+    }
+
+    #[test]
+    fn the_lock_survives_the_rename_and_follows_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.yml");
+        fs::write(&real, "a: 1\n").unwrap();
+        let link = dir.path().join("factory-config.yml");
+        std::os::unix::fs::symlink("real.yml", &link).unwrap();
+        let first = ConfigLock::acquire(&link).unwrap();
+        assert!(dir.path().join(".real.yml.fioreg-lock").exists());
+        replace(&link, "a: 1\n", "a: 2\n").unwrap();
+        // Through the link or at the target, after the rename: still locked.
+        assert!(ConfigLock::acquire(&link).is_err());
+        assert!(ConfigLock::acquire(&real).is_err());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).unwrap(), "a: 2\n");
+        drop(first);
+        ConfigLock::acquire(&link).unwrap();
+        assert_eq!(fs::read(lock_path(&real)).unwrap(), b"");
     }
 }

@@ -77,6 +77,49 @@ impl World {
         fs::read_to_string(self.stub().join("modes.log")).unwrap_or_default()
     }
 
+    /// The stand-in's handover.log: one `NAME KIND PIPE` line per NAME==PATH it was given.
+    pub fn handover(&self) -> String {
+        fs::read_to_string(self.stub().join("handover.log")).unwrap_or_default()
+    }
+
+    /// Every secret reached fioctl through a pipe named /dev/fd/N (`count` of them), and no
+    /// secret file was read.
+    pub fn assert_handed_over_by_pipe(&self, count: usize) {
+        let log = self.handover();
+        assert_eq!(log.lines().count(), count, "{log}");
+        for line in log.lines() {
+            assert!(line.ends_with(" dev-fd pipe"), "not through a pipe: {line}");
+        }
+        assert_eq!(self.modes(), "", "fioctl read a secret from a file");
+    }
+
+    /// No file under the world (HOME, TMPDIR, the repository, the stand-in's state) holds
+    /// `secret`, except the stand-in's store of factory secrets (the "server") and the AWS
+    /// credentials file the secrets come from.
+    pub fn assert_no_file_holds(&self, secret: &str) {
+        let store = self.stub().join("factories");
+        let source = self.path("credentials");
+        let mut dirs = vec![self.dir.path().to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in fs::read_dir(&dir).expect("read_dir") {
+                let path = entry.expect("entry").path();
+                let meta = fs::symlink_metadata(&path).expect("meta");
+                if meta.is_dir() {
+                    if path != store {
+                        dirs.push(path);
+                    }
+                } else if meta.is_file() && path != source {
+                    let bytes = fs::read(&path).expect("read");
+                    assert!(
+                        !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                        "{} holds the secret",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+
     pub fn stored(&self, name: &str) -> Option<Vec<u8>> {
         fs::read(self.stub().join("factories/acme/secrets").join(name)).ok()
     }
@@ -101,13 +144,15 @@ impl World {
         c
     }
 
-    /// Every secret file path fioctl was given (`NAME==PATH` in calls.log, and modes.log).
+    /// Every secret file path fioctl was given (`NAME==PATH` in calls.log, and modes.log); a
+    /// pipe (`/dev/fd/N`) is no file.
     pub fn secret_paths(&self) -> Vec<PathBuf> {
         let mut paths: Vec<PathBuf> = self
             .calls()
             .lines()
             .filter_map(|l| l.strip_prefix("arg: "))
             .filter_map(|a| a.split_once("==").map(|(_, p)| PathBuf::from(p)))
+            .filter(|p| !p.starts_with("/dev/fd"))
             .collect();
         paths.extend(
             self.modes()
@@ -117,8 +162,8 @@ impl World {
         paths
     }
 
-    /// No temp secret file or directory is left: neither the paths fioctl saw nor anything in
-    /// TMPDIR.
+    /// No temp secret file or directory is left: neither the file paths fioctl saw nor anything
+    /// in TMPDIR.
     pub fn assert_no_secret_files_left(&self) {
         for p in self.secret_paths() {
             assert!(!p.exists(), "temp secret file left behind: {}", p.display());
@@ -143,9 +188,19 @@ impl World {
 
     pub fn assert_config_is(&self, expected: &str) {
         assert_eq!(self.config(), expected, "factory-config.yml changed");
+        // The lock file (empty, left in place on purpose) may sit beside it.
+        let lock = self.path("repo/.factory-config.yml.fioreg-lock");
+        if lock.exists() {
+            assert_eq!(
+                fs::read(&lock).expect("lock"),
+                b"",
+                "the lock file holds data"
+            );
+        }
         let names: Vec<String> = fs::read_dir(self.path("repo"))
             .expect("repo")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n != ".factory-config.yml.fioreg-lock")
             .collect();
         assert_eq!(
             names,
