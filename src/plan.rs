@@ -298,6 +298,9 @@ pub struct Plan {
     /// The config's path inside its git work tree, when it is in one: diffs name it as git
     /// would (`a/ci/factory-config.yml`).
     pub git_path: Option<PathBuf>,
+    /// What fioreg changed in what it was asked, and why (e.g. Docker Hub's url written as
+    /// `docker.io`); shown at the top of the plan.
+    pub notes: Vec<String>,
 }
 
 fn git_path(config: &Path) -> Option<PathBuf> {
@@ -446,6 +449,15 @@ impl Plan {
         // The entry this request updates: the same url, or for gar the one gar entry.
         let existing = match (p, &url) {
             (Provider::Gar, _) => cfg.entries_of(Provider::Gar).next(),
+            (Provider::Generic, Some(u)) if u == provider::generic::DOCKER_HUB => {
+                cfg.entry_by_url(u).or_else(|| {
+                    cfg.entries_of(Provider::Generic).find(|e| {
+                        e.url
+                            .as_deref()
+                            .is_some_and(provider::generic::docker_hub_alias)
+                    })
+                })
+            }
             (_, Some(u)) => cfg.entry_by_url(u),
             (_, None) => None,
         };
@@ -496,6 +508,25 @@ impl Plan {
             None => (Action::Add, Change::Add { fields }),
         };
         let edited = cfg.edit(&change)?;
+        let mut notes = Vec::new();
+        if let Some(asked) = req.url.as_deref()
+            && p == Provider::Generic
+            && provider::generic::docker_hub_alias(asked)
+        {
+            notes.push(provider::generic::docker_hub_note(asked.trim()));
+        }
+        if let Some(e) = existing
+            && let Some(old) = e.url.as_deref()
+            && p == Provider::Generic
+            && provider::generic::docker_hub_alias(old)
+            && req.url.as_deref().map(str::trim) != Some(old)
+        {
+            notes.push(format!(
+                "the entry at line {} had url `{old}`; it becomes `{}`",
+                e.line,
+                provider::generic::DOCKER_HUB
+            ));
+        }
         Ok(Plan {
             config_path: cfg.path.clone(),
             factory,
@@ -509,6 +540,7 @@ impl Plan {
             new_text: edited.text,
             commit: None,
             git_path: git_path(&cfg.path),
+            notes,
         })
     }
 
@@ -538,6 +570,7 @@ impl Plan {
             new_text: cfg.original(),
             commit: None,
             git_path: git_path(&cfg.path),
+            notes: Vec::new(),
         })
     }
 
@@ -592,6 +625,7 @@ impl Plan {
             new_text: edited.text,
             commit: None,
             git_path: git_path(&cfg.path),
+            notes: Vec::new(),
         })
     }
 
@@ -698,6 +732,9 @@ impl Plan {
             Action::Remove { line, .. } => format!("the entry at {path}:{line}"),
         };
         out.push_str(&format!("Plan: {} ({what})\n", self.summary()));
+        for note in &self.notes {
+            out.push_str(&format!("Note: {note}.\n"));
+        }
         let mut step = 0;
         let mut next = || {
             step += 1;

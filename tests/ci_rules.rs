@@ -90,3 +90,98 @@ fn tokens_and_passwords_with_blanks_at_an_end_are_refused_before_anything_is_sto
         Some(&b"ci-bot:ghp_inner space"[..])
     );
 }
+
+#[test]
+fn docker_hub_urls_are_written_as_docker_io_and_the_plan_says_so() {
+    for alias in [
+        "index.docker.io",
+        "registry-1.docker.io",
+        "https://index.docker.io/v1/",
+    ] {
+        let w = World::new(BASE);
+        let mut c = w.fioreg();
+        c.args([
+            "--yes",
+            "add",
+            "generic",
+            "--url",
+            alias,
+            "--username",
+            "ci-bot",
+            "--password-stdin",
+        ]);
+        let (code, out, err) = run(c, &format!("{TOKEN}\n"));
+        assert_eq!(code, Some(0), "{alias}\n{out}\n{err}");
+        assert!(
+            out.contains(&format!(
+                "Note: `{alias}` is Docker Hub, written as `docker.io`"
+            )),
+            "{out}"
+        );
+        assert_eq!(
+            w.config(),
+            format!(
+                "{BASE}\ncontainer_registries:\n- type: generic\n  url: docker.io\n  generic_secret_name: docker_creds\n"
+            ),
+            "{alias}"
+        );
+        assert_eq!(
+            w.stored("docker_creds").as_deref(),
+            Some(format!("ci-bot:{TOKEN}").as_bytes())
+        );
+    }
+}
+
+#[test]
+fn check_warns_about_a_docker_hub_alias_and_add_fixes_it_in_place() {
+    let config = format!(
+        "{BASE}\ncontainer_registries:\n- type: generic  # Docker Hub\n  url: index.docker.io\n  generic_secret_name: hub_creds\n"
+    );
+    let w = World::new(&config);
+    let mut c = w.fioreg();
+    c.args(["check", "--offline"]);
+    let (code, out, err) = run(c, "");
+    assert_eq!(code, Some(0), "a warning only\n{out}\n{err}");
+    assert!(
+        out.contains(
+            "factory-config.yml:12: warning: `index.docker.io` is Docker Hub, written as `docker.io`"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: set `url: docker.io` (or run `fioreg add generic --url docker.io"),
+        "{out}"
+    );
+
+    let mut c = w.fioreg();
+    c.args([
+        "--yes",
+        "add",
+        "generic",
+        "--url",
+        "docker.io",
+        "--username",
+        "ci-bot",
+        "--secret-name",
+        "hub_creds",
+        "--password-stdin",
+    ]);
+    let (code, out, err) = run(c, &format!("{TOKEN}\n"));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains(
+            "Note: the entry at line 11 had url `index.docker.io`; it becomes `docker.io`"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        w.config(),
+        config.replace("url: index.docker.io", "url: docker.io"),
+        "updated in place, comment kept"
+    );
+    let mut c = w.fioreg();
+    c.args(["check", "--offline"]);
+    let (code, out, _) = run(c, "");
+    assert_eq!(code, Some(0));
+    assert!(out.contains("0 errors, 0 warnings"), "{out}");
+}

@@ -147,7 +147,17 @@ impl FactoryConfig {
                         }
                     }
                     Provider::Gar | Provider::Generic => {
-                        if let Err(why) = p.validate_url(url) {
+                        if p == Provider::Generic && provider::generic::docker_hub_alias(url) {
+                            out.push(Finding::warning(
+                                line,
+                                provider::generic::docker_hub_note(url),
+                                format!(
+                                    "set `url: {}` (or run `fioreg add generic --url {} --username USER`, which updates this entry)",
+                                    provider::generic::DOCKER_HUB,
+                                    provider::generic::DOCKER_HUB
+                                ),
+                            ));
+                        } else if let Err(why) = p.validate_url(url) {
                             out.push(Finding::warning(line, why, "write only the registry host"));
                         }
                     }
@@ -303,6 +313,16 @@ mod tests {
                 .any(|f| f.line == 14 && f.message.contains("no `gar_creds_secret_name`")),
             "{f:#?}"
         );
+    }
+
+    #[test]
+    fn docker_hub_aliases_are_warned_about() {
+        let t = "container_registries:\n- type: generic\n  url: https://index.docker.io/v1/\n  generic_secret_name: hub_creds\n";
+        let f = lint(t, None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].line, f[0].severity), (3, Severity::Warning));
+        assert!(f[0].message.contains("is Docker Hub"), "{f:#?}");
+        assert!(f[0].fix.contains("set `url: docker.io`"), "{f:#?}");
     }
 
     #[test]
