@@ -442,6 +442,7 @@ impl Plan {
         secret: Secret,
         factory: Option<String>,
     ) -> Result<Plan, PlanError> {
+        secret.check_utf8().map_err(PlanError::Invalid)?;
         let p = req.provider;
         let (url, fields) = req.fields()?;
         let secret_name = fields.last().map(|(_, v)| v.clone()).unwrap_or_default();
@@ -552,6 +553,7 @@ impl Plan {
         secret: Secret,
         factory: Option<String>,
     ) -> Result<Plan, PlanError> {
+        secret.check_utf8().map_err(PlanError::Invalid)?;
         let e = find_entry(cfg, target)?;
         let (p, name) = entry_provider_and_secret(cfg, e)?;
         Ok(Plan {
@@ -979,6 +981,25 @@ mod tests {
             vec!["fioctl secrets update aws_creds==<user ci, token>"]
         );
         assert_eq!(plan.summary(), format!("add aws {AWS1}"));
+    }
+
+    #[test]
+    fn a_secret_that_is_not_utf8_makes_no_plan() {
+        let c = cfg(
+            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n",
+        );
+        let bad = || Secret::new(b"ci:t\xffk".to_vec(), "user ci, token");
+        let err = Plan::build(&c, &req(Provider::Generic, Some("ghcr.io")), bad(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("the secret <user ci, token> is not UTF-8 text"),
+            "{err}"
+        );
+        let err = Plan::rotate(&c, "ghcr.io", bad(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("U+FFFD"), "{err}");
     }
 
     #[test]

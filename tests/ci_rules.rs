@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use std::fs;
 
 const TOKEN: &str = "ghp_StripTestTokenNeverShown42";
 
@@ -184,4 +185,86 @@ fn check_warns_about_a_docker_hub_alias_and_add_fixes_it_in_place() {
     let (code, out, _) = run(c, "");
     assert_eq!(code, Some(0));
     assert!(out.contains("0 errors, 0 warnings"), "{out}");
+}
+
+/// Runs `cmd` with `stdin` bytes: (code, stdout, stderr).
+fn run_bytes(mut cmd: std::process::Command, stdin: &[u8]) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn fioreg");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn secrets_that_are_not_utf8_are_refused_naming_the_input() {
+    // A token piped in.
+    let w = World::new(BASE);
+    let mut c = w.fioreg();
+    c.args([
+        "--yes",
+        "add",
+        "generic",
+        "--url",
+        "ghcr.io",
+        "--username",
+        "ci-bot",
+        "--password-stdin",
+    ]);
+    let (code, out, err) = run_bytes(c, b"ghp_caf\xe9Token\n");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        err.contains("The password on stdin (--password-stdin) is not UTF-8 text (the first bad byte is at offset 7)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("U+FFFD, so CI would get a different secret"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Token") && !out.contains("Token"),
+        "secret shown"
+    );
+    assert_nothing_done(&w);
+
+    // A service-account key file with one Latin-1 byte in a value.
+    let w = World::new(BASE);
+    let key = fs::read(format!("{ROOT}/tests/fixtures/gcp/sa-key.json")).expect("key");
+    let text = String::from_utf8(key).expect("fixture is UTF-8");
+    let bad = text.replacen("\"client_email\"", "\"caf\u{e9}\": 1, \"client_email\"", 1);
+    let mut bytes = bad.into_bytes();
+    let at = bytes
+        .windows(2)
+        .position(|w| w == "\u{e9}".as_bytes())
+        .expect("é");
+    bytes.splice(at..at + 2, [0xe9]);
+    let key_path = w.path("latin1-key.json");
+    fs::write(&key_path, &bytes).expect("key");
+    let mut c = w.fioreg();
+    c.args(["--yes", "add", "gar", "--key-file"]).arg(&key_path);
+    let (code, out, err) = run_bytes(c, b"");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        err.contains(&format!(
+            "The GCP key file {} is not UTF-8 text (the first bad byte is at offset {at})",
+            key_path.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("U+FFFD"), "{err}");
+    assert!(!err.contains("PRIVATE KEY"), "{err}");
+    assert_nothing_done(&w);
 }

@@ -131,8 +131,9 @@ pub fn read_password_stdin(mut reader: impl BufRead) -> Result<SecretString, Cre
                 line = rest.strip_suffix(b"\r").unwrap_or(rest);
             }
             match std::str::from_utf8(line) {
-                Err(_) => Err(CredError::StdinUnreadable {
-                    reason: "it is not UTF-8 text".to_string(),
+                Err(e) => Err(CredError::NotUtf8 {
+                    input: "The password on stdin (--password-stdin)".to_string(),
+                    offset: e.valid_up_to(),
                 }),
                 Ok("") => Err(CredError::NoPasswordOnStdin),
                 // `From<&str>` allocates exactly once, at the right size.
@@ -287,7 +288,11 @@ mod tests {
             assert!(err.to_string().contains("no password on stdin"), "{err}");
         }
         let err = read_password_stdin(&b"caf\xe9\n"[..]).unwrap_err();
-        assert!(matches!(err, CredError::StdinUnreadable { .. }), "{err:?}");
+        assert!(
+            matches!(err, CredError::NotUtf8 { offset: 3, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("--password-stdin"), "{err}");
 
         struct Failing;
         impl std::io::Read for Failing {
