@@ -423,6 +423,12 @@ fn entry_provider_and_secret(
                 p.secret_key()
             ))
         })?;
+    provider::validate_secret_name(&name).map_err(|why| {
+        PlanError::Invalid(format!(
+            "{}: {why}; rename it (`fioreg remove` it, then `fioreg add` it again)",
+            describe(cfg, e)
+        ))
+    })?;
     Ok((p, name))
 }
 
@@ -588,6 +594,14 @@ impl Plan {
         let provider = e.provider.unwrap_or(Provider::Generic);
         let name = e.secret_name.clone().unwrap_or_default();
         if delete_secret {
+            if !name.is_empty()
+                && let Err(why) = provider::validate_secret_name(&name)
+            {
+                return Err(PlanError::Invalid(format!(
+                    "{}: {why}; leave out --delete-secret",
+                    describe(cfg, e)
+                )));
+            }
             if name.is_empty() {
                 return Err(PlanError::Invalid(format!(
                     "{} names no secret, so there is none to delete; leave out --delete-secret",

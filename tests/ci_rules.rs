@@ -187,7 +187,8 @@ fn check_warns_about_a_docker_hub_alias_and_add_fixes_it_in_place() {
     assert!(out.contains("0 errors, 0 warnings"), "{out}");
 }
 
-/// Runs `cmd` with `stdin` bytes: (code, stdout, stderr).
+/// Runs `cmd` with `stdin` bytes: (code, stdout, stderr). fioreg may exit (refusing) before it
+/// reads stdin: a broken pipe is not an error here.
 fn run_bytes(mut cmd: std::process::Command, stdin: &[u8]) -> (Option<i32>, String, String) {
     use std::io::Write;
     use std::process::Stdio;
@@ -195,12 +196,10 @@ fn run_bytes(mut cmd: std::process::Command, stdin: &[u8]) -> (Option<i32>, Stri
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn fioreg");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
+    let written = child.stdin.take().expect("stdin").write_all(stdin);
+    if let Err(e) = written {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     let out = child.wait_with_output().expect("wait");
     (
         out.status.code(),
@@ -267,4 +266,68 @@ fn secrets_that_are_not_utf8_are_refused_naming_the_input() {
     assert!(err.contains("U+FFFD"), "{err}");
     assert!(!err.contains("PRIVATE KEY"), "{err}");
     assert_nothing_done(&w);
+}
+
+#[test]
+fn dot_and_dot_dot_are_refused_as_secret_names_everywhere() {
+    for dots in [".", ".."] {
+        // add
+        let w = World::new(BASE);
+        let mut c = w.fioreg();
+        c.args([
+            "--yes",
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci-bot",
+            "--secret-name",
+            dots,
+            "--password-stdin",
+        ]);
+        let (code, out, err) = run(c, &format!("{TOKEN}\n"));
+        assert_eq!(code, Some(1), "{out}\n{err}");
+        assert!(
+            err.contains(&format!(
+                "secret name `{dots}` cannot be read by CI: it reads each secret from /secrets/NAME"
+            )),
+            "{err}"
+        );
+        assert_nothing_done(&w);
+
+        // check, rotate and remove --delete-secret on an entry that already has it
+        let config = format!(
+            "{BASE}\ncontainer_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: '{dots}'\n"
+        );
+        let w = World::new(&config);
+        let mut c = w.fioreg();
+        c.args(["check", "--offline"]);
+        let (code, out, _) = run(c, "");
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains(&format!(
+                "factory-config.yml:13: error: secret name `{dots}` cannot be read by CI"
+            )),
+            "{out}"
+        );
+        let mut c = w.fioreg();
+        c.args([
+            "--yes",
+            "rotate",
+            "ghcr.io",
+            "--username",
+            "ci-bot",
+            "--password-stdin",
+        ]);
+        let (code, out, err) = run_bytes(c, format!("{TOKEN}\n").as_bytes());
+        assert_eq!(code, Some(1), "{out}\n{err}");
+        assert!(err.contains("cannot be read by CI"), "{err}");
+        let mut c = w.fioreg();
+        c.args(["--yes", "remove", "ghcr.io", "--delete-secret"]);
+        let (code, out, err) = run(c, "");
+        assert_eq!(code, Some(1), "{out}\n{err}");
+        assert!(err.contains("leave out --delete-secret"), "{err}");
+        assert_nothing_done(&w);
+    }
 }

@@ -164,6 +164,13 @@ pub fn validate_secret_name(name: &str) -> Result<(), String> {
             "secret name `{name}` contains `{bad}`: use only letters, digits, `_`, `-` and `.`"
         ));
     }
+    // The server accepts them, but CI reads each secret from /secrets/NAME.
+    if name == "." || name == ".." {
+        return Err(format!(
+            "secret name `{name}` cannot be read by CI: it reads each secret from /secrets/NAME, \
+             and /secrets/{name} is a directory; use a name such as `ghcr_creds`"
+        ));
+    }
     Ok(())
 }
 
@@ -197,6 +204,12 @@ mod tests {
         let err = validate_secret_name("my creds").unwrap_err();
         assert!(err.contains("` `"), "{err}");
         assert!(validate_secret_name("a/b").is_err());
+        for dots in [".", ".."] {
+            let err = validate_secret_name(dots).unwrap_err();
+            assert!(err.contains("/secrets/NAME"), "{err}");
+        }
+        assert!(validate_secret_name("...").is_ok());
+        assert!(validate_secret_name(".hidden").is_ok());
     }
 
     #[test]
