@@ -331,3 +331,34 @@ fn dot_and_dot_dot_are_refused_as_secret_names_everywhere() {
         assert_nothing_done(&w);
     }
 }
+
+#[test]
+fn check_warns_that_docker_build_secrets_hands_registry_credentials_to_every_build() {
+    let config = format!(
+        "{BASE}containers:\n  docker_build_secrets: true\n\ncontainer_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n"
+    );
+    let w = World::new(&config);
+    let mut c = w.fioreg();
+    c.args(["check", "--offline"]);
+    let (code, out, err) = run(c, "");
+    assert_eq!(code, Some(0), "a warning\n{out}\n{err}");
+    assert!(
+        out.contains(
+            "factory-config.yml:10: warning: `containers: docker_build_secrets: true` hands every factory secret, the registry credentials `ghcr_creds` included, to every Dockerfile build"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("fix: remove `docker_build_secrets: true` (or set it to false)"),
+        "{out}"
+    );
+    assert!(out.contains("0 errors, 1 warnings"), "{out}");
+
+    // Without the setting there is nothing to say.
+    let w = World::new(&config.replace("true", "false"));
+    let mut c = w.fioreg();
+    c.args(["check", "--offline"]);
+    let (code, out, _) = run(c, "");
+    assert_eq!(code, Some(0));
+    assert!(out.contains("0 errors, 0 warnings"), "{out}");
+}

@@ -76,6 +76,29 @@ impl FactoryConfig {
             .map_or(entry.line, |(i, _)| i + 1)
     }
 
+    /// The line of `docker_build_secrets:` when `containers: docker_build_secrets:` is true.
+    fn docker_build_secrets_line(&self) -> Option<usize> {
+        use serde_yaml::Value;
+        let on = match self.value.get("containers")?.get("docker_build_secrets")? {
+            Value::Bool(b) => *b,
+            Value::String(s) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        if !on {
+            return None;
+        }
+        let line = self
+            .text
+            .lines()
+            .position(|l| {
+                l.trim_start()
+                    .strip_prefix("docker_build_secrets")
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+            })
+            .map_or(1, |i| i + 1);
+        Some(line)
+    }
+
     /// Every problem CI would hit. `secrets`: the factory's secret names, for the online checks.
     pub fn lint(&self, secrets: Option<&[String]>) -> Vec<Finding> {
         let mut out = Vec::new();
@@ -220,6 +243,32 @@ impl FactoryConfig {
                 }
             }
         }
+        if let Some(line) = self.docker_build_secrets_line()
+            && !self.registries.is_empty()
+        {
+            let mut names: Vec<String> = self
+                .registries
+                .iter()
+                .filter_map(|e| e.secret_name.as_deref().filter(|n| !n.is_empty()))
+                .map(|n| format!("`{n}`"))
+                .collect();
+            names.dedup();
+            let which = if names.is_empty() {
+                "the registry credentials".to_string()
+            } else {
+                format!("the registry credentials {}", names.join(", "))
+            };
+            out.push(Finding::warning(
+                line,
+                format!(
+                    "`containers: docker_build_secrets: true` hands every factory secret, {which} \
+                     included, to every Dockerfile build in containers.git as a build secret"
+                ),
+                "remove `docker_build_secrets: true` (or set it to false) unless a Dockerfile \
+                 needs a build secret; if one does, any Dockerfile can read these credentials, \
+                 so keep them pull-only",
+            ));
+        }
         if let Some(names) = secrets {
             let last = self.text.lines().count().max(1);
             let key_line = super::key_line_no(&self.text).unwrap_or(last);
@@ -323,6 +372,30 @@ mod tests {
         assert_eq!((f[0].line, f[0].severity), (3, Severity::Warning));
         assert!(f[0].message.contains("is Docker Hub"), "{f:#?}");
         assert!(f[0].fix.contains("set `url: docker.io`"), "{f:#?}");
+    }
+
+    #[test]
+    fn docker_build_secrets_is_warned_about_when_there_are_registries() {
+        let reg = "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n";
+        let t = format!("containers:\n  platforms: [amd64]\n  docker_build_secrets: true\n{reg}");
+        let f = lint(&t, None);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!((f[0].line, f[0].severity), (3, Severity::Warning));
+        assert!(
+            f[0].message
+                .contains("the registry credentials `ghcr_creds` included"),
+            "{f:#?}"
+        );
+        assert!(
+            f[0].fix.starts_with("remove `docker_build_secrets: true`"),
+            "{f:#?}"
+        );
+        let off = t.replace("docker_build_secrets: true", "docker_build_secrets: false");
+        assert_eq!(lint(&off, None), vec![]);
+        assert_eq!(
+            lint("containers:\n  docker_build_secrets: true\n", None),
+            vec![]
+        );
     }
 
     #[test]
