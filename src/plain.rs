@@ -2183,7 +2183,7 @@ region = eu-west-1
         r.unwrap();
         fake.done();
         let said = fake.said();
-        assert!(said.contains("Check: 3 errors, 0 warnings:"), "{said}");
+        assert!(said.contains("Check: 3 errors, 1 warning:"), "{said}");
         assert!(
             said.contains("factory-config.yml:10: error: type `quay` is not one CI knows"),
             "{said}"

@@ -362,3 +362,37 @@ fn check_warns_that_docker_build_secrets_hands_registry_credentials_to_every_bui
     assert_eq!(code, Some(0));
     assert!(out.contains("0 errors, 0 warnings"), "{out}");
 }
+
+#[test]
+fn check_online_says_which_entries_a_failing_entry_blocks() {
+    let config = format!(
+        "{BASE}\ncontainer_registries:\n\
+         - type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n\
+         - type: generic\n  url: quay.io\n  generic_secret_name: quay_creds\n\
+         - type: azure\n  url: acmeprod.azurecr.io\n  azure_principal_secret_name: azprincipal\n"
+    );
+    let w = World::new(&config);
+    // The factory has every secret but quay_creds.
+    let dir = w.stub().join("factories/acme/secrets");
+    fs::create_dir_all(&dir).expect("secrets dir");
+    for name in ["ghcr_creds", "azprincipal"] {
+        fs::write(dir.join(name), "u:t").expect("secret");
+    }
+    let mut c = w.fioreg();
+    c.arg("check");
+    let (code, out, err) = run(c, "");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        out.contains(
+            "factory-config.yml:16: error: secret `quay_creds` does not exist in the factory"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "factory-config.yml:14: warning: CI stops at the first registry it cannot log in to, so this entry blocks the entry after it: line 17 (azure acmeprod.azurecr.io)\n  fix: fix this entry first, or remove it with `fioreg remove quay.io`"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("1 errors, 1 warnings"), "{out}");
+}

@@ -104,145 +104,207 @@ impl FactoryConfig {
         let mut out = Vec::new();
         let mut seen_single: Vec<(Provider, usize)> = Vec::new();
         let mut seen_secret: Vec<(&str, &RegistryEntry)> = Vec::new();
+        // The first entry CI fails on: it stops there (its login fails, or it crashes).
+        let mut first_failing: Option<&RegistryEntry> = None;
+        let errors = |out: &[Finding]| out.iter().filter(|f| f.severity == Severity::Error).count();
         for e in &self.registries {
-            let Some(p) = e.provider else {
-                let msg = if e.kind.is_empty() {
-                    "this entry has no `type:`, and CI exits with \"Unsupported registry type\""
-                        .to_string()
-                } else {
+            let errors_before = errors(&out);
+            self.lint_entry(e, secrets, &mut out, &mut seen_single, &mut seen_secret);
+            if first_failing.is_none() && errors(&out) > errors_before {
+                first_failing = Some(e);
+            }
+        }
+        if let Some(f) = first_failing {
+            let later: Vec<String> = self
+                .registries
+                .iter()
+                .skip(f.index + 1)
+                .map(|e| match &e.url {
+                    Some(u) => format!("line {} ({} {u})", e.line, e.kind),
+                    None => format!("line {} ({})", e.line, e.kind),
+                })
+                .collect();
+            if !later.is_empty() {
+                let n = later.len();
+                out.push(Finding::warning(
+                    f.line,
                     format!(
-                        "type `{}` is not one CI knows, and CI exits with \"Unsupported registry type\"",
-                        e.kind
-                    )
-                };
-                out.push(Finding::error(
-                    self.key_line(e, "type"),
-                    msg,
-                    "use one of aws, azure, gar, generic",
+                        "CI stops at the first registry it cannot log in to, so this entry blocks \
+                         the {} after it: {}",
+                        if n == 1 {
+                            "entry".to_string()
+                        } else {
+                            format!("{n} entries")
+                        },
+                        later.join(", ")
+                    ),
+                    format!(
+                        "fix this entry first, or remove it with `fioreg remove {}`",
+                        f.url
+                            .as_deref()
+                            .or(f.secret_name.as_deref())
+                            .unwrap_or("URL")
+                    ),
                 ));
-                continue;
+            }
+        }
+        self.lint_after_entries(secrets, &mut out);
+        out.sort_by_key(|f| f.line);
+        out
+    }
+
+    /// The problems of one entry.
+    fn lint_entry<'a>(
+        &self,
+        e: &'a RegistryEntry,
+        secrets: Option<&[String]>,
+        out: &mut Vec<Finding>,
+        seen_single: &mut Vec<(Provider, usize)>,
+        seen_secret: &mut Vec<(&'a str, &'a RegistryEntry)>,
+    ) {
+        let Some(p) = e.provider else {
+            let msg = if e.kind.is_empty() {
+                "this entry has no `type:`, and CI exits with \"Unsupported registry type\""
+                    .to_string()
+            } else {
+                format!(
+                    "type `{}` is not one CI knows, and CI exits with \"Unsupported registry type\"",
+                    e.kind
+                )
             };
-            for key in p.required_keys() {
-                let value = e
-                    .fields
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| v.as_str());
-                if value.is_none_or(str::is_empty) {
-                    out.push(Finding::error(
-                        e.line,
-                        format!("the {p} entry has no `{key}`, and CI crashes with a KeyError"),
-                        format!("add `{key}:` to this entry (`fioreg add {p} ...` writes a complete entry)"),
-                    ));
-                }
+            out.push(Finding::error(
+                self.key_line(e, "type"),
+                msg,
+                "use one of aws, azure, gar, generic",
+            ));
+            return;
+        };
+        for key in p.required_keys() {
+            let value = e
+                .fields
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str());
+            if value.is_none_or(str::is_empty) {
+                out.push(Finding::error(
+                    e.line,
+                    format!("the {p} entry has no `{key}`, and CI crashes with a KeyError"),
+                    format!(
+                        "add `{key}:` to this entry (`fioreg add {p} ...` writes a complete entry)"
+                    ),
+                ));
             }
-            if let Some(url) = &e.url {
-                let line = self.key_line(e, "url");
-                match p {
-                    Provider::Aws => match provider::aws::parse_url(url) {
-                        Err(why) => out.push(Finding::error(
-                            line,
-                            why,
-                            "write the registry as ACCOUNT.dkr.ecr.REGION.amazonaws.com",
-                        )),
-                        Ok(parsed) => {
-                            if let Some(region) = &e.region
-                                && region != parsed.region
-                            {
-                                out.push(Finding::error(
-                                    self.key_line(e, "region"),
-                                    format!(
-                                        "region `{region}` differs from the url's region `{}`: CI logs in to {region} and then cannot pull from {url}",
-                                        parsed.region
-                                    ),
-                                    format!("set `region: {}`", parsed.region),
-                                ));
-                            }
-                        }
-                    },
-                    Provider::Azure => {
-                        if let Err(why) = provider::azure::validate_url(url) {
-                            out.push(Finding::error(
-                                line,
-                                why,
-                                "write the registry as NAME.azurecr.io",
-                            ));
-                        }
-                    }
-                    Provider::Gar | Provider::Generic => {
-                        if p == Provider::Generic && provider::generic::docker_hub_alias(url) {
-                            out.push(Finding::warning(
-                                line,
-                                provider::generic::docker_hub_note(url),
-                                format!(
-                                    "set `url: {}` (or run `fioreg add generic --url {} --username USER`, which updates this entry)",
-                                    provider::generic::DOCKER_HUB,
-                                    provider::generic::DOCKER_HUB
-                                ),
-                            ));
-                        } else if let Err(why) = p.validate_url(url) {
-                            out.push(Finding::warning(line, why, "write only the registry host"));
-                        }
-                    }
-                }
-            }
-            if p.single_per_factory() {
-                if let Some((_, first)) = seen_single.iter().find(|(q, _)| *q == p) {
-                    out.push(Finding::error(
-                        e.line,
-                        format!(
-                            "a second {p} entry (the first is at line {first}): CI crashes with FileExistsError on two {p} entries"
-                        ),
-                        format!("keep one {p} entry per factory; remove this one with `fioreg remove`"),
-                    ));
-                } else {
-                    seen_single.push((p, e.line));
-                }
-            }
-            if let Some(name) = e.secret_name.as_deref().filter(|n| !n.is_empty()) {
-                let line = self.key_line(e, p.secret_key());
-                if let Err(why) = provider::validate_secret_name(name) {
-                    out.push(Finding::error(
+        }
+        if let Some(url) = &e.url {
+            let line = self.key_line(e, "url");
+            match p {
+                Provider::Aws => match provider::aws::parse_url(url) {
+                    Err(why) => out.push(Finding::error(
                         line,
                         why,
-                        "rename the secret (and store it again under the new name)",
-                    ));
+                        "write the registry as ACCOUNT.dkr.ecr.REGION.amazonaws.com",
+                    )),
+                    Ok(parsed) => {
+                        if let Some(region) = &e.region
+                            && region != parsed.region
+                        {
+                            out.push(Finding::error(
+                                self.key_line(e, "region"),
+                                format!(
+                                    "region `{region}` differs from the url's region `{}`: CI logs in to {region} and then cannot pull from {url}",
+                                    parsed.region
+                                ),
+                                format!("set `region: {}`", parsed.region),
+                            ));
+                        }
+                    }
+                },
+                Provider::Azure => {
+                    if let Err(why) = provider::azure::validate_url(url) {
+                        out.push(Finding::error(
+                            line,
+                            why,
+                            "write the registry as NAME.azurecr.io",
+                        ));
+                    }
                 }
-                if let Some((_, other)) = seen_secret.iter().find(|(n, _)| *n == name) {
-                    let (severity, why) = if other.provider == Some(p) {
-                        (
-                            Severity::Warning,
-                            "both registries must then accept the same credentials",
-                        )
-                    } else {
-                        (
-                            Severity::Error,
-                            "the two types need differently shaped secrets, so one of them cannot log in",
-                        )
-                    };
-                    out.push(Finding {
-                        line,
-                        severity,
-                        message: format!(
-                            "secret `{name}` is also used by the {} entry at line {}: {why}",
-                            other.kind, other.line
-                        ),
-                        fix: "give each registry its own secret name".into(),
-                    });
-                } else {
-                    seen_secret.push((name, e));
-                }
-                if let Some(names) = secrets
-                    && !names.iter().any(|s| s == name)
-                {
-                    out.push(Finding::error(
-                        line,
-                        format!("secret `{name}` does not exist in the factory, so CI cannot log in to this registry"),
-                        format!("store it with `fioreg add {p} ...` (or `fioctl secrets update {name}==FILE`)"),
-                    ));
+                Provider::Gar | Provider::Generic => {
+                    if p == Provider::Generic && provider::generic::docker_hub_alias(url) {
+                        out.push(Finding::warning(
+                            line,
+                            provider::generic::docker_hub_note(url),
+                            format!(
+                                "set `url: {}` (or run `fioreg add generic --url {} --username USER`, which updates this entry)",
+                                provider::generic::DOCKER_HUB,
+                                provider::generic::DOCKER_HUB
+                            ),
+                        ));
+                    } else if let Err(why) = p.validate_url(url) {
+                        out.push(Finding::warning(line, why, "write only the registry host"));
+                    }
                 }
             }
         }
+        if p.single_per_factory() {
+            if let Some((_, first)) = seen_single.iter().find(|(q, _)| *q == p) {
+                out.push(Finding::error(
+                    e.line,
+                    format!(
+                        "a second {p} entry (the first is at line {first}): CI crashes with FileExistsError on two {p} entries"
+                    ),
+                    format!("keep one {p} entry per factory; remove this one with `fioreg remove`"),
+                ));
+            } else {
+                seen_single.push((p, e.line));
+            }
+        }
+        if let Some(name) = e.secret_name.as_deref().filter(|n| !n.is_empty()) {
+            let line = self.key_line(e, p.secret_key());
+            if let Err(why) = provider::validate_secret_name(name) {
+                out.push(Finding::error(
+                    line,
+                    why,
+                    "rename the secret (and store it again under the new name)",
+                ));
+            }
+            if let Some((_, other)) = seen_secret.iter().find(|(n, _)| *n == name) {
+                let (severity, why) = if other.provider == Some(p) {
+                    (
+                        Severity::Warning,
+                        "both registries must then accept the same credentials",
+                    )
+                } else {
+                    (
+                        Severity::Error,
+                        "the two types need differently shaped secrets, so one of them cannot log in",
+                    )
+                };
+                out.push(Finding {
+                    line,
+                    severity,
+                    message: format!(
+                        "secret `{name}` is also used by the {} entry at line {}: {why}",
+                        other.kind, other.line
+                    ),
+                    fix: "give each registry its own secret name".into(),
+                });
+            } else {
+                seen_secret.push((name, e));
+            }
+            if let Some(names) = secrets
+                && !names.iter().any(|s| s == name)
+            {
+                out.push(Finding::error(
+                    line,
+                    format!("secret `{name}` does not exist in the factory, so CI cannot log in to this registry"),
+                    format!("store it with `fioreg add {p} ...` (or `fioctl secrets update {name}==FILE`)"),
+                ));
+            }
+        }
+    }
+
+    /// The problems of the file and the factory as a whole.
+    fn lint_after_entries(&self, secrets: Option<&[String]>, out: &mut Vec<Finding>) {
         if let Some(line) = self.docker_build_secrets_line()
             && !self.registries.is_empty()
         {
@@ -286,8 +348,6 @@ impl FactoryConfig {
                 }
             }
         }
-        out.sort_by_key(|f| f.line);
-        out
     }
 }
 
@@ -396,6 +456,39 @@ mod tests {
             lint("containers:\n  docker_build_secrets: true\n", None),
             vec![]
         );
+    }
+
+    #[test]
+    fn the_first_failing_entry_says_which_entries_it_blocks() {
+        let t = "container_registries:\n\
+                 - type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n\
+                 - type: generic\n  url: quay.io\n  generic_secret_name: quay_creds\n\
+                 - type: azure\n  url: acmeprod.azurecr.io\n  azure_principal_secret_name: azprincipal\n\
+                 - type: gar\n  gar_creds_secret_name: gcp_creds\n";
+        let secrets: Vec<String> = ["ghcr_creds", "azprincipal", "gcp_creds"]
+            .map(String::from)
+            .to_vec();
+        let f = lint(t, Some(&secrets));
+        let blocks: Vec<&Finding> = f.iter().filter(|f| f.message.contains("blocks")).collect();
+        assert_eq!(blocks.len(), 1, "{f:#?}");
+        assert_eq!((blocks[0].line, blocks[0].severity), (5, Severity::Warning));
+        assert!(
+            blocks[0].message.ends_with(
+                "blocks the 2 entries after it: line 8 (azure acmeprod.azurecr.io), line 11 (gar)"
+            ),
+            "{f:#?}"
+        );
+        assert_eq!(
+            blocks[0].fix,
+            "fix this entry first, or remove it with `fioreg remove quay.io`"
+        );
+        // The last entry failing blocks nothing; no failure, nothing blocked.
+        let all: Vec<String> = ["ghcr_creds", "quay_creds", "azprincipal"]
+            .map(String::from)
+            .to_vec();
+        let f = lint(t, Some(&all));
+        assert!(f.iter().all(|f| !f.message.contains("blocks")), "{f:#?}");
+        assert_eq!(f.len(), 1, "{f:#?}");
     }
 
     #[test]
