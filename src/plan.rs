@@ -735,6 +735,11 @@ impl Plan {
 
     /// The whole preview: what changes, the diff and the fioctl calls. Never a secret byte.
     pub fn render(&self, color: bool) -> String {
+        // Paths, urls, names and descriptions come from outside: no control character is
+        // shown raw (see crate::escape).
+        fn push(out: &mut String, text: String) {
+            out.push_str(&crate::escape::controls(&text));
+        }
         let mut out = String::new();
         let path = self.config_path.display();
         let what = match self.action {
@@ -747,9 +752,9 @@ impl Plan {
             }
             Action::Remove { line, .. } => format!("the entry at {path}:{line}"),
         };
-        out.push_str(&format!("Plan: {} ({what})\n", self.summary()));
+        push(&mut out, format!("Plan: {} ({what})\n", self.summary()));
         for note in &self.notes {
-            out.push_str(&format!("Note: {note}.\n"));
+            push(&mut out, format!("Note: {note}.\n"));
         }
         let mut step = 0;
         let mut next = || {
@@ -757,48 +762,62 @@ impl Plan {
             step
         };
         if self.secret_op == SecretOp::Store {
-            out.push_str(&format!("\n{}. Store the secret in the factory:\n", next()));
+            push(
+                &mut out,
+                format!("\n{}. Store the secret in the factory:\n", next()),
+            );
             for call in self.fioctl_calls() {
-                out.push_str(&format!("   {call}\n"));
+                push(&mut out, format!("   {call}\n"));
             }
         }
         let diff = self.diff(color);
         if !diff.is_empty() {
-            out.push_str(&format!("\n{}. Write {path}:\n\n{diff}", next()));
+            push(&mut out, format!("\n{}. Write {path}:\n\n", next()));
+            // Escaped by diff() itself, before its colours.
+            out.push_str(&diff);
         } else if !matches!(self.action, Action::Rotate { .. }) {
-            out.push_str(&format!(
-                "\n{}. {path} already holds this entry: no change.\n",
-                next()
-            ));
+            push(
+                &mut out,
+                format!(
+                    "\n{}. {path} already holds this entry: no change.\n",
+                    next()
+                ),
+            );
         }
         if self.secret_op == SecretOp::Delete {
-            out.push_str(&format!(
-                "\n{}. Then delete the secret from the factory:\n",
-                next()
-            ));
+            push(
+                &mut out,
+                format!("\n{}. Then delete the secret from the factory:\n", next()),
+            );
             for call in self.fioctl_calls() {
-                out.push_str(&format!("   {call}\n"));
+                push(&mut out, format!("   {call}\n"));
             }
         } else if let Action::Remove { .. } = self.action
             && !self.secret_name.is_empty()
         {
-            out.push_str(&format!(
-                "\n   The secret `{}` stays in the factory (pass --delete-secret to delete it).\n",
-                self.secret_name
-            ));
+            push(
+                &mut out,
+                format!(
+                    "\n   The secret `{}` stays in the factory (pass --delete-secret to delete it).\n",
+                    self.secret_name
+                ),
+            );
         }
         if let Some(c) = &self.commit
             && !diff.is_empty()
         {
-            out.push_str(&format!(
-                "\n{}. Commit {} in {} (branch {}): \"{}\"{}\n",
-                next(),
-                c.checkout.rel.display(),
-                c.checkout.root.display(),
-                c.branch,
-                c.message,
-                if c.push { ", then push" } else { "" }
-            ));
+            push(
+                &mut out,
+                format!(
+                    "\n{}. Commit {} in {} (branch {}): \"{}\"{}\n",
+                    next(),
+                    c.checkout.rel.display(),
+                    c.checkout.root.display(),
+                    c.branch,
+                    c.message,
+                    if c.push { ", then push" } else { "" }
+                ),
+            );
         }
         out
     }

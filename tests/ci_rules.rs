@@ -396,3 +396,129 @@ fn check_online_says_which_entries_a_failing_entry_blocks() {
     );
     assert!(out.contains("1 errors, 1 warnings"), "{out}");
 }
+
+// ---- control characters never reach the terminal raw ------------------------------------------
+
+/// YAML refuses raw control characters in a file, but a double-quoted scalar can hold them
+/// through escapes (`\e`, `\a`, `\r`), and CI reads them as such.
+const ESC_CONFIG: &str = "# acme factory\nlmp:\n  machines:\n  - imx8mm-lpddr4-evk\n\ncontainer_registries:\n- type: generic  # team registry\n  url: \"ghcr.io\\e[2J\"\n  generic_secret_name: \"ghcr_creds\\a\\r\"\n";
+
+fn assert_no_raw_controls(what: &str, text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "{what}: raw control characters {raw:?} in:\n{text}"
+    );
+}
+
+#[test]
+fn list_check_plans_and_errors_show_control_characters_from_the_config_escaped() {
+    let w = World::new(ESC_CONFIG);
+
+    let mut c = w.fioreg();
+    c.arg("list");
+    let (code, out, err) = run(c, "");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_no_raw_controls("list", &(out.clone() + &err));
+    assert!(out.contains("ghcr.io\\x1b[2J"), "{out}");
+
+    let mut c = w.fioreg();
+    c.args(["check", "--offline"]);
+    let (_, out, err) = run(c, "");
+    assert_no_raw_controls("check", &(out.clone() + &err));
+    assert!(
+        out.contains("secret name `ghcr_creds\\x07\\r` contains `\\x07`"),
+        "the name is quoted, escaped: {out}"
+    );
+
+    // A plan names the entry by its url and its secret name.
+    let mut c = w.fioreg();
+    c.args(["--dry-run", "remove", "ghcr.io\x1b[2j"]);
+    let (code, out, err) = run(c, "");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_no_raw_controls("plan", &(out.clone() + &err));
+    assert!(
+        out.contains("Plan: remove generic ghcr.io\\x1b[2J (the entry at"),
+        "{out}"
+    );
+    assert!(
+        out.contains("The secret `ghcr_creds\\x07\\r` stays in the factory"),
+        "{out}"
+    );
+
+    // An error that quotes the file.
+    let mut c = w.fioreg();
+    c.args(["--yes", "remove", "harbor.example.com"]);
+    let (code, out, err) = run(c, "");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert_no_raw_controls("error", &(out.clone() + &err));
+    assert!(
+        err.contains("configured: ghcr_creds\\x07\\r (ghcr.io\\x1b[2J)"),
+        "{err}"
+    );
+    w.assert_config_intact();
+}
+
+#[test]
+fn control_characters_from_fioctl_are_shown_escaped() {
+    // fioctl's error line (the stand-in's fail_update knob) holds a title-setting sequence,
+    // a BEL and a screen clear.
+    let w = World::new(BASE);
+    w.knob("fail_update", "server said \x1b]0;pwned\x07\x1b[2J no\n");
+    let mut c = w.fioreg();
+    c.args([
+        "--yes",
+        "add",
+        "generic",
+        "--url",
+        "ghcr.io",
+        "--username",
+        "ci-bot",
+        "--password-stdin",
+    ]);
+    let (code, out, err) = run(c, &format!("{TOKEN}\n"));
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert_no_raw_controls("fioctl error", &(out.clone() + &err));
+    assert!(
+        err.contains("server said \\x1b]0;pwned\\x07\\x1b[2J no"),
+        "{err}"
+    );
+    w.assert_config_intact();
+
+    // A secret name fioctl lists (the stand-in lists the files of its factory) reaches check.
+    let w = World::new(BASE);
+    let dir = w.stub().join("factories/acme/secrets");
+    fs::create_dir_all(&dir).expect("secrets dir");
+    fs::write(dir.join("evil\x1b[8m_creds"), "u:t").expect("secret");
+    let mut c = w.fioreg();
+    c.arg("check");
+    let (_, out, err) = run(c, "");
+    assert_no_raw_controls("check online", &(out.clone() + &err));
+    assert!(
+        out.contains("a secret `evil\\x1b[8m_creds` that looks like registry credentials"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_key_files_client_email_with_an_escape_is_shown_escaped_in_the_plan() {
+    let w = World::new(BASE);
+    let key = fs::read_to_string(format!("{ROOT}/tests/fixtures/gcp/sa-key.json")).expect("key");
+    let mut v: serde_json::Value = serde_json::from_str(&key).expect("json");
+    v["client_email"] = serde_json::json!("ci\u{1b}[8mpull@fioreg-test.iam.gserviceaccount.com");
+    let key_path = w.path("key.json");
+    fs::write(&key_path, v.to_string()).expect("key");
+    let mut c = w.fioreg();
+    c.args(["--dry-run", "add", "gar", "--key-file"])
+        .arg(&key_path);
+    let (code, out, err) = run(c, "");
+    assert_no_raw_controls("gar plan", &(out.clone() + &err));
+    assert!(
+        out.contains("ci\\x1b[8mpull@fioreg-test.iam.gserviceaccount.com")
+            || err.contains("ci\\x1b[8mpull@"),
+        "{code:?}\n{out}\n{err}"
+    );
+}

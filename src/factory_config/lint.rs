@@ -44,9 +44,14 @@ impl Finding {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        // Messages quote the file (urls, names, types) and fioctl: escape control characters.
+        use crate::escape::line;
         format!(
-            "{path}:{}: {sev}: {}\n  fix: {}",
-            self.line, self.message, self.fix
+            "{}:{}: {sev}: {}\n  fix: {}",
+            line(path),
+            self.line,
+            line(&self.message),
+            line(&self.fix)
         )
     }
 }
