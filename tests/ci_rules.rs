@@ -522,3 +522,12 @@ fn a_key_files_client_email_with_an_escape_is_shown_escaped_in_the_plan() {
         "{code:?}\n{out}\n{err}"
     );
 }
+
+#[test]
+fn a_test_that_cannot_run_fails_in_ci_and_only_skips_elsewhere() {
+    let err = skip_decision(Some("true"), "keyctl is not installed").unwrap_err();
+    assert!(err.contains("CI=true and this test cannot run here: keyctl is not installed"));
+    assert!(err.contains("bash .ci/run"), "{err}");
+    assert_eq!(skip_decision(None, "keyctl is not installed"), Ok(()));
+    assert_eq!(skip_decision(Some("false"), "x"), Ok(()));
+}
