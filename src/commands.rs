@@ -2,6 +2,7 @@
 
 use crate::cli::{AddCommand, CredFlags, Global, PolicyCommand, SettingsCommand};
 use crate::credentials::{self, aws::ProfileSource, user_token::UserTokenKind};
+use crate::escape;
 use crate::factory_config::FactoryConfig;
 use crate::fioctl::{Fioctl, FioctlError};
 use crate::keystore::{self, KeyStore};
@@ -208,7 +209,7 @@ fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<Opt
         println!("Login test skipped: the dry run did not ask for the password.\n");
         return Ok(None);
     }
-    let shown = login_host(plan);
+    let shown = escape::line(&login_host(plan)).into_owned();
     eprintln!("Testing the login to {shown} ...");
     match LoginCheck::of(verify_plan(
         plan,
@@ -241,7 +242,7 @@ fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<Opt
                 }
                 .into());
             }
-            eprintln!("✗ {message}.");
+            eprintln!("✗ {}.", escape::controls(&message));
             if g.dry_run || confirm("Store them anyway?")? {
                 Ok(None)
             } else {
@@ -266,7 +267,7 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
-    let shown = login_host(&plan);
+    let shown = escape::line(&login_host(&plan)).into_owned();
     match LoginCheck::of(verify_plan(
         &plan,
         &crate::session::verify_options(g),
@@ -507,6 +508,7 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
         .count();
     let path = cfg.path.display().to_string();
     if json {
+        // serde_json escapes control characters itself.
         let out = serde_json::json!({
             "config": path,
             "online": !offline,
@@ -520,7 +522,8 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
             println!("{}", f.render(&path));
         }
         println!(
-            "{path}: {} registries, {errors} errors, {} warnings{}",
+            "{}: {} registries, {errors} errors, {} warnings{}",
+            escape::line(&path),
             cfg.registries.len(),
             findings.len() - errors,
             if offline {
@@ -597,7 +600,7 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
     if cfg.registries.is_empty() {
         println!(
             "{}: no container registries configured. Add one with `fioreg add`.",
-            cfg.path.display()
+            escape::line(&cfg.path.display().to_string())
         );
         return Ok(());
     }
@@ -606,11 +609,16 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
         .iter()
         .map(|e| {
             let dash = || "-".to_string();
+            // Every cell comes from the file: control characters are shown escaped.
+            let cell = |v: &Option<String>| {
+                v.as_deref()
+                    .map_or_else(dash, |v| escape::line(v).into_owned())
+            };
             [
-                e.kind.clone(),
-                e.url.clone().unwrap_or_else(dash),
-                e.region.clone().unwrap_or_else(dash),
-                e.secret_name.clone().unwrap_or_else(dash),
+                escape::line(&e.kind).into_owned(),
+                cell(&e.url),
+                cell(&e.region),
+                cell(&e.secret_name),
                 match present(e.secret_name.as_deref()) {
                     Some(true) => "present".into(),
                     Some(false) => "MISSING".into(),
@@ -626,7 +634,11 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
             *w = (*w).max(cell.chars().count());
         }
     }
-    println!("{}: {} registries", cfg.path.display(), rows.len());
+    println!(
+        "{}: {} registries",
+        escape::line(&cfg.path.display().to_string()),
+        rows.len()
+    );
     for row in std::iter::once(&header).chain(&rows) {
         let line: Vec<String> = row
             .iter()
@@ -636,7 +648,7 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
         println!("{}", line.join("  ").trim_end());
     }
     if let Err(why) = &secrets {
-        println!("\nSecrets were not checked: {why}");
+        println!("\nSecrets were not checked: {}", escape::controls(why));
     } else if rows.iter().any(|r| r[4] == "MISSING") {
         println!(
             "\nA MISSING secret makes CI fail to log in: store it with `fioreg add` for that registry."

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod device_wrap;
+pub mod escape;
 pub mod factory_config;
 pub mod fioctl;
 pub mod git;

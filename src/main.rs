@@ -91,7 +91,12 @@ fn exit(result: anyhow::Result<Option<Outcome>>) -> ExitCode {
         }
         Err(e) => {
             let code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
-            eprintln!("fioreg: error: {e:#}");
+            // The message may quote a config file, a server or fioctl: no control character
+            // reaches the terminal raw.
+            eprintln!(
+                "fioreg: error: {}",
+                fioreg::escape::controls(&format!("{e:#}"))
+            );
             ExitCode::from(code)
         }
     }

@@ -353,6 +353,9 @@ pub struct Plan {
     /// The config's path inside its git work tree, when it is in one: diffs name it as git
     /// would (`a/ci/factory-config.yml`).
     pub git_path: Option<PathBuf>,
+    /// What fioreg changed in what it was asked, and why (e.g. Docker Hub's url written as
+    /// `docker.io`); shown at the top of the plan.
+    pub notes: Vec<String>,
 }
 
 fn git_path(config: &Path) -> Option<PathBuf> {
@@ -475,6 +478,12 @@ fn entry_provider_and_secret(
                 p.secret_key()
             ))
         })?;
+    provider::validate_secret_name(&name).map_err(|why| {
+        PlanError::Invalid(format!(
+            "{}: {why}; rename it (`fioreg remove` it, then `fioreg add` it again)",
+            describe(cfg, e)
+        ))
+    })?;
     Ok((p, name))
 }
 
@@ -499,12 +508,22 @@ impl Plan {
         secret: Secret,
         factory: Option<String>,
     ) -> Result<Plan, PlanError> {
+        secret.check_utf8().map_err(PlanError::Invalid)?;
         let p = req.provider;
         let (url, mut fields) = req.fields()?;
 
         // The entry this request updates: the same url, or for gar the one gar entry.
         let existing = match (p, &url) {
             (Provider::Gar, _) => cfg.entries_of(Provider::Gar).next(),
+            (Provider::Generic, Some(u)) if u == provider::generic::DOCKER_HUB => {
+                cfg.entry_by_url(u).or_else(|| {
+                    cfg.entries_of(Provider::Generic).find(|e| {
+                        e.url
+                            .as_deref()
+                            .is_some_and(provider::generic::docker_hub_alias)
+                    })
+                })
+            }
             (_, Some(u)) => cfg.entry_by_url(u),
             (_, None) => None,
         };
@@ -569,6 +588,25 @@ impl Plan {
             None => (Action::Add, Change::Add { fields }),
         };
         let edited = cfg.edit(&change)?;
+        let mut notes = Vec::new();
+        if let Some(asked) = req.url.as_deref()
+            && p == Provider::Generic
+            && provider::generic::docker_hub_alias(asked)
+        {
+            notes.push(provider::generic::docker_hub_note(asked.trim()));
+        }
+        if let Some(e) = existing
+            && let Some(old) = e.url.as_deref()
+            && p == Provider::Generic
+            && provider::generic::docker_hub_alias(old)
+            && req.url.as_deref().map(str::trim) != Some(old)
+        {
+            notes.push(format!(
+                "the entry at line {} had url `{old}`; it becomes `{}`",
+                e.line,
+                provider::generic::DOCKER_HUB
+            ));
+        }
         Ok(Plan {
             config_path: cfg.path.clone(),
             factory,
@@ -582,6 +620,7 @@ impl Plan {
             new_text: edited.text,
             commit: None,
             git_path: git_path(&cfg.path),
+            notes,
         })
     }
 
@@ -593,6 +632,7 @@ impl Plan {
         secret: Secret,
         factory: Option<String>,
     ) -> Result<Plan, PlanError> {
+        secret.check_utf8().map_err(PlanError::Invalid)?;
         let e = find_entry(cfg, target)?;
         let (p, name) = entry_provider_and_secret(cfg, e)?;
         Ok(Plan {
@@ -611,6 +651,7 @@ impl Plan {
             new_text: cfg.original(),
             commit: None,
             git_path: git_path(&cfg.path),
+            notes: Vec::new(),
         })
     }
 
@@ -626,6 +667,14 @@ impl Plan {
         let provider = e.provider.unwrap_or(Provider::Generic);
         let name = e.secret_name.clone().unwrap_or_default();
         if delete_secret {
+            if !name.is_empty()
+                && let Err(why) = provider::validate_secret_name(&name)
+            {
+                return Err(PlanError::Invalid(format!(
+                    "{}: {why}; leave out --delete-secret",
+                    describe(cfg, e)
+                )));
+            }
             if name.is_empty() {
                 return Err(PlanError::Refused {
                     reason: format!(
@@ -671,6 +720,7 @@ impl Plan {
             new_text: edited.text,
             commit: None,
             git_path: git_path(&cfg.path),
+            notes: Vec::new(),
         })
     }
 
@@ -764,6 +814,11 @@ impl Plan {
 
     /// The whole preview: what changes, the diff and the fioctl calls. Never a secret byte.
     pub fn render(&self, color: bool) -> String {
+        // Paths, urls, names and descriptions come from outside: no control character is
+        // shown raw (see crate::escape).
+        fn push(out: &mut String, text: String) {
+            out.push_str(&crate::escape::controls(&text));
+        }
         let mut out = String::new();
         let path = self.config_path.display();
         let what = match self.action {
@@ -776,55 +831,72 @@ impl Plan {
             }
             Action::Remove { line, .. } => format!("the entry at {path}:{line}"),
         };
-        out.push_str(&format!("Plan: {} ({what})\n", self.summary()));
+        push(&mut out, format!("Plan: {} ({what})\n", self.summary()));
+        for note in &self.notes {
+            push(&mut out, format!("Note: {note}.\n"));
+        }
         let mut step = 0;
         let mut next = || {
             step += 1;
             step
         };
         if self.secret_op == SecretOp::Store {
-            out.push_str(&format!("\n{}. Store the secret in the factory:\n", next()));
+            push(
+                &mut out,
+                format!("\n{}. Store the secret in the factory:\n", next()),
+            );
             for call in self.fioctl_calls() {
-                out.push_str(&format!("   {call}\n"));
+                push(&mut out, format!("   {call}\n"));
             }
         }
         let diff = self.diff(color);
         if !diff.is_empty() {
-            out.push_str(&format!("\n{}. Write {path}:\n\n{diff}", next()));
+            push(&mut out, format!("\n{}. Write {path}:\n\n", next()));
+            // Escaped by diff() itself, before its colours.
+            out.push_str(&diff);
         } else if !matches!(self.action, Action::Rotate { .. }) {
-            out.push_str(&format!(
-                "\n{}. {path} already holds this entry: no change.\n",
-                next()
-            ));
+            push(
+                &mut out,
+                format!(
+                    "\n{}. {path} already holds this entry: no change.\n",
+                    next()
+                ),
+            );
         }
         if self.secret_op == SecretOp::Delete {
-            out.push_str(&format!(
-                "\n{}. Then delete the secret from the factory:\n",
-                next()
-            ));
+            push(
+                &mut out,
+                format!("\n{}. Then delete the secret from the factory:\n", next()),
+            );
             for call in self.fioctl_calls() {
-                out.push_str(&format!("   {call}\n"));
+                push(&mut out, format!("   {call}\n"));
             }
         } else if let Action::Remove { .. } = self.action
             && !self.secret_name.is_empty()
         {
-            out.push_str(&format!(
-                "\n   The secret `{}` stays in the factory (pass --delete-secret to delete it).\n",
-                self.secret_name
-            ));
+            push(
+                &mut out,
+                format!(
+                    "\n   The secret `{}` stays in the factory (pass --delete-secret to delete it).\n",
+                    self.secret_name
+                ),
+            );
         }
         if let Some(c) = &self.commit
             && !diff.is_empty()
         {
-            out.push_str(&format!(
-                "\n{}. Commit {} in {} (branch {}): \"{}\"{}\n",
-                next(),
-                c.checkout.rel.display(),
-                c.checkout.root.display(),
-                c.branch,
-                c.message,
-                if c.push { ", then push" } else { "" }
-            ));
+            push(
+                &mut out,
+                format!(
+                    "\n{}. Commit {} in {} (branch {}): \"{}\"{}\n",
+                    next(),
+                    c.checkout.rel.display(),
+                    c.checkout.root.display(),
+                    c.branch,
+                    c.message,
+                    if c.push { ", then push" } else { "" }
+                ),
+            );
         }
         out
     }
@@ -1021,6 +1093,25 @@ mod tests {
             vec!["fioctl secrets update aws_creds==<user ci, token>"]
         );
         assert_eq!(plan.summary(), format!("add aws {AWS1}"));
+    }
+
+    #[test]
+    fn a_secret_that_is_not_utf8_makes_no_plan() {
+        let c = cfg(
+            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n",
+        );
+        let bad = || Secret::new(b"ci:t\xffk".to_vec(), "user ci, token");
+        let err = Plan::build(&c, &req(Provider::Generic, Some("ghcr.io")), bad(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("the secret <user ci, token> is not UTF-8 text"),
+            "{err}"
+        );
+        let err = Plan::rotate(&c, "ghcr.io", bad(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("U+FFFD"), "{err}");
     }
 
     #[test]

@@ -60,6 +60,26 @@ pub fn protect_process() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Why a secret must be UTF-8 text: said wherever one that is not is refused.
+pub const NOT_UTF8_WHY: &str = "fioctl sends a secret to the server as JSON text, which replaces \
+     every byte that is not UTF-8 with U+FFFD, so CI would get a different secret";
+
+impl Secret {
+    /// Refuses bytes that are not UTF-8 text (see [`NOT_UTF8_WHY`]); `Err` names the secret by
+    /// its description and gives the offset of the first bad byte, never a secret byte.
+    pub fn check_utf8(&self) -> Result<(), String> {
+        match std::str::from_utf8(self.expose()) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!(
+                "the secret <{}> is not UTF-8 text (the first bad byte is at offset {}): {NOT_UTF8_WHY}. \
+                 Nothing was stored",
+                self.description,
+                e.valid_up_to()
+            )),
+        }
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret(<{}>)", self.description)
@@ -77,5 +97,28 @@ mod tests {
         assert_eq!(shown, "Secret(<user ci, token>)");
         assert!(!shown.contains("hunter2"));
         assert_eq!(s.expose(), b"user:hunter2");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_refused_by_name() {
+        assert!(
+            Secret::new(b"user:caf\xc3\xa9".to_vec(), "u")
+                .check_utf8()
+                .is_ok()
+        );
+        let err = Secret::new(b"user:caf\xe9-secret".to_vec(), "user ci, token")
+            .check_utf8()
+            .unwrap_err();
+        assert!(
+            err.starts_with(
+                "the secret <user ci, token> is not UTF-8 text (the first bad byte is at offset 8)"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("U+FFFD"), "{err}");
+        assert!(
+            !err.contains("secret\u{fffd}") && !err.contains("-secret"),
+            "{err}"
+        );
     }
 }

@@ -59,7 +59,10 @@ pub fn prompt_hidden(prompt: &str) -> std::io::Result<String> {
         zeroize::Zeroize::zeroize(&mut bytes);
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            "the input is not UTF-8 text",
+            format!(
+                "what was typed is not UTF-8 text: {}; nothing was stored",
+                crate::secret::NOT_UTF8_WHY
+            ),
         )
     })?;
     Ok(text.trim_end_matches('\r').to_string())

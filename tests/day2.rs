@@ -1,6 +1,8 @@
 //! rotate, remove, check and --commit through the real binary, with real git and the fioctl
 //! stand-in.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::fs;
@@ -411,7 +413,7 @@ fn remember_and_from_keyring_use_the_real_kernel_keyring() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: keyctl (package keyutils) is not installed");
+        common::skip_or_fail("keyctl (package keyutils) is not installed");
         return;
     }
     let w = World::new();
@@ -436,7 +438,9 @@ fn remember_and_from_keyring_use_the_real_kernel_keyring() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     if stderr.contains("is unavailable") {
-        eprintln!("skipped: this machine refuses the kernel keyring: {stderr}");
+        common::skip_or_fail(&format!(
+            "this machine refuses the kernel keyring: {stderr}"
+        ));
         return;
     }
     assert!(out.status.success(), "{stdout}\n{stderr}");

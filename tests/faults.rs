@@ -136,10 +136,10 @@ fn read_only_directory_is_refused_before_fioctl_runs() {
         .output()
         .is_ok_and(|o| o.status.success());
     if root && !(setpriv && bin_ok) {
-        eprintln!(
-            "SKIPPED read_only_directory: running as root (which writes into a 0555 directory \
+        skip_or_fail(&format!(
+            "read_only_directory: running as root (which writes into a 0555 directory \
              anyway) and cannot drop to `nobody` (setpriv: {setpriv}, binary reachable: {bin_ok})"
-        );
+        ));
         return;
     }
     let mut c = w.fioreg();
@@ -196,12 +196,12 @@ fn disk_full_after_the_secret_was_stored() {
     match &probe {
         Ok(o) if o.status.success() => {}
         other => {
-            eprintln!(
-                "SKIPPED disk_full: cannot mount a small tmpfs in a user namespace here ({:?})",
+            skip_or_fail(&format!(
+                "disk_full: cannot mount a small tmpfs in a user namespace here ({:?})",
                 other
                     .as_ref()
                     .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-            );
+            ));
             return;
         }
     }

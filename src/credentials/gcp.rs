@@ -58,9 +58,9 @@ pub fn key_file(path: &Path) -> Result<(Secret, GcpKeyInfo), CredError> {
 
 fn check(path: &Path, bytes: &[u8]) -> Result<GcpKeyInfo, CredError> {
     let path_buf = || path.to_path_buf();
-    let text = std::str::from_utf8(bytes).map_err(|_| CredError::GcpFileUnreadable {
-        path: path_buf(),
-        reason: "it is not UTF-8 text".to_string(),
+    let text = std::str::from_utf8(bytes).map_err(|e| CredError::NotUtf8 {
+        input: format!("The GCP key file {}", path.display()),
+        offset: e.valid_up_to(),
     })?;
     let header: Header = serde_json::from_str(text).map_err(|err| json_error(path_buf(), err))?;
 

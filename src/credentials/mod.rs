@@ -157,6 +157,18 @@ pub enum CredError {
     #[error("The {} contains a line break; give it on a single line without '\\n' or '\\r'.", .what.password_noun())]
     NewlineInPassword { what: user_token::UserTokenKind },
 
+    /// Whitespace at either end of the user: CI `.strip()`s the secret before splitting it.
+    #[error("The {} begins or ends with a space, tab or other blank; CI strips blanks from both ends of the secret `user:password` before it logs in, so it would log in as a different user. Give the {} without them.", .what.user_noun(), .what.user_noun())]
+    SpaceAroundUser { what: user_token::UserTokenKind },
+
+    /// Whitespace at either end of the password: CI `.strip()`s the secret before splitting it.
+    #[error("The {} begins or ends with a space, tab or other blank; CI strips blanks from both ends of the secret `user:password` before it logs in, so it would use a different {} than the one tested here. Nothing was stored; give the {} without them (or generate one that has none).", .what.password_noun(), .what.password_noun(), .what.password_noun())]
+    SpaceAroundPassword { what: user_token::UserTokenKind },
+
+    /// An input that is not UTF-8 text: fioctl would change it on its way to the server.
+    #[error("{input} is not UTF-8 text (the first bad byte is at offset {offset}): {why}. Nothing was stored; give it as UTF-8 text.", why = crate::secret::NOT_UTF8_WHY)]
+    NotUtf8 { input: String, offset: usize },
+
     /// Reading the password from stdin failed.
     #[error(
         "Cannot read the password from stdin ({reason}); pipe it in as one line of UTF-8 text."

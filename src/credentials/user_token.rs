@@ -1,8 +1,11 @@
 //! `user:password` secrets: an Azure service principal (`azure_principal_secret_name`) or a
 //! generic registry user and token (`generic_secret_name`).
 //!
-//! CI reads the secret, splits it on ':' with no limit and runs `docker login -u USER`, so neither
-//! half may contain ':' (CI crashes) or a line break, and the secret has no trailing newline.
+//! CI reads the secret, `.strip()`s it, splits it on ':' with no limit and runs
+//! `docker login -u USER`, so neither half may contain ':' (CI crashes) or a line break, the
+//! user may not begin and the password may not end with a blank (CI would drop it: both are
+//! refused at both ends, so the rule does not depend on which half is first), and the secret has
+//! no trailing newline.
 
 use std::io::BufRead;
 
@@ -53,6 +56,11 @@ fn has_line_break(s: &str) -> bool {
     s.contains(['\n', '\r'])
 }
 
+/// Whether Python's `str.strip()` would remove something from `s`.
+fn blank_at_an_end(s: &str) -> bool {
+    s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace)
+}
+
 /// `1f2e…9a`: the first 4 and last 2 characters, or the whole id when shorter than 8.
 fn short_id(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();
@@ -80,6 +88,9 @@ pub fn user_token(
     if user.contains(':') {
         return Err(CredError::ColonInUser { what });
     }
+    if blank_at_an_end(user) {
+        return Err(CredError::SpaceAroundUser { what });
+    }
     if pass.is_empty() {
         return Err(CredError::EmptyPassword { what });
     }
@@ -88,6 +99,9 @@ pub fn user_token(
     }
     if pass.contains(':') {
         return Err(CredError::ColonInPassword { what });
+    }
+    if blank_at_an_end(pass) {
+        return Err(CredError::SpaceAroundPassword { what });
     }
 
     // Exact capacity: no reallocation leaves a copy of the password behind.
@@ -117,8 +131,9 @@ pub fn read_password_stdin(mut reader: impl BufRead) -> Result<SecretString, Cre
                 line = rest.strip_suffix(b"\r").unwrap_or(rest);
             }
             match std::str::from_utf8(line) {
-                Err(_) => Err(CredError::StdinUnreadable {
-                    reason: "it is not UTF-8 text".to_string(),
+                Err(e) => Err(CredError::NotUtf8 {
+                    input: "The password on stdin (--password-stdin)".to_string(),
+                    offset: e.valid_up_to(),
                 }),
                 Ok("") => Err(CredError::NoPasswordOnStdin),
                 // `From<&str>` allocates exactly once, at the right size.
@@ -205,6 +220,36 @@ mod tests {
                 "The service principal password contains a line break",
             ),
             ("ci", "s3cr3tP4ss\n", Gen, "The token contains a line break"),
+            (
+                "ci",
+                " s3cr3tP4ss",
+                Gen,
+                "The token begins or ends with a space, tab or other blank; CI strips",
+            ),
+            (
+                "ci",
+                "s3cr3tP4ss\t",
+                Az,
+                "The service principal password begins or ends with a space",
+            ),
+            (
+                "ci",
+                "s3cr3tP4ss\u{a0}",
+                Gen,
+                "The token begins or ends with a space",
+            ),
+            (
+                " ci",
+                PASSWORD,
+                Gen,
+                "The user name begins or ends with a space",
+            ),
+            (
+                "ci ",
+                PASSWORD,
+                Az,
+                "The service principal id begins or ends",
+            ),
         ];
         for (user, pass, what, expected) in cases {
             let err = user_token(user, secret(pass), what).unwrap_err();
@@ -243,7 +288,11 @@ mod tests {
             assert!(err.to_string().contains("no password on stdin"), "{err}");
         }
         let err = read_password_stdin(&b"caf\xe9\n"[..]).unwrap_err();
-        assert!(matches!(err, CredError::StdinUnreadable { .. }), "{err:?}");
+        assert!(
+            matches!(err, CredError::NotUtf8 { offset: 3, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("--password-stdin"), "{err}");
 
         struct Failing;
         impl std::io::Read for Failing {

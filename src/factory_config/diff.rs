@@ -46,8 +46,11 @@ pub fn unified(old: &str, new: &str, name: &str, color: bool) -> String {
         .context_radius(3)
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string();
-    // Show CRLF files without stray carriage returns on the terminal.
-    let text = text.replace("\r\n", "\n");
+    // Show CRLF files without stray carriage returns on the terminal, and any other control
+    // character in the file escaped (before the colours are added).
+    // A lone CR ends a line for YAML and for the diff: shown as `\r` at the end of its line.
+    let text = text.replace("\r\n", "\n").replace('\r', "\\r\n");
+    let text = crate::escape::controls(&text).into_owned();
     if !color {
         return text;
     }
@@ -79,6 +82,21 @@ pub fn unified(old: &str, new: &str, name: &str, color: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn control_characters_are_escaped_before_the_colours() {
+        let old = "a: 1\nb: \"x\"\n";
+        let new = "a: 1\nb: \"x\"\rhidden\x1b[2J\n";
+        let plain = unified(old, new, "f.yml", false);
+        assert!(plain.contains("+b: \"x\"\\r\n+hidden\\x1b[2J\n"), "{plain}");
+        let colored = unified(old, new, "f.yml", true);
+        assert!(
+            colored.contains("\x1b[32m+hidden\\x1b[2J\x1b[0m"),
+            "{colored}"
+        );
+        assert!(!colored.contains("\x1b[2J"), "{colored}");
+    }
+
     use super::*;
 
     #[test]

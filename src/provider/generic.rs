@@ -1,5 +1,36 @@
 //! Any registry that takes a user name and a token: ghcr.io, Docker Hub, Harbor, ...
 
+/// The url of a Docker Hub entry. Docker stores Docker Hub credentials under
+/// `https://index.docker.io/v1/` only when the login names `docker.io` (or nothing): a login to
+/// `index.docker.io` or `registry-1.docker.io` is stored under a key that Docker Hub pulls never
+/// look up.
+pub const DOCKER_HUB: &str = "docker.io";
+
+/// Whether `url` names Docker Hub by a name other than `docker.io` (`index.docker.io`,
+/// `registry-1.docker.io`, `https://index.docker.io/v1/`, with or without scheme, `/v1` or
+/// `/v2` and a trailing slash, in any case).
+pub fn docker_hub_alias(url: &str) -> bool {
+    let u = url.trim().to_ascii_lowercase();
+    let u = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .unwrap_or(&u);
+    let u = u.trim_end_matches('/');
+    let host = u
+        .strip_suffix("/v1")
+        .or_else(|| u.strip_suffix("/v2"))
+        .unwrap_or(u);
+    matches!(host, "index.docker.io" | "registry-1.docker.io")
+}
+
+/// Why an alias of Docker Hub is written as `docker.io` (for plans and `check`).
+pub fn docker_hub_note(url: &str) -> String {
+    format!(
+        "`{url}` is Docker Hub, written as `{DOCKER_HUB}`: Docker keeps Docker Hub credentials \
+         under `{DOCKER_HUB}` only, so CI's login to `{url}` would never be used by its pulls"
+    )
+}
+
 pub fn validate_url(url: &str) -> Result<(), String> {
     let (host, port) = match url.rsplit_once(':') {
         Some((h, p)) => (h, Some(p)),
@@ -70,6 +101,28 @@ mod tests {
             "harbor_example_creds"
         );
         assert_eq!(default_secret_name("localhost:5000"), "localhost_creds");
+    }
+
+    #[test]
+    fn docker_hub_aliases() {
+        for alias in [
+            "index.docker.io",
+            "registry-1.docker.io",
+            "https://index.docker.io/v1/",
+            "https://index.docker.io/v1",
+            "Index.Docker.IO/v2/",
+            "http://registry-1.docker.io",
+        ] {
+            assert!(docker_hub_alias(alias), "{alias}");
+        }
+        for other in [
+            "docker.io",
+            "ghcr.io",
+            "index.docker.io.example.com",
+            "quay.io/v1",
+        ] {
+            assert!(!docker_hub_alias(other), "{other}");
+        }
     }
 
     #[test]

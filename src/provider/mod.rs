@@ -98,8 +98,12 @@ impl Provider {
         }
     }
 
-    /// Checks a registry url for this type; `Ok` carries the normalized url.
+    /// Checks a registry url for this type; `Ok` carries the normalized url. For a generic
+    /// registry, Docker Hub's other names become `docker.io` (see [`generic::docker_hub_alias`]).
     pub fn validate_url(self, url: &str) -> Result<String, String> {
+        if self == Provider::Generic && generic::docker_hub_alias(url) {
+            return Ok(generic::DOCKER_HUB.to_string());
+        }
         let url = normalize_url(url)?;
         match self {
             Provider::Aws => aws::parse_url(&url).map(|_| ())?,
@@ -160,6 +164,13 @@ pub fn validate_secret_name(name: &str) -> Result<(), String> {
             "secret name `{name}` contains `{bad}`: use only letters, digits, `_`, `-` and `.`"
         ));
     }
+    // The server accepts them, but CI reads each secret from /secrets/NAME.
+    if name == "." || name == ".." {
+        return Err(format!(
+            "secret name `{name}` cannot be read by CI: it reads each secret from /secrets/NAME, \
+             and /secrets/{name} is a directory; use a name such as `ghcr_creds`"
+        ));
+    }
     Ok(())
 }
 
@@ -193,6 +204,28 @@ mod tests {
         let err = validate_secret_name("my creds").unwrap_err();
         assert!(err.contains("` `"), "{err}");
         assert!(validate_secret_name("a/b").is_err());
+        for dots in [".", ".."] {
+            let err = validate_secret_name(dots).unwrap_err();
+            assert!(err.contains("/secrets/NAME"), "{err}");
+        }
+        assert!(validate_secret_name("...").is_ok());
+        assert!(validate_secret_name(".hidden").is_ok());
+    }
+
+    #[test]
+    fn docker_hub_becomes_docker_io_for_generic_only() {
+        for alias in [
+            "index.docker.io",
+            "https://index.docker.io/v1/",
+            "registry-1.docker.io",
+        ] {
+            assert_eq!(Provider::Generic.validate_url(alias).unwrap(), "docker.io");
+        }
+        assert!(Provider::Azure.validate_url("index.docker.io").is_err());
+        assert_eq!(
+            Provider::Generic.validate_url("docker.io").unwrap(),
+            "docker.io"
+        );
     }
 
     #[test]

@@ -365,3 +365,24 @@ pub fn world_reachable(path: &Path) -> bool {
         fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0 || p == Path::new(""))
     })
 }
+
+/// A test that cannot run on this machine (a tool or a kernel feature it needs is missing): it
+/// FAILS when env CI=true, so a skip never passes green in CI, and otherwise prints why on
+/// stderr. The caller returns after it.
+pub fn skip_or_fail(why: &str) {
+    if let Err(msg) = skip_decision(std::env::var("CI").ok().as_deref(), why) {
+        panic!("{msg}");
+    }
+}
+
+/// `Err` (fail) when `ci` is `true`; `Ok` after printing `SKIPPED: why` otherwise.
+pub fn skip_decision(ci: Option<&str>, why: &str) -> Result<(), String> {
+    if ci == Some("true") {
+        return Err(format!(
+            "CI=true and this test cannot run here: {why}. Run `bash .ci/run` (it installs what \
+             the tests need) on a machine that allows it."
+        ));
+    }
+    eprintln!("SKIPPED: {why}");
+    Ok(())
+}

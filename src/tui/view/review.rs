@@ -104,6 +104,14 @@ fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<L
         width,
         theme.title(),
     );
+    for note in &plan.notes {
+        lines.extend(wrap_prefixed(
+            "Note: ",
+            &format!("{note}."),
+            width,
+            Style::new(),
+        ));
+    }
     if let Some((mark, text, style)) = login_line(ctx, review, theme) {
         lines.extend(wrap_prefixed(mark, &text, width, style));
     }
