@@ -692,7 +692,7 @@ fn missing_aws_files_named_by_the_environment_count_as_empty() {
         ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("Stored secret aws_creds"));
+        .stdout(predicate::str::contains("Stored the secret aws_creds"));
 
     // The profile only in a config file, the credentials file named but missing.
     let w = World::new(BASE);

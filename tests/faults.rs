@@ -429,7 +429,7 @@ fn a_symlinked_config_is_edited_through_the_link() {
     add_generic(&mut c);
     let (code, out, err) = run(c, &format!("{TOKEN}\n"));
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("Stored secret ghcr_creds"), "{out}");
+    assert!(out.contains("Stored the secret ghcr_creds"), "{out}");
     let link = fs::symlink_metadata(w.config_path()).expect("link");
     assert!(link.file_type().is_symlink(), "the link was replaced");
     assert_eq!(
