@@ -11,272 +11,15 @@
 #[path = "support/registry.rs"]
 mod registry;
 
-use expectrl::Session;
+mod common;
+
+use common::pty::*;
+use common::*;
 use std::fs;
-use std::io::Write;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const BIN: &str = env!("CARGO_BIN_EXE_fioreg");
-const AWS_URL: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
-const AWS_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-/// How long any one screen may take to appear (a loaded CI machine is slow, never this slow).
-const DEADLINE: Duration = Duration::from_secs(30);
-const COLS: u16 = 100;
-const ROWS: u16 = 30;
-
-const BASE: &str = "# acme factory\nnotify:\n  email:\n    users: a@b.c  # team\n\nlmp:\n  machines:\n  - imx8mm-lpddr4-evk\n";
-
-const ENTER: &str = "\r";
-const TAB: &str = "\t";
-const ESC: &str = "\x1b";
-const DOWN: &str = "\x1b[B";
-const CTRL_C: &str = "\x03";
-
-/// A scratch world: a factory-config.yml, AWS credentials, the stand-in's state directory.
-struct World {
-    dir: tempfile::TempDir,
-}
-
-impl World {
-    fn new(config: &str) -> World {
-        let dir = tempfile::tempdir().expect("tempdir");
-        fs::write(dir.path().join("factory-config.yml"), config).expect("config");
-        fs::create_dir(dir.path().join("stub")).expect("stub dir");
-        fs::write(
-            dir.path().join("credentials"),
-            format!(
-                "[default]\naws_access_key_id = AKIAPERSONAL00000001\naws_secret_access_key = personalSecretValue\n\n\
-                 [ci-pull]\naws_access_key_id = AKIAEXAMPLEPULL00001\naws_secret_access_key = {AWS_SECRET_KEY}\n\n\
-                 [temp]\naws_access_key_id = ASIAEXAMPLETEMP00001\naws_secret_access_key = tempSecret\naws_session_token = tokentoken\n"
-            ),
-        )
-        .expect("credentials");
-        World { dir }
-    }
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-    fn config(&self) -> String {
-        fs::read_to_string(self.path("factory-config.yml")).expect("read config")
-    }
-    fn stored(&self, name: &str) -> Option<Vec<u8>> {
-        fs::read(self.path("stub/factories/acme/secrets").join(name)).ok()
-    }
-    fn calls(&self) -> String {
-        fs::read_to_string(self.path("stub/calls.log")).unwrap_or_default()
-    }
-    /// The wizard against the stand-in, for factory acme; the registries are made up, so
-    /// without the login test.
-    fn wizard(&self) -> Pty {
-        self.wizard_with(&["--no-verify"])
-    }
-    /// The wizard against the stand-in, for factory acme, with `extra` flags.
-    fn wizard_with(&self, extra: &[&str]) -> Pty {
-        let config = self.path("factory-config.yml");
-        let fioctl = format!("{ROOT}/tests/support/fioctl");
-        let mut args = vec![
-            "--fioctl",
-            &fioctl,
-            "--factory",
-            "acme",
-            "--config",
-            config.to_str().expect("utf-8 path"),
-        ];
-        args.extend_from_slice(extra);
-        self.spawn(&args)
-    }
-    /// fioreg with `args` in a 100x30 pty, under a shell that afterwards prints the exit status
-    /// and the terminal's modes (`stty -a`), so tests can see what fioreg left behind.
-    fn spawn(&self, args: &[&str]) -> Pty {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(format!(
-                "stty cols {COLS} rows {ROWS} icanon echo; \"$0\" \"$@\"; echo \"EXIT=$?\"; stty -a; \
-                 echo END-OF-RUN"
-            ))
-            .arg(BIN)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("TMPDIR", self.dir.path())
-            .env("TERM", "xterm-256color")
-            .env("FIOCTL_STUB_DIR", self.path("stub"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"));
-        Pty::spawn(cmd)
-    }
-}
-
-/// A process in a pseudo-terminal, and what its terminal shows.
-struct Pty {
-    session: expectrl::session::OsSession,
-    screen: vt100::Parser,
-    raw: Vec<u8>,
-    eof: bool,
-}
-
-impl Pty {
-    fn spawn(cmd: Command) -> Pty {
-        let mut session = Session::spawn(cmd).expect("spawn in a pty");
-        session
-            .get_process_mut()
-            .set_window_size(COLS, ROWS)
-            .expect("window size");
-        Pty {
-            session,
-            screen: vt100::Parser::new(
-                std::num::NonZeroU16::new(ROWS).expect("rows"),
-                std::num::NonZeroU16::new(COLS).expect("cols"),
-                0,
-            ),
-            raw: Vec::new(),
-            eof: false,
-        }
-    }
-
-    /// Reads what is there; returns whether anything came.
-    fn pump(&mut self) -> bool {
-        let mut buf = [0u8; 8192];
-        match self.session.try_read(&mut buf) {
-            Ok(0) => {
-                self.eof = true;
-                false
-            }
-            Ok(n) => {
-                self.screen.process(&buf[..n]);
-                self.raw.extend_from_slice(&buf[..n]);
-                true
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
-            // EIO: the other side is closed (the shell exited).
-            Err(_) => {
-                self.eof = true;
-                false
-            }
-        }
-    }
-
-    fn contents(&self) -> String {
-        self.screen.screen().contents()
-    }
-
-    /// The main panel's text (right of the step list) as one line, so that text the wizard
-    /// wrapped reads as written.
-    fn panel(&self) -> String {
-        let start = 19; // the step list (17) and the panel's border and padding
-        let rows: Vec<String> = self
-            .screen
-            .screen()
-            .rows(start, COLS - start - 2)
-            .map(|r| r.trim().to_string())
-            .collect();
-        rows.join(" ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// Waits until `cond` holds, reading output meanwhile; panics with the screen on timeout.
-    fn wait_until(&mut self, what: &str, cond: impl Fn(&Pty) -> bool) {
-        let start = Instant::now();
-        while !cond(self) {
-            if start.elapsed() > DEADLINE || (self.eof && !cond(self)) {
-                panic!(
-                    "waited for {what:?}{}; the screen shows:\n{}",
-                    if self.eof { " (the program ended)" } else { "" },
-                    self.contents()
-                );
-            }
-            if !self.pump() {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
-    }
-
-    /// Waits until the screen shows `text` (on one row, or across the panel's wrapped rows).
-    fn wait_for(&mut self, text: &str) {
-        self.wait_until(text, |p| {
-            p.contents().contains(text) || p.panel().contains(text)
-        });
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.session
-            .write_all(keys.as_bytes())
-            .expect("write to pty");
-        self.session.flush().expect("flush pty");
-    }
-
-    /// Sends `keys`, then waits for `text`.
-    fn press(&mut self, keys: &str, text: &str) {
-        self.send(keys);
-        self.wait_for(text);
-    }
-
-    /// Waits for the wrapper's end; returns fioreg's exit status and what the shell printed
-    /// after fioreg left (the raw bytes after the last leave-alternate-screen).
-    fn finish(&mut self) -> (i32, String) {
-        self.wait_until("END-OF-RUN", |p| {
-            String::from_utf8_lossy(&p.raw).contains("END-OF-RUN")
-        });
-        let text = String::from_utf8_lossy(&self.raw).into_owned();
-        let code = text
-            .split("EXIT=")
-            .nth(1)
-            .and_then(|r| r.lines().next())
-            .and_then(|c| c.trim().parse().ok())
-            .expect("exit status");
-        (code, text)
-    }
-
-    /// The terminal's local modes as fioreg set them (read on the pty's master side).
-    fn lflags(&self) -> libc::tcflag_t {
-        let file = self
-            .session
-            .get_process()
-            .get_raw_handle()
-            .expect("pty handle");
-        // SAFETY: tcgetattr only fills the struct; the fd is open for the call's duration.
-        unsafe {
-            let mut t: libc::termios = std::mem::zeroed();
-            assert_eq!(libc::tcgetattr(file.as_raw_fd(), &mut t), 0, "tcgetattr");
-            t.c_lflag
-        }
-    }
-}
-
-/// The modes `stty -a` printed after fioreg ended.
-fn stty_modes(after: &str) -> Vec<String> {
-    let tail = after.rsplit("EXIT=").next().unwrap_or_default();
-    tail.split_whitespace().map(str::to_string).collect()
-}
-
-fn assert_terminal_restored(output: &str) {
-    let enter = output
-        .find("\x1b[?1049h")
-        .expect("entered the alternate screen");
-    let leave = output
-        .rfind("\x1b[?1049l")
-        .expect("left the alternate screen");
-    assert!(leave > enter);
-    assert!(
-        output[leave..].contains("\x1b[?25h"),
-        "the cursor is shown again"
-    );
-    let modes = stty_modes(output);
-    for mode in ["icanon", "echo", "isig"] {
-        assert!(
-            modes.iter().any(|m| m == mode),
-            "{mode} is not back on: {modes:?}"
-        );
-    }
-}
+use std::time::Instant;
 
 /// Start -> Provider (the `downs`-th) -> Registry.
 fn choose_provider(p: &mut Pty, downs: usize, registry_label: &str) {
@@ -658,7 +401,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 #[test]
 fn add_with_the_commit_checkbox_commits_only_the_config() {
     let w = World::new(BASE);
-    let d = w.dir.path();
+    let d = &w.path("repo");
     git(d, &["init", "--quiet", "-b", "main"]);
     git(d, &["config", "user.email", "ci@example.com"]);
     git(d, &["config", "user.name", "CI"]);
@@ -827,7 +570,7 @@ fn measure_first_frame_and_peak_memory() {
         return;
     }
     let report = w.path("time.txt");
-    let config = w.path("factory-config.yml");
+    let config = w.config_path();
     let fioctl = format!("{ROOT}/tests/support/fioctl");
     // The wrapper runs "$0" "$@": here $0 is time(1) itself.
     let mut cmd = Command::new("sh");

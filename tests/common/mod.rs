@@ -2,6 +2,8 @@
 //! against the fioctl stand-in (tests/support/fioctl), and checks that nothing was left behind.
 #![allow(dead_code)] // each test crate uses a part of it
 
+pub mod pty;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -39,7 +41,8 @@ impl World {
             dir.path().join("credentials"),
             format!(
                 "[default]\naws_access_key_id = AKIAPERSONAL00000001\naws_secret_access_key = {OTHER_PROFILE_SECRET}\n\n\
-                 [ci-pull]\naws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET_KEY}\nregion = us-east-2\n"
+                 [ci-pull]\naws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET_KEY}\nregion = us-east-2\n\n\
+                 [temp]\naws_access_key_id = ASIAEXAMPLETEMP00001\naws_secret_access_key = tempSecret\naws_session_token = tokentoken\n"
             ),
         )
         .expect("credentials");
@@ -142,6 +145,52 @@ impl World {
             .env("NO_COLOR", "1")
             .args(["--factory", "acme", "--no-verify", "--fioctl", fioctl]);
         c
+    }
+
+    /// The wizard against the stand-in, for factory acme; the registries are made up, so
+    /// without the login test.
+    pub fn wizard(&self) -> pty::Pty {
+        self.wizard_with(&["--no-verify"])
+    }
+
+    /// The wizard against the stand-in, for factory acme, with `extra` flags.
+    pub fn wizard_with(&self, extra: &[&str]) -> pty::Pty {
+        let config = self.config_path();
+        let fioctl = format!("{ROOT}/tests/support/fioctl");
+        let mut args = vec![
+            "--fioctl",
+            &fioctl,
+            "--factory",
+            "acme",
+            "--config",
+            config.to_str().expect("utf-8 path"),
+        ];
+        args.extend_from_slice(extra);
+        self.spawn(&args)
+    }
+
+    /// fioreg with `args` in a 100x30 pty, under a shell that afterwards prints the exit status
+    /// and the terminal's modes (`stty -a`), so tests can see what fioreg left behind.
+    pub fn spawn(&self, args: &[&str]) -> pty::Pty {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "stty cols {} rows {} icanon echo; \"$0\" \"$@\"; echo \"EXIT=$?\"; stty -a; \
+                 echo END-OF-RUN",
+                pty::COLS,
+                pty::ROWS
+            ))
+            .arg(BIN)
+            .args(args)
+            .current_dir(self.path("repo"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TMPDIR", self.path("tmp"))
+            .env("TERM", "xterm-256color")
+            .env("FIOCTL_STUB_DIR", self.stub())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"));
+        pty::Pty::spawn(cmd)
     }
 
     /// Every secret file path fioctl was given (`NAME==PATH` in calls.log, and modes.log); a
