@@ -84,7 +84,10 @@ fn three(
         run(&["--no-verify", "--plain"], &plain_keys),
     ];
     assert_eq!(results[0], results[1], "the CLI and the TUI differ");
-    assert_eq!(results[0], results[2], "the CLI and the line prompts differ");
+    assert_eq!(
+        results[0], results[2],
+        "the CLI and the line prompts differ"
+    );
     results
 }
 
@@ -129,14 +132,7 @@ fn add_a_new_registry() {
     let [r, ..] = three(
         BASE,
         "ghcr_creds",
-        &[
-            "add",
-            "generic",
-            "--url",
-            "ghcr.io",
-            "--username",
-            "ci-bot",
-        ],
+        &["add", "generic", "--url", "ghcr.io", "--username", "ci-bot"],
         cli_token_then("y\r"),
         |p| {
             p.wait_for("Add a registry");
@@ -159,11 +155,20 @@ fn add_a_new_registry() {
         },
     );
     assert_eq!(r.code, 0);
-    assert_eq!(r.secret.as_deref(), Some(format!("ci-bot:{TOKEN}").as_bytes()));
+    assert_eq!(
+        r.secret.as_deref(),
+        Some(format!("ci-bot:{TOKEN}").as_bytes())
+    );
     assert!(r.config.ends_with(
         "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n"
     ));
-    assert!(r.report.starts_with("✓ Done: add generic ghcr.io\n✓ Stored the secret ghcr_creds in factory acme.\n✓ Wrote "), "{}", r.report);
+    assert!(
+        r.report.starts_with(
+            "✓ Done: add generic ghcr.io\n✓ Stored the secret ghcr_creds in factory acme.\n✓ Wrote "
+        ),
+        "{}",
+        r.report
+    );
     assert!(r.report.contains("Devices:"), "{}", r.report);
 }
 
@@ -206,8 +211,15 @@ fn add_with_a_configured_url_updates_it_and_keeps_its_secret_name() {
     assert_eq!(r.code, 0);
     // The entry, its comments and its secret name stay; the secret under that name is new.
     assert_eq!(r.config, config);
-    assert_eq!(r.secret.as_deref(), Some(format!("new-bot:{TOKEN}").as_bytes()));
-    assert!(r.report.contains("already held this entry: unchanged."), "{}", r.report);
+    assert_eq!(
+        r.secret.as_deref(),
+        Some(format!("new-bot:{TOKEN}").as_bytes())
+    );
+    assert!(
+        r.report.contains("already held this entry: unchanged."),
+        "{}",
+        r.report
+    );
 }
 
 #[test]
@@ -228,7 +240,10 @@ fn rotate_a_registry() {
         },
         |p| {
             p.wait_for_output("What do you want to do?");
-            p.answer(&format!("{DOWN}{ENTER}"), "Which registry gets new credentials?");
+            p.answer(
+                &format!("{DOWN}{ENTER}"),
+                "Which registry gets new credentials?",
+            );
             p.send(ENTER);
             plain_credentials(p, "ci-bot");
             p.send("y\r");
@@ -236,8 +251,15 @@ fn rotate_a_registry() {
     );
     assert_eq!(r.code, 0);
     assert_eq!(r.config, config, "rotate leaves the config byte-identical");
-    assert_eq!(r.secret.as_deref(), Some(format!("ci-bot:{TOKEN}").as_bytes()));
-    assert!(r.report.contains("is unchanged (byte-identical)"), "{}", r.report);
+    assert_eq!(
+        r.secret.as_deref(),
+        Some(format!("ci-bot:{TOKEN}").as_bytes())
+    );
+    assert!(
+        r.report.contains("is unchanged (byte-identical)"),
+        "{}",
+        r.report
+    );
 }
 
 #[test]
@@ -287,7 +309,8 @@ fn remove_a_registry_and_its_secret() {
     assert_eq!(cli.config, BASE.to_string() + "container_registries: []\n");
     assert_eq!(cli.secret, None);
     assert!(
-        cli.report.contains("✓ Deleted the secret team_ghcr from factory acme."),
+        cli.report
+            .contains("✓ Deleted the secret team_ghcr from factory acme."),
         "{}",
         cli.report
     );
@@ -298,14 +321,7 @@ fn no_at_the_review_changes_nothing_and_exits_1_everywhere() {
     let [r, ..] = three(
         BASE,
         "ghcr_creds",
-        &[
-            "add",
-            "generic",
-            "--url",
-            "ghcr.io",
-            "--username",
-            "ci-bot",
-        ],
+        &["add", "generic", "--url", "ghcr.io", "--username", "ci-bot"],
         cli_token_then("n\r"),
         |p| {
             p.wait_for("Add a registry");

@@ -6,11 +6,10 @@
 #[path = "support/registry.rs"]
 mod registry;
 
-use expectrl::process::Termios;
-use expectrl::{Eof, Expect, Session};
-use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
+mod common;
+
+use common::World;
+use common::pty::Pty;
 
 const CONFIG: &str = "\
 # acme's factory definition
@@ -26,96 +25,18 @@ container_registries:
 
 const TOKEN: &str = "ghp_PtyS3cretTok3n";
 
-/// A session that keeps every byte it read, to check what the terminal showed.
-struct Pty {
-    session: expectrl::session::OsSession,
-    seen: Vec<u8>,
-}
-
-impl Pty {
-    fn expect(&mut self, needle: &str) {
-        match self.session.expect(needle) {
-            Ok(c) => self.seen.extend_from_slice(c.as_bytes()),
-            Err(e) => panic!(
-                "waiting for {needle:?}: {e}; the terminal showed so far:\n{}",
-                String::from_utf8_lossy(&self.seen)
-            ),
-        }
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.session.send(keys).expect("writing to the pty");
-    }
-
-    /// Waits for the end; fails unless fioreg exited 0. Returns everything the terminal showed.
-    fn exit_ok(&mut self) -> String {
-        self.finish();
-        let status = self
-            .session
-            .get_process()
-            .wait()
-            .expect("waiting for fioreg");
-        let shown = String::from_utf8_lossy(&self.seen).into_owned();
-        assert!(
-            matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 0)),
-            "{status:?}\n{shown}"
-        );
-        shown
-    }
-
-    /// Reads the rest of the output until the program exits.
-    fn finish(&mut self) {
-        match self.session.expect(Eof) {
-            Ok(c) => self.seen.extend_from_slice(c.as_bytes()),
-            Err(e) => panic!(
-                "waiting for the end: {e}; the terminal showed:\n{}",
-                String::from_utf8_lossy(&self.seen)
-            ),
-        }
-    }
-}
-
-/// `fioreg --plain` with `extra` flags in a pty, for factory acme against the stand-in whose
-/// state is `tmp/stub`, on `tmp/factory-config.yml`.
-fn plain(tmp: &Path, extra: &[&str]) -> Pty {
-    let config = tmp.join("factory-config.yml");
-    let stub = tmp.join("stub");
-    let fioctl = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fioctl");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fioreg"));
-    cmd.arg("--plain")
-        .arg("--fioctl")
-        .arg(&fioctl)
-        .args(["--factory", "acme"])
-        .args(extra)
-        .arg("--config")
-        .arg(&config)
-        .env("TERM", "xterm-256color")
-        .env("FIOCTL_STUB_DIR", &stub)
-        .env("HOME", tmp)
-        .env_remove("NO_COLOR")
-        .env_remove("FIOCTL_FACTORY")
-        .env_remove("FIOCTL_TOKEN")
-        .env_remove("FIOCTL_CONFIG");
-    let mut session = Session::spawn(cmd).expect("spawning fioreg in a pty");
-    session.set_expect_timeout(Some(Duration::from_secs(60)));
-    // A real terminal echoes what is typed outside raw mode; the hidden prompt must not show it.
-    session
-        .get_process_mut()
-        .set_echo(true)
-        .expect("turning echo on");
-    Pty {
-        session,
-        seen: Vec::new(),
-    }
+/// Waits for the end; fails unless fioreg exited 0. Returns everything the terminal showed.
+fn exit_ok(p: &mut Pty) -> String {
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    out
 }
 
 #[test]
 fn generic_registry_through_the_real_prompts() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("factory-config.yml");
-    std::fs::write(&config, CONFIG).unwrap();
-    let stub = tmp.path().join("stub");
-    let mut p = plain(tmp.path(), &["--no-verify"]);
+    let w = World::new(CONFIG);
+    let stub = w.stub();
+    let mut p = w.wizard_with(&["--plain", "--no-verify"]);
 
     // The overview lists the configured registry; the stand-in has no secrets yet.
     p.expect("secret aws_creds: MISSING");
@@ -140,10 +61,10 @@ fn generic_registry_through_the_real_prompts() {
     p.expect("Storing the secret ghcr_creds in factory acme ... done");
     p.expect("The same from a script:");
     p.expect("add generic --url ghcr.io --username ci-bot --password-stdin");
-    let shown = p.exit_ok();
+    let shown = exit_ok(&mut p);
     assert!(!shown.contains(TOKEN), "the token was shown:\n{shown}");
 
-    let written = std::fs::read_to_string(&config).unwrap();
+    let written = w.config();
     assert_eq!(
         written,
         format!("{CONFIG}- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n")
@@ -163,14 +84,9 @@ fn the_login_test_against_a_real_registry_goes_back_for_a_wrong_token() {
     });
     let url = reg.addr.clone();
     let secret_name = fioreg::provider::Provider::Generic.default_secret_name(Some(&url));
-    let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("factory-config.yml");
-    std::fs::write(&config, CONFIG).unwrap();
-    let stored = tmp
-        .path()
-        .join("stub/factories/acme/secrets")
-        .join(&secret_name);
-    let mut p = plain(tmp.path(), &["--insecure-registry"]);
+    let w = World::new(CONFIG);
+    let stored = w.stub().join("factories/acme/secrets").join(&secret_name);
+    let mut p = w.wizard_with(&["--plain", "--insecure-registry"]);
 
     p.expect("What do you want to do?");
     p.send("\r"); // Add a registry
@@ -207,7 +123,7 @@ fn the_login_test_against_a_real_registry_goes_back_for_a_wrong_token() {
     p.expect(&format!(
         "Storing the secret {secret_name} in factory acme ... done"
     ));
-    let shown = p.exit_ok();
+    let shown = exit_ok(&mut p);
     for secret in [RIGHT, WRONG] {
         assert!(!shown.contains(secret), "a token was shown:\n{shown}");
     }
@@ -218,8 +134,7 @@ fn the_login_test_against_a_real_registry_goes_back_for_a_wrong_token() {
         reg.log()
     );
     assert!(
-        std::fs::read_to_string(&config)
-            .unwrap()
+        w.config()
             .contains(&format!("generic_secret_name: {secret_name}\n"))
     );
 }

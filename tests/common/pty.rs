@@ -25,6 +25,8 @@ pub struct Pty {
     screen: vt100::Parser,
     raw: Vec<u8>,
     eof: bool,
+    /// Where [`Pty::expect`] goes on from, in [`Pty::text`].
+    cursor: usize,
 }
 
 impl Pty {
@@ -43,6 +45,7 @@ impl Pty {
             ),
             raw: Vec::new(),
             eof: false,
+            cursor: 0,
         }
     }
 
@@ -127,7 +130,22 @@ impl Pty {
     pub fn answer(&mut self, keys: &str, text: &str) {
         let before = self.text().len();
         self.send(keys);
-        self.wait_until(text, |p| p.text().get(before..).is_some_and(|t| t.contains(text)));
+        self.wait_until(text, |p| {
+            p.text().get(before..).is_some_and(|t| t.contains(text))
+        });
+    }
+
+    /// Waits for `needle` in the output after the last one expected, as expect(1) does, and
+    /// goes on from its end.
+    pub fn expect(&mut self, needle: &str) {
+        let from = self.cursor;
+        self.wait_until(needle, |p| {
+            p.text().get(from..).is_some_and(|t| t.contains(needle))
+        });
+        let text = self.text();
+        if let Some(at) = text.get(from..).and_then(|t| t.find(needle)) {
+            self.cursor = from + at + needle.len();
+        }
     }
 
     pub fn send(&mut self, keys: &str) {
@@ -201,7 +219,6 @@ pub fn assert_terminal_restored(output: &str) {
         );
     }
 }
-
 
 /// Terminal output as text: CSI and OSC escape sequences and other control characters removed
 /// (but newlines), `\r\n` read as `\n`.
