@@ -553,3 +553,92 @@ fn fioreg_is_not_dumpable_and_has_no_core_file_limit() {
     assert_eq!(code, Some(130), "{err}");
     assert!(wait_dead(hang_pid));
 }
+
+/// Input is read with a bound: a key file or AWS credentials file that is a FIFO or a device is
+/// refused at once, a key file over 1 MiB is refused, and `--password-stdin` stops reading after
+/// 1 MiB (here: stdin is /dev/zero, which never ends). Nothing is stored or written.
+#[test]
+fn key_files_and_stdin_are_read_with_a_bound() {
+    let w = World::new(BASE);
+    let fifo = w.path("key.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf8")).expect("cstring");
+    // SAFETY: mkfifo with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let big = w.path("big.json");
+    fs::write(&big, vec![b' '; 1024 * 1024 + 1]).expect("big");
+    let gar = |key: &Path| {
+        let mut c = w.fioreg();
+        c.stdin(std::process::Stdio::null())
+            .args(["add", "gar", "--key-file"])
+            .arg(key)
+            .args(["--url", "us-central1-docker.pkg.dev", "--yes"]);
+        c
+    };
+    let cases: Vec<(std::process::Command, String)> = vec![
+        (
+            gar(&fifo),
+            format!(
+                "{}: it is a FIFO (named pipe), not a regular file",
+                fifo.display()
+            ),
+        ),
+        (
+            gar(Path::new("/dev/zero")),
+            "/dev/zero: it is a device, not a regular file".to_string(),
+        ),
+        (
+            gar(&big),
+            format!(
+                "{}: it is larger than 1 MiB, far more than any key or credentials file",
+                big.display()
+            ),
+        ),
+        (
+            {
+                let mut c = w.fioreg();
+                c.stdin(std::process::Stdio::null())
+                    .env("AWS_SHARED_CREDENTIALS_FILE", &fifo)
+                    .args([
+                        "add",
+                        "aws",
+                        "--url",
+                        AWS_URL,
+                        "--profile",
+                        "ci-pull",
+                        "--yes",
+                    ]);
+                c
+            },
+            format!(
+                "{}: it is a FIFO (named pipe), not a regular file",
+                fifo.display()
+            ),
+        ),
+        (
+            {
+                let mut c = w.fioreg();
+                c.stdin(fs::File::open("/dev/zero").expect("/dev/zero"))
+                    .args([
+                        "add",
+                        "generic",
+                        "--url",
+                        "ghcr.io",
+                        "--username",
+                        "ci",
+                        "--password-stdin",
+                        "--yes",
+                    ]);
+                c
+            },
+            "the line is longer than 1 MiB".to_string(),
+        ),
+    ];
+    for (c, expected) in cases {
+        let what = format!("{:?}", c.get_args().collect::<Vec<_>>());
+        let (code, _out, err) = Running::spawn_keeping_stdin(c).finish();
+        assert_eq!(code, Some(1), "{what}: {err}");
+        assert!(err.contains(&expected), "{what}: {err}");
+        assert_eq!(w.calls(), "", "{what}: fioctl ran");
+        w.assert_config_intact();
+    }
+}

@@ -273,6 +273,14 @@ impl Running {
         }
     }
 
+    /// Like [`Running::spawn`], but stdin stays what `cmd` set (or inherited).
+    pub fn spawn_keeping_stdin(mut cmd: Command) -> Running {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        Running {
+            child: Some(cmd.spawn().expect("spawn fioreg")),
+        }
+    }
+
     pub fn pid(&self) -> i32 {
         i32::try_from(self.child.as_ref().expect("child").id()).expect("pid")
     }
