@@ -642,3 +642,67 @@ fn key_files_and_stdin_are_read_with_a_bound() {
         w.assert_config_intact();
     }
 }
+
+/// Ctrl-C at the hidden prompt, in a real pseudo-terminal: echo is back on afterwards (the
+/// terminal as fioreg found it), the exit status is 130 with "interrupted: nothing was
+/// changed", and nothing was stored or written.
+#[test]
+fn ctrl_c_at_the_hidden_prompt_restores_echo_and_exits_130() {
+    use expectrl::process::Termios;
+    use expectrl::{Eof, Expect, Session};
+    let w = World::new(BASE);
+    let fioreg = w.fioreg();
+    let mut c = std::process::Command::new("sh");
+    c.args(["-c", "IFS= read -r go; exec \"$0\" \"$@\"", BIN])
+        .args(fioreg.get_args())
+        .args([
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--yes",
+        ])
+        .current_dir(w.path("repo"))
+        .env_clear()
+        .envs(fioreg.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(c).expect("spawn in a pty");
+    p.set_expect_timeout(Some(PATIENCE));
+    p.get_process_mut().set_echo(true).expect("echo on");
+    p.send("go\r").expect("go");
+    let mut seen = Vec::new();
+    match p.expect("(hidden)") {
+        Ok(m) => seen.extend_from_slice(m.as_bytes()),
+        Err(e) => panic!("no hidden prompt: {e}"),
+    }
+    wait_until("echo to be turned off", || {
+        !p.get_process().is_echo().expect("termios")
+    });
+    // Half a token typed, then Ctrl-C (the terminal turns it into SIGINT).
+    p.send("ghp_half").expect("type");
+    p.send(expectrl::ControlCode::EndOfText).expect("ctrl-c");
+    match p.expect(Eof) {
+        Ok(m) => seen.extend_from_slice(m.as_bytes()),
+        Err(e) => panic!("no end: {e}"),
+    }
+    let status = p.get_process().wait().expect("wait");
+    let shown = String::from_utf8_lossy(&seen).into_owned();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 130)),
+        "{status:?}\n{shown}"
+    );
+    assert!(
+        shown.contains("interrupted: nothing was changed"),
+        "{shown}"
+    );
+    assert!(!shown.contains("ghp_half"), "{shown}");
+    assert!(
+        p.get_process().is_echo().expect("termios"),
+        "echo is still off after fioreg ended"
+    );
+    assert_eq!(w.calls(), "", "fioctl ran");
+    assert!(w.stored("ghcr_creds").is_none());
+    w.assert_config_intact();
+}

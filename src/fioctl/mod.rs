@@ -24,9 +24,11 @@ mod tests;
 
 pub use factory::{FactorySource, resolve_factory};
 pub use handover::Handover;
+/// SIGINT/SIGTERM as a flag while a guard lives; also used by the CLI's hidden prompt.
+pub use process::SignalGuard;
 
 use crate::secret::Secret;
-use process::{Output, SignalGuard};
+use process::Output;
 use std::ffi::OsString;
 use std::fs;
 use std::io;
