@@ -98,6 +98,14 @@ pub enum FioctlError {
     #[error("invalid secret name {name:?}: {reason}")]
     InvalidName { name: String, reason: String },
 
+    /// fioctl said it stored the values, but it stopped reading one of them (the pipe) before
+    /// its end: it may have stored a shortened value.
+    #[error(
+        "fioctl exited 0 without reading the secret to its end ({detail}), so it may have stored \
+         it incomplete; run the same command again"
+    )]
+    ValueNotReadWhole { detail: String },
+
     /// fioctl succeeded but its output was not what this module understands.
     #[error("unexpected output from `{command}`: {detail}")]
     UnexpectedOutput { command: String, detail: String },
