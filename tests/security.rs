@@ -498,8 +498,7 @@ fn fioreg_is_not_dumpable_and_has_no_core_file_limit() {
     w.knob("hang", "");
     // SAFETY: getuid has no preconditions.
     let me = unsafe { libc::getuid() };
-    let fioreg = w.fioreg();
-    let (mut c, uid) = if me == 0 {
+    let (fioreg, mut c, uid) = if me == 0 {
         // Let `nobody` use the world.
         let mut dirs = vec![w.dir.path().to_path_buf()];
         while let Some(d) = dirs.pop() {
@@ -513,17 +512,24 @@ fn fioreg_is_not_dumpable_and_has_no_core_file_limit() {
                 }
             }
         }
+        // The binary and the stand-in may sit in a directory `nobody` cannot enter (a clone
+        // under /root): run copies from the world.
+        let bin_dir = w.path("bin");
+        fs::create_dir(&bin_dir).expect("mkdir");
+        fs::set_permissions(&bin_dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+        let bin = bin_dir.join("fioreg");
+        let stand_in = bin_dir.join("fioctl");
+        fs::copy(BIN, &bin).expect("copy fioreg");
+        fs::copy(format!("{ROOT}/tests/support/fioctl"), &stand_in).expect("copy stand-in");
+        for f in [&bin, &stand_in] {
+            fs::set_permissions(f, fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
         let mut c = std::process::Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--",
-            BIN,
-        ]);
-        (c, 65534)
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&bin);
+        (w.fioreg_with(stand_in.to_str().expect("utf8")), c, 65534)
     } else {
-        (std::process::Command::new(BIN), me)
+        (w.fioreg(), std::process::Command::new(BIN), me)
     };
     c.args(fioreg.get_args())
         .current_dir(w.path("repo"))
