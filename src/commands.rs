@@ -124,8 +124,16 @@ impl Creds {
                         format!("{} {user}, {noun} not asked in a dry run", kind.user_noun()),
                     ));
                 } else if stdin_tty {
-                    let typed = prompt_hidden(&format!("{noun} for {user} (hidden): "))
-                        .context("reading the password from the terminal")?;
+                    let typed = match prompt_hidden(&format!("{noun} for {user} (hidden): ")) {
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                            return Err(Exit {
+                                code: 130,
+                                message: crate::wizard::report::INTERRUPTED.to_string(),
+                            }
+                            .into());
+                        }
+                        other => other.context("reading the password from the terminal")?,
+                    };
                     SecretString::from(typed)
                 } else {
                     bail!("no {noun}: pipe it in with --password-stdin (never pass it as a flag)");

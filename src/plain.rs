@@ -728,9 +728,7 @@ mod real {
     use super::{Choice, PromptError, Prompter};
     use inquire::autocompletion::{Autocomplete, Replacement};
     use inquire::ui::RenderConfig;
-    use inquire::{
-        Confirm, CustomUserError, InquireError, Password, PasswordDisplayMode, Select, Text,
-    };
+    use inquire::{Confirm, CustomUserError, InquireError, Select, Text};
     use secrecy::SecretString;
     use std::io::Write;
 
@@ -875,15 +873,21 @@ mod real {
                 .map_err(map)
         }
 
+        /// The one hidden prompt (crate::term::prompt_hidden): echo off before the prompt is
+        /// shown, Ctrl-C restores the terminal; Esc then Enter goes back.
         fn password(&mut self, question: &str) -> Result<SecretString, PromptError> {
-            Password::new(question)
-                .without_confirmation()
-                .with_display_mode(PasswordDisplayMode::Hidden)
-                .with_help_message(KEYS)
-                .with_render_config(render_config())
-                .prompt()
-                .map(SecretString::from)
-                .map_err(map)
+            match crate::term::prompt_hidden(&format!("? {question} (Esc Enter: back) ")) {
+                Ok(typed) if typed.starts_with('\x1b') => {
+                    let mut typed = typed;
+                    zeroize::Zeroize::zeroize(&mut typed);
+                    Err(PromptError::Back)
+                }
+                Ok(typed) => Ok(SecretString::from(typed)),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    Err(PromptError::Interrupted)
+                }
+                Err(e) => Err(PromptError::Io(e.to_string())),
+            }
         }
 
         fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError> {

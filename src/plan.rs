@@ -1026,6 +1026,10 @@ fn fioctl_outcome(e: &FioctlError) -> &'static str {
              secret may or may not have been stored: run the same command again (storing it \
              twice is harmless)."
         }
+        FioctlError::ValueNotReadWhole { .. } => {
+            "factory-config.yml is untouched. The secret may have been stored incomplete: run \
+             the same command again (storing it twice is harmless)."
+        }
         _ => "Nothing was changed: the secret was not stored and factory-config.yml is untouched.",
     }
 }

@@ -37,7 +37,7 @@ struct Header {
 
 /// Reads and checks a service-account key file; the secret is the file's bytes, unchanged.
 pub fn key_file(path: &Path) -> Result<(Secret, GcpKeyInfo), CredError> {
-    let mut bytes = std::fs::read(path).map_err(|err| CredError::GcpFileUnreadable {
+    let mut bytes = super::read_bounded(path).map_err(|err| CredError::GcpFileUnreadable {
         path: path.to_path_buf(),
         reason: err.to_string(),
     })?;

@@ -411,7 +411,7 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, VerifyError> {
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let bytes = crate::credentials::read_bounded(path).map_err(|e| bad(e.to_string()))?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&bytes) {
         match item {
