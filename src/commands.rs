@@ -11,6 +11,7 @@ use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::term::{color_stdout, confirm, prompt_hidden};
+use crate::wizard::flow::{self, KeyringUse, PlanSource};
 pub use crate::wizard::report::Exit;
 use crate::wizard::report::{NOT_APPLIED, Outcome, Report, Target};
 use anyhow::{Context, Result, bail};
@@ -69,17 +70,16 @@ impl Creds {
         }
     }
 
-    /// Reads the secret for `provider`, asking for the password when it is not piped in or kept
-    /// in the keyring; with --remember, keeps it in `keys` (before anything is applied, so a
-    /// run that fails later needs no retyping).
-    fn read(
+    /// The credential answers the flags give for `provider`, as the wizards' answers: the
+    /// password is read from stdin or the hidden prompt here; one kept in the keyring is taken,
+    /// and one to keep is kept, by [`flow::read_and_build`] as in the wizards.
+    fn answers(
         &self,
         provider: Provider,
         url: Option<&str>,
         dry_run: bool,
         stdin_tty: bool,
-        keys: &dyn KeyStore,
-    ) -> Result<Secret> {
+    ) -> Result<Given> {
         if (self.remember || self.from_keyring)
             && !matches!(provider, Provider::Azure | Provider::Generic)
         {
@@ -109,20 +109,21 @@ impl Creds {
                     .with_context(|| format!("a {provider} registry needs {flag}"))?;
                 let noun = kind.password_noun();
                 let password: SecretString = if self.from_keyring {
-                    let account = account.as_deref().context("--from-keyring needs the url")?;
-                    keys.get(account)?.with_context(|| {
-                        format!(
-                            "{} holds no {noun} for {account}: run once with --remember",
-                            keys.describe()
-                        )
-                    })?
+                    let account = account.context("--from-keyring needs the url")?;
+                    // Filled in from the keyring by flow::read_and_build.
+                    let password = SecretString::from("");
+                    let credential = CredentialInput::UserToken { user, password };
+                    return Ok(Given::Answers(
+                        credential,
+                        KeyringUse::UseRemembered(account),
+                    ));
                 } else if self.password_stdin {
                     credentials::user_token::read_password_stdin(std::io::stdin().lock())?
                 } else if dry_run {
-                    return Ok(Secret::new(
+                    return Ok(Given::NotAsked(Secret::new(
                         Vec::new(),
                         format!("{} {user}, {noun} not asked in a dry run", kind.user_noun()),
-                    ));
+                    )));
                 } else if stdin_tty {
                     let typed = match prompt_hidden(&format!("{noun} for {user} (hidden): ")) {
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
@@ -138,27 +139,59 @@ impl Creds {
                 } else {
                     bail!("no {noun}: pipe it in with --password-stdin (never pass it as a flag)");
                 };
-                if self.remember && !dry_run {
-                    // Refuse a value CI would mangle before keeping it anywhere.
-                    credentials::user_token::user_token(&user, password.clone(), kind)?;
-                    let account = account.as_deref().context("--remember needs the url")?;
-                    keystore::keep_password(keys, account, &password)?;
-                    eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
-                }
-                CredentialInput::UserToken { user, password }
+                let keyring = match account {
+                    Some(account) if self.remember && !dry_run => KeyringUse::Remember(account),
+                    None if self.remember => bail!("--remember needs the url"),
+                    _ => KeyringUse::No,
+                };
+                return Ok(Given::Answers(
+                    CredentialInput::UserToken { user, password },
+                    keyring,
+                ));
             }
         };
-        let answers = Answers {
-            request: Request {
-                provider,
-                url: None,
-                region: None,
-                secret_name: None,
-            },
-            credential,
-        };
-        Ok(answers.secret(&ProfileSource::real())?)
+        Ok(Given::Answers(credential, KeyringUse::No))
     }
+}
+
+/// The credential answers of the flags.
+enum Given {
+    /// The answers, and what the OS keyring does with the password.
+    Answers(CredentialInput, KeyringUse),
+    /// A dry run did not ask for the password: a stand-in secret that describes it.
+    NotAsked(Secret),
+}
+
+/// The plan of `source` built from the flags' answers, the same way the wizards build theirs
+/// ([`flow::read_and_build`]).
+fn build(
+    g: &Global,
+    cfg: &FactoryConfig,
+    given: Given,
+    source: impl FnOnce(CredentialInput, KeyringUse) -> PlanSource,
+) -> Result<Plan> {
+    let (credential, keyring) = match given {
+        Given::NotAsked(secret) => {
+            let source = source(CredentialInput::AwsProfile(None), KeyringUse::No);
+            return Ok(source.build(cfg, secret, g.factory.clone())?);
+        }
+        Given::Answers(credential, keyring) => (credential, keyring),
+    };
+    let mut source = source(credential, keyring);
+    let keys = keystore::OsKeyring;
+    let plan = flow::read_and_build(
+        &mut source,
+        cfg,
+        &keys,
+        &ProfileSource::real(),
+        g.factory.clone(),
+    )
+    .map_err(|e| anyhow::anyhow!(e.cli()))?;
+    if let KeyringUse::Remember(account) = source.keyring() {
+        let noun = UserTokenKind::of(plan.provider).password_noun();
+        eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
+    }
+    Ok(plan)
 }
 
 /// Refuses to start when fioreg could not ask before applying.
@@ -192,14 +225,14 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     )?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
     let url = req.url.as_deref().map(str::to_ascii_lowercase);
-    let secret = creds.read(
-        req.provider,
-        url.as_deref(),
-        g.dry_run,
-        stdin_tty,
-        &keystore::OsKeyring,
-    )?;
-    let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
+    let given = creds.answers(req.provider, url.as_deref(), g.dry_run, stdin_tty)?;
+    let plan = build(g, &cfg, given, |credential, keyring| PlanSource::Add {
+        answers: Answers {
+            request: req,
+            credential,
+        },
+        keyring,
+    })?;
     if let Some(stop) = verify_before_storing(g, &plan, stdin_tty)? {
         return Ok(stop);
     }
@@ -267,14 +300,8 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     let stdin_tty = std::io::stdin().is_terminal();
     let cfg = FactoryConfig::load(&config_path(g))?;
     let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
-    let secret = creds.read(
-        probe.provider,
-        probe.url.as_deref(),
-        false,
-        stdin_tty,
-        &keystore::OsKeyring,
-    )?;
-    let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
+    let given = creds.answers(probe.provider, probe.url.as_deref(), false, stdin_tty)?;
+    let plan = build(g, &cfg, given, rotate_source(target, &probe))?;
     let shown = escape::line(&login_host(&plan)).into_owned();
     match LoginCheck::of(verify_plan(
         &plan,
@@ -297,20 +324,37 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     }
 }
 
+/// Rotate's answers, as the wizard's: the entry named by `target`, whose provider and url the
+/// probe plan found.
+fn rotate_source(
+    target: &str,
+    probe: &Plan,
+) -> impl FnOnce(CredentialInput, KeyringUse) -> PlanSource {
+    let request = Request {
+        provider: probe.provider,
+        url: probe.url.clone(),
+        region: None,
+        secret_name: None,
+    };
+    let target = target.to_string();
+    move |credential, keyring| PlanSource::Rotate {
+        target,
+        answers: Answers {
+            request,
+            credential,
+        },
+        keyring,
+    }
+}
+
 pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<Outcome> {
     let creds = Creds::of_rotate(flags);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
     let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let secret = creds.read(
-        probe.provider,
-        probe.url.as_deref(),
-        g.dry_run,
-        stdin_tty,
-        &keystore::OsKeyring,
-    )?;
-    let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
+    let given = creds.answers(probe.provider, probe.url.as_deref(), g.dry_run, stdin_tty)?;
+    let plan = build(g, &cfg, given, rotate_source(target, &probe))?;
     if let Some(stop) = verify_before_storing(g, &plan, stdin_tty)? {
         return Ok(stop);
     }

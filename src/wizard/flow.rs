@@ -49,6 +49,97 @@ pub fn placeholder() -> Secret {
     Secret::new(Vec::new(), "not read yet")
 }
 
+/// Why [`read_and_build`] gave no plan.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The key store holds no password for the account any more.
+    NotRemembered {
+        store: &'static str,
+        account: String,
+        /// `password` or `token`.
+        noun: &'static str,
+    },
+    /// The key store, the credentials or the plan's rules refused (their own words).
+    Refused(String),
+    /// The plan's rules refused, with a way out each front end words itself.
+    Plan(PlanError),
+}
+
+impl BuildError {
+    /// In the scriptable commands' terms (flags).
+    pub fn cli(&self) -> String {
+        match self {
+            BuildError::NotRemembered {
+                store,
+                account,
+                noun,
+            } => format!("{store} holds no {noun} for {account}: run once with --remember"),
+            BuildError::Refused(why) => why.clone(),
+            BuildError::Plan(e) => e.to_string(),
+        }
+    }
+
+    /// In the wizards' terms (fields and checkboxes).
+    pub fn for_wizard(&self) -> String {
+        match self {
+            BuildError::NotRemembered {
+                store,
+                account,
+                noun,
+            } => format!(
+                "{store} no longer holds a {noun} for {account}: uncheck \"use the {noun} \
+                 remembered\" and type it"
+            ),
+            BuildError::Refused(why) => why.clone(),
+            BuildError::Plan(e) => e.for_wizard(),
+        }
+    }
+}
+
+/// Reads the credentials of `source` (the remembered password when asked) and builds its plan;
+/// then keeps the typed password in `keys` when asked, so that a later failure needs no
+/// retyping. The one way from answers to a plan, for the wizards and the scriptable commands.
+pub fn read_and_build(
+    source: &mut PlanSource,
+    cfg: &FactoryConfig,
+    keys: &dyn crate::keystore::KeyStore,
+    aws: &crate::credentials::aws::ProfileSource,
+    factory: Option<String>,
+) -> Result<Plan, BuildError> {
+    let keyring = source.keyring().clone();
+    let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
+        return source
+            .build(cfg, placeholder(), factory)
+            .map_err(BuildError::Plan);
+    };
+    let noun =
+        crate::credentials::user_token::UserTokenKind::of(answers.request.provider).password_noun();
+    if let (KeyringUse::UseRemembered(account), CredentialInput::UserToken { password, .. }) =
+        (&keyring, &mut answers.credential)
+    {
+        *password = keys
+            .get(account)
+            .map_err(|e| BuildError::Refused(e.to_string()))?
+            .ok_or_else(|| BuildError::NotRemembered {
+                store: keys.describe(),
+                account: account.clone(),
+                noun,
+            })?;
+    }
+    let secret = answers
+        .secret(aws)
+        .map_err(|e| BuildError::Refused(e.to_string()))?;
+    let plan = source
+        .build(cfg, secret, factory)
+        .map_err(BuildError::Plan)?;
+    if let (KeyringUse::Remember(account), Some(answers)) = (&keyring, source.answers())
+        && let CredentialInput::UserToken { password, .. } = &answers.credential
+    {
+        keep_password(keys, account, password).map_err(|e| BuildError::Refused(e.to_string()))?;
+    }
+    Ok(plan)
+}
+
 /// What a flow does with the chosen entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
