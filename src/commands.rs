@@ -252,44 +252,48 @@ fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<Opt
     }
     let shown = escape::line(&login_host(plan)).into_owned();
     eprintln!("Testing the login to {shown} ...");
-    match LoginCheck::of(verify_plan(
+    let check = LoginCheck::of(verify_plan(
         plan,
         &crate::session::verify_options(g),
         verify,
-    )) {
+    ));
+    match &check {
         LoginCheck::Accepted => {
             println!("✓ Login test: {shown} accepted these credentials.\n");
-            Ok(None)
+            return Ok(None);
         }
         LoginCheck::NoLogin => {
             println!(
                 "! Login test: {shown} needs no login, so the credentials could not be tested.\n"
             );
-            Ok(None)
+            return Ok(None);
         }
-        LoginCheck::Failed(why) => Err(Exit {
+        _ => {}
+    }
+    let why = check.reason().unwrap_or_default();
+    // The wizards' rule: a refusal stops; an unreachable registry may be stored after asking.
+    if !check.may_store_anyway() {
+        return Err(Exit {
             code: 1,
             message: format!("login test: {why}. Nothing was stored (--no-verify skips the test)"),
         }
-        .into()),
-        LoginCheck::Unreachable(why) => {
-            let message = format!("login test: {why}. The credentials could not be tested");
-            if g.yes || !stdin_tty {
-                return Err(Exit {
-                    code: 1,
-                    message: format!(
-                        "{message}; nothing was stored. Pass --no-verify to store them untested"
-                    ),
-                }
-                .into());
-            }
-            eprintln!("✗ {}.", escape::controls(&message));
-            if g.dry_run || confirm("Store them anyway?")? {
-                Ok(None)
-            } else {
-                Ok(Some(Outcome::NotApplied(NOT_APPLIED.into())))
-            }
+        .into());
+    }
+    let message = format!("login test: {why}. The credentials could not be tested");
+    if g.yes || !stdin_tty {
+        return Err(Exit {
+            code: 1,
+            message: format!(
+                "{message}; nothing was stored. Pass --no-verify to store them untested"
+            ),
         }
+        .into());
+    }
+    eprintln!("✗ {}.", escape::controls(&message));
+    if g.dry_run || confirm("Store them anyway?")? {
+        Ok(None)
+    } else {
+        Ok(Some(Outcome::NotApplied(NOT_APPLIED.into())))
     }
 }
 

@@ -623,7 +623,7 @@ impl Driver<'_> {
             LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => why.clone(),
         };
         self.say(&format!("✗ {why}"));
-        let unreachable = matches!(result, LoginCheck::Unreachable(_));
+        let unreachable = result.may_store_anyway();
         if unreachable {
             self.say("The credentials could not be tested.");
             if self.p.confirm("Store them anyway?", false)? {

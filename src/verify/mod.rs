@@ -432,6 +432,20 @@ impl LoginCheck {
     pub fn passed(&self) -> bool {
         matches!(self, LoginCheck::Accepted | LoginCheck::NoLogin)
     }
+
+    /// Why the test did not pass, if it did not.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => Some(why),
+            LoginCheck::Accepted | LoginCheck::NoLogin => None,
+        }
+    }
+
+    /// Whether the credentials may still be stored after asking (default No): only when the
+    /// registry could not be reached, so they could not be tested. A refusal stops.
+    pub fn may_store_anyway(&self) -> bool {
+        matches!(self, LoginCheck::Unreachable(_))
+    }
 }
 
 /// Runs the login test for `plan` with `verifier`, as `fioreg add` does: the plan's provider,

@@ -38,7 +38,7 @@ pub(super) fn test_login(state: &mut State, action: Nav) -> Effect {
         return Effect::None;
     };
     let result = login.result().cloned();
-    let unreachable = matches!(result, Some(LoginCheck::Unreachable(_)));
+    let unreachable = result.as_ref().is_some_and(LoginCheck::may_store_anyway);
     let back_to_credentials = |state: &mut State| {
         // The answers stay on the Credentials screen; a result still to come is dropped.
         state.login = None;
