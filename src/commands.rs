@@ -442,7 +442,7 @@ pub fn config_path(g: &Global) -> std::path::PathBuf {
         .unwrap_or_else(|| "factory-config.yml".into())
 }
 
-/// After a successful add: the factory's config path and last choices, never a secret. A
+/// After a successful add: the factory's config path, never a secret. A
 /// failure here only warns: the change itself is done.
 fn remember_choices(g: &Global, plan: &Plan) {
     let Some((factory, _)) = crate::fioctl::resolve_factory(g.factory.as_deref()) else {
