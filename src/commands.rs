@@ -434,8 +434,8 @@ fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> 
 
 pub use crate::session::config_path;
 
-/// After a successful add: the factory's config path and last choices, never a secret. A
-/// failure here only warns (in the report): the change itself is done.
+/// After a successful add: the factory's config path, never a secret. A failure here only
+/// warns (in the report): the change itself is done.
 fn remember_choices(g: &Global, plan: &Plan) -> Result<(), String> {
     let Some((factory, _)) = crate::fioctl::resolve_factory(g.factory.as_deref()) else {
         return Ok(());

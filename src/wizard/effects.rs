@@ -478,7 +478,7 @@ mod tests {
             Some(Action::SettingsSaved(Ok(true)))
         ));
         let saved = std::fs::read_to_string(&path).unwrap();
-        assert!(saved.contains("docker.io"), "{saved}");
+        assert!(saved.starts_with("[factories.acme]\nconfig = "), "{saved}");
         assert!(!saved.contains("tok\""), "{saved}");
         // A settings file that cannot be read: an error to warn about.
         std::fs::write(&path, "not [valid toml").unwrap();

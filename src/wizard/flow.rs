@@ -373,7 +373,7 @@ fn password_flags(keyring: &KeyringUse) -> String {
     }
 }
 
-/// After a successful add: the factory's config path and last choices, never a secret, as
+/// After a successful add: the factory's config path, never a secret, as
 /// `fioreg add` records them. `Ok(false)`: nothing to record (demo, tests, no factory or no
 /// settings file). An error only warrants a warning: the change itself is done.
 pub fn remember_choices(session: &Session, plan: &Plan) -> Result<bool, String> {
