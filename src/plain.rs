@@ -945,3 +945,7 @@ mod real {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "plain_tests.rs"]
+mod tests;
