@@ -1406,6 +1406,8 @@ fn declining_the_remembered_token_asks_for_one() {
         A::Pick("Rotate"),
         A::Pick("ghcr.io"),
         A::Text("ci-bot"),
+        A::Back, // the remembered token -> the user name
+        A::Text(""),
         A::No,
         A::Pass("typed"),
         A::No,
@@ -1414,6 +1416,13 @@ fn declining_the_remembered_token_asks_for_one() {
     fake.done();
     applied(r, &fake);
     assert_eq!(env.secret("ghcr_creds").unwrap(), b"ci-bot:typed");
+    assert_eq!(fake.asked_count("? User name [default: ci-bot]"), 1);
+    assert_eq!(
+        fake.asked_count(&format!(
+            "? Use the remembered token for ghcr.io ({KEYS})? [default: true]"
+        )),
+        2
+    );
     assert_eq!(fake.asked_count("Token (hidden"), 1);
     assert!(!fake.said().contains("--from-keyring"));
 }
