@@ -384,13 +384,23 @@ impl Driver<'_> {
                 .as_ref()
                 .map(|f| f.text(kind).to_string())
                 .unwrap_or_default();
-            let default = (!current.is_empty()).then_some(current.as_str());
+            // A refused value is not offered again: Enter would only give it back.
+            let refused = self
+                .state
+                .registry
+                .as_ref()
+                .is_some_and(|f| f.field_error(kind).is_some());
+            let default = (!current.is_empty() && !refused).then_some(current.as_str());
             match self
                 .p
                 .text(field_label(p, kind), default, Some(field_help(p, kind)))
             {
                 Ok(text) => {
-                    self.send(Action::Answer(Input::Registry(kind), text));
+                    // Enter on the value shown is no edit: the region and the secret name go on
+                    // following the url, as in the full-screen wizard.
+                    if text != current {
+                        self.send(Action::Answer(Input::Registry(kind), text));
+                    }
                     let error = self
                         .state
                         .registry
@@ -448,10 +458,15 @@ impl Driver<'_> {
         self.send(Action::Cursor(i));
         if let Some(name) = entries.get(i).and_then(|e| e.secret_name.clone()) {
             let target = self.state.ctx.target().name();
-            let delete = self.p.confirm(
+            let delete = match self.p.confirm(
                 &format!("Also delete its secret {name} from {target}?"),
                 false,
-            )?;
+            ) {
+                Ok(delete) => delete,
+                // Esc: back to the list, one question.
+                Err(PromptError::Back) => return Ok(()),
+                Err(e) => return Err(e),
+            };
             self.send(Action::Check(Checkbox::DeleteSecret, delete));
         }
         self.nav(Nav::Choose);
@@ -521,51 +536,72 @@ impl Driver<'_> {
         Ok(())
     }
 
+    /// The user, the remembered password (when the keyring holds one), the password and the
+    /// remember box; Esc goes back one question (from the first: the previous screen).
     fn user_token(&mut self, provider: Provider) -> Step {
         let kind = UserTokenKind::of(provider);
         let user_q = match kind {
             UserTokenKind::AzurePrincipal => "Service principal id (the application / client id)",
             UserTokenKind::Generic => "User name",
         };
-        let (user, account, held) = match self.state.creds.as_ref().map(|c| &c.kind) {
-            Some(CredsKind::UserToken { user, keyring, .. }) => (
-                user.value().to_string(),
-                keyring.account.clone(),
-                keyring.held == Some(true),
-            ),
-            _ => return Err(PromptError::Back),
-        };
-        let typed = self
-            .p
-            .text(user_q, (!user.is_empty()).then_some(user.as_str()), None)?;
-        self.send(Action::Answer(Input::User, typed));
         let noun = kind.password_noun();
         let keys = self.state.ctx.keyring.clone();
-        let mut use_kept = false;
-        if let (true, Some(acct)) = (held, &account) {
-            use_kept = self.p.confirm(
-                &format!("Use the remembered {noun} for {acct} ({keys})?"),
-                true,
-            )?;
-        }
-        self.send(Action::Check(Checkbox::UseRemembered, use_kept));
-        if use_kept {
-            return Ok(());
-        }
         let mut question = format!("{noun} (hidden: nothing is shown as you type)");
         if let Some(first) = question.get(..1) {
             question.replace_range(..1, &first.to_uppercase());
         }
-        let password = self.p.password(&question)?;
-        self.send(Action::Password(password));
-        if let Some(acct) = &account {
-            let remember = self.p.confirm(
-                &format!("Remember the {noun} in the OS keyring ({keys}) for {acct}?"),
-                false,
-            )?;
-            self.send(Action::Check(Checkbox::Remember, remember));
+        let mut at = 0;
+        loop {
+            let (user, account, held, using) = match self.state.creds.as_ref().map(|c| &c.kind) {
+                Some(CredsKind::UserToken { user, keyring, .. }) => (
+                    user.value().to_string(),
+                    keyring.account.clone(),
+                    keyring.held_account().map(str::to_string),
+                    keyring.use_remembered && keyring.held == Some(true),
+                ),
+                _ => return Err(PromptError::Back),
+            };
+            let answer = match at {
+                0 => self
+                    .p
+                    .text(user_q, (!user.is_empty()).then_some(user.as_str()), None)
+                    .map(|typed| Action::Answer(Input::User, typed)),
+                1 => match &held {
+                    Some(acct) => self
+                        .p
+                        .confirm(
+                            &format!("Use the remembered {noun} for {acct} ({keys})?"),
+                            true,
+                        )
+                        .map(|on| Action::Check(Checkbox::UseRemembered, on)),
+                    None => Ok(Action::Check(Checkbox::UseRemembered, false)),
+                },
+                2 if using => return Ok(()),
+                2 => self.p.password(&question).map(Action::Password),
+                3 => match &account {
+                    Some(acct) => self
+                        .p
+                        .confirm(
+                            &format!("Remember the {noun} in the OS keyring ({keys}) for {acct}?"),
+                            false,
+                        )
+                        .map(|on| Action::Check(Checkbox::Remember, on)),
+                    None => return Ok(()),
+                },
+                _ => return Ok(()),
+            };
+            match answer {
+                Ok(action) => {
+                    self.send(action);
+                    at += 1;
+                }
+                // Back one question, past the one that was not asked.
+                Err(PromptError::Back) if at > 0 => {
+                    at = if at == 2 && held.is_none() { 0 } else { at - 1 };
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(())
     }
 
     /// The key file's path, checked; `false` when it is asked again.
@@ -913,3 +949,7 @@ mod real {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "plain_tests.rs"]
+mod tests;
