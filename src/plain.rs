@@ -691,11 +691,22 @@ impl Driver<'_> {
         let plan = std::sync::Arc::clone(&review.plan);
         let ctx = self.state.ctx.clone();
         let tested = review.login.is_some();
+        let kept = match review.source.keyring() {
+            crate::wizard::flow::KeyringUse::Remember(account) => Some(account.clone()),
+            _ => None,
+        };
         let blocked = store_blocks(&ctx, review);
         let commit_off = matches!(review.commit, CommitState::Off);
         if !self.review_shown {
             self.review_shown = true;
             self.say("");
+            if let Some(account) = kept {
+                let noun = UserTokenKind::of(plan.provider).password_noun();
+                self.say(&format!(
+                    "Kept the {noun} for {account} in {}.",
+                    ctx.keyring
+                ));
+            }
             if !tested
                 && crate::wizard::flow::plan_needs_login_test(&plan)
                 && let Some(why) = ctx.login_skipped()
@@ -725,12 +736,17 @@ impl Driver<'_> {
             );
             if self.p.confirm(&question, false)? {
                 self.send(Action::Check(Checkbox::Commit, true));
-                if let Some(CommitState::Refused(why)) =
-                    self.state.review.as_ref().map(|r| r.commit.clone())
-                {
-                    self.say(&format!("✗ {why}"));
-                    self.send(Action::Check(Checkbox::Commit, false));
-                    return Ok(());
+                match self.state.review.as_ref().map(|r| r.commit.clone()) {
+                    Some(CommitState::Refused(why)) => {
+                        self.say(&format!("✗ {why}"));
+                        self.send(Action::Check(Checkbox::Commit, false));
+                        return Ok(());
+                    }
+                    Some(CommitState::On(c)) => {
+                        self.say(&crate::wizard::flow::commit_step(&c));
+                        self.commit_asked = true;
+                    }
+                    _ => {}
                 }
             } else {
                 self.commit_asked = true;

@@ -336,11 +336,11 @@ fn aws_flow_stores_one_profile_as_default_and_adds_the_entry() {
     );
     assert!(said.contains(crate::provider::aws::DEVICE_ADVICE), "{said}");
     assert_eq!(report.advice, Some(crate::provider::aws::DEVICE_ADVICE));
-    // The secret name taken with Enter is not repeated as a flag (the region is always
-    // written out by the wizard's request).
+    // The region and the secret name taken with Enter are not repeated as flags: the core
+    // derives the same from the url.
     assert!(
         said.ends_with(&format!(
-            "--factory acme add aws --url {AWS1} --region us-east-2 --profile ci-pull"
+            "--factory acme add aws --url {AWS1} --profile ci-pull"
         )),
         "{said}"
     );
@@ -1511,13 +1511,10 @@ fn a_successful_add_records_the_settings_never_a_secret() {
     fake.done();
     applied(r, &fake);
     let saved = crate::settings::Settings::load(&path).unwrap();
+    // The one setting: the factory's config path, for the next run without --config.
     assert_eq!(
-        saved.get("factories.acme.last_provider").as_deref(),
-        Some("generic")
-    );
-    assert_eq!(
-        saved.get("factories.acme.last_url.generic").as_deref(),
-        Some("ghcr.io")
+        saved.get("factories.acme.config").as_deref(),
+        env.session.config_path.to_str()
     );
     assert!(
         !std::fs::read_to_string(&path)

@@ -49,6 +49,17 @@ pub fn placeholder() -> Secret {
     Secret::new(Vec::new(), "not read yet")
 }
 
+/// The commit step as the review shows it, in both wizards.
+pub fn commit_step(c: &CommitPlan) -> String {
+    format!(
+        "Then commit {} in {} (branch {}): \"{}\"",
+        c.checkout.rel.display(),
+        c.checkout.root.display(),
+        c.branch,
+        c.message
+    )
+}
+
 /// Why [`read_and_build`] gave no plan.
 #[derive(Debug)]
 pub enum BuildError {

@@ -608,7 +608,8 @@ impl RegistryForm {
         Request {
             provider: self.provider,
             url: opt(FieldKind::Url),
-            region: opt(FieldKind::Region),
+            // Not typed: the region of the url (the core derives it the same way).
+            region: opt(FieldKind::Region).filter(|_| self.region_edited),
             // Not typed: the core's default (an updated entry keeps its own name).
             secret_name: opt(FieldKind::SecretName).filter(|_| self.secret_name_edited),
         }
