@@ -16,6 +16,7 @@ fn main() -> ExitCode {
             delete_secret,
         }) => commands::remove(&cli.global, target, *delete_secret),
         Some(Command::Check { offline, json }) => commands::check(&cli.global, *offline, *json),
+        Some(Command::Scan(args)) => commands::scan(&cli.global, args),
         Some(Command::Settings(cmd)) => commands::settings(cmd),
         Some(Command::Forget { url }) => commands::forget(url),
         Some(Command::DeviceWrap {

@@ -13,6 +13,7 @@ use toml_edit::{DocumentMut, Item, Table, Value};
 pub const KNOWN_KEYS: &[&str] = &[
     "default_factory",
     "factories.<NAME>.config",
+    "factories.<NAME>.containers",
     "factories.<NAME>.last_provider",
     "factories.<NAME>.last_url.<PROVIDER>",
     "factories.<NAME>.last_secret_name.<PROVIDER>",
@@ -88,6 +89,7 @@ pub enum SettingsError {
 enum Key {
     DefaultFactory,
     Config(String),
+    Containers(String),
     LastProvider(String),
     LastUrl(String, Provider),
     LastSecretName(String, Provider),
@@ -119,6 +121,7 @@ impl Key {
         match parts.as_slice() {
             ["default_factory"] => Ok(Key::DefaultFactory),
             ["factories", f, "config"] => Ok(Key::Config(factory(f)?)),
+            ["factories", f, "containers"] => Ok(Key::Containers(factory(f)?)),
             ["factories", f, "last_provider"] => Ok(Key::LastProvider(factory(f)?)),
             ["factories", f, "last_url", p] => Ok(Key::LastUrl(factory(f)?, provider(p)?)),
             ["factories", f, "last_secret_name", p] => {
@@ -138,6 +141,7 @@ impl Key {
         match self {
             Key::DefaultFactory => (vec![], "default_factory".into()),
             Key::Config(f) => (fac(f, &[]), "config".into()),
+            Key::Containers(f) => (fac(f, &[]), "containers".into()),
             Key::LastProvider(f) => (fac(f, &[]), "last_provider".into()),
             Key::LastUrl(f, p) => (fac(f, &["last_url"]), p.type_name().into()),
             Key::LastSecretName(f, p) => (fac(f, &["last_secret_name"]), p.type_name().into()),
@@ -154,6 +158,15 @@ impl Key {
             Key::Config(_) => {
                 if value.trim().is_empty() {
                     return Err("the path of factory-config.yml is empty".into());
+                }
+                if value.chars().any(char::is_control) {
+                    return Err("the path contains a control character".into());
+                }
+                Ok(value.to_string())
+            }
+            Key::Containers(_) => {
+                if value.trim().is_empty() {
+                    return Err("the path of the containers.git checkout is empty".into());
                 }
                 if value.chars().any(char::is_control) {
                     return Err("the path contains a control character".into());

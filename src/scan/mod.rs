@@ -17,6 +17,7 @@ pub mod compose;
 pub mod dockerfile;
 pub mod probe;
 pub mod reference;
+pub mod render;
 pub mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
