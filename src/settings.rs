@@ -868,3 +868,25 @@ beta = { config = \"/b.yml\" }
         assert!(err.to_string().contains("`factories`"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod containers_key_tests {
+    use super::*;
+
+    #[test]
+    fn the_containers_checkout_is_a_known_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::load(&dir.path().join("config.toml")).unwrap();
+        s.set("factories.acme.containers", "/home/u/acme/containers")
+            .unwrap();
+        assert_eq!(
+            s.get("factories.acme.containers").as_deref(),
+            Some("/home/u/acme/containers")
+        );
+        assert!(matches!(
+            s.set("factories.acme.containers", " "),
+            Err(SettingsError::InvalidValue { .. })
+        ));
+        assert!(KNOWN_KEYS.contains(&"factories.<NAME>.containers"));
+    }
+}

@@ -976,3 +976,123 @@ pub fn headline(report: &ScanReport) -> Option<String> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::factory_config::FactoryConfig;
+
+    const ECR: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
+
+    fn config(text: &str) -> FactoryConfig {
+        FactoryConfig::parse(Path::new("factory-config.yml"), text.to_string()).unwrap()
+    }
+
+    #[test]
+    fn hosts_map_to_the_entries_ci_logs_in_with() {
+        let cfg = config(&format!(
+            "container_registries:\n\
+             - type: aws\n  region: us-east-2\n  url: {ECR}\n  aws_creds_secret_name: aws_creds\n\
+             - type: azure\n  url: acme.azurecr.io\n  azure_principal_secret_name: az\n\
+             - type: generic\n  url: index.docker.io\n  generic_secret_name: hub_old\n\
+             - type: gar\n  gar_creds_secret_name: gcp_creds\n\
+             - type: generic\n  url: GHCR.io\n  generic_secret_name: ghcr\n"
+        ));
+        let e = |h: &str| {
+            reference::covering_entry(h, &cfg.registries).map(|e| e.secret_name.clone().unwrap())
+        };
+        assert_eq!(e(ECR).as_deref(), Some("aws_creds"));
+        assert_eq!(e("999999999999.dkr.ecr.us-east-2.amazonaws.com"), None);
+        assert_eq!(e("acme.azurecr.io").as_deref(), Some("az"));
+        assert_eq!(e("other.azurecr.io"), None);
+        assert_eq!(e("ghcr.io").as_deref(), Some("ghcr"));
+        // docker keeps an index.docker.io login where Docker Hub pulls never look.
+        assert_eq!(e("docker.io"), None);
+        for gar in [
+            "us-central1-docker.pkg.dev",
+            "docker.europe-west4.rep.pkg.dev",
+            "gcr.io",
+            "eu.gcr.io",
+        ] {
+            assert_eq!(e(gar).as_deref(), Some("gcp_creds"), "{gar}");
+        }
+    }
+
+    #[test]
+    fn add_commands_per_provider() {
+        let cfg = Path::new("factory-config.yml");
+        assert_eq!(
+            add_command(ECR, cfg, Some("acme")),
+            (
+                Provider::Aws,
+                format!("fioreg --factory acme add aws --url {ECR} --profile <PROFILE>")
+            )
+        );
+        assert_eq!(
+            add_command("gcr.io", Path::new("/x/f.yml"), None),
+            (
+                Provider::Gar,
+                "fioreg --config /x/f.yml add gar --key-file <KEY.json>".to_string()
+            )
+        );
+        assert_eq!(
+            add_command("us-docker.pkg.dev", cfg, None).1,
+            "fioreg add gar --key-file <KEY.json> --url us-docker.pkg.dev"
+        );
+        assert_eq!(
+            add_command("ghcr.io", cfg, None).1,
+            "fioreg add generic --url ghcr.io --username <USER> --password-stdin"
+        );
+    }
+
+    #[test]
+    fn summary_and_headline_for_the_wizard() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::write(
+            root.join("a/Dockerfile"),
+            format!("FROM {ECR}/base:1\nFROM 111111111111.dkr.ecr.eu-west-1.amazonaws.com/x:2\n"),
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("app")).unwrap();
+        std::fs::write(
+            root.join("app/docker-compose.yml"),
+            "services:\n  s:\n    image: ghcr.io/acme/agent:4\n",
+        )
+        .unwrap();
+        let cfg = config(
+            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: g\n",
+        );
+        let input = ScanInput {
+            root,
+            factory: Some("acme"),
+            entries: &cfg.registries,
+            config_path: Path::new("factory-config.yml"),
+            secrets: None,
+            secrets_error: None,
+        };
+        let report = scan_offline(&input).unwrap();
+        let s = summary(&report);
+        assert_eq!(s.len(), 3, "{s:#?}");
+        assert!(s.contains(&Suggestion::AddEntry {
+            host: ECR.into(),
+            provider: Provider::Aws,
+            url: Some(ECR.into()),
+            command: format!("fioreg --factory acme add aws --url {ECR} --profile <PROFILE>"),
+        }));
+        assert!(s.iter().any(|x| matches!(x,
+            Suggestion::DeviceWrap { image, container, command }
+                if image == "ghcr.io/acme/agent:4"
+                    && container == "agent-wrapped"
+                    && command.starts_with("fioreg device-wrap --image ghcr.io/acme/agent:4 --container agent-wrapped"))));
+        assert_eq!(
+            headline(&report).as_deref(),
+            Some(
+                "containers.git needs 2 registries that no entry covers: \
+                 111111111111.dkr.ecr.eu-west-1.amazonaws.com, 123456789012.dkr.ecr.us-east-2.amazonaws.com"
+            )
+        );
+        assert_eq!(report.errors(), 2);
+    }
+}
