@@ -917,3 +917,207 @@ fn online_unreachable_registry_is_a_warning() {
     );
     assert_eq!(v["registries"][0]["public"], Value::Null);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Benchmark set-up (not a test: `cargo test` skips it). Run by scripts/bench-scan.sh:
+//   cargo test --release --test scan -- --ignored --nocapture bench_scan
+// It starts 10 real docker-registry processes with token auth on 127.0.0.1, pushes 25
+// repositories x 2 tags to each (half of them public), writes generated containers.git trees,
+// and times whole `fioreg scan` runs with hyperfine. Nothing here asserts a time.
+
+const BENCH_REGISTRIES: usize = 10;
+const BENCH_REPOS: usize = 25;
+const BENCH_TAGS: usize = 2;
+
+fn bench_public_repos() -> &'static [&'static str] {
+    let names: Vec<&'static str> = (0..BENCH_REPOS)
+        .filter(|r| r % 2 == 0)
+        .map(|r| &*Box::leak(format!("team/repo{r}").into_boxed_str()))
+        .collect();
+    Box::leak(names.into_boxed_slice())
+}
+
+/// Writes a containers.git of `containers` Dockerfiles (2 FROMs each) and `apps` compose apps
+/// naming images of `hosts`; image k is repository k/2 mod 25 of host k mod 10, tag k mod 2.
+fn bench_tree(dir: &Path, hosts: &[String], containers: usize, apps: usize, repeat: usize) {
+    let image = |k: usize| {
+        let h = &hosts[k % hosts.len()];
+        let r = (k / hosts.len()) % BENCH_REPOS;
+        let t = (k / (hosts.len() * BENCH_REPOS)) % BENCH_TAGS;
+        format!("{h}/team/repo{r}:{t}")
+    };
+    for c in 0..containers {
+        let d = dir.join(format!("c{c}"));
+        fs::create_dir_all(&d).unwrap();
+        let mut text = String::new();
+        for rep in 0..repeat {
+            let k = (2 * c + rep * 2 * containers) % (hosts.len() * BENCH_REPOS * BENCH_TAGS);
+            text.push_str(&format!(
+                "FROM {} AS s{rep}a\nFROM {} AS s{rep}b\n",
+                image(k),
+                image(k + 1)
+            ));
+        }
+        fs::write(d.join("Dockerfile"), text).unwrap();
+    }
+    for a in 0..apps {
+        let d = dir.join(format!("app{a}"));
+        fs::create_dir_all(&d).unwrap();
+        let mut text = String::from("services:\n");
+        for s in 0..5 {
+            text.push_str(&format!("  s{s}:\n    image: {}\n", image(a * 5 + s)));
+        }
+        fs::write(d.join("docker-compose.yml"), text).unwrap();
+    }
+}
+
+#[test]
+#[ignore = "benchmark set-up: run by scripts/bench-scan.sh"]
+fn bench_scan() {
+    let tokens = fake_auth::registry_token_server_with_public(
+        &[
+            (PUSHER, PUSHER_PW, Grant::All),
+            (CI_USER, CI_PW, Grant::All),
+        ],
+        bench_public_repos(),
+        |h| http_stub::Stub::start_unbounded(h, std::time::Duration::from_secs(3600)),
+    );
+    let regs: Vec<registry::Registry> = (0..BENCH_REGISTRIES)
+        .map(|_| {
+            registry::Registry::start(registry::Config {
+                auth: registry::Auth::Token {
+                    realm: format!("{}/token", tokens.url()),
+                    service: fake_auth::TOKEN_SERVICE.into(),
+                    issuer: fake_auth::TOKEN_ISSUER.into(),
+                    rootcertbundle: fake_auth::token_cert_path(),
+                },
+                tls: None,
+            })
+        })
+        .collect();
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .new_agent();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{PUSHER}:{PUSHER_PW}"));
+    for reg in &regs {
+        for r in 0..BENCH_REPOS {
+            let repo = format!("team/repo{r}");
+            let mut reply = agent
+                .get(&format!("{}/token", tokens.url()))
+                .query("service", fake_auth::TOKEN_SERVICE)
+                .query("scope", format!("repository:{repo}:pull,push"))
+                .header("Authorization", format!("Basic {basic}"))
+                .call()
+                .expect("push token");
+            let body: Value =
+                serde_json::from_str(&reply.body_mut().read_to_string().unwrap()).unwrap();
+            let token = body["token"].as_str().expect("token").to_string();
+            for t in 0..BENCH_TAGS {
+                reg.push(&repo, &t.to_string(), &format!("Bearer {token}"));
+            }
+        }
+    }
+    let hosts: Vec<String> = regs.iter().map(|r| r.addr.clone()).collect();
+    let out_dir = PathBuf::from(
+        std::env::var("SCAN_BENCH_DIR").unwrap_or_else(|_| format!("{ROOT}/target/bench-scan")),
+    );
+    let _ = fs::remove_dir_all(&out_dir);
+    fs::create_dir_all(&out_dir).unwrap();
+    let mut config = String::from("container_registries:\n");
+    for (i, h) in hosts.iter().enumerate() {
+        config.push_str(&format!(
+            "- type: generic\n  url: {h}\n  generic_secret_name: reg{i}_creds\n"
+        ));
+    }
+    let world = |name: &str| -> PathBuf {
+        let w = out_dir.join(name);
+        fs::create_dir_all(w.join("ci-scripts")).unwrap();
+        fs::create_dir_all(w.join("stub/factories/acme/secrets")).unwrap();
+        fs::create_dir_all(w.join("home")).unwrap();
+        fs::write(w.join("ci-scripts/factory-config.yml"), &config).unwrap();
+        for i in 0..hosts.len() {
+            fs::write(
+                w.join(format!("stub/factories/acme/secrets/reg{i}_creds")),
+                "x",
+            )
+            .unwrap();
+        }
+        fs::write(w.join("password"), format!("{CI_PW}\n")).unwrap();
+        w
+    };
+    // A: 500 distinct images (250 repositories x 2 tags) in 250 Dockerfiles.
+    let a = world("a");
+    bench_tree(&a.join("containers"), &hosts, 250, 0, 1);
+    // B: the same 500 images named 3 times each (1500 references) plus 100 compose apps.
+    let b = world("b");
+    bench_tree(&b.join("containers"), &hosts, 250, 100, 3);
+    let scan = |w: &Path, extra: &str| {
+        format!(
+            "cd {} && env -i PATH=\"$PATH\" HOME={home} FIOCTL_STUB_DIR={stub} {BIN} --factory acme \
+             --fioctl {ROOT}/tests/support/fioctl --insecure-registry scan --containers {c} \
+             --login {h}={CI_USER} --password-stdin {extra} < {pw} > /dev/null",
+            w.join("ci-scripts").display(),
+            home = w.join("home").display(),
+            stub = w.join("stub").display(),
+            c = w.join("containers").display(),
+            h = hosts[0],
+            pw = w.join("password").display(),
+        )
+    };
+    // Sanity: the scan sees what was generated (printed, not asserted on time).
+    for (name, w) in [("A", &a), ("B", &b)] {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(scan(w, "--json").replace(" > /dev/null", ""))
+            .output()
+            .unwrap();
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        let images: usize = v["registries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["images"].as_array().unwrap().len())
+            .sum();
+        let uses: usize = v["registries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["images"].as_array().unwrap().iter())
+            .map(|i| i["uses"].as_array().unwrap().len())
+            .sum();
+        let kinds = kinds(&v);
+        let not_found = kinds.iter().filter(|(k, _)| k == "missing_tag").count();
+        let unreachable = kinds.iter().filter(|(k, _)| k == "unreachable").count();
+        println!(
+            "tree {name}: {} registries, {images} images, {uses} references, {} findings \
+             (missing_tag {not_found}, unreachable {unreachable}), exit {:?}",
+            v["registries"].as_array().unwrap().len(),
+            kinds.len(),
+            out.status.code()
+        );
+        assert_eq!(not_found + unreachable, 0, "{v:#}");
+    }
+    let md = out_dir.join("results.md");
+    let status = Command::new("hyperfine")
+        .args(["--warmup", "1", "--runs", "10", "-i", "--export-markdown"])
+        .arg(&md)
+        .arg("-n")
+        .arg("A: 500 images, --jobs 16")
+        .arg(scan(&a, "--jobs 16"))
+        .arg("-n")
+        .arg("A: 500 images, --jobs 1 (sequential)")
+        .arg(scan(&a, "--jobs 1"))
+        .arg("-n")
+        .arg("B: 1500 references to the same 500 images, --jobs 16")
+        .arg(scan(&b, "--jobs 16"))
+        .arg("-n")
+        .arg("A: --offline")
+        .arg(scan(&a, "--offline"))
+        .status()
+        .expect("hyperfine (apt-get install hyperfine)");
+    assert!(status.success());
+    println!("{}", fs::read_to_string(&md).unwrap());
+}
