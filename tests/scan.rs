@@ -588,6 +588,21 @@ fn files_git_does_not_track_are_reported() {
         .map(|f| f["file"].as_str().unwrap())
         .collect();
     assert_eq!(untracked, vec!["ignored/Dockerfile", "new/Dockerfile"]);
+
+    // A folder inside another repository is not a containers.git clone: nothing to report.
+    let outer = World::new(CONFIG);
+    outer.file("a/Dockerfile", "FROM ghcr.io/acme/a:1\n");
+    git(outer.dir.path(), &["init", "-q", "-b", "main"]);
+    let (code, v) = outer.scan_json(&["--offline"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] != "untracked"),
+        "{v:#}"
+    );
 }
 
 /// A generated tree: `n` containers and `n / 2` compose apps over a few registries, every image
@@ -1050,7 +1065,8 @@ fn bench_scan() {
     // A: 500 distinct images (250 repositories x 2 tags) in 250 Dockerfiles.
     let a = world("a");
     bench_tree(&a.join("containers"), &hosts, 250, 0, 1);
-    // B: the same 500 images named 3 times each (1500 references) plus 100 compose apps.
+    // B: the same 500 images named 4 times each (2000 references: 3 per Dockerfile, 1 in 100
+    // compose apps of 5 services).
     let b = world("b");
     bench_tree(&b.join("containers"), &hosts, 250, 100, 3);
     let scan = |w: &Path, extra: &str| {
@@ -1111,7 +1127,7 @@ fn bench_scan() {
         .arg("A: 500 images, --jobs 1 (sequential)")
         .arg(scan(&a, "--jobs 1"))
         .arg("-n")
-        .arg("B: 1500 references to the same 500 images, --jobs 16")
+        .arg("B: 2000 references to the same 500 images, --jobs 16")
         .arg(scan(&b, "--jobs 16"))
         .arg("-n")
         .arg("A: --offline")

@@ -889,6 +889,20 @@ pub fn scan_offline(input: &ScanInput<'_>) -> std::io::Result<ScanReport> {
     Ok(report(input, c, None))
 }
 
+/// The whole online scan: [`collect`], [`probe::probe`] every repository (with `creds`, by
+/// host), then [`report`]. `Err` only when the files cannot be read or the probe settings are
+/// unusable (a bad `--ca-file`); unreachable registries are findings.
+pub fn scan_online(
+    input: &ScanInput<'_>,
+    creds: &std::collections::HashMap<String, probe::Credential>,
+    opts: &probe::ProbeOptions,
+) -> anyhow::Result<ScanReport> {
+    let c = collect(input)?;
+    let t = targets(&c, input.factory);
+    let results = probe::probe(&t, creds, opts)?;
+    Ok(report(input, c, Some(&results)))
+}
+
 /// A one-key fix the wizard's Start screen can offer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Suggestion {

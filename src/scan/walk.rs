@@ -212,20 +212,26 @@ pub fn walk(root: &Path) -> std::io::Result<Walk> {
     Ok(w)
 }
 
-/// The files of `root` that git does not track (untracked or ignored), when `root` is a git
-/// work tree: CI clones the repository, so it never sees them. `None` outside git.
+/// The files of `root` that git does not track (untracked or ignored), when `root` is the top
+/// of a git work tree (a containers.git clone): CI clones the repository, so it never sees
+/// them. `None` outside git, or when `root` is only a folder inside another repository.
 pub fn untracked(root: &Path) -> Option<BTreeSet<String>> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["ls-files", "-z", "--others"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+    };
+    let prefix = git(&["rev-parse", "--show-prefix"])?;
+    if !String::from_utf8_lossy(&prefix.stdout).trim().is_empty() {
         return None;
     }
+    let out = git(&["ls-files", "-z", "--others"])?;
     Some(
         out.stdout
             .split(|b| *b == 0)
