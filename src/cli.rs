@@ -142,6 +142,9 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `fioreg man > fioreg.1`
     Man,
+    /// Scan containers.git: the images CI and devices pull, by registry, and whether an entry
+    /// covers each registry (exit 1 when something is missing or unresolved)
+    Scan(ScanArgs),
     /// Check factory-config.yml against what Foundries CI needs (exit 1 on errors)
     Check {
         /// Check the file only; do not ask fioctl which secrets exist
@@ -151,6 +154,38 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The flags of `fioreg scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The containers.git checkout (default: the one remembered for the factory in settings,
+    /// `factories.<NAME>.containers`, else ../containers beside the ci-scripts checkout)
+    #[arg(long, value_name = "DIR")]
+    pub containers: Option<PathBuf>,
+    /// Read the files only: no registry is contacted and fioctl is not asked for secrets
+    #[arg(long)]
+    pub offline: bool,
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
+    /// How many repositories are probed at once (1: one after the other)
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+    /// aws: prove pull permission with this AWS profile's keys (on the aws entry's registry, else
+    /// on every ECR registry found)
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// gar: prove pull permission on every Google registry found with this service-account key
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// azure/generic: prove pull permission on HOST as USER, with the password or token kept by
+    /// `--remember` for HOST (or read from stdin with --password-stdin); repeatable
+    #[arg(long = "login", value_name = "HOST=USER")]
+    pub logins: Vec<String>,
+    /// Read the password or token of the one --login from the first line of stdin
+    #[arg(long, requires = "logins")]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]

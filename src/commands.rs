@@ -712,3 +712,179 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
     }
     Ok(())
 }
+/// The containers.git checkout for `fioreg scan`: `--containers`, else the one remembered for
+/// the factory (`factories.<NAME>.containers`), else `../containers` beside the ci-scripts
+/// checkout (the directory of factory-config.yml) when it exists.
+pub fn containers_dir(
+    explicit: Option<&std::path::Path>,
+    factory: Option<&str>,
+    config: &std::path::Path,
+) -> Option<std::path::PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    let remembered = factory.and_then(|f| {
+        let settings = Settings::load(&Settings::default_path()?).ok()?;
+        settings.get(&format!("factories.{f}.containers"))
+    });
+    if let Some(p) = remembered {
+        return Some(p.into());
+    }
+    let config = std::path::absolute(config).ok()?;
+    let beside = config.parent()?.parent()?.join("containers");
+    beside.is_dir().then_some(beside)
+}
+
+/// `fioreg scan`: the images of containers.git by registry, whether entries cover them, and the
+/// findings; exit 1 on errors, 2 when the inputs cannot be read.
+pub fn scan(g: &Global, args: &crate::cli::ScanArgs) -> Result<()> {
+    use crate::scan::{self, ScanInput, probe};
+    let usage = |message: String| -> anyhow::Error { Exit { code: 2, message }.into() };
+    let config_path = config_path(g);
+    let cfg = FactoryConfig::load(&config_path).map_err(|e| usage(e.to_string()))?;
+    let factory = crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f);
+    let root = containers_dir(args.containers.as_deref(), factory.as_deref(), &config_path)
+        .ok_or_else(|| {
+            usage(
+                "no containers.git checkout: pass --containers DIR (or remember it with \
+                 `fioreg settings set factories.<NAME>.containers DIR`)"
+                    .into(),
+            )
+        })?;
+    if !root.is_dir() {
+        return Err(usage(format!(
+            "{} is not a directory: pass the path of the factory's containers.git checkout with \
+             --containers DIR",
+            root.display()
+        )));
+    }
+    let (secrets, secrets_error) = if args.offline || cfg.registries.is_empty() {
+        (None, None)
+    } else {
+        match fioctl(g).and_then(|f| f.secrets_list()) {
+            Ok(names) => (Some(names), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    let input = ScanInput {
+        root: &root,
+        factory: factory.as_deref(),
+        entries: &cfg.registries,
+        config_path: &config_path,
+        secrets: secrets.as_deref(),
+        secrets_error,
+    };
+    let collected = scan::collect(&input).with_context(|| format!("reading {}", root.display()))?;
+    let report = if args.offline {
+        scan::report(&input, collected, None)
+    } else {
+        let targets = scan::targets(&collected, factory.as_deref());
+        let creds = scan_credentials(args, &cfg, &targets)?;
+        let opts = probe::ProbeOptions {
+            verify: crate::session::verify_options(g),
+            jobs: usize::from(args.jobs),
+        };
+        let results = probe::probe(&targets, &creds, &opts).map_err(|e| usage(e.to_string()))?;
+        scan::report(&input, collected, Some(&results))
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", scan::render::render(&report));
+    }
+    match report.errors() {
+        0 => Ok(()),
+        n => Err(Exit {
+            code: 1,
+            message: format!("the scan found {n} errors"),
+        }
+        .into()),
+    }
+}
+
+/// The credentials `fioreg scan` was given, by registry host.
+fn scan_credentials(
+    args: &crate::cli::ScanArgs,
+    cfg: &FactoryConfig,
+    targets: &std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    >,
+) -> Result<std::collections::HashMap<String, crate::scan::probe::Credential>> {
+    use crate::scan::probe::Credential;
+    use crate::scan::reference::{is_ecr_host, is_gar_host};
+    let usage = |message: String| -> anyhow::Error { Exit { code: 2, message }.into() };
+    let mut creds = std::collections::HashMap::new();
+    if let Some(profile) = &args.profile {
+        let secret =
+            credentials::aws::credentials_for(&ProfileSource::real(), Some(profile.as_str()))?;
+        let entry = cfg.entries_of(Provider::Aws).next();
+        let hosts: Vec<(String, Option<String>)> = match entry.and_then(|e| e.url.clone()) {
+            Some(url) => vec![(
+                url.to_ascii_lowercase(),
+                entry.and_then(|e| e.region.clone()),
+            )],
+            None => targets
+                .keys()
+                .filter(|h| is_ecr_host(h))
+                .map(|h| (h.clone(), None))
+                .collect(),
+        };
+        for (host, region) in hosts {
+            creds.insert(
+                host,
+                Credential::Aws {
+                    secret: Secret::new(secret.expose().to_vec(), "aws"),
+                    region,
+                },
+            );
+        }
+    }
+    if let Some(path) = &args.key_file {
+        let (secret, _) = credentials::gcp::key_file(path)?;
+        for host in targets.keys().filter(|h| is_gar_host(h)) {
+            creds.insert(
+                host.clone(),
+                Credential::Gcp {
+                    key: Secret::new(secret.expose().to_vec(), "gcp key"),
+                },
+            );
+        }
+    }
+    if args.password_stdin && args.logins.len() != 1 {
+        return Err(usage(
+            "--password-stdin reads one password: give exactly one --login HOST=USER".into(),
+        ));
+    }
+    for login in &args.logins {
+        let (host, user) = login
+            .split_once('=')
+            .filter(|(h, u)| !h.trim().is_empty() && !u.trim().is_empty())
+            .ok_or_else(|| {
+                usage(format!(
+                    "--login {login}: write HOST=USER, e.g. ghcr.io=ci-bot"
+                ))
+            })?;
+        let host = keystore::account(host);
+        let password = if args.password_stdin {
+            credentials::user_token::read_password_stdin(std::io::stdin().lock())?
+        } else {
+            let keys = keystore::OsKeyring;
+            keys.get(&host)?.with_context(|| {
+                format!(
+                    "{} holds no password or token for {host}: keep one with `fioreg add ... \
+                     --remember`, or pass it with --password-stdin",
+                    keys.describe()
+                )
+            })?
+        };
+        creds.insert(
+            host,
+            Credential::UserPassword {
+                user: user.trim().to_string(),
+                password,
+            },
+        );
+    }
+    Ok(creds)
+}

@@ -17,6 +17,7 @@ pub mod plain;
 pub mod plan;
 pub mod policy;
 pub mod provider;
+pub mod scan;
 pub mod secret;
 pub mod session;
 pub mod settings;

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Some(Command::Check { offline, json }) => {
             unit(commands::check(&cli.global, *offline, *json))
         }
+        Some(Command::Scan(args)) => unit(commands::scan(&cli.global, args)),
         Some(Command::Settings(cmd)) => unit(commands::settings(cmd)),
         Some(Command::Forget { url }) => unit(commands::forget(url)),
         Some(Command::DeviceWrap {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Table, Value};
 
 /// The settings that may be written, as shown when an unknown key is refused.
-pub const KNOWN_KEYS: &[&str] = &["factories.<NAME>.config"];
+pub const KNOWN_KEYS: &[&str] = &["factories.<NAME>.config", "factories.<NAME>.containers"];
 
 /// Key name fragments that mean a secret; fioreg refuses to store those.
 const SECRET_WORDS: &[&str] = &[
@@ -73,6 +73,7 @@ pub enum SettingsError {
 enum Key {
     /// `factories.<NAME>.config`: the factory's factory-config.yml.
     Config(String),
+    Containers(String),
 }
 
 impl Key {
@@ -94,6 +95,7 @@ impl Key {
         };
         match parts.as_slice() {
             ["factories", f, "config"] => Ok(Key::Config(factory(f)?)),
+            ["factories", f, "containers"] => Ok(Key::Containers(factory(f)?)),
             _ => Err(unknown()),
         }
     }
@@ -102,6 +104,10 @@ impl Key {
     fn path(&self) -> (Vec<String>, String) {
         match self {
             Key::Config(f) => (vec!["factories".to_string(), f.clone()], "config".into()),
+            Key::Containers(f) => (
+                vec!["factories".to_string(), f.clone()],
+                "containers".into(),
+            ),
         }
     }
 
@@ -111,6 +117,15 @@ impl Key {
             Key::Config(_) => {
                 if value.trim().is_empty() {
                     return Err("the path of factory-config.yml is empty".into());
+                }
+                if value.chars().any(char::is_control) {
+                    return Err("the path contains a control character".into());
+                }
+                Ok(value.to_string())
+            }
+            Key::Containers(_) => {
+                if value.trim().is_empty() {
+                    return Err("the path of the containers.git checkout is empty".into());
                 }
                 if value.chars().any(char::is_control) {
                     return Err("the path contains a control character".into());
@@ -630,7 +645,7 @@ beta = { config = \"/b.yml\" }
             );
             assert!(
                 err.to_string()
-                    .ends_with("use one of factories.<NAME>.config"),
+                    .ends_with("use one of factories.<NAME>.config, factories.<NAME>.containers"),
                 "{err}"
             );
         }
@@ -687,5 +702,27 @@ beta = { config = \"/b.yml\" }
         let err = s.set("factories.acme.config", "/x.yml").unwrap_err();
         assert!(matches!(err, SettingsError::NotATable { .. }), "{err}");
         assert!(err.to_string().contains("`factories`"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod containers_key_tests {
+    use super::*;
+
+    #[test]
+    fn the_containers_checkout_is_a_known_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::load(&dir.path().join("config.toml")).unwrap();
+        s.set("factories.acme.containers", "/home/u/acme/containers")
+            .unwrap();
+        assert_eq!(
+            s.get("factories.acme.containers").as_deref(),
+            Some("/home/u/acme/containers")
+        );
+        assert!(matches!(
+            s.set("factories.acme.containers", " "),
+            Err(SettingsError::InvalidValue { .. })
+        ));
+        assert!(KNOWN_KEYS.contains(&"factories.<NAME>.containers"));
     }
 }

@@ -383,6 +383,12 @@ def main() -> int:
         L += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if misses:
         L += ["## Missed", ""] + [f"- {m}" for m in misses] + [""]
+    # The `## fioreg scan` section is written by scripts/bench-scan.sh: keep it.
+    old = Path(args.out).read_text() if Path(args.out).exists() else ""
+    start = old.find("\n## fioreg scan\n")
+    if start != -1:
+        end = old.find("\n## ", start + 1)
+        L += [old[start + 1: end if end != -1 else len(old)].rstrip("\n"), ""]
     Path(args.out).write_text("\n".join(L))
     print(f"\nwrote {args.out}", file=sys.stderr)
     for m in misses:

@@ -20,10 +20,10 @@
 //! Blocking (ureq + rustls); no async runtime. Each HTTP request is bounded by
 //! [`VerifyOptions::timeout`].
 
-mod aws;
-mod gcp;
-mod http;
-mod registry;
+pub(crate) mod aws;
+pub(crate) mod gcp;
+pub(crate) mod http;
+pub(crate) mod registry;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -221,7 +221,7 @@ impl Redactor {
         text
     }
 
-    fn apply(&self, err: VerifyError) -> VerifyError {
+    pub(crate) fn apply(&self, err: VerifyError) -> VerifyError {
         err.map_text(|t| self.mask(t))
     }
 }
