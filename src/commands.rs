@@ -712,29 +712,6 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
     }
     Ok(())
 }
-/// The containers.git checkout for `fioreg scan`: `--containers`, else the one remembered for
-/// the factory (`factories.<NAME>.containers`), else `../containers` beside the ci-scripts
-/// checkout (the directory of factory-config.yml) when it exists.
-pub fn containers_dir(
-    explicit: Option<&std::path::Path>,
-    factory: Option<&str>,
-    config: &std::path::Path,
-) -> Option<std::path::PathBuf> {
-    if let Some(p) = explicit {
-        return Some(p.to_path_buf());
-    }
-    let remembered = factory.and_then(|f| {
-        let settings = Settings::load(&Settings::default_path()?).ok()?;
-        settings.get(&format!("factories.{f}.containers"))
-    });
-    if let Some(p) = remembered {
-        return Some(p.into());
-    }
-    let config = std::path::absolute(config).ok()?;
-    let beside = config.parent()?.parent()?.join("containers");
-    beside.is_dir().then_some(beside)
-}
-
 /// `fioreg scan`: the images of containers.git by registry, whether entries cover them, and the
 /// findings; exit 1 on errors, 2 when the inputs cannot be read.
 pub fn scan(g: &Global, args: &crate::cli::ScanArgs) -> Result<()> {
@@ -743,8 +720,9 @@ pub fn scan(g: &Global, args: &crate::cli::ScanArgs) -> Result<()> {
     let config_path = config_path(g);
     let cfg = FactoryConfig::load(&config_path).map_err(|e| usage(e.to_string()))?;
     let factory = crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f);
-    let root = containers_dir(args.containers.as_deref(), factory.as_deref(), &config_path)
-        .ok_or_else(|| {
+    let root =
+        crate::scan::containers_dir(args.containers.as_deref(), factory.as_deref(), &config_path)
+            .ok_or_else(|| {
             usage(
                 "no containers.git checkout: pass --containers DIR (or remember it with \
                  `fioreg settings set factories.<NAME>.containers DIR`)"

@@ -17,7 +17,7 @@ use crate::wizard::flow::{Verifier, store_blocks};
 use crate::wizard::report::{self, Exit, Outcome, progress_label};
 use crate::wizard::state::{
     CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, Profiles, ReviewFocus, Screen,
-    Secrets, StartAction, State, field_help, field_label, profile_disabled_reason,
+    Secrets, State, field_help, field_label, profile_disabled_reason,
 };
 use crate::wizard::{Action, Checkbox, Effect, Input, Nav, init, update};
 use secrecy::SecretString;
@@ -256,8 +256,17 @@ impl Driver<'_> {
         }
     }
 
-    /// The factory, the config and its registries with their secrets, and the check's findings.
+    /// The factory, the config and its registries with their secrets, the check's findings and
+    /// the scan of containers.git.
     fn overview(&mut self) {
+        self.registries();
+        for (mark, line) in crate::wizard::flow::scan_lines(&self.state.scan) {
+            self.say(&format!("{}{line}", mark.prefix()));
+        }
+    }
+
+    /// The factory, the config and its registries with their secrets, and the check's findings.
+    fn registries(&mut self) {
         let ctx = self.state.ctx.clone();
         self.say(
             "fioreg: one question at a time. Esc goes back one question; Ctrl-C quits without \
@@ -346,7 +355,9 @@ impl Driver<'_> {
 
     fn start(&mut self) -> Step {
         let n = self.state.config.as_ref().map_or(0, |c| c.registries.len());
-        let options: Vec<Choice> = StartAction::ALL
+        let options: Vec<Choice> = self
+            .state
+            .start_items()
             .iter()
             .map(|a| Choice::maybe(a.label(), a.disabled_reason(n)))
             .collect();

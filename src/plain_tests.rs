@@ -190,6 +190,7 @@ impl Env {
             keys: Arc::new(MemoryKeyStore::new()),
             settings: None,
             verify: None,
+            containers: None,
         };
         Env { dir, session }
     }

@@ -903,6 +903,30 @@ pub fn scan_online(
     Ok(report(input, c, Some(&results)))
 }
 
+/// The containers.git checkout for `fioreg scan`: `--containers`, else the one remembered for
+/// the factory (`factories.<NAME>.containers`), else `../containers` beside the ci-scripts
+/// checkout (the directory of factory-config.yml) when it exists.
+pub fn containers_dir(
+    explicit: Option<&std::path::Path>,
+    factory: Option<&str>,
+    config: &std::path::Path,
+) -> Option<std::path::PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    let remembered = factory.and_then(|f| {
+        let settings =
+            crate::settings::Settings::load(&crate::settings::Settings::default_path()?).ok()?;
+        settings.get(&format!("factories.{f}.containers"))
+    });
+    if let Some(p) = remembered {
+        return Some(p.into());
+    }
+    let config = std::path::absolute(config).ok()?;
+    let beside = config.parent()?.parent()?.join("containers");
+    beside.is_dir().then_some(beside)
+}
+
 /// A one-key fix the wizard's Start screen can offer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Suggestion {

@@ -47,6 +47,16 @@ impl<'a> Runner<'a> {
                 self.spawn(move || Action::SecretsListed(store.list().map_err(|e| e.to_string())));
                 None
             }
+            Effect::Scan(secrets) => {
+                let (Ok(cfg), Some(root)) = (state.config.clone(), state.ctx.containers.clone())
+                else {
+                    return None;
+                };
+                let factory = state.ctx.factory.clone();
+                let verify = state.ctx.verify.clone();
+                self.spawn(move || Action::Scanned(scan(&cfg, &root, factory, secrets, verify)));
+                None
+            }
             Effect::LoadProfiles => {
                 let aws = Arc::clone(&self.session.aws);
                 self.spawn(move || {
@@ -158,6 +168,35 @@ fn build_plan(
     )
     .map(Arc::new)
     .map_err(|e| e.for_wizard())
+}
+
+/// The scan of containers.git, as `fioreg scan` makes it: online (the registries probed) when
+/// the login test is on, else from the files alone.
+fn scan(
+    cfg: &crate::factory_config::FactoryConfig,
+    root: &Path,
+    factory: Option<String>,
+    secrets: Option<Vec<String>>,
+    verify: Option<crate::verify::VerifyOptions>,
+) -> Result<crate::scan::ScanReport, String> {
+    use crate::scan::{ScanInput, probe};
+    let input = ScanInput {
+        root,
+        factory: factory.as_deref(),
+        entries: &cfg.registries,
+        config_path: &cfg.path,
+        secrets: secrets.as_deref(),
+        secrets_error: None,
+    };
+    let report = match verify {
+        Some(verify) => {
+            let opts = probe::ProbeOptions { verify, jobs: 16 };
+            crate::scan::scan_online(&input, &Default::default(), &opts)
+                .map_err(|e| e.to_string())?
+        }
+        None => crate::scan::scan_offline(&input).map_err(|e| e.to_string())?,
+    };
+    Ok(report)
 }
 
 /// Completes the last component of a path from the directory it names: one match completes
@@ -309,6 +348,7 @@ mod tests {
             keys,
             settings: None,
             verify: None,
+            containers: None,
         }
     }
 

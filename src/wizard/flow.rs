@@ -49,6 +49,57 @@ pub fn placeholder() -> Secret {
     Secret::new(Vec::new(), "not read yet")
 }
 
+/// What the scan of containers.git says on the Start screen, in both wizards: running, the
+/// headline, each device-pulled private image with its `fioreg device-wrap` line, or why it
+/// could not be made. Nothing when no checkout is known.
+pub fn scan_lines(
+    scan: &crate::wizard::state::ScanState,
+) -> Vec<(crate::wizard::report::Mark, String)> {
+    use crate::wizard::report::Mark;
+    use crate::wizard::state::ScanState;
+    match scan {
+        ScanState::Off => Vec::new(),
+        ScanState::Pending | ScanState::Running => {
+            vec![(Mark::Note, "Scanning containers.git…".into())]
+        }
+        ScanState::Failed(why) => vec![(Mark::Warn, format!("containers.git: {why}"))],
+        ScanState::Done {
+            headline,
+            suggestions,
+            errors,
+        } => {
+            let mut lines = Vec::new();
+            match headline {
+                Some(h) => lines.push((Mark::Warn, format!("{h} (Add below)"))),
+                None if *errors == 0 => lines.push((
+                    Mark::Done,
+                    "containers.git: every registry its images need is covered".into(),
+                )),
+                None => {}
+            }
+            // The uncovered registries are errors too: count the others.
+            if *errors > 0 && headline.is_none() {
+                lines.push((
+                    Mark::Warn,
+                    format!("containers.git: `fioreg scan` finds {errors} error(s)"),
+                ));
+            }
+            for s in suggestions {
+                if let crate::scan::Suggestion::DeviceWrap { image, command, .. } = s {
+                    lines.push((
+                        Mark::Warn,
+                        format!(
+                            "devices pull the private image {image} with their own credentials; \
+                             wrap it into hub.foundries.io: {command}"
+                        ),
+                    ));
+                }
+            }
+            lines
+        }
+    }
+}
+
 /// The commit step as the review shows it, in both wizards.
 pub fn commit_step(c: &CommitPlan) -> String {
     format!(

@@ -61,11 +61,12 @@ pub(super) fn step_cursor(
 
 pub(super) fn start(state: &mut State, action: Nav) -> Effect {
     let registries = state.config.as_ref().map_or(0, |c| c.registries.len());
-    let enabled = |i: usize| StartAction::ALL[i].disabled_reason(registries).is_none();
+    let items = state.start_items();
+    let enabled = |i: usize| items[i].disabled_reason(registries).is_none();
     match action {
         Nav::Up | Nav::Down => {
             let down = action == Nav::Down;
-            let next = step_cursor(state.start_cursor, StartAction::ALL.len(), down, enabled);
+            let next = step_cursor(state.start_cursor, items.len(), down, enabled);
             // On a short screen, ↑ past the first action scrolls up to the registries; ↓ comes
             // back down first.
             if !down && next == state.start_cursor {
@@ -77,16 +78,22 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
             }
         }
         Nav::Choose => {
-            let chosen = StartAction::ALL[state.start_cursor];
+            let Some(chosen) = items.get(state.start_cursor).cloned() else {
+                return Effect::None;
+            };
             // A disabled action is never reached by the cursor, and never pretends to work.
             if chosen.disabled_reason(registries).is_some() {
                 return Effect::None;
             }
             let flow = match chosen {
-                StartAction::Add => Flow::Add,
-                StartAction::Rotate => Flow::Rotate,
-                StartAction::Remove => Flow::Remove,
-                StartAction::Quit => {
+                StartItem::AddFor { provider, url, .. } => {
+                    add_for(state, provider, url);
+                    return Effect::None;
+                }
+                StartItem::Action(StartAction::Add) => Flow::Add,
+                StartItem::Action(StartAction::Rotate) => Flow::Rotate,
+                StartItem::Action(StartAction::Remove) => Flow::Remove,
+                StartItem::Action(StartAction::Quit) => {
                     state.quit = true;
                     return Effect::None;
                 }
@@ -121,6 +128,29 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
         _ => {}
     }
     Effect::None
+}
+
+/// Add, for a registry the scan found uncovered: the Registry screen with its provider chosen
+/// and its url filled in (the defaults follow it), as if typed.
+fn add_for(state: &mut State, provider: crate::provider::Provider, url: Option<String>) {
+    state.flow = Flow::Add;
+    state.review = None;
+    state.creds = None;
+    state.scroll = 0;
+    if let Some(i) = crate::provider::Provider::ALL
+        .iter()
+        .position(|p| *p == provider)
+    {
+        state.provider_cursor = i;
+    }
+    let mut form = RegistryForm::for_config(provider, state.config.as_ref().ok());
+    if let (Some(url), Some(field)) = (url, form.fields.first_mut()) {
+        field.input.set(url);
+        field.touched = true;
+    }
+    form.fill_defaults();
+    state.registry = Some(form);
+    state.screen = Screen::Registry;
 }
 
 /// The Pick screen: ↑↓ over the entries, Space (remove) for the secret, Enter to go on.

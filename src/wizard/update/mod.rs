@@ -17,8 +17,8 @@ use review::*;
 use super::state::{
     ApplyRun, CommitState, CredsForm, CredsKind, Edit, FieldKind, Flow, KeyCheck, LoginCheck,
     LoginFocus, LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm, Review,
-    ReviewFocus, Screen, Secrets, StartAction, State, StepStatus, UserTokenFocus,
-    profile_disabled_reason,
+    ReviewFocus, ScanState, Screen, Secrets, StartAction, StartItem, State, StepStatus,
+    UserTokenFocus, profile_disabled_reason,
 };
 use crate::credentials::aws::ProfileInfo;
 use crate::factory_config::diff;
@@ -102,6 +102,8 @@ pub enum Action {
     Tick,
     Resize(u16, u16),
     SecretsListed(Result<Vec<String>, String>),
+    /// The scan of containers.git: the report, or why it could not be made.
+    Scanned(Result<crate::scan::ScanReport, String>),
     ProfilesLoaded(Result<Vec<ProfileInfo>, String>),
     /// The check of the key file at `path` (as typed): the service account's email, or why not.
     KeyFileChecked {
@@ -144,6 +146,9 @@ pub enum Effect {
     None,
     /// `store.list()`, on a background thread.
     ListSecrets,
+    /// The scan of containers.git (online when the login test is on), on a background thread;
+    /// with the factory's secrets when they were listed.
+    Scan(Option<Vec<String>>),
     /// `aws::list_profiles`.
     LoadProfiles,
     /// `gcp::key_file` on the path as typed, `~` expanded.
@@ -177,7 +182,21 @@ pub enum Effect {
 pub fn init(state: &State) -> Effect {
     match state.secrets {
         Secrets::Loading => Effect::ListSecrets,
+        // No secrets to wait for: the scan starts at once.
+        _ if state.scan == ScanState::Pending => Effect::Scan(None),
         _ => Effect::None,
+    }
+}
+
+/// The scan, once the secrets are known (it says which entries' secrets are missing).
+fn start_scan(state: &mut State) -> Effect {
+    if state.scan != ScanState::Pending {
+        return Effect::None;
+    }
+    state.scan = ScanState::Running;
+    match &state.secrets {
+        Secrets::Loaded(names) => Effect::Scan(Some(names.clone())),
+        _ => Effect::Scan(None),
     }
 }
 
@@ -229,6 +248,17 @@ pub fn update(state: &mut State, event: Action) -> Effect {
             state.secrets = match result {
                 Ok(names) => Secrets::Loaded(names),
                 Err(e) => Secrets::Failed(e),
+            };
+            start_scan(state)
+        }
+        Action::Scanned(result) => {
+            state.scan = match result {
+                Ok(report) => ScanState::Done {
+                    headline: crate::scan::headline(&report),
+                    suggestions: crate::scan::summary(&report),
+                    errors: report.errors(),
+                },
+                Err(e) => ScanState::Failed(e),
             };
             Effect::None
         }
