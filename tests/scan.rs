@@ -102,8 +102,12 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// host -> image -> [(file, line, pulled_by)]
-fn shape(v: &Value) -> Vec<(String, Vec<(String, Vec<(String, u64, Vec<String>)>)>)> {
+/// (file, line, pulled_by)
+type UseRow = (String, u64, Vec<String>);
+/// host -> image -> uses
+type Shape = Vec<(String, Vec<(String, Vec<UseRow>)>)>;
+
+fn shape(v: &Value) -> Shape {
     v["registries"]
         .as_array()
         .expect("registries")

@@ -89,6 +89,9 @@ pub fn registry_token_server(users: &[(&str, &str, Grant)]) -> Stub {
     token_server(users, None, Stub::start)
 }
 
+/// A token server's request handler.
+pub type Handler = Box<dyn Fn(&Request) -> Response + Send + Sync>;
+
 /// [`registry_token_server`] that also answers anonymous requests (no credentials), as Docker
 /// Hub does: 200 with a token that grants `pull` on the repositories of `public` and nothing on
 /// any other (so the registry then refuses a private repository with 401). `start` starts the
@@ -96,15 +99,15 @@ pub fn registry_token_server(users: &[(&str, &str, Grant)]) -> Stub {
 pub fn registry_token_server_with_public(
     users: &[(&str, &str, Grant)],
     public: &[&str],
-    start: fn(Box<dyn Fn(&Request) -> Response + Send + Sync>) -> Stub,
+    start: fn(Handler) -> Stub,
 ) -> Stub {
     let public: Vec<String> = public.iter().map(|s| s.to_string()).collect();
-    token_server(users, Some(public), move |h| start(Box::new(h)))
+    token_server(users, Some(public), start)
 }
 
 fn token_server<F>(users: &[(&str, &str, Grant)], public: Option<Vec<String>>, start: F) -> Stub
 where
-    F: FnOnce(Box<dyn Fn(&Request) -> Response + Send + Sync>) -> Stub,
+    F: FnOnce(Handler) -> Stub,
 {
     let users: HashMap<String, (String, Grant)> = users
         .iter()
