@@ -505,6 +505,15 @@ fn exit_codes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // Credentials asked for but unusable: exit 2, naming the file.
+    let out = w
+        .fioreg()
+        .args(["scan", "--key-file", "missing-key.json", "--containers"])
+        .arg(w.containers())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("missing-key.json"), "{}", text(&out));
 }
 
 #[test]
