@@ -757,7 +757,12 @@ pub fn scan(g: &Global, args: &crate::cli::ScanArgs) -> Result<()> {
         scan::report(&input, collected, None)
     } else {
         let targets = scan::targets(&collected, factory.as_deref());
-        let creds = scan_credentials(args, &cfg, &targets)?;
+        // Credentials that were asked for but cannot be used: the inputs are wrong (exit 2).
+        let creds =
+            scan_credentials(args, &cfg, &targets).map_err(|e| match e.downcast::<Exit>() {
+                Ok(exit) => exit.into(),
+                Err(e) => usage(format!("{e:#}")),
+            })?;
         let opts = probe::ProbeOptions {
             verify: crate::session::verify_options(g),
             jobs: usize::from(args.jobs),

@@ -705,6 +705,18 @@ beta = { config = \"/b.yml\" }
     }
 }
 
+/// Remembers `dir` as the containers.git checkout of `factory` (`factories.<NAME>.containers`,
+/// absolute) in the settings file at `path`, as a front end does once the user named it.
+pub fn record_containers(path: &Path, factory: &str, dir: &Path) -> Result<(), SettingsError> {
+    let dir = std::path::absolute(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string();
+    let mut s = Settings::load(path)?;
+    s.set(&format!("factories.{factory}.containers"), &dir)?;
+    s.save()
+}
+
 #[cfg(test)]
 mod containers_key_tests {
     use super::*;
@@ -724,5 +736,19 @@ mod containers_key_tests {
             Err(SettingsError::InvalidValue { .. })
         ));
         assert!(KNOWN_KEYS.contains(&"factories.<NAME>.containers"));
+    }
+
+    #[test]
+    fn record_containers_keeps_an_absolute_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fioreg/config.toml");
+        record_containers(&path, "acme", Path::new("rel/containers")).unwrap();
+        let got = Settings::load(&path)
+            .unwrap()
+            .get("factories.acme.containers")
+            .unwrap();
+        assert!(Path::new(&got).is_absolute(), "{got}");
+        assert!(got.ends_with("rel/containers"), "{got}");
+        assert!(record_containers(&path, "bad name", Path::new("x")).is_err());
     }
 }

@@ -102,14 +102,12 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// One use of an image: (file, line, pulled_by).
-type Use = (String, u64, Vec<String>);
+/// (file, line, pulled_by)
+type UseRow = (String, u64, Vec<String>);
+/// host -> image -> uses
+type Shape = Vec<(String, Vec<(String, Vec<UseRow>)>)>;
 
-/// An image and its uses.
-type Image = (String, Vec<Use>);
-
-/// host -> image -> [use]
-fn shape(v: &Value) -> Vec<(String, Vec<Image>)> {
+fn shape(v: &Value) -> Shape {
     v["registries"]
         .as_array()
         .expect("registries")
@@ -507,6 +505,15 @@ fn exit_codes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // Credentials asked for but unusable: exit 2, naming the file.
+    let out = w
+        .fioreg()
+        .args(["scan", "--key-file", "missing-key.json", "--containers"])
+        .arg(w.containers())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("missing-key.json"), "{}", text(&out));
 }
 
 #[test]
@@ -1190,4 +1197,68 @@ fn bench_scan() {
             .collect::<String>()
     );
     fs::write(out_dir.join("section.md"), section).unwrap();
+}
+
+/// aws: `--profile` keys are exchanged with ecr:GetAuthorizationToken (the ECR stand-in, through
+/// AWS_ENDPOINT_URL) and the registry (htpasswd: Basic, never anonymous) is probed as user AWS.
+#[test]
+fn online_aws_profile_proves_pull_on_a_basic_auth_registry() {
+    const KEY_ID: &str = "AKIAFIOREGSCAN000001";
+    const SECRET: &str = "fioregScanSecretAccessKey/0123456789abcd";
+    let ecr = fake_auth::ecr_endpoint(&[(KEY_ID, SECRET)], "us-east-2");
+    let reg = registry::Registry::start(registry::Config {
+        auth: registry::Auth::Htpasswd(vec![("AWS".into(), fake_auth::ECR_PASSWORD.into())]),
+        tls: None,
+    });
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("AWS:{}", fake_auth::ECR_PASSWORD));
+    reg.push("team/app", "1.0", &format!("Basic {basic}"));
+    let addr = reg.addr.clone();
+    let w = World::new(&format!(
+        "container_registries:\n- type: aws\n  region: us-east-2\n  url: {addr}\n  aws_creds_secret_name: aws_creds\n"
+    ));
+    w.secret("aws_creds");
+    fs::write(
+        w.path("credentials"),
+        format!("[ci-pull]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    w.file(
+        "a/Dockerfile",
+        &format!("FROM {addr}/team/app:1.0\nFROM {addr}/team/app:2.0\n"),
+    );
+    let run = |profile: Option<&str>| -> (i32, Value) {
+        let mut c = w.fioreg();
+        c.env("AWS_SHARED_CREDENTIALS_FILE", w.path("credentials"))
+            .env("AWS_ENDPOINT_URL", ecr.url())
+            .args(["scan", "--json", "--insecure-registry", "--containers"])
+            .arg(w.containers());
+        if let Some(p) = profile {
+            c.args(["--profile", p]);
+        }
+        let out = c.output().unwrap();
+        assert!(!text(&out).contains(SECRET), "{}", text(&out));
+        let v: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        (out.status.code().unwrap(), v)
+    };
+    // Without credentials: private, covered by the entry, tags unknown.
+    let (code, v) = run(None);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["registries"][0]["public"], false);
+    assert_eq!(v["registries"][0]["entry"]["type"], "aws");
+    assert_eq!(v["findings"], json!([]));
+    // With the profile: pull proven, and the missing tag found.
+    let (code, v) = run(Some("ci-pull"));
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(kinds(&v), vec![("missing_tag".into(), addr.clone())]);
+    assert_eq!(
+        finding(&v, "missing_tag")["image"],
+        format!("{addr}/team/app:2.0")
+    );
+    assert_eq!(finding(&v, "missing_tag")["line"], 2);
+    assert!(
+        ecr.seen().iter().any(|r| r.method == "POST"),
+        "GetAuthorizationToken was not called"
+    );
 }

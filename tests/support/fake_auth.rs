@@ -89,25 +89,25 @@ pub fn registry_token_server(users: &[(&str, &str, Grant)]) -> Stub {
     token_server(users, None, Stub::start)
 }
 
+/// A token server's request handler.
+pub type Handler = Box<dyn Fn(&Request) -> Response + Send + Sync>;
+
 /// [`registry_token_server`] that also answers anonymous requests (no credentials), as Docker
 /// Hub does: 200 with a token that grants `pull` on the repositories of `public` and nothing on
 /// any other (so the registry then refuses a private repository with 401). `start` starts the
 /// stub ([`Stub::start`], or a stub with other limits for benchmarks).
-/// A stub's start function (real limits, or a benchmark's).
-pub type StartStub = fn(Box<dyn Fn(&Request) -> Response + Send + Sync>) -> Stub;
-
 pub fn registry_token_server_with_public(
     users: &[(&str, &str, Grant)],
     public: &[&str],
-    start: StartStub,
+    start: fn(Handler) -> Stub,
 ) -> Stub {
     let public: Vec<String> = public.iter().map(|s| s.to_string()).collect();
-    token_server(users, Some(public), move |h| start(Box::new(h)))
+    token_server(users, Some(public), start)
 }
 
 fn token_server<F>(users: &[(&str, &str, Grant)], public: Option<Vec<String>>, start: F) -> Stub
 where
-    F: FnOnce(Box<dyn Fn(&Request) -> Response + Send + Sync>) -> Stub,
+    F: FnOnce(Handler) -> Stub,
 {
     let users: HashMap<String, (String, Grant)> = users
         .iter()
