@@ -68,9 +68,10 @@ pub struct Global {
     /// Also trust this CA certificate (PEM) in the login test, for registries with a private CA
     #[arg(long, global = true, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
-    /// Prove pull permission on this repository in the login test (e.g. team/app)
+    /// Prove pull permission on this repository in the login test (e.g. team/app; the first
+    /// one when repeated). With --create-user, the new IAM user may pull only these repositories
     #[arg(long, global = true, value_name = "NAME")]
-    pub repository: Option<String>,
+    pub repository: Vec<String>,
     /// Seconds to wait for each request of the login test
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
     pub verify_timeout: u64,
@@ -94,6 +95,8 @@ pub enum Command {
         target: String,
         #[command(flatten)]
         creds: CredFlags,
+        #[command(flatten)]
+        new_key: NewKeyFlags,
     },
     /// Test credentials with a real registry login, the way CI logs in; stores nothing
     Verify {
@@ -206,6 +209,25 @@ pub struct CredFlags {
     pub password: PasswordStdin,
 }
 
+/// `rotate --new-key`: a new key for the cloud identity fioreg created (or `--user`).
+#[derive(Debug, Args)]
+pub struct NewKeyFlags {
+    /// aws: create a second access key for the IAM user with the admin's AWS login, store and
+    /// test it, then delete the old key after asking
+    #[arg(long, conflicts_with_all = ["profile", "client_id", "username", "key_file", "password_stdin", "from_keyring", "remember"])]
+    pub new_key: bool,
+    /// The AWS profile of the admin who manages the IAM user (default: AWS_PROFILE, else the
+    /// AWS CLI's default credentials)
+    #[arg(long, value_name = "PROFILE", requires = "new_key")]
+    pub admin_profile: Option<String>,
+    /// The IAM user whose key is replaced (default: the one fioreg created for the factory)
+    #[arg(long, value_name = "NAME", requires = "new_key")]
+    pub user: Option<String>,
+    /// Seconds to wait for a new key to be accepted (cloud IAM is eventually consistent)
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub key_wait: u64,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AddCommand {
     /// AWS Elastic Container Registry, with one AWS profile's long-lived keys
@@ -219,6 +241,24 @@ pub enum AddCommand {
         /// The AWS profile whose keys CI uses (default: AWS_PROFILE, else `default`)
         #[arg(long)]
         profile: Option<String>,
+        /// Instead of a profile: create the pull-only IAM user NAME with the admin's AWS login
+        /// and store its new access key (NAME defaults to fioreg-<factory>-pull)
+        #[arg(
+            long,
+            value_name = "NAME",
+            num_args = 0..=1,
+            default_missing_value = "",
+            conflicts_with = "profile"
+        )]
+        create_user: Option<String>,
+        /// With --create-user: the admin's AWS profile (default: AWS_PROFILE, else the AWS CLI's
+        /// default credentials)
+        #[arg(long, value_name = "PROFILE", requires = "create_user")]
+        admin_profile: Option<String>,
+        /// With --create-user: seconds to wait for the new key to be accepted (IAM is eventually
+        /// consistent)
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        key_wait: u64,
         #[command(flatten)]
         secret: SecretName,
     },

@@ -180,6 +180,13 @@ fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool> {
 }
 
 pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
+    if let AddCommand::Aws {
+        create_user: Some(_),
+        ..
+    } = cmd
+    {
+        return add_aws_new_user(g, cmd);
+    }
     let creds = Creds::of_add(cmd);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
@@ -210,7 +217,7 @@ fn verify_options(g: &Global) -> crate::verify::VerifyOptions {
         insecure_loopback: g.insecure_registry,
         ca_file: g.ca_file.clone(),
         timeout: std::time::Duration::from_secs(g.verify_timeout),
-        repository: g.repository.clone(),
+        repository: g.repository.first().cloned(),
         ..Default::default()
     }
 }
@@ -225,6 +232,9 @@ fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<()>
     if plan.secret.expose().is_empty() {
         println!("Login test skipped: the dry run did not ask for the password.\n");
         return Ok(());
+    }
+    if plan.provider == Provider::Aws {
+        show_aws_identity(g, plan);
     }
     let shown = login_host(plan);
     eprintln!("Testing the login to {shown} ...");
@@ -266,6 +276,26 @@ fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<()>
                 .into())
             }
         }
+    }
+}
+
+/// Shows who the AWS keys about to be stored belong to (`sts:GetCallerIdentity`), so that
+/// "these are alice's keys" is visible in the review.
+fn show_aws_identity(g: &Global, plan: &Plan) {
+    let region = plan.region().or_else(|| {
+        plan.url.as_deref().and_then(|u| {
+            crate::provider::aws::parse_url(u)
+                .ok()
+                .map(|e| e.region.to_string())
+        })
+    });
+    let Some(region) = region else { return };
+    match crate::verify::aws_caller_identity(&plan.secret, &region, &verify_options(g)) {
+        Ok(id) => println!(
+            "AWS identity of these keys: {} (account {}). CI will act as it.\n",
+            id.arn, id.account
+        ),
+        Err(e) => println!("! The identity behind these keys could not be checked: {e}\n"),
     }
 }
 
@@ -379,41 +409,7 @@ fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> 
             if matches!(plan.action, Action::Add | Action::Update { .. }) {
                 remember_choices(g, &plan);
             }
-            let factory = plan
-                .factory
-                .as_deref()
-                .map(|f| format!("factory {f}"))
-                .unwrap_or_else(|| "the factory".into());
-            println!();
-            match plan.secret_op {
-                SecretOp::Store => println!("✓ Stored secret {} in {factory}.", plan.secret_name),
-                SecretOp::Delete => {
-                    println!("✓ Deleted secret {} from {factory}.", plan.secret_name)
-                }
-                SecretOp::Keep => {}
-            }
-            if applied.config_written {
-                println!("✓ Wrote {}.", plan.config_path.display());
-                match (&applied.commit, &plan.commit) {
-                    (Some(id), Some(c)) => {
-                        println!("✓ Committed {id} on {}: \"{}\"", c.branch, c.message);
-                        if c.push {
-                            println!("✓ Pushed {}.", c.branch);
-                        } else {
-                            println!("  Push it so the next CI build uses it.");
-                        }
-                    }
-                    _ => println!(
-                        "  Commit and push it in your ci-scripts checkout so the next CI build \
-                         uses it (or pass --commit)."
-                    ),
-                }
-            } else if !matches!(plan.action, Action::Rotate { .. }) {
-                println!("  {} was already up to date.", plan.config_path.display());
-            }
-            if matches!(plan.action, Action::Add | Action::Update { .. }) {
-                println!("\n{}", plan.provider.device_advice());
-            }
+            report_applied(&plan, &applied);
             Ok(())
         }
         Err(ApplyError::Fioctl(FioctlError::Interrupted)) => Err(Exit {
@@ -424,6 +420,45 @@ fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> 
         }
         .into()),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// What an applied plan did, as `add`, `rotate` and `remove` print it.
+fn report_applied(plan: &Plan, applied: &crate::plan::Applied) {
+    let factory = plan
+        .factory
+        .as_deref()
+        .map(|f| format!("factory {f}"))
+        .unwrap_or_else(|| "the factory".into());
+    println!();
+    match plan.secret_op {
+        SecretOp::Store => println!("✓ Stored secret {} in {factory}.", plan.secret_name),
+        SecretOp::Delete => {
+            println!("✓ Deleted secret {} from {factory}.", plan.secret_name)
+        }
+        SecretOp::Keep => {}
+    }
+    if applied.config_written {
+        println!("✓ Wrote {}.", plan.config_path.display());
+        match (&applied.commit, &plan.commit) {
+            (Some(id), Some(c)) => {
+                println!("✓ Committed {id} on {}: \"{}\"", c.branch, c.message);
+                if c.push {
+                    println!("✓ Pushed {}.", c.branch);
+                } else {
+                    println!("  Push it so the next CI build uses it.");
+                }
+            }
+            _ => println!(
+                "  Commit and push it in your ci-scripts checkout so the next CI build \
+                 uses it (or pass --commit)."
+            ),
+        }
+    } else if !matches!(plan.action, Action::Rotate { .. }) {
+        println!("  {} was already up to date.", plan.config_path.display());
+    }
+    if matches!(plan.action, Action::Add | Action::Update { .. }) {
+        println!("\n{}", plan.provider.device_advice());
     }
 }
 
@@ -808,4 +843,368 @@ pub fn wizard(cli: &crate::cli::Cli) -> Result<()> {
         );
     }
     result
+}
+
+// ---- Cloud identities: `add aws --create-user`, `rotate --new-key` (src/cloud/) ----
+
+/// Prints cloud progress on stderr: each action as it starts and ends, and a countdown while a
+/// new key is not accepted yet (one line a second on a terminal, every 10 s otherwise).
+struct CloudReporter {
+    tty: bool,
+    waiting: bool,
+}
+
+impl CloudReporter {
+    fn new() -> Self {
+        CloudReporter {
+            tty: std::io::stderr().is_terminal(),
+            waiting: false,
+        }
+    }
+
+    fn report(&mut self, p: crate::cloud::CloudProgress) {
+        use crate::cloud::CloudProgress;
+        match p {
+            CloudProgress::Started(i, a) => eprintln!("  {}. {} ...", i + 1, a.title),
+            CloudProgress::Finished(i, _) => eprintln!("  {}. done", i + 1),
+            CloudProgress::Waiting { why, left } => {
+                let secs = left.as_secs();
+                let line =
+                    format!("  not accepted yet ({why}); retrying, {secs:>3} s left of the wait");
+                if self.tty {
+                    eprint!("\r{line}");
+                } else if !self.waiting || secs % 10 == 0 {
+                    eprintln!("{line}");
+                }
+                self.waiting = true;
+            }
+        }
+    }
+
+    /// Ends a countdown line.
+    fn done_waiting(&mut self) {
+        if self.waiting && self.tty {
+            eprintln!();
+        }
+        self.waiting = false;
+    }
+}
+
+/// Turns a cloud failure into the run's error (exit 130 when interrupted).
+fn cloud_exit(e: crate::cloud::CloudError) -> anyhow::Error {
+    Exit {
+        code: if e.interrupted { 130 } else { 1 },
+        message: e.to_string(),
+    }
+    .into()
+}
+
+/// The factory name, for default identity names and the settings.
+fn factory_name(g: &Global) -> Option<String> {
+    crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f)
+}
+
+/// Tests a new AWS key before it is stored, retrying for `wait` while AWS catches up: first
+/// `sts:GetCallerIdentity` with the key (it must be `expected_arn`), then (unless --no-verify)
+/// the registry login test. Returns the key's ARN.
+fn test_new_aws_key(
+    g: &Global,
+    plan: &Plan,
+    expected_arn: &str,
+    wait: std::time::Duration,
+) -> Result<String, String> {
+    use crate::cloud::{Attempt, wait_for};
+    use crate::verify::{LoginCheck, VerifyError, aws_caller_identity, verify_plan};
+    let region = plan
+        .region()
+        .or_else(|| {
+            plan.url.as_deref().and_then(|u| {
+                crate::provider::aws::parse_url(u)
+                    .ok()
+                    .map(|e| e.region.to_string())
+            })
+        })
+        .ok_or("the registry has no region")?;
+    let opts = verify_options(g);
+    let every = std::time::Duration::from_secs(3);
+    let mut reporter = CloudReporter::new();
+    let mut sleep = |d| std::thread::sleep(d);
+    eprintln!("Checking the new key with sts:GetCallerIdentity ...");
+    let arn = wait_for(
+        wait,
+        every,
+        || match aws_caller_identity(&plan.secret, &region, &opts) {
+            Ok(id) if id.arn == expected_arn => Attempt::Done(id.arn),
+            Ok(id) => Attempt::Fail(format!(
+                "the new key belongs to {}, not to {expected_arn}",
+                id.arn
+            )),
+            Err(e @ VerifyError::Provider { .. }) => Attempt::Retry(e.to_string()),
+            Err(e) => Attempt::Fail(e.to_string()),
+        },
+        &mut |p| reporter.report(p),
+        &mut sleep,
+    );
+    reporter.done_waiting();
+    let arn = arn?;
+    println!("✓ The new key works and belongs to {arn}.");
+    if g.no_verify {
+        return Ok(arn);
+    }
+    let shown = crate::verify::login_host(plan);
+    eprintln!("Testing the login to {shown} with the new key ...");
+    let login = wait_for(
+        wait,
+        every,
+        || match LoginCheck::of(verify_plan(plan, &opts, crate::verify::verify)) {
+            LoginCheck::Accepted | LoginCheck::NoLogin => Attempt::Done(()),
+            LoginCheck::Failed(why) => Attempt::Retry(why),
+            LoginCheck::Unreachable(why) => Attempt::Fail(format!(
+                "login test: {why}; the key could not be tested (--no-verify skips the test)"
+            )),
+        },
+        &mut |p| reporter.report(p),
+        &mut sleep,
+    );
+    reporter.done_waiting();
+    login.map_err(|why| format!("login test: {why}"))?;
+    println!("✓ Login test: {shown} accepted the new key.");
+    Ok(arn)
+}
+
+/// Stores the new key (the plan's secret) and writes the config; on failure, an account of
+/// what exists in AWS and in the factory.
+fn store_new_key(
+    plan: &Plan,
+    fioctl: &Fioctl,
+    created: &crate::cloud::Created,
+) -> Result<crate::plan::Applied, crate::cloud::CloudError> {
+    plan.apply(fioctl).map_err(|e| {
+        let mut err = created.failure(e.to_string());
+        err.interrupted = matches!(e, ApplyError::Fioctl(FioctlError::Interrupted));
+        if matches!(e, ApplyError::ConfigAfterSecret { .. }) {
+            err.exists.push(format!(
+                "the key {} is stored in the factory as `{}` (CI can use it once \
+                 factory-config.yml has the entry)",
+                created.key_id, plan.secret_name
+            ));
+            err.next.clear();
+        }
+        err
+    })
+}
+
+/// Asks (unless --yes) and then confirms; `false` when declined.
+fn cloud_confirm(g: &Global, question: &str) -> Result<bool> {
+    if g.yes {
+        return Ok(true);
+    }
+    confirm(question)
+}
+
+/// `fioreg add aws --url URL --create-user [NAME]`: a pull-only IAM user and its key, stored.
+pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<()> {
+    use crate::cloud::aws;
+    let AddCommand::Aws {
+        create_user: Some(name),
+        admin_profile,
+        key_wait,
+        ..
+    } = cmd
+    else {
+        bail!("add_aws_new_user needs `add aws --create-user`");
+    };
+    check_can_confirm(g, false)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let req = request(cmd);
+    Plan::build(
+        &cfg,
+        &req,
+        Secret::new(Vec::new(), "not created yet"),
+        g.factory.clone(),
+    )?;
+    let user = if name.trim().is_empty() {
+        let factory = factory_name(g).context(
+            "name the IAM user with --create-user NAME, or the factory with --factory (the \
+             default name is fioreg-<factory>-pull)",
+        )?;
+        aws::default_user_name(&factory)
+    } else {
+        name.trim().to_string()
+    };
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let url = req.url.clone().unwrap_or_default();
+    let cli = aws::AwsCli::find(admin_profile.as_deref()).map_err(cloud_exit)?;
+    eprintln!("Asking AWS who you are and whether {user} exists (nothing is created yet) ...");
+    let cloud = aws::plan_create(cli, &url, &user, &g.repository).map_err(cloud_exit)?;
+    let placeholder = Secret::new(
+        Vec::new(),
+        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
+    );
+    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    println!(
+        "\nOrder: the AWS actions, then a test of the new key (up to {key_wait} s while IAM \
+         catches up), then the factory secret, then the file."
+    );
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in AWS and no secret was stored.");
+        return Ok(());
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    let mut reporter = CloudReporter::new();
+    let mut created = cloud
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    let wait = std::time::Duration::from_secs(*key_wait);
+    test_new_aws_key(g, &plan, &cloud.identity, wait).map_err(|why| {
+        cloud_exit(created.failure(format!(
+            "{why}. Nothing was stored in the factory: remove what was created (below), then \
+             run the same command again"
+        )))
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    remember_choices(g, &plan);
+    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
+        && let Err(e) = crate::settings::record_identity(&path, &factory, "aws_iam_user", &user)
+    {
+        eprintln!("warning: the IAM user was not saved in the settings: {e}");
+    }
+    println!(
+        "\n✓ Created for CI: {} with access key {}.",
+        cloud.identity, created.key_id
+    );
+    report_applied(&plan, &applied);
+    Ok(())
+}
+
+/// `fioreg rotate SECRET|URL --new-key`: a second key for the same identity, stored and tested,
+/// then the old key deleted after asking.
+pub fn rotate_new_key(g: &Global, target: &str, flags: &crate::cli::NewKeyFlags) -> Result<()> {
+    use crate::cloud::aws;
+    check_can_confirm(g, false)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let probe = Plan::rotate(
+        &cfg,
+        target,
+        Secret::new(Vec::new(), "not created yet"),
+        None,
+    )?;
+    if probe.provider != Provider::Aws {
+        bail!(
+            "--new-key works for aws registries; `{target}` is a {} registry: rotate it with its \
+             credential flags",
+            probe.provider
+        );
+    }
+    let user = match &flags.user {
+        Some(u) => u.trim().to_string(),
+        None => factory_name(g)
+            .and_then(|f| {
+                let s = Settings::load(&Settings::default_path()?).ok()?;
+                s.get(&format!("factories.{f}.aws_iam_user"))
+            })
+            .context(
+                "fioreg did not create this registry's IAM user (none is saved in the settings \
+                 for this factory): name it with --user NAME",
+            )?,
+    };
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let cli = aws::AwsCli::find(flags.admin_profile.as_deref()).map_err(cloud_exit)?;
+    eprintln!("Asking AWS who you are and which keys {user} has (nothing is created yet) ...");
+    let rotation = aws::plan_rotate(cli, &user).map_err(cloud_exit)?;
+    let placeholder = Secret::new(
+        Vec::new(),
+        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
+    );
+    let mut plan = Plan::rotate(&cfg, target, placeholder, g.factory.clone())?;
+    println!("{}", rotation.plan.render());
+    print!("{}", plan.render(color_stdout()));
+    let old: Vec<String> = rotation
+        .old_keys
+        .iter()
+        .map(|k| k.access_key_id.clone())
+        .collect();
+    if !old.is_empty() {
+        println!(
+            "\nThen, after asking again: delete the old key {} ($ {}).",
+            old.join(", "),
+            old.iter()
+                .map(|k| aws::delete_key_command(&rotation.cli, &user, k))
+                .collect::<Vec<_>>()
+                .join(" ; ")
+        );
+    }
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in AWS and no secret was stored.");
+        return Ok(());
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    let mut reporter = CloudReporter::new();
+    let mut created = rotation
+        .plan
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    for k in &old {
+        created.exists.push(format!(
+            "the old access key {k} of {user} (still stored in the factory; still works)"
+        ));
+    }
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    let wait = std::time::Duration::from_secs(flags.key_wait);
+    test_new_aws_key(g, &plan, &rotation.plan.identity, wait).map_err(|why| {
+        cloud_exit(created.failure(format!(
+            "{why}. Nothing was stored in the factory: remove what was created (below), then \
+             run the same command again"
+        )))
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    report_applied(&plan, &applied);
+    println!(
+        "✓ CI uses the new access key {} from its next run.",
+        created.key_id
+    );
+    for k in &old {
+        let command = aws::delete_key_command(&rotation.cli, &user, k);
+        if !cloud_confirm(
+            g,
+            &format!("\nDelete the old access key {k} of {user} now (nothing can use it after)?"),
+        )? {
+            println!(
+                "The old key {k} still exists and still works. Delete it once nothing uses it:\n  \
+                 {command}"
+            );
+            continue;
+        }
+        aws::delete_key(&rotation.cli, &user, k).map_err(|why| {
+            cloud_exit(crate::cloud::CloudError {
+                message: format!("deleting the old key failed: {why}"),
+                exists: vec![
+                    format!(
+                        "the new access key {} of {user}, stored in the factory as `{}` (tested)",
+                        created.key_id, plan.secret_name
+                    ),
+                    format!("the old access key {k} of {user} (still works)"),
+                ],
+                next: vec![command.clone()],
+                interrupted: false,
+            })
+        })?;
+        println!("✓ Deleted the old access key {k}.");
+    }
+    Ok(())
 }

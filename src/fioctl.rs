@@ -607,7 +607,7 @@ fn write_secret_file(dir: &Path, i: usize, secret: &Secret) -> io::Result<PathBu
 /// ignored (see signal-hook-registry's `unregister` docs). So, once per process, a
 /// `register_conditional_default` action is added that runs the default action (terminate) while
 /// no guard exists; with it, SIGINT/SIGTERM behave as usual outside fioctl calls.
-struct SignalGuard {
+pub(crate) struct SignalGuard {
     flag: Arc<AtomicBool>,
     ids: Vec<signal_hook::SigId>,
 }
@@ -627,7 +627,7 @@ const HANDLED_SIGNALS: [libc::c_int; 2] =
     [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
 
 impl SignalGuard {
-    fn install() -> io::Result<Self> {
+    pub(crate) fn install() -> io::Result<Self> {
         let mut state = SIGNAL_STATE.lock().unwrap_or_else(|e| e.into_inner());
         let idle = match &state.idle {
             Some(idle) => Arc::clone(idle),
@@ -662,7 +662,7 @@ impl SignalGuard {
     }
 
     /// Whether SIGINT or SIGTERM arrived since the guard was installed.
-    fn fired(&self) -> bool {
+    pub(crate) fn fired(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }
 }

@@ -9,7 +9,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Add(add)) => commands::add(&cli.global, add),
         Some(Command::List { json }) => commands::list(&cli.global, *json),
-        Some(Command::Rotate { target, creds }) => commands::rotate(&cli.global, target, creds),
+        Some(Command::Rotate {
+            target, new_key, ..
+        }) if new_key.new_key => commands::rotate_new_key(&cli.global, target, new_key),
+        Some(Command::Rotate { target, creds, .. }) => commands::rotate(&cli.global, target, creds),
         Some(Command::Verify { target, creds }) => commands::verify(&cli.global, target, creds),
         Some(Command::Remove {
             target,

@@ -16,6 +16,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "factories.<NAME>.last_provider",
     "factories.<NAME>.last_url.<PROVIDER>",
     "factories.<NAME>.last_secret_name.<PROVIDER>",
+    "factories.<NAME>.aws_iam_user",
+    "factories.<NAME>.gcp_service_account",
 ];
 
 /// Key name fragments that mean a secret; fioreg refuses to store those.
@@ -91,6 +93,10 @@ enum Key {
     LastProvider(String),
     LastUrl(String, Provider),
     LastSecretName(String, Provider),
+    /// The IAM user `fioreg add aws --create-user` created (for `rotate --new-key`).
+    AwsIamUser(String),
+    /// The service account `fioreg add gar --create-service-account` created.
+    GcpServiceAccount(String),
 }
 
 impl Key {
@@ -124,6 +130,8 @@ impl Key {
             ["factories", f, "last_secret_name", p] => {
                 Ok(Key::LastSecretName(factory(f)?, provider(p)?))
             }
+            ["factories", f, "aws_iam_user"] => Ok(Key::AwsIamUser(factory(f)?)),
+            ["factories", f, "gcp_service_account"] => Ok(Key::GcpServiceAccount(factory(f)?)),
             _ => Err(unknown()),
         }
     }
@@ -141,6 +149,8 @@ impl Key {
             Key::LastProvider(f) => (fac(f, &[]), "last_provider".into()),
             Key::LastUrl(f, p) => (fac(f, &["last_url"]), p.type_name().into()),
             Key::LastSecretName(f, p) => (fac(f, &["last_secret_name"]), p.type_name().into()),
+            Key::AwsIamUser(f) => (fac(f, &[]), "aws_iam_user".into()),
+            Key::GcpServiceAccount(f) => (fac(f, &[]), "gcp_service_account".into()),
         }
     }
 
@@ -169,6 +179,20 @@ impl Key {
             Key::LastSecretName(_, _) => {
                 provider::validate_secret_name(value.trim())?;
                 Ok(value.trim().to_string())
+            }
+            Key::AwsIamUser(_) => {
+                crate::cloud::aws::validate_user_name(value.trim())?;
+                Ok(value.trim().to_string())
+            }
+            Key::GcpServiceAccount(_) => {
+                let v = value.trim();
+                if v.contains('@') && v.ends_with(".iam.gserviceaccount.com") {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "`{v}` is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)"
+                    ))
+                }
             }
         }
     }
@@ -504,6 +528,19 @@ fn new_table(inside_inline: bool, depth: usize, has_content: bool) -> Item {
         _ => table.set_dotted(true),
     }
     Item::Table(table)
+}
+
+/// Records one cloud identity fioreg created (`aws_iam_user` or `gcp_service_account`) for
+/// `factory` in the settings file at `path`.
+pub fn record_identity(
+    path: &Path,
+    factory: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), SettingsError> {
+    let mut s = Settings::load(path)?;
+    s.set(&format!("factories.{factory}.{key}"), value)?;
+    s.save()
 }
 
 /// After a successful add: records the factory's config path and last choices in the settings
