@@ -265,43 +265,46 @@ pub fn pull_policy(url: &str, repositories: &[String]) -> Result<String, String>
             ecr.region, ecr.account
         )
     };
+    let quoted = |repo: &str| serde_json::Value::String(arn(repo)).to_string();
     let resource = match repositories {
-        [] => serde_json::Value::String(arn("*")),
+        [] => quoted("*"),
         [one] => {
             crate::policy::validate_ecr_repository(one)?;
-            serde_json::Value::String(arn(one))
+            quoted(one)
         }
         many => {
             let mut arns = Vec::new();
             for r in many {
                 crate::policy::validate_ecr_repository(r)?;
-                arns.push(serde_json::Value::String(arn(r)));
+                arns.push(format!("        {}", quoted(r)));
             }
-            serde_json::Value::Array(arns)
+            format!("[\n{}\n      ]", arns.join(",\n"))
         }
     };
-    let doc = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "EcrLogin",
-                "Effect": "Allow",
-                "Action": "ecr:GetAuthorizationToken",
-                "Resource": "*"
-            },
-            {
-                "Sid": "EcrPull",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchCheckLayerAvailability"
-                ],
-                "Resource": resource
-            }
-        ]
-    });
-    serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())
+    // Written out (not serialized) so the review shows it in AWS's usual key order.
+    Ok(format!(
+        r#"{{
+  "Version": "2012-10-17",
+  "Statement": [
+    {{
+      "Sid": "EcrLogin",
+      "Effect": "Allow",
+      "Action": "ecr:GetAuthorizationToken",
+      "Resource": "*"
+    }},
+    {{
+      "Sid": "EcrPull",
+      "Effect": "Allow",
+      "Action": [
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability"
+      ],
+      "Resource": {resource}
+    }}
+  ]
+}}"#
+    ))
 }
 
 /// The secret CI reads: a credentials file whose only section is `[default]` (the same shape

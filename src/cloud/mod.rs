@@ -204,7 +204,9 @@ pub fn wait_for<T>(
         }
         let mut pause = every.min(limit - spent);
         while !pause.is_zero() {
+            // Whole seconds, rounded up, for the countdown.
             let left = limit.saturating_sub(waited.max(start.elapsed()));
+            let left = Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
             progress(CloudProgress::Waiting {
                 why: why.clone(),
                 left,
