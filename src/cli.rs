@@ -212,15 +212,16 @@ pub struct CredFlags {
 /// `rotate --new-key`: a new key for the cloud identity fioreg created (or `--user`).
 #[derive(Debug, Args)]
 pub struct NewKeyFlags {
-    /// aws: create a second access key for the IAM user with the admin's AWS login, store and
-    /// test it, then delete the old key after asking
+    /// aws, gar: create a new key for the identity CI uses with the admin's aws or gcloud login,
+    /// store and test it, then delete the old key(s) after asking
     #[arg(long, conflicts_with_all = ["profile", "client_id", "username", "key_file", "password_stdin", "from_keyring", "remember"])]
     pub new_key: bool,
     /// The AWS profile of the admin who manages the IAM user (default: AWS_PROFILE, else the
     /// AWS CLI's default credentials)
     #[arg(long, value_name = "PROFILE", requires = "new_key")]
     pub admin_profile: Option<String>,
-    /// The IAM user whose key is replaced (default: the one fioreg created for the factory)
+    /// The IAM user (aws) or service account email (gar) whose key is replaced (default: the one
+    /// fioreg created for the factory)
     #[arg(long, value_name = "NAME", requires = "new_key")]
     pub user: Option<String>,
     /// Seconds to wait for a new key to be accepted (cloud IAM is eventually consistent)
@@ -278,8 +279,28 @@ pub enum AddCommand {
     /// Google Artifact Registry, with a service-account key file
     Gar {
         /// The service account's JSON key (from `gcloud iam service-accounts keys create`)
-        #[arg(long, value_name = "FILE")]
-        key_file: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "create_service_account"
+        )]
+        key_file: Option<PathBuf>,
+        /// Instead of a key file: create the service account NAME with the admin's gcloud login,
+        /// let it read only the --repository, and store its new key (needs --project, --location
+        /// and one --repository)
+        #[arg(
+            long,
+            value_name = "NAME",
+            conflicts_with = "key_file",
+            requires_all = ["project", "location"]
+        )]
+        create_service_account: Option<String>,
+        /// With --create-service-account: the Google Cloud project id
+        #[arg(long, requires = "create_service_account")]
+        project: Option<String>,
+        /// With --create-service-account: the repository's location, e.g. us-central1
+        #[arg(long, requires = "create_service_account")]
+        location: Option<String>,
         /// LOCATION-docker.pkg.dev (optional: CI configures every *-docker.pkg.dev host)
         #[arg(long)]
         url: Option<String>,

@@ -45,7 +45,7 @@ impl Creds {
                 ..Creds::default()
             },
             AddCommand::Gar { key_file, .. } => Creds {
-                key_file: Some(key_file.clone()),
+                key_file: key_file.clone(),
                 ..Creds::default()
             },
             AddCommand::Azure {
@@ -186,6 +186,13 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
     } = cmd
     {
         return add_aws_new_user(g, cmd);
+    }
+    if let AddCommand::Gar {
+        create_service_account: Some(_),
+        ..
+    } = cmd
+    {
+        return add_gar_new_account(g, cmd);
     }
     let creds = Creds::of_add(cmd);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
@@ -914,7 +921,7 @@ fn test_new_aws_key(
     wait: std::time::Duration,
 ) -> Result<String, String> {
     use crate::cloud::{Attempt, wait_for};
-    use crate::verify::{LoginCheck, VerifyError, aws_caller_identity, verify_plan};
+    use crate::verify::{VerifyError, aws_caller_identity};
     let region = plan
         .region()
         .or_else(|| {
@@ -948,9 +955,22 @@ fn test_new_aws_key(
     reporter.done_waiting();
     let arn = arn?;
     println!("✓ The new key works and belongs to {arn}.");
+    login_with_retry(g, plan, wait)?;
+    Ok(arn)
+}
+
+/// The registry login test with a new key (unless --no-verify), retried for `wait` while the
+/// cloud makes the key usable everywhere.
+fn login_with_retry(g: &Global, plan: &Plan, wait: std::time::Duration) -> Result<(), String> {
+    use crate::cloud::{Attempt, wait_for};
+    use crate::verify::{LoginCheck, verify_plan};
     if g.no_verify {
-        return Ok(arn);
+        return Ok(());
     }
+    let opts = verify_options(g);
+    let every = std::time::Duration::from_secs(3);
+    let mut reporter = CloudReporter::new();
+    let mut sleep = |d| std::thread::sleep(d);
     let shown = crate::verify::login_host(plan);
     eprintln!("Testing the login to {shown} with the new key ...");
     let login = wait_for(
@@ -969,7 +989,7 @@ fn test_new_aws_key(
     reporter.done_waiting();
     login.map_err(|why| format!("login test: {why}"))?;
     println!("✓ Login test: {shown} accepted the new key.");
-    Ok(arn)
+    Ok(())
 }
 
 /// Stores the new key (the plan's secret) and writes the config; on failure, an account of
@@ -1089,7 +1109,6 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<()> {
 /// `fioreg rotate SECRET|URL --new-key`: a second key for the same identity, stored and tested,
 /// then the old key deleted after asking.
 pub fn rotate_new_key(g: &Global, target: &str, flags: &crate::cli::NewKeyFlags) -> Result<()> {
-    use crate::cloud::aws;
     check_can_confirm(g, false)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
     let probe = Plan::rotate(
@@ -1098,13 +1117,23 @@ pub fn rotate_new_key(g: &Global, target: &str, flags: &crate::cli::NewKeyFlags)
         Secret::new(Vec::new(), "not created yet"),
         None,
     )?;
-    if probe.provider != Provider::Aws {
-        bail!(
-            "--new-key works for aws registries; `{target}` is a {} registry: rotate it with its \
-             credential flags",
-            probe.provider
-        );
+    match probe.provider {
+        Provider::Aws => rotate_aws_new_key(g, &cfg, target, flags),
+        Provider::Gar => rotate_gar_new_key(g, &cfg, target, flags),
+        other => bail!(
+            "--new-key works for aws and gar registries; `{target}` is a {other} registry: \
+             rotate it with its credential flags"
+        ),
     }
+}
+
+fn rotate_aws_new_key(
+    g: &Global,
+    cfg: &FactoryConfig,
+    target: &str,
+    flags: &crate::cli::NewKeyFlags,
+) -> Result<()> {
+    use crate::cloud::aws;
     let user = match &flags.user {
         Some(u) => u.trim().to_string(),
         None => factory_name(g)
@@ -1125,7 +1154,7 @@ pub fn rotate_new_key(g: &Global, target: &str, flags: &crate::cli::NewKeyFlags)
         Vec::new(),
         format!("AWS credentials: the new access key of IAM user {user} as [default]"),
     );
-    let mut plan = Plan::rotate(&cfg, target, placeholder, g.factory.clone())?;
+    let mut plan = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
     println!("{}", rotation.plan.render());
     print!("{}", plan.render(color_stdout()));
     let old: Vec<String> = rotation
@@ -1205,6 +1234,196 @@ pub fn rotate_new_key(g: &Global, target: &str, flags: &crate::cli::NewKeyFlags)
             })
         })?;
         println!("✓ Deleted the old access key {k}.");
+    }
+    Ok(())
+}
+
+/// `fioreg add gar --create-service-account NAME --project P --location L --repository R`.
+pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<()> {
+    use crate::cloud::gcp;
+    let AddCommand::Gar {
+        create_service_account: Some(name),
+        project: Some(project),
+        location: Some(location),
+        ..
+    } = cmd
+    else {
+        bail!("--create-service-account needs --project P and --location L");
+    };
+    let repository = match g.repository.as_slice() {
+        [one] => one.clone(),
+        _ => bail!(
+            "--create-service-account needs exactly one --repository R: the service account may \
+             read only that repository"
+        ),
+    };
+    check_can_confirm(g, false)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let mut req = request(cmd);
+    if req.url.is_none() {
+        req.url = Some(format!("{location}-docker.pkg.dev"));
+    }
+    Plan::build(
+        &cfg,
+        &req,
+        Secret::new(Vec::new(), "not created yet"),
+        g.factory.clone(),
+    )?;
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let cli = gcp::Gcloud::find().map_err(cloud_exit)?;
+    eprintln!("Asking Google Cloud about {project} and {repository} (nothing is created yet) ...");
+    let cloud =
+        gcp::plan_create(cli, name.trim(), project, location, &repository).map_err(cloud_exit)?;
+    let placeholder = Secret::new(
+        Vec::new(),
+        format!("GCP service-account key {} (new)", cloud.identity),
+    );
+    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    const KEY_WAIT: u64 = 60;
+    println!(
+        "\nOrder: the Google Cloud actions, then a test of the new key (up to {KEY_WAIT} s), then \
+         the factory secret, then the file."
+    );
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in Google Cloud and no secret was stored.");
+        return Ok(());
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    let mut reporter = CloudReporter::new();
+    let mut created = cloud
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    println!(
+        "✓ The new key is a valid service-account key of {}.",
+        cloud.identity
+    );
+    login_with_retry(g, &plan, std::time::Duration::from_secs(KEY_WAIT)).map_err(|why| {
+        cloud_exit(created.failure(format!(
+            "{why}. Nothing was stored in the factory: remove what was created (below), then \
+             run the same command again"
+        )))
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    remember_choices(g, &plan);
+    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
+        && let Err(e) = crate::settings::record_identity(
+            &path,
+            &factory,
+            "gcp_service_account",
+            &cloud.identity,
+        )
+    {
+        eprintln!("warning: the service account was not saved in the settings: {e}");
+    }
+    println!(
+        "\n✓ Created for CI: {} (key {}), reader of {repository} only.",
+        cloud.identity, created.key_id
+    );
+    report_applied(&plan, &applied);
+    Ok(())
+}
+
+fn rotate_gar_new_key(
+    g: &Global,
+    cfg: &FactoryConfig,
+    target: &str,
+    flags: &crate::cli::NewKeyFlags,
+) -> Result<()> {
+    use crate::cloud::gcp;
+    if flags.admin_profile.is_some() {
+        bail!("--admin-profile is for aws; gcloud uses its active account");
+    }
+    let email = match &flags.user {
+        Some(u) => u.trim().to_string(),
+        None => factory_name(g)
+            .and_then(|f| {
+                let s = Settings::load(&Settings::default_path()?).ok()?;
+                s.get(&format!("factories.{f}.gcp_service_account"))
+            })
+            .context(
+                "fioreg did not create this registry's service account (none is saved in the \
+                 settings for this factory): name it with --user EMAIL",
+            )?,
+    };
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let cli = gcp::Gcloud::find().map_err(cloud_exit)?;
+    eprintln!("Asking Google Cloud which keys {email} has (nothing is created yet) ...");
+    let rotation = gcp::plan_rotate(cli, &email).map_err(cloud_exit)?;
+    let placeholder = Secret::new(Vec::new(), format!("GCP service-account key {email} (new)"));
+    let mut plan = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
+    println!("{}", rotation.plan.render());
+    print!("{}", plan.render(color_stdout()));
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in Google Cloud and no secret was stored.");
+        return Ok(());
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    let mut reporter = CloudReporter::new();
+    let mut created = rotation
+        .plan
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    for k in &rotation.old_keys {
+        created.exists.push(format!(
+            "the older key {} of {email} (still works; the factory may still hold it)",
+            k.id()
+        ));
+    }
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    login_with_retry(g, &plan, std::time::Duration::from_secs(flags.key_wait)).map_err(|why| {
+        cloud_exit(created.failure(format!(
+            "{why}. Nothing was stored in the factory: remove the new key (below)"
+        )))
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    report_applied(&plan, &applied);
+    println!(
+        "✓ CI uses the new key {} from its next run.",
+        created.key_id
+    );
+    for k in &rotation.old_keys {
+        let id = k.id();
+        let command = gcp::delete_key_command(&rotation.cli, &email, &rotation.project, id);
+        if !cloud_confirm(
+            g,
+            &format!("\nDelete the older key {id} of {email} now (nothing can use it after)?"),
+        )? {
+            println!(
+                "The older key {id} still exists and still works. Delete it once nothing uses \
+                 it:\n  {command}"
+            );
+            continue;
+        }
+        gcp::delete_key(&rotation.cli, &email, &rotation.project, id).map_err(|why| {
+            cloud_exit(crate::cloud::CloudError {
+                message: format!("deleting the older key failed: {why}"),
+                exists: vec![
+                    format!(
+                        "the new key {} of {email}, stored in the factory as `{}`",
+                        created.key_id, plan.secret_name
+                    ),
+                    format!("the older key {id} of {email} (still works)"),
+                ],
+                next: vec![command.clone()],
+                interrupted: false,
+            })
+        })?;
+        println!("✓ Deleted the older key {id}.");
     }
     Ok(())
 }

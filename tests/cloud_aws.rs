@@ -43,9 +43,9 @@ impl Cloud {
     /// fioreg with the logging aws wrapper and the AWS CLI pointed at moto.
     fn fioreg(&self) -> Command {
         let mut c = self.w.fioreg();
-        c.env("FIOREG_AWS", format!("{ROOT}/tests/support/aws-logged"))
-            .env("REAL_AWS", real_tool("aws"))
-            .env("AWS_ARGV_LOG", self.argv_log())
+        c.env("FIOREG_AWS", format!("{ROOT}/tests/support/tool-logged"))
+            .env("TOOL_REAL", real_tool("aws"))
+            .env("TOOL_ARGV_LOG", self.argv_log())
             .env("AWS_ENDPOINT_URL", &self.moto.endpoint)
             .env("AWS_CONFIG_FILE", self.w.path("aws-config"))
             .env("AWS_DEFAULT_REGION", "us-east-2");
@@ -479,8 +479,8 @@ fn sigint_while_creating_the_key_leaves_a_clear_account() {
     let c = Cloud::new();
     let pid_file = c.w.path("aws-hang.pid");
     let mut cmd = c.fioreg();
-    cmd.env("AWS_HANG_ON", "create-access-key")
-        .env("AWS_HANG_PID", &pid_file)
+    cmd.env("TOOL_HANG_ON", "create-access-key")
+        .env("TOOL_HANG_PID", &pid_file)
         .args([
             "add",
             "aws",

@@ -9,6 +9,7 @@
 //! what exists now and what to run.
 
 pub mod aws;
+pub mod gcp;
 
 use crate::secret::Secret;
 use std::fmt;
@@ -49,6 +50,7 @@ pub struct CloudPlan {
 #[derive(Debug)]
 pub(crate) enum Job {
     Aws(aws::Job),
+    Gcp(gcp::Job),
 }
 
 /// A step of [`CloudPlan::execute`] or of a wait for a new key.
@@ -166,6 +168,7 @@ impl CloudPlan {
         let stop = || guard.as_ref().is_some_and(|g| g.fired());
         match &self.job {
             Job::Aws(job) => job.execute(&self.actions, progress, &stop),
+            Job::Gcp(job) => job.execute(&self.actions, progress, &stop),
         }
     }
 }
