@@ -212,16 +212,17 @@ pub struct CredFlags {
 /// `rotate --new-key`: a new key for the cloud identity fioreg created (or `--user`).
 #[derive(Debug, Args)]
 pub struct NewKeyFlags {
-    /// aws, gar: create a new key for the identity CI uses with the admin's aws or gcloud login,
-    /// store and test it, then delete the old key(s) after asking
+    /// aws, gar, azure: a new key for the identity CI uses, made with the admin's aws, gcloud or
+    /// az login, stored and tested; then (aws, gar) the old key(s) deleted after asking (azure
+    /// replaces the password)
     #[arg(long, conflicts_with_all = ["profile", "client_id", "username", "key_file", "password_stdin", "from_keyring", "remember"])]
     pub new_key: bool,
     /// The AWS profile of the admin who manages the IAM user (default: AWS_PROFILE, else the
     /// AWS CLI's default credentials)
     #[arg(long, value_name = "PROFILE", requires = "new_key")]
     pub admin_profile: Option<String>,
-    /// The IAM user (aws) or service account email (gar) whose key is replaced (default: the one
-    /// fioreg created for the factory)
+    /// The IAM user (aws), service account email (gar), or principal appId / `token:NAME`
+    /// (azure) whose key is replaced (default: the one fioreg created for the factory)
     #[arg(long, value_name = "NAME", requires = "new_key")]
     pub user: Option<String>,
     /// Seconds to wait for a new key to be accepted (cloud IAM is eventually consistent)
@@ -269,10 +270,28 @@ pub enum AddCommand {
         #[arg(long)]
         url: String,
         /// The service principal's application (client) id
-        #[arg(long, value_name = "ID")]
-        client_id: String,
+        #[arg(long, value_name = "ID", required_unless_present = "create_principal")]
+        client_id: Option<String>,
         #[command(flatten)]
         password: PasswordStdin,
+        /// Instead of a client id: with the admin's `az` login, create the service principal
+        /// NAME with AcrPull on this registry only (or, with --repository, an ACR token NAME that
+        /// can only read those repositories) and store its password. Without `az`: print the
+        /// commands
+        #[arg(
+            long,
+            value_name = "NAME",
+            conflicts_with_all = ["client_id", "password_stdin", "from_keyring", "remember"]
+        )]
+        create_principal: Option<String>,
+        /// With --create-principal and --repository: days until the token's password expires
+        #[arg(
+            long,
+            value_name = "DAYS",
+            requires = "create_principal",
+            default_value_t = 365
+        )]
+        expires_in_days: u32,
         #[command(flatten)]
         secret: SecretName,
     },

@@ -52,8 +52,14 @@ impl Creds {
                 client_id: user,
                 password,
                 ..
-            }
-            | AddCommand::Generic {
+            } => Creds {
+                user: user.clone(),
+                password_stdin: password.password_stdin,
+                remember: password.remember,
+                from_keyring: password.from_keyring,
+                ..Creds::default()
+            },
+            AddCommand::Generic {
                 username: user,
                 password,
                 ..
@@ -193,6 +199,13 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
     } = cmd
     {
         return add_gar_new_account(g, cmd);
+    }
+    if let AddCommand::Azure {
+        create_principal: Some(_),
+        ..
+    } = cmd
+    {
+        return add_azure_new_principal(g, cmd);
     }
     let creds = Creds::of_add(cmd);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
@@ -1120,9 +1133,10 @@ pub fn rotate_new_key(g: &Global, target: &str, flags: &crate::cli::NewKeyFlags)
     match probe.provider {
         Provider::Aws => rotate_aws_new_key(g, &cfg, target, flags),
         Provider::Gar => rotate_gar_new_key(g, &cfg, target, flags),
-        other => bail!(
-            "--new-key works for aws and gar registries; `{target}` is a {other} registry: \
-             rotate it with its credential flags"
+        Provider::Azure => rotate_azure_new_key(g, &cfg, target, flags),
+        Provider::Generic => bail!(
+            "--new-key works for aws, gar and azure registries; `{target}` is a generic \
+             registry: rotate it with --username and --password-stdin"
         ),
     }
 }
@@ -1425,5 +1439,212 @@ fn rotate_gar_new_key(
         })?;
         println!("✓ Deleted the older key {id}.");
     }
+    Ok(())
+}
+
+/// How long a new Azure credential may take to be accepted (Entra ID replicates slowly).
+const AZURE_KEY_WAIT: u64 = 120;
+
+/// The `fioreg [--config P] [--factory F]` prefix of commands printed for the user.
+fn fioreg_prefix(g: &Global) -> String {
+    crate::plan::command_prefix(&config_path(g), g.factory.as_deref()).join(" ")
+}
+
+/// `fioreg add azure --url NAME.azurecr.io --create-principal NAME [--repository R ...]`.
+pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<()> {
+    use crate::cloud::azure;
+    let AddCommand::Azure {
+        create_principal: Some(name),
+        expires_in_days,
+        ..
+    } = cmd
+    else {
+        bail!("add_azure_new_principal needs `add azure --create-principal`");
+    };
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let req = request(cmd);
+    let probe = Plan::build(
+        &cfg,
+        &req,
+        Secret::new(Vec::new(), "not created yet"),
+        g.factory.clone(),
+    )?;
+    let kind = if g.repository.is_empty() {
+        azure::Kind::Principal
+    } else {
+        azure::Kind::Token {
+            repositories: g.repository.clone(),
+            days: *expires_in_days,
+        }
+    };
+    let areq = azure::Request {
+        url: probe.url.clone().unwrap_or_default(),
+        name: name.trim().to_string(),
+        kind,
+    };
+    azure::validate_name(&areq.name).map_err(anyhow::Error::msg)?;
+    let Some(az) = azure::Az::find() else {
+        println!(
+            "The Azure CLI (`az`) is not installed, so fioreg cannot create the credential. These \
+             commands do the same by hand:\n\n{}",
+            azure::manual_commands(&areq, &fioreg_prefix(g))
+        );
+        return Err(Exit {
+            code: 1,
+            message: "nothing was created: `az` is not installed (install it from \
+                      https://aka.ms/azure-cli and run this again, or run the commands above)"
+                .into(),
+        }
+        .into());
+    };
+    check_can_confirm(g, false)?;
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    eprintln!(
+        "Asking Azure who you are and about {} (nothing is created yet) ...",
+        areq.url
+    );
+    let registry = areq.registry().to_ascii_lowercase();
+    let cloud = azure::plan_create(az, areq.clone()).map_err(cloud_exit)?;
+    let placeholder = Secret::new(
+        Vec::new(),
+        format!("{}, password (created when applied)", cloud.identity),
+    );
+    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    println!(
+        "\nOrder: the Azure action, then a login test with the new credential (up to \
+         {AZURE_KEY_WAIT} s while Azure catches up), then the factory secret, then the file."
+    );
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in Azure and no secret was stored.");
+        return Ok(());
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    let mut reporter = CloudReporter::new();
+    let mut created = cloud
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    login_with_retry(g, &plan, std::time::Duration::from_secs(AZURE_KEY_WAIT)).map_err(|why| {
+        cloud_exit(created.failure(format!(
+            "{why}. Nothing was stored in the factory: remove what was created (below), then \
+             run the same command again"
+        )))
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    remember_choices(g, &plan);
+    let identity = match &areq.kind {
+        azure::Kind::Principal => created.key_id.clone(),
+        azure::Kind::Token { .. } => format!("token:{}", areq.name),
+    };
+    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
+        && let Err(e) = crate::settings::record_identity(
+            &path,
+            &factory,
+            &format!("azure_identity.{registry}"),
+            &identity,
+        )
+    {
+        eprintln!("warning: the Azure identity was not saved in the settings: {e}");
+    }
+    println!(
+        "\n✓ Created for CI: {} (user {}).",
+        created.exists.join("; "),
+        created.key_id
+    );
+    report_applied(&plan, &applied);
+    Ok(())
+}
+
+fn rotate_azure_new_key(
+    g: &Global,
+    cfg: &FactoryConfig,
+    target: &str,
+    flags: &crate::cli::NewKeyFlags,
+) -> Result<()> {
+    use crate::cloud::azure;
+    if flags.admin_profile.is_some() {
+        bail!("--admin-profile is for aws; az uses its signed-in account");
+    }
+    let placeholder = Secret::new(Vec::new(), "not created yet");
+    let probe = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
+    let url = probe.url.clone().context("the azure entry has no url")?;
+    let registry = url.split('.').next().unwrap_or(&url).to_ascii_lowercase();
+    let identity = match &flags.user {
+        Some(u) => u.trim().to_string(),
+        None => factory_name(g)
+            .and_then(|f| {
+                let s = Settings::load(&Settings::default_path()?).ok()?;
+                s.get(&format!("factories.{f}.azure_identity.{registry}"))
+            })
+            .context(
+                "fioreg did not create this registry's principal or token (none is saved in the \
+                 settings for this factory): name it with --user APP_ID or --user token:NAME",
+            )?,
+    };
+    let Some(az) = azure::Az::find() else {
+        println!(
+            "The Azure CLI (`az`) is not installed, so fioreg cannot make a new password. These \
+             commands do the same by hand:\n\n{}",
+            azure::manual_rotate_commands(&url, &identity, &fioreg_prefix(g))
+        );
+        return Err(Exit {
+            code: 1,
+            message: "nothing was changed: `az` is not installed".into(),
+        }
+        .into());
+    };
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let cloud = azure::plan_rotate(az, &url, &identity).map_err(cloud_exit)?;
+    let mut plan = Plan::rotate(
+        cfg,
+        target,
+        Secret::new(
+            Vec::new(),
+            format!("{identity}, new password (made when applied)"),
+        ),
+        g.factory.clone(),
+    )?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was changed in Azure and no secret was stored.");
+        return Ok(());
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was changed".into(),
+        }
+        .into());
+    }
+    let mut reporter = CloudReporter::new();
+    let mut created = cloud
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    // The old password is gone: whatever fails now, a new rotation is the way back.
+    created.undo.push(format!(
+        "{} rotate {url} --new-key --user {} --yes",
+        fioreg_prefix(g),
+        crate::plan::shell_word(&identity)
+    ));
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    let wait = std::time::Duration::from_secs(flags.key_wait);
+    login_with_retry(g, &plan, wait).map_err(|why| {
+        cloud_exit(created.failure(format!(
+            "{why}. The new password was NOT stored, and the old one no longer works: run the \
+             same command again"
+        )))
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    report_applied(&plan, &applied);
+    println!("✓ CI uses the new password from its next run.");
     Ok(())
 }

@@ -18,6 +18,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "factories.<NAME>.last_secret_name.<PROVIDER>",
     "factories.<NAME>.aws_iam_user",
     "factories.<NAME>.gcp_service_account",
+    "factories.<NAME>.azure_identity.<REGISTRY>",
 ];
 
 /// Key name fragments that mean a secret; fioreg refuses to store those.
@@ -97,6 +98,9 @@ enum Key {
     AwsIamUser(String),
     /// The service account `fioreg add gar --create-service-account` created.
     GcpServiceAccount(String),
+    /// The principal (`appId`) or token (`token:NAME`) `add azure --create-principal` made for
+    /// the registry `NAME.azurecr.io` (keyed by NAME).
+    AzureIdentity(String, String),
 }
 
 impl Key {
@@ -132,6 +136,11 @@ impl Key {
             }
             ["factories", f, "aws_iam_user"] => Ok(Key::AwsIamUser(factory(f)?)),
             ["factories", f, "gcp_service_account"] => Ok(Key::GcpServiceAccount(factory(f)?)),
+            ["factories", f, "azure_identity", r]
+                if !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                Ok(Key::AzureIdentity(factory(f)?, r.to_ascii_lowercase()))
+            }
             _ => Err(unknown()),
         }
     }
@@ -151,6 +160,7 @@ impl Key {
             Key::LastSecretName(f, p) => (fac(f, &["last_secret_name"]), p.type_name().into()),
             Key::AwsIamUser(f) => (fac(f, &[]), "aws_iam_user".into()),
             Key::GcpServiceAccount(f) => (fac(f, &[]), "gcp_service_account".into()),
+            Key::AzureIdentity(f, r) => (fac(f, &["azure_identity"]), r.clone()),
         }
     }
 
@@ -183,6 +193,21 @@ impl Key {
             Key::AwsIamUser(_) => {
                 crate::cloud::aws::validate_user_name(value.trim())?;
                 Ok(value.trim().to_string())
+            }
+            Key::AzureIdentity(_, _) => {
+                let v = value.trim();
+                let name = v.strip_prefix("token:").unwrap_or(v);
+                if !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "`{v}` is neither a principal's appId nor `token:NAME`"
+                    ))
+                }
             }
             Key::GcpServiceAccount(_) => {
                 let v = value.trim();

@@ -9,6 +9,7 @@
 //! what exists now and what to run.
 
 pub mod aws;
+pub mod azure;
 pub mod gcp;
 
 use crate::secret::Secret;
@@ -50,6 +51,7 @@ pub struct CloudPlan {
 #[derive(Debug)]
 pub(crate) enum Job {
     Aws(aws::Job),
+    Azure(azure::Job),
     Gcp(gcp::Job),
 }
 
@@ -169,6 +171,7 @@ impl CloudPlan {
         match &self.job {
             Job::Aws(job) => job.execute(&self.actions, progress, &stop),
             Job::Gcp(job) => job.execute(&self.actions, progress, &stop),
+            Job::Azure(job) => job.execute(&self.actions, progress, &stop),
         }
     }
 }
