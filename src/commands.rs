@@ -919,6 +919,12 @@ fn cloud_exit(e: crate::cloud::CloudError) -> anyhow::Error {
     .into()
 }
 
+/// [`cloud_exit`] for a failure after the cloud step: interrupted when `stop` says so.
+fn cloud_exit_after(stop: &dyn Fn() -> bool, mut e: crate::cloud::CloudError) -> anyhow::Error {
+    e.interrupted |= stop();
+    cloud_exit(e)
+}
+
 /// The factory name, for default identity names and the settings.
 fn factory_name(g: &Global) -> Option<String> {
     crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f)
@@ -932,6 +938,7 @@ fn test_new_aws_key(
     plan: &Plan,
     expected_arn: &str,
     wait: std::time::Duration,
+    stop: &dyn Fn() -> bool,
 ) -> Result<String, String> {
     use crate::cloud::{Attempt, wait_for};
     use crate::verify::{VerifyError, aws_caller_identity};
@@ -954,6 +961,7 @@ fn test_new_aws_key(
         wait,
         every,
         || match aws_caller_identity(&plan.secret, &region, &opts) {
+            _ if stop() => Attempt::Fail("interrupted".into()),
             Ok(id) if id.arn == expected_arn => Attempt::Done(id.arn),
             Ok(id) => Attempt::Fail(format!(
                 "the new key belongs to {}, not to {expected_arn}",
@@ -968,13 +976,18 @@ fn test_new_aws_key(
     reporter.done_waiting();
     let arn = arn?;
     println!("✓ The new key works and belongs to {arn}.");
-    login_with_retry(g, plan, wait)?;
+    login_with_retry(g, plan, wait, stop)?;
     Ok(arn)
 }
 
 /// The registry login test with a new key (unless --no-verify), retried for `wait` while the
 /// cloud makes the key usable everywhere.
-fn login_with_retry(g: &Global, plan: &Plan, wait: std::time::Duration) -> Result<(), String> {
+fn login_with_retry(
+    g: &Global,
+    plan: &Plan,
+    wait: std::time::Duration,
+    stop: &dyn Fn() -> bool,
+) -> Result<(), String> {
     use crate::cloud::{Attempt, wait_for};
     use crate::verify::{LoginCheck, verify_plan};
     if g.no_verify {
@@ -990,6 +1003,7 @@ fn login_with_retry(g: &Global, plan: &Plan, wait: std::time::Duration) -> Resul
         wait,
         every,
         || match LoginCheck::of(verify_plan(plan, &opts, crate::verify::verify)) {
+            _ if stop() => Attempt::Fail("interrupted".into()),
             LoginCheck::Accepted | LoginCheck::NoLogin => Attempt::Done(()),
             LoginCheck::Failed(why) => Attempt::Retry(why),
             LoginCheck::Unreachable(why) => Attempt::Fail(format!(
@@ -1015,6 +1029,22 @@ fn store_new_key(
     plan.apply(fioctl).map_err(|e| {
         let mut err = created.failure(e.to_string());
         err.interrupted = matches!(e, ApplyError::Fioctl(FioctlError::Interrupted));
+        // fioctl stopped before it answered: the secret may have reached the factory.
+        if matches!(
+            e,
+            ApplyError::Fioctl(
+                FioctlError::Interrupted
+                    | FioctlError::TimedOut { .. }
+                    | FioctlError::Failed { status: None, .. }
+            )
+        ) {
+            for line in &mut err.exists {
+                *line = line.replace(
+                    "NOT stored in the factory yet",
+                    "it MAY be stored in the factory: fioctl was stopped before it answered",
+                );
+            }
+        }
         if matches!(e, ApplyError::ConfigAfterSecret { .. }) {
             err.exists.push(format!(
                 "the key {} is stored in the factory as `{}` (CI can use it once \
@@ -1092,17 +1122,24 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<()> {
         }
         .into());
     }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
     let mut reporter = CloudReporter::new();
     let mut created = cloud
         .execute(&mut |p| reporter.report(p))
         .map_err(cloud_exit)?;
     plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
     let wait = std::time::Duration::from_secs(*key_wait);
-    test_new_aws_key(g, &plan, &cloud.identity, wait).map_err(|why| {
-        cloud_exit(created.failure(format!(
-            "{why}. Nothing was stored in the factory: remove what was created (below), then \
+    test_new_aws_key(g, &plan, &cloud.identity, wait, &stop).map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove what was created (below), then \
              run the same command again"
-        )))
+            )),
+        )
     })?;
     let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
     remember_choices(g, &plan);
@@ -1197,6 +1234,10 @@ fn rotate_aws_new_key(
         }
         .into());
     }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
     let mut reporter = CloudReporter::new();
     let mut created = rotation
         .plan
@@ -1209,11 +1250,14 @@ fn rotate_aws_new_key(
     }
     plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
     let wait = std::time::Duration::from_secs(flags.key_wait);
-    test_new_aws_key(g, &plan, &rotation.plan.identity, wait).map_err(|why| {
-        cloud_exit(created.failure(format!(
-            "{why}. Nothing was stored in the factory: remove what was created (below), then \
+    test_new_aws_key(g, &plan, &rotation.plan.identity, wait, &stop).map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove what was created (below), then \
              run the same command again"
-        )))
+            )),
+        )
     })?;
     let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
     report_applied(&plan, &applied);
@@ -1221,6 +1265,8 @@ fn rotate_aws_new_key(
         "✓ CI uses the new access key {} from its next run.",
         created.key_id
     );
+    // The new key is stored: a Ctrl-C at the questions below may end the run as usual.
+    drop(guard);
     for k in &old {
         let command = aws::delete_key_command(&rotation.cli, &user, k);
         if !cloud_confirm(
@@ -1311,6 +1357,10 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<()> {
         }
         .into());
     }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
     let mut reporter = CloudReporter::new();
     let mut created = cloud
         .execute(&mut |p| reporter.report(p))
@@ -1320,11 +1370,14 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<()> {
         "✓ The new key is a valid service-account key of {}.",
         cloud.identity
     );
-    login_with_retry(g, &plan, std::time::Duration::from_secs(KEY_WAIT)).map_err(|why| {
-        cloud_exit(created.failure(format!(
-            "{why}. Nothing was stored in the factory: remove what was created (below), then \
+    login_with_retry(g, &plan, std::time::Duration::from_secs(KEY_WAIT), &stop).map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove what was created (below), then \
              run the same command again"
-        )))
+            )),
+        )
     })?;
     let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
     remember_choices(g, &plan);
@@ -1387,6 +1440,10 @@ fn rotate_gar_new_key(
         }
         .into());
     }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
     let mut reporter = CloudReporter::new();
     let mut created = rotation
         .plan
@@ -1399,10 +1456,19 @@ fn rotate_gar_new_key(
         ));
     }
     plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
-    login_with_retry(g, &plan, std::time::Duration::from_secs(flags.key_wait)).map_err(|why| {
-        cloud_exit(created.failure(format!(
-            "{why}. Nothing was stored in the factory: remove the new key (below)"
-        )))
+    login_with_retry(
+        g,
+        &plan,
+        std::time::Duration::from_secs(flags.key_wait),
+        &stop,
+    )
+    .map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove the new key (below)"
+            )),
+        )
     })?;
     let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
     report_applied(&plan, &applied);
@@ -1410,6 +1476,8 @@ fn rotate_gar_new_key(
         "✓ CI uses the new key {} from its next run.",
         created.key_id
     );
+    // The new key is stored: a Ctrl-C at the questions below may end the run as usual.
+    drop(guard);
     for k in &rotation.old_keys {
         let id = k.id();
         let command = gcp::delete_key_command(&rotation.cli, &email, &rotation.project, id);
@@ -1527,16 +1595,29 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<()> {
         }
         .into());
     }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
     let mut reporter = CloudReporter::new();
     let mut created = cloud
         .execute(&mut |p| reporter.report(p))
         .map_err(cloud_exit)?;
     plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
-    login_with_retry(g, &plan, std::time::Duration::from_secs(AZURE_KEY_WAIT)).map_err(|why| {
-        cloud_exit(created.failure(format!(
-            "{why}. Nothing was stored in the factory: remove what was created (below), then \
+    login_with_retry(
+        g,
+        &plan,
+        std::time::Duration::from_secs(AZURE_KEY_WAIT),
+        &stop,
+    )
+    .map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove what was created (below), then \
              run the same command again"
-        )))
+            )),
+        )
     })?;
     let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
     remember_choices(g, &plan);
@@ -1625,6 +1706,10 @@ fn rotate_azure_new_key(
         }
         .into());
     }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
     let mut reporter = CloudReporter::new();
     let mut created = cloud
         .execute(&mut |p| reporter.report(p))
@@ -1637,11 +1722,14 @@ fn rotate_azure_new_key(
     ));
     plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
     let wait = std::time::Duration::from_secs(flags.key_wait);
-    login_with_retry(g, &plan, wait).map_err(|why| {
-        cloud_exit(created.failure(format!(
-            "{why}. The new password was NOT stored, and the old one no longer works: run the \
+    login_with_retry(g, &plan, wait, &stop).map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. The new password was NOT stored, and the old one no longer works: run the \
              same command again"
-        )))
+            )),
+        )
     })?;
     let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
     report_applied(&plan, &applied);

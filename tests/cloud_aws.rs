@@ -606,3 +606,47 @@ fn without_the_aws_cli_nothing_happens_and_the_way_out_is_named() {
     assert!(err.contains("fioreg policy aws --url URL"), "{err}");
     w.assert_config_intact();
 }
+
+#[test]
+fn sigint_while_fioctl_stores_the_new_key_leaves_a_clear_account() {
+    let c = Cloud::new();
+    c.w.knob("hang", "");
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "add",
+        "aws",
+        "--url",
+        AWS_URL,
+        "--create-user",
+        "--admin-profile",
+        "admin",
+        "--yes",
+    ]);
+    let running = Running::spawn(cmd);
+    let fioctl_pid = c.w.wait_for_hang_pid();
+    running.signal(libc::SIGINT);
+    let (code, out, err) = running.finish();
+    assert_eq!(code, Some(130), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(wait_dead(fioctl_pid), "fioctl was stopped");
+    let keys = c.keys(USER);
+    assert_eq!(keys.len(), 1);
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(err.contains("What exists now:"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the access key {} of {USER} (new; it MAY be stored in the factory: fioctl was \
+             stopped before it answered)",
+            keys[0]
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "aws --profile admin iam delete-access-key --user-name {USER} --access-key-id {}",
+            keys[0]
+        )),
+        "{err}"
+    );
+    c.w.assert_config_intact();
+    c.w.assert_no_secret_files_left();
+}
