@@ -650,3 +650,26 @@ fn sigint_while_fioctl_stores_the_new_key_leaves_a_clear_account() {
     c.w.assert_config_intact();
     c.w.assert_no_secret_files_left();
 }
+
+#[test]
+fn an_aws_cli_that_records_its_answers_is_refused() {
+    let c = Cloud::new();
+    fs::write(
+        c.w.path("aws-config"),
+        "[profile admin]\nregion = us-east-2\ncli_history = enabled\n",
+    )
+    .expect("aws config");
+    let (code, out, err) = add_new_user(&c, &[]);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        err.contains("`cli_history` is enabled for profile admin"),
+        "{err}"
+    );
+    assert!(
+        err.contains("aws --profile admin configure set cli_history disabled"),
+        "{err}"
+    );
+    let users = c.aws(&["iam", "list-users"]);
+    assert_eq!(users["Users"], serde_json::json!([]), "nothing was created");
+    c.w.assert_config_intact();
+}

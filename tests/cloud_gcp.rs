@@ -300,3 +300,56 @@ fn without_gcloud_the_way_out_is_named() {
     );
     w.assert_config_intact();
 }
+
+#[test]
+fn sigint_while_creating_the_key_leaves_a_clear_account() {
+    let c = Cloud::new();
+    let pid_file = c.w.path("gcloud-hang.pid");
+    let mut cmd = c.fioreg();
+    // `-` (the key to stdout) is only on the keys create command line.
+    cmd.env("TOOL_HANG_ON", "-")
+        .env("TOOL_HANG_PID", &pid_file)
+        .args([
+            "add",
+            "gar",
+            "--create-service-account",
+            "fioreg-ci-pull",
+            "--project",
+            PROJECT,
+            "--location",
+            LOCATION,
+            "--repository",
+            REPO,
+            "--yes",
+        ]);
+    let running = Running::spawn(cmd);
+    wait_until("gcloud keys create to start", || pid_file.exists());
+    let pid: i32 = fs::read_to_string(&pid_file)
+        .expect("pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    running.signal(libc::SIGINT);
+    // SAFETY: a signal to the wrapper the test started through fioreg.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let (code, out, err) = running.finish();
+    assert_eq!(code, Some(130), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("interrupted while creating the key"), "{err}");
+    assert!(
+        err.contains(&format!("the service account {EMAIL} (new, no roles yet)")),
+        "{err}"
+    );
+    assert!(
+        err.contains("roles/artifactregistry.reader for it on the repository apps"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "gcloud iam service-accounts delete {EMAIL} --project {PROJECT}"
+        )),
+        "{err}"
+    );
+    assert!(c.api.key_ids(EMAIL).is_empty());
+    assert_eq!(c.w.stored("gcp_creds"), None);
+    c.w.assert_config_intact();
+}
