@@ -673,3 +673,53 @@ fn an_aws_cli_that_records_its_answers_is_refused() {
     assert_eq!(users["Users"], serde_json::json!([]), "nothing was created");
     c.w.assert_config_intact();
 }
+
+#[test]
+fn a_failed_rotation_says_which_key_is_stored_and_what_to_delete() {
+    let c = Cloud::new();
+    let (code, out, err) = add_new_user(&c, &[]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (old_id, _) = c.stored_keys();
+    c.w.knob(
+        "fail_update",
+        "HTTP error during PATCH: 500 Internal Server Error\n",
+    );
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "rotate",
+        "aws_creds",
+        "--new-key",
+        "--admin-profile",
+        "admin",
+        "--yes",
+    ]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(1), "stdout:\n{out}\nstderr:\n{err}");
+    let keys = c.keys(USER);
+    assert_eq!(keys.len(), 2, "both keys exist");
+    let new_id = keys.iter().find(|k| **k != old_id).expect("new key");
+    assert!(
+        err.contains(&format!(
+            "the access key {new_id} of {USER} (new; NOT stored in the factory yet)"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "the old access key {old_id} of {USER} (still stored in the factory; still works)"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "aws --profile admin iam delete-access-key --user-name {USER} --access-key-id {new_id}"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains(&format!("--access-key-id {old_id}")), "{err}");
+    assert_eq!(
+        c.stored_keys().0,
+        old_id,
+        "the factory still holds the old key"
+    );
+}

@@ -94,6 +94,10 @@ impl Cloud {
             .collect();
         assert!(!parts.is_empty());
         parts.push(v["private_key"].as_str().expect("pk").to_string());
+        // As the API sends it (privateKeyData): base64 of the whole file; any 64 characters of it.
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(key);
+        parts.push(b64[b64.len() / 2..b64.len() / 2 + 64].to_string());
         parts
     }
 
@@ -141,6 +145,9 @@ fn repo_policy(c: &Cloud, repo: &str) -> Option<serde_json::Value> {
 #[test]
 fn create_a_reader_of_one_repository_and_store_its_key() {
     let c = Cloud::new();
+    // An admin whose gcloud logs HTTP: the key must still reach no log.
+    fs::create_dir_all(c.w.path("gcloud")).expect("gcloud dir");
+    fs::write(c.w.path("gcloud/properties"), "[core]\nlog_http = true\n").expect("properties");
     let (code, out, err) = c.add(&[]);
     assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains(&format!("CI will be: {EMAIL}")), "{out}");

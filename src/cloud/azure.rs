@@ -177,6 +177,8 @@ impl Az {
         let mut child = Command::new(&self.bin)
             .args(args)
             .args(["--output", "json"])
+            // az's optional log file (`logging.enable_log_file`) stays off for these calls.
+            .env("AZURE_LOGGING_ENABLE_LOG_FILE", "no")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

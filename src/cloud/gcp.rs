@@ -73,6 +73,8 @@ impl Gcloud {
         let mut child = Command::new(&self.bin)
             .arg("--quiet")
             .args(args)
+            // A config with `core/log_http` would log every answer, the new key included.
+            .env("CLOUDSDK_CORE_LOG_HTTP", "false")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
