@@ -285,13 +285,9 @@ pub enum AddCommand {
         )]
         create_principal: Option<String>,
         /// With --create-principal and --repository: days until the token's password expires
-        #[arg(
-            long,
-            value_name = "DAYS",
-            requires = "create_principal",
-            default_value_t = 365
-        )]
-        expires_in_days: u32,
+        /// (default 365)
+        #[arg(long, value_name = "DAYS", requires = "create_principal")]
+        expires_in_days: Option<u32>,
         #[command(flatten)]
         secret: SecretName,
     },

@@ -1538,11 +1538,17 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<()> {
         g.factory.clone(),
     )?;
     let kind = if g.repository.is_empty() {
+        if expires_in_days.is_some() {
+            bail!(
+                "--expires-in-days applies to a repository-scoped token: add --repository R (a \
+                 service principal's password is reset with `fioreg rotate --new-key`)"
+            );
+        }
         azure::Kind::Principal
     } else {
         azure::Kind::Token {
             repositories: g.repository.clone(),
-            days: *expires_in_days,
+            days: expires_in_days.unwrap_or(365),
         }
     };
     let areq = azure::Request {

@@ -333,8 +333,32 @@ fn rotation_makes_a_second_key_stores_it_then_deletes_the_first() {
     let (code, out, err) = add_new_user(&c, &[]);
     assert_eq!(code, Some(0), "{out}\n{err}");
     let (old_id, old_secret) = c.stored_keys();
-    fs::write(c.argv_log(), "").expect("reset log");
     let config_before = c.w.config();
+
+    // The dry run shows the plan and creates nothing.
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "rotate",
+        "aws_creds",
+        "--new-key",
+        "--admin-profile",
+        "admin",
+        "--dry-run",
+    ]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains(&format!("Create a second access key for {USER}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "Then, after asking again: delete the old key {old_id}"
+        )),
+        "{out}"
+    );
+    assert_eq!(c.keys(USER), vec![old_id.clone()]);
+    fs::write(c.argv_log(), "").expect("reset log");
 
     let mut cmd = c.fioreg();
     cmd.args([

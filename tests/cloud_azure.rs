@@ -287,3 +287,28 @@ fn az_errors_are_shown_and_nothing_is_stored() {
     assert!(err.contains("The resource with name 'nosuchreg'"), "{err}");
     assert!(c.principals().is_empty());
 }
+
+#[test]
+fn an_expiry_without_repositories_is_refused() {
+    let c = Cloud::new();
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "add",
+        "azure",
+        "--url",
+        URL,
+        "--create-principal",
+        "fioreg-acme-pull",
+        "--expires-in-days",
+        "30",
+        "--yes",
+    ]);
+    let (code, _, err) = run(cmd, "");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("--expires-in-days applies to a repository-scoped token"),
+        "{err}"
+    );
+    assert!(c.principals().is_empty());
+    c.w.assert_config_intact();
+}
