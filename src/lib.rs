@@ -5,6 +5,7 @@
 //! applies it through the same code.
 
 pub mod cli;
+pub mod cloud;
 pub mod commands;
 pub mod credentials;
 pub mod device_wrap;

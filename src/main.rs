@@ -16,7 +16,10 @@ fn main() -> ExitCode {
     let result: anyhow::Result<Option<Outcome>> = match &cli.command {
         Some(Command::Add(add)) => commands::add(&cli.global, add).map(Some),
         Some(Command::List { json }) => unit(commands::list(&cli.global, *json)),
-        Some(Command::Rotate { target, creds }) => {
+        Some(Command::Rotate {
+            target, new_key, ..
+        }) if new_key.new_key => commands::rotate_new_key(&cli.global, target, new_key).map(Some),
+        Some(Command::Rotate { target, creds, .. }) => {
             commands::rotate(&cli.global, target, creds).map(Some)
         }
         Some(Command::Verify { target, creds }) => {

@@ -151,7 +151,7 @@ pub fn verify_options(g: &crate::cli::Global) -> crate::verify::VerifyOptions {
         insecure_loopback: g.insecure_registry,
         ca_file: g.ca_file.clone(),
         timeout: std::time::Duration::from_secs(g.verify_timeout),
-        repository: g.repository.clone(),
+        repository: g.repository.first().cloned(),
         ..Default::default()
     }
 }

@@ -10,7 +10,13 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Table, Value};
 
 /// The settings that may be written, as shown when an unknown key is refused.
-pub const KNOWN_KEYS: &[&str] = &["factories.<NAME>.config", "factories.<NAME>.containers"];
+pub const KNOWN_KEYS: &[&str] = &[
+    "factories.<NAME>.config",
+    "factories.<NAME>.containers",
+    "factories.<NAME>.aws_iam_user",
+    "factories.<NAME>.gcp_service_account",
+    "factories.<NAME>.azure_identity.<REGISTRY>",
+];
 
 /// Key name fragments that mean a secret; fioreg refuses to store those.
 const SECRET_WORDS: &[&str] = &[
@@ -74,6 +80,13 @@ enum Key {
     /// `factories.<NAME>.config`: the factory's factory-config.yml.
     Config(String),
     Containers(String),
+    /// The IAM user `fioreg add aws --create-user` created (for `rotate --new-key`).
+    AwsIamUser(String),
+    /// The service account `fioreg add gar --create-service-account` created.
+    GcpServiceAccount(String),
+    /// The principal (`appId`) or token (`token:NAME`) `add azure --create-principal` made for
+    /// the registry `NAME.azurecr.io` (keyed by NAME).
+    AzureIdentity(String, String),
 }
 
 impl Key {
@@ -96,6 +109,13 @@ impl Key {
         match parts.as_slice() {
             ["factories", f, "config"] => Ok(Key::Config(factory(f)?)),
             ["factories", f, "containers"] => Ok(Key::Containers(factory(f)?)),
+            ["factories", f, "aws_iam_user"] => Ok(Key::AwsIamUser(factory(f)?)),
+            ["factories", f, "gcp_service_account"] => Ok(Key::GcpServiceAccount(factory(f)?)),
+            ["factories", f, "azure_identity", r]
+                if !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                Ok(Key::AzureIdentity(factory(f)?, r.to_ascii_lowercase()))
+            }
             _ => Err(unknown()),
         }
     }
@@ -107,6 +127,22 @@ impl Key {
             Key::Containers(f) => (
                 vec!["factories".to_string(), f.clone()],
                 "containers".into(),
+            ),
+            Key::AwsIamUser(f) => (
+                vec!["factories".to_string(), f.clone()],
+                "aws_iam_user".into(),
+            ),
+            Key::GcpServiceAccount(f) => (
+                vec!["factories".to_string(), f.clone()],
+                "gcp_service_account".into(),
+            ),
+            Key::AzureIdentity(f, r) => (
+                vec![
+                    "factories".to_string(),
+                    f.clone(),
+                    "azure_identity".to_string(),
+                ],
+                r.clone(),
             ),
         }
     }
@@ -131,6 +167,35 @@ impl Key {
                     return Err("the path contains a control character".into());
                 }
                 Ok(value.to_string())
+            }
+            Key::AwsIamUser(_) => {
+                crate::cloud::aws::validate_user_name(value.trim())?;
+                Ok(value.trim().to_string())
+            }
+            Key::AzureIdentity(_, _) => {
+                let v = value.trim();
+                let name = v.strip_prefix("token:").unwrap_or(v);
+                if !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "`{v}` is neither a principal's appId nor `token:NAME`"
+                    ))
+                }
+            }
+            Key::GcpServiceAccount(_) => {
+                let v = value.trim();
+                if v.contains('@') && v.ends_with(".iam.gserviceaccount.com") {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "`{v}` is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)"
+                    ))
+                }
             }
         }
     }
@@ -431,6 +496,19 @@ fn new_table(inside_inline: bool, depth: usize, has_content: bool) -> Item {
     Item::Table(table)
 }
 
+/// Records one cloud identity fioreg created (`aws_iam_user`, `gcp_service_account` or
+/// `azure_identity.<REGISTRY>`) for `factory` in the settings file at `path`.
+pub fn record_identity(
+    path: &Path,
+    factory: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), SettingsError> {
+    let mut s = Settings::load(path)?;
+    s.set(&format!("factories.{factory}.{key}"), value)?;
+    s.save()
+}
+
 /// After a successful add: records the factory's config path in the settings file at `path`
 /// (never a secret), as `fioreg add` and the wizards do; later runs for that factory use it
 /// when `--config` is not given.
@@ -645,7 +723,7 @@ beta = { config = \"/b.yml\" }
             );
             assert!(
                 err.to_string()
-                    .ends_with("use one of factories.<NAME>.config, factories.<NAME>.containers"),
+                    .ends_with("use one of factories.<NAME>.config, factories.<NAME>.containers, factories.<NAME>.aws_iam_user, factories.<NAME>.gcp_service_account, factories.<NAME>.azure_identity.<REGISTRY>"),
                 "{err}"
             );
         }

@@ -56,6 +56,24 @@ pub fn key_file(path: &Path) -> Result<(Secret, GcpKeyInfo), CredError> {
     }
 }
 
+/// Checks a service-account key held in memory (e.g. read from gcloud's stdout) exactly as
+/// [`key_file`] checks a file; `origin` names it in messages. The bytes become the secret.
+pub fn key_bytes(mut bytes: Vec<u8>, origin: &Path) -> Result<(Secret, GcpKeyInfo), CredError> {
+    match check(origin, &bytes) {
+        Ok(info) => {
+            let secret = Secret::new(
+                bytes,
+                format!("GCP service-account key {}", info.client_email),
+            );
+            Ok((secret, info))
+        }
+        Err(err) => {
+            bytes.zeroize();
+            Err(err)
+        }
+    }
+}
+
 fn check(path: &Path, bytes: &[u8]) -> Result<GcpKeyInfo, CredError> {
     let path_buf = || path.to_path_buf();
     let text = std::str::from_utf8(bytes).map_err(|e| CredError::NotUtf8 {
