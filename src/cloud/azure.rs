@@ -490,16 +490,21 @@ impl Job {
         }
         let interrupted_note = |e: String| {
             if stop() {
-                format!("interrupted: {e}; it may or may not have happened, check in Azure")
+                CloudError {
+                    message: format!(
+                        "interrupted: {e}; it may or may not have happened, check in Azure"
+                    ),
+                    exists: Vec::new(),
+                    next: Vec::new(),
+                    interrupted: true,
+                }
             } else {
-                e
+                CloudError::nothing(e)
             }
         };
         let (user, password, exists, undo, key_id) = if let Some(id) = &self.reset_principal {
             let args = ["ad", "sp", "credential", "reset", "--id", id.as_str()];
-            let p: NewPrincipal = az
-                .call_json(&args)
-                .map_err(|e| CloudError::nothing(interrupted_note(e)))?;
+            let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
             (
                 p.app_id.clone(),
                 p.password,
@@ -523,9 +528,7 @@ impl Job {
                 req.registry(),
                 "--password1",
             ];
-            let t: TokenPasswords = az
-                .call_json(&args)
-                .map_err(|e| CloudError::nothing(interrupted_note(e)))?;
+            let t: TokenPasswords = az.call_json(&args).map_err(interrupted_note)?;
             let pw = t
                 .passwords
                 .into_iter()
@@ -555,9 +558,7 @@ impl Job {
                         "--scopes",
                         self.scope.as_str(),
                     ];
-                    let p: NewPrincipal = az
-                        .call_json(&args)
-                        .map_err(|e| CloudError::nothing(interrupted_note(e)))?;
+                    let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
                     (
                         p.app_id.clone(),
                         p.password,
@@ -575,9 +576,7 @@ impl Job {
                 Kind::Token { .. } => {
                     let args = req.token_args();
                     let words: Vec<&str> = args.iter().map(String::as_str).collect();
-                    let t: NewToken = az
-                        .call_json(&words)
-                        .map_err(|e| CloudError::nothing(interrupted_note(e)))?;
+                    let t: NewToken = az.call_json(&words).map_err(interrupted_note)?;
                     let first = t
                         .credentials
                         .passwords

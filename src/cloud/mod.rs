@@ -117,11 +117,7 @@ impl CloudError {
 impl fmt::Display for CloudError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
-        if self.exists.is_empty() {
-            if !self.next.is_empty() || self.interrupted {
-                f.write_str("\nNothing was created in the cloud.")?;
-            }
-        } else {
+        if !self.exists.is_empty() {
             f.write_str("\nWhat exists now:")?;
             for e in &self.exists {
                 write!(f, "\n  - {e}")?;
