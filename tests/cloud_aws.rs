@@ -179,7 +179,7 @@ fn create_user_with_pull_only_policy_and_store_its_new_key() {
         "{out}"
     );
     assert!(
-        out.contains("✓ Stored secret aws_creds in factory acme."),
+        out.contains("✓ Stored the secret aws_creds in factory acme."),
         "{out}"
     );
 

@@ -164,7 +164,7 @@ fn create_a_reader_of_one_repository_and_store_its_key() {
         assert!(out.contains(&cmd), "missing `{cmd}` in:\n{out}");
     }
     assert!(
-        out.contains("✓ Stored secret gcp_creds in factory acme."),
+        out.contains("✓ Stored the secret gcp_creds in factory acme."),
         "{out}"
     );
 
