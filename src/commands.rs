@@ -185,8 +185,9 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
     let req = request(cmd);
-    // Check every rule before asking for a secret or looking for fioctl.
-    Plan::build(
+    // Check every rule before asking for a secret or looking for fioctl; the plan (the edit
+    // and its checks, the costly part on a big file) is made once.
+    let plan = Plan::build(
         &cfg,
         &req,
         Secret::new(Vec::new(), "not read yet"),
@@ -201,7 +202,7 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<()> {
         stdin_tty,
         &keystore::OsKeyring,
     )?;
-    let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
+    let plan = plan.with_secret(secret)?;
     verify_before_storing(g, &plan, stdin_tty)?;
     finish(g, plan, fioctl)
 }

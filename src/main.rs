@@ -4,6 +4,11 @@ use fioreg::commands::{self, Exit};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: a 1 MB factory-config.yml means hundreds of
+/// thousands of small allocations in the YAML parsers (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
