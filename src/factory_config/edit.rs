@@ -581,7 +581,7 @@ pub(super) fn key_line(text: &str) -> Option<(usize, usize)> {
 /// Whether the value of `container_registries:` visibly starts as a block list: nothing but a
 /// comment after the key, then (blank and comment lines skipped) a line starting with `- `.
 /// `false` means "not seen": the caller asks the lossless tree.
-fn starts_as_block_list(text: &str) -> bool {
+pub(super) fn starts_as_block_list(text: &str) -> bool {
     let Some((start, end)) = key_line(text) else {
         return false;
     };
