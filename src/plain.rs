@@ -242,8 +242,10 @@ fn expand_home(path: &str) -> PathBuf {
 }
 
 impl Wizard<'_> {
+    /// Prints `text`, which may quote a config, a key file, a registry or fioctl: control
+    /// characters are shown escaped (crate::escape).
     fn say(&mut self, text: &str) {
-        self.p.say(text);
+        self.p.say(&crate::escape::controls(text));
     }
 
     /// The factory, the config and its registries with their secrets.
@@ -989,7 +991,8 @@ impl Wizard<'_> {
         }
         let color = self.p.color();
         self.say("");
-        self.say(plan.render(color).trim_end());
+        // Escaped by render itself, before the diff's colours.
+        self.p.say(plan.render(color).trim_end());
         // Removing an entry and keeping its secret needs no fioctl, as `fioreg remove` does.
         let store: Arc<dyn SecretStore> = match &self.session.store {
             Ok(store) => store.clone(),
@@ -2174,6 +2177,19 @@ region = eu-west-1
         }
         .update(&[(name, &Secret::new(value.to_vec(), "old"))])
         .unwrap();
+    }
+
+    #[test]
+    fn control_characters_from_the_config_are_said_escaped() {
+        let env = Env::new(
+            "container_registries:\n- type: generic\n  url: \"ghcr.io\\e[2J\"\n  generic_secret_name: ghcr_creds\n",
+        );
+        let (r, fake) = env.run(vec![A::Pick("Quit")]);
+        r.unwrap();
+        fake.done();
+        let said = fake.said();
+        assert!(said.contains("ghcr.io\\x1b[2J"), "{said}");
+        assert!(!said.contains('\x1b'), "{said}");
     }
 
     #[test]
