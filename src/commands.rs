@@ -175,23 +175,24 @@ fn build(
     g: &Global,
     cfg: &FactoryConfig,
     given: Given,
+    checked: Plan,
     source: impl FnOnce(CredentialInput, KeyringUse) -> PlanSource,
 ) -> Result<Plan> {
     let (credential, keyring) = match given {
         Given::NotAsked(secret) => {
-            let source = source(CredentialInput::AwsProfile(None), KeyringUse::No);
-            return Ok(source.build(cfg, secret, g.factory.clone())?);
+            return Ok(checked.with_secret(secret)?);
         }
         Given::Answers(credential, keyring) => (credential, keyring),
     };
     let mut source = source(credential, keyring);
     let keys = keystore::OsKeyring;
-    let plan = flow::read_and_build(
+    let plan = flow::read_and_complete(
         &mut source,
         cfg,
         &keys,
         &ProfileSource::real(),
         g.factory.clone(),
+        Some(checked),
     )
     .map_err(|e| anyhow::anyhow!(e.cli()))?;
     if let KeyringUse::Remember(account) = source.keyring() {
@@ -244,8 +245,9 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
     let req = request(cmd);
-    // Check every rule before asking for a secret or looking for fioctl.
-    Plan::build(
+    // Check every rule before asking for a secret or looking for fioctl; the plan (the edit
+    // and its checks, the costly part on a big file) is made once.
+    let plan = Plan::build(
         &cfg,
         &req,
         Secret::new(Vec::new(), "not read yet"),
@@ -254,12 +256,14 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
     let url = req.url.as_deref().map(str::to_ascii_lowercase);
     let given = creds.answers(req.provider, url.as_deref(), g.dry_run, stdin_tty)?;
-    let plan = build(g, &cfg, given, |credential, keyring| PlanSource::Add {
-        answers: Answers {
-            request: req,
-            credential,
-        },
-        keyring,
+    let plan = build(g, &cfg, given, plan, |credential, keyring| {
+        PlanSource::Add {
+            answers: Answers {
+                request: req,
+                credential,
+            },
+            keyring,
+        }
     })?;
     if let Some(stop) = verify_before_storing(g, &plan, stdin_tty)? {
         return Ok(stop);
@@ -354,9 +358,15 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     let creds = Creds::of_rotate(flags);
     let stdin_tty = std::io::stdin().is_terminal();
     let cfg = FactoryConfig::load(&config_path(g))?;
-    let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
+    let probe = Plan::rotate(
+        &cfg,
+        target,
+        Secret::new(Vec::new(), "not read yet"),
+        g.factory.clone(),
+    )?;
     let given = creds.answers(probe.provider, probe.url.as_deref(), false, stdin_tty)?;
-    let plan = build(g, &cfg, given, rotate_source(target, &probe))?;
+    let source = rotate_source(target, &probe);
+    let plan = build(g, &cfg, given, probe, source)?;
     let shown = escape::line(&login_host(&plan)).into_owned();
     match LoginCheck::of(verify_plan(
         &plan,
@@ -384,7 +394,7 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
 fn rotate_source(
     target: &str,
     probe: &Plan,
-) -> impl FnOnce(CredentialInput, KeyringUse) -> PlanSource {
+) -> impl FnOnce(CredentialInput, KeyringUse) -> PlanSource + use<> {
     let request = Request {
         provider: probe.provider,
         url: probe.url.clone(),
@@ -406,10 +416,16 @@ pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<Outcome> {
     let creds = Creds::of_rotate(flags);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
-    let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
+    let probe = Plan::rotate(
+        &cfg,
+        target,
+        Secret::new(Vec::new(), "not read yet"),
+        g.factory.clone(),
+    )?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
     let given = creds.answers(probe.provider, probe.url.as_deref(), g.dry_run, stdin_tty)?;
-    let plan = build(g, &cfg, given, rotate_source(target, &probe))?;
+    let source = rotate_source(target, &probe);
+    let plan = build(g, &cfg, given, probe, source)?;
     if let Some(stop) = verify_before_storing(g, &plan, stdin_tty)? {
         return Ok(stop);
     }

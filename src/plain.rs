@@ -145,8 +145,10 @@ struct Driver<'a> {
 type Step = Result<(), PromptError>;
 
 impl Driver<'_> {
+    /// Prints `text`, which may quote a config, a key file, a registry or fioctl: control
+    /// characters are shown escaped (crate::escape).
     fn say(&mut self, text: &str) {
-        self.p.say(text);
+        self.p.say(&crate::escape::controls(text));
     }
 
     /// Sends an answer to the wizard and waits for the work it starts.
@@ -724,8 +726,9 @@ impl Driver<'_> {
             {
                 self.say(&format!("Login test skipped ({why})."));
             }
+            // Escaped by render itself, before the diff's colours.
             let text = plan.render(self.p.color());
-            self.say(text.trim_end());
+            self.p.say(text.trim_end());
             self.say("");
         }
         let config_name = plan.config_name();

@@ -168,6 +168,20 @@ pub fn read_and_build(
     aws: &crate::credentials::aws::ProfileSource,
     factory: Option<String>,
 ) -> Result<Plan, BuildError> {
+    read_and_complete(source, cfg, keys, aws, factory, None)
+}
+
+/// [`read_and_build`], given the plan already built and checked from the same answers with a
+/// placeholder secret (`checked`): only the secret is added, so a big config is edited and
+/// checked once.
+pub fn read_and_complete(
+    source: &mut PlanSource,
+    cfg: &FactoryConfig,
+    keys: &dyn crate::keystore::KeyStore,
+    aws: &crate::credentials::aws::ProfileSource,
+    factory: Option<String>,
+    checked: Option<Plan>,
+) -> Result<Plan, BuildError> {
     let keyring = source.keyring().clone();
     let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
         return source
@@ -191,9 +205,11 @@ pub fn read_and_build(
     let secret = answers
         .secret(aws)
         .map_err(|e| BuildError::Refused(e.to_string()))?;
-    let plan = source
-        .build(cfg, secret, factory)
-        .map_err(BuildError::Plan)?;
+    let plan = match checked {
+        Some(plan) => plan.with_secret(secret),
+        None => source.build(cfg, secret, factory),
+    }
+    .map_err(BuildError::Plan)?;
     if let (KeyringUse::Remember(account), Some(answers)) = (&keyring, source.answers())
         && let CredentialInput::UserToken { password, .. } = &answers.credential
     {
