@@ -19,17 +19,17 @@ use std::io::IsTerminal;
 
 /// The credential flags of `add` and `rotate`, whatever the provider.
 #[derive(Debug, Default)]
-struct Creds {
+pub(crate) struct Creds {
     profile: Option<String>,
     user: Option<String>,
     key_file: Option<std::path::PathBuf>,
-    password_stdin: bool,
+    pub(crate) password_stdin: bool,
     remember: bool,
     from_keyring: bool,
 }
 
 impl Creds {
-    fn of_add(cmd: &AddCommand) -> Creds {
+    pub(crate) fn of_add(cmd: &AddCommand) -> Creds {
         match cmd {
             AddCommand::Aws { profile, .. } => Creds {
                 profile: profile.clone(),
@@ -58,7 +58,7 @@ impl Creds {
         }
     }
 
-    fn of_rotate(c: &CredFlags) -> Creds {
+    pub(crate) fn of_rotate(c: &CredFlags) -> Creds {
         Creds {
             profile: c.profile.clone(),
             user: c.client_id.clone().or_else(|| c.username.clone()),
@@ -72,7 +72,7 @@ impl Creds {
     /// Reads the secret for `provider`, asking for the password when it is not piped in or kept
     /// in the keyring; with --remember, keeps it in `keys` (before anything is applied, so a
     /// run that fails later needs no retyping).
-    fn read(
+    pub(crate) fn read(
         &self,
         provider: Provider,
         url: Option<&str>,
@@ -154,7 +154,7 @@ impl Creds {
 }
 
 /// Refuses to start when fioreg could not ask before applying.
-fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool> {
+pub(crate) fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool> {
     let stdin_tty = std::io::stdin().is_terminal();
     if !g.dry_run && !g.yes && (!stdin_tty || password_stdin) {
         bail!(
@@ -200,7 +200,11 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
 
 /// The login test `add` and `rotate` run before the review. A registry that cannot be reached
 /// at all may be stored anyway after asking (default No); anything else that fails stops here.
-fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<Option<Outcome>> {
+pub(crate) fn verify_before_storing(
+    g: &Global,
+    plan: &Plan,
+    stdin_tty: bool,
+) -> Result<Option<Outcome>> {
     use crate::verify::{LoginCheck, login_host, verify, verify_plan};
     if g.no_verify {
         return Ok(None);
@@ -461,7 +465,7 @@ fn fioctl(g: &Global) -> Result<Fioctl, FioctlError> {
         .with_timeout(std::time::Duration::from_secs(g.fioctl_timeout)))
 }
 
-fn request(cmd: &AddCommand) -> Request {
+pub(crate) fn request(cmd: &AddCommand) -> Request {
     let (provider, url, region, secret) = match cmd {
         AddCommand::Aws {
             url,
