@@ -165,3 +165,45 @@ fn fioreg_remove_delete_secret_on_a_factory_without_secrets_shows_the_400() {
         "container_registries: []\n"
     );
 }
+
+#[test]
+fn fail_update_of_one_factory_fails_only_that_factory() {
+    let state = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(state.path().join("factories/beta")).expect("mkdir");
+    fs::write(
+        state.path().join("factories/beta/fail_update"),
+        "HTTP error during PATCH: 403 Forbidden\n",
+    )
+    .expect("knob");
+    let beta = Command::new(STUB)
+        .args(["--factory", "beta", "secrets", "update", "s=v"])
+        .env("FIOCTL_STUB_DIR", state.path())
+        .output()
+        .expect("run the stand-in");
+    assert_eq!(beta.status.code(), Some(1));
+    assert_eq!(
+        stdout(&beta),
+        "ERROR: HTTP error during PATCH: 403 Forbidden\n"
+    );
+    assert!(!state.path().join("factories/beta/secrets/s").exists());
+    let acme = stand_in(state.path(), &["secrets", "update", "s=v"]);
+    assert!(acme.status.success(), "{}", stdout(&acme));
+    assert_eq!(
+        fs::read(state.path().join("factories/acme/secrets/s")).expect("stored"),
+        b"v"
+    );
+}
+
+#[test]
+fn delay_knob_holds_each_call_back_and_changes_nothing_else() {
+    let state = tempfile::tempdir().expect("tempdir");
+    fs::write(state.path().join("delay"), "0.2\n").expect("knob");
+    let started = std::time::Instant::now();
+    let out = stand_in(state.path(), &["secrets", "update", "s=v"]);
+    // A lower bound only (sleep never returns early), not a speed assertion.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "");
+    let list = stand_in(state.path(), &["secrets", "list"]);
+    assert_eq!(stdout(&list), "SECRETS\n-------\ns\n");
+}
