@@ -33,7 +33,7 @@ pub struct RegistryView {
 }
 
 /// A factory's registries as its config has them, with the secrets fioctl lists for it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FactoryOverview {
     pub factory: String,
     /// Its factory-config.yml; `None` when settings remember none for it.
@@ -195,7 +195,19 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
         .map(|v| v.factory.as_str())
         .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&views)?);
+        let out: Vec<serde_json::Value> = views
+            .iter()
+            .map(|v| {
+                serde_json::json!({
+                    "factory": v.factory,
+                    "config": v.config,
+                    "config_error": v.registries.as_ref().err(),
+                    "secrets_unknown_reason": v.secrets_unknown_reason,
+                    "registries": v.registries.as_ref().ok(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         let cell = |v: &Option<String>| {
             v.as_deref()
