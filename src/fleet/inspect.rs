@@ -477,3 +477,87 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/fioctl");
+
+    #[test]
+    fn overview_gives_registries_and_the_missing_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("factory-config.yml");
+        std::fs::write(
+            &config,
+            "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n\
+             - type: azure\n  url: acmeprod.azurecr.io\n  azure_principal_secret_name: azprincipal\n",
+        )
+        .unwrap();
+        let state = dir.path().join("stub");
+        std::fs::create_dir_all(state.join("factories/acme/secrets")).unwrap();
+        std::fs::write(state.join("factories/acme/secrets/ghcr_creds"), "ci:t").unwrap();
+        let fioctl = Fioctl::find(Some(Path::new(STUB)), Some("acme".into()))
+            .unwrap()
+            .with_env("FIOCTL_STUB_DIR", &state);
+        let m = Member {
+            name: "acme".into(),
+            config: config.clone(),
+        };
+        let o = one_overview(&m, Ok(&fioctl));
+        assert_eq!(o.secrets_unknown_reason, None);
+        assert_eq!(o.missing_secrets(), vec!["azprincipal".to_string()]);
+        assert!(o.has_registry("GHCR.io"));
+        assert!(!o.has_registry("docker.io"));
+        let regs = o.registries.as_ref().unwrap();
+        assert_eq!(regs.len(), 2);
+        assert_eq!(regs[0].secret_present, Some(true));
+        assert_eq!(regs[1].line, 5);
+
+        // Secrets that cannot be listed are unknown, not missing.
+        let o = one_overview(&m, Err("fioctl was not found".into()));
+        assert_eq!(
+            o.secrets_unknown_reason.as_deref(),
+            Some("fioctl was not found")
+        );
+        assert!(o.missing_secrets().is_empty());
+        assert_eq!(o.registries.as_ref().unwrap()[0].secret_present, None);
+
+        // An unreadable config is the factory's error.
+        let gone = Member {
+            name: "beta".into(),
+            config: dir.path().join("nope.yml"),
+        };
+        assert!(one_overview(&gone, Ok(&fioctl)).registries.is_err());
+    }
+
+    #[test]
+    fn remembered_overview_lists_every_remembered_factory_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("b.yml");
+        std::fs::write(&config, "lmp: {}\n").unwrap();
+        let settings = dir.path().join("config.toml");
+        std::fs::write(
+            &settings,
+            format!(
+                "[factories.alpha]\nlast_provider = \"aws\"\n[factories.beta]\nconfig = \"{}\"\n",
+                config.display()
+            ),
+        )
+        .unwrap();
+        let all = remembered_overview(&settings, Some(Path::new(STUB)), Duration::from_secs(5), 2)
+            .unwrap();
+        let names: Vec<&str> = all.iter().map(|o| o.factory.as_str()).collect();
+        assert_eq!(names, ["alpha", "beta"]);
+        assert!(
+            all[0]
+                .registries
+                .as_ref()
+                .unwrap_err()
+                .contains("factories.alpha.config")
+        );
+        // No registries: fioctl is not asked at all.
+        assert_eq!(all[1].registries, Ok(Vec::new()));
+        assert_eq!(all[1].secrets_unknown_reason, None);
+    }
+}
