@@ -383,6 +383,14 @@ def main() -> int:
         L += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if misses:
         L += ["## Missed", ""] + [f"- {m}" for m in misses] + [""]
+    # Keep the block scripts/bench-fleet.sh writes (several factories), if there is one.
+    try:
+        old = Path(args.out).read_text()
+    except FileNotFoundError:
+        old = ""
+    start, end = old.find("<!-- fleet-bench:start -->"), old.find("<!-- fleet-bench:end -->")
+    if start != -1 and end > start:
+        L += [old[start : end + len("<!-- fleet-bench:end -->")], ""]
     Path(args.out).write_text("\n".join(L))
     print(f"\nwrote {args.out}", file=sys.stderr)
     for m in misses:
