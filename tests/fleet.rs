@@ -596,3 +596,55 @@ fn refusals_name_the_fix() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("no container registries configured"), "{out}");
 }
+
+#[test]
+fn ctrl_c_stops_the_running_call_and_starts_no_other_factory() {
+    let f = Fleet::new(&[
+        ("acme", &format!("{BASE}{GHCR}")),
+        ("beta", &format!("{BASE}{GHCR}")),
+        ("gamma", &format!("{BASE}{GHCR}")),
+    ]);
+    f.world.knob("hang", "");
+    let token = f.world.path("token");
+    fs::write(&token, "tok\n").expect("token");
+    let mut cmd = f.fioreg(&[
+        "--all-factories",
+        "--yes",
+        "--jobs",
+        "1",
+        "rotate",
+        "ghcr.io",
+        "--username",
+        "ci",
+        "--password-stdin",
+    ]);
+    cmd.stdin(fs::File::open(&token).expect("open token"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let running = common::Running {
+        child: Some(cmd.spawn().expect("spawn fioreg")),
+    };
+    let hung = f.world.wait_for_hang_pid();
+    running.signal(libc::SIGINT);
+    assert!(
+        common::wait_dead(hung),
+        "the hanging fioctl was not stopped"
+    );
+    let (code, out, err) = running.finish();
+    assert_eq!(code, Some(130), "{out}\n{err}");
+    // Only the first factory's call was started; the other two never were.
+    assert_eq!(f.updates().len(), 1, "{:?}", f.updates());
+    assert_eq!(row(&out, "acme"), "acme FAILED unknown unchanged -");
+    assert!(
+        out.contains("beta (FAILED): not started: interrupted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gamma (FAILED): not started: interrupted"),
+        "{out}"
+    );
+    assert!(
+        err.contains("interrupted: 3 of 3 factories not done"),
+        "{err}"
+    );
+}

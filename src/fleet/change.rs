@@ -15,6 +15,8 @@ use crate::settings::Settings;
 use crate::term::{color_stdout, confirm};
 use crate::wizard::report::{Exit, NOT_APPLIED, Outcome, Report};
 use anyhow::{Result, bail};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What the run will do in one factory.
 enum Item {
@@ -436,13 +438,31 @@ fn finish(g: &Global, mut works: Vec<Work>, remember: bool) -> Result<Outcome> {
         return Ok(Outcome::NotApplied(NOT_APPLIED.into()));
     }
     let jobs = usize::from(g.jobs);
+    // Ctrl-C or SIGTERM while a fioctl call runs stops that call (src/fioctl); this flag also
+    // keeps the factories not started yet from being started.
+    let stop = Arc::new(AtomicBool::new(false));
+    let ids: Vec<signal_hook::SigId> = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
+        .into_iter()
+        .filter_map(|s| signal_hook::flag::register(s, Arc::clone(&stop)).ok())
+        .collect();
     let mut rows: Vec<Row> = runner::run_bounded(&works, jobs, |w| {
+        if stop.load(Ordering::SeqCst) && matches!(w.item, Item::Plan(_) | Item::Leftover(_)) {
+            return Row::untouched(
+                &w.member.name,
+                RowResult::Failed,
+                "not started: interrupted".into(),
+            );
+        }
         let row = apply_one(g, w);
         if matches!(w.item, Item::Plan(_) | Item::Leftover(_)) {
             eprintln!("{}", row.progress_line());
         }
         row
     });
+    for id in ids {
+        signal_hook::low_level::unregister(id);
+    }
+    let interrupted = stop.load(Ordering::SeqCst);
     if remember && let Some(path) = Settings::default_path() {
         // One after the other: the settings file is one file.
         for (w, row) in works.iter().zip(&mut rows) {
@@ -455,6 +475,7 @@ fn finish(g: &Global, mut works: Vec<Work>, remember: bool) -> Result<Outcome> {
     }
     println!("\n{}", summary::render(&rows));
     match summary::failures(&rows) {
+        Some(message) if interrupted => Ok(Outcome::Interrupted(format!("interrupted: {message}"))),
         Some(message) => Err(Exit { code: 1, message }.into()),
         None => {
             if to_change == 0 {
