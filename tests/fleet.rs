@@ -3,6 +3,8 @@
 //! checkout of factory-config.yml, remembered in fioreg's settings.
 
 mod common;
+#[path = "support/registry.rs"]
+mod registry;
 
 use common::{BASE, ROOT, World, run};
 use std::fs;
@@ -647,4 +649,55 @@ fn ctrl_c_stops_the_running_call_and_starts_no_other_factory() {
         err.contains("interrupted: 3 of 3 factories not done"),
         "{err}"
     );
+}
+
+#[test]
+fn verify_tests_the_login_once_for_every_factory_that_has_the_registry_and_stores_nothing() {
+    let reg = registry::Registry::start(registry::Config {
+        auth: registry::Auth::Htpasswd(vec![("ci-bot".into(), "pull-pass-1".into())]),
+        tls: None,
+    });
+    let local = format!(
+        "container_registries:\n- type: generic\n  url: {}\n  generic_secret_name: local_creds\n",
+        reg.addr
+    );
+    let f = Fleet::new(&[
+        ("acme", &format!("{BASE}{local}")),
+        ("beta", &format!("{BASE}{local}")),
+        ("gamma", BASE),
+    ]);
+    let verify = |password: &str| {
+        run(
+            f.fioreg(&[
+                "--all-factories",
+                "verify",
+                "local_creds",
+                "--username",
+                "ci-bot",
+                "--password-stdin",
+                "--insecure-registry",
+            ]),
+            &format!("{password}\n"),
+        )
+    };
+    let (code, out, err) = verify("pull-pass-1");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(row(&out, "acme"), format!("acme {} accepted", reg.addr));
+    assert_eq!(row(&out, "beta"), format!("beta {} accepted", reg.addr));
+    assert_eq!(row(&out, "gamma"), "gamma - skipped: not configured");
+    assert!(out.contains("Nothing was stored."), "{out}");
+
+    let (code, out, err) = verify("wrong");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert_eq!(row(&out, "acme"), format!("acme {} FAILED", reg.addr));
+    assert!(out.contains("rejected these credentials"), "{out}");
+    assert!(
+        !out.contains("wrong") && !err.contains("wrong"),
+        "{out}\n{err}"
+    );
+    assert!(
+        err.contains("the login test failed in 2 factories"),
+        "{err}"
+    );
+    assert!(f.updates().is_empty());
 }
