@@ -254,10 +254,13 @@ fn leftover_plan(cfg: &FactoryConfig, name: &str, m: &Member) -> Plan {
     }
 }
 
+/// A configured registry: its provider, url and region.
+pub(super) type Found = (Provider, Option<String>, Option<String>);
+
 /// Whether a factory has the target of rotate or verify.
 pub(super) enum Probe {
     /// Its provider, url and region.
-    Found((Provider, Option<String>, Option<String>)),
+    Found(Found),
     /// Not configured there.
     Absent(String),
     /// Configured, but no plan can be made (an unsupported type, no secret name, a bad config).
@@ -299,7 +302,7 @@ pub(super) fn one_provider(
     probes: &[Probe],
     target: &str,
 ) -> Result<(Provider, Option<String>)> {
-    let found: Vec<(&Member, &(Provider, Option<String>, Option<String>))> = members
+    let found: Vec<(&Member, &Found)> = members
         .iter()
         .zip(probes)
         .filter_map(|(m, p)| match p {

@@ -410,7 +410,9 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let opts = crate::session::verify_options(g);
-    let mut tested: Vec<((Option<String>, Option<String>), Result<String, String>)> = Vec::new();
+    // Per distinct registry (url, region): the login test's result.
+    type Tested = ((Option<String>, Option<String>), Result<String, String>);
+    let mut tested: Vec<Tested> = Vec::new();
     let mut rows: Vec<[String; 6]> = Vec::new();
     let mut failed = Vec::new();
     for ((m, probe), cfg) in members.iter().zip(&probes).zip(&cfgs) {
