@@ -701,3 +701,55 @@ fn verify_tests_the_login_once_for_every_factory_that_has_the_registry_and_store
     );
     assert!(f.updates().is_empty());
 }
+
+#[test]
+fn a_factory_whose_plan_is_refused_is_listed_and_the_others_are_applied() {
+    let clash = "container_registries:\n- type: generic\n  url: docker.io\n  generic_secret_name: ghcr_creds\n";
+    let f = Fleet::new(&[
+        ("acme", BASE),
+        ("beta", &format!("{BASE}{clash}")),
+        ("gamma", BASE),
+    ]);
+    // gamma's checkout has uncommitted changes of its own: --commit refuses it.
+    fs::write(f.config_path("gamma"), format!("{BASE}# local edit\n")).expect("edit");
+    let (code, out, err) = run(
+        f.fioreg(&[
+            "--all-factories",
+            "--yes",
+            "--commit",
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--password-stdin",
+        ]),
+        "tok\n",
+    );
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("3 factories: 1 to change, 0 skipped, 2 refused."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Will not be changed: the secret name `ghcr_creds` is already used"),
+        "{out}"
+    );
+    assert_eq!(
+        row(&out, "acme").split(' ').take(4).collect::<Vec<_>>(),
+        ["acme", "ok", "stored", "written"]
+    );
+    assert_eq!(row(&out, "beta"), "beta REFUSED - - -");
+    assert_eq!(row(&out, "gamma"), "gamma REFUSED - - -");
+    assert!(
+        err.contains("2 of 3 factories not done (beta, gamma)"),
+        "{err}"
+    );
+    assert_eq!(f.config("acme"), added());
+    assert_eq!(f.commits("acme"), 2);
+    assert_eq!(f.config("beta"), format!("{BASE}{clash}"));
+    assert_eq!(f.config("gamma"), format!("{BASE}# local edit\n"));
+    assert_eq!(f.updates().len(), 1, "{:?}", f.updates());
+    assert_eq!(f.secret("beta", "ghcr_creds"), None);
+}
