@@ -207,3 +207,45 @@ fn delay_knob_holds_each_call_back_and_changes_nothing_else() {
     let list = stand_in(state.path(), &["secrets", "list"]);
     assert_eq!(stdout(&list), "SECRETS\n-------\ns\n");
 }
+
+#[test]
+fn calls_running_at_the_same_time_are_recorded_whole() {
+    let state = tempfile::tempdir().expect("tempdir");
+    // Many lines per record: bash's printf would write each line on its own.
+    let extra: Vec<String> = (0..1000).map(|j| format!("x{j:04}")).collect();
+    // Started from 24 threads at once, as fioreg's --jobs starts its calls.
+    let barrier = std::sync::Barrier::new(24);
+    std::thread::scope(|scope| {
+        for i in 0..24 {
+            let (barrier, extra, state) = (&barrier, &extra, state.path());
+            scope.spawn(move || {
+                let mut cmd = Command::new(STUB);
+                cmd.args(["--factory", &format!("f{i}"), "secrets", "list"])
+                    .args(extra)
+                    .env("FIOCTL_STUB_DIR", state)
+                    .stdout(std::process::Stdio::null());
+                barrier.wait();
+                assert!(cmd.status().expect("run the stand-in").success());
+            });
+        }
+    });
+    let log = fs::read_to_string(state.path().join("calls.log")).expect("calls.log");
+    let mut factories: Vec<String> = log
+        .split_terminator("end\n")
+        .map(|record| {
+            let args: Vec<&str> = record
+                .lines()
+                .map(|l| l.strip_prefix("arg: ").expect("an arg line"))
+                .collect();
+            assert_eq!(args.len(), 1004, "a record mixed with another:\n{record}");
+            assert_eq!(args[0], "--factory", "{record}");
+            assert_eq!(args[2..4], ["secrets", "list"], "{record}");
+            assert_eq!(args[4..], extra, "{record}");
+            args[1].to_string()
+        })
+        .collect();
+    factories.sort();
+    let mut expected: Vec<String> = (0..24).map(|i| format!("f{i}")).collect();
+    expected.sort();
+    assert_eq!(factories, expected);
+}
