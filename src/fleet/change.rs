@@ -477,6 +477,27 @@ fn finish(g: &Global, mut works: Vec<Work>, remember: bool) -> Result<Outcome> {
         }
     }
     println!("\n{}", summary::render(&rows));
+    let written = |r: &&Row| r.result == RowResult::Ok && r.config == "written";
+    if rows.iter().filter(written).any(|r| r.commit == "-") {
+        println!(
+            "Commit and push each written factory-config.yml in its ci-scripts checkout (or run \
+             with --commit) so the next CI build uses it."
+        );
+    } else if rows
+        .iter()
+        .filter(written)
+        .any(|r| !r.commit.ends_with("pushed"))
+    {
+        println!("Push the commits so the next CI build uses them.");
+    }
+    if remember
+        && let Some(plan) = works.iter().zip(&rows).find_map(|(w, r)| match &w.item {
+            Item::Plan(p) if r.result == RowResult::Ok => Some(p),
+            _ => None,
+        })
+    {
+        println!("\n{}", plan.provider.device_advice());
+    }
     match summary::failures(&rows) {
         Some(message) if interrupted => Ok(Outcome::Interrupted(format!("interrupted: {message}"))),
         Some(message) => Err(Exit { code: 1, message }.into()),
