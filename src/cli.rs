@@ -29,15 +29,53 @@ pub struct Cli {
     pub demo: bool,
 }
 
+impl Cli {
+    /// Parses the command line and sets [`Global::factory`] from a single `--factory`.
+    pub fn parse_normalised() -> Cli {
+        Cli::parse().normalised()
+    }
+
+    /// Sets [`Global::factory`] to the one `--factory` given (none when several are).
+    pub fn normalised(mut self) -> Cli {
+        self.global.factory = match self.global.factories.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        };
+        self
+    }
+}
+
+impl Global {
+    /// Whether this run works on several factories (`--all-factories`, or `--factory` given
+    /// more than once): the commands then go through [`crate::fleet`].
+    pub fn is_fleet(&self) -> bool {
+        self.all_factories || self.factories.len() > 1
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct Global {
     /// The factory-config.yml to read and edit (default: the one remembered for the factory in
     /// fioreg's settings, else ./factory-config.yml)
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Passed to fioctl as --factory (else fioctl's own default: FIOCTL_FACTORY or its config)
-    #[arg(long, global = true, value_name = "NAME")]
+    /// The one factory of a single-factory run (set from `--factory` by [`Cli::normalised`];
+    /// `None` when several factories are selected, which `fleet` handles)
+    #[arg(skip)]
     pub factory: Option<String>,
+    /// Passed to fioctl as --factory (else fioctl's own default: FIOCTL_FACTORY or its config).
+    /// Give it several times to work on several factories at once (each with the
+    /// factory-config.yml remembered for it in fioreg's settings)
+    #[arg(long = "factory", global = true, value_name = "NAME")]
+    pub factories: Vec<String>,
+    /// Every factory remembered in fioreg's settings (`factories.<NAME>.config`), each with its
+    /// remembered factory-config.yml
+    #[arg(long, global = true, conflicts_with = "factories")]
+    pub all_factories: bool,
+    /// With several factories: how many are worked on at the same time
+    #[arg(long, global = true, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
     /// The fioctl binary (default: `fioctl` found on PATH)
     #[arg(long, global = true, value_name = "PATH", long_help = fioctl_long_help())]
     pub fioctl: Option<PathBuf>,

@@ -21,17 +21,17 @@ use std::io::IsTerminal;
 
 /// The credential flags of `add` and `rotate`, whatever the provider.
 #[derive(Debug, Default)]
-struct Creds {
+pub(crate) struct Creds {
     profile: Option<String>,
     user: Option<String>,
     key_file: Option<std::path::PathBuf>,
-    password_stdin: bool,
+    pub(crate) password_stdin: bool,
     remember: bool,
     from_keyring: bool,
 }
 
 impl Creds {
-    fn of_add(cmd: &AddCommand) -> Creds {
+    pub(crate) fn of_add(cmd: &AddCommand) -> Creds {
         match cmd {
             AddCommand::Aws { profile, .. } => Creds {
                 profile: profile.clone(),
@@ -66,7 +66,7 @@ impl Creds {
         }
     }
 
-    fn of_rotate(c: &CredFlags) -> Creds {
+    pub(crate) fn of_rotate(c: &CredFlags) -> Creds {
         Creds {
             profile: c.profile.clone(),
             user: c.client_id.clone().or_else(|| c.username.clone()),
@@ -161,6 +161,46 @@ impl Creds {
     }
 }
 
+impl Creds {
+    /// The secret the flags give for `provider` (several factories get the same one): the
+    /// answers read as for one factory, the remembered password taken and a typed one kept in
+    /// `keys` as [`flow::read_and_build`] does.
+    pub(crate) fn read(
+        &self,
+        provider: Provider,
+        url: Option<&str>,
+        dry_run: bool,
+        stdin_tty: bool,
+        keys: &dyn KeyStore,
+    ) -> Result<Secret> {
+        let (credential, keyring) = match self.answers(provider, url, dry_run, stdin_tty)? {
+            Given::NotAsked(secret) => return Ok(secret),
+            Given::Answers(credential, keyring) => (credential, keyring),
+        };
+        let request = Request {
+            provider,
+            url: url.map(str::to_string),
+            region: None,
+            secret_name: None,
+        };
+        let mut source = PlanSource::Add {
+            answers: Answers {
+                request,
+                credential,
+            },
+            keyring,
+        };
+        let secret = flow::read_secret(&mut source, keys, &ProfileSource::real())
+            .map_err(|e| anyhow::anyhow!(e.cli()))?;
+        flow::keep_typed(&source, keys).map_err(|e| anyhow::anyhow!(e.cli()))?;
+        if let KeyringUse::Remember(account) = source.keyring() {
+            let noun = UserTokenKind::of(provider).password_noun();
+            eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
+        }
+        Ok(secret)
+    }
+}
+
 /// The credential answers of the flags.
 enum Given {
     /// The answers, and what the OS keyring does with the password.
@@ -203,7 +243,7 @@ fn build(
 }
 
 /// Refuses to start when fioreg could not ask before applying.
-fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool> {
+pub(crate) fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool> {
     let stdin_tty = std::io::stdin().is_terminal();
     if !g.dry_run && !g.yes && (!stdin_tty || password_stdin) {
         bail!(
@@ -273,7 +313,11 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
 
 /// The login test `add` and `rotate` run before the review. A registry that cannot be reached
 /// at all may be stored anyway after asking (default No); anything else that fails stops here.
-fn verify_before_storing(g: &Global, plan: &Plan, stdin_tty: bool) -> Result<Option<Outcome>> {
+pub(crate) fn verify_before_storing(
+    g: &Global,
+    plan: &Plan,
+    stdin_tty: bool,
+) -> Result<Option<Outcome>> {
     use crate::verify::{LoginCheck, login_host, verify, verify_plan};
     if g.no_verify {
         return Ok(None);
@@ -588,7 +632,7 @@ fn fioctl(g: &Global) -> Result<Fioctl, FioctlError> {
         .with_timeout(std::time::Duration::from_secs(g.fioctl_timeout)))
 }
 
-fn request(cmd: &AddCommand) -> Request {
+pub(crate) fn request(cmd: &AddCommand) -> Request {
     let (provider, url, region, secret) = match cmd {
         AddCommand::Aws {
             url,

@@ -12,6 +12,7 @@ pub mod device_wrap;
 pub mod escape;
 pub mod factory_config;
 pub mod fioctl;
+pub mod fleet;
 pub mod git;
 pub mod keystore;
 pub mod plain;

@@ -1,4 +1,4 @@
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use fioreg::cli::{Cli, Command};
 use fioreg::commands;
 use fioreg::wizard::report::{Exit, Outcome};
@@ -16,7 +16,19 @@ fn main() -> ExitCode {
         eprintln!("fioreg: error: could not protect the process from core dumps and ptrace: {e}");
         return ExitCode::from(1);
     }
-    let cli = Cli::parse();
+    let cli = Cli::parse_normalised();
+    // Several factories (--factory given more than once, --all-factories): src/fleet.
+    if cli.global.is_fleet() {
+        if cli.command.is_none() {
+            eprintln!(
+                "fioreg: error: the wizard works on one factory; across factories use a                  subcommand such as `fioreg --all-factories rotate URL`"
+            );
+            return ExitCode::from(2);
+        }
+        if let Some(result) = fioreg::fleet::dispatch(&cli.global, cli.command.as_ref()) {
+            return exit(result);
+        }
+    }
     let unit = |r: anyhow::Result<()>| r.map(|()| None);
     let result: anyhow::Result<Option<Outcome>> = match &cli.command {
         Some(Command::Add(add)) => commands::add(&cli.global, add).map(Some),

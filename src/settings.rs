@@ -302,6 +302,24 @@ impl Settings {
         }
     }
 
+    /// Every factory under `factories`, in file order, with its remembered factory-config.yml
+    /// path (`factories.<NAME>.config`) when it has one.
+    pub fn factories(&self) -> Vec<(String, Option<String>)> {
+        let Some(table) = self.doc.get("factories").and_then(Item::as_table_like) else {
+            return Vec::new();
+        };
+        table
+            .iter()
+            .filter(|(_, item)| item.is_table_like())
+            .map(|(name, _)| {
+                (
+                    name.to_string(),
+                    self.get(&format!("factories.{name}.config")),
+                )
+            })
+            .collect()
+    }
+
     /// Sets a known key after validating its value; secret-looking keys are refused.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
         let parsed = Key::parse(key)?;
@@ -672,6 +690,26 @@ beta = { config = \"/b.yml\" }
         assert!(text.contains("beta = { config = \"/b2.yml\""), "{text}");
         // The result is still valid TOML.
         text.parse::<DocumentMut>().unwrap();
+    }
+
+    #[test]
+    fn factories_are_listed_in_file_order_with_their_configs() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = load_text(
+            dir.path(),
+            "default_factory = \"b\"\n[factories.zeta]\nconfig = \"/z.yml\"\n\
+             [factories.alpha]\nlast_provider = \"aws\"\n[factories]\nbeta = { config = \"/b.yml\" }\n",
+        );
+        assert_eq!(
+            s.factories(),
+            vec![
+                ("zeta".to_string(), Some("/z.yml".to_string())),
+                ("alpha".to_string(), None),
+                ("beta".to_string(), Some("/b.yml".to_string())),
+            ]
+        );
+        let empty = load_text(dir.path(), "default_factory = \"b\"\n");
+        assert!(empty.factories().is_empty());
     }
 
     #[test]

@@ -165,3 +165,87 @@ fn fioreg_remove_delete_secret_on_a_factory_without_secrets_shows_the_400() {
         "container_registries: []\n"
     );
 }
+
+#[test]
+fn fail_update_of_one_factory_fails_only_that_factory() {
+    let state = tempfile::tempdir().expect("tempdir");
+    fs::create_dir_all(state.path().join("factories/beta")).expect("mkdir");
+    fs::write(
+        state.path().join("factories/beta/fail_update"),
+        "HTTP error during PATCH: 403 Forbidden\n",
+    )
+    .expect("knob");
+    let beta = Command::new(STUB)
+        .args(["--factory", "beta", "secrets", "update", "s=v"])
+        .env("FIOCTL_STUB_DIR", state.path())
+        .output()
+        .expect("run the stand-in");
+    assert_eq!(beta.status.code(), Some(1));
+    assert_eq!(
+        stdout(&beta),
+        "ERROR: HTTP error during PATCH: 403 Forbidden\n"
+    );
+    assert!(!state.path().join("factories/beta/secrets/s").exists());
+    let acme = stand_in(state.path(), &["secrets", "update", "s=v"]);
+    assert!(acme.status.success(), "{}", stdout(&acme));
+    assert_eq!(
+        fs::read(state.path().join("factories/acme/secrets/s")).expect("stored"),
+        b"v"
+    );
+}
+
+#[test]
+fn delay_knob_holds_each_call_back_and_changes_nothing_else() {
+    let state = tempfile::tempdir().expect("tempdir");
+    fs::write(state.path().join("delay"), "0.2\n").expect("knob");
+    let started = std::time::Instant::now();
+    let out = stand_in(state.path(), &["secrets", "update", "s=v"]);
+    // A lower bound only (sleep never returns early), not a speed assertion.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(200));
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(stdout(&out), "");
+    let list = stand_in(state.path(), &["secrets", "list"]);
+    assert_eq!(stdout(&list), "SECRETS\n-------\ns\n");
+}
+
+#[test]
+fn calls_running_at_the_same_time_are_recorded_whole() {
+    let state = tempfile::tempdir().expect("tempdir");
+    // Many lines per record: bash's printf would write each line on its own.
+    let extra: Vec<String> = (0..1000).map(|j| format!("x{j:04}")).collect();
+    // Started from 24 threads at once, as fioreg's --jobs starts its calls.
+    let barrier = std::sync::Barrier::new(24);
+    std::thread::scope(|scope| {
+        for i in 0..24 {
+            let (barrier, extra, state) = (&barrier, &extra, state.path());
+            scope.spawn(move || {
+                let mut cmd = Command::new(STUB);
+                cmd.args(["--factory", &format!("f{i}"), "secrets", "list"])
+                    .args(extra)
+                    .env("FIOCTL_STUB_DIR", state)
+                    .stdout(std::process::Stdio::null());
+                barrier.wait();
+                assert!(cmd.status().expect("run the stand-in").success());
+            });
+        }
+    });
+    let log = fs::read_to_string(state.path().join("calls.log")).expect("calls.log");
+    let mut factories: Vec<String> = log
+        .split_terminator("end\n")
+        .map(|record| {
+            let args: Vec<&str> = record
+                .lines()
+                .map(|l| l.strip_prefix("arg: ").expect("an arg line"))
+                .collect();
+            assert_eq!(args.len(), 1004, "a record mixed with another:\n{record}");
+            assert_eq!(args[0], "--factory", "{record}");
+            assert_eq!(args[2..4], ["secrets", "list"], "{record}");
+            assert_eq!(args[4..], extra, "{record}");
+            args[1].to_string()
+        })
+        .collect();
+    factories.sort();
+    let mut expected: Vec<String> = (0..24).map(|i| format!("f{i}")).collect();
+    expected.sort();
+    assert_eq!(factories, expected);
+}

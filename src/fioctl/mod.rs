@@ -268,7 +268,7 @@ impl Fioctl {
 
     /// Test-only: extra environment for the child process.
     #[cfg(test)]
-    fn with_env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+    pub(crate) fn with_env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         self.envs.push((key.into(), value.into()));
         self
     }

@@ -182,11 +182,31 @@ pub fn read_and_complete(
     factory: Option<String>,
     checked: Option<Plan>,
 ) -> Result<Plan, BuildError> {
-    let keyring = source.keyring().clone();
-    let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
+    if matches!(source, PlanSource::Remove { .. }) {
         return source
             .build(cfg, placeholder(), factory)
             .map_err(BuildError::Plan);
+    }
+    let secret = read_secret(source, keys, aws)?;
+    let plan = match checked {
+        Some(plan) => plan.with_secret(secret),
+        None => source.build(cfg, secret, factory),
+    }
+    .map_err(BuildError::Plan)?;
+    keep_typed(source, keys)?;
+    Ok(plan)
+}
+
+/// The secret of `source`'s answers: the remembered password taken from `keys` when asked,
+/// then checked as CI will read it (a remove has none: a placeholder).
+pub fn read_secret(
+    source: &mut PlanSource,
+    keys: &dyn crate::keystore::KeyStore,
+    aws: &crate::credentials::aws::ProfileSource,
+) -> Result<Secret, BuildError> {
+    let keyring = source.keyring().clone();
+    let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
+        return Ok(placeholder());
     };
     let noun =
         crate::credentials::user_token::UserTokenKind::of(answers.request.provider).password_noun();
@@ -202,20 +222,23 @@ pub fn read_and_complete(
                 noun,
             })?;
     }
-    let secret = answers
+    answers
         .secret(aws)
-        .map_err(|e| BuildError::Refused(e.to_string()))?;
-    let plan = match checked {
-        Some(plan) => plan.with_secret(secret),
-        None => source.build(cfg, secret, factory),
-    }
-    .map_err(BuildError::Plan)?;
-    if let (KeyringUse::Remember(account), Some(answers)) = (&keyring, source.answers())
+        .map_err(|e| BuildError::Refused(e.to_string()))
+}
+
+/// Keeps the typed password in `keys` when the answers ask for it (after it was read and the
+/// plan built: a refused one is never kept).
+pub fn keep_typed(
+    source: &PlanSource,
+    keys: &dyn crate::keystore::KeyStore,
+) -> Result<(), BuildError> {
+    if let (KeyringUse::Remember(account), Some(answers)) = (source.keyring(), source.answers())
         && let CredentialInput::UserToken { password, .. } = &answers.credential
     {
         keep_password(keys, account, password).map_err(|e| BuildError::Refused(e.to_string()))?;
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// What a flow does with the chosen entry.

@@ -1,0 +1,752 @@
+//! Several factories at once, through the real binary with the fioctl stand-in (its state is
+//! kept per factory under FIOCTL_STUB_DIR/factories/NAME): each factory has its own git
+//! checkout of factory-config.yml, remembered in fioreg's settings.
+
+mod common;
+#[path = "support/registry.rs"]
+mod registry;
+
+use common::{BASE, ROOT, World, run};
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+const GHCR: &str =
+    "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n";
+
+/// A [`World`] plus one git checkout per factory (`NAME/factory-config.yml`), each remembered
+/// in the settings (HOME/.config/fioreg/config.toml).
+struct Fleet {
+    world: World,
+    names: Vec<&'static str>,
+}
+
+impl Fleet {
+    fn new(factories: &[(&'static str, &str)]) -> Fleet {
+        let mut f = Fleet {
+            world: World::new(BASE),
+            names: Vec::new(),
+        };
+        let mut settings = String::new();
+        for (name, config) in factories {
+            let dir = f.world.path(name);
+            fs::create_dir(&dir).expect("mkdir");
+            fs::write(dir.join("factory-config.yml"), config).expect("config");
+            f.git(name, &["init", "--quiet", "-b", "main"]);
+            f.git(name, &["config", "user.email", "ci@example.com"]);
+            f.git(name, &["config", "user.name", "CI"]);
+            f.git(name, &["add", "."]);
+            f.git(name, &["commit", "--quiet", "-m", "init"]);
+            settings.push_str(&format!(
+                "[factories.{name}]\nconfig = \"{}\"\n\n",
+                f.config_path(name).display()
+            ));
+            f.names.push(name);
+        }
+        fs::create_dir_all(f.world.path(".config/fioreg")).expect("settings dir");
+        fs::write(f.settings_path(), settings).expect("settings");
+        f
+    }
+
+    fn settings_path(&self) -> PathBuf {
+        self.world.path(".config/fioreg/config.toml")
+    }
+
+    fn config_path(&self, factory: &str) -> PathBuf {
+        self.world.path(factory).join("factory-config.yml")
+    }
+
+    fn config(&self, factory: &str) -> String {
+        fs::read_to_string(self.config_path(factory)).expect("config")
+    }
+
+    fn git(&self, factory: &str, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(self.world.path(factory))
+            .args(args)
+            .output()
+            .expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    }
+
+    fn commits(&self, factory: &str) -> usize {
+        self.git(factory, &["rev-list", "--count", "HEAD"])
+            .parse()
+            .expect("count")
+    }
+
+    fn secret(&self, factory: &str, name: &str) -> Option<String> {
+        fs::read_to_string(
+            self.world
+                .stub()
+                .join("factories")
+                .join(factory)
+                .join("secrets")
+                .join(name),
+        )
+        .ok()
+    }
+
+    fn store(&self, factory: &str, name: &str, value: &str) {
+        let dir = self
+            .world
+            .stub()
+            .join("factories")
+            .join(factory)
+            .join("secrets");
+        fs::create_dir_all(&dir).expect("mkdir");
+        fs::write(dir.join(name), value).expect("secret");
+    }
+
+    fn fail_updates_of(&self, factory: &str, message: &str) {
+        let dir = self.world.stub().join("factories").join(factory);
+        fs::create_dir_all(&dir).expect("mkdir");
+        fs::write(dir.join("fail_update"), message).expect("knob");
+    }
+
+    fn heal(&self, factory: &str) {
+        fs::remove_file(
+            self.world
+                .stub()
+                .join("factories")
+                .join(factory)
+                .join("fail_update"),
+        )
+        .expect("remove knob");
+    }
+
+    /// The `secrets update` calls the stand-in got, as (factory, the other arguments).
+    fn updates(&self) -> Vec<(String, String)> {
+        let mut calls = Vec::new();
+        for call in self.world.calls().split("end\n") {
+            let args: Vec<&str> = call
+                .lines()
+                .filter_map(|l| l.strip_prefix("arg: "))
+                .collect();
+            if !args.windows(2).any(|w| w == ["secrets", "update"]) {
+                continue;
+            }
+            let factory = args
+                .iter()
+                .position(|a| *a == "--factory")
+                .and_then(|i| args.get(i + 1))
+                .expect("every call names its factory")
+                .to_string();
+            let rest: Vec<&str> = args
+                .iter()
+                .skip_while(|a| **a != "update")
+                .skip(1)
+                .copied()
+                .collect();
+            calls.push((factory, rest.join(" ")));
+        }
+        calls.sort();
+        calls
+    }
+
+    /// fioreg in the world with the stand-in as fioctl and no factory flag.
+    fn fioreg(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(common::BIN);
+        c.current_dir(self.world.path("tmp"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.world.dir.path())
+            .env("TMPDIR", self.world.path("tmp"))
+            .env("FIOCTL_STUB_DIR", self.world.stub())
+            .env("NO_COLOR", "1")
+            .args([
+                "--fioctl",
+                &format!("{ROOT}/tests/support/fioctl"),
+                "--no-verify",
+            ])
+            .args(args);
+        c
+    }
+}
+
+/// The summary table's row of `factory` (the last table printed), runs of spaces made single.
+fn row(stdout: &str, factory: &str) -> String {
+    let table = stdout
+        .rfind("\nFACTORY ")
+        .map_or(stdout, |at| &stdout[at..]);
+    table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(factory))
+        .unwrap_or_else(|| panic!("no row for {factory} in:\n{stdout}"))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// BASE with the ghcr.io entry added by fioreg (after a blank line).
+fn added() -> String {
+    format!("{BASE}\n{GHCR}")
+}
+
+#[test]
+fn rotate_all_factories_finds_the_registry_reads_the_token_once_and_skips_the_others() {
+    let aws_only = format!(
+        "{BASE}container_registries:\n- type: aws\n  region: us-east-2\n  url: {}\n  aws_creds_secret_name: aws_creds\n",
+        common::AWS_URL
+    );
+    let f = Fleet::new(&[
+        ("acme", &format!("{BASE}{GHCR}")),
+        ("beta", &format!("{BASE}{GHCR}")),
+        ("gamma", &aws_only),
+    ]);
+    let (code, out, err) = run(
+        f.fioreg(&[
+            "--all-factories",
+            "--yes",
+            "rotate",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--password-stdin",
+        ]),
+        "tok-new-1\n",
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    // One plan: per factory its redacted fioctl call, and the factory without it skipped.
+    assert!(
+        out.contains("fioctl --factory acme secrets update ghcr_creds==<user ci, token>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fioctl --factory beta secrets update ghcr_creds==<user ci, token>"),
+        "{out}"
+    );
+    assert!(out.contains("━━ factory gamma"), "{out}");
+    assert!(
+        out.contains("has no registry with the secret name or url `ghcr.io`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("3 factories: 2 to change, 1 skipped, 0 refused."),
+        "{out}"
+    );
+    assert!(!out.contains("tok-new-1") && !err.contains("tok-new-1"));
+    // Stored in each factory that has it, through a pipe; the configs stay byte-identical.
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some("ci:tok-new-1")
+    );
+    assert_eq!(
+        f.secret("beta", "ghcr_creds").as_deref(),
+        Some("ci:tok-new-1")
+    );
+    assert_eq!(f.secret("gamma", "ghcr_creds"), None);
+    assert_eq!(f.updates().len(), 2, "{:?}", f.updates());
+    f.world.assert_handed_over_by_pipe(2);
+    assert_eq!(f.config("acme"), format!("{BASE}{GHCR}"));
+    assert_eq!(f.config("gamma"), aws_only);
+    assert_eq!(row(&out, "acme"), "acme ok stored unchanged -");
+    assert_eq!(row(&out, "beta"), "beta ok stored unchanged -");
+    assert_eq!(row(&out, "gamma"), "gamma skipped - - -");
+    f.world.assert_no_file_holds("tok-new-1");
+
+    // By the secret name too, and --factory given twice selects just those two.
+    let (code, out, err) = run(
+        f.fioreg(&[
+            "--factory",
+            "beta",
+            "--factory",
+            "gamma",
+            "--yes",
+            "rotate",
+            "ghcr_creds",
+            "--username",
+            "ci",
+            "--password-stdin",
+        ]),
+        "tok-new-2\n",
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some("ci:tok-new-1")
+    );
+    assert_eq!(
+        f.secret("beta", "ghcr_creds").as_deref(),
+        Some("ci:tok-new-2")
+    );
+    assert!(!out.contains("factory acme"), "{out}");
+}
+
+#[test]
+fn add_with_commit_one_factory_failing_then_the_same_command_finishes_only_the_rest() {
+    let f = Fleet::new(&[("acme", BASE), ("beta", BASE), ("gamma", BASE)]);
+    f.fail_updates_of("beta", "HTTP error during PATCH: 403 Forbidden");
+    let args = [
+        "--all-factories",
+        "--yes",
+        "--commit",
+        "--jobs",
+        "2",
+        "add",
+        "generic",
+        "--url",
+        "ghcr.io",
+        "--username",
+        "ci",
+        "--password-stdin",
+    ];
+    let (code, out, err) = run(f.fioreg(&args), "tok\n");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    // The plan had every factory's diff and call; one confirmation (--yes) for all.
+    assert_eq!(
+        out.matches("+  generic_secret_name: ghcr_creds").count(),
+        3,
+        "{out}"
+    );
+    assert!(
+        err.contains("1 of 3 factories not done (beta); the others were not undone"),
+        "{err}"
+    );
+    let entry = added();
+    for done in ["acme", "gamma"] {
+        assert_eq!(f.config(done), entry);
+        assert_eq!(f.secret(done, "ghcr_creds").as_deref(), Some("ci:tok"));
+        assert_eq!(f.commits(done), 2);
+        assert_eq!(
+            f.git(done, &["log", "-1", "--format=%s"]),
+            "container_registries: add generic ghcr.io"
+        );
+        assert!(
+            row(&out, done).starts_with(&format!("{done} ok stored written ")),
+            "{out}"
+        );
+    }
+    // The failing factory: nothing stored, its config and history untouched.
+    assert_eq!(f.config("beta"), BASE);
+    assert_eq!(f.secret("beta", "ghcr_creds"), None);
+    assert_eq!(f.commits("beta"), 1);
+    assert_eq!(
+        row(&out, "beta"),
+        "beta FAILED NOT stored NOT written NOT made"
+    );
+    assert!(
+        out.contains(
+            "beta (FAILED): `fioctl --factory beta secrets update ghcr_creds==<pipe>` failed"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("403 Forbidden"), "{out}");
+    // The settings keep each factory's config path, and never a secret.
+    let settings = fs::read_to_string(f.settings_path()).expect("settings");
+    assert_eq!(settings.matches("config = ").count(), 3, "{settings}");
+    assert!(!settings.contains("ghcr.io"), "{settings}");
+
+    // The same command again: beta is done now; acme and gamma are already up to date (their
+    // secret is stored again, which is harmless; no second commit).
+    f.heal("beta");
+    let (code, out, err) = run(f.fioreg(&args), "tok\n");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(f.config("beta"), entry);
+    assert_eq!(f.secret("beta", "ghcr_creds").as_deref(), Some("ci:tok"));
+    assert_eq!(f.commits("beta"), 2);
+    for done in ["acme", "gamma"] {
+        assert_eq!(f.config(done), entry);
+        assert_eq!(f.commits(done), 2, "no empty second commit");
+        assert_eq!(row(&out, done), format!("{done} ok stored up to date -"));
+    }
+    assert!(out.contains("already holds this entry: no change"), "{out}");
+    assert!(
+        row(&out, "beta").starts_with("beta ok stored written "),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_config_changed_since_the_review_is_left_alone_and_the_others_are_applied() {
+    let f = Fleet::new(&[("acme", BASE), ("beta", BASE)]);
+    let fioctl = format!("{ROOT}/tests/support/fioctl");
+    let mut p = f.world.spawn(&[
+        "--fioctl",
+        &fioctl,
+        "--no-verify",
+        "--all-factories",
+        "add",
+        "generic",
+        "--url",
+        "ghcr.io",
+        "--username",
+        "ci",
+    ]);
+    p.expect("token for ci (hidden): ");
+    p.send("tok-pty\r");
+    p.expect("━━ factory beta");
+    p.expect("Apply this plan to 2 factories? [y/N]");
+    // Someone edits beta's config between the review and the answer.
+    let edited = format!("{BASE}# edited by hand\n");
+    fs::write(f.config_path("beta"), &edited).expect("edit");
+    p.send("y\r");
+    let (code, _) = p.finish();
+    let out = p.text();
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(f.config("acme"), added());
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some("ci:tok-pty")
+    );
+    // beta: checked before its secret was stored, so nothing happened there.
+    assert_eq!(f.config("beta"), edited);
+    assert_eq!(f.secret("beta", "ghcr_creds"), None);
+    assert!(out.contains("changed since"), "{out}");
+    assert_eq!(row(&out, "beta"), "beta FAILED NOT stored NOT written -");
+    assert!(!out.contains("tok-pty"), "the token was echoed:\n{out}");
+
+    // Again: only beta has something left, planned against its new text.
+    let (code, out, err) = run(
+        f.fioreg(&[
+            "--all-factories",
+            "--yes",
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--password-stdin",
+        ]),
+        "tok-pty\n",
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(f.config("beta"), format!("{edited}\n{GHCR}"));
+    assert_eq!(row(&out, "acme"), "acme ok stored up to date -");
+}
+
+#[test]
+fn remove_with_delete_secret_where_one_deletion_fails_then_again_deletes_the_leftover() {
+    let f = Fleet::new(&[
+        ("acme", &format!("{BASE}{GHCR}")),
+        ("beta", &format!("{BASE}{GHCR}")),
+    ]);
+    for name in ["acme", "beta"] {
+        f.store(name, "ghcr_creds", "ci:old");
+        f.store(name, "other", "x");
+    }
+    f.fail_updates_of("beta", "HTTP error during PATCH: 502 Bad Gateway");
+    let args = [
+        "--all-factories",
+        "--yes",
+        "remove",
+        "ghcr_creds",
+        "--delete-secret",
+    ];
+    let (code, out, err) = run(f.fioreg(&args), "");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    for name in ["acme", "beta"] {
+        assert!(!f.config(name).contains("ghcr.io"), "{}", f.config(name));
+    }
+    assert_eq!(f.secret("acme", "ghcr_creds"), None);
+    assert_eq!(f.secret("beta", "ghcr_creds").as_deref(), Some("ci:old"));
+    assert_eq!(row(&out, "acme"), "acme ok deleted written -");
+    assert_eq!(row(&out, "beta"), "beta FAILED NOT deleted written -");
+
+    // Again: acme has nothing left; beta's entry is gone but its secret is still there.
+    f.heal("beta");
+    let (code, out, err) = run(f.fioreg(&args), "");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("Plan: delete the secret `ghcr_creds`, left behind by an earlier remove"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fioctl --factory beta secrets update ghcr_creds="),
+        "{out}"
+    );
+    assert_eq!(f.secret("beta", "ghcr_creds"), None);
+    assert_eq!(f.secret("beta", "other").as_deref(), Some("x"));
+    assert_eq!(row(&out, "acme"), "acme skipped - - -");
+    assert_eq!(row(&out, "beta"), "beta ok deleted up to date -");
+
+    // A third time there is nothing left to do anywhere: exit 0, nothing called.
+    let before = f.updates().len();
+    let (code, out, err) = run(f.fioreg(&args), "");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("Nothing was left to do in any selected factory."),
+        "{out}"
+    );
+    assert_eq!(f.updates().len(), before);
+}
+
+#[test]
+fn dry_run_across_factories_changes_nothing() {
+    let f = Fleet::new(&[("acme", BASE), ("beta", &format!("{BASE}{GHCR}"))]);
+    let (code, out, err) = run(
+        f.fioreg(&[
+            "--all-factories",
+            "--dry-run",
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+        ]),
+        "",
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("+  url: ghcr.io"), "{out}");
+    assert!(out.contains("already holds this entry: no change"), "{out}");
+    assert!(out.contains("Dry run: nothing was changed"), "{out}");
+    assert_eq!(f.config("acme"), BASE);
+    assert!(f.updates().is_empty());
+}
+
+#[test]
+fn list_and_check_show_every_factory_and_which_secret_is_missing() {
+    let f = Fleet::new(&[
+        ("acme", &format!("{BASE}{GHCR}")),
+        ("beta", &format!("{BASE}{GHCR}")),
+        ("gamma", BASE),
+    ]);
+    f.store("acme", "ghcr_creds", "ci:t");
+    let (code, out, err) = run(f.fioreg(&["--all-factories", "list"]), "");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        row(&out, "acme"),
+        "acme generic ghcr.io - ghcr_creds present"
+    );
+    assert_eq!(
+        row(&out, "beta"),
+        "beta generic ghcr.io - ghcr_creds MISSING"
+    );
+    assert_eq!(row(&out, "gamma"), "gamma - (no registries) - - -");
+
+    let (code, out, _) = run(f.fioreg(&["--all-factories", "list", "--json"]), "");
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[1]["factory"], "beta");
+    assert_eq!(v[1]["registries"][0]["secret_present"], false);
+    assert_eq!(v[0]["registries"][0]["secret_present"], true);
+
+    let (code, out, err) = run(f.fioreg(&["--all-factories", "check"]), "");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(out.contains("━━ factory beta"), "{out}");
+    assert!(
+        out.contains("`ghcr_creds` does not exist in the factory"),
+        "{out}"
+    );
+    assert!(err.contains("errors in 1 of 3 factories: beta"), "{err}");
+    f.store("beta", "ghcr_creds", "ci:t");
+    let (code, out, err) = run(f.fioreg(&["--all-factories", "check"]), "");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+}
+
+#[test]
+fn refusals_name_the_fix() {
+    let f = Fleet::new(&[("acme", BASE), ("beta", BASE)]);
+    let (code, _, err) = run(
+        f.fioreg(&["--all-factories", "--config", "x.yml", "list"]),
+        "",
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("leave out --config"), "{err}");
+    let (code, _, err) = run(
+        f.fioreg(&["--factory", "acme", "--factory", "nope", "list"]),
+        "",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("remembers no factory-config.yml for nope: set it with `fioreg settings set factories.nope.config PATH`"),
+        "{err}"
+    );
+    let (code, _, err) = run(f.fioreg(&["--all-factories", "--jobs", "0", "list"]), "");
+    assert_eq!(code, Some(2), "{err}");
+    // rotate where no factory has the registry: an error, nothing asked or stored.
+    let (code, _, err) = run(
+        f.fioreg(&[
+            "--all-factories",
+            "--yes",
+            "rotate",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--password-stdin",
+        ]),
+        "tok\n",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("no selected factory has a usable registry `ghcr.io`"),
+        "{err}"
+    );
+    assert!(f.updates().is_empty());
+    // A single --factory still takes the one-factory path (--config works there).
+    let (code, out, err) = run(
+        f.fioreg(&[
+            "--factory",
+            "acme",
+            "--config",
+            f.config_path("acme").to_str().expect("utf-8"),
+            "list",
+        ]),
+        "",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("no container registries configured"), "{out}");
+}
+
+#[test]
+fn ctrl_c_stops_the_running_call_and_starts_no_other_factory() {
+    let f = Fleet::new(&[
+        ("acme", &format!("{BASE}{GHCR}")),
+        ("beta", &format!("{BASE}{GHCR}")),
+        ("gamma", &format!("{BASE}{GHCR}")),
+    ]);
+    f.world.knob("hang", "");
+    let token = f.world.path("token");
+    fs::write(&token, "tok\n").expect("token");
+    let mut cmd = f.fioreg(&[
+        "--all-factories",
+        "--yes",
+        "--jobs",
+        "1",
+        "rotate",
+        "ghcr.io",
+        "--username",
+        "ci",
+        "--password-stdin",
+    ]);
+    cmd.stdin(fs::File::open(&token).expect("open token"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let running = common::Running {
+        child: Some(cmd.spawn().expect("spawn fioreg")),
+    };
+    let hung = f.world.wait_for_hang_pid();
+    running.signal(libc::SIGINT);
+    assert!(
+        common::wait_dead(hung),
+        "the hanging fioctl was not stopped"
+    );
+    let (code, out, err) = running.finish();
+    assert_eq!(code, Some(130), "{out}\n{err}");
+    // Only the first factory's call was started; the other two never were.
+    assert_eq!(f.updates().len(), 1, "{:?}", f.updates());
+    assert_eq!(row(&out, "acme"), "acme FAILED unknown unchanged -");
+    assert!(
+        out.contains("beta (FAILED): not started: interrupted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gamma (FAILED): not started: interrupted"),
+        "{out}"
+    );
+    assert!(
+        err.contains("interrupted: 3 of 3 factories not done"),
+        "{err}"
+    );
+}
+
+#[test]
+fn verify_tests_the_login_once_for_every_factory_that_has_the_registry_and_stores_nothing() {
+    let reg = registry::Registry::start(registry::Config {
+        auth: registry::Auth::Htpasswd(vec![("ci-bot".into(), "pull-pass-1".into())]),
+        tls: None,
+    });
+    let local = format!(
+        "container_registries:\n- type: generic\n  url: {}\n  generic_secret_name: local_creds\n",
+        reg.addr
+    );
+    let f = Fleet::new(&[
+        ("acme", &format!("{BASE}{local}")),
+        ("beta", &format!("{BASE}{local}")),
+        ("gamma", BASE),
+    ]);
+    let verify = |password: &str| {
+        run(
+            f.fioreg(&[
+                "--all-factories",
+                "verify",
+                "local_creds",
+                "--username",
+                "ci-bot",
+                "--password-stdin",
+                "--insecure-registry",
+            ]),
+            &format!("{password}\n"),
+        )
+    };
+    let (code, out, err) = verify("pull-pass-1");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(row(&out, "acme"), format!("acme {} accepted", reg.addr));
+    assert_eq!(row(&out, "beta"), format!("beta {} accepted", reg.addr));
+    assert_eq!(row(&out, "gamma"), "gamma - skipped: not configured");
+    assert!(out.contains("Nothing was stored."), "{out}");
+
+    let (code, out, err) = verify("wrong");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert_eq!(row(&out, "acme"), format!("acme {} FAILED", reg.addr));
+    assert!(out.contains("rejected these credentials"), "{out}");
+    assert!(
+        !out.contains("wrong") && !err.contains("wrong"),
+        "{out}\n{err}"
+    );
+    assert!(
+        err.contains("the login test failed in 2 factories"),
+        "{err}"
+    );
+    assert!(f.updates().is_empty());
+}
+
+#[test]
+fn a_factory_whose_plan_is_refused_is_listed_and_the_others_are_applied() {
+    let clash = "container_registries:\n- type: generic\n  url: docker.io\n  generic_secret_name: ghcr_creds\n";
+    let f = Fleet::new(&[
+        ("acme", BASE),
+        ("beta", &format!("{BASE}{clash}")),
+        ("gamma", BASE),
+    ]);
+    // gamma's checkout has uncommitted changes of its own: --commit refuses it.
+    fs::write(f.config_path("gamma"), format!("{BASE}# local edit\n")).expect("edit");
+    let (code, out, err) = run(
+        f.fioreg(&[
+            "--all-factories",
+            "--yes",
+            "--commit",
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--password-stdin",
+        ]),
+        "tok\n",
+    );
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("3 factories: 1 to change, 0 skipped, 2 refused."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Will not be changed: the secret name `ghcr_creds` is already used"),
+        "{out}"
+    );
+    assert_eq!(
+        row(&out, "acme").split(' ').take(4).collect::<Vec<_>>(),
+        ["acme", "ok", "stored", "written"]
+    );
+    assert_eq!(row(&out, "beta"), "beta REFUSED - - -");
+    assert_eq!(row(&out, "gamma"), "gamma REFUSED - - -");
+    assert!(
+        err.contains("2 of 3 factories not done (beta, gamma)"),
+        "{err}"
+    );
+    assert_eq!(f.config("acme"), added());
+    assert_eq!(f.commits("acme"), 2);
+    assert_eq!(f.config("beta"), format!("{BASE}{clash}"));
+    assert_eq!(f.config("gamma"), format!("{BASE}# local edit\n"));
+    assert_eq!(f.updates().len(), 1, "{:?}", f.updates());
+    assert_eq!(f.secret("beta", "ghcr_creds"), None);
+}
