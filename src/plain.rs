@@ -320,30 +320,14 @@ impl Driver<'_> {
         if let Err(why) = &secrets {
             self.say(&format!("Secrets were not checked: {why}"));
         }
-        let checked = secrets
-            .as_deref()
-            .ok()
-            .filter(|_| !cfg.registries.is_empty());
-        let found = cfg.lint(checked);
-        let errors = found
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count();
-        let online = if checked.is_some() || cfg.registries.is_empty() {
-            ""
-        } else {
-            " (secrets not checked)"
+        let Some((head, found)) = crate::wizard::flow::start_check(&self.state) else {
+            return;
         };
         if found.is_empty() {
-            self.say(&format!("Check: no problems found{online}."));
+            self.say(&format!("{head}."));
             return;
         }
-        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        self.say(&format!(
-            "Check: {}, {}{online}:",
-            count(errors, "error"),
-            count(found.len() - errors, "warning")
-        ));
+        self.say(&format!("{head}:"));
         let path = cfg.path.display().to_string();
         for f in &found {
             let sev = match f.severity {

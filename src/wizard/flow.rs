@@ -100,6 +100,41 @@ pub fn scan_lines(
     }
 }
 
+/// `fioreg check`'s findings for the Start screen of both wizards, and their headline: `Check:
+/// no problems found` or `Check: 2 errors, 1 warning`, with ` (secrets not checked)` while the
+/// factory's secrets are not listed. `None` when the config did not load.
+pub fn start_check(
+    state: &crate::wizard::state::State,
+) -> Option<(String, Vec<crate::factory_config::lint::Finding>)> {
+    use crate::factory_config::lint::Severity;
+    let cfg = state.config.as_ref().ok()?;
+    let secrets = match &state.secrets {
+        crate::wizard::state::Secrets::Loaded(names) => Some(names.as_slice()),
+        _ => None,
+    };
+    let found = cfg.lint(secrets);
+    let online = if secrets.is_some() || cfg.registries.is_empty() {
+        ""
+    } else {
+        " (secrets not checked)"
+    };
+    let errors = found
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let head = if found.is_empty() {
+        format!("Check: no problems found{online}")
+    } else {
+        format!(
+            "Check: {}, {}{online}",
+            count(errors, "error"),
+            count(found.len() - errors, "warning")
+        )
+    };
+    Some((head, found))
+}
+
 /// The commit step as the review shows it, in both wizards.
 pub fn commit_step(c: &CommitPlan) -> String {
     format!(
