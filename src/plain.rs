@@ -348,10 +348,40 @@ impl Driver<'_> {
             .map(|a| Choice::maybe(a.label(), a.disabled_reason(n)))
             .collect();
         match self.choose("What do you want to do?", &options) {
-            Ok(i) => self.send(Action::Select(i)),
+            Ok(i) => {
+                self.send(Action::Select(i));
+                if self.state.containers_input.is_some() {
+                    self.containers_path()?;
+                }
+            }
             // Esc at the first question leaves.
             Err(PromptError::Back) => self.nav(Nav::Quit),
             Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// The containers.git checkout's path, asked once (then remembered); its scan is said.
+    fn containers_path(&mut self) -> Step {
+        let typed = match self.p.path(
+            "Path to the factory's containers.git checkout",
+            Some("scanned now, and remembered for this factory"),
+        ) {
+            Ok(typed) => typed,
+            Err(PromptError::Back) => {
+                self.nav(Nav::Back);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        self.send(Action::Answer(Input::Containers, typed));
+        self.nav(Nav::Choose);
+        if self.state.containers_input.is_some() {
+            // Nothing given: back to the menu.
+            self.nav(Nav::Back);
+        }
+        for (mark, line) in crate::wizard::flow::scan_lines(&self.state.scan) {
+            self.say(&format!("{}{line}", mark.prefix()));
         }
         Ok(())
     }

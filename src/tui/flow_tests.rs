@@ -72,20 +72,24 @@ fn ticks_and_resizes() {
 #[test]
 fn start_moves_over_every_action_and_quits() {
     let mut s = state();
+    let item = |s: &State| s.start_items()[s.start_cursor].clone();
     press(&mut s, KeyCode::Down);
-    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Rotate);
+    assert_eq!(item(&s), StartItem::Action(StartAction::Rotate));
     press(&mut s, KeyCode::Down);
-    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Remove);
+    assert_eq!(item(&s), StartItem::Action(StartAction::Remove));
+    // No containers.git checkout is known: it can be given, before Quit.
+    press(&mut s, KeyCode::Down);
+    assert_eq!(item(&s), StartItem::ScanContainers);
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
-    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Quit);
-    for _ in 0..3 {
+    assert_eq!(item(&s), StartItem::Action(StartAction::Quit));
+    for _ in 0..4 {
         press(&mut s, KeyCode::Up);
     }
-    assert_eq!(StartAction::ALL[s.start_cursor], StartAction::Add);
+    assert_eq!(item(&s), StartItem::Action(StartAction::Add));
     press(&mut s, KeyCode::Up);
     assert_eq!(s.start_cursor, 0);
-    for _ in 0..3 {
+    for _ in 0..4 {
         press(&mut s, KeyCode::Char('j'));
     }
     press(&mut s, KeyCode::Enter);
@@ -1685,7 +1689,13 @@ fn the_scans_uncovered_registry_is_the_first_start_item_and_opens_the_filled_reg
     );
     assert_eq!(s.scan, ScanState::Pending);
     // Nothing to wait for: the scan starts at once, and the screen is busy until it is done.
-    assert!(matches!(init(&s), Effect::Scan(None)));
+    assert!(matches!(
+        init(&s),
+        Effect::Scan {
+            secrets: None,
+            remember: false
+        }
+    ));
     assert!(s.busy());
     update(
         &mut s,
@@ -1720,4 +1730,38 @@ fn the_scans_uncovered_registry_is_the_first_start_item_and_opens_the_filled_reg
     // Back goes to the Provider list with aws chosen.
     press(&mut s, KeyCode::Esc);
     assert_eq!(Provider::ALL[s.provider_cursor], Provider::Aws);
+}
+
+#[test]
+fn without_a_known_checkout_start_asks_for_containers_git_once_and_scans_it() {
+    let mut s = state();
+    let at = s
+        .start_items()
+        .iter()
+        .position(|i| *i == StartItem::ScanContainers)
+        .expect("offered");
+    for _ in 0..at {
+        press(&mut s, KeyCode::Down);
+    }
+    press(&mut s, KeyCode::Enter);
+    assert!(s.containers_input.is_some());
+    assert_eq!(keymap::footer(&s)[0], ("Enter", "scan"));
+    // Esc gives up; asked again, an empty path does nothing.
+    press(&mut s, KeyCode::Esc);
+    assert!(s.containers_input.is_none());
+    press(&mut s, KeyCode::Enter);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    type_text(&mut s, "~/acme/containers");
+    let effect = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(effect, Effect::Scan { remember: true, .. }),
+        "{effect:?}"
+    );
+    assert_eq!(s.scan, ScanState::Running);
+    assert_eq!(
+        s.ctx.containers.as_deref(),
+        Some(std::path::Path::new("~/acme/containers"))
+    );
+    // Once a checkout is known the item is gone.
+    assert!(!s.start_items().contains(&StartItem::ScanContainers));
 }

@@ -151,6 +151,13 @@ pub const KEY_FILE: &[Binding] = &[
     CTRL_C,
 ];
 
+/// Start, asking for the containers.git checkout's path: typing goes to the field.
+pub const START_PATH: &[Binding] = &[
+    bind(&[Plain(Enter)], "Enter", "scan", Action::Choose),
+    bind(&[Plain(Esc)], "Esc", "cancel", Action::Back),
+    CTRL_C,
+];
+
 /// Test login, while the test runs: wait, or go back to the credentials.
 pub const LOGIN_RUNNING: &[Binding] = &[BACK, Q_QUIT, CTRL_C_HIDDEN];
 
@@ -279,6 +286,7 @@ pub const DONE: &[Binding] = &[
 pub fn table(state: &State) -> &'static [Binding] {
     match state.screen {
         Screen::Start if state.config.is_err() => START_BROKEN,
+        Screen::Start if state.containers_input.is_some() => START_PATH,
         Screen::Start => START,
         Screen::Provider => LIST,
         Screen::Registry => FORM,

@@ -47,11 +47,24 @@ impl<'a> Runner<'a> {
                 self.spawn(move || Action::SecretsListed(store.list().map_err(|e| e.to_string())));
                 None
             }
-            Effect::Scan(secrets) => {
+            Effect::Scan { secrets, remember } => {
                 let (Ok(cfg), Some(root)) = (state.config.clone(), state.ctx.containers.clone())
                 else {
                     return None;
                 };
+                // Asked once: kept for the factory (never in demo mode or tests).
+                if remember
+                    && let (Some(path), Some((factory, _)), None) = (
+                        &self.session.settings,
+                        &self.session.factory,
+                        &self.session.demo,
+                    )
+                    && let Err(e) = crate::settings::record_containers(path, factory, &root)
+                {
+                    return Some(Action::Scanned(Err(format!(
+                        "the path was not saved in the settings: {e}"
+                    ))));
+                }
                 let factory = state.ctx.factory.clone();
                 let verify = state.ctx.verify.clone();
                 self.spawn(move || Action::Scanned(scan(&cfg, &root, factory, secrets, verify)));

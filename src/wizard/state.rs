@@ -250,6 +250,8 @@ pub enum StartItem {
         provider: Provider,
         url: Option<String>,
     },
+    /// No containers.git checkout is known: ask for its path (once: it is remembered).
+    ScanContainers,
     Action(StartAction),
 }
 
@@ -259,6 +261,9 @@ impl StartItem {
             StartItem::AddFor { host, provider, .. } => {
                 format!("Add {host} ({})", provider.type_name())
             }
+            StartItem::ScanContainers => {
+                "Scan containers.git for the registries its images need".to_string()
+            }
             StartItem::Action(a) => a.label().to_string(),
         }
     }
@@ -266,7 +271,7 @@ impl StartItem {
     /// Why the item cannot be chosen with `registries` entries configured, if so.
     pub fn disabled_reason(&self, registries: usize) -> Option<&'static str> {
         match self {
-            StartItem::AddFor { .. } => None,
+            StartItem::AddFor { .. } | StartItem::ScanContainers => None,
             StartItem::Action(a) => a.disabled_reason(registries),
         }
     }
@@ -992,6 +997,8 @@ pub struct State {
     pub secrets: Secrets,
     /// The scan of containers.git, when a checkout is known.
     pub scan: ScanState,
+    /// The Start screen asks for the containers.git checkout's path (typed so far).
+    pub containers_input: Option<TextInput>,
     pub screen: Screen,
     pub flow: Flow,
     /// Rotate and remove: the entry list's cursor and the remove options.
@@ -1045,6 +1052,7 @@ impl State {
             config,
             secrets,
             scan,
+            containers_input: None,
             screen: Screen::Start,
             flow: Flow::Add,
             pick: Pick::default(),
@@ -1130,6 +1138,10 @@ impl State {
             }
         }
         items.extend(StartAction::ALL.into_iter().map(StartItem::Action));
+        // Before Quit: where no checkout is known, one can be given (and is remembered).
+        if self.scan == ScanState::Off && self.config.is_ok() && self.ctx.demo.is_none() {
+            items.insert(items.len() - 1, StartItem::ScanContainers);
+        }
         items
     }
 

@@ -526,7 +526,7 @@ fn step_mark(status: StepStatus, tick: usize, theme: Theme) -> (&'static str, St
 /// A text field's label line, its box and its message (error or hint), starting at line
 /// `content.lines.len()`; sets the cursor when focused.
 #[allow(clippy::too_many_arguments)]
-fn text_field(
+pub(super) fn text_field(
     content: &mut Content,
     label: &str,
     value: &str,

@@ -89,6 +89,22 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     }
     findings(&mut c, state, width, theme);
     scan(&mut c, state, width, theme);
+    if let Some(input) = &state.containers_input {
+        c.blank();
+        super::text_field(
+            &mut c,
+            "containers.git checkout",
+            input.value(),
+            input.cursor(),
+            true,
+            None,
+            false,
+            Some("its path, e.g. ~/acme/containers: scanned now and remembered for this factory"),
+            width,
+            theme,
+        );
+        return c;
+    }
     c.blank();
     c.push(Line::styled("What now?", theme.title()));
     for (i, a) in state.start_items().iter().enumerate() {

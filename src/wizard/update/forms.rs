@@ -40,6 +40,12 @@ pub(super) fn answer(state: &mut State, input: Input, text: String) -> Effect {
             }
             Effect::None
         }
+        Input::Containers => {
+            if let Some(input) = state.containers_input.as_mut() {
+                input.set(text);
+            }
+            Effect::None
+        }
         Input::KeyFile => {
             let Some(creds) = state.creds.as_mut() else {
                 return Effect::None;
@@ -305,6 +311,12 @@ pub(super) fn check_key_file(creds: &mut CredsForm, home: Option<&std::path::Pat
 pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
     let home = state.ctx.home.clone();
     match state.screen {
+        Screen::Start => {
+            if let Some(input) = state.containers_input.as_mut() {
+                input.edit(key);
+            }
+            Effect::None
+        }
         Screen::Registry => {
             let Some(form) = state.registry.as_mut() else {
                 return Effect::None;

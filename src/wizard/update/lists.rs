@@ -60,6 +60,9 @@ pub(super) fn step_cursor(
 }
 
 pub(super) fn start(state: &mut State, action: Nav) -> Effect {
+    if state.containers_input.is_some() {
+        return containers_path(state, action);
+    }
     let registries = state.config.as_ref().map_or(0, |c| c.registries.len());
     let items = state.start_items();
     let enabled = |i: usize| items[i].disabled_reason(registries).is_none();
@@ -88,6 +91,10 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
             let flow = match chosen {
                 StartItem::AddFor { provider, url, .. } => {
                     add_for(state, provider, url);
+                    return Effect::None;
+                }
+                StartItem::ScanContainers => {
+                    state.containers_input = Some(crate::wizard::state::TextInput::default());
                     return Effect::None;
                 }
                 StartItem::Action(StartAction::Add) => Flow::Add,
@@ -124,6 +131,40 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
                 }
                 state.screen = Screen::Pick;
             }
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
+/// The containers.git path asked on Start: Enter scans it (and remembers it for the factory),
+/// Esc gives up.
+fn containers_path(state: &mut State, action: Nav) -> Effect {
+    match action {
+        Nav::Back => state.containers_input = None,
+        Nav::Choose => {
+            let typed = state
+                .containers_input
+                .as_ref()
+                .map(|t| t.value().trim().to_string())
+                .unwrap_or_default();
+            if typed.is_empty() {
+                return Effect::None;
+            }
+            state.containers_input = None;
+            state.ctx.containers = Some(crate::wizard::state::expand_home(
+                &typed,
+                state.ctx.home.as_deref(),
+            ));
+            state.scan = ScanState::Running;
+            state.start_cursor = 0;
+            return Effect::Scan {
+                secrets: match &state.secrets {
+                    Secrets::Loaded(names) => Some(names.clone()),
+                    _ => None,
+                },
+                remember: true,
+            };
         }
         _ => {}
     }

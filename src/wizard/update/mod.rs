@@ -66,6 +66,8 @@ pub enum Input {
     User,
     /// The service-account key file's path.
     KeyFile,
+    /// The containers.git checkout's path (Start).
+    Containers,
 }
 
 /// A checkbox ([`Action::Check`]).
@@ -147,8 +149,12 @@ pub enum Effect {
     /// `store.list()`, on a background thread.
     ListSecrets,
     /// The scan of containers.git (online when the login test is on), on a background thread;
-    /// with the factory's secrets when they were listed.
-    Scan(Option<Vec<String>>),
+    /// with the factory's secrets when they were listed. `remember`: the checkout was just
+    /// given, keep its path in the settings for the factory.
+    Scan {
+        secrets: Option<Vec<String>>,
+        remember: bool,
+    },
     /// `aws::list_profiles`.
     LoadProfiles,
     /// `gcp::key_file` on the path as typed, `~` expanded.
@@ -183,7 +189,10 @@ pub fn init(state: &State) -> Effect {
     match state.secrets {
         Secrets::Loading => Effect::ListSecrets,
         // No secrets to wait for: the scan starts at once.
-        _ if state.scan == ScanState::Pending => Effect::Scan(None),
+        _ if state.scan == ScanState::Pending => Effect::Scan {
+            secrets: None,
+            remember: false,
+        },
         _ => Effect::None,
     }
 }
@@ -194,9 +203,12 @@ fn start_scan(state: &mut State) -> Effect {
         return Effect::None;
     }
     state.scan = ScanState::Running;
-    match &state.secrets {
-        Secrets::Loaded(names) => Effect::Scan(Some(names.clone())),
-        _ => Effect::Scan(None),
+    Effect::Scan {
+        secrets: match &state.secrets {
+            Secrets::Loaded(names) => Some(names.clone()),
+            _ => None,
+        },
+        remember: false,
     }
 }
 
