@@ -171,3 +171,44 @@ fn ctrl_c_at_the_hidden_token_prompt_restores_echo_and_exits_130() {
     assert_eq!(w.config(), CONFIG);
     assert_eq!(w.stored("ghcr_creds"), None);
 }
+
+#[test]
+fn containers_git_is_asked_once_scanned_and_remembered() {
+    let w = World::new(CONFIG);
+    let app = w.path("elsewhere/containers/app");
+    std::fs::create_dir_all(&app).expect("containers");
+    std::fs::write(
+        app.join("Dockerfile"),
+        "FROM 123456789012.dkr.ecr.us-east-2.amazonaws.com/base:1\nFROM ghcr.io/acme/tools:2\n",
+    )
+    .expect("Dockerfile");
+    let mut p = w.wizard_with(&["--plain", "--no-verify"]);
+    p.expect("What do you want to do?");
+    p.expect("Scan containers.git for the registries its images need");
+    // Add, Rotate, Remove, then the scan.
+    p.send("\x1b[B\x1b[B\x1b[B\r");
+    p.expect("Path to the factory's containers.git checkout");
+    p.send(&format!("{}\r", w.path("elsewhere/containers").display()));
+    // The offline scan (--no-verify): the ECR host is covered, but its secret is missing (an
+    // error); ghcr.io has no entry (public?: a warning).
+    p.expect("! containers.git: `fioreg scan` finds 1 error(s), 1 warning(s)");
+    p.expect("What do you want to do?");
+    p.send("\x1b[B\x1b[B\x1b[B\r"); // Quit
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    let settings = std::fs::read_to_string(w.path(".config/fioreg/config.toml")).expect("settings");
+    assert!(
+        settings.contains(&format!(
+            "containers = \"{}\"",
+            w.path("elsewhere/containers").display()
+        )),
+        "{settings}"
+    );
+    // The next run finds it: no question, the scan runs at once.
+    let mut p = w.wizard_with(&["--plain", "--no-verify"]);
+    p.expect("What do you want to do?");
+    p.send("\x1b[B\x1b[B\x1b[B\r"); // Quit (the scan item is gone)
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("Scan containers.git for"), "{out}");
+}

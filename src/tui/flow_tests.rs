@@ -1717,6 +1717,7 @@ fn the_scans_uncovered_registry_is_the_first_start_item_and_opens_the_filled_reg
             command: String::new(),
         }],
         errors: 1,
+        warnings: 0,
     };
     let items = s.start_items();
     assert_eq!(items[0].label(), format!("Add {AWS_URL} (aws)"));

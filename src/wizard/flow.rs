@@ -67,21 +67,24 @@ pub fn scan_lines(
             headline,
             suggestions,
             errors,
+            warnings,
         } => {
             let mut lines = Vec::new();
             match headline {
                 Some(h) => lines.push((Mark::Warn, format!("{h} (Add below)"))),
                 None if *errors == 0 => lines.push((
                     Mark::Done,
-                    "containers.git: every registry its images need is covered".into(),
+                    "containers.git: no image needs a registry that no entry covers".into(),
                 )),
                 None => {}
             }
-            // The uncovered registries are errors too: count the others.
-            if *errors > 0 && headline.is_none() {
+            if errors + warnings > 0 {
                 lines.push((
                     Mark::Warn,
-                    format!("containers.git: `fioreg scan` finds {errors} error(s)"),
+                    format!(
+                        "containers.git: `fioreg scan` finds {errors} error(s), {warnings} \
+                         warning(s)"
+                    ),
                 ));
             }
             for s in suggestions {

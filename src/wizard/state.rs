@@ -289,8 +289,9 @@ pub enum ScanState {
         /// `containers.git needs 2 registries that no entry covers: ...`, if any.
         headline: Option<String>,
         suggestions: Vec<crate::scan::Suggestion>,
-        /// The scan's error count (what `fioreg scan` would exit 1 for).
+        /// The scan's error count (what `fioreg scan` would exit 1 for) and warning count.
         errors: usize,
+        warnings: usize,
     },
     Failed(String),
 }

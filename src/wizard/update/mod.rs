@@ -269,6 +269,7 @@ pub fn update(state: &mut State, event: Action) -> Effect {
                     headline: crate::scan::headline(&report),
                     suggestions: crate::scan::summary(&report),
                     errors: report.errors(),
+                    warnings: report.findings.len() - report.errors(),
                 },
                 Err(e) => ScanState::Failed(e),
             };
