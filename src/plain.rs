@@ -262,7 +262,7 @@ impl Driver<'_> {
     /// the scan of containers.git.
     fn overview(&mut self) {
         self.registries();
-        for (mark, line) in crate::wizard::flow::scan_lines(&self.state.scan) {
+        for (mark, line) in crate::wizard::flow::scan_lines(&self.state) {
             self.say(&format!("{}{line}", mark.prefix()));
         }
     }
@@ -349,9 +349,18 @@ impl Driver<'_> {
             .collect();
         match self.choose("What do you want to do?", &options) {
             Ok(i) => {
+                let before = self.state.wrapped.clone();
                 self.send(Action::Select(i));
                 if self.state.containers_input.is_some() {
                     self.containers_path()?;
+                }
+                // A device-wrap was chosen: say what it did.
+                if self.state.wrapped != before {
+                    match self.state.wrapped.clone() {
+                        Some(Ok(done)) => self.say(&format!("✓ {done}")),
+                        Some(Err(why)) => self.say(&format!("✗ device-wrap: {why}")),
+                        None => {}
+                    }
                 }
             }
             // Esc at the first question leaves.
@@ -380,7 +389,7 @@ impl Driver<'_> {
             // Nothing given: back to the menu.
             self.nav(Nav::Back);
         }
-        for (mark, line) in crate::wizard::flow::scan_lines(&self.state.scan) {
+        for (mark, line) in crate::wizard::flow::scan_lines(&self.state) {
             self.say(&format!("{}{line}", mark.prefix()));
         }
         Ok(())

@@ -70,6 +70,25 @@ impl<'a> Runner<'a> {
                 self.spawn(move || Action::Scanned(scan(&cfg, &root, factory, secrets, verify)));
                 None
             }
+            Effect::DeviceWrap { image, container } => {
+                let root = state.ctx.containers.clone()?;
+                use crate::device_wrap::{WrapOutcome, wrap};
+                let factory = state.ctx.factory.as_deref().unwrap_or("<factory>");
+                let hint = crate::device_wrap::hint(factory, &container);
+                Some(Action::Wrapped(match wrap(&image, &container, &root) {
+                    Ok(WrapOutcome::Written(path)) => Ok(format!(
+                        "Wrote {}. {}",
+                        path.display(),
+                        hint.replace('\n', " ")
+                    )),
+                    Ok(WrapOutcome::AlreadyThere(path)) => Ok(format!(
+                        "{} already wraps {image}: nothing to do. {}",
+                        path.display(),
+                        hint.replace('\n', " ")
+                    )),
+                    Err(e) => Err(e.to_string()),
+                }))
+            }
             Effect::LoadProfiles => {
                 let aws = Arc::clone(&self.session.aws);
                 self.spawn(move || {
@@ -594,5 +613,56 @@ mod tests {
         );
         // The thread let go of the plan before it answered: applying can take it.
         assert_eq!(Arc::strong_count(&plan), 1);
+    }
+
+    #[test]
+    fn device_wrap_from_start_writes_the_dockerfile_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = session(Arc::new(MemoryKeyStore::new()), dir.path());
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let mut state = State::new(
+            crate::wizard::state::Context {
+                containers: Some(dir.path().to_path_buf()),
+                ..ctx()
+            },
+            Ok(config(CONFIG)),
+        );
+        state.scan = crate::wizard::state::ScanState::Done {
+            headline: None,
+            suggestions: vec![crate::scan::Suggestion::DeviceWrap {
+                image: "ghcr.io/acme/agent:1.2".into(),
+                container: "agent".into(),
+                command: String::new(),
+            }],
+            errors: 0,
+            warnings: 1,
+        };
+        let item = state.start_items()[0].clone();
+        assert_eq!(
+            item.label(),
+            "Wrap ghcr.io/acme/agent:1.2 for devices: write agent/Dockerfile"
+        );
+        let effect = update(&mut state, Action::Select(0));
+        assert!(matches!(effect, Effect::DeviceWrap { .. }), "{effect:?}");
+        let runner = Runner::new(&s, tx);
+        let Some(result) = runner.run(effect, &state) else {
+            panic!("no result")
+        };
+        update(&mut state, result);
+        let said = crate::wizard::flow::scan_lines(&state);
+        let (_, last) = said.last().expect("a line");
+        assert!(last.starts_with("Wrote "), "{last}");
+        let written = std::fs::read_to_string(dir.path().join("agent/Dockerfile")).unwrap();
+        assert!(written.contains("FROM ghcr.io/acme/agent:1.2"), "{written}");
+        // Again: the file is there and is not overwritten.
+        let effect = update(&mut state, Action::Select(0));
+        let result = runner.run(effect, &state).expect("a result");
+        update(&mut state, result);
+        let said = crate::wizard::flow::scan_lines(&state);
+        assert!(
+            said.last()
+                .is_some_and(|(_, l)| l.contains("already wraps ghcr.io/acme/agent:1.2")),
+            "{said:?}"
+        );
     }
 }

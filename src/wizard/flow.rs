@@ -53,6 +53,19 @@ pub fn placeholder() -> Secret {
 /// headline, each device-pulled private image with its `fioreg device-wrap` line, or why it
 /// could not be made. Nothing when no checkout is known.
 pub fn scan_lines(
+    state: &crate::wizard::state::State,
+) -> Vec<(crate::wizard::report::Mark, String)> {
+    use crate::wizard::report::Mark;
+    let mut lines = scan_state_lines(&state.scan);
+    match &state.wrapped {
+        Some(Ok(done)) => lines.push((Mark::Done, done.clone())),
+        Some(Err(why)) => lines.push((Mark::Warn, format!("device-wrap: {why}"))),
+        None => {}
+    }
+    lines
+}
+
+fn scan_state_lines(
     scan: &crate::wizard::state::ScanState,
 ) -> Vec<(crate::wizard::report::Mark, String)> {
     use crate::wizard::report::Mark;
@@ -88,12 +101,12 @@ pub fn scan_lines(
                 ));
             }
             for s in suggestions {
-                if let crate::scan::Suggestion::DeviceWrap { image, command, .. } = s {
+                if let crate::scan::Suggestion::DeviceWrap { image, .. } = s {
                     lines.push((
                         Mark::Warn,
                         format!(
-                            "devices pull the private image {image} with their own credentials; \
-                             wrap it into hub.foundries.io: {command}"
+                            "devices pull the private image {image} with their own credentials: \
+                             wrap it into hub.foundries.io (below) or give devices credentials"
                         ),
                     ));
                 }

@@ -252,6 +252,12 @@ pub enum StartItem {
     },
     /// No containers.git checkout is known: ask for its path (once: it is remembered).
     ScanContainers,
+    /// Wrap a private image that devices pull into hub.foundries.io: write
+    /// `<container>/Dockerfile` in containers.git (never over an existing file).
+    DeviceWrap {
+        image: String,
+        container: String,
+    },
     Action(StartAction),
 }
 
@@ -264,6 +270,9 @@ impl StartItem {
             StartItem::ScanContainers => {
                 "Scan containers.git for the registries its images need".to_string()
             }
+            StartItem::DeviceWrap { image, container } => {
+                format!("Wrap {image} for devices: write {container}/Dockerfile")
+            }
             StartItem::Action(a) => a.label().to_string(),
         }
     }
@@ -271,7 +280,9 @@ impl StartItem {
     /// Why the item cannot be chosen with `registries` entries configured, if so.
     pub fn disabled_reason(&self, registries: usize) -> Option<&'static str> {
         match self {
-            StartItem::AddFor { .. } | StartItem::ScanContainers => None,
+            StartItem::AddFor { .. } | StartItem::ScanContainers | StartItem::DeviceWrap { .. } => {
+                None
+            }
             StartItem::Action(a) => a.disabled_reason(registries),
         }
     }
@@ -1000,6 +1011,8 @@ pub struct State {
     pub scan: ScanState,
     /// The Start screen asks for the containers.git checkout's path (typed so far).
     pub containers_input: Option<TextInput>,
+    /// What the last device-wrap from Start did (the file written), or why it failed.
+    pub wrapped: Option<Result<String, String>>,
     pub screen: Screen,
     pub flow: Flow,
     /// Rotate and remove: the entry list's cursor and the remove options.
@@ -1054,6 +1067,7 @@ impl State {
             secrets,
             scan,
             containers_input: None,
+            wrapped: None,
             screen: Screen::Start,
             flow: Flow::Add,
             pick: Pick::default(),
@@ -1123,19 +1137,24 @@ impl State {
         let mut items = Vec::new();
         if let ScanState::Done { suggestions, .. } = &self.scan {
             for s in suggestions {
-                if let crate::scan::Suggestion::AddEntry {
-                    host,
-                    provider,
-                    url,
-                    ..
-                } = s
-                {
-                    items.push(StartItem::AddFor {
+                items.push(match s {
+                    crate::scan::Suggestion::AddEntry {
+                        host,
+                        provider,
+                        url,
+                        ..
+                    } => StartItem::AddFor {
                         host: host.clone(),
                         provider: *provider,
                         url: url.clone(),
-                    });
-                }
+                    },
+                    crate::scan::Suggestion::DeviceWrap {
+                        image, container, ..
+                    } => StartItem::DeviceWrap {
+                        image: image.clone(),
+                        container: container.clone(),
+                    },
+                });
             }
         }
         items.extend(StartAction::ALL.into_iter().map(StartItem::Action));

@@ -144,7 +144,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
 
 /// What the scan of containers.git says (the same lines as the line prompts).
 fn scan(c: &mut Content, state: &State, width: usize, theme: Theme) {
-    for (mark, line) in crate::wizard::flow::scan_lines(&state.scan) {
+    for (mark, line) in crate::wizard::flow::scan_lines(state) {
         let style = match mark {
             crate::wizard::report::Mark::Warn => theme.warn(),
             crate::wizard::report::Mark::Done => theme.ok(),

@@ -97,6 +97,9 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
                     state.containers_input = Some(crate::wizard::state::TextInput::default());
                     return Effect::None;
                 }
+                StartItem::DeviceWrap { image, container } => {
+                    return Effect::DeviceWrap { image, container };
+                }
                 StartItem::Action(StartAction::Add) => Flow::Add,
                 StartItem::Action(StartAction::Rotate) => Flow::Rotate,
                 StartItem::Action(StartAction::Remove) => Flow::Remove,

@@ -104,6 +104,8 @@ pub enum Action {
     Tick,
     Resize(u16, u16),
     SecretsListed(Result<Vec<String>, String>),
+    /// A device-wrap from Start: the file written (or already there), or why not.
+    Wrapped(Result<String, String>),
     /// The scan of containers.git: the report, or why it could not be made.
     Scanned(Result<crate::scan::ScanReport, String>),
     ProfilesLoaded(Result<Vec<ProfileInfo>, String>),
@@ -154,6 +156,11 @@ pub enum Effect {
     Scan {
         secrets: Option<Vec<String>>,
         remember: bool,
+    },
+    /// Write `<container>/Dockerfile` wrapping `image` in the containers.git checkout.
+    DeviceWrap {
+        image: String,
+        container: String,
     },
     /// `aws::list_profiles`.
     LoadProfiles,
@@ -262,6 +269,10 @@ pub fn update(state: &mut State, event: Action) -> Effect {
                 Err(e) => Secrets::Failed(e),
             };
             start_scan(state)
+        }
+        Action::Wrapped(result) => {
+            state.wrapped = Some(result);
+            Effect::None
         }
         Action::Scanned(result) => {
             state.scan = match result {
