@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Benchmarks of fioreg's factory-config.yml editor against ruamel.yaml (Python, round-trip mode)
-# and the npm `yaml` package (Document API): fidelity (lines changed outside the edit), speed
-# (whole-process wall time, median of >= 10 runs) and peak memory. Also the start-up time of the
-# release binary. Writes the results to docs/benchmarks.md.
+# Benchmarks of the fioreg release binary (the whole `fioreg --yes --no-verify add aws ...`
+# process, with the fioctl stand-in) against ruamel.yaml (Python, round-trip mode) and the npm
+# `yaml` package (Document API) making the same edit: fidelity (lines changed outside the edit),
+# speed (whole-process wall and CPU time, median of >= 10 runs) and peak memory. Also the
+# start-up time and the size of the release binary. Writes the results to docs/benchmarks.md.
 #
-#   bash scripts/bench.sh
+#   bash scripts/bench.sh [--skip-tui]
+#
+# --skip-tui keeps the wizard's figures of the previous run (measuring them builds the pty test
+# harness in release mode). CARGO_TARGET_DIR is honoured.
 #
 # It installs what it needs by itself: ruamel.yaml into a venv under target/bench-venv (or with
 # `pip install --user` where venv is missing), `yaml` with npm into target/bench-node, hyperfine
@@ -21,7 +25,8 @@ mkdir -p "$WORK"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
-say "building the release binary and the edit example"
+TARGET=${CARGO_TARGET_DIR:-target}
+say "building the release binary and the edit example (in $TARGET)"
 cargo build --release --example edit --bin fioreg
 
 say "ruamel.yaml"
@@ -65,4 +70,5 @@ exec "$PY" scripts/bench/run.py \
 	--ruamel-python "$PY" \
 	--node-script "$NODE_DIR/yaml_edit.mjs" \
 	--work "$WORK" \
-	--out docs/benchmarks.md
+	--target-dir "$TARGET" \
+	--out docs/benchmarks.md "$@"

@@ -106,9 +106,10 @@ pub struct Global {
     /// Also trust this CA certificate (PEM) in the login test, for registries with a private CA
     #[arg(long, global = true, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
-    /// Prove pull permission on this repository in the login test (e.g. team/app)
+    /// Prove pull permission on this repository in the login test (e.g. team/app; the first
+    /// one when repeated). With --create-user, the new IAM user may pull only these repositories
     #[arg(long, global = true, value_name = "NAME")]
-    pub repository: Option<String>,
+    pub repository: Vec<String>,
     /// Seconds to wait for each request of the login test
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
     pub verify_timeout: u64,
@@ -132,6 +133,8 @@ pub enum Command {
         target: String,
         #[command(flatten)]
         creds: CredFlags,
+        #[command(flatten)]
+        new_key: NewKeyFlags,
     },
     /// Test credentials with a real registry login, the way CI logs in; stores nothing
     Verify {
@@ -180,6 +183,9 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `fioreg man > fioreg.1`
     Man,
+    /// Scan containers.git: the images CI and devices pull, by registry, and whether an entry
+    /// covers each registry (exit 1 when something is missing or unresolved)
+    Scan(ScanArgs),
     /// Check factory-config.yml against what Foundries CI needs (exit 1 on errors)
     Check {
         /// Check the file only; do not ask fioctl which secrets exist
@@ -189,6 +195,38 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The flags of `fioreg scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The containers.git checkout (default: the one remembered for the factory in settings,
+    /// `factories.<NAME>.containers`, else ../containers beside the ci-scripts checkout)
+    #[arg(long, value_name = "DIR")]
+    pub containers: Option<PathBuf>,
+    /// Read the files only: no registry is contacted and fioctl is not asked for secrets
+    #[arg(long)]
+    pub offline: bool,
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
+    /// How many repositories are probed at once (1: one after the other)
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+    /// aws: prove pull permission with this AWS profile's keys (on the aws entry's registry, else
+    /// on every ECR registry found)
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// gar: prove pull permission on every Google registry found with this service-account key
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// azure/generic: prove pull permission on HOST as USER, with the password or token kept by
+    /// `--remember` for HOST (or read from stdin with --password-stdin); repeatable
+    #[arg(long = "login", value_name = "HOST=USER")]
+    pub logins: Vec<String>,
+    /// Read the password or token of the one --login from the first line of stdin
+    #[arg(long, requires = "logins")]
+    pub password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,6 +282,27 @@ pub struct CredFlags {
     pub password: PasswordStdin,
 }
 
+/// `rotate --new-key`: a new key for the cloud identity fioreg created (or `--user`).
+#[derive(Debug, Args)]
+pub struct NewKeyFlags {
+    /// aws, gar, azure: a new key for the identity CI uses, made with the admin's aws, gcloud or
+    /// az login, stored and tested; then (aws, gar) the old key(s) deleted after asking (azure
+    /// replaces the password)
+    #[arg(long, conflicts_with_all = ["profile", "client_id", "username", "key_file", "password_stdin", "from_keyring", "remember"])]
+    pub new_key: bool,
+    /// The AWS profile of the admin who manages the IAM user (default: AWS_PROFILE, else the
+    /// AWS CLI's default credentials)
+    #[arg(long, value_name = "PROFILE", requires = "new_key")]
+    pub admin_profile: Option<String>,
+    /// The IAM user (aws), service account email (gar), or principal appId / `token:NAME`
+    /// (azure) whose key is replaced (default: the one fioreg created for the factory)
+    #[arg(long, value_name = "NAME", requires = "new_key")]
+    pub user: Option<String>,
+    /// Seconds to wait for a new key to be accepted (cloud IAM is eventually consistent)
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub key_wait: u64,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AddCommand {
     /// AWS Elastic Container Registry, with one AWS profile's long-lived keys
@@ -257,6 +316,24 @@ pub enum AddCommand {
         /// The AWS profile whose keys CI uses (default: AWS_PROFILE, else `default`)
         #[arg(long)]
         profile: Option<String>,
+        /// Instead of a profile: create the pull-only IAM user NAME with the admin's AWS login
+        /// and store its new access key (NAME defaults to fioreg-<factory>-pull)
+        #[arg(
+            long,
+            value_name = "NAME",
+            num_args = 0..=1,
+            default_missing_value = "",
+            conflicts_with = "profile"
+        )]
+        create_user: Option<String>,
+        /// With --create-user: the admin's AWS profile (default: AWS_PROFILE, else the AWS CLI's
+        /// default credentials)
+        #[arg(long, value_name = "PROFILE", requires = "create_user")]
+        admin_profile: Option<String>,
+        /// With --create-user: seconds to wait for the new key to be accepted (IAM is eventually
+        /// consistent)
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        key_wait: u64,
         #[command(flatten)]
         secret: SecretName,
     },
@@ -266,18 +343,52 @@ pub enum AddCommand {
         #[arg(long)]
         url: String,
         /// The service principal's application (client) id
-        #[arg(long, value_name = "ID")]
-        client_id: String,
+        #[arg(long, value_name = "ID", required_unless_present = "create_principal")]
+        client_id: Option<String>,
         #[command(flatten)]
         password: PasswordStdin,
+        /// Instead of a client id: with the admin's `az` login, create the service principal
+        /// NAME with AcrPull on this registry only (or, with --repository, an ACR token NAME that
+        /// can only read those repositories) and store its password. Without `az`: print the
+        /// commands
+        #[arg(
+            long,
+            value_name = "NAME",
+            conflicts_with_all = ["client_id", "password_stdin", "from_keyring", "remember"]
+        )]
+        create_principal: Option<String>,
+        /// With --create-principal and --repository: days until the token's password expires
+        /// (default 365)
+        #[arg(long, value_name = "DAYS", requires = "create_principal")]
+        expires_in_days: Option<u32>,
         #[command(flatten)]
         secret: SecretName,
     },
     /// Google Artifact Registry, with a service-account key file
     Gar {
         /// The service account's JSON key (from `gcloud iam service-accounts keys create`)
-        #[arg(long, value_name = "FILE")]
-        key_file: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "create_service_account"
+        )]
+        key_file: Option<PathBuf>,
+        /// Instead of a key file: create the service account NAME with the admin's gcloud login,
+        /// let it read only the --repository, and store its new key (needs --project, --location
+        /// and one --repository)
+        #[arg(
+            long,
+            value_name = "NAME",
+            conflicts_with = "key_file",
+            requires_all = ["project", "location"]
+        )]
+        create_service_account: Option<String>,
+        /// With --create-service-account: the Google Cloud project id
+        #[arg(long, requires = "create_service_account")]
+        project: Option<String>,
+        /// With --create-service-account: the repository's location, e.g. us-central1
+        #[arg(long, requires = "create_service_account")]
+        location: Option<String>,
         /// LOCATION-docker.pkg.dev (optional: CI configures every *-docker.pkg.dev host)
         #[arg(long)]
         url: Option<String>,

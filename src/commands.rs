@@ -6,11 +6,13 @@ use crate::escape;
 use crate::factory_config::FactoryConfig;
 use crate::fioctl::{Fioctl, FioctlError};
 use crate::keystore::{self, KeyStore};
-use crate::plan::{Action, Answers, CredentialInput, Plan, Request};
+use crate::plan::{Action, Answers, ApplyError, CredentialInput, Plan, Request};
 use crate::provider::Provider;
 use crate::secret::Secret;
+use crate::session::verify_options;
 use crate::settings::Settings;
 use crate::term::{color_stdout, confirm, prompt_hidden};
+use crate::wizard::flow::{self, KeyringUse, PlanSource};
 pub use crate::wizard::report::Exit;
 use crate::wizard::report::{NOT_APPLIED, Outcome, Report, Target};
 use anyhow::{Context, Result, bail};
@@ -36,15 +38,21 @@ impl Creds {
                 ..Creds::default()
             },
             AddCommand::Gar { key_file, .. } => Creds {
-                key_file: Some(key_file.clone()),
+                key_file: key_file.clone(),
                 ..Creds::default()
             },
             AddCommand::Azure {
                 client_id: user,
                 password,
                 ..
-            }
-            | AddCommand::Generic {
+            } => Creds {
+                user: user.clone(),
+                password_stdin: password.password_stdin,
+                remember: password.remember,
+                from_keyring: password.from_keyring,
+                ..Creds::default()
+            },
+            AddCommand::Generic {
                 username: user,
                 password,
                 ..
@@ -69,17 +77,16 @@ impl Creds {
         }
     }
 
-    /// Reads the secret for `provider`, asking for the password when it is not piped in or kept
-    /// in the keyring; with --remember, keeps it in `keys` (before anything is applied, so a
-    /// run that fails later needs no retyping).
-    pub(crate) fn read(
+    /// The credential answers the flags give for `provider`, as the wizards' answers: the
+    /// password is read from stdin or the hidden prompt here; one kept in the keyring is taken,
+    /// and one to keep is kept, by [`flow::read_and_build`] as in the wizards.
+    pub(crate) fn answers(
         &self,
         provider: Provider,
         url: Option<&str>,
         dry_run: bool,
         stdin_tty: bool,
-        keys: &dyn KeyStore,
-    ) -> Result<Secret> {
+    ) -> Result<Given> {
         if (self.remember || self.from_keyring)
             && !matches!(provider, Provider::Azure | Provider::Generic)
         {
@@ -109,48 +116,90 @@ impl Creds {
                     .with_context(|| format!("a {provider} registry needs {flag}"))?;
                 let noun = kind.password_noun();
                 let password: SecretString = if self.from_keyring {
-                    let account = account.as_deref().context("--from-keyring needs the url")?;
-                    keys.get(account)?.with_context(|| {
-                        format!(
-                            "{} holds no {noun} for {account}: run once with --remember",
-                            keys.describe()
-                        )
-                    })?
+                    let account = account.context("--from-keyring needs the url")?;
+                    // Filled in from the keyring by flow::read_and_build.
+                    let password = SecretString::from("");
+                    let credential = CredentialInput::UserToken { user, password };
+                    return Ok(Given::Answers(
+                        credential,
+                        KeyringUse::UseRemembered(account),
+                    ));
                 } else if self.password_stdin {
                     credentials::user_token::read_password_stdin(std::io::stdin().lock())?
                 } else if dry_run {
-                    return Ok(Secret::new(
+                    return Ok(Given::NotAsked(Secret::new(
                         Vec::new(),
                         format!("{} {user}, {noun} not asked in a dry run", kind.user_noun()),
-                    ));
+                    )));
                 } else if stdin_tty {
-                    let typed = prompt_hidden(&format!("{noun} for {user} (hidden): "))
-                        .context("reading the password from the terminal")?;
+                    let typed = match prompt_hidden(&format!("{noun} for {user} (hidden): ")) {
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                            return Err(Exit {
+                                code: 130,
+                                message: crate::wizard::report::INTERRUPTED.to_string(),
+                            }
+                            .into());
+                        }
+                        other => other.context("reading the password from the terminal")?,
+                    };
                     SecretString::from(typed)
                 } else {
                     bail!("no {noun}: pipe it in with --password-stdin (never pass it as a flag)");
                 };
-                if self.remember && !dry_run {
-                    // Refuse a value CI would mangle before keeping it anywhere.
-                    credentials::user_token::user_token(&user, password.clone(), kind)?;
-                    let account = account.as_deref().context("--remember needs the url")?;
-                    keystore::keep_password(keys, account, &password)?;
-                    eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
-                }
-                CredentialInput::UserToken { user, password }
+                let keyring = match account {
+                    Some(account) if self.remember && !dry_run => KeyringUse::Remember(account),
+                    None if self.remember => bail!("--remember needs the url"),
+                    _ => KeyringUse::No,
+                };
+                return Ok(Given::Answers(
+                    CredentialInput::UserToken { user, password },
+                    keyring,
+                ));
             }
         };
-        let answers = Answers {
-            request: Request {
-                provider,
-                url: None,
-                region: None,
-                secret_name: None,
-            },
-            credential,
-        };
-        Ok(answers.secret(&ProfileSource::real())?)
+        Ok(Given::Answers(credential, KeyringUse::No))
     }
+}
+
+/// The credential answers of the flags.
+pub(crate) enum Given {
+    /// The answers, and what the OS keyring does with the password.
+    Answers(CredentialInput, KeyringUse),
+    /// A dry run did not ask for the password: a stand-in secret that describes it.
+    NotAsked(Secret),
+}
+
+/// The plan of `source` built from the flags' answers, the same way the wizards build theirs
+/// ([`flow::read_and_build`]).
+pub(crate) fn build(
+    g: &Global,
+    cfg: &FactoryConfig,
+    given: Given,
+    checked: Plan,
+    source: impl FnOnce(CredentialInput, KeyringUse) -> PlanSource,
+) -> Result<Plan> {
+    let (credential, keyring) = match given {
+        Given::NotAsked(secret) => {
+            return Ok(checked.with_secret(secret)?);
+        }
+        Given::Answers(credential, keyring) => (credential, keyring),
+    };
+    let mut source = source(credential, keyring);
+    let keys = keystore::OsKeyring;
+    let plan = flow::read_and_complete(
+        &mut source,
+        cfg,
+        &keys,
+        &ProfileSource::real(),
+        g.factory.clone(),
+        Some(checked),
+    )
+    .map_err(|e| anyhow::anyhow!(e.cli()))?;
+    if let KeyringUse::Remember(account) = source.keyring() {
+        let noun = UserTokenKind::of(plan.provider).password_noun();
+        eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
+    }
+    Ok(plan)
 }
 
 /// Refuses to start when fioreg could not ask before applying.
@@ -171,12 +220,34 @@ pub(crate) fn check_can_confirm(g: &Global, password_stdin: bool) -> Result<bool
 }
 
 pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
+    if let AddCommand::Aws {
+        create_user: Some(_),
+        ..
+    } = cmd
+    {
+        return add_aws_new_user(g, cmd);
+    }
+    if let AddCommand::Gar {
+        create_service_account: Some(_),
+        ..
+    } = cmd
+    {
+        return add_gar_new_account(g, cmd);
+    }
+    if let AddCommand::Azure {
+        create_principal: Some(_),
+        ..
+    } = cmd
+    {
+        return add_azure_new_principal(g, cmd);
+    }
     let creds = Creds::of_add(cmd);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
     let req = request(cmd);
-    // Check every rule before asking for a secret or looking for fioctl.
-    Plan::build(
+    // Check every rule before asking for a secret or looking for fioctl; the plan (the edit
+    // and its checks, the costly part on a big file) is made once.
+    let plan = Plan::build(
         &cfg,
         &req,
         Secret::new(Vec::new(), "not read yet"),
@@ -184,14 +255,16 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     )?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
     let url = req.url.as_deref().map(str::to_ascii_lowercase);
-    let secret = creds.read(
-        req.provider,
-        url.as_deref(),
-        g.dry_run,
-        stdin_tty,
-        &keystore::OsKeyring,
-    )?;
-    let plan = Plan::build(&cfg, &req, secret, g.factory.clone())?;
+    let given = creds.answers(req.provider, url.as_deref(), g.dry_run, stdin_tty)?;
+    let plan = build(g, &cfg, given, plan, |credential, keyring| {
+        PlanSource::Add {
+            answers: Answers {
+                request: req,
+                credential,
+            },
+            keyring,
+        }
+    })?;
     if let Some(stop) = verify_before_storing(g, &plan, stdin_tty)? {
         return Ok(stop);
     }
@@ -213,46 +286,73 @@ pub(crate) fn verify_before_storing(
         println!("Login test skipped: the dry run did not ask for the password.\n");
         return Ok(None);
     }
+    if plan.provider == Provider::Aws {
+        show_aws_identity(g, plan);
+    }
     let shown = escape::line(&login_host(plan)).into_owned();
     eprintln!("Testing the login to {shown} ...");
-    match LoginCheck::of(verify_plan(
+    let check = LoginCheck::of(verify_plan(
         plan,
         &crate::session::verify_options(g),
         verify,
-    )) {
+    ));
+    match &check {
         LoginCheck::Accepted => {
             println!("✓ Login test: {shown} accepted these credentials.\n");
-            Ok(None)
+            return Ok(None);
         }
         LoginCheck::NoLogin => {
             println!(
                 "! Login test: {shown} needs no login, so the credentials could not be tested.\n"
             );
-            Ok(None)
+            return Ok(None);
         }
-        LoginCheck::Failed(why) => Err(Exit {
+        _ => {}
+    }
+    let why = check.reason().unwrap_or_default();
+    // The wizards' rule: a refusal stops; an unreachable registry may be stored after asking.
+    if !check.may_store_anyway() {
+        return Err(Exit {
             code: 1,
             message: format!("login test: {why}. Nothing was stored (--no-verify skips the test)"),
         }
-        .into()),
-        LoginCheck::Unreachable(why) => {
-            let message = format!("login test: {why}. The credentials could not be tested");
-            if g.yes || !stdin_tty {
-                return Err(Exit {
-                    code: 1,
-                    message: format!(
-                        "{message}; nothing was stored. Pass --no-verify to store them untested"
-                    ),
-                }
-                .into());
-            }
-            eprintln!("✗ {}.", escape::controls(&message));
-            if g.dry_run || confirm("Store them anyway?")? {
-                Ok(None)
-            } else {
-                Ok(Some(Outcome::NotApplied(NOT_APPLIED.into())))
-            }
+        .into());
+    }
+    let message = format!("login test: {why}. The credentials could not be tested");
+    if g.yes || !stdin_tty {
+        return Err(Exit {
+            code: 1,
+            message: format!(
+                "{message}; nothing was stored. Pass --no-verify to store them untested"
+            ),
         }
+        .into());
+    }
+    eprintln!("✗ {}.", escape::controls(&message));
+    if g.dry_run || confirm("Store them anyway?")? {
+        Ok(None)
+    } else {
+        Ok(Some(Outcome::NotApplied(NOT_APPLIED.into())))
+    }
+}
+
+/// Shows who the AWS keys about to be stored belong to (`sts:GetCallerIdentity`), so that
+/// "these are alice's keys" is visible in the review.
+fn show_aws_identity(g: &Global, plan: &Plan) {
+    let region = plan.region().or_else(|| {
+        plan.url.as_deref().and_then(|u| {
+            crate::provider::aws::parse_url(u)
+                .ok()
+                .map(|e| e.region.to_string())
+        })
+    });
+    let Some(region) = region else { return };
+    match crate::verify::aws_caller_identity(&plan.secret, &region, &verify_options(g)) {
+        Ok(id) => println!(
+            "AWS identity of these keys: {} (account {}). CI will act as it.\n",
+            id.arn, id.account
+        ),
+        Err(e) => println!("! The identity behind these keys could not be checked: {e}\n"),
     }
 }
 
@@ -262,15 +362,15 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     let creds = Creds::of_rotate(flags);
     let stdin_tty = std::io::stdin().is_terminal();
     let cfg = FactoryConfig::load(&config_path(g))?;
-    let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
-    let secret = creds.read(
-        probe.provider,
-        probe.url.as_deref(),
-        false,
-        stdin_tty,
-        &keystore::OsKeyring,
+    let probe = Plan::rotate(
+        &cfg,
+        target,
+        Secret::new(Vec::new(), "not read yet"),
+        g.factory.clone(),
     )?;
-    let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
+    let given = creds.answers(probe.provider, probe.url.as_deref(), false, stdin_tty)?;
+    let source = rotate_source(target, &probe);
+    let plan = build(g, &cfg, given, probe, source)?;
     let shown = escape::line(&login_host(&plan)).into_owned();
     match LoginCheck::of(verify_plan(
         &plan,
@@ -293,20 +393,43 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     }
 }
 
+/// Rotate's answers, as the wizard's: the entry named by `target`, whose provider and url the
+/// probe plan found.
+pub(crate) fn rotate_source(
+    target: &str,
+    probe: &Plan,
+) -> impl FnOnce(CredentialInput, KeyringUse) -> PlanSource + use<> {
+    let request = Request {
+        provider: probe.provider,
+        url: probe.url.clone(),
+        region: None,
+        secret_name: None,
+    };
+    let target = target.to_string();
+    move |credential, keyring| PlanSource::Rotate {
+        target,
+        answers: Answers {
+            request,
+            credential,
+        },
+        keyring,
+    }
+}
+
 pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<Outcome> {
     let creds = Creds::of_rotate(flags);
     let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
-    let probe = Plan::rotate(&cfg, target, Secret::new(Vec::new(), "not read yet"), None)?;
-    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let secret = creds.read(
-        probe.provider,
-        probe.url.as_deref(),
-        g.dry_run,
-        stdin_tty,
-        &keystore::OsKeyring,
+    let probe = Plan::rotate(
+        &cfg,
+        target,
+        Secret::new(Vec::new(), "not read yet"),
+        g.factory.clone(),
     )?;
-    let plan = Plan::rotate(&cfg, target, secret, g.factory.clone())?;
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let given = creds.answers(probe.provider, probe.url.as_deref(), g.dry_run, stdin_tty)?;
+    let source = rotate_source(target, &probe);
+    let plan = build(g, &cfg, given, probe, source)?;
     if let Some(stop) = verify_before_storing(g, &plan, stdin_tty)? {
         return Ok(stop);
     }
@@ -361,29 +484,33 @@ fn finish_with(g: &Global, plan: Plan, store: &dyn crate::plan::SecretStore) -> 
         return Ok(Outcome::NotApplied(NOT_APPLIED.into()));
     }
     match plan.apply(store) {
-        Ok(applied) => {
-            let warning = if matches!(plan.action, Action::Add | Action::Update { .. }) {
-                remember_choices(g, &plan).err()
-            } else {
-                None
-            };
-            let factory = crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f);
-            let target = Target {
-                factory: factory.as_deref(),
-                demo_secrets: None,
-            };
-            let report = Report::of(&plan, &applied, target, warning.as_deref());
-            print!("\n{}", report.text());
-            Ok(Outcome::Applied(report))
-        }
+        Ok(applied) => Ok(Outcome::Applied(report_applied(g, &plan, &applied))),
         Err(e) => Outcome::of_apply_error(e),
     }
 }
 
 pub use crate::session::config_path;
 
-/// After a successful add: the factory's config path and last choices, never a secret. A
-/// failure here only warns (in the report): the change itself is done.
+/// What an applied plan did: the one report (as the wizards give it), printed; after an add,
+/// the settings recorded first, so that a failure to save them is in the report.
+fn report_applied(g: &Global, plan: &Plan, applied: &crate::plan::Applied) -> Report {
+    let warning = if matches!(plan.action, Action::Add | Action::Update { .. }) {
+        remember_choices(g, plan).err()
+    } else {
+        None
+    };
+    let factory = crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f);
+    let target = Target {
+        factory: factory.as_deref(),
+        demo_secrets: None,
+    };
+    let report = Report::of(plan, applied, target, warning.as_deref());
+    print!("\n{}", report.text());
+    report
+}
+
+/// After a successful add: the factory's config path, never a secret. A failure here only
+/// warns (in the report): the change itself is done.
 fn remember_choices(g: &Global, plan: &Plan) -> Result<(), String> {
     let Some((factory, _)) = crate::fioctl::resolve_factory(g.factory.as_deref()) else {
         return Ok(());
@@ -659,4 +786,1042 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+/// `fioreg scan`: the images of containers.git by registry, whether entries cover them, and the
+/// findings; exit 1 on errors, 2 when the inputs cannot be read.
+pub fn scan(g: &Global, args: &crate::cli::ScanArgs) -> Result<()> {
+    use crate::scan::{self, ScanInput, probe};
+    let usage = |message: String| -> anyhow::Error { Exit { code: 2, message }.into() };
+    let config_path = config_path(g);
+    let cfg = FactoryConfig::load(&config_path).map_err(|e| usage(e.to_string()))?;
+    let factory = crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f);
+    let root =
+        crate::scan::containers_dir(args.containers.as_deref(), factory.as_deref(), &config_path)
+            .ok_or_else(|| {
+            usage(
+                "no containers.git checkout: pass --containers DIR (or remember it with \
+                 `fioreg settings set factories.<NAME>.containers DIR`)"
+                    .into(),
+            )
+        })?;
+    if !root.is_dir() {
+        return Err(usage(format!(
+            "{} is not a directory: pass the path of the factory's containers.git checkout with \
+             --containers DIR",
+            root.display()
+        )));
+    }
+    let (secrets, secrets_error) = if args.offline || cfg.registries.is_empty() {
+        (None, None)
+    } else {
+        match fioctl(g).and_then(|f| f.secrets_list()) {
+            Ok(names) => (Some(names), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    let input = ScanInput {
+        root: &root,
+        factory: factory.as_deref(),
+        entries: &cfg.registries,
+        config_path: &config_path,
+        secrets: secrets.as_deref(),
+        secrets_error,
+    };
+    let collected = scan::collect(&input).with_context(|| format!("reading {}", root.display()))?;
+    let report = if args.offline {
+        scan::report(&input, collected, None)
+    } else {
+        let targets = scan::targets(&collected, factory.as_deref());
+        // Credentials that were asked for but cannot be used: the inputs are wrong (exit 2).
+        let creds =
+            scan_credentials(args, &cfg, &targets).map_err(|e| match e.downcast::<Exit>() {
+                Ok(exit) => exit.into(),
+                Err(e) => usage(format!("{e:#}")),
+            })?;
+        let opts = probe::ProbeOptions {
+            verify: crate::session::verify_options(g),
+            jobs: usize::from(args.jobs),
+        };
+        let results = probe::probe(&targets, &creds, &opts).map_err(|e| usage(e.to_string()))?;
+        scan::report(&input, collected, Some(&results))
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", scan::render::render(&report));
+    }
+    match report.errors() {
+        0 => Ok(()),
+        n => Err(Exit {
+            code: 1,
+            message: format!("the scan found {n} errors"),
+        }
+        .into()),
+    }
+}
+
+/// The credentials `fioreg scan` was given, by registry host.
+fn scan_credentials(
+    args: &crate::cli::ScanArgs,
+    cfg: &FactoryConfig,
+    targets: &std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    >,
+) -> Result<std::collections::HashMap<String, crate::scan::probe::Credential>> {
+    use crate::scan::probe::Credential;
+    use crate::scan::reference::{is_ecr_host, is_gar_host};
+    let usage = |message: String| -> anyhow::Error { Exit { code: 2, message }.into() };
+    let mut creds = std::collections::HashMap::new();
+    if let Some(profile) = &args.profile {
+        let secret =
+            credentials::aws::credentials_for(&ProfileSource::real(), Some(profile.as_str()))?;
+        let entry = cfg.entries_of(Provider::Aws).next();
+        let hosts: Vec<(String, Option<String>)> = match entry.and_then(|e| e.url.clone()) {
+            Some(url) => vec![(
+                url.to_ascii_lowercase(),
+                entry.and_then(|e| e.region.clone()),
+            )],
+            None => targets
+                .keys()
+                .filter(|h| is_ecr_host(h))
+                .map(|h| (h.clone(), None))
+                .collect(),
+        };
+        for (host, region) in hosts {
+            creds.insert(
+                host,
+                Credential::Aws {
+                    secret: Secret::new(secret.expose().to_vec(), "aws"),
+                    region,
+                },
+            );
+        }
+    }
+    if let Some(path) = &args.key_file {
+        let (secret, _) = credentials::gcp::key_file(path)?;
+        for host in targets.keys().filter(|h| is_gar_host(h)) {
+            creds.insert(
+                host.clone(),
+                Credential::Gcp {
+                    key: Secret::new(secret.expose().to_vec(), "gcp key"),
+                },
+            );
+        }
+    }
+    if args.password_stdin && args.logins.len() != 1 {
+        return Err(usage(
+            "--password-stdin reads one password: give exactly one --login HOST=USER".into(),
+        ));
+    }
+    for login in &args.logins {
+        let (host, user) = login
+            .split_once('=')
+            .filter(|(h, u)| !h.trim().is_empty() && !u.trim().is_empty())
+            .ok_or_else(|| {
+                usage(format!(
+                    "--login {login}: write HOST=USER, e.g. ghcr.io=ci-bot"
+                ))
+            })?;
+        let host = keystore::account(host);
+        let password = if args.password_stdin {
+            credentials::user_token::read_password_stdin(std::io::stdin().lock())?
+        } else {
+            let keys = keystore::OsKeyring;
+            keys.get(&host)?.with_context(|| {
+                format!(
+                    "{} holds no password or token for {host}: keep one with `fioreg add ... \
+                     --remember`, or pass it with --password-stdin",
+                    keys.describe()
+                )
+            })?
+        };
+        creds.insert(
+            host,
+            Credential::UserPassword {
+                user: user.trim().to_string(),
+                password,
+            },
+        );
+    }
+    Ok(creds)
+}
+
+// ---- Cloud identities: `add aws --create-user`, `rotate --new-key` (src/cloud/) ----
+
+/// Prints cloud progress on stderr: each action as it starts and ends, and a countdown while a
+/// new key is not accepted yet (one line a second on a terminal, every 10 s otherwise).
+struct CloudReporter {
+    tty: bool,
+    waiting: bool,
+}
+
+impl CloudReporter {
+    fn new() -> Self {
+        CloudReporter {
+            tty: std::io::stderr().is_terminal(),
+            waiting: false,
+        }
+    }
+
+    fn report(&mut self, p: crate::cloud::CloudProgress) {
+        use crate::cloud::CloudProgress;
+        match p {
+            CloudProgress::Started(i, a) => eprintln!("  {}. {} ...", i + 1, a.title),
+            CloudProgress::Finished(i, _) => eprintln!("  {}. done", i + 1),
+            CloudProgress::Waiting { why, left } => {
+                let secs = left.as_secs();
+                let line =
+                    format!("  not accepted yet ({why}); retrying, {secs:>3} s left of the wait");
+                if self.tty {
+                    eprint!("\r{line}");
+                } else if !self.waiting || secs % 10 == 0 {
+                    eprintln!("{line}");
+                }
+                self.waiting = true;
+            }
+        }
+    }
+
+    /// Ends a countdown line.
+    fn done_waiting(&mut self) {
+        if self.waiting && self.tty {
+            eprintln!();
+        }
+        self.waiting = false;
+    }
+}
+
+/// Turns a cloud failure into the run's error (exit 130 when interrupted).
+fn cloud_exit(e: crate::cloud::CloudError) -> anyhow::Error {
+    Exit {
+        code: if e.interrupted { 130 } else { 1 },
+        message: e.to_string(),
+    }
+    .into()
+}
+
+/// [`cloud_exit`] for a failure after the cloud step: interrupted when `stop` says so.
+fn cloud_exit_after(stop: &dyn Fn() -> bool, mut e: crate::cloud::CloudError) -> anyhow::Error {
+    e.interrupted |= stop();
+    cloud_exit(e)
+}
+
+/// The factory name, for default identity names and the settings.
+fn factory_name(g: &Global) -> Option<String> {
+    crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f)
+}
+
+/// Tests a new AWS key before it is stored, retrying for `wait` while AWS catches up: first
+/// `sts:GetCallerIdentity` with the key (it must be `expected_arn`), then (unless --no-verify)
+/// the registry login test. Returns the key's ARN.
+fn test_new_aws_key(
+    g: &Global,
+    plan: &Plan,
+    expected_arn: &str,
+    wait: std::time::Duration,
+    stop: &dyn Fn() -> bool,
+) -> Result<String, String> {
+    use crate::cloud::{Attempt, wait_for};
+    use crate::verify::{VerifyError, aws_caller_identity};
+    let region = plan
+        .region()
+        .or_else(|| {
+            plan.url.as_deref().and_then(|u| {
+                crate::provider::aws::parse_url(u)
+                    .ok()
+                    .map(|e| e.region.to_string())
+            })
+        })
+        .ok_or("the registry has no region")?;
+    let opts = verify_options(g);
+    let every = std::time::Duration::from_secs(3);
+    let mut reporter = CloudReporter::new();
+    let mut sleep = |d| std::thread::sleep(d);
+    eprintln!("Checking the new key with sts:GetCallerIdentity ...");
+    let arn = wait_for(
+        wait,
+        every,
+        || match aws_caller_identity(&plan.secret, &region, &opts) {
+            _ if stop() => Attempt::Fail("interrupted".into()),
+            Ok(id) if id.arn == expected_arn => Attempt::Done(id.arn),
+            Ok(id) => Attempt::Fail(format!(
+                "the new key belongs to {}, not to {expected_arn}",
+                id.arn
+            )),
+            Err(e @ VerifyError::Provider { .. }) => Attempt::Retry(e.to_string()),
+            Err(e) => Attempt::Fail(e.to_string()),
+        },
+        &mut |p| reporter.report(p),
+        &mut sleep,
+    );
+    reporter.done_waiting();
+    let arn = arn?;
+    println!("✓ The new key works and belongs to {arn}.");
+    login_with_retry(g, plan, wait, stop)?;
+    Ok(arn)
+}
+
+/// The registry login test with a new key (unless --no-verify), retried for `wait` while the
+/// cloud makes the key usable everywhere.
+fn login_with_retry(
+    g: &Global,
+    plan: &Plan,
+    wait: std::time::Duration,
+    stop: &dyn Fn() -> bool,
+) -> Result<(), String> {
+    use crate::cloud::{Attempt, wait_for};
+    use crate::verify::{LoginCheck, verify_plan};
+    if g.no_verify {
+        return Ok(());
+    }
+    let opts = verify_options(g);
+    let every = std::time::Duration::from_secs(3);
+    let mut reporter = CloudReporter::new();
+    let mut sleep = |d| std::thread::sleep(d);
+    let shown = crate::verify::login_host(plan);
+    eprintln!("Testing the login to {shown} with the new key ...");
+    let login = wait_for(
+        wait,
+        every,
+        || match LoginCheck::of(verify_plan(plan, &opts, crate::verify::verify)) {
+            _ if stop() => Attempt::Fail("interrupted".into()),
+            LoginCheck::Accepted | LoginCheck::NoLogin => Attempt::Done(()),
+            LoginCheck::Failed(why) => Attempt::Retry(why),
+            LoginCheck::Unreachable(why) => Attempt::Fail(format!(
+                "login test: {why}; the key could not be tested (--no-verify skips the test)"
+            )),
+        },
+        &mut |p| reporter.report(p),
+        &mut sleep,
+    );
+    reporter.done_waiting();
+    login.map_err(|why| format!("login test: {why}"))?;
+    println!("✓ Login test: {shown} accepted the new key.");
+    Ok(())
+}
+
+/// Stores the new key (the plan's secret) and writes the config; on failure, an account of
+/// what exists in AWS and in the factory.
+fn store_new_key(
+    plan: &Plan,
+    fioctl: &Fioctl,
+    created: &crate::cloud::Created,
+) -> Result<crate::plan::Applied, crate::cloud::CloudError> {
+    plan.apply(fioctl).map_err(|e| {
+        let mut err = created.failure(e.to_string());
+        err.interrupted = matches!(e, ApplyError::Fioctl(FioctlError::Interrupted));
+        // fioctl stopped before it answered: the secret may have reached the factory.
+        if matches!(
+            e,
+            ApplyError::Fioctl(
+                FioctlError::Interrupted
+                    | FioctlError::TimedOut { .. }
+                    | FioctlError::Failed { status: None, .. }
+            )
+        ) {
+            for line in &mut err.exists {
+                *line = line.replace(
+                    "NOT stored in the factory yet",
+                    "it MAY be stored in the factory: fioctl was stopped before it answered",
+                );
+            }
+        }
+        if matches!(e, ApplyError::ConfigAfterSecret { .. }) {
+            err.exists.push(format!(
+                "the key {} is stored in the factory as `{}` (CI can use it once \
+                 factory-config.yml has the entry)",
+                created.key_id, plan.secret_name
+            ));
+            err.next.clear();
+        }
+        err
+    })
+}
+
+/// Asks (unless --yes) and then confirms; `false` when declined.
+fn cloud_confirm(g: &Global, question: &str) -> Result<bool> {
+    if g.yes {
+        return Ok(true);
+    }
+    Ok(confirm(question)?)
+}
+
+/// `fioreg add aws --url URL --create-user [NAME]`: a pull-only IAM user and its key, stored.
+pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
+    use crate::cloud::aws;
+    let AddCommand::Aws {
+        create_user: Some(name),
+        admin_profile,
+        key_wait,
+        ..
+    } = cmd
+    else {
+        bail!("add_aws_new_user needs `add aws --create-user`");
+    };
+    check_can_confirm(g, false)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let req = request(cmd);
+    Plan::build(
+        &cfg,
+        &req,
+        Secret::new(Vec::new(), "not created yet"),
+        g.factory.clone(),
+    )?;
+    let user = if name.trim().is_empty() {
+        let factory = factory_name(g).context(
+            "name the IAM user with --create-user NAME, or the factory with --factory (the \
+             default name is fioreg-<factory>-pull)",
+        )?;
+        aws::default_user_name(&factory)
+    } else {
+        name.trim().to_string()
+    };
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let url = req.url.clone().unwrap_or_default();
+    let cli = aws::AwsCli::find(admin_profile.as_deref()).map_err(cloud_exit)?;
+    eprintln!("Asking AWS who you are and whether {user} exists (nothing is created yet) ...");
+    let cloud = aws::plan_create(cli, &url, &user, &g.repository).map_err(cloud_exit)?;
+    let placeholder = Secret::new(
+        Vec::new(),
+        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
+    );
+    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    println!(
+        "\nOrder: the AWS actions, then a test of the new key (up to {key_wait} s while IAM \
+         catches up), then the factory secret, then the file."
+    );
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in AWS and no secret was stored.");
+        return Ok(Outcome::Previewed);
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    let mut reporter = CloudReporter::new();
+    let mut created = cloud
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    let wait = std::time::Duration::from_secs(*key_wait);
+    test_new_aws_key(g, &plan, &cloud.identity, wait, &stop).map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove what was created (below), then \
+             run the same command again"
+            )),
+        )
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
+        && let Err(e) = crate::settings::record_identity(&path, &factory, "aws_iam_user", &user)
+    {
+        eprintln!("warning: the IAM user was not saved in the settings: {e}");
+    }
+    println!(
+        "\n✓ Created for CI: {} with access key {}.",
+        cloud.identity, created.key_id
+    );
+    let report = report_applied(g, &plan, &applied);
+    Ok(Outcome::Applied(report))
+}
+
+/// `fioreg rotate SECRET|URL --new-key`: a second key for the same identity, stored and tested,
+/// then the old key deleted after asking.
+pub fn rotate_new_key(
+    g: &Global,
+    target: &str,
+    flags: &crate::cli::NewKeyFlags,
+) -> Result<Outcome> {
+    check_can_confirm(g, false)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let probe = Plan::rotate(
+        &cfg,
+        target,
+        Secret::new(Vec::new(), "not created yet"),
+        None,
+    )?;
+    match probe.provider {
+        Provider::Aws => rotate_aws_new_key(g, &cfg, target, flags),
+        Provider::Gar => rotate_gar_new_key(g, &cfg, target, flags),
+        Provider::Azure => rotate_azure_new_key(g, &cfg, target, flags),
+        Provider::Generic => bail!(
+            "--new-key works for aws, gar and azure registries; `{target}` is a generic \
+             registry: rotate it with --username and --password-stdin"
+        ),
+    }
+}
+
+fn rotate_aws_new_key(
+    g: &Global,
+    cfg: &FactoryConfig,
+    target: &str,
+    flags: &crate::cli::NewKeyFlags,
+) -> Result<Outcome> {
+    use crate::cloud::aws;
+    let user = match &flags.user {
+        Some(u) => u.trim().to_string(),
+        None => factory_name(g)
+            .and_then(|f| {
+                let s = Settings::load(&Settings::default_path()?).ok()?;
+                s.get(&format!("factories.{f}.aws_iam_user"))
+            })
+            .context(
+                "fioreg did not create this registry's IAM user (none is saved in the settings \
+                 for this factory): name it with --user NAME",
+            )?,
+    };
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let cli = aws::AwsCli::find(flags.admin_profile.as_deref()).map_err(cloud_exit)?;
+    eprintln!("Asking AWS who you are and which keys {user} has (nothing is created yet) ...");
+    let rotation = aws::plan_rotate(cli, &user).map_err(cloud_exit)?;
+    let placeholder = Secret::new(
+        Vec::new(),
+        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
+    );
+    let mut plan = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
+    println!("{}", rotation.plan.render());
+    print!("{}", plan.render(color_stdout()));
+    let old: Vec<String> = rotation
+        .old_keys
+        .iter()
+        .map(|k| k.access_key_id.clone())
+        .collect();
+    if !old.is_empty() {
+        println!(
+            "\nThen, after asking again: delete the old key {} ($ {}).",
+            old.join(", "),
+            old.iter()
+                .map(|k| aws::delete_key_command(&rotation.cli, &user, k))
+                .collect::<Vec<_>>()
+                .join(" ; ")
+        );
+    }
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in AWS and no secret was stored.");
+        return Ok(Outcome::Previewed);
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    let mut reporter = CloudReporter::new();
+    let mut created = rotation
+        .plan
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    for k in &old {
+        created.exists.push(format!(
+            "the old access key {k} of {user} (still stored in the factory; still works)"
+        ));
+    }
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    let wait = std::time::Duration::from_secs(flags.key_wait);
+    test_new_aws_key(g, &plan, &rotation.plan.identity, wait, &stop).map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove what was created (below), then \
+             run the same command again"
+            )),
+        )
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    let report = report_applied(g, &plan, &applied);
+    println!(
+        "✓ CI uses the new access key {} from its next run.",
+        created.key_id
+    );
+    // The new key is stored: a Ctrl-C at the questions below may end the run as usual.
+    drop(guard);
+    for k in &old {
+        let command = aws::delete_key_command(&rotation.cli, &user, k);
+        if !cloud_confirm(
+            g,
+            &format!("\nDelete the old access key {k} of {user} now (nothing can use it after)?"),
+        )? {
+            println!(
+                "The old key {k} still exists and still works. Delete it once nothing uses it:\n  \
+                 {command}"
+            );
+            continue;
+        }
+        aws::delete_key(&rotation.cli, &user, k).map_err(|why| {
+            cloud_exit(crate::cloud::CloudError {
+                message: format!("deleting the old key failed: {why}"),
+                exists: vec![
+                    format!(
+                        "the new access key {} of {user}, stored in the factory as `{}` (tested)",
+                        created.key_id, plan.secret_name
+                    ),
+                    format!("the old access key {k} of {user} (still works)"),
+                ],
+                next: vec![command.clone()],
+                interrupted: false,
+            })
+        })?;
+        println!("✓ Deleted the old access key {k}.");
+    }
+    Ok(Outcome::Applied(report))
+}
+
+/// `fioreg add gar --create-service-account NAME --project P --location L --repository R`.
+pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
+    use crate::cloud::gcp;
+    let AddCommand::Gar {
+        create_service_account: Some(name),
+        project: Some(project),
+        location: Some(location),
+        ..
+    } = cmd
+    else {
+        bail!("--create-service-account needs --project P and --location L");
+    };
+    let repository = match g.repository.as_slice() {
+        [one] => one.clone(),
+        _ => bail!(
+            "--create-service-account needs exactly one --repository R: the service account may \
+             read only that repository"
+        ),
+    };
+    check_can_confirm(g, false)?;
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let mut req = request(cmd);
+    if req.url.is_none() {
+        req.url = Some(format!("{location}-docker.pkg.dev"));
+    }
+    Plan::build(
+        &cfg,
+        &req,
+        Secret::new(Vec::new(), "not created yet"),
+        g.factory.clone(),
+    )?;
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let cli = gcp::Gcloud::find().map_err(cloud_exit)?;
+    eprintln!("Asking Google Cloud about {project} and {repository} (nothing is created yet) ...");
+    let cloud =
+        gcp::plan_create(cli, name.trim(), project, location, &repository).map_err(cloud_exit)?;
+    let placeholder = Secret::new(
+        Vec::new(),
+        format!("GCP service-account key {} (new)", cloud.identity),
+    );
+    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    const KEY_WAIT: u64 = 60;
+    println!(
+        "\nOrder: the Google Cloud actions, then a test of the new key (up to {KEY_WAIT} s), then \
+         the factory secret, then the file."
+    );
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in Google Cloud and no secret was stored.");
+        return Ok(Outcome::Previewed);
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    let mut reporter = CloudReporter::new();
+    let mut created = cloud
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    println!(
+        "✓ The new key is a valid service-account key of {}.",
+        cloud.identity
+    );
+    login_with_retry(g, &plan, std::time::Duration::from_secs(KEY_WAIT), &stop).map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove what was created (below), then \
+             run the same command again"
+            )),
+        )
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
+        && let Err(e) = crate::settings::record_identity(
+            &path,
+            &factory,
+            "gcp_service_account",
+            &cloud.identity,
+        )
+    {
+        eprintln!("warning: the service account was not saved in the settings: {e}");
+    }
+    println!(
+        "\n✓ Created for CI: {} (key {}), reader of {repository} only.",
+        cloud.identity, created.key_id
+    );
+    let report = report_applied(g, &plan, &applied);
+    Ok(Outcome::Applied(report))
+}
+
+fn rotate_gar_new_key(
+    g: &Global,
+    cfg: &FactoryConfig,
+    target: &str,
+    flags: &crate::cli::NewKeyFlags,
+) -> Result<Outcome> {
+    use crate::cloud::gcp;
+    if flags.admin_profile.is_some() {
+        bail!("--admin-profile is for aws; gcloud uses its active account");
+    }
+    let email = match &flags.user {
+        Some(u) => u.trim().to_string(),
+        None => factory_name(g)
+            .and_then(|f| {
+                let s = Settings::load(&Settings::default_path()?).ok()?;
+                s.get(&format!("factories.{f}.gcp_service_account"))
+            })
+            .context(
+                "fioreg did not create this registry's service account (none is saved in the \
+                 settings for this factory): name it with --user EMAIL",
+            )?,
+    };
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let cli = gcp::Gcloud::find().map_err(cloud_exit)?;
+    eprintln!("Asking Google Cloud which keys {email} has (nothing is created yet) ...");
+    let rotation = gcp::plan_rotate(cli, &email).map_err(cloud_exit)?;
+    let placeholder = Secret::new(Vec::new(), format!("GCP service-account key {email} (new)"));
+    let mut plan = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
+    println!("{}", rotation.plan.render());
+    print!("{}", plan.render(color_stdout()));
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in Google Cloud and no secret was stored.");
+        return Ok(Outcome::Previewed);
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    let mut reporter = CloudReporter::new();
+    let mut created = rotation
+        .plan
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    for k in &rotation.old_keys {
+        created.exists.push(format!(
+            "the older key {} of {email} (still works; the factory may still hold it)",
+            k.id()
+        ));
+    }
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    login_with_retry(
+        g,
+        &plan,
+        std::time::Duration::from_secs(flags.key_wait),
+        &stop,
+    )
+    .map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove the new key (below)"
+            )),
+        )
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    let report = report_applied(g, &plan, &applied);
+    println!(
+        "✓ CI uses the new key {} from its next run.",
+        created.key_id
+    );
+    // The new key is stored: a Ctrl-C at the questions below may end the run as usual.
+    drop(guard);
+    for k in &rotation.old_keys {
+        let id = k.id();
+        let command = gcp::delete_key_command(&rotation.cli, &email, &rotation.project, id);
+        if !cloud_confirm(
+            g,
+            &format!("\nDelete the older key {id} of {email} now (nothing can use it after)?"),
+        )? {
+            println!(
+                "The older key {id} still exists and still works. Delete it once nothing uses \
+                 it:\n  {command}"
+            );
+            continue;
+        }
+        gcp::delete_key(&rotation.cli, &email, &rotation.project, id).map_err(|why| {
+            cloud_exit(crate::cloud::CloudError {
+                message: format!("deleting the older key failed: {why}"),
+                exists: vec![
+                    format!(
+                        "the new key {} of {email}, stored in the factory as `{}`",
+                        created.key_id, plan.secret_name
+                    ),
+                    format!("the older key {id} of {email} (still works)"),
+                ],
+                next: vec![command.clone()],
+                interrupted: false,
+            })
+        })?;
+        println!("✓ Deleted the older key {id}.");
+    }
+    Ok(Outcome::Applied(report))
+}
+
+/// How long a new Azure credential may take to be accepted (Entra ID replicates slowly).
+const AZURE_KEY_WAIT: u64 = 120;
+
+/// The `fioreg [--config P] [--factory F]` prefix of commands printed for the user.
+fn fioreg_prefix(g: &Global) -> String {
+    crate::plan::command_prefix(&config_path(g), g.factory.as_deref()).join(" ")
+}
+
+/// `fioreg add azure --url NAME.azurecr.io --create-principal NAME [--repository R ...]`.
+pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
+    use crate::cloud::azure;
+    let AddCommand::Azure {
+        create_principal: Some(name),
+        expires_in_days,
+        ..
+    } = cmd
+    else {
+        bail!("add_azure_new_principal needs `add azure --create-principal`");
+    };
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let req = request(cmd);
+    let probe = Plan::build(
+        &cfg,
+        &req,
+        Secret::new(Vec::new(), "not created yet"),
+        g.factory.clone(),
+    )?;
+    let kind = if g.repository.is_empty() {
+        if expires_in_days.is_some() {
+            bail!(
+                "--expires-in-days applies to a repository-scoped token: add --repository R (a \
+                 service principal's password is reset with `fioreg rotate --new-key`)"
+            );
+        }
+        azure::Kind::Principal
+    } else {
+        azure::Kind::Token {
+            repositories: g.repository.clone(),
+            days: expires_in_days.unwrap_or(365),
+        }
+    };
+    let areq = azure::Request {
+        url: probe.url.clone().unwrap_or_default(),
+        name: name.trim().to_string(),
+        kind,
+    };
+    azure::validate_name(&areq.name).map_err(anyhow::Error::msg)?;
+    let Some(az) = azure::Az::find() else {
+        println!(
+            "The Azure CLI (`az`) is not installed, so fioreg cannot create the credential. These \
+             commands do the same by hand:\n\n{}",
+            azure::manual_commands(&areq, &fioreg_prefix(g))
+        );
+        return Err(Exit {
+            code: 1,
+            message: "nothing was created: `az` is not installed (install it from \
+                      https://aka.ms/azure-cli and run this again, or run the commands above)"
+                .into(),
+        }
+        .into());
+    };
+    check_can_confirm(g, false)?;
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    eprintln!(
+        "Asking Azure who you are and about {} (nothing is created yet) ...",
+        areq.url
+    );
+    let registry = areq.registry().to_ascii_lowercase();
+    let cloud = azure::plan_create(az, areq.clone()).map_err(cloud_exit)?;
+    let placeholder = Secret::new(
+        Vec::new(),
+        format!("{}, password (created when applied)", cloud.identity),
+    );
+    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    println!(
+        "\nOrder: the Azure action, then a login test with the new credential (up to \
+         {AZURE_KEY_WAIT} s while Azure catches up), then the factory secret, then the file."
+    );
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was created in Azure and no secret was stored.");
+        return Ok(Outcome::Previewed);
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was created or changed".into(),
+        }
+        .into());
+    }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    let mut reporter = CloudReporter::new();
+    let mut created = cloud
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    login_with_retry(
+        g,
+        &plan,
+        std::time::Duration::from_secs(AZURE_KEY_WAIT),
+        &stop,
+    )
+    .map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. Nothing was stored in the factory: remove what was created (below), then \
+             run the same command again"
+            )),
+        )
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    let identity = match &areq.kind {
+        azure::Kind::Principal => created.key_id.clone(),
+        azure::Kind::Token { .. } => format!("token:{}", areq.name),
+    };
+    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
+        && let Err(e) = crate::settings::record_identity(
+            &path,
+            &factory,
+            &format!("azure_identity.{registry}"),
+            &identity,
+        )
+    {
+        eprintln!("warning: the Azure identity was not saved in the settings: {e}");
+    }
+    println!(
+        "\n✓ Created for CI: {} (user {}).",
+        created.exists.join("; "),
+        created.key_id
+    );
+    let report = report_applied(g, &plan, &applied);
+    Ok(Outcome::Applied(report))
+}
+
+fn rotate_azure_new_key(
+    g: &Global,
+    cfg: &FactoryConfig,
+    target: &str,
+    flags: &crate::cli::NewKeyFlags,
+) -> Result<Outcome> {
+    use crate::cloud::azure;
+    if flags.admin_profile.is_some() {
+        bail!("--admin-profile is for aws; az uses its signed-in account");
+    }
+    let placeholder = Secret::new(Vec::new(), "not created yet");
+    let probe = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
+    let url = probe.url.clone().context("the azure entry has no url")?;
+    let registry = url.split('.').next().unwrap_or(&url).to_ascii_lowercase();
+    let identity = match &flags.user {
+        Some(u) => u.trim().to_string(),
+        None => factory_name(g)
+            .and_then(|f| {
+                let s = Settings::load(&Settings::default_path()?).ok()?;
+                s.get(&format!("factories.{f}.azure_identity.{registry}"))
+            })
+            .context(
+                "fioreg did not create this registry's principal or token (none is saved in the \
+                 settings for this factory): name it with --user APP_ID or --user token:NAME",
+            )?,
+    };
+    let Some(az) = azure::Az::find() else {
+        println!(
+            "The Azure CLI (`az`) is not installed, so fioreg cannot make a new password. These \
+             commands do the same by hand:\n\n{}",
+            azure::manual_rotate_commands(&url, &identity, &fioreg_prefix(g))
+        );
+        return Err(Exit {
+            code: 1,
+            message: "nothing was changed: `az` is not installed".into(),
+        }
+        .into());
+    };
+    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
+    let cloud = azure::plan_rotate(az, &url, &identity).map_err(cloud_exit)?;
+    let mut plan = Plan::rotate(
+        cfg,
+        target,
+        Secret::new(
+            Vec::new(),
+            format!("{identity}, new password (made when applied)"),
+        ),
+        g.factory.clone(),
+    )?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: nothing was changed in Azure and no secret was stored.");
+        return Ok(Outcome::Previewed);
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Err(Exit {
+            code: 1,
+            message: "not applied: nothing was changed".into(),
+        }
+        .into());
+    }
+    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
+    // step after it says what exists.
+    let guard = crate::fioctl::SignalGuard::install().ok();
+    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    let mut reporter = CloudReporter::new();
+    let mut created = cloud
+        .execute(&mut |p| reporter.report(p))
+        .map_err(cloud_exit)?;
+    // The old password is gone: whatever fails now, a new rotation is the way back.
+    created.undo.push(format!(
+        "{} rotate {url} --new-key --user {} --yes",
+        fioreg_prefix(g),
+        crate::plan::shell_word(&identity)
+    ));
+    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
+    let wait = std::time::Duration::from_secs(flags.key_wait);
+    login_with_retry(g, &plan, wait, &stop).map_err(|why| {
+        cloud_exit_after(
+            &stop,
+            created.failure(format!(
+                "{why}. The new password was NOT stored, and the old one no longer works: run the \
+             same command again"
+            )),
+        )
+    })?;
+    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    let report = report_applied(g, &plan, &applied);
+    println!("✓ CI uses the new password from its next run.");
+    Ok(Outcome::Applied(report))
 }

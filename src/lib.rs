@@ -5,6 +5,7 @@
 //! applies it through the same code.
 
 pub mod cli;
+pub mod cloud;
 pub mod commands;
 pub mod credentials;
 pub mod device_wrap;
@@ -18,6 +19,7 @@ pub mod plain;
 pub mod plan;
 pub mod policy;
 pub mod provider;
+pub mod scan;
 pub mod secret;
 pub mod session;
 pub mod settings;

@@ -5,6 +5,11 @@ use fioreg::wizard::report::{Exit, Outcome};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// mimalloc instead of the system allocator: a 1 MB factory-config.yml means hundreds of
+/// thousands of small allocations in the YAML parsers (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Before any secret is read: no core file, no same-user ptrace.
     if let Err(e) = fioreg::secret::protect_process() {
@@ -28,7 +33,10 @@ fn main() -> ExitCode {
     let result: anyhow::Result<Option<Outcome>> = match &cli.command {
         Some(Command::Add(add)) => commands::add(&cli.global, add).map(Some),
         Some(Command::List { json }) => unit(commands::list(&cli.global, *json)),
-        Some(Command::Rotate { target, creds }) => {
+        Some(Command::Rotate {
+            target, new_key, ..
+        }) if new_key.new_key => commands::rotate_new_key(&cli.global, target, new_key).map(Some),
+        Some(Command::Rotate { target, creds, .. }) => {
             commands::rotate(&cli.global, target, creds).map(Some)
         }
         Some(Command::Verify { target, creds }) => {
@@ -41,6 +49,7 @@ fn main() -> ExitCode {
         Some(Command::Check { offline, json }) => {
             unit(commands::check(&cli.global, *offline, *json))
         }
+        Some(Command::Scan(args)) => unit(commands::scan(&cli.global, args)),
         Some(Command::Settings(cmd)) => unit(commands::settings(cmd)),
         Some(Command::Forget { url }) => unit(commands::forget(url)),
         Some(Command::DeviceWrap {

@@ -17,7 +17,7 @@ use crate::wizard::flow::{Verifier, store_blocks};
 use crate::wizard::report::{self, Exit, Outcome, progress_label};
 use crate::wizard::state::{
     CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, Profiles, ReviewFocus, Screen,
-    Secrets, StartAction, State, field_help, field_label, profile_disabled_reason,
+    Secrets, State, field_help, field_label, profile_disabled_reason,
 };
 use crate::wizard::{Action, Checkbox, Effect, Input, Nav, init, update};
 use secrecy::SecretString;
@@ -145,8 +145,10 @@ struct Driver<'a> {
 type Step = Result<(), PromptError>;
 
 impl Driver<'_> {
+    /// Prints `text`, which may quote a config, a key file, a registry or fioctl: control
+    /// characters are shown escaped (crate::escape).
     fn say(&mut self, text: &str) {
-        self.p.say(text);
+        self.p.say(&crate::escape::controls(text));
     }
 
     /// Sends an answer to the wizard and waits for the work it starts.
@@ -256,8 +258,17 @@ impl Driver<'_> {
         }
     }
 
-    /// The factory, the config and its registries with their secrets, and the check's findings.
+    /// The factory, the config and its registries with their secrets, the check's findings and
+    /// the scan of containers.git.
     fn overview(&mut self) {
+        self.registries();
+        for (mark, line) in crate::wizard::flow::scan_lines(&self.state.scan) {
+            self.say(&format!("{}{line}", mark.prefix()));
+        }
+    }
+
+    /// The factory, the config and its registries with their secrets, and the check's findings.
+    fn registries(&mut self) {
         let ctx = self.state.ctx.clone();
         self.say(
             "fioreg: one question at a time. Esc goes back one question; Ctrl-C quits without \
@@ -346,7 +357,9 @@ impl Driver<'_> {
 
     fn start(&mut self) -> Step {
         let n = self.state.config.as_ref().map_or(0, |c| c.registries.len());
-        let options: Vec<Choice> = StartAction::ALL
+        let options: Vec<Choice> = self
+            .state
+            .start_items()
             .iter()
             .map(|a| Choice::maybe(a.label(), a.disabled_reason(n)))
             .collect();
@@ -384,13 +397,23 @@ impl Driver<'_> {
                 .as_ref()
                 .map(|f| f.text(kind).to_string())
                 .unwrap_or_default();
-            let default = (!current.is_empty()).then_some(current.as_str());
+            // A refused value is not offered again: Enter would only give it back.
+            let refused = self
+                .state
+                .registry
+                .as_ref()
+                .is_some_and(|f| f.field_error(kind).is_some());
+            let default = (!current.is_empty() && !refused).then_some(current.as_str());
             match self
                 .p
                 .text(field_label(p, kind), default, Some(field_help(p, kind)))
             {
                 Ok(text) => {
-                    self.send(Action::Answer(Input::Registry(kind), text));
+                    // Enter on the value shown is no edit: the region and the secret name go on
+                    // following the url, as in the full-screen wizard.
+                    if text != current {
+                        self.send(Action::Answer(Input::Registry(kind), text));
+                    }
                     let error = self
                         .state
                         .registry
@@ -448,10 +471,15 @@ impl Driver<'_> {
         self.send(Action::Cursor(i));
         if let Some(name) = entries.get(i).and_then(|e| e.secret_name.clone()) {
             let target = self.state.ctx.target().name();
-            let delete = self.p.confirm(
+            let delete = match self.p.confirm(
                 &format!("Also delete its secret {name} from {target}?"),
                 false,
-            )?;
+            ) {
+                Ok(delete) => delete,
+                // Esc: back to the list, one question.
+                Err(PromptError::Back) => return Ok(()),
+                Err(e) => return Err(e),
+            };
             self.send(Action::Check(Checkbox::DeleteSecret, delete));
         }
         self.nav(Nav::Choose);
@@ -521,51 +549,72 @@ impl Driver<'_> {
         Ok(())
     }
 
+    /// The user, the remembered password (when the keyring holds one), the password and the
+    /// remember box; Esc goes back one question (from the first: the previous screen).
     fn user_token(&mut self, provider: Provider) -> Step {
         let kind = UserTokenKind::of(provider);
         let user_q = match kind {
             UserTokenKind::AzurePrincipal => "Service principal id (the application / client id)",
             UserTokenKind::Generic => "User name",
         };
-        let (user, account, held) = match self.state.creds.as_ref().map(|c| &c.kind) {
-            Some(CredsKind::UserToken { user, keyring, .. }) => (
-                user.value().to_string(),
-                keyring.account.clone(),
-                keyring.held == Some(true),
-            ),
-            _ => return Err(PromptError::Back),
-        };
-        let typed = self
-            .p
-            .text(user_q, (!user.is_empty()).then_some(user.as_str()), None)?;
-        self.send(Action::Answer(Input::User, typed));
         let noun = kind.password_noun();
         let keys = self.state.ctx.keyring.clone();
-        let mut use_kept = false;
-        if let (true, Some(acct)) = (held, &account) {
-            use_kept = self.p.confirm(
-                &format!("Use the remembered {noun} for {acct} ({keys})?"),
-                true,
-            )?;
-        }
-        self.send(Action::Check(Checkbox::UseRemembered, use_kept));
-        if use_kept {
-            return Ok(());
-        }
         let mut question = format!("{noun} (hidden: nothing is shown as you type)");
         if let Some(first) = question.get(..1) {
             question.replace_range(..1, &first.to_uppercase());
         }
-        let password = self.p.password(&question)?;
-        self.send(Action::Password(password));
-        if let Some(acct) = &account {
-            let remember = self.p.confirm(
-                &format!("Remember the {noun} in the OS keyring ({keys}) for {acct}?"),
-                false,
-            )?;
-            self.send(Action::Check(Checkbox::Remember, remember));
+        let mut at = 0;
+        loop {
+            let (user, account, held, using) = match self.state.creds.as_ref().map(|c| &c.kind) {
+                Some(CredsKind::UserToken { user, keyring, .. }) => (
+                    user.value().to_string(),
+                    keyring.account.clone(),
+                    keyring.held_account().map(str::to_string),
+                    keyring.use_remembered && keyring.held == Some(true),
+                ),
+                _ => return Err(PromptError::Back),
+            };
+            let answer = match at {
+                0 => self
+                    .p
+                    .text(user_q, (!user.is_empty()).then_some(user.as_str()), None)
+                    .map(|typed| Action::Answer(Input::User, typed)),
+                1 => match &held {
+                    Some(acct) => self
+                        .p
+                        .confirm(
+                            &format!("Use the remembered {noun} for {acct} ({keys})?"),
+                            true,
+                        )
+                        .map(|on| Action::Check(Checkbox::UseRemembered, on)),
+                    None => Ok(Action::Check(Checkbox::UseRemembered, false)),
+                },
+                2 if using => return Ok(()),
+                2 => self.p.password(&question).map(Action::Password),
+                3 => match &account {
+                    Some(acct) => self
+                        .p
+                        .confirm(
+                            &format!("Remember the {noun} in the OS keyring ({keys}) for {acct}?"),
+                            false,
+                        )
+                        .map(|on| Action::Check(Checkbox::Remember, on)),
+                    None => return Ok(()),
+                },
+                _ => return Ok(()),
+            };
+            match answer {
+                Ok(action) => {
+                    self.send(action);
+                    at += 1;
+                }
+                // Back one question, past the one that was not asked.
+                Err(PromptError::Back) if at > 0 => {
+                    at = if at == 2 && held.is_none() { 0 } else { at - 1 };
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(())
     }
 
     /// The key file's path, checked; `false` when it is asked again.
@@ -623,7 +672,7 @@ impl Driver<'_> {
             LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => why.clone(),
         };
         self.say(&format!("✗ {why}"));
-        let unreachable = matches!(result, LoginCheck::Unreachable(_));
+        let unreachable = result.may_store_anyway();
         if unreachable {
             self.say("The credentials could not be tested.");
             if self.p.confirm("Store them anyway?", false)? {
@@ -655,19 +704,31 @@ impl Driver<'_> {
         let plan = std::sync::Arc::clone(&review.plan);
         let ctx = self.state.ctx.clone();
         let tested = review.login.is_some();
+        let kept = match review.source.keyring() {
+            crate::wizard::flow::KeyringUse::Remember(account) => Some(account.clone()),
+            _ => None,
+        };
         let blocked = store_blocks(&ctx, review);
         let commit_off = matches!(review.commit, CommitState::Off);
         if !self.review_shown {
             self.review_shown = true;
             self.say("");
+            if let Some(account) = kept {
+                let noun = UserTokenKind::of(plan.provider).password_noun();
+                self.say(&format!(
+                    "Kept the {noun} for {account} in {}.",
+                    ctx.keyring
+                ));
+            }
             if !tested
                 && crate::wizard::flow::plan_needs_login_test(&plan)
                 && let Some(why) = ctx.login_skipped()
             {
                 self.say(&format!("Login test skipped ({why})."));
             }
+            // Escaped by render itself, before the diff's colours.
             let text = plan.render(self.p.color());
-            self.say(text.trim_end());
+            self.p.say(text.trim_end());
             self.say("");
         }
         let config_name = plan.config_name();
@@ -689,12 +750,17 @@ impl Driver<'_> {
             );
             if self.p.confirm(&question, false)? {
                 self.send(Action::Check(Checkbox::Commit, true));
-                if let Some(CommitState::Refused(why)) =
-                    self.state.review.as_ref().map(|r| r.commit.clone())
-                {
-                    self.say(&format!("✗ {why}"));
-                    self.send(Action::Check(Checkbox::Commit, false));
-                    return Ok(());
+                match self.state.review.as_ref().map(|r| r.commit.clone()) {
+                    Some(CommitState::Refused(why)) => {
+                        self.say(&format!("✗ {why}"));
+                        self.send(Action::Check(Checkbox::Commit, false));
+                        return Ok(());
+                    }
+                    Some(CommitState::On(c)) => {
+                        self.say(&crate::wizard::flow::commit_step(&c));
+                        self.commit_asked = true;
+                    }
+                    _ => {}
                 }
             } else {
                 self.commit_asked = true;
@@ -728,9 +794,7 @@ mod real {
     use super::{Choice, PromptError, Prompter};
     use inquire::autocompletion::{Autocomplete, Replacement};
     use inquire::ui::RenderConfig;
-    use inquire::{
-        Confirm, CustomUserError, InquireError, Password, PasswordDisplayMode, Select, Text,
-    };
+    use inquire::{Confirm, CustomUserError, InquireError, Select, Text};
     use secrecy::SecretString;
     use std::io::Write;
 
@@ -875,15 +939,21 @@ mod real {
                 .map_err(map)
         }
 
+        /// The one hidden prompt (crate::term::prompt_hidden): echo off before the prompt is
+        /// shown, Ctrl-C restores the terminal; Esc then Enter goes back.
         fn password(&mut self, question: &str) -> Result<SecretString, PromptError> {
-            Password::new(question)
-                .without_confirmation()
-                .with_display_mode(PasswordDisplayMode::Hidden)
-                .with_help_message(KEYS)
-                .with_render_config(render_config())
-                .prompt()
-                .map(SecretString::from)
-                .map_err(map)
+            match crate::term::prompt_hidden(&format!("? {question} (Esc Enter: back) ")) {
+                Ok(typed) if typed.starts_with('\x1b') => {
+                    let mut typed = typed;
+                    zeroize::Zeroize::zeroize(&mut typed);
+                    Err(PromptError::Back)
+                }
+                Ok(typed) => Ok(SecretString::from(typed)),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    Err(PromptError::Interrupted)
+                }
+                Err(e) => Err(PromptError::Io(e.to_string())),
+            }
         }
 
         fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError> {
@@ -909,3 +979,7 @@ mod real {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "plain_tests.rs"]
+mod tests;

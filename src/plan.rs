@@ -724,6 +724,14 @@ impl Plan {
         })
     }
 
+    /// The same plan with `secret` (read after the plan was checked) as what will be stored;
+    /// refused like [`Plan::build`] refuses it.
+    pub fn with_secret(mut self, secret: Secret) -> Result<Plan, PlanError> {
+        secret.check_utf8().map_err(PlanError::Invalid)?;
+        self.secret = secret;
+        Ok(self)
+    }
+
     /// Adds a commit of factory-config.yml (and a push) to the plan. Refuses when the file is
     /// not in a git work tree or already has changes of its own, before anything is done.
     pub fn with_commit(
@@ -1025,6 +1033,10 @@ fn fioctl_outcome(e: &FioctlError) -> &'static str {
             "factory-config.yml is untouched. fioctl was stopped before it answered, so the \
              secret may or may not have been stored: run the same command again (storing it \
              twice is harmless)."
+        }
+        FioctlError::ValueNotReadWhole { .. } => {
+            "factory-config.yml is untouched. The secret may have been stored incomplete: run \
+             the same command again (storing it twice is harmless)."
         }
         _ => "Nothing was changed: the secret was not stored and factory-config.yml is untouched.",
     }

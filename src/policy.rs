@@ -68,7 +68,7 @@ pub fn gar_commands(
 }
 
 /// The ARN partition for an ECR url: `aws-cn` for China, `aws-us-gov` for GovCloud, else `aws`.
-fn partition(url: &str, region: &str) -> &'static str {
+pub fn partition(url: &str, region: &str) -> &'static str {
     if url.ends_with(".amazonaws.com.cn") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
@@ -79,7 +79,7 @@ fn partition(url: &str, region: &str) -> &'static str {
 }
 
 /// An ECR repository name: lowercase path components like `team/app`, 2-256 characters.
-fn validate_ecr_repository(name: &str) -> Result<(), String> {
+pub fn validate_ecr_repository(name: &str) -> Result<(), String> {
     let component_ok = |c: &str| {
         let b = c.as_bytes();
         !b.is_empty()
@@ -109,7 +109,7 @@ fn gcp_name_ok(s: &str) -> bool {
 }
 
 /// A GCP project id: 6-30 lowercase letters, digits or hyphens, starting with a letter.
-fn validate_gcp_project(project: &str) -> Result<(), String> {
+pub fn validate_gcp_project(project: &str) -> Result<(), String> {
     if (6..=30).contains(&project.len()) && gcp_name_ok(project) {
         Ok(())
     } else {
@@ -121,7 +121,7 @@ fn validate_gcp_project(project: &str) -> Result<(), String> {
 }
 
 /// A location like `us-central1`, `europe-west4` or the multi-regions `us`, `europe`, `asia`.
-fn validate_gar_location(location: &str) -> Result<(), String> {
+pub fn validate_gar_location(location: &str) -> Result<(), String> {
     if location.ends_with("-docker.pkg.dev") {
         return Err(format!(
             "`{location}` is a registry host: give only the location, e.g. us-central1"
@@ -137,7 +137,7 @@ fn validate_gar_location(location: &str) -> Result<(), String> {
 }
 
 /// An Artifact Registry repository id: lowercase letters, digits and hyphens, at most 63.
-fn validate_gar_repository(repository: &str) -> Result<(), String> {
+pub fn validate_gar_repository(repository: &str) -> Result<(), String> {
     if (1..=63).contains(&repository.len()) && gcp_name_ok(repository) {
         Ok(())
     } else {
@@ -149,7 +149,7 @@ fn validate_gar_repository(repository: &str) -> Result<(), String> {
 }
 
 /// A service account name: 6-30 lowercase letters, digits or hyphens, starting with a letter.
-fn validate_service_account(name: &str) -> Result<(), String> {
+pub fn validate_service_account(name: &str) -> Result<(), String> {
     if (6..=30).contains(&name.len()) && gcp_name_ok(name) {
         Ok(())
     } else {

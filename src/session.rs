@@ -37,6 +37,8 @@ pub struct Session {
     /// How to test a login before storing credentials; `None` skips the test (--no-verify, and
     /// demo mode, whose registries are made up).
     pub verify: Option<crate::verify::VerifyOptions>,
+    /// The factory's containers.git checkout, when one is known: the Start screen scans it.
+    pub containers: Option<PathBuf>,
 }
 
 impl Session {
@@ -60,6 +62,7 @@ impl Session {
             keys: Arc::new(OsKeyring),
             settings: crate::settings::Settings::default_path(),
             verify: Some(crate::verify::VerifyOptions::default()),
+            containers: None,
         }
     }
 
@@ -106,6 +109,7 @@ impl Session {
             keys: Arc::new(MemoryKeyStore::new()),
             settings: None,
             verify: None,
+            containers: None,
         })
     }
 
@@ -147,7 +151,7 @@ pub fn verify_options(g: &crate::cli::Global) -> crate::verify::VerifyOptions {
         insecure_loopback: g.insecure_registry,
         ca_file: g.ca_file.clone(),
         timeout: std::time::Duration::from_secs(g.verify_timeout),
-        repository: g.repository.clone(),
+        repository: g.repository.first().cloned(),
         ..Default::default()
     }
 }
@@ -169,6 +173,8 @@ pub fn for_wizard(cli: &crate::cli::Cli) -> anyhow::Result<Session> {
     };
     if session.demo.is_none() {
         session.verify = (!g.no_verify).then(|| verify_options(g));
+        let factory = session.factory.as_ref().map(|(f, _)| f.as_str());
+        session.containers = crate::scan::containers_dir(None, factory, &session.config_path);
     }
     Ok(session)
 }

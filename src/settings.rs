@@ -1,21 +1,21 @@
 //! Remembered settings in `~/.config/fioreg/config.toml`: per factory the factory-config.yml
-//! path and the last choices (provider, url, secret name), never a secret.
+//! path (`factories.<NAME>.config`), which every command and the wizard use when `--config` is
+//! not given; never a secret.
 //!
 //! The file is edited with `toml_edit`, so a user's comments, blank lines and formatting survive;
 //! only the lines that change are rewritten.
 
-use crate::provider::{self, Provider};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Table, Value};
 
 /// The settings that may be written, as shown when an unknown key is refused.
 pub const KNOWN_KEYS: &[&str] = &[
-    "default_factory",
     "factories.<NAME>.config",
-    "factories.<NAME>.last_provider",
-    "factories.<NAME>.last_url.<PROVIDER>",
-    "factories.<NAME>.last_secret_name.<PROVIDER>",
+    "factories.<NAME>.containers",
+    "factories.<NAME>.aws_iam_user",
+    "factories.<NAME>.gcp_service_account",
+    "factories.<NAME>.azure_identity.<REGISTRY>",
 ];
 
 /// Key name fragments that mean a secret; fioreg refuses to store those.
@@ -39,15 +39,6 @@ const SECRET_WORDS: &[&str] = &[
 pub struct Settings {
     path: PathBuf,
     doc: DocumentMut,
-}
-
-/// What a successful `add` leaves behind for the next run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Remembered {
-    pub config: Option<String>,
-    pub provider: String,
-    pub url: Option<String>,
-    pub secret_name: String,
 }
 
 /// Why the settings could not be read, changed or written.
@@ -86,11 +77,16 @@ pub enum SettingsError {
 /// A validated settings key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Key {
-    DefaultFactory,
+    /// `factories.<NAME>.config`: the factory's factory-config.yml.
     Config(String),
-    LastProvider(String),
-    LastUrl(String, Provider),
-    LastSecretName(String, Provider),
+    Containers(String),
+    /// The IAM user `fioreg add aws --create-user` created (for `rotate --new-key`).
+    AwsIamUser(String),
+    /// The service account `fioreg add gar --create-service-account` created.
+    GcpServiceAccount(String),
+    /// The principal (`appId`) or token (`token:NAME`) `add azure --create-principal` made for
+    /// the registry `NAME.azurecr.io` (keyed by NAME).
+    AzureIdentity(String, String),
 }
 
 impl Key {
@@ -110,19 +106,15 @@ impl Key {
             })?;
             Ok(name.to_string())
         };
-        let provider = |name: &str| -> Result<Provider, SettingsError> {
-            Provider::from_type_name(name).ok_or_else(|| SettingsError::InvalidValue {
-                key: key.into(),
-                reason: format!("`{name}` is not a provider: use aws, azure, gar or generic"),
-            })
-        };
         match parts.as_slice() {
-            ["default_factory"] => Ok(Key::DefaultFactory),
             ["factories", f, "config"] => Ok(Key::Config(factory(f)?)),
-            ["factories", f, "last_provider"] => Ok(Key::LastProvider(factory(f)?)),
-            ["factories", f, "last_url", p] => Ok(Key::LastUrl(factory(f)?, provider(p)?)),
-            ["factories", f, "last_secret_name", p] => {
-                Ok(Key::LastSecretName(factory(f)?, provider(p)?))
+            ["factories", f, "containers"] => Ok(Key::Containers(factory(f)?)),
+            ["factories", f, "aws_iam_user"] => Ok(Key::AwsIamUser(factory(f)?)),
+            ["factories", f, "gcp_service_account"] => Ok(Key::GcpServiceAccount(factory(f)?)),
+            ["factories", f, "azure_identity", r]
+                if !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                Ok(Key::AzureIdentity(factory(f)?, r.to_ascii_lowercase()))
             }
             _ => Err(unknown()),
         }
@@ -130,27 +122,34 @@ impl Key {
 
     /// The tables leading to the value, and the value's own name.
     fn path(&self) -> (Vec<String>, String) {
-        let fac = |f: &str, rest: &[&str]| {
-            let mut tables = vec!["factories".to_string(), f.to_string()];
-            tables.extend(rest.iter().map(|s| s.to_string()));
-            tables
-        };
         match self {
-            Key::DefaultFactory => (vec![], "default_factory".into()),
-            Key::Config(f) => (fac(f, &[]), "config".into()),
-            Key::LastProvider(f) => (fac(f, &[]), "last_provider".into()),
-            Key::LastUrl(f, p) => (fac(f, &["last_url"]), p.type_name().into()),
-            Key::LastSecretName(f, p) => (fac(f, &["last_secret_name"]), p.type_name().into()),
+            Key::Config(f) => (vec!["factories".to_string(), f.clone()], "config".into()),
+            Key::Containers(f) => (
+                vec!["factories".to_string(), f.clone()],
+                "containers".into(),
+            ),
+            Key::AwsIamUser(f) => (
+                vec!["factories".to_string(), f.clone()],
+                "aws_iam_user".into(),
+            ),
+            Key::GcpServiceAccount(f) => (
+                vec!["factories".to_string(), f.clone()],
+                "gcp_service_account".into(),
+            ),
+            Key::AzureIdentity(f, r) => (
+                vec![
+                    "factories".to_string(),
+                    f.clone(),
+                    "azure_identity".to_string(),
+                ],
+                r.clone(),
+            ),
         }
     }
 
     /// Checks and normalizes a value for this key.
     fn validate(&self, value: &str) -> Result<String, String> {
         match self {
-            Key::DefaultFactory => {
-                validate_factory(value.trim())?;
-                Ok(value.trim().to_string())
-            }
             Key::Config(_) => {
                 if value.trim().is_empty() {
                     return Err("the path of factory-config.yml is empty".into());
@@ -160,15 +159,43 @@ impl Key {
                 }
                 Ok(value.to_string())
             }
-            Key::LastProvider(_) => Provider::from_type_name(value.trim())
-                .map(|p| p.type_name().to_string())
-                .ok_or_else(|| {
-                    format!("`{value}` is not a provider: use aws, azure, gar or generic")
-                }),
-            Key::LastUrl(_, p) => p.validate_url(value),
-            Key::LastSecretName(_, _) => {
-                provider::validate_secret_name(value.trim())?;
+            Key::Containers(_) => {
+                if value.trim().is_empty() {
+                    return Err("the path of the containers.git checkout is empty".into());
+                }
+                if value.chars().any(char::is_control) {
+                    return Err("the path contains a control character".into());
+                }
+                Ok(value.to_string())
+            }
+            Key::AwsIamUser(_) => {
+                crate::cloud::aws::validate_user_name(value.trim())?;
                 Ok(value.trim().to_string())
+            }
+            Key::AzureIdentity(_, _) => {
+                let v = value.trim();
+                let name = v.strip_prefix("token:").unwrap_or(v);
+                if !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "`{v}` is neither a principal's appId nor `token:NAME`"
+                    ))
+                }
+            }
+            Key::GcpServiceAccount(_) => {
+                let v = value.trim();
+                if v.contains('@') && v.ends_with(".iam.gserviceaccount.com") {
+                    Ok(v.to_string())
+                } else {
+                    Err(format!(
+                        "`{v}` is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)"
+                    ))
+                }
             }
         }
     }
@@ -306,46 +333,9 @@ impl Settings {
         self.set_value(&tables, &leaf, &value)
     }
 
-    /// Records the choices of a successful `add` for `factory`.
-    pub fn remember(&mut self, factory: &str, c: &Remembered) -> Result<(), SettingsError> {
-        // Validate everything first, so a bad field leaves the settings untouched.
-        let mut changes = Vec::new();
-        let provider =
-            Provider::from_type_name(&c.provider).ok_or_else(|| SettingsError::InvalidValue {
-                key: format!("factories.{factory}.last_provider"),
-                reason: format!(
-                    "`{}` is not a provider: use aws, azure, gar or generic",
-                    c.provider
-                ),
-            })?;
-        let p = provider.type_name();
-        if let Some(config) = &c.config {
-            changes.push((format!("factories.{factory}.config"), config.as_str()));
-        }
-        changes.push((format!("factories.{factory}.last_provider"), p));
-        if let Some(url) = &c.url {
-            changes.push((format!("factories.{factory}.last_url.{p}"), url.as_str()));
-        }
-        changes.push((
-            format!("factories.{factory}.last_secret_name.{p}"),
-            c.secret_name.as_str(),
-        ));
-        let mut checked = Vec::new();
-        for (key, value) in &changes {
-            let parsed = Key::parse(key)?;
-            let value = parsed
-                .validate(value)
-                .map_err(|reason| SettingsError::InvalidValue {
-                    key: key.clone(),
-                    reason,
-                })?;
-            checked.push((parsed, value));
-        }
-        for (parsed, value) in checked {
-            let (tables, leaf) = parsed.path();
-            self.set_value(&tables, &leaf, &value)?;
-        }
-        Ok(())
+    /// Records the factory-config.yml of a successful `add` for `factory`.
+    pub fn remember(&mut self, factory: &str, config: &str) -> Result<(), SettingsError> {
+        self.set(&format!("factories.{factory}.config"), config)
     }
 
     /// The file's text, or a note that nothing is saved yet.
@@ -524,8 +514,22 @@ fn new_table(inside_inline: bool, depth: usize, has_content: bool) -> Item {
     Item::Table(table)
 }
 
-/// After a successful add: records the factory's config path and last choices in the settings
-/// file at `path` (never a secret), as `fioreg add` and the wizards do.
+/// Records one cloud identity fioreg created (`aws_iam_user`, `gcp_service_account` or
+/// `azure_identity.<REGISTRY>`) for `factory` in the settings file at `path`.
+pub fn record_identity(
+    path: &Path,
+    factory: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), SettingsError> {
+    let mut s = Settings::load(path)?;
+    s.set(&format!("factories.{factory}.{key}"), value)?;
+    s.save()
+}
+
+/// After a successful add: records the factory's config path in the settings file at `path`
+/// (never a secret), as `fioreg add` and the wizards do; later runs for that factory use it
+/// when `--config` is not given.
 pub fn record_add(
     path: &Path,
     factory: &str,
@@ -536,15 +540,7 @@ pub fn record_add(
         .display()
         .to_string();
     let mut s = Settings::load(path)?;
-    s.remember(
-        factory,
-        &Remembered {
-            config: Some(config),
-            provider: plan.provider.type_name().to_string(),
-            url: plan.url.clone(),
-            secret_name: plan.secret_name.clone(),
-        },
-    )?;
+    s.remember(factory, &config)?;
     s.save()
 }
 
@@ -552,19 +548,12 @@ pub fn record_add(
 mod tests {
     use super::*;
 
+    const CONFIG: &str = "/home/u/acme/ci-scripts/factory-config.yml";
+
     fn load_text(dir: &Path, text: &str) -> Settings {
         let path = dir.join("config.toml");
         std::fs::write(&path, text).unwrap();
         Settings::load(&path).unwrap()
-    }
-
-    fn aws() -> Remembered {
-        Remembered {
-            config: Some("/home/u/acme/ci-scripts/factory-config.yml".into()),
-            provider: "aws".into(),
-            url: Some("123456789012.dkr.ecr.us-east-2.amazonaws.com".into()),
-            secret_name: "aws_creds".into(),
-        }
     }
 
     #[test]
@@ -592,7 +581,7 @@ mod tests {
     fn missing_file_is_empty() {
         let dir = tempfile::tempdir().unwrap();
         let s = Settings::load(&dir.path().join("nope/config.toml")).unwrap();
-        assert_eq!(s.get("default_factory"), None);
+        assert_eq!(s.get("factories.acme.config"), None);
         assert!(s.show().contains("nothing saved yet"), "{}", s.show());
     }
 
@@ -601,31 +590,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cfg/fioreg/config.toml");
         let mut s = Settings::load(&path).unwrap();
-        s.set("default_factory", "acme").unwrap();
-        s.remember("acme", &aws()).unwrap();
+        s.set("factories.beta.config", "/srv/beta/factory-config.yml")
+            .unwrap();
+        s.remember("acme", CONFIG).unwrap();
         s.save().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
-            "default_factory = \"acme\"\n\
+            "[factories.beta]\n\
+             config = \"/srv/beta/factory-config.yml\"\n\
              \n\
              [factories.acme]\n\
-             config = \"/home/u/acme/ci-scripts/factory-config.yml\"\n\
-             last_provider = \"aws\"\n\
-             last_url.aws = \"123456789012.dkr.ecr.us-east-2.amazonaws.com\"\n\
-             last_secret_name.aws = \"aws_creds\"\n"
+             config = \"/home/u/acme/ci-scripts/factory-config.yml\"\n"
         );
         let again = Settings::load(&path).unwrap();
-        assert_eq!(again.get("default_factory").as_deref(), Some("acme"));
-        assert_eq!(
-            again.get("factories.acme.last_url.aws").as_deref(),
-            Some("123456789012.dkr.ecr.us-east-2.amazonaws.com")
-        );
-        assert_eq!(
-            again.get("factories.acme.last_secret_name.aws").as_deref(),
-            Some("aws_creds")
-        );
-        assert_eq!(again.get("factories.acme.last_url.gar"), None);
+        assert_eq!(again.get("factories.acme.config").as_deref(), Some(CONFIG));
+        assert_eq!(again.get("factories.gamma.config"), None);
         assert_eq!(again.show(), text);
     }
 
@@ -637,9 +617,9 @@ mod tests {
         let fioreg_dir = dir.path().join("fioreg");
         let path = fioreg_dir.join("config.toml");
         let mut s = Settings::load(&path).unwrap();
-        s.set("default_factory", "acme").unwrap();
+        s.set("factories.acme.config", "/a.yml").unwrap();
         s.save().unwrap();
-        s.set("default_factory", "beta").unwrap();
+        s.set("factories.acme.config", "/b.yml").unwrap();
         s.save().unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
@@ -651,7 +631,7 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("config.toml")]);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "default_factory = \"beta\"\n"
+            "[factories.acme]\nconfig = \"/b.yml\"\n"
         );
     }
 
@@ -661,8 +641,6 @@ mod tests {
         let original = "\
 # fioreg settings, edited by hand
 
-default_factory = \"beta\"   # my main factory
-
 # the staging factory
 [factories.beta]
 config = \"/srv/beta/factory-config.yml\"  # keep this path
@@ -671,25 +649,18 @@ config = \"/srv/beta/factory-config.yml\"  # keep this path
 ";
         let mut s = load_text(dir.path(), original);
         assert_eq!(s.show(), original);
-        s.set("factories.beta.last_provider", "gar").unwrap();
         s.set("factories.beta.config", "/srv/beta2/factory-config.yml")
             .unwrap();
-        s.remember("acme", &aws()).unwrap();
+        s.remember("acme", CONFIG).unwrap();
         let expected = "\
 # fioreg settings, edited by hand
-
-default_factory = \"beta\"   # my main factory
 
 # the staging factory
 [factories.beta]
 config = \"/srv/beta2/factory-config.yml\"  # keep this path
-last_provider = \"gar\"
 
 [factories.acme]
 config = \"/home/u/acme/ci-scripts/factory-config.yml\"
-last_provider = \"aws\"
-last_url.aws = \"123456789012.dkr.ecr.us-east-2.amazonaws.com\"
-last_secret_name.aws = \"aws_creds\"
 
 # old experiments below
 ";
@@ -700,39 +671,23 @@ last_secret_name.aws = \"aws_creds\"
     fn existing_sections_and_inline_tables_are_reused() {
         let dir = tempfile::tempdir().unwrap();
         let original = "\
-[factories.acme.last_url]  # urls
-generic = \"ghcr.io\"
+[factories.acme]  # the main one
+config = \"/a.yml\"
 
 [factories]
 beta = { config = \"/b.yml\" }
 ";
         let mut s = load_text(dir.path(), original);
-        s.set(
-            "factories.acme.last_url.aws",
-            "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
-        )
-        .unwrap();
-        s.set("factories.beta.last_provider", "azure").unwrap();
-        s.set("factories.beta.last_url.azure", "acmeprod.azurecr.io")
-            .unwrap();
-        assert_eq!(
-            s.get("factories.acme.last_url.generic").as_deref(),
-            Some("ghcr.io")
-        );
-        assert_eq!(
-            s.get("factories.beta.last_url.azure").as_deref(),
-            Some("acmeprod.azurecr.io")
-        );
+        s.set("factories.acme.config", "/a2.yml").unwrap();
+        s.set("factories.beta.config", "/b2.yml").unwrap();
+        assert_eq!(s.get("factories.acme.config").as_deref(), Some("/a2.yml"));
+        assert_eq!(s.get("factories.beta.config").as_deref(), Some("/b2.yml"));
         let text = s.show();
         assert!(
-            text.starts_with("[factories.acme.last_url]  # urls\ngeneric = \"ghcr.io\"\n"),
+            text.starts_with("[factories.acme]  # the main one\nconfig = \"/a2.yml\"\n"),
             "{text}"
         );
-        assert!(
-            text.contains("aws = \"123456789012.dkr.ecr.eu-west-1.amazonaws.com\""),
-            "{text}"
-        );
-        assert!(text.contains("beta = { config = \"/b.yml\""), "{text}");
+        assert!(text.contains("beta = { config = \"/b2.yml\""), "{text}");
         // The result is still valid TOML.
         text.parse::<DocumentMut>().unwrap();
     }
@@ -792,8 +747,10 @@ beta = { config = \"/b.yml\" }
         let mut s = Settings::load(&dir.path().join("c.toml")).unwrap();
         for key in [
             "colour",
+            "default_factory",
             "factories.acme",
-            "factories.acme.last_url",
+            "factories.acme.last_provider",
+            "factories.acme.last_url.aws",
             "factories.acme.url",
             "factories.acme.config.extra",
         ] {
@@ -803,7 +760,8 @@ beta = { config = \"/b.yml\" }
                 "{key}: {err}"
             );
             assert!(
-                err.to_string().contains("factories.<NAME>.last_provider"),
+                err.to_string()
+                    .ends_with("use one of factories.<NAME>.config, factories.<NAME>.containers, factories.<NAME>.aws_iam_user, factories.<NAME>.gcp_service_account, factories.<NAME>.azure_identity.<REGISTRY>"),
                 "{err}"
             );
         }
@@ -845,42 +803,11 @@ beta = { config = \"/b.yml\" }
     fn values_are_validated() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Settings::load(&dir.path().join("c.toml")).unwrap();
-        let err = s.set("factories.acme.last_provider", "docker").unwrap_err();
-        assert!(
-            err.to_string().contains("aws, azure, gar or generic"),
-            "{err}"
-        );
-        s.set("factories.acme.last_provider", "gar").unwrap();
-        assert!(s.set("factories.acme.last_url.docker", "ghcr.io").is_err());
-        assert!(s.set("factories.acme.last_url.aws", "ghcr.io").is_err());
-        assert!(
-            s.set("factories.acme.last_url.gar", "us-central-1-docker.pkg.dev")
-                .is_err()
-        );
-        s.set("factories.acme.last_url.generic", " GHCR.io ")
-            .unwrap();
-        assert_eq!(
-            s.get("factories.acme.last_url.generic").as_deref(),
-            Some("ghcr.io")
-        );
-        assert!(
-            s.set("factories.acme.last_secret_name.aws", "my creds")
-                .is_err()
-        );
         assert!(s.set("factories.ac me.config", "/x").is_err());
-        assert!(s.set("default_factory", "a/b").is_err());
         assert!(s.set("factories.acme.config", "").is_err());
-        let bad = Remembered {
-            provider: "docker".into(),
-            ..aws()
-        };
+        assert!(s.set("factories.acme.config", "/x\x1b[2J.yml").is_err());
         let before = s.show();
-        assert!(s.remember("acme", &bad).is_err());
-        let bad = Remembered {
-            secret_name: "bad name".into(),
-            ..aws()
-        };
-        assert!(s.remember("acme", &bad).is_err());
+        assert!(s.remember("a/b", CONFIG).is_err());
         assert_eq!(s.show(), before, "a refused remember changes nothing");
     }
 
@@ -891,5 +818,53 @@ beta = { config = \"/b.yml\" }
         let err = s.set("factories.acme.config", "/x.yml").unwrap_err();
         assert!(matches!(err, SettingsError::NotATable { .. }), "{err}");
         assert!(err.to_string().contains("`factories`"), "{err}");
+    }
+}
+
+/// Remembers `dir` as the containers.git checkout of `factory` (`factories.<NAME>.containers`,
+/// absolute) in the settings file at `path`, as a front end does once the user named it.
+pub fn record_containers(path: &Path, factory: &str, dir: &Path) -> Result<(), SettingsError> {
+    let dir = std::path::absolute(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string();
+    let mut s = Settings::load(path)?;
+    s.set(&format!("factories.{factory}.containers"), &dir)?;
+    s.save()
+}
+
+#[cfg(test)]
+mod containers_key_tests {
+    use super::*;
+
+    #[test]
+    fn the_containers_checkout_is_a_known_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::load(&dir.path().join("config.toml")).unwrap();
+        s.set("factories.acme.containers", "/home/u/acme/containers")
+            .unwrap();
+        assert_eq!(
+            s.get("factories.acme.containers").as_deref(),
+            Some("/home/u/acme/containers")
+        );
+        assert!(matches!(
+            s.set("factories.acme.containers", " "),
+            Err(SettingsError::InvalidValue { .. })
+        ));
+        assert!(KNOWN_KEYS.contains(&"factories.<NAME>.containers"));
+    }
+
+    #[test]
+    fn record_containers_keeps_an_absolute_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fioreg/config.toml");
+        record_containers(&path, "acme", Path::new("rel/containers")).unwrap();
+        let got = Settings::load(&path)
+            .unwrap()
+            .get("factories.acme.containers")
+            .unwrap();
+        assert!(Path::new(&got).is_absolute(), "{got}");
+        assert!(got.ends_with("rel/containers"), "{got}");
+        assert!(record_containers(&path, "bad name", Path::new("x")).is_err());
     }
 }

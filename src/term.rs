@@ -13,9 +13,15 @@ pub fn color_stdout() -> bool {
 /// Reads one line from the terminal without echo. Echo goes off BEFORE the prompt is printed,
 /// so keys typed or pasted ahead of the prompt are not shown either; it is restored after the
 /// line, on an error, and (through a guard) on a panic.
+///
+/// Ctrl-C (SIGINT) or SIGTERM while it waits: the terminal settings are restored and the error
+/// is [`std::io::ErrorKind::Interrupted`] (nothing typed is kept). While the prompt waits, the
+/// signals only set a flag (a [`crate::fioctl::SignalGuard`]) that the read loop polls.
 pub fn prompt_hidden(prompt: &str) -> std::io::Result<String> {
     use std::io::Read;
     use std::os::fd::AsRawFd;
+    // Before echo goes off, so that no signal can end the process with echo off.
+    let signals = crate::fioctl::SignalGuard::install()?;
     let mut tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -46,13 +52,47 @@ pub fn prompt_hidden(prompt: &str) -> std::io::Result<String> {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     loop {
-        match tty.read(&mut byte)? {
-            0 => break,
-            _ if byte[0] == b'\n' => break,
-            _ => line.push(byte[0]),
+        if signals.fired() {
+            drop(restore);
+            zeroize::Zeroize::zeroize(&mut line);
+            let _ = tty.write_all(b"\n");
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "interrupted at the password prompt",
+            ));
+        }
+        // Wait for input in short slices, so a signal is seen even though reads restart.
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one pollfd that lives on the stack for the call.
+        let ready = unsafe { libc::poll(&mut pfd, 1, 50) };
+        if ready < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            zeroize::Zeroize::zeroize(&mut line);
+            return Err(err);
+        }
+        if ready == 0 {
+            continue;
+        }
+        match tty.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => line.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                zeroize::Zeroize::zeroize(&mut line);
+                return Err(e);
+            }
         }
     }
     drop(restore);
+    drop(signals);
     tty.write_all(b"\n")?;
     let text = String::from_utf8(line).map_err(|e| {
         let mut bytes = e.into_bytes();

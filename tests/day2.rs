@@ -372,7 +372,7 @@ fn settings_remember_the_config_path_and_choices_and_keep_comments() {
     let toml = fs::read_to_string(xdg.join("fioreg/config.toml")).expect("toml");
     assert!(toml.starts_with("# my fioreg settings\n"), "{toml}");
     assert!(toml.contains("[factories.acme]"), "{toml}");
-    assert!(toml.contains("last_provider = \"azure\""), "{toml}");
+    assert!(toml.contains("[factories.acme]\nconfig = "), "{toml}");
     assert!(!toml.contains("pw"), "no secret in settings: {toml}");
     // The remembered config path is used when --config is not given, from another directory.
     let elsewhere = tempfile::tempdir().expect("dir");
@@ -388,7 +388,12 @@ fn settings_remember_the_config_path_and_choices_and_keep_comments() {
         .stdout(predicate::str::contains("acmeprod.azurecr.io"));
     w.fioreg()
         .env("XDG_CONFIG_HOME", &xdg)
-        .args(["settings", "set", "factories.acme.last_provider", "gar"])
+        .args([
+            "settings",
+            "set",
+            "factories.acme.config",
+            "/srv/acme/factory-config.yml",
+        ])
         .assert()
         .success();
     w.fioreg()
@@ -396,7 +401,18 @@ fn settings_remember_the_config_path_and_choices_and_keep_comments() {
         .args(["settings", "show"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("last_provider = \"gar\""));
+        .stdout(predicate::str::contains(
+            "config = \"/srv/acme/factory-config.yml\"",
+        ));
+    // Only the config path is a setting: nothing else was ever read back.
+    w.fioreg()
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["settings", "set", "factories.acme.last_provider", "gar"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "unknown setting `factories.acme.last_provider`: use one of factories.<NAME>.config",
+        ));
     w.fioreg()
         .env("XDG_CONFIG_HOME", &xdg)
         .args(["settings", "set", "factories.acme.password", "x"])

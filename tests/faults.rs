@@ -491,3 +491,35 @@ fn a_symlinked_configs_target_changed_between_review_and_apply() {
             .is_symlink()
     );
 }
+
+/// A fioctl that says it succeeded without reading the whole secret from its pipe (here it reads
+/// 10 bytes of a 200 KiB token): fioreg notices (the writer gets EPIPE), says the secret may be
+/// stored incomplete, and does not write the config.
+#[test]
+fn fioctl_succeeding_without_reading_the_whole_secret_is_reported() {
+    let w = World::new(BASE);
+    let fake = w.path("fioctl-short-read");
+    fs::write(
+        &fake,
+        "#!/bin/sh\nfor a in \"$@\"; do printf 'arg: %s\\n' \"$a\" >>\"$FIOCTL_STUB_DIR/calls.log\"; p=${a#*==}; done\nhead -c 10 \"$p\" >/dev/null\nexit 0\n",
+    )
+    .expect("fake");
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut c = w.fioreg_with(fake.to_str().expect("utf8"));
+    add_generic(&mut c);
+    let token = "t".repeat(200 * 1024);
+    let (code, _out, err) = run(c, &format!("{token}\n"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("without reading the secret to its end"),
+        "{err}"
+    );
+    assert!(err.contains("may have been stored incomplete"), "{err}");
+    assert!(
+        w.calls().contains("arg: ghcr_creds==/dev/fd/"),
+        "{}",
+        w.calls()
+    );
+    w.assert_config_intact();
+    w.assert_no_secret_files_left();
+}

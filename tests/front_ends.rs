@@ -353,3 +353,73 @@ fn no_at_the_review_changes_nothing_and_exits_1_everywhere() {
         Some("fioreg: not applied: nothing was changed")
     );
 }
+
+/// A containers.git beside the ci-scripts checkout whose one container is built FROM a private
+/// ECR image: the wizards' Start screen offers the entry it needs, filled in.
+fn with_containers(w: &World) {
+    let app = w.path("containers/app");
+    std::fs::create_dir_all(&app).expect("containers dir");
+    std::fs::write(app.join("Dockerfile"), format!("FROM {AWS_URL}/base:1.0\n"))
+        .expect("Dockerfile");
+}
+
+#[test]
+fn the_scans_fix_on_start_adds_the_entry_containers_git_needs() {
+    let run = |args: &[&str], keys: &dyn Fn(&mut Pty)| {
+        let w = World::new(BASE);
+        with_containers(&w);
+        let mut p = w.wizard_with(args);
+        keys(&mut p);
+        let (code, out) = p.finish();
+        assert!(!out.contains(AWS_SECRET_KEY), "the key was shown:\n{out}");
+        Result::of(&w, "aws_creds", code, &out)
+    };
+    let fix = format!("Add {AWS_URL} (aws)");
+    let headline = format!("containers.git needs 1 registry that no entry covers: {AWS_URL}");
+    let cli = run(
+        &[
+            "--no-verify",
+            "add",
+            "aws",
+            "--url",
+            AWS_URL,
+            "--profile",
+            "ci-pull",
+        ],
+        &|p: &mut Pty| {
+            p.wait_for_output("Apply this plan? [y/N]");
+            p.send("y\r");
+        },
+    );
+    let tui = run(&["--no-verify"], &|p: &mut Pty| {
+        p.wait_for(&headline);
+        p.wait_for(&format!("▸ {fix}"));
+        // The fix goes straight to the Registry screen, the url and its region filled in.
+        p.press(ENTER, "Registry URL");
+        p.wait_for("us-east-2");
+        p.press(ENTER, "ci-pull");
+        p.press(ENTER, &format!("Plan: add aws {AWS_URL}"));
+        tui_apply(p, &format!("add aws {AWS_URL}"));
+    });
+    let plain = run(&["--no-verify", "--plain"], &|p: &mut Pty| {
+        p.expect(&headline);
+        p.expect("What do you want to do?");
+        p.expect(&fix);
+        p.answer(ENTER, "Registry URL");
+        p.answer(ENTER, "Region");
+        p.answer(ENTER, "Secret name");
+        p.answer(ENTER, "Which AWS profile should CI use?");
+        p.answer(&format!("ci-pull{ENTER}"), "Apply this plan?");
+        p.send("y\r");
+    });
+    assert_eq!(cli, tui, "the CLI and the TUI differ");
+    assert_eq!(cli, plain, "the CLI and the line prompts differ");
+    assert_eq!(cli.code, 0);
+    assert!(
+        cli.config.contains(&format!("url: {AWS_URL}")),
+        "{}",
+        cli.config
+    );
+    let stored = String::from_utf8(cli.secret.expect("stored")).expect("utf-8");
+    assert!(stored.starts_with("[default]\n"), "{stored}");
+}

@@ -138,3 +138,36 @@ fn the_login_test_against_a_real_registry_goes_back_for_a_wrong_token() {
             .contains(&format!("generic_secret_name: {secret_name}\n"))
     );
 }
+
+#[test]
+fn ctrl_c_at_the_hidden_token_prompt_restores_echo_and_exits_130() {
+    let w = World::new(CONFIG);
+    let mut p = w.wizard_with(&["--plain", "--no-verify"]);
+    p.expect("What do you want to do?");
+    p.send("\r");
+    p.expect("Which kind of registry should CI pull from?");
+    p.send("\x1b[B\x1b[B\x1b[B\r");
+    p.expect("Registry host");
+    p.send("ghcr.io\r");
+    p.expect("Secret name");
+    p.send("\r");
+    p.expect("User name");
+    p.send("ci-bot\r");
+    p.expect("Token (hidden");
+    p.send("half-typ");
+    p.send("\x03");
+    let (code, out) = p.finish();
+    assert_eq!(code, 130, "{out}");
+    assert!(
+        common::pty::plain_text(&out).contains("fioreg: interrupted: nothing was changed"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("half-typ"),
+        "the typed token was shown:\n{out}"
+    );
+    let modes = common::pty::stty_modes(&out);
+    assert!(modes.iter().any(|m| m == "echo"), "echo is off: {modes:?}");
+    assert_eq!(w.config(), CONFIG);
+    assert_eq!(w.stored("ghcr_creds"), None);
+}

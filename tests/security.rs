@@ -498,8 +498,7 @@ fn fioreg_is_not_dumpable_and_has_no_core_file_limit() {
     w.knob("hang", "");
     // SAFETY: getuid has no preconditions.
     let me = unsafe { libc::getuid() };
-    let fioreg = w.fioreg();
-    let (mut c, uid) = if me == 0 {
+    let (fioreg, mut c, uid) = if me == 0 {
         // Let `nobody` use the world.
         let mut dirs = vec![w.dir.path().to_path_buf()];
         while let Some(d) = dirs.pop() {
@@ -513,17 +512,24 @@ fn fioreg_is_not_dumpable_and_has_no_core_file_limit() {
                 }
             }
         }
+        // The binary and the stand-in may sit in a directory `nobody` cannot enter (a clone
+        // under /root): run copies from the world.
+        let bin_dir = w.path("bin");
+        fs::create_dir(&bin_dir).expect("mkdir");
+        fs::set_permissions(&bin_dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+        let bin = bin_dir.join("fioreg");
+        let stand_in = bin_dir.join("fioctl");
+        fs::copy(BIN, &bin).expect("copy fioreg");
+        fs::copy(format!("{ROOT}/tests/support/fioctl"), &stand_in).expect("copy stand-in");
+        for f in [&bin, &stand_in] {
+            fs::set_permissions(f, fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
         let mut c = std::process::Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--",
-            BIN,
-        ]);
-        (c, 65534)
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&bin);
+        (w.fioreg_with(stand_in.to_str().expect("utf8")), c, 65534)
     } else {
-        (std::process::Command::new(BIN), me)
+        (w.fioreg(), std::process::Command::new(BIN), me)
     };
     c.args(fioreg.get_args())
         .current_dir(w.path("repo"))
@@ -552,4 +558,157 @@ fn fioreg_is_not_dumpable_and_has_no_core_file_limit() {
     let (code, _out, err) = running.finish();
     assert_eq!(code, Some(130), "{err}");
     assert!(wait_dead(hang_pid));
+}
+
+/// Input is read with a bound: a key file or AWS credentials file that is a FIFO or a device is
+/// refused at once, a key file over 1 MiB is refused, and `--password-stdin` stops reading after
+/// 1 MiB (here: stdin is /dev/zero, which never ends). Nothing is stored or written.
+#[test]
+fn key_files_and_stdin_are_read_with_a_bound() {
+    let w = World::new(BASE);
+    let fifo = w.path("key.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf8")).expect("cstring");
+    // SAFETY: mkfifo with a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let big = w.path("big.json");
+    fs::write(&big, vec![b' '; 1024 * 1024 + 1]).expect("big");
+    let gar = |key: &Path| {
+        let mut c = w.fioreg();
+        c.stdin(std::process::Stdio::null())
+            .args(["add", "gar", "--key-file"])
+            .arg(key)
+            .args(["--url", "us-central1-docker.pkg.dev", "--yes"]);
+        c
+    };
+    let cases: Vec<(std::process::Command, String)> = vec![
+        (
+            gar(&fifo),
+            format!(
+                "{}: it is a FIFO (named pipe), not a regular file",
+                fifo.display()
+            ),
+        ),
+        (
+            gar(Path::new("/dev/zero")),
+            "/dev/zero: it is a device, not a regular file".to_string(),
+        ),
+        (
+            gar(&big),
+            format!(
+                "{}: it is larger than 1 MiB, far more than any key or credentials file",
+                big.display()
+            ),
+        ),
+        (
+            {
+                let mut c = w.fioreg();
+                c.stdin(std::process::Stdio::null())
+                    .env("AWS_SHARED_CREDENTIALS_FILE", &fifo)
+                    .args([
+                        "add",
+                        "aws",
+                        "--url",
+                        AWS_URL,
+                        "--profile",
+                        "ci-pull",
+                        "--yes",
+                    ]);
+                c
+            },
+            format!(
+                "{}: it is a FIFO (named pipe), not a regular file",
+                fifo.display()
+            ),
+        ),
+        (
+            {
+                let mut c = w.fioreg();
+                c.stdin(fs::File::open("/dev/zero").expect("/dev/zero"))
+                    .args([
+                        "add",
+                        "generic",
+                        "--url",
+                        "ghcr.io",
+                        "--username",
+                        "ci",
+                        "--password-stdin",
+                        "--yes",
+                    ]);
+                c
+            },
+            "the line is longer than 1 MiB".to_string(),
+        ),
+    ];
+    for (c, expected) in cases {
+        let what = format!("{:?}", c.get_args().collect::<Vec<_>>());
+        let (code, _out, err) = Running::spawn_keeping_stdin(c).finish();
+        assert_eq!(code, Some(1), "{what}: {err}");
+        assert!(err.contains(&expected), "{what}: {err}");
+        assert_eq!(w.calls(), "", "{what}: fioctl ran");
+        w.assert_config_intact();
+    }
+}
+
+/// Ctrl-C at the hidden prompt, in a real pseudo-terminal: echo is back on afterwards (the
+/// terminal as fioreg found it), the exit status is 130 with "interrupted: nothing was
+/// changed", and nothing was stored or written.
+#[test]
+fn ctrl_c_at_the_hidden_prompt_restores_echo_and_exits_130() {
+    use expectrl::process::Termios;
+    use expectrl::{Eof, Expect, Session};
+    let w = World::new(BASE);
+    let fioreg = w.fioreg();
+    let mut c = std::process::Command::new("sh");
+    c.args(["-c", "IFS= read -r go; exec \"$0\" \"$@\"", BIN])
+        .args(fioreg.get_args())
+        .args([
+            "add",
+            "generic",
+            "--url",
+            "ghcr.io",
+            "--username",
+            "ci",
+            "--yes",
+        ])
+        .current_dir(w.path("repo"))
+        .env_clear()
+        .envs(fioreg.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env("TERM", "xterm-256color");
+    let mut p = Session::spawn(c).expect("spawn in a pty");
+    p.set_expect_timeout(Some(PATIENCE));
+    p.get_process_mut().set_echo(true).expect("echo on");
+    p.send("go\r").expect("go");
+    let mut seen = Vec::new();
+    match p.expect("(hidden)") {
+        Ok(m) => seen.extend_from_slice(m.as_bytes()),
+        Err(e) => panic!("no hidden prompt: {e}"),
+    }
+    wait_until("echo to be turned off", || {
+        !p.get_process().is_echo().expect("termios")
+    });
+    // Half a token typed, then Ctrl-C (the terminal turns it into SIGINT).
+    p.send("ghp_half").expect("type");
+    p.send(expectrl::ControlCode::EndOfText).expect("ctrl-c");
+    match p.expect(Eof) {
+        Ok(m) => seen.extend_from_slice(m.as_bytes()),
+        Err(e) => panic!("no end: {e}"),
+    }
+    let status = p.get_process().wait().expect("wait");
+    let shown = String::from_utf8_lossy(&seen).into_owned();
+    assert!(
+        matches!(status, expectrl::process::unix::WaitStatus::Exited(_, 130)),
+        "{status:?}\n{shown}"
+    );
+    assert!(
+        shown.contains("interrupted: nothing was changed"),
+        "{shown}"
+    );
+    assert!(!shown.contains("ghp_half"), "{shown}");
+    assert!(
+        p.get_process().is_echo().expect("termios"),
+        "echo is still off after fioreg ended"
+    );
+    assert_eq!(w.calls(), "", "fioctl ran");
+    assert!(w.stored("ghcr_creds").is_none());
+    w.assert_config_intact();
 }

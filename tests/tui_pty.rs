@@ -445,7 +445,7 @@ fn add_with_the_commit_checkbox_commits_only_the_config() {
     // A real session records its choices for the next run (never a secret).
     let settings = fs::read_to_string(w.path(".config/fioreg/config.toml")).expect("settings");
     assert!(
-        settings.contains("last_provider = \"generic\""),
+        settings.contains("[factories.acme]\nconfig = "),
         "{settings}"
     );
     assert!(!settings.contains("t0ken"), "{settings}");

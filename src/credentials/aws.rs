@@ -166,7 +166,7 @@ impl ProfileSource {
     /// empty, also one named by AWS_SHARED_CREDENTIALS_FILE or AWS_CONFIG_FILE, as the AWS CLI
     /// does.
     fn check_readable(file: &SharedFile) -> Result<bool, CredError> {
-        match std::fs::read(&file.path) {
+        match super::read_bounded(&file.path) {
             Ok(mut bytes) => {
                 let utf8 = std::str::from_utf8(&bytes).is_ok();
                 bytes.zeroize();
@@ -181,7 +181,7 @@ impl ProfileSource {
                     })
                 }
             }
-            Err(err) if err.kind() == ErrorKind::NotFound => Ok(false),
+            Err(super::BoundedReadError::Io(err)) if err.kind() == ErrorKind::NotFound => Ok(false),
             Err(err) => Err(CredError::AwsFileUnreadable {
                 what: file.what,
                 path: file.path.clone(),

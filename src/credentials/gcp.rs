@@ -37,11 +37,29 @@ struct Header {
 
 /// Reads and checks a service-account key file; the secret is the file's bytes, unchanged.
 pub fn key_file(path: &Path) -> Result<(Secret, GcpKeyInfo), CredError> {
-    let mut bytes = std::fs::read(path).map_err(|err| CredError::GcpFileUnreadable {
+    let mut bytes = super::read_bounded(path).map_err(|err| CredError::GcpFileUnreadable {
         path: path.to_path_buf(),
         reason: err.to_string(),
     })?;
     match check(path, &bytes) {
+        Ok(info) => {
+            let secret = Secret::new(
+                bytes,
+                format!("GCP service-account key {}", info.client_email),
+            );
+            Ok((secret, info))
+        }
+        Err(err) => {
+            bytes.zeroize();
+            Err(err)
+        }
+    }
+}
+
+/// Checks a service-account key held in memory (e.g. read from gcloud's stdout) exactly as
+/// [`key_file`] checks a file; `origin` names it in messages. The bytes become the secret.
+pub fn key_bytes(mut bytes: Vec<u8>, origin: &Path) -> Result<(Secret, GcpKeyInfo), CredError> {
+    match check(origin, &bytes) {
         Ok(info) => {
             let secret = Secret::new(
                 bytes,

@@ -9,7 +9,62 @@ pub mod aws;
 pub mod gcp;
 pub mod user_token;
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The most fioreg reads from a key file, a credentials file or `--password-stdin`: 1 MiB. Real
+/// ones are a few KiB; anything larger is the wrong file (or a device that never ends).
+pub const MAX_INPUT: u64 = 1024 * 1024;
+
+/// Why [`read_bounded`] refused a file; the `Display` text completes "cannot read FILE: ...".
+#[derive(Debug, thiserror::Error)]
+pub enum BoundedReadError {
+    /// A FIFO, a device, a socket or a directory: refused before reading (a FIFO or a device
+    /// could block or never end).
+    #[error("it is {0}, not a regular file")]
+    NotRegular(&'static str),
+    #[error("it is larger than 1 MiB, far more than any key or credentials file")]
+    TooLarge,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads a whole regular file of at most [`MAX_INPUT`] bytes. The file is opened without blocking
+/// (a FIFO without a writer cannot hold it up) and checked on the open descriptor, so it cannot
+/// be swapped between the check and the read; it is read through `take(MAX_INPUT + 1)`.
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>, BoundedReadError> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        return Err(BoundedReadError::NotRegular(if ft.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if ft.is_char_device() || ft.is_block_device() {
+            "a device"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_dir() {
+            "a directory"
+        } else {
+            "a special file"
+        }));
+    }
+    if meta.len() > MAX_INPUT {
+        return Err(BoundedReadError::TooLarge);
+    }
+    // Room for the whole file up front: no reallocation leaves copies of a key behind.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
+    file.take(MAX_INPUT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT {
+        zeroize::Zeroize::zeroize(&mut bytes);
+        return Err(BoundedReadError::TooLarge);
+    }
+    Ok(bytes)
+}
 
 /// Why a credential could not be turned into a factory secret.
 #[derive(Debug, thiserror::Error)]
@@ -188,5 +243,43 @@ fn available_hint(available: &[String]) -> String {
             "choose one of the available profiles: {}.",
             available.join(", ")
         )
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    #[test]
+    fn regular_files_up_to_1_mib_are_read_others_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("ok");
+        std::fs::write(&ok, vec![b'a'; MAX_INPUT as usize]).unwrap();
+        assert_eq!(read_bounded(&ok).unwrap().len(), MAX_INPUT as usize);
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'a'; MAX_INPUT as usize + 1]).unwrap();
+        assert!(matches!(
+            read_bounded(&big),
+            Err(BoundedReadError::TooLarge)
+        ));
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = read_bounded(&fifo).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "it is a FIFO (named pipe), not a regular file"
+        );
+        let err = read_bounded(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(err.to_string(), "it is a device, not a regular file");
+        assert!(matches!(
+            read_bounded(dir.path()),
+            Err(BoundedReadError::NotRegular("a directory"))
+        ));
+        assert!(matches!(
+            read_bounded(&dir.path().join("none")),
+            Err(BoundedReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound
+        ));
     }
 }

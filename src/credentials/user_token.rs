@@ -117,13 +117,27 @@ pub fn user_token(
 }
 
 /// Reads one line (the password) from `reader`, without its line ending ("\n" or "\r\n", once).
-/// The read buffer is zeroized; an empty line or empty input is an error.
-pub fn read_password_stdin(mut reader: impl BufRead) -> Result<SecretString, CredError> {
+/// The read buffer is zeroized; an empty line or empty input is an error, and so is a line over
+/// 1 MiB ([`super::MAX_INPUT`]; no more than that is read).
+pub fn read_password_stdin(reader: impl BufRead) -> Result<SecretString, CredError> {
     let mut buf: Vec<u8> = Vec::new();
-    let read = reader.read_until(b'\n', &mut buf);
+    let read = reader
+        .take(super::MAX_INPUT + 1)
+        .read_until(b'\n', &mut buf);
+    let too_long = {
+        let mut line: &[u8] = &buf;
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest.strip_suffix(b"\r").unwrap_or(rest);
+        }
+        line.len() as u64 > super::MAX_INPUT
+    };
     let result = match read {
         Err(err) => Err(CredError::StdinUnreadable {
             reason: err.to_string(),
+        }),
+        Ok(_) if too_long => Err(CredError::StdinUnreadable {
+            reason: "the line is longer than 1 MiB, far more than any password or token"
+                .to_string(),
         }),
         Ok(_) => {
             let mut line: &[u8] = &buf;
@@ -278,6 +292,24 @@ mod tests {
         // Only one ending is stripped; what remains is refused later by user_token.
         assert_eq!(read(b"hunter2\r\r\n").unwrap(), "hunter2\r");
         assert_eq!(read(b"hunter2\r").unwrap(), "hunter2\r");
+    }
+
+    #[test]
+    fn stdin_over_1_mib_is_refused_without_reading_on() {
+        let exact = vec![b'p'; super::super::MAX_INPUT as usize];
+        let mut line = exact.clone();
+        line.push(b'\n');
+        assert_eq!(
+            read_password_stdin(&line[..])
+                .unwrap()
+                .expose_secret()
+                .len(),
+            exact.len()
+        );
+        // An endless stream without a line break: refused after 1 MiB + 1 byte.
+        let endless = std::io::BufReader::new(std::io::repeat(b'x'));
+        let err = read_password_stdin(endless).unwrap_err();
+        assert!(err.to_string().contains("longer than 1 MiB"), "{err}");
     }
 
     #[test]

@@ -63,6 +63,20 @@ impl FactoryConfig {
                 line: super::key_line_no(&self.text).unwrap_or(1),
             });
         }
+        // Adding to a plain block list: the new item goes in as text after the last item, in
+        // the items' own indentation, without building the lossless tree (which costs much on a
+        // big file). Only when the result passes the same checks; else the general path below.
+        if let Change::Add { fields } = change
+            && let Some(text) = self.append_after_last_item(fields)
+        {
+            let mut text = fix_newlines(&text, self.style.newline);
+            if self.verify(change, &text).is_ok() {
+                if self.bom {
+                    text.insert(0, '\u{feff}');
+                }
+                return Ok(Edited { text });
+            }
+        }
         let text = match change {
             Change::Add { fields } => self.add_text(fields)?,
             Change::Update { index, fields } => self.update_text(*index, fields)?,
@@ -74,6 +88,84 @@ impl FactoryConfig {
             text.insert(0, '\u{feff}');
         }
         Ok(Edited { text })
+    }
+
+    /// The text with `fields` appended as a new item after the last one (after its last value
+    /// line: comment lines that follow it stay after the new item), written `- key: value` with
+    /// the keys two columns right of the dash, as the lossless editor does; or `None` when the
+    /// list is not a plain case: a block list whose last item starts with `- key:` and ends
+    /// (its more-indented lines) before a blank line, a less-indented line or the end of a file
+    /// that ends with a newline; values that need no quotes.
+    fn append_after_last_item(&self, fields: &[(String, String)]) -> Option<String> {
+        let has_items = matches!(self.value.get(KEY), Some(Value::Sequence(s)) if !s.is_empty());
+        if !has_items || !starts_as_block_list(&self.text) {
+            return None;
+        }
+        if fields
+            .iter()
+            .any(|(k, v)| !plain_is_safe(k) || !plain_is_safe(v))
+        {
+            return None;
+        }
+        let last = self.registries.last()?;
+        let mut lines = self.text.split_inclusive('\n');
+        // Byte offset of the last item's first line.
+        let mut offset = 0;
+        for l in lines.by_ref().take(last.line - 1) {
+            offset += l.len();
+        }
+        let first = lines.next()?;
+        let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+        let dash_indent = indent(first);
+        let after_dash = first[dash_indent..].strip_prefix('-')?;
+        let gap = after_dash.len() - after_dash.trim_start_matches(' ').len();
+        if gap == 0 || after_dash.trim().is_empty() || after_dash.trim_start().starts_with('#') {
+            return None;
+        }
+        let key_indent = dash_indent + 2;
+        // `end`: after the last value line; `scan`: after the item's comment lines too.
+        let mut end = offset + first.len();
+        let mut scan = end;
+        let mut next = None;
+        for l in lines {
+            let body = l.trim_end_matches(['\n', '\r']);
+            if !body.trim().is_empty() && indent(body) > dash_indent {
+                scan += l.len();
+                if !body.trim_start().starts_with('#') {
+                    end = scan;
+                }
+                continue;
+            }
+            next = Some(body);
+            break;
+        }
+        // What follows must be a blank line, a line of the enclosing level, or nothing.
+        match next {
+            Some(b) if b.trim().is_empty() => {}
+            Some(b) if b.trim_start().starts_with('#') => return None,
+            Some(b) if indent(b) < dash_indent => {}
+            Some(b) if indent(b) == dash_indent && !b[dash_indent..].starts_with('-') => {}
+            Some(_) => return None,
+            None => {}
+        }
+        if !self.text[..end].ends_with('\n') {
+            return None;
+        }
+        let nl = self.style.newline;
+        let mut item = String::new();
+        for (i, (k, v)) in fields.iter().enumerate() {
+            if i == 0 {
+                item.push_str(&format!("{}- ", " ".repeat(dash_indent)));
+            } else {
+                item.push_str(&" ".repeat(key_indent));
+            }
+            item.push_str(&format!("{k}: {v}{nl}"));
+        }
+        let mut out = String::with_capacity(self.text.len() + item.len());
+        out.push_str(&self.text[..end]);
+        out.push_str(&item);
+        out.push_str(&self.text[end..]);
+        Some(out)
     }
 
     fn add_text(&self, fields: &[(String, String)]) -> Result<String, EditError> {
@@ -324,6 +416,10 @@ impl FactoryConfig {
         if !matches!(self.value.get(KEY), Some(Value::Sequence(s)) if !s.is_empty()) {
             return Ok(false);
         }
+        // The common case, seen without the lossless parse (which costs much on a big file).
+        if starts_as_block_list(&self.text) {
+            return Ok(false);
+        }
         let (_, doc) = lossless(&self.text)?;
         Ok(doc
             .as_mapping()
@@ -464,13 +560,14 @@ fn render_item(fields: &[(String, String)], style: &Style) -> String {
 
 /// Byte range (with its terminator) of the top-level `container_registries:` line.
 pub(super) fn key_line(text: &str) -> Option<(usize, usize)> {
+    let (double, single) = (format!("\"{KEY}\""), format!("'{KEY}'"));
     let mut start = 0;
     for line in text.split_inclusive('\n') {
         let end = start + line.len();
         let bare = line
             .strip_prefix(KEY)
-            .or_else(|| line.strip_prefix(&format!("\"{KEY}\"")))
-            .or_else(|| line.strip_prefix(&format!("'{KEY}'")));
+            .or_else(|| line.strip_prefix(double.as_str()))
+            .or_else(|| line.strip_prefix(single.as_str()));
         if let Some(rest) = bare
             && rest.trim_start().starts_with(':')
         {
@@ -479,6 +576,28 @@ pub(super) fn key_line(text: &str) -> Option<(usize, usize)> {
         start = end;
     }
     None
+}
+
+/// Whether the value of `container_registries:` visibly starts as a block list: nothing but a
+/// comment after the key, then (blank and comment lines skipped) a line starting with `- `.
+/// `false` means "not seen": the caller asks the lossless tree.
+pub(super) fn starts_as_block_list(text: &str) -> bool {
+    let Some((start, end)) = key_line(text) else {
+        return false;
+    };
+    let line = &text[start..end];
+    let after = line[line.find(':').map_or(line.len(), |i| i + 1)..].trim();
+    if !(after.is_empty() || after.starts_with('#')) {
+        return false;
+    }
+    for l in text[end..].lines() {
+        let t = l.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        return t == "-" || t.starts_with("- ");
+    }
+    false
 }
 
 /// What follows an empty value (`[]`, `~`, `null` or nothing) on the `container_registries:`
@@ -519,6 +638,66 @@ fn fix_newlines(text: &str, newline: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_append_writes_what_the_lossless_editor_writes() {
+        let fields: Vec<(String, String)> = [
+            ("type", "generic"),
+            ("url", "quay.io"),
+            ("generic_secret_name", "quay_creds"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let cases = [
+            "container_registries:\n- type: gar\n  gar_creds_secret_name: g\n",
+            "a: 1\ncontainer_registries:\n  - type: gar\n    gar_creds_secret_name: g\n    # note\n\nb: 2\n",
+            "container_registries:\n-   type: gar\n    gar_creds_secret_name: g  # x\nb: 2\n",
+            "container_registries:\r\n- type: gar\r\n  gar_creds_secret_name: g\r\n\r\nb: 2\r\n",
+            "container_registries:\n- type: generic\n  url: a.io\n  generic_secret_name: a\n# between\n- type: gar\n  gar_creds_secret_name: g\n",
+        ];
+        for text in cases {
+            let cfg = FactoryConfig::parse(Path::new("f.yml"), text.to_string()).unwrap();
+            let quick = cfg
+                .append_after_last_item(&fields)
+                .unwrap_or_else(|| panic!("not quick: {text:?}"));
+            let general = cfg.add_text(&fields).unwrap();
+            assert_eq!(
+                fix_newlines(&quick, cfg.style.newline),
+                fix_newlines(&general, cfg.style.newline),
+                "{text:?}"
+            );
+        }
+        // Not a plain case: left to the lossless editor.
+        for text in [
+            "container_registries:\n- type: gar\n  gar_creds_secret_name: g\n# after\n",
+            "container_registries:\n- type: gar\n  gar_creds_secret_name: g",
+            "container_registries: [{type: gar}]\n",
+        ] {
+            let cfg = FactoryConfig::parse(Path::new("f.yml"), text.to_string()).unwrap();
+            assert_eq!(cfg.append_after_last_item(&fields), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn block_lists_are_seen_without_the_lossless_tree() {
+        assert!(starts_as_block_list(
+            "a: 1\ncontainer_registries:\n- type: gar\n"
+        ));
+        assert!(starts_as_block_list(
+            "container_registries:  # ours\n\n  # first\n  - type: gar\n"
+        ));
+        assert!(!starts_as_block_list(
+            "container_registries: [{type: gar}]\n"
+        ));
+        assert!(!starts_as_block_list(
+            "container_registries:\n  [{type: gar}]\n"
+        ));
+        assert!(!starts_as_block_list(
+            "container_registries: &r\n- type: gar\n"
+        ));
+        assert!(!starts_as_block_list("a: 1\n"));
+    }
     use std::path::Path;
 
     fn cfg(text: &str) -> FactoryConfig {

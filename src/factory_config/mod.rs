@@ -297,6 +297,45 @@ pub(crate) fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
+/// Line numbers of each item of a plain top-level `container_registries` block list, read from
+/// the text: every `- key...` line at the items' indentation, comment and blank lines skipped,
+/// up to the first less-indented line. `None` (ask the lossless tree) unless that finds exactly
+/// `count` items (the strict parse's count), each with its first key on its dash line.
+fn item_lines_quick(text: &str, count: usize) -> Option<Vec<usize>> {
+    if !edit::starts_as_block_list(text) {
+        return None;
+    }
+    let (start, end) = edit::key_line(text)?;
+    let key_no = line_of(text, start);
+    let mut dash_indent = None;
+    let mut out = Vec::with_capacity(count);
+    for (i, line) in text[end..].lines().enumerate() {
+        let body = line.trim_start_matches(' ');
+        if body.starts_with('\t') {
+            return None;
+        }
+        if body.trim().is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - body.len();
+        let d = *dash_indent.get_or_insert(indent);
+        if indent < d {
+            break;
+        }
+        if indent == d {
+            let Some(rest) = body.strip_prefix('-') else {
+                break;
+            };
+            let value = rest.trim();
+            if !rest.starts_with(' ') || value.is_empty() || value.starts_with('#') {
+                return None;
+            }
+            out.push(key_no + 1 + i);
+        }
+    }
+    (out.len() == count).then_some(out)
+}
+
 /// Line numbers of each item of the top-level `container_registries` block, from the lossless tree.
 fn item_lines(text: &str) -> Vec<usize> {
     use std::str::FromStr;
@@ -348,7 +387,8 @@ fn read_registries(
             ));
         }
     };
-    let lines = item_lines(text);
+    // The lossless parse is the costly part of reading a big file: only when the text is unusual.
+    let lines = item_lines_quick(text, items.len()).unwrap_or_else(|| item_lines(text));
     let mut out = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let line = lines.get(index).copied().unwrap_or_else(key_line);
@@ -438,6 +478,38 @@ impl Style {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_lines_from_the_text_match_the_lossless_tree() {
+        let cases = [
+            "container_registries:\n- type: gar\n  gar_creds_secret_name: g\n",
+            "a: 1\n\ncontainer_registries:  # ours\n  # first\n  - type: generic   # gh\n    url: ghcr.io\n# prod\n  - type: azure\n    url: \"x.azurecr.io\"\n\nb:\n- 1\n",
+            "container_registries:\r\n- type: gar\r\n  gar_creds_secret_name: g\r\n- type: aws\r\n  url: u\r\nz: 1\r\n",
+            "container_registries:\n- type: generic\n  url: |\n    - not an item\n  generic_secret_name: a\n- type: gar\n",
+        ];
+        for text in cases {
+            let value: Value = serde_yaml::from_str(text).unwrap();
+            let count = value.get(KEY).and_then(Value::as_sequence).unwrap().len();
+            assert_eq!(
+                item_lines_quick(text, count),
+                Some(item_lines(text)),
+                "{text:?}"
+            );
+        }
+        // Left to the lossless tree: a dash alone on its line, a flow list, a wrong count.
+        assert_eq!(
+            item_lines_quick("container_registries:\n-\n  type: gar\n", 1),
+            None
+        );
+        assert_eq!(
+            item_lines_quick("container_registries: [{a: 1}]\n", 1),
+            None
+        );
+        assert_eq!(
+            item_lines_quick("container_registries:\n- type: gar\n", 2),
+            None
+        );
+    }
 
     fn parse(text: &str) -> Result<FactoryConfig, ConfigError> {
         FactoryConfig::parse(Path::new("factory-config.yml"), text.to_string())

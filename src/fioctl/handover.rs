@@ -83,15 +83,11 @@ impl Fioctl {
             self.check(&shown_command(&shown_args), output, values)?;
             // fioctl said it stored the values: each one must have gone through whole.
             if let Some(writers) = writers {
-                writers.finish().map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!(
-                            "fioctl did not read a secret to its end ({e}), so it may have \
-                                 stored it incomplete; run the command again"
-                        ),
-                    )
-                })?;
+                writers
+                    .finish()
+                    .map_err(|e| FioctlError::ValueNotReadWhole {
+                        detail: e.to_string(),
+                    })?;
             }
             Ok(())
         });

@@ -24,9 +24,11 @@ mod tests;
 
 pub use factory::{FactorySource, resolve_factory};
 pub use handover::Handover;
+/// SIGINT/SIGTERM as a flag while a guard lives; also used by the CLI's hidden prompt.
+pub use process::SignalGuard;
 
 use crate::secret::Secret;
-use process::{Output, SignalGuard};
+use process::Output;
 use std::ffi::OsString;
 use std::fs;
 use std::io;
@@ -95,6 +97,14 @@ pub enum FioctlError {
     /// A secret name fioctl or the server would refuse (checked before running fioctl).
     #[error("invalid secret name {name:?}: {reason}")]
     InvalidName { name: String, reason: String },
+
+    /// fioctl said it stored the values, but it stopped reading one of them (the pipe) before
+    /// its end: it may have stored a shortened value.
+    #[error(
+        "fioctl exited 0 without reading the secret to its end ({detail}), so it may have stored \
+         it incomplete; run the same command again"
+    )]
+    ValueNotReadWhole { detail: String },
 
     /// fioctl succeeded but its output was not what this module understands.
     #[error("unexpected output from `{command}`: {detail}")]

@@ -174,7 +174,7 @@ fn kill_group(child: &mut Child, reaped: bool) {
 /// ignored (see signal-hook-registry's `unregister` docs). So, once per process, a
 /// `register_conditional_default` action is added that runs the default action (terminate) while
 /// no guard exists; with it, SIGINT/SIGTERM behave as usual outside fioctl calls.
-pub(super) struct SignalGuard {
+pub struct SignalGuard {
     flag: Arc<AtomicBool>,
     ids: Vec<signal_hook::SigId>,
 }
@@ -194,7 +194,8 @@ pub(super) const HANDLED_SIGNALS: [libc::c_int; 2] =
     [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
 
 impl SignalGuard {
-    pub(super) fn install() -> io::Result<Self> {
+    /// Installs the handlers; from now on SIGINT and SIGTERM only set this guard's flag.
+    pub fn install() -> io::Result<Self> {
         let mut state = SIGNAL_STATE.lock().unwrap_or_else(|e| e.into_inner());
         let idle = match &state.idle {
             Some(idle) => Arc::clone(idle),
@@ -229,7 +230,7 @@ impl SignalGuard {
     }
 
     /// Whether SIGINT or SIGTERM arrived since the guard was installed.
-    pub(super) fn fired(&self) -> bool {
+    pub fn fired(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }
 }

@@ -516,6 +516,12 @@ fn fioctl_succeeding_without_reading_the_whole_value_is_an_error() {
         .secrets_update(&[("big", &large_secret())])
         .unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, FioctlError::Io(_)), "{err:?}");
-    assert!(msg.contains("did not read a secret to its end"), "{msg}");
+    assert!(
+        matches!(err, FioctlError::ValueNotReadWhole { .. }),
+        "{err:?}"
+    );
+    assert!(
+        msg.contains("without reading the secret to its end"),
+        "{msg}"
+    );
 }

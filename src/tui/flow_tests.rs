@@ -1673,3 +1673,51 @@ fn rotate_tests_the_entrys_registry() {
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.screen, Screen::Pick);
 }
+
+#[test]
+fn the_scans_uncovered_registry_is_the_first_start_item_and_opens_the_filled_registry_form() {
+    let mut s = State::new(
+        Context {
+            containers: Some(PathBuf::from("containers")),
+            ..ctx()
+        },
+        Ok(config("lmp: {}\n")),
+    );
+    assert_eq!(s.scan, ScanState::Pending);
+    // Nothing to wait for: the scan starts at once, and the screen is busy until it is done.
+    assert!(matches!(init(&s), Effect::Scan(None)));
+    assert!(s.busy());
+    update(
+        &mut s,
+        A::Scanned(Err("containers is not a directory".into())),
+    );
+    assert_eq!(
+        s.scan,
+        ScanState::Failed("containers is not a directory".into())
+    );
+    assert_eq!(s.start_items().len(), StartAction::ALL.len());
+    s.scan = ScanState::Done {
+        headline: Some(format!(
+            "containers.git needs 1 registry that no entry covers: {AWS_URL}"
+        )),
+        suggestions: vec![crate::scan::Suggestion::AddEntry {
+            host: AWS_URL.into(),
+            provider: Provider::Aws,
+            url: Some(AWS_URL.into()),
+            command: String::new(),
+        }],
+        errors: 1,
+    };
+    let items = s.start_items();
+    assert_eq!(items[0].label(), format!("Add {AWS_URL} (aws)"));
+    assert_eq!(items.len(), StartAction::ALL.len() + 1);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Registry);
+    let form = s.registry.as_ref().expect("the registry form");
+    assert_eq!(form.provider, Provider::Aws);
+    assert_eq!(form.text(FieldKind::Url), AWS_URL);
+    assert_eq!(form.text(FieldKind::Region), "us-east-2");
+    // Back goes to the Provider list with aws chosen.
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(Provider::ALL[s.provider_cursor], Provider::Aws);
+}

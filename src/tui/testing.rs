@@ -52,6 +52,7 @@ pub fn ctx() -> Context {
         checkout: None,
         verify: Some(crate::verify::VerifyOptions::default()),
         keyring: "the test keyring".into(),
+        containers: None,
     }
 }
 

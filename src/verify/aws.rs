@@ -249,6 +249,135 @@ pub(crate) fn authorization_token(
     Ok((user.to_string(), password))
 }
 
+/// The STS endpoint for `region`: `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL` (both ignored
+/// when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else `https://sts.REGION.amazonaws.com/`.
+/// The second value says whether it came from the environment.
+pub(crate) fn sts_endpoint(region: &str, env: impl Fn(&str) -> Option<String>) -> (String, bool) {
+    let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    let configured = (!ignore)
+        .then(|| {
+            env("AWS_ENDPOINT_URL_STS")
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| env("AWS_ENDPOINT_URL").filter(|v| !v.trim().is_empty()))
+        })
+        .flatten();
+    let from_env = configured.is_some();
+    let url = configured.unwrap_or_else(|| {
+        let suffix = if region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        format!("https://sts.{region}.{suffix}/")
+    });
+    let url = url.trim().to_string();
+    let url = match url.split_once("://") {
+        Some((_, rest)) if !rest.contains('/') => format!("{url}/"),
+        _ => url,
+    };
+    (url, from_env)
+}
+
+/// Who an access key belongs to, from `sts:GetCallerIdentity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub arn: String,
+    pub account: String,
+}
+
+fn xml_field<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = body.find(&open)? + open.len();
+    let len = body[start..].find(&close)?;
+    Some(body[start..start + len].trim())
+}
+
+/// Calls `sts:GetCallerIdentity` signed with `keys`: the ARN of the identity behind them.
+pub(crate) fn caller_identity(
+    client: &Client,
+    endpoint_url: &str,
+    region: &str,
+    keys: &AwsKeys,
+) -> Result<CallerIdentity, VerifyError> {
+    let target = client.check_url(endpoint_url)?;
+    let what = format!("AWS (sts:GetCallerIdentity at {endpoint_url})");
+    let body: &[u8] = b"Action=GetCallerIdentity&Version=2011-06-15";
+    let identity: Identity = Credentials::new(
+        keys.access_key_id.as_str(),
+        keys.secret_access_key.as_str(),
+        None,
+        None,
+        "fioreg",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("sts")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| VerifyError::BadSecret {
+            reason: format!("the request could not be signed: {e}"),
+        })?
+        .into();
+    let unsigned = [(
+        "content-type",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    )];
+    let signable = SignableRequest::new(
+        "POST",
+        endpoint_url,
+        unsigned.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| VerifyError::BadInput {
+        reason: format!("the STS endpoint {endpoint_url} can't be used: {e}"),
+    })?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| VerifyError::BadSecret {
+            reason: format!("the request could not be signed: {e}"),
+        })?
+        .into_parts();
+    let mut headers: Vec<(&str, &str)> = unsigned.to_vec();
+    headers.extend(instructions.headers());
+    let reply = client.post(&target, &headers, body)?;
+    match reply.status {
+        200 => {}
+        400..=499 => {
+            let code = xml_field(&reply.body, "Code").unwrap_or("").to_string();
+            let message = xml_field(&reply.body, "Message").unwrap_or("").to_string();
+            let reason = if code.is_empty() {
+                format!("HTTP {}{}", reply.status, summary(&reply.body))
+            } else {
+                format!("{code}: {}", summary_text(&message))
+            };
+            return Err(VerifyError::Provider { what, reason });
+        }
+        s => {
+            return Err(VerifyError::Protocol {
+                url: endpoint_url.to_string(),
+                detail: format!("HTTP {s}{}", summary(&reply.body)),
+            });
+        }
+    }
+    match (
+        xml_field(&reply.body, "Arn"),
+        xml_field(&reply.body, "Account"),
+    ) {
+        (Some(arn), Some(account)) if !arn.is_empty() => Ok(CallerIdentity {
+            arn: arn.to_string(),
+            account: account.to_string(),
+        }),
+        _ => Err(VerifyError::Protocol {
+            url: endpoint_url.to_string(),
+            detail: "the answer holds no Arn".to_string(),
+        }),
+    }
+}
+
 fn summary_text(message: &str) -> String {
     let s = summary(message);
     s.strip_prefix(": ").unwrap_or(&s).to_string()
@@ -296,6 +425,28 @@ mod tests {
             assert!(matches!(err, VerifyError::BadSecret { .. }), "{err:?}");
             assert!(err.to_string().contains(what), "{err}");
         }
+    }
+
+    #[test]
+    fn sts_endpoints_and_answers() {
+        let none = |_: &str| None;
+        assert_eq!(
+            sts_endpoint("eu-west-1", none),
+            ("https://sts.eu-west-1.amazonaws.com/".to_string(), false)
+        );
+        let env = |k: &str| (k == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:5".to_string());
+        assert_eq!(
+            sts_endpoint("eu-west-1", env),
+            ("http://127.0.0.1:5/".to_string(), true)
+        );
+        let body = "<GetCallerIdentityResponse><GetCallerIdentityResult><UserId>A</UserId>\
+                    <Account>123456789012</Account><Arn>arn:aws:iam::123456789012:user/ci</Arn>\
+                    </GetCallerIdentityResult></GetCallerIdentityResponse>";
+        assert_eq!(
+            xml_field(body, "Arn"),
+            Some("arn:aws:iam::123456789012:user/ci")
+        );
+        assert_eq!(xml_field(body, "Missing"), None);
     }
 
     #[test]

@@ -233,6 +233,24 @@ impl Client {
         self.reply(&target.url, response, want_body)
     }
 
+    /// HEAD `target` with `headers` (no body is read).
+    pub(crate) fn head(
+        &self,
+        target: &Checked,
+        headers: &[(&str, &str)],
+        auth: Option<&Auth<'_>>,
+    ) -> Result<Reply, VerifyError> {
+        let mut req = self.agent(target).head(&target.url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(auth) = auth {
+            req = req.header("Authorization", auth.header().as_str());
+        }
+        let response = req.call().map_err(|e| self.failure(&target.url, e))?;
+        self.reply(&target.url, response, false)
+    }
+
     /// POST `body` to `target` with `headers`.
     pub(crate) fn post(
         &self,
@@ -411,7 +429,7 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, VerifyError> {
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let bytes = crate::credentials::read_bounded(path).map_err(|e| bad(e.to_string()))?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&bytes) {
         match item {

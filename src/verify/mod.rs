@@ -20,10 +20,10 @@
 //! Blocking (ureq + rustls); no async runtime. Each HTTP request is bounded by
 //! [`VerifyOptions::timeout`].
 
-mod aws;
-mod gcp;
-mod http;
-mod registry;
+pub(crate) mod aws;
+pub(crate) mod gcp;
+pub(crate) mod http;
+pub(crate) mod registry;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -221,7 +221,7 @@ impl Redactor {
         text
     }
 
-    fn apply(&self, err: VerifyError) -> VerifyError {
+    pub(crate) fn apply(&self, err: VerifyError) -> VerifyError {
         err.map_text(|t| self.mask(t))
     }
 }
@@ -380,6 +380,32 @@ fn run(
     }
 }
 
+pub use aws::CallerIdentity;
+
+/// `sts:GetCallerIdentity` with the `[default]` keys of an AWS credentials secret: the ARN of
+/// the identity CI will act as. The endpoint is `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`,
+/// else the regional STS endpoint; plain http is allowed only to a loopback address, and only
+/// when the endpoint was configured in the environment or `opts.insecure_loopback` is set.
+pub fn aws_caller_identity(
+    secret: &Secret,
+    region: &str,
+    opts: &VerifyOptions,
+) -> Result<CallerIdentity, VerifyError> {
+    let mut redactor = Redactor::default();
+    let result = (|| {
+        let keys = aws::parse_credentials(secret.expose())?;
+        redactor.add(&keys.secret_access_key);
+        let (endpoint, from_env) = aws::sts_endpoint(region, |k| std::env::var(k).ok());
+        let client = http::Client::new(
+            opts.insecure_loopback || from_env,
+            opts.ca_file.as_deref(),
+            opts.timeout,
+        )?;
+        aws::caller_identity(&client, &endpoint, region, &keys)
+    })();
+    result.map_err(|e| redactor.apply(e))
+}
+
 // ---- The login test before storing, as every front end runs and judges it. ----
 
 /// The login test: [`crate::verify::verify`] in a real run; the front ends' tests pass a fake,
@@ -431,6 +457,20 @@ impl LoginCheck {
     /// Whether the wizard may go on to the review without asking.
     pub fn passed(&self) -> bool {
         matches!(self, LoginCheck::Accepted | LoginCheck::NoLogin)
+    }
+
+    /// Why the test did not pass, if it did not.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => Some(why),
+            LoginCheck::Accepted | LoginCheck::NoLogin => None,
+        }
+    }
+
+    /// Whether the credentials may still be stored after asking (default No): only when the
+    /// registry could not be reached, so they could not be tested. A refusal stops.
+    pub fn may_store_anyway(&self) -> bool {
+        matches!(self, LoginCheck::Unreachable(_))
     }
 }
 

@@ -101,7 +101,7 @@ pub(crate) fn parse_challenges(headers: &[String]) -> Vec<Challenge> {
 }
 
 /// The challenge to answer: Bearer when offered (docker prefers it), else Basic.
-fn pick(challenges: &[Challenge]) -> Option<&Challenge> {
+pub(crate) fn pick(challenges: &[Challenge]) -> Option<&Challenge> {
     challenges
         .iter()
         .find(|c| c.scheme == "bearer" && c.params.contains_key("realm"))

@@ -1,11 +1,11 @@
 //! Runs the effects `update` asks for: slow ones on a background thread that reports back
 //! through the channel, quick ones at once.
 
-use super::flow::{KeyringUse, NoStore, PlanSource, Verifier, keep_password};
+use super::flow::{NoStore, PlanSource, Verifier};
 use super::state::{ApplyFailure, State, expand_home};
 use super::update::{Action, Effect};
 use crate::credentials;
-use crate::plan::{CredentialInput, Plan, SecretOp, SecretStore};
+use crate::plan::{Plan, SecretOp, SecretStore};
 use crate::session::Session;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +45,16 @@ impl<'a> Runner<'a> {
                     return None;
                 };
                 self.spawn(move || Action::SecretsListed(store.list().map_err(|e| e.to_string())));
+                None
+            }
+            Effect::Scan(secrets) => {
+                let (Ok(cfg), Some(root)) = (state.config.clone(), state.ctx.containers.clone())
+                else {
+                    return None;
+                };
+                let factory = state.ctx.factory.clone();
+                let verify = state.ctx.verify.clone();
+                self.spawn(move || Action::Scanned(scan(&cfg, &root, factory, secrets, verify)));
                 None
             }
             Effect::LoadProfiles => {
@@ -141,51 +151,52 @@ impl<'a> Runner<'a> {
     }
 }
 
-/// Reads the credentials (the remembered password when asked) and builds the plan, exactly as
-/// `fioreg add` / `fioreg rotate` do; then keeps the password in the key store when asked, so a
-/// later failure needs no retyping. A key store's refusal stops here: nothing is applied.
+/// The wizard's side of [`super::flow::read_and_build`]: the config as loaded, the session's key
+/// store and AWS profiles, and the refusals in the wizard's words.
 fn build_plan(
     session: &Session,
     state: &State,
     source: &mut PlanSource,
 ) -> Result<Arc<Plan>, String> {
     let cfg = state.config.as_ref().map_err(Clone::clone)?;
-    let keyring = source.keyring().clone();
-    let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
-        return source
-            .build(
-                cfg,
-                super::flow::placeholder(),
-                state.ctx.plan_factory.clone(),
-            )
-            .map(Arc::new)
-            .map_err(|e| e.for_wizard());
+    super::flow::read_and_build(
+        source,
+        cfg,
+        session.keys.as_ref(),
+        &session.aws,
+        state.ctx.plan_factory.clone(),
+    )
+    .map(Arc::new)
+    .map_err(|e| e.for_wizard())
+}
+
+/// The scan of containers.git, as `fioreg scan` makes it: online (the registries probed) when
+/// the login test is on, else from the files alone.
+fn scan(
+    cfg: &crate::factory_config::FactoryConfig,
+    root: &Path,
+    factory: Option<String>,
+    secrets: Option<Vec<String>>,
+    verify: Option<crate::verify::VerifyOptions>,
+) -> Result<crate::scan::ScanReport, String> {
+    use crate::scan::{ScanInput, probe};
+    let input = ScanInput {
+        root,
+        factory: factory.as_deref(),
+        entries: &cfg.registries,
+        config_path: &cfg.path,
+        secrets: secrets.as_deref(),
+        secrets_error: None,
     };
-    if let (KeyringUse::UseRemembered(account), CredentialInput::UserToken { password, .. }) =
-        (&keyring, &mut answers.credential)
-    {
-        *password = session
-            .keys
-            .get(account)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                format!(
-                    "{} no longer holds a password for {account}: uncheck \"use the remembered \
-                     password\" and type it",
-                    session.keys.describe()
-                )
-            })?;
-    }
-    let secret = answers.secret(&session.aws).map_err(|e| e.to_string())?;
-    let plan = source
-        .build(cfg, secret, state.ctx.plan_factory.clone())
-        .map_err(|e| e.for_wizard())?;
-    if let (KeyringUse::Remember(account), Some(answers)) = (&keyring, source.answers())
-        && let CredentialInput::UserToken { password, .. } = &answers.credential
-    {
-        keep_password(session.keys.as_ref(), account, password).map_err(|e| e.to_string())?;
-    }
-    Ok(Arc::new(plan))
+    let report = match verify {
+        Some(verify) => {
+            let opts = probe::ProbeOptions { verify, jobs: 16 };
+            crate::scan::scan_online(&input, &Default::default(), &opts)
+                .map_err(|e| e.to_string())?
+        }
+        None => crate::scan::scan_offline(&input).map_err(|e| e.to_string())?,
+    };
+    Ok(report)
 }
 
 /// Completes the last component of a path from the directory it names: one match completes
@@ -287,6 +298,7 @@ mod tests {
     }
 
     use crate::keystore::{KeyStore, KeyStoreError, MemoryKeyStore};
+    use crate::plan::CredentialInput;
     use crate::tui::testing::{CONFIG, config, ctx};
     use crate::wizard::flow::{KeyringUse, PlanSource};
     use crate::wizard::update::update;
@@ -336,6 +348,7 @@ mod tests {
             keys,
             settings: None,
             verify: None,
+            containers: None,
         }
     }
 
@@ -419,7 +432,7 @@ mod tests {
         };
         let err = result.unwrap_err();
         assert!(
-            err.contains("no longer holds a password for docker.io"),
+            err.contains("no longer holds a token for docker.io"),
             "{err}"
         );
     }
@@ -505,7 +518,7 @@ mod tests {
             Some(Action::SettingsSaved(Ok(true)))
         ));
         let saved = std::fs::read_to_string(&path).unwrap();
-        assert!(saved.contains("docker.io"), "{saved}");
+        assert!(saved.starts_with("[factories.acme]\nconfig = "), "{saved}");
         assert!(!saved.contains("tok\""), "{saved}");
         // A settings file that cannot be read: an error to warn about.
         std::fs::write(&path, "not [valid toml").unwrap();

@@ -49,6 +49,175 @@ pub fn placeholder() -> Secret {
     Secret::new(Vec::new(), "not read yet")
 }
 
+/// What the scan of containers.git says on the Start screen, in both wizards: running, the
+/// headline, each device-pulled private image with its `fioreg device-wrap` line, or why it
+/// could not be made. Nothing when no checkout is known.
+pub fn scan_lines(
+    scan: &crate::wizard::state::ScanState,
+) -> Vec<(crate::wizard::report::Mark, String)> {
+    use crate::wizard::report::Mark;
+    use crate::wizard::state::ScanState;
+    match scan {
+        ScanState::Off => Vec::new(),
+        ScanState::Pending | ScanState::Running => {
+            vec![(Mark::Note, "Scanning containers.git…".into())]
+        }
+        ScanState::Failed(why) => vec![(Mark::Warn, format!("containers.git: {why}"))],
+        ScanState::Done {
+            headline,
+            suggestions,
+            errors,
+        } => {
+            let mut lines = Vec::new();
+            match headline {
+                Some(h) => lines.push((Mark::Warn, format!("{h} (Add below)"))),
+                None if *errors == 0 => lines.push((
+                    Mark::Done,
+                    "containers.git: every registry its images need is covered".into(),
+                )),
+                None => {}
+            }
+            // The uncovered registries are errors too: count the others.
+            if *errors > 0 && headline.is_none() {
+                lines.push((
+                    Mark::Warn,
+                    format!("containers.git: `fioreg scan` finds {errors} error(s)"),
+                ));
+            }
+            for s in suggestions {
+                if let crate::scan::Suggestion::DeviceWrap { image, command, .. } = s {
+                    lines.push((
+                        Mark::Warn,
+                        format!(
+                            "devices pull the private image {image} with their own credentials; \
+                             wrap it into hub.foundries.io: {command}"
+                        ),
+                    ));
+                }
+            }
+            lines
+        }
+    }
+}
+
+/// The commit step as the review shows it, in both wizards.
+pub fn commit_step(c: &CommitPlan) -> String {
+    format!(
+        "Then commit {} in {} (branch {}): \"{}\"",
+        c.checkout.rel.display(),
+        c.checkout.root.display(),
+        c.branch,
+        c.message
+    )
+}
+
+/// Why [`read_and_build`] gave no plan.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The key store holds no password for the account any more.
+    NotRemembered {
+        store: &'static str,
+        account: String,
+        /// `password` or `token`.
+        noun: &'static str,
+    },
+    /// The key store, the credentials or the plan's rules refused (their own words).
+    Refused(String),
+    /// The plan's rules refused, with a way out each front end words itself.
+    Plan(PlanError),
+}
+
+impl BuildError {
+    /// In the scriptable commands' terms (flags).
+    pub fn cli(&self) -> String {
+        match self {
+            BuildError::NotRemembered {
+                store,
+                account,
+                noun,
+            } => format!("{store} holds no {noun} for {account}: run once with --remember"),
+            BuildError::Refused(why) => why.clone(),
+            BuildError::Plan(e) => e.to_string(),
+        }
+    }
+
+    /// In the wizards' terms (fields and checkboxes).
+    pub fn for_wizard(&self) -> String {
+        match self {
+            BuildError::NotRemembered {
+                store,
+                account,
+                noun,
+            } => format!(
+                "{store} no longer holds a {noun} for {account}: uncheck \"use the {noun} \
+                 remembered\" and type it"
+            ),
+            BuildError::Refused(why) => why.clone(),
+            BuildError::Plan(e) => e.for_wizard(),
+        }
+    }
+}
+
+/// Reads the credentials of `source` (the remembered password when asked) and builds its plan;
+/// then keeps the typed password in `keys` when asked, so that a later failure needs no
+/// retyping. The one way from answers to a plan, for the wizards and the scriptable commands.
+pub fn read_and_build(
+    source: &mut PlanSource,
+    cfg: &FactoryConfig,
+    keys: &dyn crate::keystore::KeyStore,
+    aws: &crate::credentials::aws::ProfileSource,
+    factory: Option<String>,
+) -> Result<Plan, BuildError> {
+    read_and_complete(source, cfg, keys, aws, factory, None)
+}
+
+/// [`read_and_build`], given the plan already built and checked from the same answers with a
+/// placeholder secret (`checked`): only the secret is added, so a big config is edited and
+/// checked once.
+pub fn read_and_complete(
+    source: &mut PlanSource,
+    cfg: &FactoryConfig,
+    keys: &dyn crate::keystore::KeyStore,
+    aws: &crate::credentials::aws::ProfileSource,
+    factory: Option<String>,
+    checked: Option<Plan>,
+) -> Result<Plan, BuildError> {
+    let keyring = source.keyring().clone();
+    let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
+        return source
+            .build(cfg, placeholder(), factory)
+            .map_err(BuildError::Plan);
+    };
+    let noun =
+        crate::credentials::user_token::UserTokenKind::of(answers.request.provider).password_noun();
+    if let (KeyringUse::UseRemembered(account), CredentialInput::UserToken { password, .. }) =
+        (&keyring, &mut answers.credential)
+    {
+        *password = keys
+            .get(account)
+            .map_err(|e| BuildError::Refused(e.to_string()))?
+            .ok_or_else(|| BuildError::NotRemembered {
+                store: keys.describe(),
+                account: account.clone(),
+                noun,
+            })?;
+    }
+    let secret = answers
+        .secret(aws)
+        .map_err(|e| BuildError::Refused(e.to_string()))?;
+    let plan = match checked {
+        Some(plan) => plan.with_secret(secret),
+        None => source.build(cfg, secret, factory),
+    }
+    .map_err(BuildError::Plan)?;
+    if let (KeyringUse::Remember(account), Some(answers)) = (&keyring, source.answers())
+        && let CredentialInput::UserToken { password, .. } = &answers.credential
+    {
+        keep_password(keys, account, password).map_err(|e| BuildError::Refused(e.to_string()))?;
+    }
+    Ok(plan)
+}
+
 /// What a flow does with the chosen entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -282,7 +451,7 @@ fn password_flags(keyring: &KeyringUse) -> String {
     }
 }
 
-/// After a successful add: the factory's config path and last choices, never a secret, as
+/// After a successful add: the factory's config path, never a secret, as
 /// `fioreg add` records them. `Ok(false)`: nothing to record (demo, tests, no factory or no
 /// settings file). An error only warrants a warning: the change itself is done.
 pub fn remember_choices(session: &Session, plan: &Plan) -> Result<bool, String> {

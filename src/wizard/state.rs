@@ -55,6 +55,8 @@ pub struct Context {
     pub verify: Option<crate::verify::VerifyOptions>,
     /// The OS keyring, as its store describes itself.
     pub keyring: String,
+    /// The containers.git checkout the Start screen scans, when one is known.
+    pub containers: Option<PathBuf>,
 }
 
 /// Where the config would be committed.
@@ -96,6 +98,7 @@ impl Context {
             },
             verify: session.verify.clone(),
             keyring: session.keys.describe().to_string(),
+            containers: session.containers.clone(),
         }
     }
 
@@ -236,6 +239,55 @@ impl StartAction {
             _ => None,
         }
     }
+}
+
+/// What the Start screen offers: an entry a scanned registry needs, or one of the actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartItem {
+    /// Add the entry containers.git needs, with the provider and url filled in.
+    AddFor {
+        host: String,
+        provider: Provider,
+        url: Option<String>,
+    },
+    Action(StartAction),
+}
+
+impl StartItem {
+    pub fn label(&self) -> String {
+        match self {
+            StartItem::AddFor { host, provider, .. } => {
+                format!("Add {host} ({})", provider.type_name())
+            }
+            StartItem::Action(a) => a.label().to_string(),
+        }
+    }
+
+    /// Why the item cannot be chosen with `registries` entries configured, if so.
+    pub fn disabled_reason(&self, registries: usize) -> Option<&'static str> {
+        match self {
+            StartItem::AddFor { .. } => None,
+            StartItem::Action(a) => a.disabled_reason(registries),
+        }
+    }
+}
+
+/// The scan of containers.git for the Start screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanState {
+    /// No containers.git checkout is known.
+    Off,
+    /// Waiting for the factory's secrets, then scanning.
+    Pending,
+    Running,
+    Done {
+        /// `containers.git needs 2 registries that no entry covers: ...`, if any.
+        headline: Option<String>,
+        suggestions: Vec<crate::scan::Suggestion>,
+        /// The scan's error count (what `fioreg scan` would exit 1 for).
+        errors: usize,
+    },
+    Failed(String),
 }
 
 /// The Pick screen (rotate, remove): the cursor over the entries, and for remove whether the
@@ -608,7 +660,8 @@ impl RegistryForm {
         Request {
             provider: self.provider,
             url: opt(FieldKind::Url),
-            region: opt(FieldKind::Region),
+            // Not typed: the region of the url (the core derives it the same way).
+            region: opt(FieldKind::Region).filter(|_| self.region_edited),
             // Not typed: the core's default (an updated entry keeps its own name).
             secret_name: opt(FieldKind::SecretName).filter(|_| self.secret_name_edited),
         }
@@ -937,6 +990,8 @@ pub struct State {
     /// The config, or why it could not be read (file:line:col and the fix).
     pub config: Result<FactoryConfig, String>,
     pub secrets: Secrets,
+    /// The scan of containers.git, when a checkout is known.
+    pub scan: ScanState,
     pub screen: Screen,
     pub flow: Flow,
     /// Rotate and remove: the entry list's cursor and the remove options.
@@ -981,10 +1036,15 @@ impl State {
             (Ok(c), None) if c.registries.is_empty() => Secrets::NotNeeded,
             (Ok(_), None) => Secrets::Loading,
         };
+        let scan = match (&config, &ctx.containers) {
+            (Ok(_), Some(_)) => ScanState::Pending,
+            _ => ScanState::Off,
+        };
         State {
             ctx,
             config,
             secrets,
+            scan,
             screen: Screen::Start,
             flow: Flow::Add,
             pick: Pick::default(),
@@ -1048,6 +1108,31 @@ impl State {
         })
     }
 
+    /// The Start screen's items: an Add for each registry the scan says is not covered, then
+    /// the actions.
+    pub fn start_items(&self) -> Vec<StartItem> {
+        let mut items = Vec::new();
+        if let ScanState::Done { suggestions, .. } = &self.scan {
+            for s in suggestions {
+                if let crate::scan::Suggestion::AddEntry {
+                    host,
+                    provider,
+                    url,
+                    ..
+                } = s
+                {
+                    items.push(StartItem::AddFor {
+                        host: host.clone(),
+                        provider: *provider,
+                        url: url.clone(),
+                    });
+                }
+            }
+        }
+        items.extend(StartAction::ALL.into_iter().map(StartItem::Action));
+        items
+    }
+
     /// The entries of the Pick screen for the current flow (none for add).
     pub fn entries(&self) -> Vec<EntryChoice> {
         match self.flow {
@@ -1076,6 +1161,7 @@ impl State {
     /// Whether a spinner is turning somewhere (then ticks redraw).
     pub fn busy(&self) -> bool {
         matches!(self.secrets, Secrets::Loading)
+            || matches!(self.scan, ScanState::Pending | ScanState::Running)
             || self
                 .review
                 .as_ref()

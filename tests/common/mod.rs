@@ -175,7 +175,7 @@ impl World {
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(format!(
-                "stty cols {} rows {} icanon echo; \"$0\" \"$@\"; echo \"EXIT=$?\"; stty -a; \
+                "trap : INT; stty cols {} rows {} icanon echo; \"$0\" \"$@\"; echo \"EXIT=$?\"; stty -a; \
                  echo END-OF-RUN",
                 pty::COLS,
                 pty::ROWS
@@ -317,6 +317,14 @@ impl Running {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        Running {
+            child: Some(cmd.spawn().expect("spawn fioreg")),
+        }
+    }
+
+    /// Like [`Running::spawn`], but stdin stays what `cmd` set (or inherited).
+    pub fn spawn_keeping_stdin(mut cmd: Command) -> Running {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         Running {
             child: Some(cmd.spawn().expect("spawn fioreg")),
         }

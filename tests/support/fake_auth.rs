@@ -72,6 +72,8 @@ pub enum Grant {
     All,
     /// No repository action at all (a login-only token).
     Nothing,
+    /// Every action asked for, on these repositories only.
+    Only(&'static [&'static str]),
 }
 
 pub const TOKEN_SERVICE: &str = "fioreg-test-registry";
@@ -84,6 +86,29 @@ pub fn token_cert_path() -> std::path::PathBuf {
 
 /// Starts a token server at `http://127.0.0.1:PORT/token` for `users` (user, password, grant).
 pub fn registry_token_server(users: &[(&str, &str, Grant)]) -> Stub {
+    token_server(users, None, Stub::start)
+}
+
+/// A token server's request handler.
+pub type Handler = Box<dyn Fn(&Request) -> Response + Send + Sync>;
+
+/// [`registry_token_server`] that also answers anonymous requests (no credentials), as Docker
+/// Hub does: 200 with a token that grants `pull` on the repositories of `public` and nothing on
+/// any other (so the registry then refuses a private repository with 401). `start` starts the
+/// stub ([`Stub::start`], or a stub with other limits for benchmarks).
+pub fn registry_token_server_with_public(
+    users: &[(&str, &str, Grant)],
+    public: &[&str],
+    start: fn(Handler) -> Stub,
+) -> Stub {
+    let public: Vec<String> = public.iter().map(|s| s.to_string()).collect();
+    token_server(users, Some(public), start)
+}
+
+fn token_server<F>(users: &[(&str, &str, Grant)], public: Option<Vec<String>>, start: F) -> Stub
+where
+    F: FnOnce(Handler) -> Stub,
+{
     let users: HashMap<String, (String, Grant)> = users
         .iter()
         .map(|(u, p, g)| (u.to_string(), (p.to_string(), *g)))
@@ -92,7 +117,7 @@ pub fn registry_token_server(users: &[(&str, &str, Grant)]) -> Stub {
     let cert = pem_der(&std::fs::read(token_cert_path()).expect("token cert"));
     let x5c = STANDARD.encode(cert);
     let counter = std::sync::atomic::AtomicU64::new(0);
-    Stub::start(move |req: &Request| {
+    start(Box::new(move |req: &Request| {
         let denied = |why: &str| {
             Response::json(
                 401,
@@ -105,17 +130,31 @@ pub fn registry_token_server(users: &[(&str, &str, Grant)]) -> Stub {
         if req.query_one("service") != Some(TOKEN_SERVICE) {
             return Response::json(400, serde_json::json!({"error": "unknown service"}));
         }
-        let Some((user, password)) = req.basic_auth() else {
-            return denied("authentication required");
-        };
-        let grant = match users.get(&user) {
-            Some((p, g)) if *p == password => *g,
-            _ => return denied("incorrect username or password"),
+        let (user, grant) = match (req.basic_auth(), &public) {
+            (Some((user, password)), _) => match users.get(&user) {
+                Some((p, g)) if *p == password => (user, *g),
+                _ => return denied("incorrect username or password"),
+            },
+            (None, Some(_)) => (String::new(), Grant::Nothing),
+            (None, None) => return denied("authentication required"),
         };
         let mut access = Vec::new();
         for scope in req.query_all("scope") {
             let parts: Vec<&str> = scope.split(':').collect();
-            if parts.len() == 3 && parts[0] == "repository" && grant == Grant::All {
+            let allowed = match grant {
+                Grant::All => true,
+                Grant::Nothing => false,
+                Grant::Only(repos) => repos.contains(&parts.get(1).copied().unwrap_or_default()),
+            };
+            let anonymous_pull = user.is_empty()
+                && public
+                    .as_ref()
+                    .is_some_and(|p| p.iter().any(|r| Some(r.as_str()) == parts.get(1).copied()));
+            if parts.len() == 3 && parts[0] == "repository" && anonymous_pull {
+                access.push(serde_json::json!({
+                    "type": "repository", "name": parts[1], "actions": ["pull"]
+                }));
+            } else if parts.len() == 3 && parts[0] == "repository" && allowed {
                 let actions: Vec<&str> = parts[2].split(',').collect();
                 access.push(serde_json::json!({
                     "type": "repository", "name": parts[1], "actions": actions
@@ -140,7 +179,7 @@ pub fn registry_token_server(users: &[(&str, &str, Grant)]) -> Stub {
             200,
             serde_json::json!({"token": jwt, "access_token": jwt, "expires_in": 300}),
         )
-    })
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -132,6 +132,24 @@ pub struct Stub {
 
 impl Stub {
     pub fn start(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Stub {
+        Stub::start_with(handler, MAX_CONNECTIONS, LIFETIME, true)
+    }
+
+    /// A stub without the test limits (any number of connections, `lifetime`), keeping no
+    /// requests: for benchmarks that run the binary many times.
+    pub fn start_unbounded(
+        handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+        lifetime: Duration,
+    ) -> Stub {
+        Stub::start_with(handler, usize::MAX, lifetime, false)
+    }
+
+    fn start_with(
+        handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+        max_connections: usize,
+        lifetime: Duration,
+        keep: bool,
+    ) -> Stub {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         listener
             .set_nonblocking(true)
@@ -143,7 +161,17 @@ impl Stub {
         let thread = {
             let stop = stop.clone();
             let requests = requests.clone();
-            std::thread::spawn(move || serve(listener, handler, stop, requests))
+            std::thread::spawn(move || {
+                serve(
+                    listener,
+                    handler,
+                    stop,
+                    requests,
+                    max_connections,
+                    lifetime,
+                    keep,
+                )
+            })
         };
         Stub {
             addr,
@@ -177,14 +205,18 @@ fn serve(
     handler: Arc<Handler>,
     stop: Arc<AtomicBool>,
     requests: Arc<Mutex<Vec<Request>>>,
+    max_connections: usize,
+    lifetime: Duration,
+    keep: bool,
 ) {
-    let deadline = Instant::now() + LIFETIME;
+    let deadline = Instant::now() + lifetime;
     let mut served = 0;
-    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline && served < MAX_CONNECTIONS {
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline && served < max_connections {
         match listener.accept() {
             Ok((stream, _)) => {
                 served += 1;
                 if let Some(req) = handle(stream, &*handler)
+                    && keep
                     && let Ok(mut r) = requests.lock()
                 {
                     r.push(req);

@@ -165,6 +165,82 @@ impl Registry {
         panic!("docker-registry did not start; its log:\n{last_log}");
     }
 
+    /// Pushes a one-layer image `repo:tag` through the registry API; `authorization` is the
+    /// Authorization header for push.
+    pub fn push(&self, repo: &str, tag: &str, authorization: &str) {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .build()
+            .new_agent();
+        let base = format!("http://{}", self.addr);
+        let sha256 = |data: &[u8]| {
+            let d = ring::digest::digest(&ring::digest::SHA256, data);
+            let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hex}")
+        };
+        let upload = |data: &[u8]| -> (String, usize) {
+            let digest = sha256(data);
+            let started = agent
+                .post(&format!("{base}/v2/{repo}/blobs/uploads/"))
+                .header("Authorization", authorization)
+                .send_empty()
+                .expect("start a blob upload");
+            assert_eq!(started.status().as_u16(), 202, "{}", self.log());
+            let location = started
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .expect("upload location")
+                .to_string();
+            let location = if location.starts_with('/') {
+                format!("{base}{location}")
+            } else {
+                location
+            };
+            let sep = if location.contains('?') { '&' } else { '?' };
+            let done = agent
+                .put(&format!("{location}{sep}digest={digest}"))
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/octet-stream")
+                .send(data)
+                .expect("finish a blob upload");
+            assert_eq!(done.status().as_u16(), 201, "{}", self.log());
+            (digest, data.len())
+        };
+        let layer = format!("fioreg test layer {repo}:{tag}").into_bytes();
+        let (layer_digest, layer_size) = upload(&layer);
+        let config = serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [layer_digest]}
+        })
+        .to_string();
+        let (config_digest, config_size) = upload(config.as_bytes());
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": config_size, "digest": config_digest
+            },
+            "layers": [{
+                "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "size": layer_size, "digest": layer_digest
+            }]
+        })
+        .to_string();
+        let put = agent
+            .put(&format!("{base}/v2/{repo}/manifests/{tag}"))
+            .header("Authorization", authorization)
+            .header(
+                "Content-Type",
+                "application/vnd.docker.distribution.manifest.v2+json",
+            )
+            .send(manifest.as_bytes())
+            .expect("put the manifest");
+        assert_eq!(put.status().as_u16(), 201, "{}", self.log());
+    }
+
     /// The registry's log so far (for failure messages).
     pub fn log(&self) -> String {
         let mut s = String::new();

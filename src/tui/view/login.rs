@@ -115,7 +115,7 @@ fn document(login: &LoginTest, tick: usize, width: usize, theme: Theme) -> Vec<L
 /// The choice under an unreachable registry, kept at the bottom: the question and the
 /// buttons, Back first (and focused first).
 fn bottom_lines(login: &LoginTest, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    if !matches!(login.result(), Some(LoginCheck::Unreachable(_))) {
+    if !login.result().is_some_and(LoginCheck::may_store_anyway) {
         return Vec::new();
     }
     let button = |label: &str, focused: bool| {

@@ -185,16 +185,7 @@ fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<L
         _ => {}
     }
     match &review.commit {
-        CommitState::On(c) => step(
-            &format!(
-                "Then commit {} in {} (branch {}): \"{}\"",
-                c.checkout.rel.display(),
-                c.checkout.root.display(),
-                c.branch,
-                c.message
-            ),
-            &mut lines,
-        ),
+        CommitState::On(c) => step(&crate::wizard::flow::commit_step(c), &mut lines),
         // Here, not under the buttons: the reason can be long, and the document scrolls.
         CommitState::Refused(why) => {
             lines.extend(wrap_prefixed(

@@ -3,7 +3,7 @@
 use super::{Content, Theme, spinner, truncate, wrap_prefixed};
 use crate::factory_config::FactoryConfig;
 use crate::factory_config::lint::Severity;
-use crate::wizard::state::{Secrets, StartAction, State};
+use crate::wizard::state::{Secrets, State};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
@@ -89,9 +89,10 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         _ => {}
     }
     findings(&mut c, state, cfg, width, theme);
+    scan(&mut c, state, width, theme);
     c.blank();
     c.push(Line::styled("What now?", theme.title()));
-    for (i, a) in StartAction::ALL.iter().enumerate() {
+    for (i, a) in state.start_items().iter().enumerate() {
         let first = c.lines.len();
         let selected = i == state.start_cursor;
         match a.disabled_reason(cfg.registries.len()) {
@@ -124,6 +125,18 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         }
     }
     c
+}
+
+/// What the scan of containers.git says (the same lines as the line prompts).
+fn scan(c: &mut Content, state: &State, width: usize, theme: Theme) {
+    for (mark, line) in crate::wizard::flow::scan_lines(&state.scan) {
+        let style = match mark {
+            crate::wizard::report::Mark::Warn => theme.warn(),
+            crate::wizard::report::Mark::Done => theme.ok(),
+            crate::wizard::report::Mark::Note => theme.dim(),
+        };
+        c.extend(wrap_prefixed(mark.prefix(), &line, width, style));
+    }
 }
 
 /// What `fioreg check` finds: each problem with its line, its severity as a mark (✗ error,

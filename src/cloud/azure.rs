@@ -1,0 +1,678 @@
+//! Azure: a pull-only credential for one container registry through the official `az` CLI (the
+//! admin's own `az login`): a service principal with the AcrPull role scoped to the registry
+//! (`az ad sp create-for-rbac`), or, for some repositories only, an ACR token with
+//! `content/read` and `metadata/read` and an expiry (`az acr token create`). The secret is
+//! `id:password` (the principal's appId, or the token's name).
+//!
+//! Every call is `az ... --output json` with stdout read from a pipe. When `az` is not
+//! installed, [`manual_commands`] gives the exact commands to run instead: they pipe the
+//! password straight into `fioreg add azure --password-stdin`, so it is never shown.
+
+use super::{CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use zeroize::Zeroizing;
+
+/// What kind of identity CI logs in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A service principal with AcrPull on the whole registry.
+    Principal,
+    /// A repository-scoped token: these repositories, read only, expiring after `days`.
+    Token {
+        repositories: Vec<String>,
+        days: u32,
+    },
+}
+
+/// What to create, for the plan and for the manual commands.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `NAME.azurecr.io`
+    pub url: String,
+    /// The principal's display name or the token's name.
+    pub name: String,
+    pub kind: Kind,
+}
+
+impl Request {
+    /// The registry's name: the url's first label.
+    pub fn registry(&self) -> &str {
+        self.url.split('.').next().unwrap_or(&self.url)
+    }
+
+    fn token_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "acr".into(),
+            "token".into(),
+            "create".into(),
+            "--name".into(),
+            self.name.clone(),
+            "--registry".into(),
+            self.registry().into(),
+        ];
+        if let Kind::Token { repositories, days } = &self.kind {
+            for r in repositories {
+                args.extend([
+                    "--repository".into(),
+                    r.clone(),
+                    "content/read".into(),
+                    "metadata/read".into(),
+                ]);
+            }
+            args.extend(["--expiration-in-days".into(), days.to_string()]);
+        }
+        args
+    }
+}
+
+/// A token or principal name: 5-50 letters, digits, `-` and `_` (ACR's rule for token names;
+/// also a safe display name).
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let ok = (3..=50).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` cannot be used as the principal or token name: use 3-50 letters, digits, \
+             `-` and `_`"
+        ))
+    }
+}
+
+/// The exact commands to run when `az` is not installed. The password goes from `az` straight
+/// into fioreg through a pipe; it is never shown.
+pub fn manual_commands(req: &Request, fioreg_prefix: &str) -> String {
+    let reg = req.registry();
+    let url = &req.url;
+    match &req.kind {
+        Kind::Principal => format!(
+            "# With the Azure CLI (https://aka.ms/azure-cli) after `az login`:\n\
+             ACR_ID=$(az acr show --name {reg} --query id --output tsv)\n\
+             APP_ID=$(az ad sp create-for-rbac --name {name} --role AcrPull --scopes \"$ACR_ID\" \
+             --query appId --output tsv)\n\
+             # A fresh password for it, piped into fioreg (never shown):\n\
+             az ad sp credential reset --id \"$APP_ID\" --query password --output tsv |\n  \
+             {fioreg_prefix} add azure --url {url} --client-id \"$APP_ID\" --password-stdin --yes\n",
+            name = crate::plan::shell_word(&req.name),
+        ),
+        Kind::Token { days, .. } => {
+            let mut create: Vec<String> = vec!["az".into()];
+            create.extend(req.token_args().iter().map(|w| crate::plan::shell_word(w)));
+            create.push("--no-passwords".into());
+            format!(
+                "# With the Azure CLI (https://aka.ms/azure-cli) after `az login`:\n\
+                 {}\n\
+                 # A password for it, piped into fioreg (never shown):\n\
+                 az acr token credential generate --name {name} --registry {reg} --password1 \
+                 --expiration-in-days {days} --query 'passwords[0].value' --output tsv |\n  \
+                 {fioreg_prefix} add azure --url {url} --client-id {name} --password-stdin --yes\n",
+                create.join(" "),
+                name = crate::plan::shell_word(&req.name),
+            )
+        }
+    }
+}
+
+/// The exact commands for `rotate --new-key` without `az`: a new password piped into
+/// `fioreg rotate`. `identity` is a principal's appId or `token:NAME`.
+pub fn manual_rotate_commands(url: &str, identity: &str, fioreg_prefix: &str) -> String {
+    let reg = url.split('.').next().unwrap_or(url);
+    let (make, user) = match identity.strip_prefix("token:") {
+        Some(token) => (
+            format!(
+                "az acr token credential generate --name {t} --registry {reg} --password1 \
+                 --query 'passwords[0].value' --output tsv",
+                t = crate::plan::shell_word(token)
+            ),
+            token,
+        ),
+        None => (
+            format!(
+                "az ad sp credential reset --id {} --query password --output tsv",
+                crate::plan::shell_word(identity)
+            ),
+            identity,
+        ),
+    };
+    format!(
+        "# With the Azure CLI (https://aka.ms/azure-cli) after `az login`; the new password is\n\
+         # piped into fioreg (never shown):\n\
+         {make} |\n  {fioreg_prefix} rotate {url} --client-id {} --password-stdin --yes\n",
+        crate::plan::shell_word(user)
+    )
+}
+
+/// The admin's `az`.
+#[derive(Debug, Clone)]
+pub struct Az {
+    bin: PathBuf,
+}
+
+impl Az {
+    /// `az`: env FIOREG_AZ, else `az` on PATH; `None` when it is not installed.
+    pub fn find() -> Option<Az> {
+        match std::env::var_os("FIOREG_AZ").filter(|v| !v.is_empty()) {
+            Some(b) => Some(Az {
+                bin: PathBuf::from(b),
+            }),
+            None => which::which("az").ok().map(|bin| Az { bin }),
+        }
+    }
+
+    fn shown(&self, words: &[&str]) -> String {
+        let mut all = vec!["az"];
+        all.extend(words);
+        super::show_command(&all)
+    }
+
+    /// Runs `az ARGS --output json` and returns stdout (zeroized on drop) or the error line.
+    fn call(&self, args: &[&str]) -> Result<Zeroizing<Vec<u8>>, String> {
+        let mut child = Command::new(&self.bin)
+            .args(args)
+            .args(["--output", "json"])
+            // az's optional log file (`logging.enable_log_file`) stays off for these calls.
+            .env("AZURE_LOGGING_ENABLE_LOG_FILE", "no")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start {}: {e}", self.bin.display()))?;
+        let mut stderr_pipe = child.stderr.take();
+        let errors = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(p) = stderr_pipe.as_mut() {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        });
+        let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
+        if let Some(mut p) = child.stdout.take() {
+            let _ = p.read_to_end(&mut out);
+        }
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for az failed: {e}"))?;
+        let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
+        if status.success() {
+            return Ok(out);
+        }
+        let message = stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("ERROR:"))
+            .or_else(|| stderr.lines().map(str::trim).rfind(|l| !l.is_empty()))
+            .unwrap_or("no message")
+            .to_string();
+        Err(format!(
+            "`{}` failed: {message} (az exit status {})",
+            self.shown(args),
+            status
+                .code()
+                .map_or_else(|| "signal".to_string(), |c| c.to_string())
+        ))
+    }
+
+    fn call_json<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, String> {
+        let out = self.call(args)?;
+        serde_json::from_slice(&out)
+            .map_err(|e| format!("unexpected answer from `{}`: {e}", self.shown(args)))
+    }
+}
+
+#[derive(Deserialize)]
+struct Account {
+    id: String,
+    #[serde(default)]
+    user: Option<AccountUser>,
+}
+
+#[derive(Deserialize)]
+struct AccountUser {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Registry {
+    id: String,
+    login_server: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewPrincipal {
+    app_id: String,
+    password: SecretString,
+}
+
+#[derive(Deserialize)]
+struct TokenPasswords {
+    passwords: Vec<TokenPassword>,
+}
+
+#[derive(Deserialize)]
+struct TokenPassword {
+    value: Option<SecretString>,
+    #[serde(default)]
+    expiry: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NewToken {
+    credentials: TokenPasswords,
+}
+
+/// What [`CloudPlan::execute`] does for Azure.
+#[derive(Debug)]
+pub(crate) struct Job {
+    az: Az,
+    req: Request,
+    scope: String,
+    /// `Some(id)`: reset this existing principal's password (rotate) instead of creating one.
+    reset_principal: Option<String>,
+    /// Rotate a token: generate password1 again.
+    regenerate_token: bool,
+}
+
+fn whoami(az: &Az) -> Result<String, CloudError> {
+    let a: Account = az
+        .call_json(&["account", "show"])
+        .map_err(|e| CloudError::nothing(format!("{e}. Sign in with `az login` first")))?;
+    Ok(match a.user {
+        Some(u) => format!("{} (subscription {})", u.name, a.id),
+        None => format!("subscription {}", a.id),
+    })
+}
+
+fn registry(az: &Az, req: &Request) -> Result<Registry, CloudError> {
+    let reg: Registry = az
+        .call_json(&["acr", "show", "--name", req.registry()])
+        .map_err(CloudError::nothing)?;
+    if !reg.login_server.eq_ignore_ascii_case(&req.url) {
+        return Err(CloudError::nothing(format!(
+            "the registry {} serves {}, not {}",
+            req.registry(),
+            reg.login_server,
+            req.url
+        )));
+    }
+    Ok(reg)
+}
+
+fn secret_note(what: &str) -> String {
+    format!(
+        "{what} (the password goes through a pipe to fioctl; it is never shown or written to a file)"
+    )
+}
+
+/// The review for `fioreg add azure --create-principal NAME`: read-only calls only.
+pub fn plan_create(az: Az, req: Request) -> Result<CloudPlan, CloudError> {
+    validate_name(&req.name).map_err(CloudError::nothing)?;
+    let admin = whoami(&az)?;
+    let reg = registry(&az, &req)?;
+    let (identity, action, document) = match &req.kind {
+        Kind::Principal => (
+            format!(
+                "a new service principal {} (its appId is the user name)",
+                req.name
+            ),
+            CloudAction {
+                title: secret_note(&format!(
+                    "Create the service principal {} with the AcrPull role on {} only",
+                    req.name,
+                    req.registry()
+                )),
+                command: az.shown(&[
+                    "ad",
+                    "sp",
+                    "create-for-rbac",
+                    "--name",
+                    &req.name,
+                    "--role",
+                    "AcrPull",
+                    "--scopes",
+                    &reg.id,
+                ]),
+            },
+            Document {
+                title: "Role assignment".into(),
+                text: format!("AcrPull on {}", reg.id),
+            },
+        ),
+        Kind::Token { repositories, days } => {
+            let args = req.token_args();
+            let words: Vec<&str> = args.iter().map(String::as_str).collect();
+            (
+                format!("the ACR token {} (user name {})", req.name, req.name),
+                CloudAction {
+                    title: secret_note(&format!(
+                        "Create the token {} that can only read {} in {}, expiring in {days} days",
+                        req.name,
+                        repositories.join(", "),
+                        req.registry()
+                    )),
+                    command: az.shown(&words),
+                },
+                Document {
+                    title: "Token scope".into(),
+                    text: repositories
+                        .iter()
+                        .map(|r| format!("{r}: content/read, metadata/read"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                },
+            )
+        }
+    };
+    Ok(CloudPlan {
+        cloud: "Azure",
+        admin,
+        identity,
+        notes: Vec::new(),
+        actions: vec![action],
+        document: Some(document),
+        job: super::Job::Azure(Job {
+            az,
+            scope: reg.id,
+            req,
+            reset_principal: None,
+            regenerate_token: false,
+        }),
+    })
+}
+
+/// The review for `fioreg rotate --new-key` on an azure registry: `identity` is `token:NAME` or
+/// a principal's appId.
+pub fn plan_rotate(az: Az, url: &str, identity: &str) -> Result<CloudPlan, CloudError> {
+    let admin = whoami(&az)?;
+    let (req, action, reset, regenerate) = match identity.strip_prefix("token:") {
+        Some(token) => {
+            let req = Request {
+                url: url.to_string(),
+                name: token.to_string(),
+                kind: Kind::Token {
+                    repositories: Vec::new(),
+                    days: 0,
+                },
+            };
+            let action = CloudAction {
+                title: secret_note(&format!(
+                    "Generate a new password1 for the token {token} (the old password1 stops \
+                     working at once)"
+                )),
+                command: az.shown(&[
+                    "acr",
+                    "token",
+                    "credential",
+                    "generate",
+                    "--name",
+                    token,
+                    "--registry",
+                    req.registry(),
+                    "--password1",
+                ]),
+            };
+            (req, action, None, true)
+        }
+        None => {
+            let req = Request {
+                url: url.to_string(),
+                name: identity.to_string(),
+                kind: Kind::Principal,
+            };
+            let action = CloudAction {
+                title: secret_note(&format!(
+                    "Reset the password of the service principal {identity} (the old password \
+                     stops working at once)"
+                )),
+                command: az.shown(&["ad", "sp", "credential", "reset", "--id", identity]),
+            };
+            (req, action, Some(identity.to_string()), false)
+        }
+    };
+    let reg = registry(&az, &req)?;
+    Ok(CloudPlan {
+        cloud: "Azure",
+        admin,
+        identity: identity.to_string(),
+        notes: vec![
+            "Azure replaces the password: CI fails until the new one is stored, which follows at \
+             once."
+                .into(),
+        ],
+        actions: vec![action],
+        document: None,
+        job: super::Job::Azure(Job {
+            az,
+            scope: reg.id,
+            req,
+            reset_principal: reset,
+            regenerate_token: regenerate,
+        }),
+    })
+}
+
+fn user_token(user: &str, password: &SecretString) -> Result<crate::secret::Secret, String> {
+    crate::credentials::user_token::user_token(
+        user,
+        password.clone(),
+        crate::credentials::user_token::UserTokenKind::AzurePrincipal,
+    )
+    .map_err(|e| e.to_string())
+}
+
+impl Job {
+    pub(crate) fn execute(
+        &self,
+        actions: &[CloudAction],
+        progress: &mut dyn FnMut(CloudProgress),
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Created, CloudError> {
+        let az = &self.az;
+        let req = &self.req;
+        if stop() {
+            return Err(CloudError {
+                message: "interrupted before anything was created".into(),
+                exists: Vec::new(),
+                next: Vec::new(),
+                interrupted: true,
+            });
+        }
+        if let Some(a) = actions.first() {
+            progress(CloudProgress::Started(0, a.clone()));
+        }
+        let interrupted_note = |e: String| {
+            if stop() {
+                CloudError {
+                    message: format!(
+                        "interrupted: {e}; it may or may not have happened, check in Azure"
+                    ),
+                    exists: Vec::new(),
+                    next: Vec::new(),
+                    interrupted: true,
+                }
+            } else {
+                CloudError::nothing(e)
+            }
+        };
+        let (user, password, exists, undo, key_id) = if let Some(id) = &self.reset_principal {
+            let args = ["ad", "sp", "credential", "reset", "--id", id.as_str()];
+            let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
+            (
+                p.app_id.clone(),
+                p.password,
+                vec![format!(
+                    "the service principal {} with a NEW password (not stored in the factory yet; \
+                     the old one no longer works)",
+                    p.app_id
+                )],
+                Vec::new(),
+                p.app_id,
+            )
+        } else if self.regenerate_token {
+            let args = [
+                "acr",
+                "token",
+                "credential",
+                "generate",
+                "--name",
+                req.name.as_str(),
+                "--registry",
+                req.registry(),
+                "--password1",
+            ];
+            let t: TokenPasswords = az.call_json(&args).map_err(interrupted_note)?;
+            let pw = t
+                .passwords
+                .into_iter()
+                .find_map(|p| p.value)
+                .ok_or_else(|| CloudError::nothing("az returned no token password"))?;
+            (
+                req.name.clone(),
+                pw,
+                vec![format!(
+                    "the token {} with a NEW password1 (not stored in the factory yet)",
+                    req.name
+                )],
+                Vec::new(),
+                req.name.clone(),
+            )
+        } else {
+            match &req.kind {
+                Kind::Principal => {
+                    let args = [
+                        "ad",
+                        "sp",
+                        "create-for-rbac",
+                        "--name",
+                        req.name.as_str(),
+                        "--role",
+                        "AcrPull",
+                        "--scopes",
+                        self.scope.as_str(),
+                    ];
+                    let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
+                    (
+                        p.app_id.clone(),
+                        p.password,
+                        vec![format!(
+                            "the service principal {} (appId {}) with AcrPull on {} (new; NOT \
+                             stored in the factory yet)",
+                            req.name,
+                            p.app_id,
+                            req.registry()
+                        )],
+                        vec![az.shown(&["ad", "sp", "delete", "--id", &p.app_id])],
+                        p.app_id,
+                    )
+                }
+                Kind::Token { .. } => {
+                    let args = req.token_args();
+                    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+                    let t: NewToken = az.call_json(&words).map_err(interrupted_note)?;
+                    let first = t
+                        .credentials
+                        .passwords
+                        .into_iter()
+                        .find(|p| p.value.is_some());
+                    let expiry = first
+                        .as_ref()
+                        .and_then(|p| p.expiry.clone())
+                        .unwrap_or_else(|| "?".into());
+                    let pw = first
+                        .and_then(|p| p.value)
+                        .ok_or_else(|| CloudError::nothing("az returned no token password"))?;
+                    (
+                        req.name.clone(),
+                        pw,
+                        vec![format!(
+                            "the token {} in {} (new, expires {expiry}; NOT stored in the \
+                             factory yet)",
+                            req.name,
+                            req.registry()
+                        )],
+                        vec![az.shown(&[
+                            "acr",
+                            "token",
+                            "delete",
+                            "--name",
+                            &req.name,
+                            "--registry",
+                            req.registry(),
+                            "--yes",
+                        ])],
+                        req.name.clone(),
+                    )
+                }
+            }
+        };
+        let secret = user_token(&user, &password).map_err(|e| CloudError {
+            message: format!("the new credential cannot be used: {e}"),
+            exists: exists.clone(),
+            next: undo.clone(),
+            interrupted: false,
+        })?;
+        if let Some(a) = actions.first() {
+            progress(CloudProgress::Finished(0, a.clone()));
+        }
+        Ok(Created {
+            secret,
+            key_id,
+            exists,
+            undo,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_commands_never_show_the_password() {
+        let p = Request {
+            url: "acmeprod.azurecr.io".into(),
+            name: "fioreg-acme-pull".into(),
+            kind: Kind::Principal,
+        };
+        let text = manual_commands(&p, "fioreg --factory acme");
+        assert!(text.contains("az acr show --name acmeprod --query id --output tsv"));
+        assert!(text.contains(
+            "az ad sp create-for-rbac --name fioreg-acme-pull --role AcrPull --scopes \"$ACR_ID\" --query appId --output tsv"
+        ));
+        assert!(text.contains(
+            "az ad sp credential reset --id \"$APP_ID\" --query password --output tsv |\n  fioreg --factory acme add azure --url acmeprod.azurecr.io --client-id \"$APP_ID\" --password-stdin --yes"
+        ));
+        let t = Request {
+            kind: Kind::Token {
+                repositories: vec!["team/app".into()],
+                days: 90,
+            },
+            ..p
+        };
+        let text = manual_commands(&t, "fioreg");
+        assert!(text.contains(
+            "az acr token create --name fioreg-acme-pull --registry acmeprod --repository team/app content/read metadata/read --expiration-in-days 90 --no-passwords"
+        ), "{text}");
+        assert!(
+            text.contains(
+                "--password1 --expiration-in-days 90 --query 'passwords[0].value' --output tsv |"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert!(validate_name("fioreg-acme-pull").is_ok());
+        assert!(validate_name("a b").is_err());
+        assert!(validate_name("x").is_err());
+    }
+}

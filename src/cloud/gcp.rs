@@ -1,0 +1,686 @@
+//! Google Cloud: a pull-only service account for one Artifact Registry repository and its keys,
+//! through the official `gcloud` CLI (the admin's own gcloud login, SSO included).
+//!
+//! Every call is `gcloud --quiet ... --format=json` with stdout read from a pipe. The key is
+//! created with `gcloud iam service-accounts keys create -`, which writes the key file to stdout:
+//! it is read into zeroized memory, checked like a key file (src/credentials/gcp.rs) and never
+//! written anywhere. gcloud honours `api_endpoint_overrides/<api>` (env
+//! CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM, ..._ARTIFACTREGISTRY), which the tests point at loopback.
+
+use super::{CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use serde::Deserialize;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use zeroize::Zeroizing;
+
+/// The only role the service account gets, on one repository.
+pub const ROLE: &str = "roles/artifactregistry.reader";
+
+const INSTALL_HINT: &str = "install the Google Cloud CLI (https://cloud.google.com/sdk/docs/install), \
+     sign in with `gcloud auth login`, and run this again; or create the service account by hand \
+     with the commands of `fioreg policy gar`";
+
+/// What an organisation policy that forbids keys means, and the two ways out.
+pub fn key_creation_forbidden_help(project: &str) -> String {
+    format!(
+        "the organisation policy `iam.disableServiceAccountKeyCreation` forbids service-account \
+         keys in project {project}, and Foundries CI can only log in to Artifact Registry with a \
+         key. Two ways out: (1) ask your organisation policy administrator for an exception for \
+         this project (e.g. `gcloud resource-manager org-policies disable-enforce \
+         iam.disableServiceAccountKeyCreation --project {project}`), then run this again; or \
+         (2) keep the images out of Artifact Registry for CI: wrap each one into \
+         hub.foundries.io with `fioreg device-wrap --image IMAGE --container NAME`, pushed by \
+         someone who can pull"
+    )
+}
+
+/// The admin's `gcloud`.
+#[derive(Debug, Clone)]
+pub struct Gcloud {
+    bin: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+struct CliFailure {
+    message: String,
+    not_found: bool,
+    key_creation_forbidden: bool,
+}
+
+impl Gcloud {
+    /// The `gcloud` program: env FIOREG_GCLOUD, else `gcloud` on PATH.
+    pub fn find() -> Result<Gcloud, CloudError> {
+        let bin = match std::env::var_os("FIOREG_GCLOUD").filter(|v| !v.is_empty()) {
+            Some(b) => PathBuf::from(b),
+            None => which::which("gcloud").map_err(|_| {
+                CloudError::nothing(format!(
+                    "the Google Cloud CLI (`gcloud`) is not installed or not on PATH: {INSTALL_HINT}"
+                ))
+            })?,
+        };
+        Ok(Gcloud { bin })
+    }
+
+    fn shown(&self, words: &[&str]) -> String {
+        let mut all = vec!["gcloud"];
+        all.extend(words);
+        super::show_command(&all)
+    }
+
+    /// Runs `gcloud --quiet ARGS` and returns stdout (zeroized on drop).
+    fn call(&self, args: &[&str]) -> Result<Zeroizing<Vec<u8>>, CliFailure> {
+        let mut child = Command::new(&self.bin)
+            .arg("--quiet")
+            .args(args)
+            // A config with `core/log_http` would log every answer, the new key included.
+            .env("CLOUDSDK_CORE_LOG_HTTP", "false")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| CliFailure {
+                message: format!(
+                    "could not start {}: {e}. {INSTALL_HINT}",
+                    self.bin.display()
+                ),
+                not_found: false,
+                key_creation_forbidden: false,
+            })?;
+        let mut stderr_pipe = child.stderr.take();
+        let errors = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(p) = stderr_pipe.as_mut() {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        });
+        let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
+        if let Some(mut p) = child.stdout.take() {
+            let _ = p.read_to_end(&mut out);
+        }
+        let status = child.wait().map_err(|e| CliFailure {
+            message: format!("waiting for gcloud failed: {e}"),
+            not_found: false,
+            key_creation_forbidden: false,
+        })?;
+        let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
+        if status.success() {
+            return Ok(out);
+        }
+        let message = stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("ERROR:"))
+            .or_else(|| stderr.lines().map(str::trim).rfind(|l| !l.is_empty()))
+            .unwrap_or("no message")
+            .to_string();
+        Err(CliFailure {
+            not_found: stderr.contains("NOT_FOUND") || stderr.contains("not found"),
+            key_creation_forbidden: stderr.contains("disableServiceAccountKeyCreation")
+                || stderr.contains("Key creation is not allowed"),
+            message: match status.code() {
+                Some(c) => format!("{message} (gcloud exit status {c})"),
+                None => format!("{message} (gcloud was stopped by a signal)"),
+            },
+        })
+    }
+
+    fn failed(&self, args: &[&str], f: &CliFailure) -> String {
+        format!("`{}` failed: {}", self.shown(args), f.message)
+    }
+
+    fn call_json<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, CliFailure> {
+        let out = self.call(args)?;
+        serde_json::from_slice(&out).map_err(|e| CliFailure {
+            message: format!("unexpected answer from `{}`: {e}", self.shown(args)),
+            not_found: false,
+            key_creation_forbidden: false,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct ConfigList {
+    #[serde(default)]
+    core: Option<CoreConfig>,
+}
+
+#[derive(Deserialize)]
+struct CoreConfig {
+    #[serde(default)]
+    account: Option<String>,
+}
+
+/// `describe`'s answer; only its presence matters.
+#[derive(Deserialize)]
+struct ServiceAccount {}
+
+/// A service-account key's public facts, from `keys list`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyMeta {
+    /// `projects/P/serviceAccounts/EMAIL/keys/ID`
+    pub name: String,
+    #[serde(default)]
+    pub valid_after_time: Option<String>,
+}
+
+impl KeyMeta {
+    pub fn id(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
+    }
+}
+
+/// The email of service account `name` in `project`.
+pub fn email(name: &str, project: &str) -> String {
+    format!("{name}@{project}.iam.gserviceaccount.com")
+}
+
+/// The project of a service account's email (`NAME@PROJECT.iam.gserviceaccount.com`).
+pub fn project_of(email: &str) -> Option<&str> {
+    email
+        .split_once('@')?
+        .1
+        .strip_suffix(".iam.gserviceaccount.com")
+}
+
+/// What [`CloudPlan::execute`] does for Google Cloud.
+#[derive(Debug)]
+pub(crate) struct Job {
+    cli: Gcloud,
+    project: String,
+    /// `Some((location, repository))`: bind the reader role there.
+    binding: Option<(String, String)>,
+    name: String,
+    email: String,
+    create: bool,
+}
+
+fn active_account(cli: &Gcloud) -> String {
+    let account = cli
+        .call_json::<ConfigList>(&["config", "list", "--format=json"])
+        .ok()
+        .and_then(|c| c.core)
+        .and_then(|c| c.account)
+        .filter(|a| !a.is_empty());
+    match account {
+        Some(a) => format!("{a} (gcloud's active account)"),
+        None => "gcloud's active credentials".into(),
+    }
+}
+
+fn describe_account(cli: &Gcloud, email: &str, project: &str) -> Result<bool, CloudError> {
+    let args = [
+        "iam",
+        "service-accounts",
+        "describe",
+        email,
+        "--project",
+        project,
+        "--format=json",
+    ];
+    match cli.call_json::<ServiceAccount>(&args) {
+        Ok(_) => Ok(true),
+        Err(f) if f.not_found => Ok(false),
+        Err(f) => Err(CloudError::nothing(format!(
+            "{}. Sign in with `gcloud auth login` (and check the project id)",
+            cli.failed(&args, &f)
+        ))),
+    }
+}
+
+/// The user-managed keys of the service account `email`.
+pub fn list_keys(cli: &Gcloud, email: &str, project: &str) -> Result<Vec<KeyMeta>, String> {
+    let args = [
+        "iam",
+        "service-accounts",
+        "keys",
+        "list",
+        "--iam-account",
+        email,
+        "--project",
+        project,
+        "--managed-by",
+        "user",
+        "--format=json",
+    ];
+    cli.call_json(&args).map_err(|f| cli.failed(&args, &f))
+}
+
+/// The command that deletes key `id` of `email`.
+pub fn delete_key_command(cli: &Gcloud, email: &str, project: &str, id: &str) -> String {
+    cli.shown(&[
+        "iam",
+        "service-accounts",
+        "keys",
+        "delete",
+        id,
+        "--iam-account",
+        email,
+        "--project",
+        project,
+    ])
+}
+
+/// Deletes key `id` of `email`.
+pub fn delete_key(cli: &Gcloud, email: &str, project: &str, id: &str) -> Result<(), String> {
+    let args = [
+        "iam",
+        "service-accounts",
+        "keys",
+        "delete",
+        id,
+        "--iam-account",
+        email,
+        "--project",
+        project,
+    ];
+    cli.call(&args).map(drop).map_err(|f| cli.failed(&args, &f))
+}
+
+fn key_action(cli: &Gcloud, email: &str, project: &str) -> CloudAction {
+    CloudAction {
+        title: format!(
+            "Create a key for {email} (written by gcloud to a pipe, never to a file or the screen)"
+        ),
+        command: cli.shown(&[
+            "iam",
+            "service-accounts",
+            "keys",
+            "create",
+            "-",
+            "--iam-account",
+            email,
+            "--project",
+            project,
+        ]),
+    }
+}
+
+/// The review for `fioreg add gar --create-service-account`: read-only calls only.
+pub fn plan_create(
+    cli: Gcloud,
+    name: &str,
+    project: &str,
+    location: &str,
+    repository: &str,
+) -> Result<CloudPlan, CloudError> {
+    crate::policy::validate_service_account(name).map_err(CloudError::nothing)?;
+    crate::policy::validate_gcp_project(project).map_err(CloudError::nothing)?;
+    crate::policy::validate_gar_location(location).map_err(CloudError::nothing)?;
+    crate::policy::validate_gar_repository(repository).map_err(CloudError::nothing)?;
+    let admin = active_account(&cli);
+    let email = email(name, project);
+    let args = [
+        "artifacts",
+        "repositories",
+        "describe",
+        repository,
+        "--location",
+        location,
+        "--project",
+        project,
+        "--format=json",
+    ];
+    if let Err(f) = cli.call(&args) {
+        return Err(CloudError::nothing(if f.not_found {
+            format!(
+                "there is no Artifact Registry repository {repository} in {location} of project \
+                 {project} ({})",
+                f.message
+            )
+        } else {
+            format!(
+                "{}. Sign in with `gcloud auth login` (and check the project id)",
+                cli.failed(&args, &f)
+            )
+        }));
+    }
+    let exists = describe_account(&cli, &email, project)?;
+    let mut notes = Vec::new();
+    let mut actions = Vec::new();
+    if exists {
+        notes.push(format!(
+            "The service account {email} ALREADY EXISTS and is REUSED: it gets the reader role on \
+             {repository} and a new key; roles it already has elsewhere stay."
+        ));
+    } else {
+        actions.push(CloudAction {
+            title: format!("Create the service account {email}"),
+            command: cli.shown(&[
+                "iam",
+                "service-accounts",
+                "create",
+                name,
+                "--project",
+                project,
+                "--display-name",
+                "fioreg pull-only (Artifact Registry reader)",
+            ]),
+        });
+    }
+    let member = format!("serviceAccount:{email}");
+    actions.push(CloudAction {
+        title: format!("Let it only read the repository {repository} ({ROLE} on that repository)"),
+        command: cli.shown(&[
+            "artifacts",
+            "repositories",
+            "add-iam-policy-binding",
+            repository,
+            "--location",
+            location,
+            "--project",
+            project,
+            "--member",
+            &member,
+            "--role",
+            ROLE,
+        ]),
+    });
+    actions.push(key_action(&cli, &email, project));
+    Ok(CloudPlan {
+        cloud: "Google Cloud",
+        admin,
+        identity: email.clone(),
+        notes,
+        actions,
+        document: Some(Document {
+            title: "Role binding".into(),
+            text: format!(
+                "projects/{project}/locations/{location}/repositories/{repository}:\n  \
+                 {ROLE} -> {member}"
+            ),
+        }),
+        job: super::Job::Gcp(Job {
+            cli,
+            project: project.to_string(),
+            binding: Some((location.to_string(), repository.to_string())),
+            name: name.to_string(),
+            email,
+            create: !exists,
+        }),
+    })
+}
+
+/// `rotate --new-key` for a service account: its user-managed keys before the run.
+#[derive(Debug)]
+pub struct Rotation {
+    pub plan: CloudPlan,
+    pub old_keys: Vec<KeyMeta>,
+    pub cli: Gcloud,
+    pub project: String,
+}
+
+/// The review for `fioreg rotate --new-key` on a gar registry.
+pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<Rotation, CloudError> {
+    let project = project_of(email)
+        .ok_or_else(|| {
+            CloudError::nothing(format!(
+                "`{email}` is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)"
+            ))
+        })?
+        .to_string();
+    let admin = active_account(&cli);
+    if !describe_account(&cli, email, &project)? {
+        return Err(CloudError::nothing(format!(
+            "there is no service account {email}: name the one CI uses with --user EMAIL"
+        )));
+    }
+    let old = list_keys(&cli, email, &project).map_err(CloudError::nothing)?;
+    let mut notes = Vec::new();
+    if !old.is_empty() {
+        let ids: Vec<&str> = old.iter().map(KeyMeta::id).collect();
+        notes.push(format!(
+            "After the new key is stored and tested, fioreg asks before deleting the older \
+             user-managed key(s) {}.",
+            ids.join(", ")
+        ));
+    }
+    let name = email.split('@').next().unwrap_or(email).to_string();
+    let plan = CloudPlan {
+        cloud: "Google Cloud",
+        admin,
+        identity: email.to_string(),
+        notes,
+        actions: vec![key_action(&cli, email, &project)],
+        document: None,
+        job: super::Job::Gcp(Job {
+            cli: cli.clone(),
+            project: project.clone(),
+            binding: None,
+            name,
+            email: email.to_string(),
+            create: false,
+        }),
+    };
+    Ok(Rotation {
+        plan,
+        old_keys: old,
+        cli,
+        project,
+    })
+}
+
+#[derive(Deserialize)]
+struct KeyHeader {
+    private_key_id: Option<String>,
+}
+
+impl Job {
+    pub(crate) fn execute(
+        &self,
+        actions: &[CloudAction],
+        progress: &mut dyn FnMut(CloudProgress),
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Created, CloudError> {
+        let cli = &self.cli;
+        let project = self.project.as_str();
+        let email = self.email.as_str();
+        let mut exists: Vec<String> = Vec::new();
+        let mut undo: Vec<String> = Vec::new();
+        let fail = |message: String, exists: &[String], undo: &[String], interrupted| CloudError {
+            message,
+            exists: exists.to_vec(),
+            next: undo.iter().rev().cloned().collect(),
+            interrupted,
+        };
+        let mut step = 0usize;
+        let mut report = |step: usize, started: bool| {
+            if let Some(a) = actions.get(step) {
+                progress(if started {
+                    CloudProgress::Started(step, a.clone())
+                } else {
+                    CloudProgress::Finished(step, a.clone())
+                });
+            }
+        };
+        let interrupted = |what: &str, exists: &[String], undo: &[String]| {
+            fail(
+                format!("interrupted before {what}: nothing more was done"),
+                exists,
+                undo,
+                true,
+            )
+        };
+        if self.create {
+            if stop() {
+                return Err(interrupted("creating the service account", &exists, &undo));
+            }
+            report(step, true);
+            let args = [
+                "iam",
+                "service-accounts",
+                "create",
+                self.name.as_str(),
+                "--project",
+                project,
+                "--display-name",
+                "fioreg pull-only (Artifact Registry reader)",
+                "--format=json",
+            ];
+            if let Err(f) = cli.call(&args) {
+                return Err(fail(cli.failed(&args, &f), &exists, &undo, stop()));
+            }
+            exists.push(format!("the service account {email} (new, no roles yet)"));
+            undo.push(cli.shown(&[
+                "iam",
+                "service-accounts",
+                "delete",
+                email,
+                "--project",
+                project,
+            ]));
+            report(step, false);
+            step += 1;
+        } else {
+            exists.push(format!("the service account {email} (it existed before)"));
+        }
+        if let Some((location, repository)) = &self.binding {
+            if stop() {
+                return Err(interrupted("granting the role", &exists, &undo));
+            }
+            report(step, true);
+            let member = format!("serviceAccount:{email}");
+            let args = [
+                "artifacts",
+                "repositories",
+                "add-iam-policy-binding",
+                repository.as_str(),
+                "--location",
+                location.as_str(),
+                "--project",
+                project,
+                "--member",
+                member.as_str(),
+                "--role",
+                ROLE,
+                "--format=json",
+            ];
+            if let Err(f) = cli.call(&args) {
+                return Err(fail(cli.failed(&args, &f), &exists, &undo, stop()));
+            }
+            exists.push(format!("{ROLE} for it on the repository {repository}"));
+            undo.push(cli.shown(&[
+                "artifacts",
+                "repositories",
+                "remove-iam-policy-binding",
+                repository.as_str(),
+                "--location",
+                location.as_str(),
+                "--project",
+                project,
+                "--member",
+                member.as_str(),
+                "--role",
+                ROLE,
+            ]));
+            report(step, false);
+            step += 1;
+        }
+        if stop() {
+            return Err(interrupted("creating the key", &exists, &undo));
+        }
+        report(step, true);
+        let args = [
+            "iam",
+            "service-accounts",
+            "keys",
+            "create",
+            "-",
+            "--iam-account",
+            email,
+            "--project",
+            project,
+        ];
+        let out = match cli.call(&args) {
+            Ok(out) => out,
+            Err(f) => {
+                let message = if f.key_creation_forbidden {
+                    key_creation_forbidden_help(project)
+                } else if stop() {
+                    format!(
+                        "interrupted while creating the key: a key may or may not have been \
+                         created; check with `{}`",
+                        cli.shown(&[
+                            "iam",
+                            "service-accounts",
+                            "keys",
+                            "list",
+                            "--iam-account",
+                            email,
+                            "--project",
+                            project,
+                            "--managed-by",
+                            "user",
+                        ])
+                    )
+                } else {
+                    cli.failed(&args, &f)
+                };
+                return Err(fail(message, &exists, &undo, stop()));
+            }
+        };
+        let key_id = serde_json::from_slice::<KeyHeader>(&out)
+            .ok()
+            .and_then(|h| h.private_key_id)
+            .unwrap_or_default();
+        let checked =
+            crate::credentials::gcp::key_bytes(out.to_vec(), Path::new("<the key gcloud created>"));
+        // The key exists in Google Cloud from here on, whatever the check says.
+        if !key_id.is_empty() {
+            exists.push(format!(
+                "the key {key_id} of {email} (new; NOT stored in the factory yet)"
+            ));
+            undo.push(delete_key_command(cli, email, project, &key_id));
+        } else {
+            exists.push(format!("a new key of {email} (NOT stored in the factory)"));
+        }
+        let (secret, _) = checked.map_err(|e| {
+            fail(
+                format!("the key gcloud created cannot be used: {e}"),
+                &exists,
+                &undo,
+                false,
+            )
+        })?;
+        report(step, false);
+        Ok(Created {
+            secret,
+            key_id,
+            exists,
+            undo: undo.into_iter().rev().collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_projects() {
+        assert_eq!(
+            email("ci-pull", "acme-prod-1"),
+            "ci-pull@acme-prod-1.iam.gserviceaccount.com"
+        );
+        assert_eq!(
+            project_of("ci-pull@acme-prod-1.iam.gserviceaccount.com"),
+            Some("acme-prod-1")
+        );
+        assert_eq!(project_of("someone@example.com"), None);
+        let k = KeyMeta {
+            name: "projects/p/serviceAccounts/e/keys/abc123".into(),
+            valid_after_time: None,
+        };
+        assert_eq!(k.id(), "abc123");
+    }
+
+    #[test]
+    fn the_org_policy_is_explained_with_both_ways_out() {
+        let t = key_creation_forbidden_help("acme-prod-1");
+        assert!(t.contains("iam.disableServiceAccountKeyCreation"));
+        assert!(t.contains("exception for this project"));
+        assert!(t.contains("hub.foundries.io"));
+    }
+}

@@ -1,0 +1,310 @@
+//! Creating pull-only cloud identities and rotating their keys, with the admin's own cloud login.
+//!
+//! Every front end works the same way: a `plan_*` function makes only read-only calls (who is
+//! signed in, whether the identity exists) and returns a [`CloudPlan`] that lists each cloud
+//! action and the policy document; [`CloudPlan::render`] shows it in the review before anything
+//! is created. [`CloudPlan::execute`] then runs the actions one by one, reporting each through a
+//! progress callback, and returns the new key as a [`Secret`] (it never touches a file, argv or
+//! the screen). Any failure after something was created is a [`CloudError`] that says exactly
+//! what exists now and what to run.
+
+pub mod aws;
+pub mod azure;
+pub mod gcp;
+
+use crate::secret::Secret;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// One cloud action, shown in the review before anything is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudAction {
+    /// What it does, in words, e.g. `Create the IAM user fioreg-acme-pull`.
+    pub title: String,
+    /// The equivalent command (never a secret), e.g. `aws iam create-user --user-name ...`.
+    pub command: String,
+}
+
+/// A document the review shows in full (the IAM policy, the role binding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub title: String,
+    pub text: String,
+}
+
+/// Everything the cloud side of a run will do, known before anything is created.
+#[derive(Debug)]
+pub struct CloudPlan {
+    /// `AWS`, `Google Cloud`.
+    pub cloud: &'static str,
+    /// Who acts: the admin's identity as the cloud reports it, and how it was chosen.
+    pub admin: String,
+    /// The identity whose key will be stored (an ARN, a service account's email).
+    pub identity: String,
+    /// Things the reviewer must know (an identity that already exists and is reused, ...).
+    pub notes: Vec<String>,
+    pub actions: Vec<CloudAction>,
+    pub document: Option<Document>,
+    pub(crate) job: Job,
+}
+
+#[derive(Debug)]
+pub(crate) enum Job {
+    Aws(aws::Job),
+    Azure(azure::Job),
+    Gcp(gcp::Job),
+}
+
+/// A step of [`CloudPlan::execute`] or of a wait for a new key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloudProgress {
+    /// Action `index` (0-based) of [`CloudPlan::actions`] starts.
+    Started(usize, CloudAction),
+    /// Action `index` finished.
+    Finished(usize, CloudAction),
+    /// A new key is not accepted yet (the cloud is eventually consistent): retrying, `left`
+    /// of the bounded wait remains. `why` is the last answer (no secret).
+    Waiting { why: String, left: Duration },
+}
+
+/// What [`CloudPlan::execute`] made.
+#[derive(Debug)]
+pub struct Created {
+    /// The exact bytes CI needs (an AWS credentials file, a service-account key).
+    pub secret: Secret,
+    /// The new key's id (AWS access key id, GCP key id); not secret.
+    pub key_id: String,
+    /// What exists now, one line each.
+    pub exists: Vec<String>,
+    /// The commands that delete what this run created, newest first.
+    pub undo: Vec<String>,
+}
+
+impl Created {
+    /// The error for a failure after the key exists: `failed` and an account of what exists.
+    pub fn failure(&self, failed: impl Into<String>) -> CloudError {
+        CloudError {
+            message: failed.into(),
+            exists: self.exists.clone(),
+            next: self.undo.clone(),
+            interrupted: false,
+        }
+    }
+}
+
+/// A cloud step that failed: what went wrong, what exists now, and what to run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct CloudError {
+    pub message: String,
+    pub exists: Vec<String>,
+    pub next: Vec<String>,
+    /// SIGINT or SIGTERM stopped the run (exit status 130).
+    pub interrupted: bool,
+}
+
+impl CloudError {
+    /// A failure before anything was created.
+    pub fn nothing(message: impl Into<String>) -> CloudError {
+        CloudError {
+            message: message.into(),
+            exists: Vec::new(),
+            next: Vec::new(),
+            interrupted: false,
+        }
+    }
+}
+
+impl fmt::Display for CloudError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if !self.exists.is_empty() {
+            f.write_str("\nWhat exists now:")?;
+            for e in &self.exists {
+                write!(f, "\n  - {e}")?;
+            }
+        }
+        if !self.next.is_empty() {
+            f.write_str("\nWhat to run:")?;
+            for n in &self.next {
+                write!(f, "\n  {n}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CloudPlan {
+    /// The review: who acts, the identity, each action with its command, and the document.
+    pub fn render(&self) -> String {
+        let mut out = format!("{} (before anything is stored):\n", self.cloud);
+        out.push_str(&format!("   Acting as:  {}\n", self.admin));
+        out.push_str(&format!("   CI will be: {}\n", self.identity));
+        for n in &self.notes {
+            out.push_str(&format!("   ! {n}\n"));
+        }
+        for (i, a) in self.actions.iter().enumerate() {
+            out.push_str(&format!(
+                "   {}. {}\n      $ {}\n",
+                i + 1,
+                a.title,
+                a.command
+            ));
+        }
+        if let Some(d) = &self.document {
+            out.push_str(&format!("   {}:\n", d.title));
+            for line in d.text.lines() {
+                out.push_str(&format!("      {line}\n"));
+            }
+        }
+        out
+    }
+
+    /// Runs the actions in order, reporting each; SIGINT/SIGTERM stop the run between actions
+    /// (an action already running is allowed to end, so its result is known).
+    pub fn execute(&self, progress: &mut dyn FnMut(CloudProgress)) -> Result<Created, CloudError> {
+        let guard = crate::fioctl::SignalGuard::install().ok();
+        let stop = || guard.as_ref().is_some_and(|g| g.fired());
+        match &self.job {
+            Job::Aws(job) => job.execute(&self.actions, progress, &stop),
+            Job::Gcp(job) => job.execute(&self.actions, progress, &stop),
+            Job::Azure(job) => job.execute(&self.actions, progress, &stop),
+        }
+    }
+}
+
+/// Whether a retried check should go on.
+pub enum Attempt<T> {
+    Done(T),
+    /// Not yet (the cloud has not caught up): retry with this reason.
+    Retry(String),
+    /// A final failure: stop now.
+    Fail(String),
+}
+
+/// Retries `attempt` every `every` until it is done or `limit` has passed, reporting a
+/// countdown about once a second. `sleep` waits (a real sleep, or a fake in tests). `Err` holds
+/// the last reason.
+pub fn wait_for<T>(
+    limit: Duration,
+    every: Duration,
+    mut attempt: impl FnMut() -> Attempt<T>,
+    progress: &mut dyn FnMut(CloudProgress),
+    sleep: &mut dyn FnMut(Duration),
+) -> Result<T, String> {
+    let mut waited = Duration::ZERO;
+    let start = Instant::now();
+    loop {
+        let why = match attempt() {
+            Attempt::Done(t) => return Ok(t),
+            Attempt::Fail(why) => return Err(why),
+            Attempt::Retry(why) => why,
+        };
+        // Count what was slept (fake sleeps in tests) or the real time, whichever is larger.
+        let spent = waited.max(start.elapsed());
+        if spent >= limit {
+            return Err(format!("{why} (still refused after {} s)", limit.as_secs()));
+        }
+        let mut pause = every.min(limit - spent);
+        while !pause.is_zero() {
+            // Whole seconds, rounded up, for the countdown.
+            let left = limit.saturating_sub(waited.max(start.elapsed()));
+            let left = Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
+            progress(CloudProgress::Waiting {
+                why: why.clone(),
+                left,
+            });
+            let step = pause.min(Duration::from_secs(1));
+            sleep(step);
+            waited += step;
+            pause -= step;
+        }
+    }
+}
+
+/// A command as the review shows it: words quoted for a POSIX shell where needed.
+pub(crate) fn show_command(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| crate::plan::shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_for_retries_with_a_countdown_then_gives_up() {
+        let mut calls = 0;
+        let mut shown = Vec::new();
+        let mut slept = Duration::ZERO;
+        let r: Result<(), String> = wait_for(
+            Duration::from_secs(5),
+            Duration::from_secs(2),
+            || {
+                calls += 1;
+                Attempt::Retry("InvalidClientTokenId".into())
+            },
+            &mut |p| {
+                if let CloudProgress::Waiting { left, .. } = p {
+                    shown.push(left.as_secs());
+                }
+            },
+            &mut |d| slept += d,
+        );
+        let err = r.unwrap_err();
+        assert!(
+            err.contains("InvalidClientTokenId") && err.contains("5 s"),
+            "{err}"
+        );
+        assert_eq!(calls, 4, "tries at 0, 2, 4 and 5 s");
+        assert_eq!(slept, Duration::from_secs(5));
+        assert_eq!(shown.first(), Some(&5));
+        assert!(shown.windows(2).all(|w| w[0] >= w[1]), "{shown:?}");
+    }
+
+    #[test]
+    fn wait_for_stops_on_success_or_a_final_failure() {
+        let mut n = 0;
+        let r = wait_for(
+            Duration::from_secs(60),
+            Duration::from_secs(3),
+            || {
+                n += 1;
+                if n < 3 {
+                    Attempt::Retry("not yet".into())
+                } else {
+                    Attempt::Done(n)
+                }
+            },
+            &mut |_| {},
+            &mut |_| {},
+        );
+        assert_eq!(r, Ok(3));
+        let r: Result<(), String> = wait_for(
+            Duration::from_secs(60),
+            Duration::from_secs(3),
+            || Attempt::Fail("AccessDenied".into()),
+            &mut |_| {},
+            &mut |_| panic!("no wait after a final failure"),
+        );
+        assert_eq!(r, Err("AccessDenied".into()));
+    }
+
+    #[test]
+    fn errors_say_what_exists_and_what_to_run() {
+        let e = CloudError {
+            message: "storing the key failed".into(),
+            exists: vec!["the IAM user ci".into()],
+            next: vec!["aws iam delete-user --user-name ci".into()],
+            interrupted: false,
+        };
+        assert_eq!(
+            e.to_string(),
+            "storing the key failed\nWhat exists now:\n  - the IAM user ci\nWhat to run:\n  \
+             aws iam delete-user --user-name ci"
+        );
+        assert_eq!(CloudError::nothing("no aws").to_string(), "no aws");
+    }
+}

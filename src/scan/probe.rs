@@ -1,0 +1,610 @@
+//! The online part of the scan: for every repository, whether anyone may pull it (an anonymous
+//! pull-token request, as docker does before a pull without credentials), and, where fioreg has
+//! credentials for the registry, whether they may pull it; for every tag or digest, whether the
+//! registry has it (a manifest HEAD).
+//!
+//! Built on the login test's HTTP client and challenge parser (`crate::verify`): the same TLS
+//! rules (`--insecure-registry` only to loopback, `--ca-file`), timeouts and messages.
+//!
+//! Cost: one `GET /v2/` per registry, then per repository one anonymous token request (Bearer
+//! registries) and one HEAD per tag or digest; with credentials one login per registry and, for
+//! repositories that are not public, one pull-scoped token and the HEADs again. Repositories are
+//! probed concurrently by `jobs` threads (std threads, no async runtime); `jobs = 1` probes one
+//! at a time. The work grows with the number of distinct repositories and tags, never with how
+//! often an image is named.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::FindingKind;
+use super::reference::Reference;
+use crate::secret::Secret;
+use crate::verify::http::{Auth, Checked, Client};
+use crate::verify::registry::{parse_challenges, pick};
+use crate::verify::{Redactor, VerifyError, VerifyOptions};
+
+/// The media types a pull accepts, sent with every manifest HEAD.
+const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// Whether a repository can be pulled without credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Private,
+    /// Not known: the registry could not be reached or answered oddly.
+    Unknown,
+}
+
+/// Whether the registry has a tag or digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exists {
+    Yes,
+    No,
+    /// Not checked (private without credentials, or unreachable).
+    Unknown,
+}
+
+/// What fioreg's credentials for a registry may do with one repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoCreds {
+    Pull,
+    NoPull,
+}
+
+/// Credentials fioreg has for a registry host.
+pub enum Credential {
+    /// azure and generic: `docker login -u USER` with a password or token.
+    UserPassword {
+        user: String,
+        password: SecretString,
+    },
+    /// aws: an AWS credentials file (`[default]` keys), exchanged with
+    /// ecr:GetAuthorizationToken in `region`.
+    Aws {
+        secret: Secret,
+        region: Option<String>,
+    },
+    /// gar: a service-account key, exchanged for an access token.
+    Gcp { key: Secret },
+}
+
+/// Probe settings.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    pub verify: VerifyOptions,
+    /// Repositories probed at once (at least 1).
+    pub jobs: usize,
+}
+
+/// A registry-level problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostNote {
+    pub kind: FindingKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RepoResult {
+    access: Access,
+    creds: Option<RepoCreds>,
+    exists: HashMap<String, Exists>,
+}
+
+/// Everything the registries answered.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeResults {
+    repos: HashMap<(String, String), RepoResult>,
+    notes: HashMap<String, HostNote>,
+    /// HTTP requests made (for measurements).
+    pub requests: usize,
+}
+
+impl ProbeResults {
+    /// What was found for one image; `None` when it was not probed.
+    pub fn status(&self, r: &Reference) -> Option<super::ImageStatus> {
+        let repo = self.repos.get(&(r.host.clone(), r.repository.clone()))?;
+        Some(super::ImageStatus {
+            access: repo.access.clone(),
+            exists: repo
+                .exists
+                .get(r.manifest_reference())
+                .copied()
+                .unwrap_or(Exists::Unknown),
+            creds: repo.creds,
+        })
+    }
+
+    /// Why a registry could not be (fully) probed.
+    pub fn host_note(&self, host: &str) -> Option<HostNote> {
+        self.notes.get(host).cloned()
+    }
+}
+
+/// How a registry wants clients to authenticate (its answer to `GET /v2/`).
+#[derive(Debug, Clone)]
+enum HostAuth {
+    /// 200: no login at all.
+    Open,
+    /// `Basic`: every request needs credentials.
+    Basic,
+    /// `Bearer`: tokens from `realm`.
+    Bearer {
+        realm: Checked,
+        service: Option<String>,
+    },
+}
+
+/// A registry after the first phase.
+struct Host {
+    base: Checked,
+    auth: HostAuth,
+    /// The user and password to use, after any token exchange; `None` without credentials or
+    /// when the login failed.
+    login: Option<(String, Zeroizing<String>)>,
+    note: Option<HostNote>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    token: Option<String>,
+    access_token: Option<String>,
+}
+
+/// Runs `f` on every item with at most `jobs` threads; results in input order.
+fn pool<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let jobs = jobs.max(1).min(items.len().max(1));
+    if jobs == 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= items.len() {
+                        break;
+                    }
+                    let r = f(&items[i]);
+                    if let Ok(mut o) = out.lock() {
+                        o[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    out.into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+struct Counter(AtomicUsize);
+
+impl Counter {
+    fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A token for `scope` (`None`: a login-only token), with or without credentials.
+/// `Ok(None)`: the token service refused (401/403).
+fn token(
+    client: &Client,
+    realm: &Checked,
+    service: Option<&str>,
+    scope: Option<&str>,
+    login: Option<&(String, Zeroizing<String>)>,
+    count: &Counter,
+) -> Result<Option<Zeroizing<String>>, VerifyError> {
+    let mut query: Vec<(&str, &str)> = Vec::new();
+    if let Some(s) = service {
+        query.push(("service", s));
+    }
+    if let Some(s) = scope {
+        query.push(("scope", s));
+    }
+    let basic = login.map(|(u, p)| Auth::Basic {
+        user: u,
+        password: p,
+    });
+    if let Some((u, _)) = login {
+        query.push(("account", u));
+    }
+    count.add();
+    let reply = client.get(realm, &query, basic.as_ref(), true)?;
+    match reply.status {
+        200 => {}
+        401 | 403 => return Ok(None),
+        s => {
+            return Err(VerifyError::Protocol {
+                url: realm.url.clone(),
+                detail: format!("the token service answered HTTP {s}"),
+            });
+        }
+    }
+    let parsed: TokenResponse =
+        serde_json::from_str(&reply.body).map_err(|_| VerifyError::Protocol {
+            url: realm.url.clone(),
+            detail: "the token service answered 200 without a JSON token".into(),
+        })?;
+    let t = parsed
+        .token
+        .filter(|t| !t.is_empty())
+        .or(parsed.access_token.filter(|t| !t.is_empty()))
+        .ok_or_else(|| VerifyError::Protocol {
+            url: realm.url.clone(),
+            detail: "the token service answered 200 without a token".into(),
+        })?;
+    Ok(Some(Zeroizing::new(t)))
+}
+
+/// First phase for one registry: how it authenticates, and the login to use.
+fn host_phase(
+    client: &Client,
+    host: &str,
+    cred: Option<&Credential>,
+    verify: &VerifyOptions,
+    count: &Counter,
+) -> Result<Host, VerifyError> {
+    let base = client.registry_base(host)?;
+    let ping = base.join("/v2/");
+    count.add();
+    let first = client.get(&ping, &[], None, false)?;
+    let auth = match first.status {
+        200 => HostAuth::Open,
+        401 => {
+            let challenges = parse_challenges(&first.www_authenticate);
+            match pick(&challenges) {
+                Some(c) if c.scheme == "bearer" => HostAuth::Bearer {
+                    realm: client.check_url(c.params.get("realm").map_or("", String::as_str))?,
+                    service: c.params.get("service").cloned(),
+                },
+                Some(_) => HostAuth::Basic,
+                None => {
+                    return Err(VerifyError::Protocol {
+                        url: ping.url,
+                        detail: "it answered 401 without a Basic or Bearer challenge".into(),
+                    });
+                }
+            }
+        }
+        s => {
+            return Err(VerifyError::Protocol {
+                url: ping.url,
+                detail: format!("HTTP {s} where a registry answers 200 or 401"),
+            });
+        }
+    };
+    let mut h = Host {
+        base,
+        auth,
+        login: None,
+        note: None,
+    };
+    let Some(cred) = cred else { return Ok(h) };
+    if matches!(h.auth, HostAuth::Open) {
+        return Ok(h);
+    }
+    let mut redactor = Redactor::default();
+    let login = credential_login(client, host, cred, verify, &mut redactor, count);
+    let login = match login {
+        Ok(l) => l,
+        Err(e) => {
+            h.note = Some(HostNote {
+                kind: FindingKind::LoginFailed,
+                message: format!(
+                    "the credentials fioreg was given could not be used: {}",
+                    redactor.apply(e)
+                ),
+            });
+            return Ok(h);
+        }
+    };
+    // Check the login itself once, so a wrong password is one finding, not one per repository.
+    let accepted = match &h.auth {
+        HostAuth::Basic => {
+            count.add();
+            let r = client.get(
+                &ping,
+                &[],
+                Some(&Auth::Basic {
+                    user: &login.0,
+                    password: &login.1,
+                }),
+                false,
+            )?;
+            r.status == 200
+        }
+        HostAuth::Bearer { realm, service } => {
+            token(client, realm, service.as_deref(), None, Some(&login), count)?.is_some()
+        }
+        HostAuth::Open => true,
+    };
+    if accepted {
+        h.login = Some(login);
+    } else {
+        h.note = Some(HostNote {
+            kind: FindingKind::LoginFailed,
+            message: "the registry rejected the credentials fioreg was given".into(),
+        });
+    }
+    Ok(h)
+}
+
+/// The user and password a registry login uses, after any token exchange.
+fn credential_login(
+    client: &Client,
+    host: &str,
+    cred: &Credential,
+    verify: &VerifyOptions,
+    redactor: &mut Redactor,
+    count: &Counter,
+) -> Result<(String, Zeroizing<String>), VerifyError> {
+    match cred {
+        Credential::UserPassword { user, password } => {
+            redactor.add(password.expose_secret());
+            Ok((
+                user.clone(),
+                Zeroizing::new(password.expose_secret().to_string()),
+            ))
+        }
+        Credential::Gcp { key } => {
+            count.add();
+            let t = crate::verify::gcp::access_token(client, key.expose(), redactor)?;
+            Ok((crate::verify::gcp::TOKEN_USER.to_string(), t))
+        }
+        Credential::Aws { secret, region } => {
+            let region = match region {
+                Some(r) => r.clone(),
+                None => crate::provider::aws::parse_url(host)
+                    .map(|u| u.region.to_string())
+                    .map_err(|reason| VerifyError::BadInput { reason })?,
+            };
+            let keys = crate::verify::aws::parse_credentials(secret.expose())?;
+            redactor.add(&keys.secret_access_key);
+            let endpoint =
+                crate::verify::aws::endpoint(&region, verify.ecr_endpoint.as_deref(), |k| {
+                    std::env::var(k).ok()
+                });
+            count.add();
+            let (user, password) = crate::verify::aws::authorization_token(
+                client, &endpoint, &region, &keys, redactor,
+            )?;
+            Ok((user, password))
+        }
+    }
+}
+
+/// HEADs one manifest; the HTTP status.
+fn head(
+    client: &Client,
+    base: &Checked,
+    repo: &str,
+    reference: &str,
+    auth: Option<&Auth<'_>>,
+    count: &Counter,
+) -> Result<u16, VerifyError> {
+    let target = base.join(&format!("/v2/{repo}/manifests/{reference}"));
+    count.add();
+    Ok(client
+        .head(&target, &[("Accept", MANIFEST_TYPES)], auth)?
+        .status)
+}
+
+fn exists_of(status: u16) -> Exists {
+    match status {
+        200 => Exists::Yes,
+        404 => Exists::No,
+        _ => Exists::Unknown,
+    }
+}
+
+/// Second phase for one repository.
+fn repo_phase(
+    client: &Client,
+    h: &Host,
+    repo: &str,
+    refs: &BTreeSet<String>,
+    count: &Counter,
+) -> Result<RepoResult, VerifyError> {
+    let scope = format!("repository:{repo}:pull");
+    let mut result = RepoResult {
+        access: Access::Unknown,
+        creds: None,
+        exists: HashMap::new(),
+    };
+    // Anonymous, as a device or CI without an entry would pull.
+    let anon_token = match &h.auth {
+        HostAuth::Open => None,
+        HostAuth::Basic => {
+            result.access = Access::Private;
+            None
+        }
+        HostAuth::Bearer { realm, service } => {
+            match token(client, realm, service.as_deref(), Some(&scope), None, count)? {
+                Some(t) => Some(t),
+                None => {
+                    result.access = Access::Private;
+                    None
+                }
+            }
+        }
+    };
+    if result.access != Access::Private {
+        let auth = anon_token.as_ref().map(|t| Auth::Bearer(t));
+        for r in refs {
+            let status = head(client, &h.base, repo, r, auth.as_ref(), count)?;
+            match status {
+                401 | 403 => {
+                    result.access = Access::Private;
+                    result.exists.clear();
+                    break;
+                }
+                200 | 404 => {
+                    result.access = Access::Public;
+                    result.exists.insert(r.clone(), exists_of(status));
+                }
+                _ => {
+                    result.exists.insert(r.clone(), Exists::Unknown);
+                }
+            }
+        }
+    }
+    if result.access == Access::Public {
+        return Ok(result);
+    }
+    // With fioreg's credentials, as CI will pull.
+    let Some(login) = &h.login else {
+        return Ok(result);
+    };
+    let cred_token;
+    let auth = match &h.auth {
+        HostAuth::Open => return Ok(result),
+        HostAuth::Basic => Auth::Basic {
+            user: &login.0,
+            password: &login.1,
+        },
+        HostAuth::Bearer { realm, service } => {
+            match token(
+                client,
+                realm,
+                service.as_deref(),
+                Some(&scope),
+                Some(login),
+                count,
+            )? {
+                Some(t) => {
+                    cred_token = t;
+                    Auth::Bearer(&cred_token)
+                }
+                None => {
+                    result.creds = Some(RepoCreds::NoPull);
+                    return Ok(result);
+                }
+            }
+        }
+    };
+    for r in refs {
+        let status = head(client, &h.base, repo, r, Some(&auth), count)?;
+        match status {
+            401 | 403 => {
+                result.creds = Some(RepoCreds::NoPull);
+                result.exists.clear();
+                break;
+            }
+            _ => {
+                result.creds = Some(RepoCreds::Pull);
+                result.exists.insert(r.clone(), exists_of(status));
+            }
+        }
+    }
+    Ok(result)
+}
+
+/// Probes every repository of `targets` (host -> repository -> tags/digests); `creds` are the
+/// credentials fioreg has, by host.
+pub fn probe(
+    targets: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    creds: &HashMap<String, Credential>,
+    opts: &ProbeOptions,
+) -> Result<ProbeResults, VerifyError> {
+    let client = Client::new(
+        opts.verify.insecure_loopback,
+        opts.verify.ca_file.as_deref(),
+        opts.verify.timeout,
+    )?;
+    let count = Counter(AtomicUsize::new(0));
+    let hosts: Vec<&String> = targets.keys().collect();
+    let phase1 = pool(&hosts, opts.jobs, |host| {
+        host_phase(&client, host, creds.get(*host), &opts.verify, &count)
+    });
+    let mut results = ProbeResults::default();
+    let mut ready: HashMap<&str, Host> = HashMap::new();
+    for (host, r) in hosts.iter().zip(phase1) {
+        match r {
+            Ok(h) => {
+                if let Some(n) = &h.note {
+                    results.notes.insert((*host).clone(), n.clone());
+                }
+                ready.insert(host.as_str(), h);
+            }
+            Err(e) => {
+                results.notes.insert(
+                    (*host).clone(),
+                    HostNote {
+                        kind: FindingKind::Unreachable,
+                        message: format!("not probed: {e}"),
+                    },
+                );
+            }
+        }
+    }
+    let jobs: Vec<(&str, &str, &BTreeSet<String>)> = targets
+        .iter()
+        .filter(|(h, _)| ready.contains_key(h.as_str()))
+        .flat_map(|(h, repos)| {
+            repos
+                .iter()
+                .map(move |(r, refs)| (h.as_str(), r.as_str(), refs))
+        })
+        .collect();
+    let phase2 = pool(&jobs, opts.jobs, |(host, repo, refs)| {
+        let h = &ready[host];
+        repo_phase(&client, h, repo, refs, &count)
+    });
+    for ((host, repo, _), r) in jobs.iter().zip(phase2) {
+        match r {
+            Ok(res) => {
+                results
+                    .repos
+                    .insert(((*host).to_string(), (*repo).to_string()), res);
+            }
+            Err(e) => {
+                results
+                    .notes
+                    .entry((*host).to_string())
+                    .or_insert_with(|| HostNote {
+                        kind: FindingKind::Unreachable,
+                        message: format!("some repositories were not probed: {e}"),
+                    });
+            }
+        }
+    }
+    results.requests = count.0.load(Ordering::Relaxed);
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_keeps_order_and_bounds() {
+        let items: Vec<usize> = (0..100).collect();
+        let running = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        let out = pool(&items, 4, |i| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            running.fetch_sub(1, Ordering::SeqCst);
+            i * 2
+        });
+        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert!(peak.load(Ordering::SeqCst) <= 4);
+        assert!(peak.load(Ordering::SeqCst) >= 2);
+        assert_eq!(pool(&items, 1, |i| *i), items);
+        assert!(pool(&Vec::<usize>::new(), 8, |i| *i).is_empty());
+    }
+}

@@ -1,0 +1,463 @@
+//! The wizard's logic: `update(state, event)` changes the state and names the effect to run.
+//!
+//! Nothing here touches the terminal, the filesystem or fioctl: effects ([`Effect`]) are run by
+//! [`super::effects`] and come back as events. Every rule (urls, regions, secret names, the plan's
+//! refusals) is the core's: this module only calls it.
+
+mod forms;
+mod lists;
+mod login;
+mod review;
+
+use forms::*;
+use lists::*;
+use login::*;
+use review::*;
+
+use super::state::{
+    ApplyRun, CommitState, CredsForm, CredsKind, Edit, FieldKind, Flow, KeyCheck, LoginCheck,
+    LoginFocus, LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm, Review,
+    ReviewFocus, ScanState, Screen, Secrets, StartAction, StartItem, State, StepStatus,
+    UserTokenFocus, profile_disabled_reason,
+};
+use crate::credentials::aws::ProfileInfo;
+use crate::factory_config::diff;
+use crate::plan::{Action as PlanAction, Applied, CommitPlan, Plan, Progress, SecretOp};
+use crate::provider::Provider;
+use crate::secret::Secret;
+use crate::verify::{Outcome, VerifyError, VerifyOptions};
+use secrecy::SecretString;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a front end asks for on the current screen; the TUI binds keys to these, the line prompts
+/// send them as the answers come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Enter: choose, continue, press the focused button.
+    Choose,
+    Back,
+    Quit,
+    /// Ctrl-C: leave at once (the wizard ends as interrupted).
+    Interrupt,
+    NextField,
+    PrevField,
+    /// Tab in the key-file field.
+    Complete,
+    /// Move the focus between the Review buttons.
+    FocusNext,
+    FocusPrev,
+    /// Space: flip the checkbox (the focused one, or the screen's only one).
+    Toggle,
+    /// Run the login test again.
+    Retry,
+}
+
+/// A text field that can be answered as a whole ([`Action::Answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A field of the Registry screen.
+    Registry(FieldKind),
+    /// The user name or client id.
+    User,
+    /// The service-account key file's path.
+    KeyFile,
+}
+
+/// A checkbox ([`Action::Check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkbox {
+    /// Remove: delete the entry's secret too.
+    DeleteSecret,
+    /// Use the password kept in the OS keyring.
+    UseRemembered,
+    /// Keep the typed password in the OS keyring.
+    Remember,
+    /// Commit factory-config.yml after applying.
+    Commit,
+}
+
+/// Something that happened: a front end's request, a tick of the clock, or an effect's result.
+#[derive(Debug)]
+pub enum Action {
+    Nav(Nav),
+    /// Typing in the focused text field.
+    Edit(Edit),
+    /// A whole answer at once (the line prompts): the option at this index on a list screen
+    /// (Start, Provider, Pick, the AWS profiles), chosen as Enter would.
+    Select(usize),
+    /// The cursor of the current list screen onto the option at this index, without choosing.
+    Cursor(usize),
+    /// A whole answer at once: the text of a field of the current screen.
+    Answer(Input, String),
+    /// A whole hidden answer at once: the password or token.
+    Password(SecretString),
+    /// A checkbox set to a value (remove's secret, the keyring boxes, the commit box).
+    Check(Checkbox, bool),
+    /// About ten times a second, for the spinner.
+    Tick,
+    Resize(u16, u16),
+    SecretsListed(Result<Vec<String>, String>),
+    /// The scan of containers.git: the report, or why it could not be made.
+    Scanned(Result<crate::scan::ScanReport, String>),
+    ProfilesLoaded(Result<Vec<ProfileInfo>, String>),
+    /// The check of the key file at `path` (as typed): the service account's email, or why not.
+    KeyFileChecked {
+        path: String,
+        result: Result<String, String>,
+    },
+    /// Tab completion of `input`: the completed text and, when ambiguous, the candidates.
+    PathCompleted {
+        input: String,
+        completed: String,
+        candidates: Vec<String>,
+    },
+    /// The plan built from the answers and the credentials read, or why it could not be.
+    PlanBuilt {
+        source: PlanSource,
+        result: Result<Arc<Plan>, String>,
+    },
+    /// Whether the key store holds a password for `account` (`false` also when it cannot say).
+    KeyringChecked {
+        account: String,
+        held: bool,
+    },
+    /// What `Plan::with_commit` gave for the plan under review, or its refusal.
+    CommitChecked(Result<CommitPlan, String>),
+    /// What the login test numbered `run` found (`crate::verify::verify`'s own result).
+    LoginTested {
+        run: u64,
+        result: Result<Outcome, VerifyError>,
+    },
+    Progress(Progress),
+    /// Deleting the secret (remove with its secret): started (`Running`) or done.
+    Applied(Result<Applied, super::state::ApplyFailure>),
+    /// The settings after a successful add: saved (`true`), nothing to save, or why not.
+    SettingsSaved(Result<bool, String>),
+}
+
+/// Work for the outside world; its result comes back as an [`Action`].
+#[derive(Debug)]
+pub enum Effect {
+    None,
+    /// `store.list()`, on a background thread.
+    ListSecrets,
+    /// The scan of containers.git (online when the login test is on), on a background thread;
+    /// with the factory's secrets when they were listed.
+    Scan(Option<Vec<String>>),
+    /// `aws::list_profiles`.
+    LoadProfiles,
+    /// `gcp::key_file` on the path as typed, `~` expanded.
+    CheckKeyFile {
+        typed: String,
+        path: PathBuf,
+    },
+    /// Complete the path as typed from the filesystem.
+    CompletePath(String),
+    /// Read the credentials (`Answers::secret`, the remembered password if asked), build the
+    /// plan, then keep the password in the keyring if asked.
+    BuildPlan(PlanSource),
+    /// Whether the key store holds a password for this account, on a background thread.
+    CheckKeyring(String),
+    /// `Plan::with_commit` for a plan like the one under review, on a background thread.
+    CheckCommit(PlanSource),
+    /// The login test of the plan's secret (`crate::verify::verify` with the plan's provider,
+    /// url and region), on a background thread; reported as [`Action::LoginTested`] with `run`.
+    TestLogin {
+        run: u64,
+        plan: Arc<Plan>,
+        opts: VerifyOptions,
+    },
+    /// `plan.apply_with_progress` on a background thread.
+    Apply(Arc<Plan>),
+    /// Record the choices of a successful add in the settings (real sessions only).
+    RememberChoices(Arc<Plan>),
+}
+
+/// The effect the first state needs (listing secrets), if any.
+pub fn init(state: &State) -> Effect {
+    match state.secrets {
+        Secrets::Loading => Effect::ListSecrets,
+        // No secrets to wait for: the scan starts at once.
+        _ if state.scan == ScanState::Pending => Effect::Scan(None),
+        _ => Effect::None,
+    }
+}
+
+/// The scan, once the secrets are known (it says which entries' secrets are missing).
+fn start_scan(state: &mut State) -> Effect {
+    if state.scan != ScanState::Pending {
+        return Effect::None;
+    }
+    state.scan = ScanState::Running;
+    match &state.secrets {
+        Secrets::Loaded(names) => Effect::Scan(Some(names.clone())),
+        _ => Effect::Scan(None),
+    }
+}
+
+/// Applies `event` to `state`; returns the effect to run.
+pub fn update(state: &mut State, event: Action) -> Effect {
+    match event {
+        Action::Nav(nav) => on_action(state, nav),
+        Action::Edit(edit) => on_typing(state, edit),
+        Action::Select(i) => select(state, i),
+        Action::Cursor(i) => {
+            match state.screen {
+                Screen::Start => state.start_cursor = i,
+                Screen::Provider => state.provider_cursor = i,
+                Screen::Pick => {
+                    state.pick.cursor = i;
+                    check_remove(state);
+                }
+                Screen::Credentials => {
+                    if let Some(CredsKind::Aws { cursor }) =
+                        state.creds.as_mut().map(|c| &mut c.kind)
+                    {
+                        *cursor = i;
+                    }
+                }
+                _ => {}
+            }
+            Effect::None
+        }
+        Action::Answer(field, text) => answer(state, field, text),
+        Action::Password(secret) => {
+            if let Some(CredsKind::UserToken { password, .. }) =
+                state.creds.as_mut().map(|c| &mut c.kind)
+            {
+                password.set(secret);
+            }
+            Effect::None
+        }
+        Action::Check(which, on) => check(state, which, on),
+        Action::Tick => {
+            state.tick = state.tick.wrapping_add(1);
+            Effect::None
+        }
+        Action::Resize(w, h) => {
+            state.size = (w, h);
+            clamp_review_scroll(state);
+            Effect::None
+        }
+        Action::SecretsListed(result) => {
+            state.secrets = match result {
+                Ok(names) => Secrets::Loaded(names),
+                Err(e) => Secrets::Failed(e),
+            };
+            start_scan(state)
+        }
+        Action::Scanned(result) => {
+            state.scan = match result {
+                Ok(report) => ScanState::Done {
+                    headline: crate::scan::headline(&report),
+                    suggestions: crate::scan::summary(&report),
+                    errors: report.errors(),
+                },
+                Err(e) => ScanState::Failed(e),
+            };
+            Effect::None
+        }
+        Action::ProfilesLoaded(result) => {
+            state.profiles = match result {
+                Ok(list) => Profiles::Loaded(list),
+                Err(e) => Profiles::Failed(e),
+            };
+            if let (Profiles::Loaded(list), Some(creds)) = (&state.profiles, &mut state.creds)
+                && let CredsKind::Aws { cursor } = &mut creds.kind
+            {
+                *cursor = default_profile(list);
+            }
+            Effect::None
+        }
+        Action::KeyFileChecked { path, result } => {
+            if let Some(CredsKind::KeyFile {
+                path: input, check, ..
+            }) = state.creds.as_mut().map(|c| &mut c.kind)
+                && input.value().trim() == path
+            {
+                *check = match result {
+                    Ok(email) => KeyCheck::Valid { path, email },
+                    Err(error) => KeyCheck::Invalid { path, error },
+                };
+            }
+            Effect::None
+        }
+        Action::PathCompleted {
+            input,
+            completed,
+            candidates,
+        } => {
+            let home = state.ctx.home.clone();
+            if let Some(creds) = state.creds.as_mut()
+                && let CredsKind::KeyFile {
+                    path,
+                    candidates: shown,
+                    ..
+                } = &mut creds.kind
+                && path.value() == input
+            {
+                *shown = candidates;
+                if completed != input {
+                    path.set(completed);
+                    creds.error = None;
+                    return check_key_file(creds, home.as_deref());
+                }
+            }
+            Effect::None
+        }
+        Action::PlanBuilt { source, result } => {
+            if state.screen != Screen::Credentials {
+                return Effect::None;
+            }
+            match result {
+                Ok(plan) => return test_login_or_review(state, plan, source),
+                Err(e) => {
+                    if let Some(c) = state.creds.as_mut() {
+                        c.error = Some(e);
+                    }
+                }
+            }
+            Effect::None
+        }
+        Action::LoginTested { run, result } => {
+            if state.screen == Screen::TestLogin
+                && let Some(login) = state.login.as_mut()
+                && login.run == run
+            {
+                login.status = LoginStatus::Done(LoginCheck::of(result));
+                login.focus = LoginFocus::Back;
+            }
+            Effect::None
+        }
+        Action::KeyringChecked { account, held } => {
+            if let Some(CredsKind::UserToken { keyring, focus, .. }) =
+                state.creds.as_mut().map(|c| &mut c.kind)
+                && keyring.account.as_deref() == Some(account.as_str())
+            {
+                keyring.held = Some(held);
+                if !keyring.items().contains(focus) {
+                    *focus = UserTokenFocus::User;
+                }
+            }
+            Effect::None
+        }
+        Action::CommitChecked(result) => {
+            if let Some(review) = state.review.as_mut()
+                && matches!(review.commit, CommitState::Checking)
+            {
+                review.commit = match result {
+                    Ok(c) => CommitState::On(c),
+                    Err(e) => CommitState::Refused(e),
+                };
+                // The plan ends with the commit step or the refusal: scroll it into view (the
+                // front end clamps it to its page).
+                review.scroll = usize::MAX;
+            }
+            Effect::None
+        }
+        Action::Progress(p) => {
+            if let Some(run) = state.apply.as_mut() {
+                match p {
+                    Progress::StoringSecret => run.store = Some(StepStatus::Running),
+                    Progress::SecretStored => run.store = Some(StepStatus::Done),
+                    Progress::WritingConfig => run.write = Some(StepStatus::Running),
+                    Progress::ConfigWritten => run.write = Some(StepStatus::Done),
+                    Progress::DeletingSecret => run.delete = Some(StepStatus::Running),
+                    Progress::SecretDeleted => run.delete = Some(StepStatus::Done),
+                    // The commit step covers a push too.
+                    Progress::Committing | Progress::Pushing => {
+                        run.commit = Some(StepStatus::Running)
+                    }
+                    Progress::Committed | Progress::Pushed => run.commit = Some(StepStatus::Done),
+                }
+            }
+            Effect::None
+        }
+        Action::Applied(result) => {
+            let Some(run) = state.apply.as_mut() else {
+                return Effect::None;
+            };
+            let steps = [
+                &mut run.store,
+                &mut run.write,
+                &mut run.delete,
+                &mut run.commit,
+            ];
+            for step in steps.into_iter().flatten() {
+                *step = match (*step, result.is_ok()) {
+                    (_, true) => StepStatus::Done,
+                    (StepStatus::Running, false) => StepStatus::Failed,
+                    (other, false) => other,
+                };
+            }
+            let ok = result.is_ok();
+            run.result = Some(result);
+            state.scroll = 0;
+            if !ok {
+                return Effect::None;
+            }
+            state.screen = Screen::Done;
+            match state.review.as_ref().map(|r| &r.plan) {
+                // A successful add leaves its choices in the settings; never in demo mode.
+                Some(plan)
+                    if state.ctx.demo.is_none()
+                        && matches!(plan.action, PlanAction::Add | PlanAction::Update { .. }) =>
+                {
+                    Effect::RememberChoices(Arc::clone(plan))
+                }
+                _ => Effect::None,
+            }
+        }
+        Action::SettingsSaved(result) => {
+            state.settings_warning = result.err();
+            Effect::None
+        }
+    }
+}
+
+fn on_action(state: &mut State, action: Nav) -> Effect {
+    if action == Nav::Interrupt {
+        state.interrupted = true;
+    }
+    if matches!(action, Nav::Quit | Nav::Interrupt) {
+        match state.apply.as_mut() {
+            Some(run) if !run.finished() => run.quit_requested = true,
+            _ => state.quit = true,
+        }
+        return Effect::None;
+    }
+    match state.screen {
+        Screen::Start if state.config.is_err() => {
+            scroll(state, action);
+            Effect::None
+        }
+        Screen::Start => start(state, action),
+        Screen::Provider => provider(state, action),
+        Screen::Registry => registry(state, action),
+        Screen::Pick => pick(state, action),
+        Screen::Credentials => credentials(state, action),
+        Screen::TestLogin => test_login(state, action),
+        Screen::Review => review(state, action),
+        Screen::Apply => {
+            if action == Nav::Back && state.apply.as_ref().is_some_and(ApplyRun::finished) {
+                // The failed run is kept: quitting later still reports it.
+                state.screen = Screen::Review;
+                if let Some(r) = state.review.as_mut() {
+                    r.focus = ReviewFocus::Back;
+                }
+            } else {
+                scroll(state, action);
+            }
+            Effect::None
+        }
+        Screen::Done => {
+            scroll(state, action);
+            Effect::None
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The Review screen: the commit checkbox and the one confirmation that applies.
+
+use super::*;
+
+pub(super) fn review(state: &mut State, action: Nav) -> Effect {
+    let (page, max) = (state.limits.review_page, state.limits.review_max);
+    let back = if state.flow == Flow::Remove {
+        Screen::Pick
+    } else {
+        Screen::Credentials
+    };
+    let Some(review) = state.review.as_mut() else {
+        state.screen = back;
+        return Effect::None;
+    };
+    match action {
+        Nav::Up => review.scroll = review.scroll.saturating_sub(1),
+        Nav::Down => review.scroll = (review.scroll + 1).min(max),
+        Nav::PageUp => review.scroll = review.scroll.saturating_sub(page),
+        Nav::PageDown => review.scroll = (review.scroll + page).min(max),
+        Nav::FocusNext | Nav::FocusPrev => {
+            review.focus = match review.focus {
+                ReviewFocus::Back => ReviewFocus::Apply,
+                ReviewFocus::Apply => ReviewFocus::Back,
+            }
+        }
+        Nav::Toggle => {
+            let effect = match &review.commit {
+                CommitState::Unavailable => Effect::None,
+                CommitState::Off => {
+                    review.commit = CommitState::Checking;
+                    Effect::CheckCommit(review.source.clone())
+                }
+                CommitState::Checking | CommitState::On(_) | CommitState::Refused(_) => {
+                    review.commit = CommitState::Off;
+                    Effect::None
+                }
+            };
+            clamp_review_scroll(state);
+            return effect;
+        }
+        Nav::Back => state.screen = back,
+        Nav::Choose => match review.focus {
+            ReviewFocus::Back => state.screen = back,
+            // Without a store there is nothing to apply with (unless no secret is touched);
+            // a refused or unfinished commit check waits too. The screen says why.
+            ReviewFocus::Apply
+                if crate::wizard::flow::store_blocks(&state.ctx, review)
+                    || review.commit_blocks() => {}
+            ReviewFocus::Apply => {
+                let commit = match &review.commit {
+                    CommitState::On(c) => Some(c.clone()),
+                    _ => None,
+                };
+                // The plan is held only here while it is reviewed.
+                let Some(plan) = Arc::get_mut(&mut review.plan) else {
+                    review.commit =
+                        CommitState::Refused("the plan is still in use; try again".into());
+                    return Effect::None;
+                };
+                plan.commit = commit;
+                let plan = Arc::clone(&review.plan);
+                let writes = plan.new_text != plan.old_text;
+                state.apply = Some(ApplyRun {
+                    store: (plan.secret_op == SecretOp::Store).then_some(StepStatus::Pending),
+                    write: writes.then_some(StepStatus::Pending),
+                    delete: (plan.secret_op == SecretOp::Delete).then_some(StepStatus::Pending),
+                    commit: (writes && plan.commit.is_some()).then_some(StepStatus::Pending),
+                    result: None,
+                    quit_requested: false,
+                });
+                state.scroll = 0;
+                state.screen = Screen::Apply;
+                return Effect::Apply(plan);
+            }
+        },
+        _ => {}
+    }
+    Effect::None
+}
+
+pub(super) fn clamp_review_scroll(state: &mut State) {
+    let max = state.limits.review_max;
+    if let Some(review) = state.review.as_mut() {
+        review.scroll = review.scroll.min(max);
+    }
+    state.scroll = state.scroll.min(state.limits.scroll_max);
+}

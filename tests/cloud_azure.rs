@@ -1,0 +1,314 @@
+//! `fioreg add azure --create-principal` and `rotate --new-key` for azure through the real
+//! binary: without `az` (the commands are printed), and with the `az` stand-in
+//! (tests/support/az, az's documented JSON output) and the fioctl stand-in.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const URL: &str = "acmeprod.azurecr.io";
+
+struct Cloud {
+    w: World,
+}
+
+impl Cloud {
+    fn new() -> Cloud {
+        let w = World::new(BASE);
+        fs::create_dir(w.path("az")).expect("az dir");
+        fs::write(w.path("az/registries"), "acmeprod\n").expect("registries");
+        Cloud { w }
+    }
+
+    fn fioreg(&self) -> Command {
+        let mut c = self.w.fioreg();
+        c.env("FIOREG_AZ", format!("{ROOT}/tests/support/az"))
+            .env("AZ_STUB_DIR", self.w.path("az"));
+        c
+    }
+
+    fn principals(&self) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(self.w.path("az/sp"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn az_file(&self, rel: &str) -> String {
+        fs::read_to_string(self.w.path("az").join(rel)).expect(rel)
+    }
+
+    fn stored(&self) -> Option<String> {
+        self.w
+            .stored("azprincipal")
+            .map(|b| String::from_utf8(b).expect("utf8"))
+    }
+
+    /// `password` is in no output, no argv, no file but the factory's store and Azure's state.
+    fn assert_nowhere(&self, password: &str, outputs: &[&str]) {
+        assert!(password.len() >= 20, "{password:?}");
+        for o in outputs {
+            assert!(!o.contains(password), "password in output:\n{o}");
+        }
+        assert!(!self.az_file("argv.log").contains(password));
+        assert!(!self.w.calls().contains(password));
+        let skip = [
+            self.w.stub().join("factories"),
+            self.w.path("az/sp"),
+            self.w.path("az/tokens"),
+        ];
+        let mut files = Vec::new();
+        walk(self.w.dir.path(), &mut files);
+        for f in files
+            .iter()
+            .filter(|f| !skip.iter().any(|s| f.starts_with(s)))
+        {
+            let text = String::from_utf8_lossy(&fs::read(f).unwrap_or_default()).into_owned();
+            assert!(!text.contains(password), "password in {}", f.display());
+        }
+        self.w.assert_no_secret_files_left();
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn without_az_the_exact_commands_are_printed_and_nothing_changes() {
+    let w = World::new(BASE);
+    let mut cmd = w.fioreg();
+    cmd.env("PATH", w.path("no-bin")).args([
+        "add",
+        "azure",
+        "--url",
+        URL,
+        "--create-principal",
+        "fioreg-acme-pull",
+    ]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        out.contains("The Azure CLI (`az`) is not installed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ACR_ID=$(az acr show --name acmeprod --query id --output tsv)"),
+        "{out}"
+    );
+    assert!(out.contains(
+        "APP_ID=$(az ad sp create-for-rbac --name fioreg-acme-pull --role AcrPull --scopes \"$ACR_ID\" --query appId --output tsv)"
+    ), "{out}");
+    assert!(out.contains(
+        "az ad sp credential reset --id \"$APP_ID\" --query password --output tsv |\n  fioreg --factory acme add azure --url acmeprod.azurecr.io --client-id \"$APP_ID\" --password-stdin --yes"
+    ), "{out}");
+    assert!(
+        err.contains("nothing was created: `az` is not installed"),
+        "{err}"
+    );
+    w.assert_config_intact();
+
+    let mut cmd = w.fioreg();
+    cmd.env("PATH", w.path("no-bin")).args([
+        "add",
+        "azure",
+        "--url",
+        URL,
+        "--create-principal",
+        "fioreg-acme-pull",
+        "--repository",
+        "team/app",
+        "--expires-in-days",
+        "90",
+    ]);
+    let (code, out, _) = run(cmd, "");
+    assert_eq!(code, Some(1));
+    assert!(out.contains(
+        "az acr token create --name fioreg-acme-pull --registry acmeprod --repository team/app content/read metadata/read --expiration-in-days 90 --no-passwords"
+    ), "{out}");
+}
+
+#[test]
+fn a_principal_with_acrpull_on_the_registry_only_is_created_and_stored() {
+    let c = Cloud::new();
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "add",
+        "azure",
+        "--url",
+        URL,
+        "--create-principal",
+        "fioreg-acme-pull",
+        "--yes",
+    ]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains(
+            "Acting as:  admin@acme.example (subscription 00000000-1111-2222-3333-444444444444)"
+        ),
+        "{out}"
+    );
+    let scope = "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/acme-rg/providers/Microsoft.ContainerRegistry/registries/acmeprod";
+    assert!(
+        out.contains(&format!(
+            "$ az ad sp create-for-rbac --name fioreg-acme-pull --role AcrPull --scopes {scope}"
+        )),
+        "{out}"
+    );
+    let sps = c.principals();
+    assert_eq!(sps.len(), 1);
+    let app = &sps[0];
+    assert_eq!(c.az_file(&format!("sp/{app}/role")), "AcrPull");
+    assert_eq!(c.az_file(&format!("sp/{app}/scope")), scope);
+    let password = c.az_file(&format!("sp/{app}/password"));
+    assert_eq!(c.stored(), Some(format!("{app}:{password}")));
+    assert!(c.w.config().contains(
+        "- type: azure\n  url: acmeprod.azurecr.io\n  azure_principal_secret_name: azprincipal\n"
+    ));
+    let settings = fs::read_to_string(c.w.path(".config/fioreg/config.toml")).expect("settings");
+    assert!(
+        settings.contains(&format!("acmeprod = \"{app}\"")),
+        "{settings}"
+    );
+    c.assert_nowhere(&password, &[&out, &err]);
+
+    // Rotation resets the password; the new one is stored.
+    let mut cmd = c.fioreg();
+    cmd.args(["rotate", URL, "--new-key", "--yes"]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let new_password = c.az_file(&format!("sp/{app}/password"));
+    assert_ne!(new_password, password);
+    assert_eq!(c.stored(), Some(format!("{app}:{new_password}")));
+    assert!(
+        out.contains(&format!("$ az ad sp credential reset --id {app}")),
+        "{out}"
+    );
+    c.assert_nowhere(&new_password, &[&out, &err]);
+}
+
+#[test]
+fn a_repository_scoped_token_reads_only_its_repositories_and_expires() {
+    let c = Cloud::new();
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "add",
+        "azure",
+        "--url",
+        URL,
+        "--create-principal",
+        "ci-token",
+        "--repository",
+        "team/app",
+        "--repository",
+        "base",
+        "--expires-in-days",
+        "30",
+        "--yes",
+    ]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert_eq!(
+        c.az_file("tokens/ci-token/repos"),
+        "team/app content/read metadata/read\nbase content/read metadata/read\n"
+    );
+    assert!(
+        c.az_file("argv.log")
+            .contains("arg: --expiration-in-days\narg: 30\n")
+    );
+    let password = c.az_file("tokens/ci-token/password1");
+    assert_eq!(c.stored(), Some(format!("ci-token:{password}")));
+    assert!(
+        out.contains("(new, expires 20"),
+        "the expiry is named: {out}"
+    );
+    c.assert_nowhere(&password, &[&out, &err]);
+
+    let mut cmd = c.fioreg();
+    cmd.args(["rotate", "azprincipal", "--new-key", "--yes"]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let new_password = c.az_file("tokens/ci-token/password1");
+    assert_ne!(new_password, password);
+    assert_eq!(c.stored(), Some(format!("ci-token:{new_password}")));
+    c.assert_nowhere(&new_password, &[&out, &err]);
+}
+
+#[test]
+fn az_errors_are_shown_and_nothing_is_stored() {
+    let c = Cloud::new();
+    fs::write(c.w.path("az/forbid_sp"), "").expect("knob");
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "add",
+        "azure",
+        "--url",
+        URL,
+        "--create-principal",
+        "fioreg-acme-pull",
+        "--yes",
+    ]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(
+        err.contains("Insufficient privileges to complete the operation."),
+        "{err}"
+    );
+    assert_eq!(c.stored(), None);
+    c.w.assert_config_intact();
+
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "add",
+        "azure",
+        "--url",
+        "nosuchreg.azurecr.io",
+        "--create-principal",
+        "x-pull",
+        "--yes",
+    ]);
+    let (code, _, err) = run(cmd, "");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("The resource with name 'nosuchreg'"), "{err}");
+    assert!(c.principals().is_empty());
+}
+
+#[test]
+fn an_expiry_without_repositories_is_refused() {
+    let c = Cloud::new();
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "add",
+        "azure",
+        "--url",
+        URL,
+        "--create-principal",
+        "fioreg-acme-pull",
+        "--expires-in-days",
+        "30",
+        "--yes",
+    ]);
+    let (code, _, err) = run(cmd, "");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("--expires-in-days applies to a repository-scoped token"),
+        "{err}"
+    );
+    assert!(c.principals().is_empty());
+    c.w.assert_config_intact();
+}
