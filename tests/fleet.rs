@@ -585,6 +585,26 @@ fn refusals_name_the_fix() {
         "{err}"
     );
     assert!(f.updates().is_empty());
+    // Creating an identity, a new key and scan work on one factory for now: refused up front.
+    let (code, _, err) = run(
+        f.fioreg(&[
+            "--all-factories",
+            "--yes",
+            "rotate",
+            "aws_creds",
+            "--new-key",
+        ]),
+        "",
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--new-key works on one factory"), "{err}");
+    let (code, _, err) = run(f.fioreg(&["--all-factories", "scan"]), "");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("scan works on one factory"), "{err}");
+    let (code, _, err) = run(f.fioreg(&["--all-factories"]), "");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("the wizard works on one factory"), "{err}");
+    assert!(f.updates().is_empty());
     // A single --factory still takes the one-factory path (--config works there).
     let (code, out, err) = run(
         f.fioreg(&[
