@@ -80,7 +80,7 @@ impl Creds {
     /// The credential answers the flags give for `provider`, as the wizards' answers: the
     /// password is read from stdin or the hidden prompt here; one kept in the keyring is taken,
     /// and one to keep is kept, by [`flow::read_and_build`] as in the wizards.
-    pub(crate) fn answers(
+    fn answers(
         &self,
         provider: Provider,
         url: Option<&str>,
@@ -161,8 +161,48 @@ impl Creds {
     }
 }
 
+impl Creds {
+    /// The secret the flags give for `provider` (several factories get the same one): the
+    /// answers read as for one factory, the remembered password taken and a typed one kept in
+    /// `keys` as [`flow::read_and_build`] does.
+    pub(crate) fn read(
+        &self,
+        provider: Provider,
+        url: Option<&str>,
+        dry_run: bool,
+        stdin_tty: bool,
+        keys: &dyn KeyStore,
+    ) -> Result<Secret> {
+        let (credential, keyring) = match self.answers(provider, url, dry_run, stdin_tty)? {
+            Given::NotAsked(secret) => return Ok(secret),
+            Given::Answers(credential, keyring) => (credential, keyring),
+        };
+        let request = Request {
+            provider,
+            url: url.map(str::to_string),
+            region: None,
+            secret_name: None,
+        };
+        let mut source = PlanSource::Add {
+            answers: Answers {
+                request,
+                credential,
+            },
+            keyring,
+        };
+        let secret = flow::read_secret(&mut source, keys, &ProfileSource::real())
+            .map_err(|e| anyhow::anyhow!(e.cli()))?;
+        flow::keep_typed(&source, keys).map_err(|e| anyhow::anyhow!(e.cli()))?;
+        if let KeyringUse::Remember(account) = source.keyring() {
+            let noun = UserTokenKind::of(provider).password_noun();
+            eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
+        }
+        Ok(secret)
+    }
+}
+
 /// The credential answers of the flags.
-pub(crate) enum Given {
+enum Given {
     /// The answers, and what the OS keyring does with the password.
     Answers(CredentialInput, KeyringUse),
     /// A dry run did not ask for the password: a stand-in secret that describes it.
@@ -171,7 +211,7 @@ pub(crate) enum Given {
 
 /// The plan of `source` built from the flags' answers, the same way the wizards build theirs
 /// ([`flow::read_and_build`]).
-pub(crate) fn build(
+fn build(
     g: &Global,
     cfg: &FactoryConfig,
     given: Given,
@@ -395,7 +435,7 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
 
 /// Rotate's answers, as the wizard's: the entry named by `target`, whose provider and url the
 /// probe plan found.
-pub(crate) fn rotate_source(
+fn rotate_source(
     target: &str,
     probe: &Plan,
 ) -> impl FnOnce(CredentialInput, KeyringUse) -> PlanSource + use<> {

@@ -320,30 +320,14 @@ impl Driver<'_> {
         if let Err(why) = &secrets {
             self.say(&format!("Secrets were not checked: {why}"));
         }
-        let checked = secrets
-            .as_deref()
-            .ok()
-            .filter(|_| !cfg.registries.is_empty());
-        let found = cfg.lint(checked);
-        let errors = found
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count();
-        let online = if checked.is_some() || cfg.registries.is_empty() {
-            ""
-        } else {
-            " (secrets not checked)"
+        let Some((head, found)) = crate::wizard::flow::start_check(&self.state) else {
+            return;
         };
         if found.is_empty() {
-            self.say(&format!("Check: no problems found{online}."));
+            self.say(&format!("{head}."));
             return;
         }
-        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        self.say(&format!(
-            "Check: {}, {}{online}:",
-            count(errors, "error"),
-            count(found.len() - errors, "warning")
-        ));
+        self.say(&format!("{head}:"));
         let path = cfg.path.display().to_string();
         for f in &found {
             let sev = match f.severity {
@@ -830,46 +814,13 @@ mod real {
     #[derive(Clone, Default)]
     struct PathCompleter;
 
-    impl PathCompleter {
-        fn candidates(input: &str) -> Vec<String> {
-            let (dir_part, file_part) = match input.rfind('/') {
-                Some(i) => input.split_at(i + 1),
-                None => ("", input),
-            };
-            let dir = if dir_part.is_empty() {
-                std::path::PathBuf::from(".")
-            } else {
-                crate::wizard::state::expand_home(
-                    dir_part,
-                    std::env::var_os("HOME")
-                        .map(std::path::PathBuf::from)
-                        .as_deref(),
-                )
-            };
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return Vec::new();
-            };
-            let mut out: Vec<String> = entries
-                .flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let hidden_ok = file_part.starts_with('.') || !name.starts_with('.');
-                    (name.starts_with(file_part) && hidden_ok).then(|| {
-                        let slash = if e.path().is_dir() { "/" } else { "" };
-                        format!("{dir_part}{name}{slash}")
-                    })
-                })
-                .collect();
-            out.sort();
-            out
-        }
-    }
-
     impl Autocomplete for PathCompleter {
         fn get_suggestions(&mut self, _input: &str) -> Result<Vec<String>, CustomUserError> {
             Ok(Vec::new())
         }
 
+        /// The TUI's completion (crate::wizard::effects::complete_path): as far as it is
+        /// unambiguous, like a shell.
         fn get_completion(
             &mut self,
             input: &str,
@@ -878,20 +829,9 @@ mod real {
             if highlighted.is_some() {
                 return Ok(highlighted);
             }
-            let all = Self::candidates(input);
-            let Some(first) = all.first() else {
-                return Ok(None);
-            };
-            let mut prefix: &str = first;
-            for c in &all[1..] {
-                let common = prefix
-                    .char_indices()
-                    .zip(c.chars())
-                    .find(|((_, a), b)| a != b)
-                    .map_or(prefix.len().min(c.len()), |((i, _), _)| i);
-                prefix = &prefix[..common];
-            }
-            Ok((prefix.len() > input.len()).then(|| prefix.to_string()))
+            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+            let (completed, _) = crate::wizard::effects::complete_path(input, home.as_deref());
+            Ok((completed != input).then_some(completed))
         }
     }
 

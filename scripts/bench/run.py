@@ -490,18 +490,14 @@ def main() -> int:
         L += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if misses:
         L += ["## Missed", ""] + [f"- {m}" for m in misses] + [""]
-    # The `## fioreg scan` section is written by scripts/bench-scan.sh: keep it.
+    # Keep the sections other scripts write: `## fioreg scan` (scripts/bench-scan.sh) and the
+    # several-factories block (scripts/bench-fleet.sh).
     old = Path(args.out).read_text() if Path(args.out).exists() else ""
     start = old.find("\n## fioreg scan\n")
     if start != -1:
         ends = [e for e in (old.find("\n## ", start + 1), old.find("\n<!-- fleet-bench:start", start + 1)) if e != -1]
         end = min(ends) if ends else -1
         L += [old[start + 1: end if end != -1 else len(old)].rstrip("\n"), ""]
-    # Keep the block scripts/bench-fleet.sh writes (several factories), if there is one.
-    try:
-        old = Path(args.out).read_text()
-    except FileNotFoundError:
-        old = ""
     start, end = old.find("<!-- fleet-bench:start -->"), old.find("<!-- fleet-bench:end -->")
     if start != -1 and end > start:
         L += [old[start : end + len("<!-- fleet-bench:end -->")], ""]

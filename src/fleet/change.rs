@@ -3,16 +3,16 @@
 use super::summary::{self, Row, RowResult};
 use super::{Member, fioctl_for, header, members, runner};
 use crate::cli::{AddCommand, CredFlags, Global};
-use crate::commands::{Creds, check_can_confirm, request, rotate_source, verify_before_storing};
+use crate::commands::{Creds, check_can_confirm, request, verify_before_storing};
 use crate::escape;
 use crate::factory_config::FactoryConfig;
 use crate::fioctl::Fioctl;
-use crate::plan::{Action, Answers, CredentialInput, Plan, SecretOp, SecretStore};
+use crate::keystore;
+use crate::plan::{Action, Plan, SecretOp, SecretStore};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::term::{color_stdout, confirm};
-use crate::wizard::flow::{KeyringUse, PlanSource};
 use crate::wizard::report::{Exit, NOT_APPLIED, Outcome, Report};
 use anyhow::{Result, bail};
 use std::sync::Arc;
@@ -45,40 +45,6 @@ fn copy(secret: &Secret) -> Secret {
 
 fn load(m: &Member) -> Result<FactoryConfig, String> {
     FactoryConfig::load(&m.config).map_err(|e| format!("{e:#}"))
-}
-
-/// Reads the credentials the flags give, once, the way the one-factory command does (the
-/// prompt, the key file, stdin or the keyring; `--remember` keeps it): `checked` is a plan made
-/// for `cfg` with a placeholder secret, completed by `source`. Returns the secret read.
-pub(super) fn read_once(
-    g: &Global,
-    creds: &Creds,
-    (provider, url): (Provider, Option<&str>),
-    (dry_run, stdin_tty): (bool, bool),
-    cfg: &FactoryConfig,
-    checked: Plan,
-    source: impl FnOnce(CredentialInput, KeyringUse) -> PlanSource,
-) -> Result<Secret> {
-    let given = creds.answers(provider, url, dry_run, stdin_tty)?;
-    let plan = crate::commands::build(g, cfg, given, checked, source)?;
-    Ok(copy(&plan.secret))
-}
-
-/// The config and the (placeholder) rotate plan of the first factory where TARGET is found.
-pub(super) fn first_found<'a>(
-    cfgs: &'a [Result<FactoryConfig, String>],
-    probes: &[Probe],
-    target: &str,
-) -> Result<(&'a FactoryConfig, Plan)> {
-    cfgs.iter()
-        .zip(probes)
-        .find_map(|(cfg, probe)| match (cfg, probe) {
-            (Ok(cfg), Probe::Found(_)) => Plan::rotate(cfg, target, placeholder(), None)
-                .ok()
-                .map(|p| (cfg, p)),
-            _ => None,
-        })
-        .ok_or_else(|| anyhow::anyhow!("no selected factory has a usable registry `{target}`"))
 }
 
 /// Whether `cfg` has an entry with this secret name or url.
@@ -126,31 +92,12 @@ pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         find_fioctl(g, &members)?;
     }
     let url = req.url.as_deref().map(str::to_ascii_lowercase);
-    // The credentials are read once, through the first factory that takes them.
-    let (cfg, checked) = cfgs
-        .iter()
-        .zip(&members)
-        .find_map(|(cfg, m)| {
-            let cfg = cfg.as_ref().ok()?;
-            let plan = Plan::build(cfg, &req, placeholder(), Some(m.name.clone())).ok()?;
-            Some((cfg, plan))
-        })
-        .ok_or_else(|| anyhow::anyhow!("no factory can take this registry"))?;
-    let request = req.clone();
-    let secret = read_once(
-        g,
-        &creds,
-        (req.provider, url.as_deref()),
-        (g.dry_run, stdin_tty),
-        cfg,
-        checked,
-        move |credential, keyring| PlanSource::Add {
-            answers: Answers {
-                request,
-                credential,
-            },
-            keyring,
-        },
+    let secret = creds.read(
+        req.provider,
+        url.as_deref(),
+        g.dry_run,
+        stdin_tty,
+        &keystore::OsKeyring,
     )?;
     let works: Vec<Work> = members
         .into_iter()
@@ -185,16 +132,12 @@ pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<Outcome> {
     if !g.dry_run {
         find_fioctl(g, &members)?;
     }
-    let (cfg, probe) = first_found(&cfgs, &probes, target)?;
-    let source = rotate_source(target, &probe);
-    let secret = read_once(
-        g,
-        &creds,
-        (provider, url.as_deref()),
-        (g.dry_run, stdin_tty),
-        cfg,
-        probe,
-        source,
+    let secret = creds.read(
+        provider,
+        url.as_deref(),
+        g.dry_run,
+        stdin_tty,
+        &keystore::OsKeyring,
     )?;
     let works: Vec<Work> = members
         .into_iter()

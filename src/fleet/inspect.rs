@@ -9,6 +9,7 @@ use crate::escape;
 use crate::factory_config::FactoryConfig;
 use crate::factory_config::lint::{Finding, Severity};
 use crate::fioctl::Fioctl;
+use crate::keystore;
 use crate::plan::Plan;
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -401,16 +402,12 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     let creds = Creds::of_rotate(flags);
     let (probes, cfgs) = probe_targets(&members, target);
     let (provider, url) = one_provider(&members, &probes, target)?;
-    let (cfg, probe) = super::change::first_found(&cfgs, &probes, target)?;
-    let source = crate::commands::rotate_source(target, &probe);
-    let secret = super::change::read_once(
-        g,
-        &creds,
-        (provider, url.as_deref()),
-        (false, std::io::stdin().is_terminal()),
-        cfg,
-        probe,
-        source,
+    let secret = creds.read(
+        provider,
+        url.as_deref(),
+        false,
+        std::io::stdin().is_terminal(),
+        &keystore::OsKeyring,
     )?;
     let opts = crate::session::verify_options(g);
     // Per distinct registry (url, region): the login test's result.

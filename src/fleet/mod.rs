@@ -35,15 +35,14 @@ pub struct Member {
 pub fn dispatch(g: &Global, command: Option<&Command>) -> Option<Result<Option<Outcome>>> {
     let unit = |r: Result<()>| r.map(|()| None);
     Some(match command? {
-        Command::Add(cmd) if creates_identity(cmd) => Err(anyhow::anyhow!(
-            "--create-user, --create-service-account and --create-principal work on one factory: \
-             create the identity with one --factory, then add it to the others with its \
-             credentials"
+        Command::Add(cmd) if creates_an_identity(cmd) => Err(anyhow::anyhow!(
+            "creating a cloud identity (--create-user, --create-service-account, \
+             --create-principal) works for one factory at a time: give one --factory (or none)"
         )),
         Command::Add(cmd) => add(g, cmd).map(Some),
         Command::Rotate { new_key, .. } if new_key.new_key => Err(anyhow::anyhow!(
-            "--new-key works on one factory: rotate the key with one --factory, then store the \
-             new credentials in the others with `rotate` and the credential flags"
+            "rotate --new-key makes a new key for one factory's identity: give one --factory \
+             (or none)"
         )),
         Command::Rotate { target, creds, .. } => rotate(g, target, creds).map(Some),
         Command::Remove {
@@ -57,14 +56,14 @@ pub fn dispatch(g: &Global, command: Option<&Command>) -> Option<Result<Option<O
             "device-wrap writes into one containers.git: give one --factory (or none)"
         )),
         Command::Scan(_) => Err(anyhow::anyhow!(
-            "scan works on one factory's containers.git for now: give one --factory (or none)"
+            "scan works on one factory's containers.git: give one --factory (or none)"
         )),
         _ => return None,
     })
 }
 
-/// Whether `add` creates the cloud identity itself (one factory only, for now).
-fn creates_identity(cmd: &crate::cli::AddCommand) -> bool {
+/// Whether `add` is asked to create a cloud identity (one factory at a time).
+fn creates_an_identity(cmd: &crate::cli::AddCommand) -> bool {
     use crate::cli::AddCommand;
     matches!(
         cmd,

@@ -100,6 +100,41 @@ pub fn scan_lines(
     }
 }
 
+/// `fioreg check`'s findings for the Start screen of both wizards, and their headline: `Check:
+/// no problems found` or `Check: 2 errors, 1 warning`, with ` (secrets not checked)` while the
+/// factory's secrets are not listed. `None` when the config did not load.
+pub fn start_check(
+    state: &crate::wizard::state::State,
+) -> Option<(String, Vec<crate::factory_config::lint::Finding>)> {
+    use crate::factory_config::lint::Severity;
+    let cfg = state.config.as_ref().ok()?;
+    let secrets = match &state.secrets {
+        crate::wizard::state::Secrets::Loaded(names) => Some(names.as_slice()),
+        _ => None,
+    };
+    let found = cfg.lint(secrets);
+    let online = if secrets.is_some() || cfg.registries.is_empty() {
+        ""
+    } else {
+        " (secrets not checked)"
+    };
+    let errors = found
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let head = if found.is_empty() {
+        format!("Check: no problems found{online}")
+    } else {
+        format!(
+            "Check: {}, {}{online}",
+            count(errors, "error"),
+            count(found.len() - errors, "warning")
+        )
+    };
+    Some((head, found))
+}
+
 /// The commit step as the review shows it, in both wizards.
 pub fn commit_step(c: &CommitPlan) -> String {
     format!(
@@ -182,11 +217,31 @@ pub fn read_and_complete(
     factory: Option<String>,
     checked: Option<Plan>,
 ) -> Result<Plan, BuildError> {
-    let keyring = source.keyring().clone();
-    let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
+    if matches!(source, PlanSource::Remove { .. }) {
         return source
             .build(cfg, placeholder(), factory)
             .map_err(BuildError::Plan);
+    }
+    let secret = read_secret(source, keys, aws)?;
+    let plan = match checked {
+        Some(plan) => plan.with_secret(secret),
+        None => source.build(cfg, secret, factory),
+    }
+    .map_err(BuildError::Plan)?;
+    keep_typed(source, keys)?;
+    Ok(plan)
+}
+
+/// The secret of `source`'s answers: the remembered password taken from `keys` when asked,
+/// then checked as CI will read it (a remove has none: a placeholder).
+pub fn read_secret(
+    source: &mut PlanSource,
+    keys: &dyn crate::keystore::KeyStore,
+    aws: &crate::credentials::aws::ProfileSource,
+) -> Result<Secret, BuildError> {
+    let keyring = source.keyring().clone();
+    let (PlanSource::Add { answers, .. } | PlanSource::Rotate { answers, .. }) = source else {
+        return Ok(placeholder());
     };
     let noun =
         crate::credentials::user_token::UserTokenKind::of(answers.request.provider).password_noun();
@@ -202,20 +257,23 @@ pub fn read_and_complete(
                 noun,
             })?;
     }
-    let secret = answers
+    answers
         .secret(aws)
-        .map_err(|e| BuildError::Refused(e.to_string()))?;
-    let plan = match checked {
-        Some(plan) => plan.with_secret(secret),
-        None => source.build(cfg, secret, factory),
-    }
-    .map_err(BuildError::Plan)?;
-    if let (KeyringUse::Remember(account), Some(answers)) = (&keyring, source.answers())
+        .map_err(|e| BuildError::Refused(e.to_string()))
+}
+
+/// Keeps the typed password in `keys` when the answers ask for it (after it was read and the
+/// plan built: a refused one is never kept).
+pub fn keep_typed(
+    source: &PlanSource,
+    keys: &dyn crate::keystore::KeyStore,
+) -> Result<(), BuildError> {
+    if let (KeyringUse::Remember(account), Some(answers)) = (source.keyring(), source.answers())
         && let CredentialInput::UserToken { password, .. } = &answers.credential
     {
         keep_password(keys, account, password).map_err(|e| BuildError::Refused(e.to_string()))?;
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// What a flow does with the chosen entry.

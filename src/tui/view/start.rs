@@ -1,7 +1,6 @@
 //! Step 1: the factory, the config, its registries with their secrets, and what to do.
 
 use super::{Content, Theme, spinner, truncate, wrap_prefixed};
-use crate::factory_config::FactoryConfig;
 use crate::factory_config::lint::Severity;
 use crate::wizard::state::{Secrets, State};
 use ratatui::style::Style;
@@ -88,7 +87,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         )),
         _ => {}
     }
-    findings(&mut c, state, cfg, width, theme);
+    findings(&mut c, state, width, theme);
     scan(&mut c, state, width, theme);
     c.blank();
     c.push(Line::styled("What now?", theme.title()));
@@ -141,41 +140,19 @@ fn scan(c: &mut Content, state: &State, width: usize, theme: Theme) {
 
 /// What `fioreg check` finds: each problem with its line, its severity as a mark (✗ error,
 /// ! warning) and its fix. The factory's secrets are checked once they are listed.
-fn findings(c: &mut Content, state: &State, cfg: &FactoryConfig, width: usize, theme: Theme) {
-    let secrets = match &state.secrets {
-        Secrets::Loaded(names) => Some(names.as_slice()),
-        _ => None,
-    };
-    let found = cfg.lint(secrets);
-    let online = if secrets.is_some() || cfg.registries.is_empty() {
-        ""
-    } else {
-        " (secrets not checked)"
+fn findings(c: &mut Content, state: &State, width: usize, theme: Theme) {
+    let Some((head, found)) = crate::wizard::flow::start_check(state) else {
+        return;
     };
     c.blank();
     if found.is_empty() {
         c.push(Line::styled(
-            truncate(&format!("✓ Check: no problems found{online}"), width),
+            truncate(&format!("✓ {head}"), width),
             theme.ok(),
         ));
         return;
     }
-    let errors = found
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    let warnings = found.len() - errors;
-    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    c.extend(wrap_prefixed(
-        "",
-        &format!(
-            "Check: {}, {}{online}",
-            count(errors, "error"),
-            count(warnings, "warning")
-        ),
-        width,
-        theme.title(),
-    ));
+    c.extend(wrap_prefixed("", &head, width, theme.title()));
     for f in &found {
         let (mark, style) = match f.severity {
             Severity::Error => ("✗ ", theme.error()),
