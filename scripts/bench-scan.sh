@@ -19,7 +19,8 @@ section = Path("target/bench-scan/section.md").read_text().rstrip("\n") + "\n"
 text = doc.read_text() if doc.exists() else "# Benchmarks\n"
 start = text.find("\n## fioreg scan\n")
 if start != -1:
-    end = text.find("\n## ", start + 1)
+    ends = [e for e in (text.find("\n## ", start + 1), text.find("\n<!-- fleet-bench:start", start + 1)) if e != -1]
+    end = min(ends) if ends else -1
     text = text[: start + 1] + text[end + 1 :] if end != -1 else text[: start + 1]
 doc.write_text(text.rstrip("\n") + "\n\n" + section)
 print("wrote docs/benchmarks.md")

@@ -468,6 +468,30 @@ mod tests {
     }
 
     #[test]
+    fn factory_may_be_repeated_and_one_factory_stays_the_single_path() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("fioreg").chain(args.iter().copied()))
+                .map(Cli::normalised)
+        };
+        let one = parse(&["--factory", "acme", "list"]).unwrap();
+        assert_eq!(one.global.factory.as_deref(), Some("acme"));
+        assert!(!one.global.is_fleet());
+        let two = parse(&["list", "--factory", "acme", "--factory", "beta"]).unwrap();
+        assert_eq!(two.global.factories, ["acme", "beta"]);
+        assert_eq!(two.global.factory, None);
+        assert!(two.global.is_fleet());
+        assert_eq!(two.global.jobs, 4);
+        let all = parse(&["--all-factories", "--jobs", "8", "list"]).unwrap();
+        assert!(all.global.is_fleet());
+        assert_eq!(all.global.jobs, 8);
+        assert!(parse(&["--all-factories", "--factory", "acme", "list"]).is_err());
+        assert!(parse(&["--jobs", "0", "list"]).is_err());
+        let none = parse(&["list"]).unwrap();
+        assert_eq!(none.global.factory, None);
+        assert!(!none.global.is_fleet());
+    }
+
+    #[test]
     fn no_password_flag_exists() {
         let r = Cli::try_parse_from([
             "fioreg",

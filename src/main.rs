@@ -21,7 +21,8 @@ fn main() -> ExitCode {
     if cli.global.is_fleet() {
         if cli.command.is_none() {
             eprintln!(
-                "fioreg: error: the wizard works on one factory; across factories use a                  subcommand such as `fioreg --all-factories rotate URL`"
+                "fioreg: error: the wizard works on one factory; across factories use a \
+                 subcommand such as `fioreg --all-factories rotate URL`"
             );
             return ExitCode::from(2);
         }

@@ -581,6 +581,37 @@ fn refusals_name_the_fix() {
         "{err}"
     );
     assert!(f.updates().is_empty());
+    // A new key and scan work on one factory: refused up front, as is the wizard.
+    let (code, _, err) = run(
+        f.fioreg(&[
+            "--all-factories",
+            "--yes",
+            "rotate",
+            "aws_creds",
+            "--new-key",
+        ]),
+        "",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("rotate --new-key makes a new key for one factory's identity"),
+        "{err}"
+    );
+    let (code, _, err) = run(f.fioreg(&["--all-factories", "scan"]), "");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("scan works on one factory's containers.git"),
+        "{err}"
+    );
+    let (code, _, err) = run(f.fioreg(&["--all-factories"]), "");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains(
+            "fioreg: error: the wizard works on one factory; across factories use a subcommand"
+        ),
+        "{err}"
+    );
+    assert!(f.updates().is_empty());
     // A single --factory still takes the one-factory path (--config works there).
     let (code, out, err) = run(
         f.fioreg(&[

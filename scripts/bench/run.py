@@ -495,7 +495,8 @@ def main() -> int:
     old = Path(args.out).read_text() if Path(args.out).exists() else ""
     start = old.find("\n## fioreg scan\n")
     if start != -1:
-        end = old.find("\n## ", start + 1)
+        ends = [e for e in (old.find("\n## ", start + 1), old.find("\n<!-- fleet-bench:start", start + 1)) if e != -1]
+        end = min(ends) if ends else -1
         L += [old[start + 1: end if end != -1 else len(old)].rstrip("\n"), ""]
     start, end = old.find("<!-- fleet-bench:start -->"), old.find("<!-- fleet-bench:end -->")
     if start != -1 and end > start:

@@ -55,6 +55,9 @@ pub fn dispatch(g: &Global, command: Option<&Command>) -> Option<Result<Option<O
         Command::DeviceWrap { .. } => Err(anyhow::anyhow!(
             "device-wrap writes into one containers.git: give one --factory (or none)"
         )),
+        Command::Scan(_) => Err(anyhow::anyhow!(
+            "scan works on one factory's containers.git: give one --factory (or none)"
+        )),
         _ => return None,
     })
 }
