@@ -349,6 +349,18 @@ pub fn init_repo(dir: &Path) {
     git(dir, &["commit", "--quiet", "-m", "init"]);
 }
 
+/// Appends every file under `dir` (recursively; an unreadable directory is skipped) to `out`.
+pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
 /// Polls `done` every 20 ms until it holds; panics after [`PATIENCE`].
 pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
