@@ -7,7 +7,6 @@ use common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
 const TOKEN: &str = "ghp_s3cr3tTokenValue0123456789";
 
@@ -35,15 +34,14 @@ fn add_aws_stores_only_the_chosen_profile_and_writes_the_documented_entry() {
             "{BASE}\ncontainer_registries:\n- type: aws\n  region: us-east-2\n  url: {AWS_URL}\n  aws_creds_secret_name: aws_creds\n"
         )
     );
-    let secret = String::from_utf8(w.stored("aws_creds").expect("stored")).expect("utf8");
+    let secret = w.stored_text("aws_creds").expect("stored");
     assert_eq!(
         secret,
         format!(
             "[default]\naws_access_key_id = AKIAEXAMPLEPULL00001\naws_secret_access_key = {AWS_SECRET_KEY}\n"
         )
     );
-    let handover = fs::read_to_string(w.stub().join("handover.log")).expect("handover");
-    assert_eq!(handover, "aws_creds dev-fd pipe\n");
+    assert_eq!(w.handover(), "aws_creds dev-fd pipe\n");
     assert!(
         !w.stub().join("modes.log").exists(),
         "a secret file was read"
@@ -298,12 +296,8 @@ fn hanging_fioctl_is_killed_after_the_timeout() {
             "fioctl did not finish within 1 s and was stopped",
         ));
     assert_eq!(w.config(), BASE);
-    let pid = fs::read_to_string(w.stub().join("hang.pid")).expect("pid");
-    let alive = Path::new(&format!("/proc/{}", pid.trim())).exists()
-        && !fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
-            .unwrap_or_default()
-            .contains(") Z ");
-    assert!(!alive, "the hanging fioctl is still running");
+    let pid = w.wait_for_hang_pid();
+    assert!(!alive(pid), "the hanging fioctl is still running");
     assert_no_temp_files_left(&w, 1);
 }
 
@@ -637,7 +631,7 @@ fn missing_aws_files_named_by_the_environment_count_as_empty() {
         ])
         .assert()
         .success();
-    let stored = String::from_utf8(w.stored("aws_creds").expect("stored")).expect("utf8");
+    let stored = w.stored_text("aws_creds").expect("stored");
     assert!(stored.contains("AKIAEXAMPLECONFIG001"), "{stored}");
 
     // A profile that is not there: the error lists what exists and where it looked.
