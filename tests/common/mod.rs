@@ -171,6 +171,20 @@ impl World {
 
     /// fioreg in this world without `--fioctl` (it looks for fioctl on PATH).
     pub fn fioreg_without_fioctl(&self) -> Command {
+        let mut c = self.fioreg_verifying_without_fioctl();
+        c.arg("--no-verify");
+        c
+    }
+
+    /// [`World::fioreg`] without `--no-verify`: fioreg tests the registry login.
+    pub fn fioreg_verifying(&self) -> Command {
+        let mut c = self.fioreg_verifying_without_fioctl();
+        c.args(["--fioctl", &format!("{ROOT}/tests/support/fioctl")]);
+        c
+    }
+
+    /// fioreg in this world, a clean environment, `--factory acme` and no other flag.
+    fn fioreg_verifying_without_fioctl(&self) -> Command {
         let mut c = Command::new(BIN);
         c.current_dir(self.path("repo"))
             .env_clear()
@@ -180,7 +194,7 @@ impl World {
             .env("FIOCTL_STUB_DIR", self.stub())
             .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
             .env("NO_COLOR", "1")
-            .args(["--factory", "acme", "--no-verify"]);
+            .args(["--factory", "acme"]);
         c
     }
 
