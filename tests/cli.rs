@@ -1,103 +1,26 @@
 //! The real fioreg binary against the fioctl stand-in (tests/support/fioctl), real files on disk.
 
+mod common;
+
 use assert_cmd::Command;
+use common::*;
 use predicates::prelude::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const AWS_URL: &str = "123456789012.dkr.ecr.us-east-2.amazonaws.com";
-const AWS_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "ghp_s3cr3tTokenValue0123456789";
 
-/// A scratch world: a factory-config.yml, AWS shared files, the stand-in's state directory.
-struct World {
-    dir: tempfile::TempDir,
-}
-
-impl World {
-    fn new(config: &str) -> World {
-        let dir = tempfile::tempdir().expect("tempdir");
-        fs::write(dir.path().join("factory-config.yml"), config).expect("config");
-        fs::create_dir(dir.path().join("stub")).expect("stub dir");
-        fs::write(
-            dir.path().join("credentials"),
-            format!(
-                "[default]\naws_access_key_id = AKIAPERSONAL00000001\naws_secret_access_key = personalSecretValue\n\n\
-                 [ci-pull]\naws_access_key_id = AKIAEXAMPLEPULL00001\naws_secret_access_key = {AWS_SECRET_KEY}\nregion = us-east-2\n\n\
-                 [temp]\naws_access_key_id = ASIAEXAMPLETEMP00001\naws_secret_access_key = tempSecret\naws_session_token = tokentoken\n"
-            ),
-        )
-        .expect("credentials");
-        World { dir }
-    }
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-    fn config(&self) -> String {
-        fs::read_to_string(self.path("factory-config.yml")).expect("read config")
-    }
-    fn stub(&self) -> PathBuf {
-        self.path("stub")
-    }
-    /// fioreg in this world, with a fake AWS environment and no --fioctl.
-    fn fioreg_without_fioctl(&self) -> Command {
-        let mut c = Command::cargo_bin("fioreg").expect("binary");
-        c.current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("FIOCTL_STUB_DIR", self.stub())
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
-            .args(["--factory", "acme", "--no-verify"]);
-        c
-    }
-    /// fioreg with the stand-in as fioctl and a fake AWS environment.
-    fn fioreg(&self) -> Command {
-        let mut c = self.fioreg_without_fioctl();
-        c.args(["--fioctl", &format!("{ROOT}/tests/support/fioctl")]);
-        c
-    }
-    fn stored(&self, name: &str) -> Option<Vec<u8>> {
-        fs::read(self.stub().join("factories/acme/secrets").join(name)).ok()
-    }
-    fn calls(&self) -> String {
-        fs::read_to_string(self.stub().join("calls.log")).unwrap_or_default()
-    }
-    fn knob(&self, name: &str, content: &str) {
-        fs::write(self.stub().join(name), content).expect("knob");
-    }
-}
-
-const BASE: &str = "# acme factory\nnotify:\n  email:\n    users: a@b.c  # team\n\nlmp:\n  machines:\n  - imx8mm-lpddr4-evk\n";
-
-fn assert_no_temp_files_left(w: &World) {
-    // Every secret went through a pipe, so no NAME==PATH was read from a file.
-    let handover = fs::read_to_string(w.stub().join("handover.log")).unwrap_or_default();
-    assert!(!handover.is_empty(), "no NAME==PATH reached the stand-in");
-    for line in handover.lines() {
-        assert!(line.ends_with(" dev-fd pipe"), "{handover}");
-    }
-    // And any NAME==PATH the stand-in read from a file must be gone, its directory too.
-    let modes = fs::read_to_string(w.stub().join("modes.log")).unwrap_or_default();
-    for line in modes.lines() {
-        let path = line.split(' ').nth(1).expect("path");
-        assert!(
-            !Path::new(path).exists(),
-            "temp secret file left behind: {path}"
-        );
-        assert!(
-            !Path::new(path).parent().expect("dir").exists(),
-            "temp dir left: {path}"
-        );
-    }
+/// Every secret reached the stand-in through a pipe (`count` of them) and no temp secret file or
+/// directory is left.
+fn assert_no_temp_files_left(w: &World, count: usize) {
+    w.assert_handed_over_by_pipe(count);
+    w.assert_no_secret_files_left();
 }
 
 #[test]
 fn add_aws_stores_only_the_chosen_profile_and_writes_the_documented_entry() {
     let w = World::new(BASE);
-    w.fioreg()
+    w.cmd()
         .args(["add", "aws", "--url", AWS_URL, "--profile", "ci-pull", "--yes"])
         .assert()
         .success()
@@ -111,26 +34,25 @@ fn add_aws_stores_only_the_chosen_profile_and_writes_the_documented_entry() {
             "{BASE}\ncontainer_registries:\n- type: aws\n  region: us-east-2\n  url: {AWS_URL}\n  aws_creds_secret_name: aws_creds\n"
         )
     );
-    let secret = String::from_utf8(w.stored("aws_creds").expect("stored")).expect("utf8");
+    let secret = w.stored_text("aws_creds").expect("stored");
     assert_eq!(
         secret,
         format!(
             "[default]\naws_access_key_id = AKIAEXAMPLEPULL00001\naws_secret_access_key = {AWS_SECRET_KEY}\n"
         )
     );
-    let handover = fs::read_to_string(w.stub().join("handover.log")).expect("handover");
-    assert_eq!(handover, "aws_creds dev-fd pipe\n");
+    assert_eq!(w.handover(), "aws_creds dev-fd pipe\n");
     assert!(
         !w.stub().join("modes.log").exists(),
         "a secret file was read"
     );
-    assert_no_temp_files_left(&w);
+    assert_no_temp_files_left(&w, 1);
 }
 
 #[test]
 fn add_azure_and_generic_store_user_colon_password_from_stdin() {
     let w = World::new(BASE);
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "azure",
@@ -151,7 +73,7 @@ fn add_azure_and_generic_store_user_colon_password_from_stdin() {
         w.stored("azprincipal").expect("stored"),
         b"1f2e3d4c-0000-4000-8000-00000000009a:azure-P4ssw0rd~x"
     );
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "generic",
@@ -175,14 +97,14 @@ fn add_azure_and_generic_store_user_colon_password_from_stdin() {
             "{BASE}\ncontainer_registries:\n- type: azure\n  url: acmeprod.azurecr.io\n  azure_principal_secret_name: azprincipal\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n"
         )
     );
-    assert_no_temp_files_left(&w);
+    assert_no_temp_files_left(&w, 2);
 }
 
 #[test]
 fn add_gar_stores_the_key_file_verbatim() {
     let w = World::new(BASE);
     let key = format!("{ROOT}/tests/fixtures/gcp/sa-key.json");
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "gar",
@@ -210,7 +132,7 @@ fn add_gar_stores_the_key_file_verbatim() {
 fn no_secret_byte_in_argv_or_output() {
     let w = World::new(BASE);
     let out = w
-        .fioreg()
+        .cmd()
         .args([
             "add",
             "generic",
@@ -226,7 +148,7 @@ fn no_secret_byte_in_argv_or_output() {
         .expect("run");
     assert!(out.status.success());
     let out2 = w
-        .fioreg()
+        .cmd()
         .args([
             "add",
             "aws",
@@ -258,7 +180,7 @@ fn no_secret_byte_in_argv_or_output() {
 #[test]
 fn dry_run_changes_nothing_and_calls_no_fioctl() {
     let w = World::new(BASE);
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "generic",
@@ -281,7 +203,7 @@ fn dry_run_changes_nothing_and_calls_no_fioctl() {
 #[test]
 fn fioctl_missing_is_explained_and_nothing_is_written() {
     let w = World::new(BASE);
-    w.fioreg_without_fioctl()
+    w.cmd_without_fioctl()
         .args([
             "--fioctl",
             "/nonexistent/fioctl",
@@ -306,7 +228,7 @@ fn fioctl_missing_is_explained_and_nothing_is_written() {
 fn fioctl_not_logged_in_shows_its_error_and_leaves_the_config() {
     let w = World::new(BASE);
     w.knob("logged_out", "");
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "generic",
@@ -323,14 +245,14 @@ fn fioctl_not_logged_in_shows_its_error_and_leaves_the_config() {
         .stderr(predicate::str::contains("fioctl login"))
         .stderr(predicate::str::contains("factory-config.yml is untouched"));
     assert_eq!(w.config(), BASE);
-    assert_no_temp_files_left(&w);
+    assert_no_temp_files_left(&w, 1);
 }
 
 #[test]
 fn fioctl_error_line_is_shown_and_config_untouched() {
     let w = World::new(BASE);
     w.knob("fail_update", "HTTP_ERROR: 500 Internal Server Error\n");
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "generic",
@@ -347,14 +269,14 @@ fn fioctl_error_line_is_shown_and_config_untouched() {
         .stderr(predicate::str::contains("ERROR: HTTP_ERROR: 500"));
     assert_eq!(w.config(), BASE);
     assert!(w.stored("ghcr_creds").is_none());
-    assert_no_temp_files_left(&w);
+    assert_no_temp_files_left(&w, 1);
 }
 
 #[test]
 fn hanging_fioctl_is_killed_after_the_timeout() {
     let w = World::new(BASE);
     w.knob("hang", "");
-    w.fioreg()
+    w.cmd()
         .args([
             "--fioctl-timeout",
             "1",
@@ -374,19 +296,15 @@ fn hanging_fioctl_is_killed_after_the_timeout() {
             "fioctl did not finish within 1 s and was stopped",
         ));
     assert_eq!(w.config(), BASE);
-    let pid = fs::read_to_string(w.stub().join("hang.pid")).expect("pid");
-    let alive = Path::new(&format!("/proc/{}", pid.trim())).exists()
-        && !fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
-            .unwrap_or_default()
-            .contains(") Z ");
-    assert!(!alive, "the hanging fioctl is still running");
-    assert_no_temp_files_left(&w);
+    let pid = w.wait_for_hang_pid();
+    assert!(!alive(pid), "the hanging fioctl is still running");
+    assert_no_temp_files_left(&w, 1);
 }
 
 #[test]
 fn broken_yaml_names_file_line_column_and_calls_nothing() {
     let w = World::new("notify:\n  email:\n    users: \"a@b.c\n  other: 1\n");
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "generic",
@@ -410,7 +328,7 @@ fn broken_yaml_names_file_line_column_and_calls_nothing() {
 #[test]
 fn authorized_user_key_file_is_refused_with_the_gcloud_hint() {
     let w = World::new(BASE);
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "gar",
@@ -430,7 +348,7 @@ fn authorized_user_key_file_is_refused_with_the_gcloud_hint() {
 #[test]
 fn session_token_profile_is_refused() {
     let w = World::new(BASE);
-    w.fioreg()
+    w.cmd()
         .args(["add", "aws", "--url", AWS_URL, "--profile", "temp", "--yes"])
         .assert()
         .failure()
@@ -445,7 +363,7 @@ fn second_aws_entry_is_refused() {
         "{BASE}container_registries:\n- type: aws\n  region: us-east-2\n  url: {AWS_URL}\n  aws_creds_secret_name: aws_creds\n"
     );
     let w = World::new(&cfg);
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "aws",
@@ -468,7 +386,7 @@ fn second_aws_entry_is_refused() {
 #[test]
 fn colon_in_password_is_refused_without_echoing_it() {
     let w = World::new(BASE);
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "azure",
@@ -492,7 +410,7 @@ fn colon_in_password_is_refused_without_echoing_it() {
 fn updating_an_existing_url_keeps_its_comments() {
     let cfg = "container_registries:\n- type: generic  # GitHub\n  url: ghcr.io\n  generic_secret_name: old_name  # rotated 2026\n";
     let w = World::new(cfg);
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "generic",
@@ -518,7 +436,7 @@ fn updating_an_existing_url_keeps_its_comments() {
 #[test]
 fn without_yes_a_non_terminal_stdin_is_refused() {
     let w = World::new(BASE);
-    w.fioreg()
+    w.cmd()
         .args(["add", "aws", "--url", AWS_URL, "--profile", "ci-pull"])
         .assert()
         .failure()
@@ -529,12 +447,8 @@ fn without_yes_a_non_terminal_stdin_is_refused() {
 #[test]
 fn config_mode_is_kept() {
     let w = World::new(BASE);
-    fs::set_permissions(
-        w.path("factory-config.yml"),
-        fs::Permissions::from_mode(0o640),
-    )
-    .expect("chmod");
-    w.fioreg()
+    fs::set_permissions(w.config_path(), fs::Permissions::from_mode(0o640)).expect("chmod");
+    w.cmd()
         .args([
             "add",
             "aws",
@@ -546,7 +460,7 @@ fn config_mode_is_kept() {
         ])
         .assert()
         .success();
-    let mode = fs::metadata(w.path("factory-config.yml"))
+    let mode = fs::metadata(w.config_path())
         .expect("meta")
         .permissions()
         .mode();
@@ -561,13 +475,13 @@ fn list_shows_secret_presence_and_json() {
     let w = World::new(&cfg);
     fs::create_dir_all(w.stub().join("factories/acme/secrets")).expect("dir");
     fs::write(w.stub().join("factories/acme/secrets/aws_creds"), "x").expect("secret");
-    w.fioreg()
+    w.cmd()
         .arg("list")
         .assert()
         .success()
         .stdout(predicate::str::is_match(r"aws +123456789012\.dkr\.ecr\.us-east-2\.amazonaws\.com +us-east-2 +aws_creds +present").expect("re"))
         .stdout(predicate::str::is_match(r"generic +ghcr\.io +- +ghcr_creds +MISSING").expect("re"));
-    let out = w.fioreg().args(["list", "--json"]).output().expect("run");
+    let out = w.cmd().args(["list", "--json"]).output().expect("run");
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(
@@ -589,13 +503,13 @@ fn list_without_login_still_lists_and_says_why() {
     );
     let w = World::new(&cfg);
     w.knob("logged_out", "");
-    w.fioreg()
+    w.cmd()
         .arg("list")
         .assert()
         .success()
         .stdout(predicate::str::is_match(r"generic +ghcr\.io +- +ghcr_creds +unknown").expect("re"))
         .stdout(predicate::str::contains("fioctl login"));
-    let out = w.fioreg().args(["list", "--json"]).output().expect("run");
+    let out = w.cmd().args(["list", "--json"]).output().expect("run");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(
         v["registries"][0]["secret_present"],
@@ -612,7 +526,7 @@ fn list_without_login_still_lists_and_says_why() {
 #[test]
 fn fioctl_not_on_path_is_explained() {
     let w = World::new(BASE);
-    w.fioreg_without_fioctl()
+    w.cmd_without_fioctl()
         .env("PATH", "/nonexistent")
         .args([
             "add",
@@ -679,7 +593,7 @@ fn no_subcommand_without_a_terminal_prints_usage_and_exits_2() {
 fn missing_aws_files_named_by_the_environment_count_as_empty() {
     let w = World::new(BASE);
     let missing = w.path("no-such-file");
-    w.fioreg()
+    w.cmd()
         .env("AWS_CONFIG_FILE", &missing)
         .args([
             "add",
@@ -703,7 +617,7 @@ fn missing_aws_files_named_by_the_environment_count_as_empty() {
         ),
     )
     .expect("config");
-    w.fioreg()
+    w.cmd()
         .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
         .env("AWS_CONFIG_FILE", w.path("config"))
         .args([
@@ -717,12 +631,12 @@ fn missing_aws_files_named_by_the_environment_count_as_empty() {
         ])
         .assert()
         .success();
-    let stored = String::from_utf8(w.stored("aws_creds").expect("stored")).expect("utf8");
+    let stored = w.stored_text("aws_creds").expect("stored");
     assert!(stored.contains("AKIAEXAMPLECONFIG001"), "{stored}");
 
     // A profile that is not there: the error lists what exists and where it looked.
     let w = World::new(BASE);
-    w.fioreg()
+    w.cmd()
         .env("AWS_CONFIG_FILE", &missing)
         .args(["add", "aws", "--url", AWS_URL, "--profile", "nope", "--yes"])
         .assert()

@@ -9,7 +9,7 @@ mod moto;
 use common::*;
 use moto::{Moto, real_tool};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 const USER: &str = "fioreg-acme-pull";
@@ -109,17 +109,6 @@ impl Cloud {
             );
         }
         self.w.assert_no_secret_files_left();
-    }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
     }
 }
 

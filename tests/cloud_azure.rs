@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const URL: &str = "acmeprod.azurecr.io";
@@ -74,17 +73,6 @@ impl Cloud {
             assert!(!text.contains(password), "password in {}", f.display());
         }
         self.w.assert_no_secret_files_left();
-    }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
     }
 }
 

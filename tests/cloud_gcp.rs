@@ -11,7 +11,7 @@ mod http_stub;
 use common::*;
 use gcp_api::{GcpApi, TOKEN};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 const PROJECT: &str = "acme-prod-1";
@@ -119,17 +119,6 @@ impl Cloud {
             }
         }
         self.w.assert_no_secret_files_left();
-    }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
     }
 }
 

@@ -4,91 +4,29 @@
 mod common;
 
 use assert_cmd::Command;
+use common::*;
 use predicates::prelude::*;
 use std::fs;
-use std::path::PathBuf;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 const CONFIG: &str = "# acme\nnotify:\n  email:\n    users: a@b.c\n\ncontainer_registries:\n# production\n- type: aws\n  region: us-east-2  # Ohio\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n# GitHub packages\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n";
 
-struct World {
-    dir: tempfile::TempDir,
-}
-
-impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().expect("tempdir");
-        fs::write(dir.path().join("factory-config.yml"), CONFIG).expect("config");
-        fs::create_dir_all(dir.path().join("stub/factories/acme/secrets")).expect("stub");
-        for name in ["aws_creds", "ghcr_creds"] {
-            fs::write(
-                dir.path().join("stub/factories/acme/secrets").join(name),
-                "old",
-            )
-            .expect("s");
-        }
-        fs::write(
-            dir.path().join("credentials"),
-            "[ci-pull]\naws_access_key_id = AKIAEXAMPLEPULL00002\naws_secret_access_key = rotatedSecretKeyValue\n",
-        )
-        .expect("creds");
-        World { dir }
+/// A world with [`CONFIG`], whose two secrets the factory already holds, and a `ci-pull` AWS
+/// profile with the new keys a rotation stores.
+fn world() -> World {
+    let w = World::with_credentials(
+        CONFIG,
+        "[ci-pull]\naws_access_key_id = AKIAEXAMPLEPULL00002\naws_secret_access_key = rotatedSecretKeyValue\n",
+    );
+    for name in ["aws_creds", "ghcr_creds"] {
+        w.seed_secret(name, "old");
     }
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-    fn config(&self) -> String {
-        fs::read_to_string(self.path("factory-config.yml")).expect("config")
-    }
-    fn secret(&self, name: &str) -> Option<String> {
-        fs::read_to_string(self.path("stub/factories/acme/secrets").join(name)).ok()
-    }
-    fn git(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(self.dir.path())
-            .args(args)
-            .output()
-            .expect("git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-    }
-    fn init_repo(&self) {
-        self.git(&["init", "--quiet", "-b", "main"]);
-        self.git(&["config", "user.email", "ci@example.com"]);
-        self.git(&["config", "user.name", "CI"]);
-        fs::write(self.path(".gitignore"), "stub/\ncredentials\n").expect("ignore");
-        self.git(&["add", "."]);
-        self.git(&["commit", "--quiet", "-m", "init"]);
-    }
-    fn fioreg(&self) -> Command {
-        let mut c = self.fioreg_bare();
-        c.args(["--fioctl", &format!("{ROOT}/tests/support/fioctl")]);
-        c
-    }
-    /// Without --fioctl, and fioctl is not on PATH.
-    fn fioreg_bare(&self) -> Command {
-        let mut c = Command::cargo_bin("fioreg").expect("bin");
-        c.current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("FIOCTL_STUB_DIR", self.path("stub"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
-            .args(["--factory", "acme", "--no-verify"]);
-        c
-    }
+    w
 }
 
 #[test]
 fn rotate_stores_new_credentials_and_leaves_the_file_byte_identical() {
-    let w = World::new();
-    w.fioreg()
+    let w = world();
+    w.cmd()
         .args(["rotate", "aws_creds", "--profile", "ci-pull", "--yes"])
         .assert()
         .success()
@@ -97,11 +35,11 @@ fn rotate_stores_new_credentials_and_leaves_the_file_byte_identical() {
         .stdout(predicate::str::contains("Stored the secret aws_creds"));
     assert_eq!(w.config(), CONFIG);
     assert_eq!(
-        w.secret("aws_creds").expect("secret"),
+        w.stored_text("aws_creds").expect("secret"),
         "[default]\naws_access_key_id = AKIAEXAMPLEPULL00002\naws_secret_access_key = rotatedSecretKeyValue\n"
     );
     // By url, for a generic registry, the token from stdin.
-    w.fioreg()
+    w.cmd()
         .args([
             "rotate",
             "ghcr.io",
@@ -113,14 +51,14 @@ fn rotate_stores_new_credentials_and_leaves_the_file_byte_identical() {
         .write_stdin("newtoken\n")
         .assert()
         .success();
-    assert_eq!(w.secret("ghcr_creds").expect("secret"), "bot:newtoken");
+    assert_eq!(w.stored_text("ghcr_creds").expect("secret"), "bot:newtoken");
     assert_eq!(w.config(), CONFIG);
 }
 
 #[test]
 fn rotate_of_an_unknown_registry_lists_the_known_ones() {
-    let w = World::new();
-    w.fioreg()
+    let w = world();
+    w.cmd()
         .args([
             "rotate",
             "docker.io",
@@ -140,8 +78,8 @@ fn rotate_of_an_unknown_registry_lists_the_known_ones() {
 
 #[test]
 fn remove_takes_its_comment_lines_and_deletes_the_secret_after_writing() {
-    let w = World::new();
-    w.fioreg()
+    let w = world();
+    w.cmd()
         .args(["remove", "ghcr.io", "--delete-secret", "--yes"])
         .assert()
         .success()
@@ -154,30 +92,30 @@ fn remove_takes_its_comment_lines_and_deletes_the_secret_after_writing() {
         w.config(),
         "# acme\nnotify:\n  email:\n    users: a@b.c\n\ncontainer_registries:\n# production\n- type: aws\n  region: us-east-2  # Ohio\n  url: 123456789012.dkr.ecr.us-east-2.amazonaws.com\n  aws_creds_secret_name: aws_creds\n"
     );
-    assert_eq!(w.secret("ghcr_creds"), None);
-    assert!(w.secret("aws_creds").is_some());
+    assert_eq!(w.stored_text("ghcr_creds"), None);
+    assert!(w.stored_text("aws_creds").is_some());
 }
 
 #[test]
 fn remove_without_delete_secret_keeps_it_and_needs_no_fioctl() {
-    let w = World::new();
-    w.fioreg_bare()
+    let w = world();
+    w.cmd_without_fioctl()
         .args(["remove", "aws_creds", "--yes"])
         .assert()
         .success()
         .stdout(predicate::str::contains("stays in the factory"));
     assert!(!w.config().contains("type: aws"));
     assert!(w.config().contains("# GitHub packages\n- type: generic"));
-    assert!(w.secret("aws_creds").is_some());
+    assert!(w.stored_text("aws_creds").is_some());
 }
 
 #[test]
 fn commit_commits_only_the_config_with_a_message() {
-    let w = World::new();
+    let w = world();
     w.init_repo();
-    fs::write(w.path("notes.txt"), "unrelated\n").expect("notes");
+    fs::write(w.path("repo/notes.txt"), "unrelated\n").expect("notes");
     w.git(&["add", "notes.txt"]);
-    w.fioreg()
+    w.cmd()
         .args([
             "add",
             "azure",
@@ -205,7 +143,7 @@ fn commit_commits_only_the_config_with_a_message() {
     assert_eq!(w.git(&["diff", "--cached", "--name-only"]), "notes.txt");
     // The lock file beside the config is never committed (it stays, empty and untracked).
     assert_eq!(
-        fs::read(w.path(".factory-config.yml.fioreg-lock")).expect("lock file"),
+        fs::read(w.path("repo/.factory-config.yml.fioreg-lock")).expect("lock file"),
         b""
     );
     assert_eq!(
@@ -218,7 +156,7 @@ fn commit_commits_only_the_config_with_a_message() {
         "?? .factory-config.yml.fioreg-lock"
     );
     // -m overrides the message.
-    w.fioreg()
+    w.cmd()
         .args(["remove", "acmeprod.azurecr.io", "--yes", "-m", "drop ACR"])
         .assert()
         .success();
@@ -227,11 +165,11 @@ fn commit_commits_only_the_config_with_a_message() {
 
 #[test]
 fn commit_is_refused_when_the_file_already_had_changes() {
-    let w = World::new();
+    let w = world();
     w.init_repo();
     let edited = CONFIG.replace("a@b.c", "ops@b.c");
-    fs::write(w.path("factory-config.yml"), &edited).expect("edit");
-    w.fioreg()
+    fs::write(w.config_path(), &edited).expect("edit");
+    w.cmd()
         .args([
             "add",
             "azure",
@@ -248,51 +186,43 @@ fn commit_is_refused_when_the_file_already_had_changes() {
         .failure()
         .stderr(predicate::str::contains("already has uncommitted changes"));
     assert_eq!(w.config(), edited);
-    assert!(w.secret("azprincipal").is_none(), "nothing may be stored");
+    assert!(
+        w.stored_text("azprincipal").is_none(),
+        "nothing may be stored"
+    );
 }
 
 #[test]
 fn push_pushes_the_branch() {
-    let w = World::new();
+    let w = world();
     w.init_repo();
     let remote = tempfile::tempdir().expect("remote");
-    let st = std::process::Command::new("git")
-        .args(["init", "--quiet", "--bare"])
-        .arg(remote.path())
-        .status()
-        .expect("git");
-    assert!(st.success());
+    git(remote.path(), &["init", "--quiet", "--bare"]);
     w.git(&[
         "remote",
         "add",
         "origin",
         &remote.path().display().to_string(),
     ]);
-    w.fioreg()
+    w.cmd()
         .args(["remove", "ghcr_creds", "--yes", "--push"])
         .assert()
         .success()
         .stdout(predicate::str::contains("Pushed main"));
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(remote.path())
-        .args(["log", "-1", "--format=%s", "main"])
-        .output()
-        .expect("git");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        git(remote.path(), &["log", "-1", "--format=%s", "main"]),
         "container_registries: remove generic ghcr.io"
     );
 }
 
 #[test]
 fn check_reports_file_line_severity_and_fix() {
-    let w = World::new();
+    let w = world();
     let broken = format!(
         "{CONFIG}- type: aws\n  region: eu-west-1\n  url: 210987654321.dkr.ecr.eu-west-1.amazonaws.com\n  aws_creds_secret_name: aws2\n- type: quay\n  url: quay.io\n"
     );
-    fs::write(w.path("factory-config.yml"), &broken).expect("write");
-    w.fioreg()
+    fs::write(w.config_path(), &broken).expect("write");
+    w.cmd()
         .args(["check"])
         .assert()
         .code(1)
@@ -307,7 +237,7 @@ fn check_reports_file_line_severity_and_fix() {
         ))
         .stdout(predicate::str::contains("  fix: "));
     let out = w
-        .fioreg()
+        .cmd()
         .args(["check", "--offline", "--json"])
         .output()
         .expect("run");
@@ -319,13 +249,13 @@ fn check_reports_file_line_severity_and_fix() {
 
 #[test]
 fn check_passes_a_clean_config_and_warns_about_unused_secrets() {
-    let w = World::new();
+    let w = world();
     fs::write(
-        w.path("stub/factories/acme/secrets/old_registry_creds"),
+        w.stub().join("factories/acme/secrets/old_registry_creds"),
         "x",
     )
     .expect("s");
-    w.fioreg()
+    w.cmd()
         .args(["check"])
         .assert()
         .success()
@@ -337,24 +267,24 @@ fn check_passes_a_clean_config_and_warns_about_unused_secrets() {
 
 #[test]
 fn check_online_without_login_fails_with_the_reason() {
-    let w = World::new();
-    fs::write(w.path("stub/logged_out"), "").expect("knob");
-    w.fioreg()
+    let w = world();
+    w.knob("logged_out", "");
+    w.cmd()
         .args(["check"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("could not be checked"))
         .stdout(predicate::str::contains("--offline"));
-    w.fioreg().args(["check", "--offline"]).assert().success();
+    w.cmd().args(["check", "--offline"]).assert().success();
 }
 
 #[test]
 fn settings_remember_the_config_path_and_choices_and_keep_comments() {
-    let w = World::new();
+    let w = world();
     let xdg = w.path("xdg");
     fs::create_dir_all(xdg.join("fioreg")).expect("dir");
     fs::write(xdg.join("fioreg/config.toml"), "# my fioreg settings\n").expect("toml");
-    w.fioreg()
+    w.cmd()
         .env("XDG_CONFIG_HOME", &xdg)
         .args([
             "add",
@@ -366,14 +296,18 @@ fn settings_remember_the_config_path_and_choices_and_keep_comments() {
             "--password-stdin",
             "--yes",
         ])
-        .write_stdin("pw\n")
+        .write_stdin("azure-Settings-Pw0rd\n")
         .assert()
         .success();
     let toml = fs::read_to_string(xdg.join("fioreg/config.toml")).expect("toml");
     assert!(toml.starts_with("# my fioreg settings\n"), "{toml}");
     assert!(toml.contains("[factories.acme]"), "{toml}");
     assert!(toml.contains("[factories.acme]\nconfig = "), "{toml}");
-    assert!(!toml.contains("pw"), "no secret in settings: {toml}");
+    // (A distinctive password: a two-letter one can occur in the random temp dir's name.)
+    assert!(
+        !toml.contains("azure-Settings-Pw0rd"),
+        "no secret in settings: {toml}"
+    );
     // The remembered config path is used when --config is not given, from another directory.
     let elsewhere = tempfile::tempdir().expect("dir");
     Command::cargo_bin("fioreg")
@@ -386,7 +320,7 @@ fn settings_remember_the_config_path_and_choices_and_keep_comments() {
         .assert()
         .success()
         .stdout(predicate::str::contains("acmeprod.azurecr.io"));
-    w.fioreg()
+    w.cmd()
         .env("XDG_CONFIG_HOME", &xdg)
         .args([
             "settings",
@@ -396,7 +330,7 @@ fn settings_remember_the_config_path_and_choices_and_keep_comments() {
         ])
         .assert()
         .success();
-    w.fioreg()
+    w.cmd()
         .env("XDG_CONFIG_HOME", &xdg)
         .args(["settings", "show"])
         .assert()
@@ -405,7 +339,7 @@ fn settings_remember_the_config_path_and_choices_and_keep_comments() {
             "config = \"/srv/acme/factory-config.yml\"",
         ));
     // Only the config path is a setting: nothing else was ever read back.
-    w.fioreg()
+    w.cmd()
         .env("XDG_CONFIG_HOME", &xdg)
         .args(["settings", "set", "factories.acme.last_provider", "gar"])
         .assert()
@@ -413,7 +347,7 @@ fn settings_remember_the_config_path_and_choices_and_keep_comments() {
         .stderr(predicate::str::contains(
             "unknown setting `factories.acme.last_provider`: use one of factories.<NAME>.config",
         ));
-    w.fioreg()
+    w.cmd()
         .env("XDG_CONFIG_HOME", &xdg)
         .args(["settings", "set", "factories.acme.password", "x"])
         .assert()
@@ -429,11 +363,10 @@ fn remember_and_from_keyring_use_the_real_kernel_keyring() {
         .output()
         .is_err()
     {
-        common::skip_or_fail("keyctl (package keyutils) is not installed");
+        skip_or_fail("keyctl (package keyutils) is not installed");
         return;
     }
-    let w = World::new();
-    let bin = assert_cmd::cargo::cargo_bin("fioreg");
+    let w = world();
     let stub = format!("{ROOT}/tests/support/fioctl");
     let script = format!(
         "set -e\n\
@@ -442,19 +375,19 @@ fn remember_and_from_keyring_use_the_real_kernel_keyring() {
          \"$F\" $common rotate docker.io --username bot2 --from-keyring\n\
          \"$F\" forget docker.io\n\
          if \"$F\" $common rotate docker.io --username bot --from-keyring; then exit 9; fi\n",
-        bin = bin.display()
+        bin = BIN
     );
     let out = std::process::Command::new("keyctl")
         .args(["session", "-", "bash", "-c", &script])
-        .current_dir(w.dir.path())
-        .env("FIOCTL_STUB_DIR", w.path("stub"))
+        .current_dir(w.path("repo"))
+        .env("FIOCTL_STUB_DIR", w.stub())
         .env("HOME", w.dir.path())
         .output()
         .expect("keyctl");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     if stderr.contains("is unavailable") {
-        common::skip_or_fail(&format!(
+        skip_or_fail(&format!(
             "this machine refuses the kernel keyring: {stderr}"
         ));
         return;
@@ -468,7 +401,7 @@ fn remember_and_from_keyring_use_the_real_kernel_keyring() {
     assert!(stderr.contains("holds no token for docker.io"), "{stderr}");
     // The rotation used the kept token with the new user name.
     assert_eq!(
-        w.secret("docker_creds").expect("secret"),
+        w.stored_text("docker_creds").expect("secret"),
         "bot2:kept-token-1"
     );
     assert!(!stdout.contains("kept-token-1") && !stderr.contains("kept-token-1"));
@@ -476,8 +409,8 @@ fn remember_and_from_keyring_use_the_real_kernel_keyring() {
 
 #[test]
 fn keyring_flags_are_refused_for_types_without_a_password() {
-    let w = World::new();
-    w.fioreg()
+    let w = world();
+    w.cmd()
         .args([
             "rotate",
             "aws_creds",
@@ -497,11 +430,11 @@ fn keyring_flags_are_refused_for_types_without_a_password() {
 
 #[test]
 fn device_wrap_writes_a_dockerfile_and_refuses_to_overwrite() {
-    let w = World::new();
+    let w = world();
     let repo = w.path("containers");
     fs::create_dir(&repo).expect("repo");
     let run = |image: &str| {
-        let mut c = w.fioreg();
+        let mut c = w.cmd();
         c.args([
             "device-wrap",
             "--image",
@@ -536,9 +469,9 @@ fn device_wrap_writes_a_dockerfile_and_refuses_to_overwrite() {
 
 #[test]
 fn policy_commands_print_least_privilege_setups() {
-    let w = World::new();
+    let w = world();
     let out = w
-        .fioreg()
+        .cmd()
         .args([
             "policy",
             "aws",
@@ -565,7 +498,7 @@ fn policy_commands_print_least_privilege_setups() {
         "{actions}"
     );
     assert!(!actions.contains("ecr:PutImage"));
-    w.fioreg()
+    w.cmd()
         .args([
             "policy",
             "gar",
@@ -586,7 +519,7 @@ fn policy_commands_print_least_privilege_setups() {
         .stdout(predicate::str::contains(
             "gcloud iam service-accounts keys create",
         ));
-    w.fioreg()
+    w.cmd()
         .args([
             "policy",
             "gar",
@@ -605,11 +538,11 @@ fn policy_commands_print_least_privilege_setups() {
 
 #[test]
 fn in_a_git_work_tree_the_diff_names_the_file_as_git_would() {
-    let w = World::new();
+    let w = world();
     w.init_repo();
-    fs::create_dir(w.path("ci")).expect("dir");
-    fs::write(w.path("ci/factory-config.yml"), CONFIG).expect("config");
-    w.fioreg()
+    fs::create_dir(w.path("repo/ci")).expect("dir");
+    fs::write(w.path("repo/ci/factory-config.yml"), CONFIG).expect("config");
+    w.cmd()
         .args(["--config", "ci/factory-config.yml", "--dry-run"])
         .args([
             "add",
@@ -629,10 +562,10 @@ fn in_a_git_work_tree_the_diff_names_the_file_as_git_would() {
 /// `--config` naming a symlink: the file it points to is changed and committed; the link is not.
 #[test]
 fn commit_through_a_symlink_commits_the_target() {
-    let w = World::new();
-    std::os::unix::fs::symlink("factory-config.yml", w.path("link.yml")).expect("symlink");
+    let w = world();
+    std::os::unix::fs::symlink("factory-config.yml", w.path("repo/link.yml")).expect("symlink");
     w.init_repo();
-    w.fioreg()
+    w.cmd()
         .args([
             "--config",
             "link.yml",
@@ -655,7 +588,7 @@ fn commit_through_a_symlink_commits_the_target() {
         "factory-config.yml"
     );
     assert!(
-        fs::symlink_metadata(w.path("link.yml"))
+        fs::symlink_metadata(w.path("repo/link.yml"))
             .expect("link")
             .file_type()
             .is_symlink()

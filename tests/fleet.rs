@@ -6,7 +6,7 @@ mod common;
 #[path = "support/registry.rs"]
 mod registry;
 
-use common::{BASE, ROOT, World, run};
+use common::{BASE, ROOT, World, git, init_repo, run};
 use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
@@ -32,11 +32,7 @@ impl Fleet {
             let dir = f.world.path(name);
             fs::create_dir(&dir).expect("mkdir");
             fs::write(dir.join("factory-config.yml"), config).expect("config");
-            f.git(name, &["init", "--quiet", "-b", "main"]);
-            f.git(name, &["config", "user.email", "ci@example.com"]);
-            f.git(name, &["config", "user.name", "CI"]);
-            f.git(name, &["add", "."]);
-            f.git(name, &["commit", "--quiet", "-m", "init"]);
+            init_repo(&dir);
             settings.push_str(&format!(
                 "[factories.{name}]\nconfig = \"{}\"\n\n",
                 f.config_path(name).display()
@@ -61,18 +57,7 @@ impl Fleet {
     }
 
     fn git(&self, factory: &str, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(self.world.path(factory))
-            .args(args)
-            .output()
-            .expect("git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+        git(&self.world.path(factory), args)
     }
 
     fn commits(&self, factory: &str) -> usize {

@@ -136,7 +136,7 @@ fn no_secret_byte_in_fioctl_argv_or_fioreg_output_for_every_provider() {
         w.stored("azprincipal").expect("az"),
         format!("1f2e3d4c-0000-4000-8000-00000000009a:{ROTATED_AZURE}").as_bytes()
     );
-    let aws = String::from_utf8(w.stored("aws_creds").expect("aws")).expect("utf8");
+    let aws = w.stored_text("aws_creds").expect("aws");
     assert!(aws.contains(AWS_SECRET_KEY) && !aws.contains(OTHER_PROFILE_SECRET));
     assert_eq!(
         w.stored("gcp_creds").expect("gcp"),

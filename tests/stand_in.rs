@@ -3,6 +3,9 @@
 //! the server's 400 for deleting on a factory without secrets, and what it records about how each
 //! NAME==PATH reached it (a pipe or a file). Run directly and through fioreg.
 
+mod common;
+
+use common::World;
 use std::fs;
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -11,7 +14,6 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 const STUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/fioctl");
-const BIN: &str = env!("CARGO_BIN_EXE_fioreg");
 
 fn stand_in(state: &Path, args: &[&str]) -> Output {
     Command::new(STUB)
@@ -139,20 +141,11 @@ fn the_stand_in_records_whether_it_got_a_pipe_or_a_file() {
 /// 400 and says that the config was written (the entry is gone, the secret never existed).
 #[test]
 fn fioreg_remove_delete_secret_on_a_factory_without_secrets_shows_the_400() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    fs::create_dir(dir.path().join("stub")).expect("stub");
-    fs::write(
-        dir.path().join("factory-config.yml"),
+    let w = World::new(
         "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n",
-    )
-    .expect("config");
-    let out = Command::new(BIN)
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir.path())
-        .env("FIOCTL_STUB_DIR", dir.path().join("stub"))
-        .args(["--factory", "acme", "--fioctl", STUB])
+    );
+    let out = w
+        .fioreg()
         .args(["remove", "ghcr.io", "--delete-secret", "--yes"])
         .output()
         .expect("run fioreg");
@@ -160,10 +153,7 @@ fn fioreg_remove_delete_secret_on_a_factory_without_secrets_shows_the_400() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("400 Bad Request"), "{err}");
     assert!(err.contains("factory-config.yml WAS written"), "{err}");
-    assert_eq!(
-        fs::read_to_string(dir.path().join("factory-config.yml")).expect("config"),
-        "container_registries: []\n"
-    );
+    assert_eq!(w.config(), "container_registries: []\n");
 }
 
 #[test]

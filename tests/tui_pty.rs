@@ -383,30 +383,10 @@ fn remove_with_its_secret_deletes_the_lines_and_the_secret() {
     assert!(w.calls().contains("arg: ghcr_creds=\n"), "{}", w.calls());
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-}
-
 #[test]
 fn add_with_the_commit_checkbox_commits_only_the_config() {
     let w = World::new(BASE);
-    let d = &w.path("repo");
-    git(d, &["init", "--quiet", "-b", "main"]);
-    git(d, &["config", "user.email", "ci@example.com"]);
-    git(d, &["config", "user.name", "CI"]);
-    git(d, &["add", "factory-config.yml"]);
-    git(d, &["commit", "--quiet", "-m", "initial"]);
+    w.init_repo();
     let mut p = w.wizard();
     choose_provider(&mut p, 3, "Registry host");
     p.send("ghcr.io");
@@ -428,15 +408,15 @@ fn add_with_the_commit_checkbox_commits_only_the_config() {
     assert_eq!(code, 0, "{out}");
     assert_terminal_restored(&out);
     assert_eq!(
-        git(d, &["log", "-1", "--format=%s"]),
+        w.git(&["log", "-1", "--format=%s"]),
         "container_registries: add generic ghcr.io"
     );
     assert_eq!(
-        git(d, &["show", "--name-only", "--format=", "HEAD"]),
+        w.git(&["show", "--name-only", "--format=", "HEAD"]),
         "factory-config.yml"
     );
     assert_eq!(
-        git(d, &["status", "--porcelain", "--untracked-files=no"]),
+        w.git(&["status", "--porcelain", "--untracked-files=no"]),
         ""
     );
     assert!(w.config().ends_with(

@@ -5,6 +5,7 @@
 //! These tests need `docker-registry` and `htpasswd` (apache2-utils); when they are missing the
 //! tests fail and say to run `.ci/run`, which installs them.
 
+mod common;
 #[path = "support/fake_auth.rs"]
 mod fake_auth;
 #[path = "support/http_stub.rs"]
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
+use common::World;
 use fake_auth::{ECR_PASSWORD, GOOGLE_ACCESS_TOKEN, Grant};
 use fioreg::credentials::aws::{ProfileSource, credentials_for};
 use fioreg::credentials::gcp::key_file;
@@ -763,21 +765,9 @@ fn aws_ecr_password_is_used_against_the_registry() {
 
 // ---- Through the real binary: `add` tests the login before storing, and `verify` alone. ----
 
-/// fioreg with the fioctl stand-in, a scratch config and stub state in `dir`.
-fn fioreg_in(dir: &Path) -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("fioreg").expect("binary");
-    c.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("FIOCTL_STUB_DIR", dir.join("stub"))
-        .args([
-            "--fioctl",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/fioctl"),
-            "--factory",
-            "acme",
-        ]);
-    c
+/// fioreg (testing the login) in `w`, with assert_cmd's API.
+fn fioreg_in(w: &World) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(w.fioreg_verifying())
 }
 
 const CLI_CONFIG: &str = "notify:\n  email:\n    users: a@b.c\n";
@@ -786,10 +776,9 @@ const CLI_CONFIG: &str = "notify:\n  email:\n    users: a@b.c\n";
 fn add_tests_the_login_before_storing() {
     use predicates::prelude::*;
     let reg = htpasswd_registry(None);
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("factory-config.yml"), CLI_CONFIG).expect("config");
+    let w = World::new(CLI_CONFIG);
     let add = |password: &str| {
-        let mut c = fioreg_in(dir.path());
+        let mut c = fioreg_in(&w);
         c.args([
             "add",
             "generic",
@@ -812,26 +801,20 @@ fn add_tests_the_login_before_storing() {
         .stderr(predicate::str::contains("rejected these credentials"))
         .stderr(predicate::str::contains("Nothing was stored"))
         .stderr(predicate::str::contains("wrong-password").not());
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("factory-config.yml")).expect("cfg"),
-        CLI_CONFIG
-    );
-    assert!(
-        !dir.path()
-            .join("stub/factories/acme/secrets/local_creds")
-            .exists()
-    );
+    assert_eq!(w.config(), CLI_CONFIG);
+    assert!(w.stored("local_creds").is_none());
     add(PASSWORD)
         .assert()
         .success()
         .stdout(predicate::str::contains("✓ Login test"));
     assert_eq!(
-        std::fs::read(dir.path().join("stub/factories/acme/secrets/local_creds")).expect("stored"),
+        w.stored("local_creds").expect("stored"),
         format!("{USER}:{PASSWORD}").as_bytes()
     );
     // `fioreg verify` on the configured entry stores nothing.
-    let calls_before = std::fs::read_to_string(dir.path().join("stub/calls.log")).expect("calls");
-    fioreg_in(dir.path())
+    let calls_before = w.calls();
+    assert!(!calls_before.is_empty(), "the add called fioctl");
+    fioreg_in(&w)
         .args([
             "verify",
             "local_creds",
@@ -846,7 +829,7 @@ fn add_tests_the_login_before_storing() {
         .stdout(predicate::str::contains(
             "accepted these credentials; nothing was stored",
         ));
-    fioreg_in(dir.path())
+    fioreg_in(&w)
         .args([
             "verify",
             &reg.addr,
@@ -859,10 +842,7 @@ fn add_tests_the_login_before_storing() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("rejected these credentials"));
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("stub/calls.log")).expect("calls"),
-        calls_before
-    );
+    assert_eq!(w.calls(), calls_before);
 }
 
 #[test]
@@ -873,10 +853,9 @@ fn unreachable_registry_with_yes_fails_unless_no_verify() {
         l.local_addr().expect("addr").port()
     };
     let url = format!("127.0.0.1:{port}");
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("factory-config.yml"), CLI_CONFIG).expect("config");
+    let w = World::new(CLI_CONFIG);
     let add = |extra: &str| {
-        let mut c = fioreg_in(dir.path());
+        let mut c = fioreg_in(&w);
         c.args([
             "add",
             "generic",
@@ -899,24 +878,16 @@ fn unreachable_registry_with_yes_fails_unless_no_verify() {
         .code(1)
         .stderr(predicate::str::contains("could not be tested"))
         .stderr(predicate::str::contains("--no-verify"));
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("factory-config.yml")).expect("cfg"),
-        CLI_CONFIG
-    );
+    assert_eq!(w.config(), CLI_CONFIG);
     add("--no-verify").assert().success();
-    assert!(
-        std::fs::read_to_string(dir.path().join("factory-config.yml"))
-            .expect("cfg")
-            .contains(&url)
-    );
+    assert!(w.config().contains(&url));
 }
 
 #[test]
 fn plain_http_to_a_remote_registry_is_refused_by_the_cli() {
     use predicates::prelude::*;
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("factory-config.yml"), CLI_CONFIG).expect("config");
-    fioreg_in(dir.path())
+    let w = World::new(CLI_CONFIG);
+    fioreg_in(&w)
         .args([
             "add",
             "generic",
@@ -932,8 +903,5 @@ fn plain_http_to_a_remote_registry_is_refused_by_the_cli() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("insecure").or(predicate::str::contains("plain http")));
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("factory-config.yml")).expect("cfg"),
-        CLI_CONFIG
-    );
+    assert_eq!(w.config(), CLI_CONFIG);
 }

@@ -1,5 +1,5 @@
-//! Helpers shared by tests/faults.rs and tests/security.rs: a scratch world for the real binary
-//! against the fioctl stand-in (tests/support/fioctl), and checks that nothing was left behind.
+//! Helpers shared by the integration tests: a scratch world for the real binary against the
+//! fioctl stand-in (tests/support/fioctl), real git, and checks that nothing was left behind.
 #![allow(dead_code)] // each test crate uses a part of it
 
 pub mod pty;
@@ -31,25 +31,49 @@ pub struct World {
 }
 
 impl World {
+    /// The world with `config` and three AWS profiles: `default` (a personal key,
+    /// [`OTHER_PROFILE_SECRET`]), `ci-pull` ([`AWS_KEY_ID`], [`AWS_SECRET_KEY`], us-east-2) and
+    /// `temp` (temporary keys with a session token).
     pub fn new(config: &str) -> World {
-        let dir = tempfile::tempdir().expect("tempdir");
-        for d in ["repo", "stub", "tmp"] {
-            fs::create_dir(dir.path().join(d)).expect("mkdir");
-        }
-        fs::write(dir.path().join("repo/factory-config.yml"), config).expect("config");
-        fs::write(
-            dir.path().join("credentials"),
-            format!(
+        World::with_credentials(
+            config,
+            &format!(
                 "[default]\naws_access_key_id = AKIAPERSONAL00000001\naws_secret_access_key = {OTHER_PROFILE_SECRET}\n\n\
                  [ci-pull]\naws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET_KEY}\nregion = us-east-2\n\n\
                  [temp]\naws_access_key_id = ASIAEXAMPLETEMP00001\naws_secret_access_key = tempSecret\naws_session_token = tokentoken\n"
             ),
         )
-        .expect("credentials");
+    }
+
+    /// The world with `config` and `credentials` as the AWS shared credentials file.
+    pub fn with_credentials(config: &str, credentials: &str) -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for d in ["repo", "stub", "tmp"] {
+            fs::create_dir(dir.path().join(d)).expect("mkdir");
+        }
+        fs::write(dir.path().join("repo/factory-config.yml"), config).expect("config");
+        fs::write(dir.path().join("credentials"), credentials).expect("credentials");
         World {
             dir,
             original: config.to_string(),
         }
+    }
+
+    /// A secret `name` the factory already holds (in the stand-in's store), with `value`.
+    pub fn seed_secret(&self, name: &str, value: &str) {
+        let secrets = self.stub().join("factories/acme/secrets");
+        fs::create_dir_all(&secrets).expect("secrets dir");
+        fs::write(secrets.join(name), value).expect("secret");
+    }
+
+    /// Runs real git with `args` in `repo/` (see [`git`]).
+    pub fn git(&self, args: &[&str]) -> String {
+        git(&self.path("repo"), args)
+    }
+
+    /// Makes `repo/` a git work tree on branch main with everything in it committed.
+    pub fn init_repo(&self) {
+        init_repo(&self.path("repo"));
     }
 
     pub fn path(&self, p: &str) -> PathBuf {
@@ -127,6 +151,12 @@ impl World {
         fs::read(self.stub().join("factories/acme/secrets").join(name)).ok()
     }
 
+    /// [`World::stored`] as text.
+    pub fn stored_text(&self, name: &str) -> Option<String> {
+        self.stored(name)
+            .map(|b| String::from_utf8(b).expect("a utf-8 secret"))
+    }
+
     /// fioreg in this world with the stand-in as fioctl, `--factory acme`, a clean environment.
     pub fn fioreg(&self) -> Command {
         self.fioreg_with(&format!("{ROOT}/tests/support/fioctl"))
@@ -134,6 +164,27 @@ impl World {
 
     /// fioreg with `fioctl` as the fioctl binary.
     pub fn fioreg_with(&self, fioctl: &str) -> Command {
+        let mut c = self.fioreg_without_fioctl();
+        c.args(["--fioctl", fioctl]);
+        c
+    }
+
+    /// fioreg in this world without `--fioctl` (it looks for fioctl on PATH).
+    pub fn fioreg_without_fioctl(&self) -> Command {
+        let mut c = self.fioreg_verifying_without_fioctl();
+        c.arg("--no-verify");
+        c
+    }
+
+    /// [`World::fioreg`] without `--no-verify`: fioreg tests the registry login.
+    pub fn fioreg_verifying(&self) -> Command {
+        let mut c = self.fioreg_verifying_without_fioctl();
+        c.args(["--fioctl", &format!("{ROOT}/tests/support/fioctl")]);
+        c
+    }
+
+    /// fioreg in this world, a clean environment, `--factory acme` and no other flag.
+    fn fioreg_verifying_without_fioctl(&self) -> Command {
         let mut c = Command::new(BIN);
         c.current_dir(self.path("repo"))
             .env_clear()
@@ -143,8 +194,18 @@ impl World {
             .env("FIOCTL_STUB_DIR", self.stub())
             .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
             .env("NO_COLOR", "1")
-            .args(["--factory", "acme", "--no-verify", "--fioctl", fioctl]);
+            .args(["--factory", "acme"]);
         c
+    }
+
+    /// [`World::fioreg`] with assert_cmd's API.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.fioreg())
+    }
+
+    /// [`World::fioreg_without_fioctl`] with assert_cmd's API.
+    pub fn cmd_without_fioctl(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.fioreg_without_fioctl())
     }
 
     /// The wizard against the stand-in, for factory acme; the registries are made up, so
@@ -272,6 +333,45 @@ impl World {
             .trim()
             .parse()
             .expect("pid")
+    }
+}
+
+/// Runs real git with `args` in `dir`; panics with git's stderr if it fails; its stdout without
+/// the trailing newline.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
+/// Makes `dir` a git work tree on branch main (committer CI <ci@example.com>) with everything in
+/// it committed.
+pub fn init_repo(dir: &Path) {
+    git(dir, &["init", "--quiet", "-b", "main"]);
+    git(dir, &["config", "user.email", "ci@example.com"]);
+    git(dir, &["config", "user.name", "CI"]);
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "--quiet", "-m", "init"]);
+}
+
+/// Appends every file under `dir` (recursively; an unreadable directory is skipped) to `out`.
+pub fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
     }
 }
 
