@@ -314,22 +314,18 @@ fn aws_profiles_load_and_skip_the_unusable() {
         ])),
     );
     // The first usable profile that does not look personal.
-    let cursor = || match s.creds.as_ref().unwrap().kind {
-        CredsKind::Aws { cursor } => cursor,
+    let cursor = |s: &State| match s.creds.as_ref().unwrap().kind {
+        CredsKind::Aws { cursor, .. } => cursor,
         _ => unreachable!(),
     };
-    assert_eq!(cursor(), 0);
+    assert_eq!(cursor(&s), 0);
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
+    assert_eq!(cursor(&s), 4, "sso and temp are disabled: on to \"create a new IAM user\"");
     press(&mut s, KeyCode::Down);
-    assert_eq!(
-        match s.creds.as_ref().unwrap().kind {
-            CredsKind::Aws { cursor } => cursor,
-            _ => unreachable!(),
-        },
-        1,
-        "sso and temp are disabled"
-    );
+    assert_eq!(cursor(&s), 4, "the create item is the last");
+    press(&mut s, KeyCode::Up);
+    assert_eq!(cursor(&s), 1, "sso and temp are disabled");
     let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
         panic!("no plan")
     };
@@ -343,7 +339,7 @@ fn aws_profiles_load_and_skip_the_unusable() {
     assert_eq!(s.screen, Screen::Credentials);
     assert!(matches!(
         s.creds.as_ref().unwrap().kind,
-        CredsKind::Aws { cursor: 1 }
+        CredsKind::Aws { cursor: 1, .. }
     ));
     press(&mut s, KeyCode::Char('q'));
     assert!(s.quit);

@@ -53,6 +53,7 @@ pub fn ctx() -> Context {
         verify: Some(crate::verify::VerifyOptions::default()),
         keyring: "the test keyring".into(),
         containers: None,
+        aws_profile: Some("admin".into()),
     }
 }
 
