@@ -321,7 +321,11 @@ fn aws_profiles_load_and_skip_the_unusable() {
     assert_eq!(cursor(&s), 0);
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
-    assert_eq!(cursor(&s), 4, "sso and temp are disabled: on to \"create a new IAM user\"");
+    assert_eq!(
+        cursor(&s),
+        4,
+        "sso and temp are disabled: on to \"create a new IAM user\""
+    );
     press(&mut s, KeyCode::Down);
     assert_eq!(cursor(&s), 4, "the create item is the last");
     press(&mut s, KeyCode::Up);

@@ -310,11 +310,29 @@ pub fn command_line(state: &crate::wizard::state::State) -> Option<String> {
         state.apply.as_ref().and_then(|a| a.result.as_ref()),
         Some(Ok(applied)) if applied.commit.is_some()
     );
-    Some(review.source.command_line(
+    let mut line = review.source.command_line(
         &state.ctx.config_path,
         state.ctx.plan_factory.as_deref(),
         committed,
-    ))
+    );
+    // Creating the IAM user: `add aws --create-user NAME [--admin-profile P]`.
+    if let Some(cloud) = &review.cloud {
+        let mut words = vec![
+            "--create-user".to_string(),
+            crate::plan::shell_word(&cloud.user),
+        ];
+        if let Some(p) = &cloud.admin_profile {
+            words.extend(["--admin-profile".into(), crate::plan::shell_word(p)]);
+        }
+        match line.find(" --commit") {
+            Some(at) => line.insert_str(at, &format!(" {}", words.join(" "))),
+            None => {
+                line.push(' ');
+                line.push_str(&words.join(" "));
+            }
+        }
+    }
+    Some(line)
 }
 
 /// What an interactive front end leaves on the screen after an applied plan: the report, then
