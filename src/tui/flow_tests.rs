@@ -1780,7 +1780,7 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
     update(
         &mut s,
         A::CloudPlanned {
-            source: source.clone(),
+            source: Box::new(source.clone()),
             user: user.clone(),
             admin_profile: admin_profile.clone(),
             result: Err("profile ops signs in to AWS account 210987654321".into()),
@@ -1810,7 +1810,7 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
     update(
         &mut s,
         A::CloudPlanned {
-            source,
+            source: Box::new(source),
             user,
             admin_profile,
             result: Err("late".into()),

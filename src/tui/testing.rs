@@ -303,7 +303,7 @@ pub fn to_new_aws_user_review(s: &mut State) {
     update(
         s,
         Action::CloudPlanned {
-            source,
+            source: Box::new(source),
             user,
             admin_profile,
             result: Ok((Arc::new(cloud), plan)),

@@ -147,7 +147,7 @@ impl<'a> Runner<'a> {
                         plan_new_aws_user(&cfg, &source, &user, admin_profile.as_deref(), factory)
                     });
                     Action::CloudPlanned {
-                        source,
+                        source: Box::new(source),
                         user,
                         admin_profile,
                         result,

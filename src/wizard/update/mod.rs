@@ -135,7 +135,8 @@ pub enum Action {
     /// AWS: the review of creating an IAM user (read-only calls) and the plan with a placeholder
     /// secret, or why not.
     CloudPlanned {
-        source: PlanSource,
+        /// Boxed: it would make every action as large as the answers.
+        source: Box<PlanSource>,
         user: String,
         admin_profile: Option<String>,
         result: Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String>,
@@ -459,7 +460,7 @@ pub fn update(state: &mut State, event: Action) -> Effect {
             user,
             admin_profile,
             result,
-        } => cloud_planned(state, source, user, admin_profile, result),
+        } => cloud_planned(state, *source, user, admin_profile, result),
         Action::CloudStep(step) => cloud_step(state, step),
         Action::CloudApplied(result) => cloud_applied(state, result),
     }
