@@ -1970,3 +1970,26 @@ fn aws_new_user_failure_says_what_exists_and_marks_the_step() {
         "{err}"
     );
 }
+
+#[test]
+fn aws_new_user_interrupted_says_what_exists() {
+    let mut s = state();
+    to_new_aws_user_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    let Effect::ApplyCloud { plan, .. } = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    drop(plan);
+    let message = "interrupted before setting the policy: nothing more was done\nWhat exists \
+                   now:\n  - the IAM user fioreg-acme-pull (new, no permissions yet)";
+    update(
+        &mut s,
+        A::CloudApplied(Err(ApplyFailure {
+            message: message.into(),
+            interrupted: true,
+        })),
+    );
+    let outcome = crate::wizard::report::outcome(&s).unwrap();
+    assert_eq!(outcome.exit_code(), 130);
+    assert_eq!(outcome.message(), Some(message));
+}

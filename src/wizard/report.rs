@@ -286,6 +286,10 @@ pub fn outcome(state: &crate::wizard::state::State) -> anyhow::Result<Outcome> {
                     return Ok(Outcome::Applied(report));
                 }
             }
+            // Interrupted after creating in the cloud: the words say what exists and what to run.
+            Some(Err(f)) if f.interrupted && run.cloud.is_some() => {
+                return Ok(Outcome::Interrupted(f.message.clone()));
+            }
             Some(Err(f)) if f.interrupted => {
                 return Ok(Outcome::Interrupted(FIOCTL_INTERRUPTED.into()));
             }
