@@ -6,7 +6,7 @@ use crate::escape;
 use crate::factory_config::FactoryConfig;
 use crate::fioctl::{Fioctl, FioctlError};
 use crate::keystore::{self, KeyStore};
-use crate::plan::{Action, Answers, ApplyError, CredentialInput, Plan, Request};
+use crate::plan::{Action, Answers, CredentialInput, Plan, Request};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::session::verify_options;
@@ -534,6 +534,16 @@ pub use crate::session::config_path;
 /// What an applied plan did: the one report (as the wizards give it), printed; after an add,
 /// the settings recorded first, so that a failure to save them is in the report.
 fn report_applied(g: &Global, plan: &Plan, applied: &crate::plan::Applied) -> Report {
+    report_applied_created(g, plan, applied, None)
+}
+
+/// [`report_applied`], naming the cloud identity the run created, if it did.
+fn report_applied_created(
+    g: &Global,
+    plan: &Plan,
+    applied: &crate::plan::Applied,
+    created: Option<&crate::wizard::report::CreatedIdentity>,
+) -> Report {
     let warning = if matches!(plan.action, Action::Add | Action::Update { .. }) {
         remember_choices(g, plan).err()
     } else {
@@ -544,7 +554,10 @@ fn report_applied(g: &Global, plan: &Plan, applied: &crate::plan::Applied) -> Re
         factory: factory.as_deref(),
         demo_secrets: None,
     };
-    let report = Report::of(plan, applied, target, warning.as_deref());
+    let mut report = Report::of(plan, applied, target, warning.as_deref());
+    if let Some(c) = created {
+        report.add_created(c);
+    }
     print!("\n{}", report.text());
     report
 }
@@ -1052,9 +1065,38 @@ fn factory_name(g: &Global) -> Option<String> {
     crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f)
 }
 
-/// Tests a new AWS key before it is stored, retrying for `wait` while AWS catches up: first
-/// `sts:GetCallerIdentity` with the key (it must be `expected_arn`), then (unless --no-verify)
-/// the registry login test. Returns the key's ARN.
+/// How the CLI tests a new key: `--verify-timeout`, `--ca-file` ... and `--no-verify`.
+fn key_test(g: &Global, wait: std::time::Duration) -> crate::cloud::apply::KeyTest {
+    crate::cloud::apply::KeyTest {
+        opts: verify_options(g),
+        login: !g.no_verify,
+        wait,
+    }
+}
+
+/// Prints a step of creating and storing a new key: the cloud actions and the countdowns on
+/// stderr (through `reporter`), what the key checks found on stdout.
+fn print_step(reporter: &mut CloudReporter, step: crate::cloud::apply::Step) {
+    use crate::cloud::apply::Step;
+    match step {
+        Step::Cloud(p) => reporter.report(p),
+        Step::CheckingKey => eprintln!("Checking the new key with sts:GetCallerIdentity ..."),
+        Step::KeyWorks(arn) => {
+            reporter.done_waiting();
+            println!("✓ The new key works and belongs to {arn}.");
+        }
+        Step::TestingLogin(host) => {
+            eprintln!("Testing the login to {host} with the new key ...")
+        }
+        Step::LoginAccepted(host) => {
+            reporter.done_waiting();
+            println!("✓ Login test: {host} accepted the new key.");
+        }
+        Step::Apply(_) => reporter.done_waiting(),
+    }
+}
+
+/// [`crate::cloud::apply::test_new_aws_key`], printed.
 fn test_new_aws_key(
     g: &Global,
     plan: &Plan,
@@ -1062,121 +1104,45 @@ fn test_new_aws_key(
     wait: std::time::Duration,
     stop: &dyn Fn() -> bool,
 ) -> Result<String, String> {
-    use crate::cloud::{Attempt, wait_for};
-    use crate::verify::{VerifyError, aws_caller_identity};
-    let region = plan
-        .region()
-        .or_else(|| {
-            plan.url.as_deref().and_then(|u| {
-                crate::provider::aws::parse_url(u)
-                    .ok()
-                    .map(|e| e.region.to_string())
-            })
-        })
-        .ok_or("the registry has no region")?;
-    let opts = verify_options(g);
-    let every = std::time::Duration::from_secs(3);
     let mut reporter = CloudReporter::new();
-    let mut sleep = |d| std::thread::sleep(d);
-    eprintln!("Checking the new key with sts:GetCallerIdentity ...");
-    let arn = wait_for(
-        wait,
-        every,
-        || match aws_caller_identity(&plan.secret, &region, &opts) {
-            _ if stop() => Attempt::Fail("interrupted".into()),
-            Ok(id) if id.arn == expected_arn => Attempt::Done(id.arn),
-            Ok(id) => Attempt::Fail(format!(
-                "the new key belongs to {}, not to {expected_arn}",
-                id.arn
-            )),
-            Err(e @ VerifyError::Provider { .. }) => Attempt::Retry(e.to_string()),
-            Err(e) => Attempt::Fail(e.to_string()),
-        },
-        &mut |p| reporter.report(p),
-        &mut sleep,
+    let r = crate::cloud::apply::test_new_aws_key(
+        plan,
+        expected_arn,
+        &key_test(g, wait),
+        stop,
+        &mut |s| print_step(&mut reporter, s),
+        &mut |d| std::thread::sleep(d),
     );
     reporter.done_waiting();
-    let arn = arn?;
-    println!("✓ The new key works and belongs to {arn}.");
-    login_with_retry(g, plan, wait, stop)?;
-    Ok(arn)
+    r
 }
 
-/// The registry login test with a new key (unless --no-verify), retried for `wait` while the
-/// cloud makes the key usable everywhere.
+/// [`crate::cloud::apply::login_with_retry`], printed.
 fn login_with_retry(
     g: &Global,
     plan: &Plan,
     wait: std::time::Duration,
     stop: &dyn Fn() -> bool,
 ) -> Result<(), String> {
-    use crate::cloud::{Attempt, wait_for};
-    use crate::verify::{LoginCheck, verify_plan};
-    if g.no_verify {
-        return Ok(());
-    }
-    let opts = verify_options(g);
-    let every = std::time::Duration::from_secs(3);
     let mut reporter = CloudReporter::new();
-    let mut sleep = |d| std::thread::sleep(d);
-    let shown = crate::verify::login_host(plan);
-    eprintln!("Testing the login to {shown} with the new key ...");
-    let login = wait_for(
-        wait,
-        every,
-        || match LoginCheck::of(verify_plan(plan, &opts, crate::verify::verify)) {
-            _ if stop() => Attempt::Fail("interrupted".into()),
-            LoginCheck::Accepted | LoginCheck::NoLogin => Attempt::Done(()),
-            LoginCheck::Failed(why) => Attempt::Retry(why),
-            LoginCheck::Unreachable(why) => Attempt::Fail(format!(
-                "login test: {why}; the key could not be tested (--no-verify skips the test)"
-            )),
-        },
-        &mut |p| reporter.report(p),
-        &mut sleep,
+    let r = crate::cloud::apply::login_with_retry(
+        plan,
+        &key_test(g, wait),
+        stop,
+        &mut |s| print_step(&mut reporter, s),
+        &mut |d| std::thread::sleep(d),
     );
     reporter.done_waiting();
-    login.map_err(|why| format!("login test: {why}"))?;
-    println!("✓ Login test: {shown} accepted the new key.");
-    Ok(())
+    r
 }
 
-/// Stores the new key (the plan's secret) and writes the config; on failure, an account of
-/// what exists in AWS and in the factory.
+/// [`crate::cloud::apply::store_new_key`] with fioctl.
 fn store_new_key(
     plan: &Plan,
     fioctl: &Fioctl,
     created: &crate::cloud::Created,
 ) -> Result<crate::plan::Applied, crate::cloud::CloudError> {
-    plan.apply(fioctl).map_err(|e| {
-        let mut err = created.failure(e.to_string());
-        err.interrupted = matches!(e, ApplyError::Fioctl(FioctlError::Interrupted));
-        // fioctl stopped before it answered: the secret may have reached the factory.
-        if matches!(
-            e,
-            ApplyError::Fioctl(
-                FioctlError::Interrupted
-                    | FioctlError::TimedOut { .. }
-                    | FioctlError::Failed { status: None, .. }
-            )
-        ) {
-            for line in &mut err.exists {
-                *line = line.replace(
-                    "NOT stored in the factory yet",
-                    "it MAY be stored in the factory: fioctl was stopped before it answered",
-                );
-            }
-        }
-        if matches!(e, ApplyError::ConfigAfterSecret { .. }) {
-            err.exists.push(format!(
-                "the key {} is stored in the factory as `{}` (CI can use it once \
-                 factory-config.yml has the entry)",
-                created.key_id, plan.secret_name
-            ));
-            err.next.clear();
-        }
-        err
-    })
+    crate::cloud::apply::store_new_key(plan, fioctl, created, &mut |_| {})
 }
 
 /// Asks (unless --yes) and then confirms; `false` when declined.
@@ -1244,36 +1210,28 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         }
         .into());
     }
-    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
-    // step after it says what exists.
-    let guard = crate::fioctl::SignalGuard::install().ok();
-    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    // The same code as the wizards: create, check the key, store it, write the config.
     let mut reporter = CloudReporter::new();
-    let mut created = cloud
-        .execute(&mut |p| reporter.report(p))
-        .map_err(cloud_exit)?;
-    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
     let wait = std::time::Duration::from_secs(*key_wait);
-    test_new_aws_key(g, &plan, &cloud.identity, wait, &stop).map_err(|why| {
-        cloud_exit_after(
-            &stop,
-            created.failure(format!(
-                "{why}. Nothing was stored in the factory: remove what was created (below), then \
-             run the same command again"
-            )),
-        )
-    })?;
-    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    let made = crate::cloud::apply::create_and_store(
+        &cloud,
+        &mut plan,
+        &fioctl,
+        &key_test(g, wait),
+        &mut |s| print_step(&mut reporter, s),
+    );
+    reporter.done_waiting();
+    let made = made.map_err(cloud_exit)?;
     if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
         && let Err(e) = crate::settings::record_identity(&path, &factory, "aws_iam_user", &user)
     {
         eprintln!("warning: the IAM user was not saved in the settings: {e}");
     }
-    println!(
-        "\n✓ Created for CI: {} with access key {}.",
-        cloud.identity, created.key_id
-    );
-    let report = report_applied(g, &plan, &applied);
+    let created = crate::wizard::report::CreatedIdentity {
+        identity: made.identity,
+        key_id: made.key_id,
+    };
+    let report = report_applied_created(g, &plan, &made.applied, Some(&created));
     Ok(Outcome::Applied(report))
 }
 

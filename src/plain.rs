@@ -16,8 +16,8 @@ use crate::wizard::effects::Runner;
 use crate::wizard::flow::{Verifier, store_blocks};
 use crate::wizard::report::{self, Exit, Outcome, progress_label};
 use crate::wizard::state::{
-    CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, Profiles, ReviewFocus, Screen,
-    Secrets, State, field_help, field_label, profile_disabled_reason,
+    CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL, Profiles,
+    ReviewFocus, Screen, Secrets, State, field_help, field_label, profile_disabled_reason,
 };
 use crate::wizard::{Action, Checkbox, Effect, Input, Nav, init, update};
 use secrecy::SecretString;
@@ -190,10 +190,51 @@ impl Driver<'_> {
                     None => self.p.say("done"),
                 }
             }
-            Action::Applied(Err(_)) => self.p.say("failed"),
+            Action::Applied(Err(_)) | Action::CloudApplied(Err(_)) => self.p.say("failed"),
+            Action::CloudStep(step) => self.cloud_step(step),
             _ => {}
         }
         update(&mut self.state, action)
+    }
+
+    /// A step of creating the IAM user, checking its key and storing it, as it comes.
+    fn cloud_step(&mut self, step: &crate::cloud::apply::Step) {
+        use crate::cloud::CloudProgress;
+        use crate::cloud::apply::Step;
+        match step {
+            Step::Cloud(CloudProgress::Started(i, a)) => {
+                self.p.progress(&format!("{}. {} ... ", i + 1, a.title))
+            }
+            Step::Cloud(CloudProgress::Finished(..)) => self.p.say("done"),
+            Step::Cloud(CloudProgress::Waiting { why, left }) => {
+                // A line every 10 s, not every second.
+                if left.as_secs() % 10 == 0 {
+                    self.say(&format!(
+                        "not accepted yet ({why}); retrying, {} s left of the wait",
+                        left.as_secs()
+                    ));
+                }
+            }
+            Step::CheckingKey => self
+                .p
+                .progress("Checking the new key with sts:GetCallerIdentity ... "),
+            Step::KeyWorks(arn) => self.say(&format!("it works and belongs to {arn}")),
+            Step::TestingLogin(host) => self.p.progress(&format!(
+                "Testing the login to {host} with the new key ... "
+            )),
+            Step::LoginAccepted(_) => self.p.say("accepted"),
+            Step::Apply(p) => {
+                let plan = self
+                    .state
+                    .review
+                    .as_ref()
+                    .map(|r| std::sync::Arc::clone(&r.plan));
+                match plan.and_then(|plan| progress_label(*p, &plan, self.state.ctx.target())) {
+                    Some(label) => self.p.progress(&format!("{label} ... ")),
+                    None => self.p.say("done"),
+                }
+            }
+        }
     }
 
     /// Waits for the background work the state is waiting for (no spinner here).
@@ -538,23 +579,35 @@ impl Driver<'_> {
     }
 
     fn aws_profile(&mut self) -> Step {
+        let create = self.state.flow == Flow::Add;
+        if let Some(CredsKind::Aws { new_user, .. }) = self.state.creds.as_ref().map(|c| &c.kind)
+            && new_user.editing
+        {
+            return self.new_aws_user();
+        }
         let list = match &self.state.profiles {
             Profiles::Loaded(list) if !list.is_empty() => list.clone(),
             Profiles::Failed(why) => {
                 let why = why.clone();
                 self.say(&format!("✗ {why}"));
-                return Err(PromptError::Back);
+                if !create {
+                    return Err(PromptError::Back);
+                }
+                Vec::new()
             }
             _ => {
                 self.say("✗ no AWS profiles were found");
-                return Err(PromptError::Back);
+                if !create {
+                    return Err(PromptError::Back);
+                }
+                Vec::new()
             }
         };
         self.say(
             "CI gets only the chosen profile's two keys, stored as [default]: never your other \
              profiles.",
         );
-        let options: Vec<Choice> = list
+        let mut options: Vec<Choice> = list
             .iter()
             .map(|pi| {
                 let mut label = match &pi.access_key_id_masked {
@@ -567,8 +620,58 @@ impl Driver<'_> {
                 Choice::maybe(label, profile_disabled_reason(pi))
             })
             .collect();
+        if create {
+            options.push(Choice::new(NEW_AWS_USER_LABEL));
+        }
         let i = self.choose("Which AWS profile should CI use?", &options)?;
+        if create && i == list.len() {
+            // Opens the new user's fields (with their defaults), then asks them.
+            self.send(Action::Select(i));
+            return self.new_aws_user();
+        }
         self.send(Action::Cursor(i));
+        Ok(())
+    }
+
+    /// AWS: the new IAM user's name and the admin profile (Esc goes back a question; from the
+    /// first, back to the profiles).
+    fn new_aws_user(&mut self) -> Step {
+        let mut at = 0;
+        while at < 2 {
+            let (user, admin) = match self.state.creds.as_ref().map(|c| &c.kind) {
+                Some(CredsKind::Aws { new_user, .. }) => (
+                    new_user.user.value().to_string(),
+                    new_user.admin.value().to_string(),
+                ),
+                _ => return Err(PromptError::Back),
+            };
+            let answer = if at == 0 {
+                self.p
+                    .text(
+                        "Name of the new IAM user",
+                        (!user.is_empty()).then_some(user.as_str()),
+                        Some("created with pull permissions only; an existing user is reused only after the review says so"),
+                    )
+                    .map(|t| Action::Answer(Input::NewUser, t))
+            } else {
+                self.p
+                    .text(
+                        "Your admin AWS profile that creates it",
+                        (!admin.is_empty()).then_some(admin.as_str()),
+                        Some("your own aws login (SSO and MFA work); empty: AWS_PROFILE, else the AWS CLI's default"),
+                    )
+                    .map(|t| Action::Answer(Input::AdminProfile, t))
+            };
+            match answer {
+                Ok(action) => {
+                    self.send(action);
+                    at += 1;
+                }
+                Err(PromptError::Back) if at > 0 => at -= 1,
+                Err(e) => return Err(e),
+            }
+        }
+        self.say("Asking AWS who you are and whether the user exists (nothing is created yet) ...");
         Ok(())
     }
 
@@ -727,6 +830,10 @@ impl Driver<'_> {
         let plan = std::sync::Arc::clone(&review.plan);
         let ctx = self.state.ctx.clone();
         let tested = review.login.is_some();
+        let cloud = review
+            .cloud
+            .as_ref()
+            .map(|c| std::sync::Arc::clone(&c.plan));
         let kept = match review.source.keyring() {
             crate::wizard::flow::KeyringUse::Remember(account) => Some(account.clone()),
             _ => None,
@@ -743,7 +850,12 @@ impl Driver<'_> {
                     ctx.keyring
                 ));
             }
-            if !tested
+            if let Some(cloud) = &cloud {
+                self.say(&crate::wizard::flow::new_key_login_note(
+                    ctx.verify.is_some(),
+                ));
+                self.say(cloud.render().trim_end());
+            } else if !tested
                 && crate::wizard::flow::plan_needs_login_test(&plan)
                 && let Some(why) = ctx.login_skipped()
             {

@@ -1858,3 +1858,77 @@ fn rotate_tests_the_entrys_registry_and_a_skipped_test_is_said() {
     );
     assert!(!said.contains("Testing the login"), "{said}");
 }
+
+#[test]
+fn aws_offers_a_new_iam_user_whose_questions_go_back_to_the_profiles() {
+    let env = Env::new(BASE);
+    let (r, fake) = env.run(vec![
+        A::Pick("Add a registry"),
+        A::Pick("AWS"),
+        A::Text(AWS1),
+        A::Text(""),
+        A::Text(""),
+        A::Pick("Create a new pull-only IAM user with my aws login"),
+        // The name, then Esc at the admin profile: back to the name, shown as typed; then the
+        // same once more, and Esc at the name: back to the profiles; one is chosen instead.
+        A::Text("ci-puller"),
+        A::Back,
+        A::Text(""),
+        A::Back,
+        A::Back,
+        A::Pick("ci-pull"),
+        A::Yes,
+    ]);
+    fake.done();
+    let profiles = fake
+        .asked
+        .iter()
+        .find(|q| q.contains("Which AWS profile should CI use?"))
+        .unwrap();
+    assert!(
+        profiles.ends_with("| Create a new pull-only IAM user with my aws login}"),
+        "the last option: {profiles}"
+    );
+    // The default name is fioreg-<factory>-pull; the typed one is offered when asked again.
+    assert!(
+        fake.was_asked("? Name of the new IAM user [default: fioreg-acme-pull]"),
+        "{:#?}",
+        fake.asked
+    );
+    assert!(
+        fake.was_asked("? Name of the new IAM user [default: ci-puller]"),
+        "{:#?}",
+        fake.asked
+    );
+    assert_eq!(
+        fake.asked_count("? Your admin AWS profile that creates it"),
+        2
+    );
+    assert_eq!(fake.asked_count("? Name of the new IAM user"), 3);
+    assert_eq!(fake.asked_count("Which AWS profile should CI use?"), 2);
+    // Nothing was asked of AWS: the profile's plan was applied as usual.
+    assert!(!fake.said().contains("Asking AWS"), "{}", fake.said());
+    let report = applied(r, &fake);
+    assert!(
+        !report.text().contains("Created for CI"),
+        "{}",
+        report.text()
+    );
+    let stored = String::from_utf8(env.secret("aws_creds").unwrap()).unwrap();
+    assert!(stored.contains("AKIACIPULL0000000002"), "{stored}");
+}
+
+#[test]
+fn rotating_an_aws_entry_offers_no_new_iam_user() {
+    let env = Env::new(&format!(
+        "{BASE}container_registries:\n- type: aws\n  region: us-east-2\n  url: {AWS1}\n  \
+         aws_creds_secret_name: aws_creds\n"
+    ));
+    let (_r, fake) = env.run(vec![A::Pick("Rotate"), A::Pick("aws"), A::Interrupt]);
+    let profiles = fake
+        .asked
+        .iter()
+        .find(|q| q.contains("Which AWS profile should CI use?"))
+        .expect("profiles asked");
+    assert!(!profiles.contains("Create a new"), "{profiles}");
+}

@@ -490,7 +490,6 @@ pub fn plan_create(
     }
     let existing = get_user(&cli, user)?;
     let mut notes = Vec::new();
-    let mut actions = Vec::new();
     let partition = crate::policy::partition(&url, ecr.region);
     let identity = match &existing {
         Some(u) => {
@@ -517,14 +516,37 @@ pub fn plan_create(
             }
             u.arn.clone()
         }
-        None => {
-            actions.push(CloudAction {
-                title: format!("Create the IAM user {user}"),
-                command: cli.shown(&["iam", "create-user", "--user-name", user]),
-            });
-            format!("arn:{partition}:iam::{}:user/{user}", me.account)
-        }
+        None => format!("arn:{partition}:iam::{}:user/{user}", me.account),
     };
+    Ok(create_plan(
+        cli,
+        user,
+        &me.arn,
+        identity,
+        notes,
+        existing.is_none(),
+        policy,
+    ))
+}
+
+/// The plan of [`plan_create`] once AWS has answered: the actions (creating the user when it
+/// does not exist), the policy document, and the job that runs them.
+fn create_plan(
+    cli: AwsCli,
+    user: &str,
+    admin_arn: &str,
+    identity: String,
+    notes: Vec<String>,
+    create_user: bool,
+    policy: String,
+) -> CloudPlan {
+    let mut actions = Vec::new();
+    if create_user {
+        actions.push(CloudAction {
+            title: format!("Create the IAM user {user}"),
+            command: cli.shown(&["iam", "create-user", "--user-name", user]),
+        });
+    }
     actions.push(CloudAction {
         title: format!("Give {user} only the pull permissions (inline policy {POLICY_NAME})"),
         command: cli.shown(&[
@@ -545,9 +567,9 @@ pub fn plan_create(
         ),
         command: cli.shown(&["iam", "create-access-key", "--user-name", user]),
     });
-    Ok(CloudPlan {
+    CloudPlan {
         cloud: "AWS",
-        admin: format!("{} ({})", me.arn, cli.describe_profile()),
+        admin: format!("{admin_arn} ({})", cli.describe_profile()),
         identity,
         notes,
         actions,
@@ -558,10 +580,30 @@ pub fn plan_create(
         job: super::Job::Aws(Job {
             cli,
             user: user.to_string(),
-            create_user: existing.is_none(),
+            create_user,
             policy: Some(policy),
         }),
-    })
+    }
+}
+
+/// The plan [`plan_create`] makes for a new user, without asking AWS (for the wizards' screen
+/// and flow tests).
+#[cfg(test)]
+pub(crate) fn new_user_plan_for_tests(url: &str, user: &str) -> CloudPlan {
+    let policy = pull_policy(url, &[]).expect("policy");
+    let cli = AwsCli {
+        bin: PathBuf::from("aws"),
+        profile: Some("admin".into()),
+    };
+    create_plan(
+        cli,
+        user,
+        "arn:aws:iam::123456789012:user/alice",
+        format!("arn:aws:iam::123456789012:user/{user}"),
+        Vec::new(),
+        true,
+        policy,
+    )
 }
 
 /// What `rotate --new-key` will replace: the user's keys before the run.

@@ -8,6 +8,7 @@
 //! the screen). Any failure after something was created is a [`CloudError`] that says exactly
 //! what exists now and what to run.
 
+pub mod apply;
 pub mod aws;
 pub mod azure;
 pub mod gcp;

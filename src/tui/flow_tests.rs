@@ -318,22 +318,22 @@ fn aws_profiles_load_and_skip_the_unusable() {
         ])),
     );
     // The first usable profile that does not look personal.
-    let cursor = || match s.creds.as_ref().unwrap().kind {
-        CredsKind::Aws { cursor } => cursor,
+    let cursor = |s: &State| match s.creds.as_ref().unwrap().kind {
+        CredsKind::Aws { cursor, .. } => cursor,
         _ => unreachable!(),
     };
-    assert_eq!(cursor(), 0);
-    press(&mut s, KeyCode::Down);
+    assert_eq!(cursor(&s), 0);
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
     assert_eq!(
-        match s.creds.as_ref().unwrap().kind {
-            CredsKind::Aws { cursor } => cursor,
-            _ => unreachable!(),
-        },
-        1,
-        "sso and temp are disabled"
+        cursor(&s),
+        4,
+        "sso and temp are disabled: on to \"create a new IAM user\""
     );
+    press(&mut s, KeyCode::Down);
+    assert_eq!(cursor(&s), 4, "the create item is the last");
+    press(&mut s, KeyCode::Up);
+    assert_eq!(cursor(&s), 1, "sso and temp are disabled");
     let Effect::BuildPlan(source) = press(&mut s, KeyCode::Enter) else {
         panic!("no plan")
     };
@@ -347,7 +347,7 @@ fn aws_profiles_load_and_skip_the_unusable() {
     assert_eq!(s.screen, Screen::Credentials);
     assert!(matches!(
         s.creds.as_ref().unwrap().kind,
-        CredsKind::Aws { cursor: 1 }
+        CredsKind::Aws { cursor: 1, .. }
     ));
     press(&mut s, KeyCode::Char('q'));
     assert!(s.quit);
@@ -1765,4 +1765,276 @@ fn without_a_known_checkout_start_asks_for_containers_git_once_and_scans_it() {
     );
     // Once a checkout is known the item is gone.
     assert!(!s.start_items().contains(&StartItem::ScanContainers));
+}
+
+fn new_user(s: &State) -> NewUserForm {
+    match &s.creds.as_ref().unwrap().kind {
+        CredsKind::Aws { new_user, .. } => new_user.clone(),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
+    let mut s = state();
+    to_new_aws_user(&mut s);
+    let f = new_user(&s);
+    assert!(f.editing);
+    // The defaults: fioreg-<factory>-pull, and AWS_PROFILE (the context's).
+    assert_eq!(f.user.value(), "fioreg-acme-pull");
+    assert_eq!(f.admin.value(), "admin");
+    // Typing goes to the focused field; Tab moves.
+    for _ in 0.."pull".len() {
+        press(&mut s, KeyCode::Backspace);
+    }
+    type_text(&mut s, "ci");
+    press(&mut s, KeyCode::Tab);
+    update(&mut s, ctrl('u'));
+    type_text(&mut s, "ops");
+    let f = new_user(&s);
+    assert_eq!((f.user.value(), f.admin.value()), ("fioreg-acme-ci", "ops"));
+    // A name IAM refuses is refused here, before AWS is asked.
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, " x");
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    let err = s.creds.as_ref().unwrap().error.clone().expect("refused");
+    assert!(err.contains("fioreg-acme-ci x"), "{err}");
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Backspace);
+    // Enter asks AWS (read-only) with the answers; the screen waits.
+    let Effect::PlanCloud {
+        source,
+        user,
+        admin_profile,
+    } = press(&mut s, KeyCode::Enter)
+    else {
+        panic!("AWS was not asked")
+    };
+    assert_eq!(user, "fioreg-acme-ci");
+    assert_eq!(admin_profile.as_deref(), Some("ops"));
+    assert_eq!(
+        source.answers().unwrap().request.url.as_deref(),
+        Some(AWS_URL)
+    );
+    assert!(new_user(&s).planning && s.busy());
+    assert!(
+        matches!(press(&mut s, KeyCode::Enter), Effect::None),
+        "one question at a time"
+    );
+    // AWS refuses (e.g. the wrong account): the words stay under the fields.
+    update(
+        &mut s,
+        A::CloudPlanned {
+            source: Box::new(source.clone()),
+            user: user.clone(),
+            admin_profile: admin_profile.clone(),
+            result: Err("profile ops signs in to AWS account 210987654321".into()),
+        },
+    );
+    assert_eq!(s.screen, Screen::Credentials);
+    assert!(!new_user(&s).planning);
+    assert!(
+        s.creds
+            .as_ref()
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("210987654321")
+    );
+    // Esc goes back to the list (the fields are kept), then to the Registry screen.
+    press(&mut s, KeyCode::Esc);
+    assert!(!new_user(&s).editing);
+    assert_eq!(s.screen, Screen::Credentials);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(new_user(&s).user.value(), "fioreg-acme-ci", "kept");
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Registry);
+    // A late answer of AWS after going back is dropped.
+    update(
+        &mut s,
+        A::CloudPlanned {
+            source: Box::new(source),
+            user,
+            admin_profile,
+            result: Err("late".into()),
+        },
+    );
+    assert_eq!(s.screen, Screen::Registry);
+}
+
+#[test]
+fn aws_new_user_is_not_offered_when_rotating() {
+    let mut s = state();
+    s.flow = Flow::Rotate;
+    s.creds = Some(CredsForm::new(Provider::Aws));
+    s.screen = Screen::Credentials;
+    update(
+        &mut s,
+        A::ProfilesLoaded(Ok(vec![profile("ci-pull", true, false)])),
+    );
+    press(&mut s, KeyCode::Down);
+    assert!(matches!(
+        s.creds.as_ref().unwrap().kind,
+        CredsKind::Aws { cursor: 0, .. }
+    ));
+}
+
+#[test]
+fn aws_new_user_review_apply_and_done_name_what_was_created() {
+    let mut s = state();
+    to_new_aws_user_review(&mut s);
+    let review = s.review.as_ref().unwrap();
+    let cloud = review.cloud.as_ref().expect("the cloud actions");
+    assert_eq!(cloud.user, "fioreg-acme-pull");
+    assert_eq!(cloud.plan.actions.len(), 3);
+    // No login test before the key exists: it runs during Apply.
+    assert!(s.login.is_none() && review.login.is_none());
+    press(&mut s, KeyCode::Tab);
+    let Effect::ApplyCloud {
+        plan,
+        cloud,
+        source,
+        user,
+    } = press(&mut s, KeyCode::Enter)
+    else {
+        panic!("not applied")
+    };
+    assert_eq!(user, "fioreg-acme-pull");
+    assert!(source.answers().is_some());
+    assert_eq!(cloud.actions.len(), 3);
+    drop(plan);
+    assert_eq!(s.screen, Screen::Apply);
+    let run = |s: &State| s.apply.as_ref().unwrap().cloud.clone().unwrap();
+    assert!(
+        run(&s)
+            .actions
+            .iter()
+            .all(|(_, st)| *st == StepStatus::Pending)
+    );
+    use crate::cloud::CloudProgress;
+    use crate::cloud::apply::Step;
+    let a0 = cloud.actions[0].clone();
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Started(0, a0.clone()))),
+    );
+    assert_eq!(run(&s).actions[0].1, StepStatus::Running);
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Finished(0, a0))),
+    );
+    assert_eq!(run(&s).actions[0].1, StepStatus::Done);
+    update(&mut s, A::CloudStep(Step::CheckingKey));
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Waiting {
+            why: "InvalidClientTokenId".into(),
+            left: std::time::Duration::from_secs(57),
+        })),
+    );
+    assert_eq!(run(&s).key_check, StepStatus::Running);
+    assert!(run(&s).waiting.unwrap().contains("57 s left"));
+    let arn = "arn:aws:iam::123456789012:user/fioreg-acme-pull";
+    update(&mut s, A::CloudStep(Step::KeyWorks(arn.into())));
+    assert_eq!(run(&s).key_check, StepStatus::Done);
+    assert_eq!(run(&s).waiting, None);
+    update(&mut s, A::CloudStep(Step::TestingLogin(AWS_URL.into())));
+    update(&mut s, A::CloudStep(Step::LoginAccepted(AWS_URL.into())));
+    assert_eq!(run(&s).login, Some(StepStatus::Done));
+    update(&mut s, A::CloudStep(Step::Apply(Progress::StoringSecret)));
+    assert_eq!(s.apply.as_ref().unwrap().store, Some(StepStatus::Running));
+    let effect = update(
+        &mut s,
+        A::CloudApplied(Ok((
+            Applied {
+                config_written: true,
+                commit: None,
+            },
+            crate::wizard::report::CreatedIdentity {
+                identity: arn.into(),
+                key_id: "AKIANEWKEY0000000001".into(),
+            },
+        ))),
+    );
+    assert_eq!(s.screen, Screen::Done);
+    assert!(matches!(effect, Effect::RememberChoices(_)));
+    let report = crate::wizard::report::wizard_report(&s).unwrap();
+    assert_eq!(
+        report.lines[1].1,
+        format!("Created for CI: {arn} with access key AKIANEWKEY0000000001.")
+    );
+    let line = crate::wizard::report::command_line(&s).unwrap();
+    assert!(
+        line.ends_with(&format!(
+            "add aws --url {AWS_URL} --create-user fioreg-acme-pull --admin-profile admin"
+        )),
+        "{line}"
+    );
+}
+
+#[test]
+fn aws_new_user_failure_says_what_exists_and_marks_the_step() {
+    let mut s = state();
+    to_new_aws_user_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    let Effect::ApplyCloud { plan, cloud, .. } = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    drop(plan);
+    use crate::cloud::CloudProgress;
+    use crate::cloud::apply::Step;
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Started(
+            1,
+            cloud.actions[1].clone(),
+        ))),
+    );
+    let message = crate::cloud::CloudError {
+        message: "put-user-policy failed: AccessDenied".into(),
+        exists: vec!["the IAM user fioreg-acme-pull (new, no permissions yet)".into()],
+        next: vec!["aws --profile admin iam delete-user --user-name fioreg-acme-pull".into()],
+        interrupted: false,
+    }
+    .to_string();
+    update(
+        &mut s,
+        A::CloudApplied(Err(crate::wizard::state::ApplyFailure::from(
+            message.as_str(),
+        ))),
+    );
+    assert_eq!(s.screen, Screen::Apply);
+    let run = s.apply.as_ref().unwrap();
+    assert_eq!(run.cloud.as_ref().unwrap().actions[1].1, StepStatus::Failed);
+    assert_eq!(run.store, Some(StepStatus::Pending), "nothing stored");
+    let err = crate::wizard::report::outcome(&s).unwrap_err().to_string();
+    assert!(
+        err.contains("What exists now:") && err.contains("delete-user"),
+        "{err}"
+    );
+}
+
+#[test]
+fn aws_new_user_interrupted_says_what_exists() {
+    let mut s = state();
+    to_new_aws_user_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    let Effect::ApplyCloud { plan, .. } = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    drop(plan);
+    let message = "interrupted before setting the policy: nothing more was done\nWhat exists \
+                   now:\n  - the IAM user fioreg-acme-pull (new, no permissions yet)";
+    update(
+        &mut s,
+        A::CloudApplied(Err(ApplyFailure {
+            message: message.into(),
+            interrupted: true,
+        })),
+    );
+    let outcome = crate::wizard::report::outcome(&s).unwrap();
+    assert_eq!(outcome.exit_code(), 130);
+    assert_eq!(outcome.message(), Some(message));
 }

@@ -299,6 +299,7 @@ pub fn table(state: &State) -> &'static [Binding] {
                 ..
             }) => FORM_CHECKBOX,
             Some(CredsKind::UserToken { .. }) => FORM,
+            Some(CredsKind::Aws { new_user, .. }) if new_user.editing => FORM,
             _ => LIST,
         },
         Screen::TestLogin => match state.login.as_ref().and_then(|l| l.result()) {

@@ -582,3 +582,49 @@ fn a_skipped_login_test_is_said_on_the_steps_and_the_review() {
     to_review(&mut s);
     snap("review_login_skipped", &mut s);
 }
+
+#[test]
+fn new_aws_user_screens() {
+    // The create item selected after the profiles.
+    let mut s = loaded();
+    to_registry(&mut s, 0);
+    type_text(&mut s, AWS_URL);
+    press(&mut s, KeyCode::Enter);
+    update(&mut s, A::ProfilesLoaded(Ok(profiles())));
+    for _ in 0..4 {
+        press(&mut s, KeyCode::Down);
+    }
+    snap("credentials_aws_new_user_choice", &mut s);
+    // Its fields, filled with the defaults.
+    let mut s = loaded();
+    to_new_aws_user(&mut s);
+    snap("credentials_aws_new_user", &mut s);
+    // The Review: the AWS actions and the policy before the fioctl call and the diff.
+    let mut s = loaded();
+    to_new_aws_user_review(&mut s);
+    snap("review_new_aws_user", &mut s);
+    // Apply: the first action done, the second under way.
+    press(&mut s, KeyCode::Tab);
+    let Effect::ApplyCloud { plan, cloud, .. } = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    drop(plan);
+    use crate::cloud::CloudProgress;
+    use crate::cloud::apply::Step;
+    let step = |s: &mut State, st: Step| {
+        update(s, A::CloudStep(st));
+    };
+    step(
+        &mut s,
+        Step::Cloud(CloudProgress::Started(0, cloud.actions[0].clone())),
+    );
+    step(
+        &mut s,
+        Step::Cloud(CloudProgress::Finished(0, cloud.actions[0].clone())),
+    );
+    step(
+        &mut s,
+        Step::Cloud(CloudProgress::Started(1, cloud.actions[1].clone())),
+    );
+    snap("apply_new_aws_user", &mut s);
+}

@@ -53,6 +53,7 @@ pub fn ctx() -> Context {
         verify: Some(crate::verify::VerifyOptions::default()),
         keyring: "the test keyring".into(),
         containers: None,
+        aws_profile: Some("admin".into()),
     }
 }
 
@@ -260,4 +261,53 @@ pub fn ctx_in_checkout() -> Context {
         }),
         ..ctx()
     }
+}
+
+/// AWS with no usable profile (only an SSO one): the cursor starts on "create a new IAM user";
+/// Enter opens its fields, filled with the defaults.
+pub fn to_new_aws_user(s: &mut State) {
+    to_registry(s, 0);
+    type_text(s, AWS_URL);
+    assert!(matches!(press(s, KeyCode::Enter), Effect::LoadProfiles));
+    update(
+        s,
+        Action::ProfilesLoaded(Ok(vec![crate::credentials::aws::ProfileInfo {
+            name: "sso".into(),
+            access_key_id_masked: None,
+            has_keys: false,
+            session_token: false,
+            looks_personal: false,
+        }])),
+    );
+    assert!(matches!(press(s, KeyCode::Enter), Effect::None));
+}
+
+/// [`to_new_aws_user`], then Enter and AWS's answer (a plan made without asking AWS): the
+/// Review with the cloud actions.
+pub fn to_new_aws_user_review(s: &mut State) {
+    to_new_aws_user(s);
+    let Effect::PlanCloud {
+        source,
+        user,
+        admin_profile,
+    } = press(s, KeyCode::Enter)
+    else {
+        panic!("AWS was not asked")
+    };
+    let cloud = crate::cloud::aws::new_user_plan_for_tests(AWS_URL, &user);
+    let plan = plan_for(
+        s,
+        &source,
+        &format!("AWS credentials: the new access key of IAM user {user} as [default]"),
+    );
+    update(
+        s,
+        Action::CloudPlanned {
+            source: Box::new(source),
+            user,
+            admin_profile,
+            result: Ok((Arc::new(cloud), plan)),
+        },
+    );
+    assert_eq!(s.screen, Screen::Review);
 }

@@ -167,6 +167,101 @@ impl<'a> Runner<'a> {
                 });
                 None
             }
+            Effect::PlanCloud {
+                source,
+                user,
+                admin_profile,
+            } => {
+                let cfg = state.config.clone();
+                let factory = state.ctx.plan_factory.clone();
+                self.spawn(move || {
+                    let result = cfg.and_then(|cfg| {
+                        plan_new_aws_user(&cfg, &source, &user, admin_profile.as_deref(), factory)
+                    });
+                    Action::CloudPlanned {
+                        source: Box::new(source),
+                        user,
+                        admin_profile,
+                        result,
+                    }
+                });
+                None
+            }
+            Effect::ApplyCloud {
+                plan,
+                cloud,
+                source,
+                user,
+            } => {
+                let store: Arc<dyn SecretStore> = match self.session.store.clone() {
+                    Ok(store) => store,
+                    Err(why) => {
+                        return Some(Action::CloudApplied(Err(ApplyFailure {
+                            message: format!("no secret store: {why}"),
+                            interrupted: false,
+                        })));
+                    }
+                };
+                let Ok(cfg) = state.config.clone() else {
+                    return Some(Action::CloudApplied(Err("the config was not read".into())));
+                };
+                let factory = state.ctx.plan_factory.clone();
+                let test = crate::cloud::apply::KeyTest {
+                    opts: state.ctx.verify.clone().unwrap_or_default(),
+                    login: state.ctx.verify.is_some(),
+                    wait: crate::cloud::apply::DEFAULT_KEY_WAIT,
+                };
+                let settings = match (&self.session.settings, &self.session.factory) {
+                    (Some(path), Some((f, _))) if self.session.demo.is_none() => {
+                        Some((path.clone(), f.clone()))
+                    }
+                    _ => None,
+                };
+                let tx = self.tx.clone();
+                self.spawn(move || {
+                    // The plan under review, rebuilt to receive the new key (it keeps the commit).
+                    let mut fresh = match source.build(&cfg, super::flow::placeholder(), factory) {
+                        Ok(p) => p,
+                        Err(e) => return Action::CloudApplied(Err(e.for_wizard().as_str().into())),
+                    };
+                    fresh.commit = plan.commit.clone();
+                    drop(plan);
+                    let result = crate::cloud::apply::create_and_store(
+                        &cloud,
+                        &mut fresh,
+                        store.as_ref(),
+                        &test,
+                        &mut |s| {
+                            let _ = tx.send(Action::CloudStep(s));
+                        },
+                    );
+                    let made = match result {
+                        Ok(made) => made,
+                        Err(e) => {
+                            return Action::CloudApplied(Err(ApplyFailure {
+                                message: e.to_string(),
+                                interrupted: e.interrupted,
+                            }));
+                        }
+                    };
+                    if let Some((path, factory)) = settings
+                        && let Err(e) =
+                            crate::settings::record_identity(&path, &factory, "aws_iam_user", &user)
+                    {
+                        let _ = tx.send(Action::SettingsSaved(Err(format!(
+                            "the IAM user was not saved in the settings: {e}"
+                        ))));
+                    }
+                    Action::CloudApplied(Ok((
+                        made.applied,
+                        crate::wizard::report::CreatedIdentity {
+                            identity: made.identity,
+                            key_id: made.key_id,
+                        },
+                    )))
+                });
+                None
+            }
             Effect::RememberChoices(plan) => Some(Action::SettingsSaved(
                 super::flow::remember_choices(self.session, &plan),
             )),
@@ -181,6 +276,33 @@ impl<'a> Runner<'a> {
             let _ = tx.send(work());
         });
     }
+}
+
+/// AWS: the review of creating `user` with the admin's aws login (read-only calls only), and the
+/// plan of `source` with a placeholder secret.
+fn plan_new_aws_user(
+    cfg: &crate::factory_config::FactoryConfig,
+    source: &PlanSource,
+    user: &str,
+    admin_profile: Option<&str>,
+    factory: Option<String>,
+) -> Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String> {
+    use crate::cloud::aws;
+    let url = source
+        .answers()
+        .and_then(|a| a.request.url.clone())
+        .ok_or("the registry has no url")?;
+    // The plan's own rules first: nothing is asked of AWS for a plan that cannot be applied.
+    let placeholder = crate::secret::Secret::new(
+        Vec::new(),
+        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
+    );
+    let plan = source
+        .build(cfg, placeholder, factory)
+        .map_err(|e| e.for_wizard())?;
+    let cli = aws::AwsCli::find(admin_profile).map_err(|e| e.to_string())?;
+    let cloud = aws::plan_create(cli, &url, user, &[]).map_err(|e| e.to_string())?;
+    Ok((Arc::new(cloud), Arc::new(plan)))
 }
 
 /// The wizard's side of [`super::flow::read_and_build`]: the config as loaded, the session's key

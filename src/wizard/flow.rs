@@ -44,6 +44,25 @@ pub fn plan_needs_login_test(plan: &Plan) -> bool {
     plan.secret_op == SecretOp::Store
 }
 
+/// What the review says of the login test when the key is created first (both wizards): it
+/// cannot run before the key exists; Apply checks the new key (and the login, unless `login` is
+/// off) before storing it.
+pub fn new_key_login_note(login: bool) -> String {
+    let wait = crate::cloud::apply::DEFAULT_KEY_WAIT.as_secs();
+    if login {
+        format!(
+            "Login test skipped here: the key does not exist yet. Apply checks the new key \
+             (sts:GetCallerIdentity) and the registry login with it, waiting up to {wait} s for \
+             IAM, before storing it."
+        )
+    } else {
+        format!(
+            "Login test skipped here: the key does not exist yet. Apply checks the new key \
+             (sts:GetCallerIdentity, waiting up to {wait} s for IAM) before storing it."
+        )
+    }
+}
+
 /// A secret that stands in for the real one while only the rules are checked.
 pub fn placeholder() -> Secret {
     Secret::new(Vec::new(), "not read yet")

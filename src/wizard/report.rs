@@ -100,6 +100,15 @@ pub struct Report {
     pub advice: Option<&'static str>,
 }
 
+/// A cloud identity a run created and whose key it stored (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedIdentity {
+    /// The identity (an IAM user's ARN).
+    pub identity: String,
+    /// The new key's id.
+    pub key_id: String,
+}
+
 /// Where the secrets went, for the report and the progress labels.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
@@ -199,6 +208,21 @@ impl Report {
         Report { lines, advice }
     }
 
+    /// Names the cloud identity the run created (after the `Done:` line).
+    pub fn add_created(&mut self, c: &CreatedIdentity) {
+        let at = self.lines.len().min(1);
+        self.lines.insert(
+            at,
+            (
+                Mark::Done,
+                format!(
+                    "Created for CI: {} with access key {}.",
+                    c.identity, c.key_id
+                ),
+            ),
+        );
+    }
+
     /// The report as plain text, one line each, then the device advice after a blank line.
     pub fn text(&self) -> String {
         let mut out = String::new();
@@ -232,18 +256,39 @@ pub fn progress_label(step: Progress, plan: &Plan, target: Target<'_>) -> Option
     })
 }
 
+/// The report of a wizard run that applied its plan (with the identity it created, if any).
+pub fn wizard_report(state: &crate::wizard::state::State) -> Option<Report> {
+    let (Some(run), Some(review)) = (&state.apply, &state.review) else {
+        return None;
+    };
+    let Some(Ok(applied)) = &run.result else {
+        return None;
+    };
+    let mut report = Report::of(
+        &review.plan,
+        applied,
+        state.ctx.target(),
+        state.settings_warning.as_deref(),
+    );
+    if let Some(created) = run.cloud.as_ref().and_then(|c| c.created.as_ref()) {
+        report.add_created(created);
+    }
+    Some(report)
+}
+
 /// How a wizard run ended, from its final state: applied (with the report), failed while
 /// applying (an error), not applied after a plan was reviewed, interrupted, or quit.
 pub fn outcome(state: &crate::wizard::state::State) -> anyhow::Result<Outcome> {
-    if let (Some(run), Some(review)) = (&state.apply, &state.review) {
+    if let (Some(run), Some(_)) = (&state.apply, &state.review) {
         match &run.result {
-            Some(Ok(applied)) => {
-                return Ok(Outcome::Applied(Report::of(
-                    &review.plan,
-                    applied,
-                    state.ctx.target(),
-                    state.settings_warning.as_deref(),
-                )));
+            Some(Ok(_)) => {
+                if let Some(report) = wizard_report(state) {
+                    return Ok(Outcome::Applied(report));
+                }
+            }
+            // Interrupted after creating in the cloud: the words say what exists and what to run.
+            Some(Err(f)) if f.interrupted && run.cloud.is_some() => {
+                return Ok(Outcome::Interrupted(f.message.clone()));
             }
             Some(Err(f)) if f.interrupted => {
                 return Ok(Outcome::Interrupted(FIOCTL_INTERRUPTED.into()));
@@ -269,11 +314,29 @@ pub fn command_line(state: &crate::wizard::state::State) -> Option<String> {
         state.apply.as_ref().and_then(|a| a.result.as_ref()),
         Some(Ok(applied)) if applied.commit.is_some()
     );
-    Some(review.source.command_line(
+    let mut line = review.source.command_line(
         &state.ctx.config_path,
         state.ctx.plan_factory.as_deref(),
         committed,
-    ))
+    );
+    // Creating the IAM user: `add aws --create-user NAME [--admin-profile P]`.
+    if let Some(cloud) = &review.cloud {
+        let mut words = vec![
+            "--create-user".to_string(),
+            crate::plan::shell_word(&cloud.user),
+        ];
+        if let Some(p) = &cloud.admin_profile {
+            words.extend(["--admin-profile".into(), crate::plan::shell_word(p)]);
+        }
+        match line.find(" --commit") {
+            Some(at) => line.insert_str(at, &format!(" {}", words.join(" "))),
+            None => {
+                line.push(' ');
+                line.push_str(&words.join(" "));
+            }
+        }
+    }
+    Some(line)
 }
 
 /// What an interactive front end leaves on the screen after an applied plan: the report, then

@@ -57,6 +57,9 @@ pub struct Context {
     pub keyring: String,
     /// The containers.git checkout the Start screen scans, when one is known.
     pub containers: Option<PathBuf>,
+    /// `AWS_PROFILE`: the admin profile offered for creating an IAM user (empty: the AWS CLI's
+    /// default credentials).
+    pub aws_profile: Option<String>,
 }
 
 /// Where the config would be committed.
@@ -99,6 +102,9 @@ impl Context {
             verify: session.verify.clone(),
             keyring: session.keys.describe().to_string(),
             containers: session.containers.clone(),
+            aws_profile: std::env::var("AWS_PROFILE")
+                .ok()
+                .filter(|p| !p.trim().is_empty()),
         }
     }
 
@@ -724,8 +730,12 @@ pub enum KeyCheck {
 /// The Credentials screen's fields, by provider.
 #[derive(Debug, Clone)]
 pub enum CredsKind {
-    /// A cursor in [`State::profiles`].
-    Aws { cursor: usize },
+    /// A cursor in [`State::profiles`]; one past the last profile is "create a new IAM user",
+    /// whose fields are `new_user`.
+    Aws {
+        cursor: usize,
+        new_user: NewUserForm,
+    },
     /// Azure (client id, password) or generic (user name, token), and the OS keyring.
     UserToken {
         user: TextInput,
@@ -740,6 +750,33 @@ pub enum CredsKind {
         candidates: Vec<String>,
     },
 }
+
+/// AWS: creating a pull-only IAM user with the admin's own aws login instead of choosing a
+/// profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewUserForm {
+    /// The fields are being edited (Enter on the "create" item); Esc goes back to the list.
+    pub editing: bool,
+    /// The IAM user's name (default `fioreg-<factory>-pull`).
+    pub user: TextInput,
+    /// The admin's profile (default AWS_PROFILE; empty: the AWS CLI's default credentials).
+    pub admin: TextInput,
+    /// Which field has the focus.
+    pub focus: NewUserFocus,
+    /// The read-only AWS calls of the review run (`aws sts get-caller-identity`, ...).
+    pub planning: bool,
+}
+
+/// The fields of [`NewUserForm`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NewUserFocus {
+    #[default]
+    User,
+    Admin,
+}
+
+/// The label of the AWS "create a new IAM user" choice, in both wizards.
+pub const NEW_AWS_USER_LABEL: &str = "Create a new pull-only IAM user with my aws login";
 
 /// The items of the user-and-password form, in screen order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -810,7 +847,10 @@ pub struct CredsForm {
 impl CredsForm {
     pub fn new(provider: Provider) -> CredsForm {
         let kind = match provider {
-            Provider::Aws => CredsKind::Aws { cursor: 0 },
+            Provider::Aws => CredsKind::Aws {
+                cursor: 0,
+                new_user: NewUserForm::default(),
+            },
             Provider::Gar => CredsKind::KeyFile {
                 path: TextInput::default(),
                 check: KeyCheck::Empty,
@@ -891,6 +931,17 @@ pub struct Review {
     pub commit: CommitState,
     /// What the login test found for this plan (`None`: not tested: skipped, or a removal).
     pub login: Option<LoginCheck>,
+    /// AWS: the IAM user to create first, and its key to store (the plan holds a placeholder).
+    pub cloud: Option<CloudReview>,
+}
+
+/// The cloud side of a review: what will be created before the key is stored.
+#[derive(Debug, Clone)]
+pub struct CloudReview {
+    pub plan: Arc<crate::cloud::CloudPlan>,
+    /// The IAM user's name and the admin profile, as answered (for the command line).
+    pub user: String,
+    pub admin_profile: Option<String>,
 }
 
 impl Review {
@@ -934,8 +985,27 @@ pub struct ApplyRun {
     /// Committing factory-config.yml at the end.
     pub commit: Option<StepStatus>,
     pub result: Option<Result<Applied, ApplyFailure>>,
+    /// Creating the IAM user first: each cloud action's progress and what was created.
+    pub cloud: Option<CloudRun>,
     /// q or Ctrl-C was pressed while applying: it goes on, and the screen says so.
     pub quit_requested: bool,
+}
+
+/// The cloud actions while applying, and the key checks after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudRun {
+    /// Each action's title and status, in order.
+    pub actions: Vec<(String, StepStatus)>,
+    /// `sts:GetCallerIdentity` with the new key (bounded wait).
+    pub key_check: StepStatus,
+    /// The ARN the new key belongs to, once it works.
+    pub key_arn: Option<String>,
+    /// The registry login test with the new key (`None`: skipped).
+    pub login: Option<StepStatus>,
+    /// The countdown while the new key is not accepted yet.
+    pub waiting: Option<String>,
+    /// What was created, once the key is stored.
+    pub created: Option<crate::wizard::report::CreatedIdentity>,
 }
 
 /// Why applying failed: the core's message (what was and was not changed), and whether fioctl
@@ -1109,7 +1179,7 @@ impl State {
         };
         let creds = self.creds.as_ref()?;
         let credential = match &creds.kind {
-            CredsKind::Aws { cursor } => match &self.profiles {
+            CredsKind::Aws { cursor, .. } => match &self.profiles {
                 Profiles::Loaded(list) => {
                     let p = list.get(*cursor)?;
                     CredentialInput::AwsProfile(Some(p.name.clone()))
@@ -1199,6 +1269,10 @@ impl State {
                 .as_ref()
                 .is_some_and(|r| matches!(r.commit, CommitState::Checking))
             || matches!(self.profiles, Profiles::Loading)
+            || matches!(
+                self.creds.as_ref().map(|c| &c.kind),
+                Some(CredsKind::Aws { new_user, .. }) if new_user.planning
+            )
             || (self.screen == Screen::TestLogin
                 && self
                     .login

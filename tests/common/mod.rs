@@ -233,6 +233,11 @@ impl World {
     /// fioreg with `args` in a 100x30 pty, under a shell that afterwards prints the exit status
     /// and the terminal's modes (`stty -a`), so tests can see what fioreg left behind.
     pub fn spawn(&self, args: &[&str]) -> pty::Pty {
+        self.spawn_env(args, &[])
+    }
+
+    /// [`World::spawn`] with more environment variables.
+    pub fn spawn_env(&self, args: &[&str], envs: &[(&str, String)]) -> pty::Pty {
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(format!(
@@ -251,6 +256,9 @@ impl World {
             .env("TERM", "xterm-256color")
             .env("FIOCTL_STUB_DIR", self.stub())
             .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"));
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
         pty::Pty::spawn(cmd)
     }
 

@@ -39,6 +39,29 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     } else {
         "the factory"
     };
+    if let Some(cloud) = &run.cloud {
+        for (title, status) in &cloud.actions {
+            step(&mut c, *status, title.clone());
+        }
+        let check = match &cloud.key_arn {
+            Some(arn) => format!("Check the new key: it belongs to {arn}"),
+            None => "Check the new key (sts:GetCallerIdentity)".to_string(),
+        };
+        step(&mut c, cloud.key_check, check);
+        if let Some(status) = cloud.login {
+            step(
+                &mut c,
+                status,
+                format!(
+                    "Test the login to {} with the new key",
+                    crate::wizard::flow::login_host(plan)
+                ),
+            );
+        }
+        if let Some(w) = &cloud.waiting {
+            c.extend(wrap_prefixed("    ", w, width, theme.dim()));
+        }
+    }
     if let Some(status) = run.store {
         step(
             &mut c,

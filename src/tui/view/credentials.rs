@@ -3,7 +3,8 @@
 use super::{Content, Theme, checkbox, spinner, text_field, truncate, wrap_prefixed};
 use crate::provider::Provider;
 use crate::wizard::state::{
-    CredsKind, Flow, KeyCheck, Profiles, State, UserTokenFocus, profile_disabled_reason,
+    CredsKind, Flow, KeyCheck, NEW_AWS_USER_LABEL, NewUserFocus, NewUserForm, Profiles, State,
+    UserTokenFocus, profile_disabled_reason,
 };
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -24,7 +25,10 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         c.blank();
     }
     match &creds.kind {
-        CredsKind::Aws { cursor } => aws(&mut c, state, *cursor, width, theme),
+        CredsKind::Aws { new_user, .. } if new_user.editing => {
+            new_aws_user(&mut c, state, new_user, width, theme)
+        }
+        CredsKind::Aws { cursor, .. } => aws(&mut c, state, *cursor, width, theme),
         CredsKind::UserToken {
             user,
             password,
@@ -192,6 +196,79 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     c
 }
 
+/// The "create a new IAM user" item after the profiles (adding only).
+fn new_user_item(c: &mut Content, selected: bool, theme: Theme, width: usize) {
+    let first = c.lines.len();
+    let (mark, style) = if selected {
+        ("▸ ", theme.focus())
+    } else {
+        ("  ", Style::new())
+    };
+    c.push(Line::from(vec![
+        Span::styled(mark, style),
+        Span::styled(
+            truncate(&format!("+ {NEW_AWS_USER_LABEL}"), width.saturating_sub(2)),
+            style,
+        ),
+    ]));
+    c.extend(wrap_prefixed(
+        "    ",
+        "ecr pull permissions only; its key goes straight to the factory, never shown",
+        width,
+        theme.dim(),
+    ));
+    if selected {
+        c.focus = Some((first, c.lines.len() - 1));
+    }
+}
+
+/// The new IAM user's name and the admin profile that creates it.
+fn new_aws_user(c: &mut Content, state: &State, form: &NewUserForm, width: usize, theme: Theme) {
+    c.extend(wrap_prefixed(
+        "",
+        "Create a new pull-only IAM user with your aws login: the review shows each AWS action \
+         and the policy before anything is created.",
+        width,
+        Style::new(),
+    ));
+    c.blank();
+    text_field(
+        c,
+        "IAM user name",
+        form.user.value(),
+        form.user.cursor(),
+        form.focus == NewUserFocus::User,
+        None,
+        false,
+        Some("created if missing; an existing user is reused only after the review says so"),
+        width,
+        theme,
+    );
+    c.blank();
+    text_field(
+        c,
+        "Admin profile",
+        form.admin.value(),
+        form.admin.cursor(),
+        form.focus == NewUserFocus::Admin,
+        None,
+        false,
+        Some("your aws login (SSO, MFA work); empty: AWS_PROFILE, else the AWS CLI's default"),
+        width,
+        theme,
+    );
+    if form.planning {
+        c.blank();
+        c.push(Line::styled(
+            format!(
+                "{} asking AWS who you are and whether the user exists (nothing is created)…",
+                spinner(state.tick)
+            ),
+            theme.dim(),
+        ));
+    }
+}
+
 fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme) {
     c.extend(wrap_prefixed(
         "",
@@ -200,10 +277,15 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
         Style::new(),
     ));
     c.blank();
+    let create = state.flow == Flow::Add;
     let list = match &state.profiles {
         Profiles::Loaded(list) => list,
         Profiles::Failed(e) => {
             c.extend(wrap_prefixed("✗ ", e, width, theme.error()));
+            if create {
+                c.blank();
+                new_user_item(c, true, theme, width);
+            }
             return;
         }
         Profiles::NotLoaded | Profiles::Loading => {
@@ -222,6 +304,10 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
             width,
             theme.error(),
         ));
+        if create {
+            c.blank();
+            new_user_item(c, cursor == 0, theme, width);
+        }
         return;
     }
     let name_width = list
@@ -263,7 +349,10 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
             c.focus = Some((first, c.lines.len() - 1));
         }
     }
-    if list.iter().all(|p| profile_disabled_reason(p).is_some()) {
+    if create {
+        new_user_item(c, cursor == list.len(), theme, width);
+    }
+    if list.iter().all(|p| profile_disabled_reason(p).is_some()) && !create {
         c.blank();
         c.extend(wrap_prefixed(
             "✗ ",

@@ -12,21 +12,10 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         scroll: Some(state.scroll),
         ..Content::default()
     };
-    let (Some(review), Some(run)) = (&state.review, &state.apply) else {
+    // The report every front end gives, drawn with the marks' colours.
+    let Some(report) = crate::wizard::report::wizard_report(state) else {
         return c;
     };
-    let plan = &review.plan;
-    let applied = match &run.result {
-        Some(Ok(a)) => a,
-        _ => return c,
-    };
-    // The report every front end gives, drawn with the marks' colours.
-    let report = crate::wizard::report::Report::of(
-        plan,
-        applied,
-        state.ctx.target(),
-        state.settings_warning.as_deref(),
-    );
     for (mark, line) in &report.lines {
         let style = match mark {
             Mark::Done => theme.ok(),

@@ -112,7 +112,25 @@ fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<L
             Style::new(),
         ));
     }
-    if let Some((mark, text, style)) = login_line(ctx, review, theme) {
+    if let Some(cloud) = &review.cloud {
+        let text = crate::wizard::flow::new_key_login_note(ctx.verify.is_some());
+        lines.extend(wrap_prefixed("– ", &text, width, theme.dim()));
+        // Each AWS action with its command, and the policy document, before anything else.
+        for line in cloud.plan.render().lines() {
+            let indent = line.len() - line.trim_start().len();
+            let style = if indent == 0 {
+                theme.title()
+            } else {
+                Style::new()
+            };
+            lines.extend(wrap_prefixed(
+                &" ".repeat(indent),
+                line.trim_start(),
+                width,
+                style,
+            ));
+        }
+    } else if let Some((mark, text, style)) = login_line(ctx, review, theme) {
         lines.extend(wrap_prefixed(mark, &text, width, style));
     }
     let mut n = 0;

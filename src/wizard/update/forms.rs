@@ -46,6 +46,20 @@ pub(super) fn answer(state: &mut State, input: Input, text: String) -> Effect {
             }
             Effect::None
         }
+        Input::NewUser | Input::AdminProfile => {
+            if let Some(creds) = state.creds.as_mut()
+                && let CredsKind::Aws { new_user, .. } = &mut creds.kind
+                && !new_user.planning
+            {
+                if input == Input::NewUser {
+                    new_user.user.set(text);
+                } else {
+                    new_user.admin.set(text);
+                }
+                creds.error = None;
+            }
+            Effect::None
+        }
         Input::KeyFile => {
             let Some(creds) = state.creds.as_mut() else {
                 return Effect::None;
@@ -188,13 +202,13 @@ pub(super) fn submit_registry(state: &mut State) -> Effect {
 }
 
 /// The profile selected first: the first usable one that does not look personal, else the
-/// first usable one.
-pub(super) fn default_profile(list: &[ProfileInfo]) -> usize {
+/// first usable one; with none usable, "create a new IAM user" when it is offered (`create`).
+pub(super) fn default_profile(list: &[ProfileInfo], create: bool) -> usize {
     let usable = |p: &&ProfileInfo| profile_disabled_reason(p).is_none();
     list.iter()
         .position(|p| usable(&p) && !p.looks_personal)
         .or_else(|| list.iter().position(|p| usable(&p)))
-        .unwrap_or(0)
+        .unwrap_or(if create { list.len() } else { 0 })
 }
 
 pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
@@ -208,17 +222,42 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
         state.screen = back;
         return Effect::None;
     };
+    if let CredsKind::Aws { new_user, .. } = &creds.kind
+        && new_user.editing
+    {
+        return new_user_nav(state, action);
+    }
     if action == Nav::Back {
         state.screen = back;
         return Effect::None;
     }
+    let profiles = profile_count(state);
+    let create = offers_new_user(state);
+    let (factory, admin) = (state.ctx.factory.clone(), state.ctx.aws_profile.clone());
+    let Some(creds) = state.creds.as_mut() else {
+        return Effect::None;
+    };
     match (&mut creds.kind, action) {
-        (CredsKind::Aws { cursor }, Nav::Up | Nav::Down) => {
-            if let Profiles::Loaded(list) = &state.profiles {
-                *cursor = step_cursor(*cursor, list.len(), action == Nav::Down, |i| {
-                    profile_disabled_reason(&list[i]).is_none()
-                });
+        (CredsKind::Aws { cursor, .. }, Nav::Up | Nav::Down) => {
+            let list: &[ProfileInfo] = match &state.profiles {
+                Profiles::Loaded(list) => list,
+                _ => &[],
+            };
+            if matches!(state.profiles, Profiles::Loaded(_)) || create {
+                *cursor = step_cursor(
+                    *cursor,
+                    profiles + usize::from(create),
+                    action == Nav::Down,
+                    |i| {
+                        list.get(i)
+                            .is_none_or(|p| profile_disabled_reason(p).is_none())
+                    },
+                );
             }
+        }
+        (CredsKind::Aws { cursor, new_user }, Nav::Choose) if create && *cursor == profiles => {
+            open_new_user(new_user, factory.as_deref(), admin.as_deref());
+            creds.error = None;
         }
         (CredsKind::UserToken { focus, keyring, .. }, Nav::NextField | Nav::PrevField) => {
             let items = keyring.items();
@@ -243,7 +282,7 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
             return Effect::CompletePath(path.value().to_string());
         }
         (_, Nav::Choose) => {
-            if let CredsKind::Aws { cursor } = &creds.kind {
+            if let CredsKind::Aws { cursor, .. } = &creds.kind {
                 let usable = match &state.profiles {
                     Profiles::Loaded(list) => list
                         .get(*cursor)
@@ -365,6 +404,12 @@ pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
                         candidates.clear();
                     }
                     r
+                }
+                CredsKind::Aws { new_user, .. } if new_user.editing => {
+                    if new_user_typing(new_user, key) {
+                        creds.error = None;
+                    }
+                    return Effect::None;
                 }
                 CredsKind::Aws { .. } => false,
             };

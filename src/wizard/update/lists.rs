@@ -9,7 +9,7 @@ pub(super) fn select(state: &mut State, i: usize) -> Effect {
         Screen::Provider => state.provider_cursor = i,
         Screen::Pick => state.pick.cursor = i,
         Screen::Credentials => match state.creds.as_mut().map(|c| &mut c.kind) {
-            Some(CredsKind::Aws { cursor }) => *cursor = i,
+            Some(CredsKind::Aws { cursor, .. }) => *cursor = i,
             _ => return Effect::None,
         },
         _ => return Effect::None,

@@ -109,6 +109,7 @@ pub(super) fn show_review(
         focus: ReviewFocus::Back,
         commit,
         login,
+        cloud: None,
     });
     state.screen = Screen::Review;
 }

@@ -4,11 +4,13 @@
 //! [`super::effects`] and come back as events. Every rule (urls, regions, secret names, the plan's
 //! refusals) is the core's: this module only calls it.
 
+mod cloud;
 mod forms;
 mod lists;
 mod login;
 mod review;
 
+use cloud::*;
 use forms::*;
 use lists::*;
 use login::*;
@@ -68,6 +70,10 @@ pub enum Input {
     KeyFile,
     /// The containers.git checkout's path (Start).
     Containers,
+    /// AWS: the name of the IAM user to create.
+    NewUser,
+    /// AWS: the admin profile that creates it.
+    AdminProfile,
 }
 
 /// A checkbox ([`Action::Check`]).
@@ -130,6 +136,21 @@ pub enum Action {
         account: String,
         held: bool,
     },
+    /// AWS: the review of creating an IAM user (read-only calls) and the plan with a placeholder
+    /// secret, or why not.
+    CloudPlanned {
+        /// Boxed: it would make every action as large as the answers.
+        source: Box<PlanSource>,
+        user: String,
+        admin_profile: Option<String>,
+        result: Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String>,
+    },
+    /// A step of creating the IAM user, checking its key, storing it and writing the config.
+    CloudStep(crate::cloud::apply::Step),
+    /// Creating and storing ended: what was applied and created, or why not (what exists).
+    CloudApplied(
+        Result<(Applied, crate::wizard::report::CreatedIdentity), super::state::ApplyFailure>,
+    ),
     /// What `Plan::with_commit` gave for the plan under review, or its refusal.
     CommitChecked(Result<CommitPlan, String>),
     /// What the login test numbered `run` found (`crate::verify::verify`'s own result).
@@ -187,6 +208,22 @@ pub enum Effect {
     },
     /// `plan.apply_with_progress` on a background thread.
     Apply(Arc<Plan>),
+    /// AWS: `aws::plan_create` (read-only calls) for the answers, and the plan with a
+    /// placeholder secret, on a background thread.
+    PlanCloud {
+        source: PlanSource,
+        user: String,
+        admin_profile: Option<String>,
+    },
+    /// AWS: `cloud::apply::create_and_store` on a background thread: the cloud actions, the
+    /// new key's checks, then the plan (rebuilt from `source` with `plan`'s commit) applied.
+    ApplyCloud {
+        plan: Arc<Plan>,
+        cloud: Arc<crate::cloud::CloudPlan>,
+        source: PlanSource,
+        /// The IAM user's name, recorded in the settings after success.
+        user: String,
+    },
     /// Record the choices of a successful add in the settings (real sessions only).
     RememberChoices(Arc<Plan>),
 }
@@ -234,7 +271,7 @@ pub fn update(state: &mut State, event: Action) -> Effect {
                     check_remove(state);
                 }
                 Screen::Credentials => {
-                    if let Some(CredsKind::Aws { cursor }) =
+                    if let Some(CredsKind::Aws { cursor, .. }) =
                         state.creds.as_mut().map(|c| &mut c.kind)
                     {
                         *cursor = i;
@@ -292,9 +329,9 @@ pub fn update(state: &mut State, event: Action) -> Effect {
                 Err(e) => Profiles::Failed(e),
             };
             if let (Profiles::Loaded(list), Some(creds)) = (&state.profiles, &mut state.creds)
-                && let CredsKind::Aws { cursor } = &mut creds.kind
+                && let CredsKind::Aws { cursor, .. } = &mut creds.kind
             {
-                *cursor = default_profile(list);
+                *cursor = default_profile(list, state.flow == Flow::Add);
             }
             Effect::None
         }
@@ -438,9 +475,18 @@ pub fn update(state: &mut State, event: Action) -> Effect {
             }
         }
         Action::SettingsSaved(result) => {
-            state.settings_warning = result.err();
+            // A warning from recording the created identity stays.
+            state.settings_warning = result.err().or(state.settings_warning.take());
             Effect::None
         }
+        Action::CloudPlanned {
+            source,
+            user,
+            admin_profile,
+            result,
+        } => cloud_planned(state, *source, user, admin_profile, result),
+        Action::CloudStep(step) => cloud_step(state, step),
+        Action::CloudApplied(result) => cloud_applied(state, result),
     }
 }
 

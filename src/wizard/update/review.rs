@@ -60,6 +60,9 @@ pub(super) fn review(state: &mut State, action: Nav) -> Effect {
                 };
                 plan.commit = commit;
                 let plan = Arc::clone(&review.plan);
+                if review.cloud.is_some() {
+                    return start_cloud_apply(state, plan);
+                }
                 let writes = plan.new_text != plan.old_text;
                 state.apply = Some(ApplyRun {
                     store: (plan.secret_op == SecretOp::Store).then_some(StepStatus::Pending),
@@ -67,6 +70,7 @@ pub(super) fn review(state: &mut State, action: Nav) -> Effect {
                     delete: (plan.secret_op == SecretOp::Delete).then_some(StepStatus::Pending),
                     commit: (writes && plan.commit.is_some()).then_some(StepStatus::Pending),
                     result: None,
+                    cloud: None,
                     quit_requested: false,
                 });
                 state.scroll = 0;

@@ -1,0 +1,260 @@
+//! AWS: creating a pull-only IAM user with the admin's own aws login, from the Credentials
+//! screen (the "create" item after the profiles) through the Review (the cloud actions and the
+//! policy) to Apply (each action's progress, the new key's checks, then the usual store and
+//! write). The cloud work is `crate::cloud`'s, the same as `fioreg add aws --create-user`.
+
+use super::*;
+use crate::cloud::apply::Step;
+use crate::cloud::{CloudPlan, CloudProgress};
+use crate::wizard::report::CreatedIdentity;
+use crate::wizard::state::{ApplyFailure, CloudReview, CloudRun, NewUserFocus, NewUserForm};
+
+/// How many profiles the AWS list shows (the "create" item comes after them).
+pub(super) fn profile_count(state: &State) -> usize {
+    match &state.profiles {
+        Profiles::Loaded(list) => list.len(),
+        _ => 0,
+    }
+}
+
+/// Whether the AWS list offers "create a new IAM user" (adding only: rotating a key of an
+/// existing user is `fioreg rotate --new-key`).
+pub(super) fn offers_new_user(state: &State) -> bool {
+    state.flow == Flow::Add && !matches!(state.profiles, Profiles::NotLoaded | Profiles::Loading)
+}
+
+/// Opens the new-user fields, filled with the defaults when empty: `fioreg-<factory>-pull` and
+/// AWS_PROFILE.
+pub(super) fn open_new_user(form: &mut NewUserForm, factory: Option<&str>, admin: Option<&str>) {
+    form.editing = true;
+    if form.user.value().is_empty()
+        && let Some(f) = factory
+    {
+        form.user.set(crate::cloud::aws::default_user_name(f));
+    }
+    if form.admin.value().is_empty()
+        && let Some(a) = admin
+    {
+        form.admin.set(a);
+    }
+    form.focus = NewUserFocus::User;
+}
+
+/// The keys of the new-user fields: Tab moves, Esc goes back to the list, Enter asks AWS for the
+/// review.
+pub(super) fn new_user_nav(state: &mut State, action: Nav) -> Effect {
+    let answers = state.registry.as_ref().map(|f| f.request());
+    let Some(CredsForm {
+        kind: CredsKind::Aws { new_user, .. },
+        error,
+        ..
+    }) = state.creds.as_mut()
+    else {
+        return Effect::None;
+    };
+    match action {
+        Nav::NextField | Nav::PrevField => {
+            new_user.focus = match new_user.focus {
+                NewUserFocus::User => NewUserFocus::Admin,
+                NewUserFocus::Admin => NewUserFocus::User,
+            };
+        }
+        Nav::Back => {
+            new_user.editing = false;
+            new_user.planning = false;
+            *error = None;
+        }
+        Nav::Choose if !new_user.planning => {
+            let user = new_user.user.value().trim().to_string();
+            if user.is_empty() {
+                *error = Some("give the IAM user a name (e.g. fioreg-<factory>-pull)".into());
+                return Effect::None;
+            }
+            if let Err(why) = crate::cloud::aws::validate_user_name(&user) {
+                *error = Some(why);
+                return Effect::None;
+            }
+            let Some(request) = answers else {
+                return Effect::None;
+            };
+            let admin = new_user.admin.value().trim();
+            let admin_profile = (!admin.is_empty()).then(|| admin.to_string());
+            new_user.planning = true;
+            *error = None;
+            let source = PlanSource::Add {
+                answers: crate::plan::Answers {
+                    request,
+                    credential: crate::plan::CredentialInput::AwsProfile(None),
+                },
+                keyring: crate::wizard::state::KeyringUse::No,
+            };
+            return Effect::PlanCloud {
+                source,
+                user,
+                admin_profile,
+            };
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
+/// Typing in the new-user fields.
+pub(super) fn new_user_typing(form: &mut NewUserForm, key: Edit) -> bool {
+    if form.planning {
+        return false;
+    }
+    match form.focus {
+        NewUserFocus::User => form.user.edit(key),
+        NewUserFocus::Admin => form.admin.edit(key),
+    }
+}
+
+/// The review of creating the user came back: on to the Review (the login test waits for the
+/// key, during Apply), or the refusal under the fields.
+pub(super) fn cloud_planned(
+    state: &mut State,
+    source: PlanSource,
+    user: String,
+    admin_profile: Option<String>,
+    result: Result<(Arc<CloudPlan>, Arc<Plan>), String>,
+) -> Effect {
+    let Some(creds) = state.creds.as_mut() else {
+        return Effect::None;
+    };
+    let CredsKind::Aws { new_user, .. } = &mut creds.kind else {
+        return Effect::None;
+    };
+    let waited = new_user.planning;
+    new_user.planning = false;
+    if state.screen != Screen::Credentials || !new_user.editing || !waited {
+        return Effect::None;
+    }
+    match result {
+        Err(why) => creds.error = Some(why),
+        Ok((cloud, plan)) => {
+            show_review(state, plan, source, None);
+            if let Some(r) = state.review.as_mut() {
+                r.cloud = Some(CloudReview {
+                    plan: cloud,
+                    user,
+                    admin_profile,
+                });
+            }
+        }
+    }
+    Effect::None
+}
+
+/// Apply on a review that creates the IAM user first.
+pub(super) fn start_cloud_apply(state: &mut State, plan: Arc<Plan>) -> Effect {
+    let Some(review) = state.review.as_ref() else {
+        return Effect::None;
+    };
+    let Some(cloud) = review.cloud.as_ref() else {
+        return Effect::None;
+    };
+    let writes = plan.new_text != plan.old_text;
+    state.apply = Some(ApplyRun {
+        store: Some(StepStatus::Pending),
+        write: writes.then_some(StepStatus::Pending),
+        delete: None,
+        commit: (writes && plan.commit.is_some()).then_some(StepStatus::Pending),
+        result: None,
+        cloud: Some(CloudRun {
+            actions: cloud
+                .plan
+                .actions
+                .iter()
+                .map(|a| (a.title.clone(), StepStatus::Pending))
+                .collect(),
+            key_check: StepStatus::Pending,
+            key_arn: None,
+            login: state.ctx.verify.is_some().then_some(StepStatus::Pending),
+            waiting: None,
+            created: None,
+        }),
+        quit_requested: false,
+    });
+    state.scroll = 0;
+    state.screen = Screen::Apply;
+    Effect::ApplyCloud {
+        plan,
+        cloud: Arc::clone(&cloud.plan),
+        source: review.source.clone(),
+        user: cloud.user.clone(),
+    }
+}
+
+/// A step of creating and storing, on the Apply screen.
+pub(super) fn cloud_step(state: &mut State, step: Step) -> Effect {
+    if let Step::Apply(p) = step {
+        return update(state, Action::Progress(p));
+    }
+    let Some(run) = state.apply.as_mut().and_then(|a| a.cloud.as_mut()) else {
+        return Effect::None;
+    };
+    match step {
+        Step::Cloud(CloudProgress::Started(i, _)) => {
+            if let Some(a) = run.actions.get_mut(i) {
+                a.1 = StepStatus::Running;
+            }
+        }
+        Step::Cloud(CloudProgress::Finished(i, _)) => {
+            if let Some(a) = run.actions.get_mut(i) {
+                a.1 = StepStatus::Done;
+            }
+        }
+        Step::Cloud(CloudProgress::Waiting { why, left }) => {
+            run.waiting = Some(format!(
+                "not accepted yet ({why}); retrying, {} s left of the wait",
+                left.as_secs()
+            ));
+        }
+        Step::CheckingKey => run.key_check = StepStatus::Running,
+        Step::KeyWorks(arn) => {
+            run.key_check = StepStatus::Done;
+            run.key_arn = Some(arn);
+            run.waiting = None;
+        }
+        Step::TestingLogin(_) => run.login = Some(StepStatus::Running),
+        Step::LoginAccepted(_) => {
+            run.login = Some(StepStatus::Done);
+            run.waiting = None;
+        }
+        Step::Apply(_) => {}
+    }
+    Effect::None
+}
+
+/// Creating and storing ended: what was created goes into the report; then as any apply.
+pub(super) fn cloud_applied(
+    state: &mut State,
+    result: Result<(Applied, CreatedIdentity), ApplyFailure>,
+) -> Effect {
+    let Some(run) = state.apply.as_mut().and_then(|a| a.cloud.as_mut()) else {
+        return Effect::None;
+    };
+    run.waiting = None;
+    let result = match result {
+        Ok((applied, created)) => {
+            run.created = Some(created);
+            Ok(applied)
+        }
+        Err(f) => {
+            let steps = run
+                .actions
+                .iter_mut()
+                .map(|a| &mut a.1)
+                .chain(std::iter::once(&mut run.key_check))
+                .chain(run.login.iter_mut());
+            for s in steps {
+                if *s == StepStatus::Running {
+                    *s = StepStatus::Failed;
+                }
+            }
+            Err(f)
+        }
+    };
+    update(state, Action::Applied(result))
+}
