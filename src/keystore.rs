@@ -276,7 +276,7 @@ impl KeyStore for MemoryKeyStore {
     }
 
     fn describe(&self) -> &'static str {
-        "an in-memory store (tests only)"
+        "an in-memory store (demo and tests: kept until fioreg ends)"
     }
 }
 

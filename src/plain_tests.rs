@@ -167,7 +167,7 @@ aws_session_token = sessionToken
 region = eu-west-1
 ";
 /// The keyring's words in questions: [`MemoryKeyStore`]'s description.
-const KEYS: &str = "an in-memory store (tests only)";
+const KEYS: &str = "an in-memory store (demo and tests: kept until fioreg ends)";
 
 struct Env {
     dir: tempfile::TempDir,
