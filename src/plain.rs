@@ -125,6 +125,8 @@ pub fn run_with(
     };
     let first = init(&d.state);
     d.run_effect(first);
+    let fleet = crate::wizard::init_fleet(&mut d.state, session.fleet.is_some());
+    d.run_effect(fleet);
     d.settle();
     d.overview();
     d.run()
@@ -305,6 +307,15 @@ impl Driver<'_> {
         self.registries();
         for (mark, line) in crate::wizard::flow::scan_lines(&self.state) {
             self.say(&format!("{}{line}", mark.prefix()));
+        }
+        if let Some(f) = crate::wizard::flow::fleet_lines(&self.state, usize::MAX) {
+            self.say(&f.head);
+            for line in &f.table {
+                self.say(line);
+            }
+            if let Some((mark, note)) = &f.note {
+                self.say(&format!("{}{note}", mark.prefix()));
+            }
         }
     }
 

@@ -191,6 +191,7 @@ impl Env {
             settings: None,
             verify: None,
             containers: None,
+            fleet: None,
         };
         Env { dir, session }
     }
@@ -1931,4 +1932,90 @@ fn rotating_an_aws_entry_offers_no_new_iam_user() {
         .find(|q| q.contains("Which AWS profile should CI use?"))
         .expect("profiles asked");
     assert!(!profiles.contains("Create a new"), "{profiles}");
+}
+
+#[test]
+fn the_remembered_factories_are_shown_side_by_side_before_the_first_question() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut env = Env::new(BASE);
+    let root = env.dir.path().to_path_buf();
+    let write = |name: &str, text: &str| {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let ghcr = "- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n";
+    let hub = "- type: generic\n  url: hub.example.com\n  generic_secret_name: hub_creds\n";
+    let acme = write(
+        "acme/factory-config.yml",
+        &format!("container_registries:\n{ghcr}"),
+    );
+    let beta = write(
+        "beta/factory-config.yml",
+        &format!("container_registries:\n{ghcr}{hub}"),
+    );
+    // The fioctl stand-in, with each factory's secrets in its state folder.
+    write("stub/factories/acme/secrets/ghcr_creds", "ci:t");
+    write("stub/factories/beta/secrets/hub_creds", "ci:t");
+    let stub = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/fioctl");
+    let fioctl = write(
+        "bin/fioctl",
+        &format!(
+            "#!/bin/sh\nFIOCTL_STUB_DIR='{}' exec '{stub}' \"$@\"\n",
+            root.join("stub").display()
+        ),
+    );
+    std::fs::set_permissions(&fioctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let settings = root.join("config.toml");
+    let timeout = std::time::Duration::from_secs(10);
+
+    // One remembered factory: no overview at all.
+    std::fs::write(
+        &settings,
+        format!("[factories.acme]\nconfig = \"{}\"\n", acme.display()),
+    )
+    .unwrap();
+    assert_eq!(
+        crate::fleet::matrix::FleetSource::when_several(
+            Some(settings.clone()),
+            Some(fioctl.clone()),
+            timeout
+        ),
+        None
+    );
+    let (_, fake) = env.run(vec![A::Back]);
+    assert!(
+        !fake.said().contains("Remembered factories"),
+        "{}",
+        fake.said()
+    );
+
+    std::fs::write(
+        &settings,
+        format!(
+            "[factories.acme]\nconfig = \"{}\"\n[factories.beta]\nconfig = \"{}\"\n",
+            acme.display(),
+            beta.display()
+        ),
+    )
+    .unwrap();
+    env.session.fleet =
+        crate::fleet::matrix::FleetSource::when_several(Some(settings), Some(fioctl), timeout);
+    assert!(env.session.fleet.is_some());
+    let (r, fake) = env.run(vec![A::Back]);
+    fake.done();
+    assert!(matches!(r, Ok(Outcome::Quit)), "{r:?}");
+    let said = fake.said();
+    let expected = "\
+Remembered factories (✓ secret present, ✗ secret MISSING, · no entry, ? unknown)
+registry        acme beta
+ghcr.io         ✓    ✗
+hub.example.com ·    ✓
+! acme lacks hub.example.com; beta's secret ghcr_creds is MISSING";
+    assert!(said.contains(expected), "{said}");
+    // Shown before the first question, and the questions are those of one factory.
+    assert_eq!(fake.asked_count("What do you want to do?"), 1);
+    assert_eq!(env.config(), BASE);
+    assert!(env.no_secrets());
 }

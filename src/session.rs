@@ -39,6 +39,9 @@ pub struct Session {
     pub verify: Option<crate::verify::VerifyOptions>,
     /// The factory's containers.git checkout, when one is known: the Start screen scans it.
     pub containers: Option<PathBuf>,
+    /// The remembered factories the Start screen shows side by side: only when the settings
+    /// remember two or more (never in demo mode or tests).
+    pub fleet: Option<crate::fleet::matrix::FleetSource>,
 }
 
 impl Session {
@@ -63,6 +66,7 @@ impl Session {
             settings: crate::settings::Settings::default_path(),
             verify: Some(crate::verify::VerifyOptions::default()),
             containers: None,
+            fleet: None,
         }
     }
 
@@ -110,6 +114,7 @@ impl Session {
             settings: None,
             verify: None,
             containers: None,
+            fleet: None,
         })
     }
 
@@ -175,6 +180,11 @@ pub fn for_wizard(cli: &crate::cli::Cli) -> anyhow::Result<Session> {
         session.verify = (!g.no_verify).then(|| verify_options(g));
         let factory = session.factory.as_ref().map(|(f, _)| f.as_str());
         session.containers = crate::scan::containers_dir(None, factory, &session.config_path);
+        session.fleet = crate::fleet::matrix::FleetSource::when_several(
+            session.settings.clone(),
+            g.fioctl.clone(),
+            std::time::Duration::from_secs(g.fioctl_timeout),
+        );
     }
     Ok(session)
 }

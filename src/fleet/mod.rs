@@ -8,6 +8,7 @@
 
 mod change;
 mod inspect;
+pub mod matrix;
 pub mod runner;
 pub mod summary;
 

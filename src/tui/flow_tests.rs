@@ -24,6 +24,67 @@ fn profile(name: &str, keys: bool, token: bool) -> ProfileInfo {
 }
 
 #[test]
+fn remembered_factories_load_in_the_background_only_when_several() {
+    use crate::wizard::state::Fleet;
+    // One factory remembered: nothing to load, nothing shown, Start as it was.
+    let mut s = state();
+    assert!(matches!(
+        crate::wizard::init_fleet(&mut s, false),
+        Effect::None
+    ));
+    assert_eq!(s.fleet, Fleet::Off);
+    assert!(crate::wizard::flow::fleet_lines(&s, 80).is_none());
+
+    let mut s = state();
+    update(&mut s, A::SecretsListed(Ok(vec!["aws_creds".into()])));
+    assert!(!s.busy());
+    assert!(matches!(
+        crate::wizard::init_fleet(&mut s, true),
+        Effect::LoadFleet
+    ));
+    assert_eq!(s.fleet, Fleet::Loading);
+    assert!(s.busy(), "a spinner turns while the factories are read");
+    assert!(matches!(
+        update(&mut s, A::FleetLoaded(Ok(fleet_views()))),
+        Effect::None
+    ));
+    assert!(!s.busy());
+    let f = crate::wizard::flow::fleet_lines(&s, 80).unwrap();
+    assert_eq!(
+        f.table,
+        [
+            "registry                                     acme beta gamma",
+            "123456789012.dkr.ecr.us-east-2.amazonaws.com ✓    ✓    ✓",
+            "ghcr.io                                      ✓    ✗    ·",
+        ]
+    );
+    assert_eq!(
+        f.note,
+        Some((
+            crate::wizard::report::Mark::Warn,
+            "beta's secret ghcr_creds is MISSING; gamma lacks ghcr.io".into()
+        ))
+    );
+    // The Start items are those of one factory: the matrix only informs.
+    assert_eq!(s.screen, Screen::Start);
+    assert_eq!(s.start_cursor, 0);
+
+    // Settings that cannot be read say why.
+    let mut s = state();
+    crate::wizard::init_fleet(&mut s, true);
+    update(&mut s, A::FleetLoaded(Err("config.toml: bad TOML".into())));
+    assert_eq!(s.fleet, Fleet::Failed("config.toml: bad TOML".into()));
+    let f = crate::wizard::flow::fleet_lines(&s, 80).unwrap();
+    assert!(f.note.unwrap().1.contains("bad TOML"));
+
+    // A session that remembers fewer than two shows nothing even once loaded.
+    let mut s = state();
+    crate::wizard::init_fleet(&mut s, true);
+    update(&mut s, A::FleetLoaded(Ok(fleet_views()[..1].to_vec())));
+    assert!(crate::wizard::flow::fleet_lines(&s, 80).is_none());
+}
+
+#[test]
 fn init_lists_secrets_only_when_there_is_something_to_check() {
     let s = state();
     assert_eq!(s.secrets, Secrets::Loading);

@@ -91,6 +91,10 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
     let (tx, rx) = mpsc::channel();
     let runner = effects::Runner::new(session, tx);
     let mut effects = VecDeque::from([crate::wizard::init(&state)]);
+    effects.push_back(crate::wizard::init_fleet(
+        &mut state,
+        session.fleet.is_some(),
+    ));
     let mut redraw = true;
     loop {
         while let Some(effect) = effects.pop_front() {

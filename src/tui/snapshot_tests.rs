@@ -109,6 +109,23 @@ fn start_screens() {
 }
 
 #[test]
+fn start_with_remembered_factories() {
+    let mut s = loaded();
+    assert!(matches!(
+        crate::wizard::init_fleet(&mut s, true),
+        Effect::LoadFleet
+    ));
+    snap("start_fleet_loading", &mut s);
+    update(&mut s, A::FleetLoaded(Ok(fleet_views())));
+    snap("start_fleet", &mut s);
+    update(&mut s, A::Resize(40, 12));
+    for _ in 0..20 {
+        press(&mut s, KeyCode::Up);
+    }
+    insta::assert_snapshot!("start_fleet_scrolled_up@40x12", render(&mut s, 40, 12));
+}
+
+#[test]
 fn provider_screen() {
     let mut s = loaded();
     press(&mut s, KeyCode::Enter);

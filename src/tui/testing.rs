@@ -311,3 +311,36 @@ pub fn to_new_aws_user_review(s: &mut State) {
     );
     assert_eq!(s.screen, Screen::Review);
 }
+
+/// Three remembered factories: acme has both registries with their secrets, beta's ghcr.io
+/// secret is missing, gamma has no ghcr.io entry.
+pub fn fleet_views() -> Vec<crate::fleet::FactoryOverview> {
+    use crate::fleet::{FactoryOverview, RegistryView};
+    let ecr = |present: bool| RegistryView {
+        kind: "aws".into(),
+        url: Some("123456789012.dkr.ecr.us-east-2.amazonaws.com".into()),
+        region: Some("us-east-2".into()),
+        secret_name: Some("aws_creds".into()),
+        line: 26,
+        secret_present: Some(present),
+    };
+    let ghcr = |present: bool| RegistryView {
+        kind: "generic".into(),
+        url: Some("ghcr.io".into()),
+        region: None,
+        secret_name: Some("ghcr_creds".into()),
+        line: 30,
+        secret_present: Some(present),
+    };
+    let view = |name: &str, registries: Vec<RegistryView>| FactoryOverview {
+        factory: name.into(),
+        config: Some(PathBuf::from(format!("/src/{name}/factory-config.yml"))),
+        registries: Ok(registries),
+        secrets_unknown_reason: None,
+    };
+    vec![
+        view("acme", vec![ecr(true), ghcr(true)]),
+        view("beta", vec![ecr(true), ghcr(false)]),
+        view("gamma", vec![ecr(true)]),
+    ]
+}

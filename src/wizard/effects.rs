@@ -47,6 +47,14 @@ impl<'a> Runner<'a> {
                 self.spawn(move || Action::SecretsListed(store.list().map_err(|e| e.to_string())));
                 None
             }
+            Effect::LoadFleet => {
+                let Some(source) = self.session.fleet.clone() else {
+                    // Nothing remembered to show: the Start screen stays as it is.
+                    return Some(Action::FleetLoaded(Ok(Vec::new())));
+                };
+                self.spawn(move || Action::FleetLoaded(source.load()));
+                None
+            }
             Effect::Scan { secrets, remember } => {
                 let (Ok(cfg), Some(root)) = (state.config.clone(), state.ctx.containers.clone())
                 else {
@@ -503,6 +511,7 @@ mod tests {
             settings: None,
             verify: None,
             containers: None,
+            fleet: None,
         }
     }
 

@@ -68,6 +68,52 @@ pub fn placeholder() -> Secret {
     Secret::new(Vec::new(), "not read yet")
 }
 
+/// The remembered factories side by side, as both wizards' Start screens show them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetLines {
+    pub head: String,
+    /// The matrix: a header of factory names, a row per registry (empty while reading).
+    pub table: Vec<String>,
+    /// The gaps in a sentence, or why the factories could not be read.
+    pub note: Option<(crate::wizard::report::Mark, String)>,
+}
+
+/// [`FleetLines`] for the state at `width` columns; `None` unless two factories or more are
+/// remembered (a single-factory Start screen stays as it is).
+pub fn fleet_lines(state: &crate::wizard::state::State, width: usize) -> Option<FleetLines> {
+    use crate::fleet::matrix;
+    use crate::wizard::report::Mark;
+    use crate::wizard::state::Fleet;
+    match &state.fleet {
+        Fleet::Off => None,
+        Fleet::Loading => Some(FleetLines {
+            head: "Remembered factories: reading their configs and secrets…".into(),
+            table: Vec::new(),
+            note: None,
+        }),
+        Fleet::Failed(why) => Some(FleetLines {
+            head: "Remembered factories".into(),
+            table: Vec::new(),
+            note: Some((Mark::Warn, format!("cannot be read: {why}"))),
+        }),
+        Fleet::Loaded(views) if views.len() < 2 => None,
+        Fleet::Loaded(views) => {
+            let m = matrix::matrix(views);
+            let summary = matrix::summary(views);
+            let complete = m
+                .rows
+                .iter()
+                .all(|(_, cells)| cells.iter().all(|c| *c == matrix::Cell::Present))
+                && views.iter().all(|v| v.registries.is_ok());
+            Some(FleetLines {
+                head: format!("Remembered factories ({})", matrix::LEGEND),
+                table: matrix::lines(&m, width),
+                note: Some((if complete { Mark::Done } else { Mark::Warn }, summary)),
+            })
+        }
+    }
+}
+
 /// What the scan of containers.git says on the Start screen, in both wizards: running, the
 /// headline, each device-pulled private image with its `fioreg device-wrap` line, or why it
 /// could not be made. Nothing when no checkout is known.

@@ -16,4 +16,4 @@ pub mod report;
 pub mod state;
 pub mod update;
 
-pub use update::{Action, Checkbox, Effect, Input, Nav, init, update};
+pub use update::{Action, Checkbox, Effect, Input, Nav, init, init_fleet, update};

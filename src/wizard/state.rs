@@ -210,6 +210,18 @@ pub enum Secrets {
     Unavailable(String),
 }
 
+/// The remembered factories side by side (Start screen), when settings remember two or more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fleet {
+    /// One factory (or none) remembered: nothing is shown.
+    Off,
+    /// `fleet::remembered_overview` runs on a background thread.
+    Loading,
+    Loaded(Vec<crate::fleet::FactoryOverview>),
+    /// The settings could not be read.
+    Failed(String),
+}
+
 /// The actions of the Start screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartAction {
@@ -1077,6 +1089,8 @@ pub struct State {
     /// The config, or why it could not be read (file:line:col and the fix).
     pub config: Result<FactoryConfig, String>,
     pub secrets: Secrets,
+    /// The remembered factories side by side.
+    pub fleet: Fleet,
     /// The scan of containers.git, when a checkout is known.
     pub scan: ScanState,
     /// The Start screen asks for the containers.git checkout's path (typed so far).
@@ -1135,6 +1149,7 @@ impl State {
             ctx,
             config,
             secrets,
+            fleet: Fleet::Off,
             scan,
             containers_input: None,
             wrapped: None,
@@ -1263,6 +1278,7 @@ impl State {
     /// Whether a spinner is turning somewhere (then ticks redraw).
     pub fn busy(&self) -> bool {
         matches!(self.secrets, Secrets::Loading)
+            || self.fleet == Fleet::Loading
             || matches!(self.scan, ScanState::Pending | ScanState::Running)
             || self
                 .review

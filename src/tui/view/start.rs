@@ -105,6 +105,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         );
         return c;
     }
+    fleet(&mut c, state, width, theme);
     c.blank();
     c.push(Line::styled("What now?", theme.title()));
     for (i, a) in state.start_items().iter().enumerate() {
@@ -140,6 +141,31 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         }
     }
     c
+}
+
+/// The remembered factories side by side (the same lines as the line prompts); nothing unless
+/// two factories or more are remembered.
+fn fleet(c: &mut Content, state: &State, width: usize, theme: Theme) {
+    let Some(f) = crate::wizard::flow::fleet_lines(state, width) else {
+        return;
+    };
+    c.blank();
+    let head_style = if f.table.is_empty() && f.note.is_none() {
+        theme.dim()
+    } else {
+        theme.title()
+    };
+    c.extend(wrap_prefixed("", &f.head, width, head_style));
+    for line in &f.table {
+        c.push(Line::raw(truncate(line, width)));
+    }
+    if let Some((mark, note)) = &f.note {
+        let style = match mark {
+            crate::wizard::report::Mark::Done => theme.ok(),
+            _ => theme.warn(),
+        };
+        c.extend(wrap_prefixed(mark.prefix(), note, width, style));
+    }
 }
 
 /// What the scan of containers.git says (the same lines as the line prompts).

@@ -17,9 +17,9 @@ use login::*;
 use review::*;
 
 use super::state::{
-    ApplyRun, CommitState, CredsForm, CredsKind, Edit, FieldKind, Flow, KeyCheck, LoginCheck,
-    LoginFocus, LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm, Review,
-    ReviewFocus, ScanState, Screen, Secrets, StartAction, StartItem, State, StepStatus,
+    ApplyRun, CommitState, CredsForm, CredsKind, Edit, FieldKind, Fleet, Flow, KeyCheck,
+    LoginCheck, LoginFocus, LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm,
+    Review, ReviewFocus, ScanState, Screen, Secrets, StartAction, StartItem, State, StepStatus,
     UserTokenFocus, profile_disabled_reason,
 };
 use crate::credentials::aws::ProfileInfo;
@@ -110,6 +110,8 @@ pub enum Action {
     Tick,
     Resize(u16, u16),
     SecretsListed(Result<Vec<String>, String>),
+    /// The remembered factories' overview, or why the settings could not be read.
+    FleetLoaded(Result<Vec<crate::fleet::FactoryOverview>, String>),
     /// A device-wrap from Start: the file written (or already there), or why not.
     Wrapped(Result<String, String>),
     /// The scan of containers.git: the report, or why it could not be made.
@@ -171,6 +173,8 @@ pub enum Effect {
     None,
     /// `store.list()`, on a background thread.
     ListSecrets,
+    /// `fleet::remembered_overview` (the session's `fleet`), on a background thread.
+    LoadFleet,
     /// The scan of containers.git (online when the login test is on), on a background thread;
     /// with the factory's secrets when they were listed. `remember`: the checkout was just
     /// given, keep its path in the settings for the factory.
@@ -241,6 +245,16 @@ pub fn init(state: &State) -> Effect {
     }
 }
 
+/// The second effect the first state needs: the remembered factories side by side, when the
+/// session has two or more (`fleet`); nothing otherwise.
+pub fn init_fleet(state: &mut State, fleet: bool) -> Effect {
+    if !fleet || state.screen != Screen::Start {
+        return Effect::None;
+    }
+    state.fleet = Fleet::Loading;
+    Effect::LoadFleet
+}
+
 /// The scan, once the secrets are known (it says which entries' secrets are missing).
 fn start_scan(state: &mut State) -> Effect {
     if state.scan != ScanState::Pending {
@@ -298,6 +312,13 @@ pub fn update(state: &mut State, event: Action) -> Effect {
         Action::Resize(w, h) => {
             state.size = (w, h);
             clamp_review_scroll(state);
+            Effect::None
+        }
+        Action::FleetLoaded(result) => {
+            state.fleet = match result {
+                Ok(views) => Fleet::Loaded(views),
+                Err(why) => Fleet::Failed(why),
+            };
             Effect::None
         }
         Action::SecretsListed(result) => {
