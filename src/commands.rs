@@ -1204,11 +1204,9 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         return Ok(Outcome::Previewed);
     };
     if !cloud_confirm(g, "\nApply this plan?")? {
-        return Err(Exit {
-            code: 1,
-            message: "not applied: nothing was created or changed".into(),
-        }
-        .into());
+        return Ok(Outcome::NotApplied(
+            "not applied: nothing was created or changed".into(),
+        ));
     }
     // The same code as the wizards: create, check the key, store it, write the config.
     let mut reporter = CloudReporter::new();
@@ -1311,11 +1309,9 @@ fn rotate_aws_new_key(
         return Ok(Outcome::Previewed);
     };
     if !cloud_confirm(g, "\nApply this plan?")? {
-        return Err(Exit {
-            code: 1,
-            message: "not applied: nothing was created or changed".into(),
-        }
-        .into());
+        return Ok(Outcome::NotApplied(
+            "not applied: nothing was created or changed".into(),
+        ));
     }
     // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
     // step after it says what exists.
@@ -1434,11 +1430,9 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         return Ok(Outcome::Previewed);
     };
     if !cloud_confirm(g, "\nApply this plan?")? {
-        return Err(Exit {
-            code: 1,
-            message: "not applied: nothing was created or changed".into(),
-        }
-        .into());
+        return Ok(Outcome::NotApplied(
+            "not applied: nothing was created or changed".into(),
+        ));
     }
     // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
     // step after it says what exists.
@@ -1516,11 +1510,9 @@ fn rotate_gar_new_key(
         return Ok(Outcome::Previewed);
     };
     if !cloud_confirm(g, "\nApply this plan?")? {
-        return Err(Exit {
-            code: 1,
-            message: "not applied: nothing was created or changed".into(),
-        }
-        .into());
+        return Ok(Outcome::NotApplied(
+            "not applied: nothing was created or changed".into(),
+        ));
     }
     // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
     // step after it says what exists.
@@ -1677,11 +1669,9 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         return Ok(Outcome::Previewed);
     };
     if !cloud_confirm(g, "\nApply this plan?")? {
-        return Err(Exit {
-            code: 1,
-            message: "not applied: nothing was created or changed".into(),
-        }
-        .into());
+        return Ok(Outcome::NotApplied(
+            "not applied: nothing was created or changed".into(),
+        ));
     }
     // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
     // step after it says what exists.
