@@ -219,6 +219,7 @@ impl Driver<'_> {
                 .p
                 .progress("Checking the new key with sts:GetCallerIdentity ... "),
             Step::KeyWorks(arn) => self.say(&format!("it works and belongs to {arn}")),
+            Step::KeyIsOf(id) => self.p.say(&format!("The new key is a key of {id}.")),
             Step::TestingLogin(host) => self.p.progress(&format!(
                 "Testing the login to {host} with the new key ... "
             )),

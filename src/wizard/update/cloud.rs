@@ -217,6 +217,10 @@ pub(super) fn cloud_step(state: &mut State, step: Step) -> Effect {
             run.key_arn = Some(arn);
             run.waiting = None;
         }
+        Step::KeyIsOf(id) => {
+            run.key_check = StepStatus::Done;
+            run.key_arn = Some(id);
+        }
         Step::TestingLogin(_) => run.login = Some(StepStatus::Running),
         Step::LoginAccepted(_) => {
             run.login = Some(StepStatus::Done);
