@@ -853,6 +853,7 @@ impl Driver<'_> {
             }
             if let Some(cloud) = &cloud {
                 self.say(&crate::wizard::flow::new_key_login_note(
+                    cloud,
                     ctx.verify.is_some(),
                 ));
                 self.say(cloud.render().trim_end());

@@ -215,13 +215,24 @@ pub enum Effect {
         user: String,
         admin_profile: Option<String>,
     },
-    /// AWS: `cloud::apply::create_and_store` on a background thread: the cloud actions, the
+    /// GAR: `gcp::plan_create` (read-only calls) for the answers, and the plan with a
+    /// placeholder secret, on a background thread; answered by [`Action::CloudPlanned`] with
+    /// `user` the service account's name.
+    PlanGarCloud {
+        source: PlanSource,
+        name: String,
+        project: String,
+        location: String,
+        repository: String,
+    },
+    /// AWS or GAR: `cloud::apply::create_and_store` on a background thread: the cloud actions, the
     /// new key's checks, then the plan (rebuilt from `source` with `plan`'s commit) applied.
     ApplyCloud {
         plan: Arc<Plan>,
         cloud: Arc<crate::cloud::CloudPlan>,
         source: PlanSource,
-        /// The IAM user's name, recorded in the settings after success.
+        /// The IAM user's name, recorded in the settings after success (GAR records the
+        /// service account's email).
         user: String,
     },
     /// Record the choices of a successful add in the settings (real sessions only).
