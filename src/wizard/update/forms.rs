@@ -60,6 +60,22 @@ pub(super) fn answer(state: &mut State, input: Input, text: String) -> Effect {
             }
             Effect::None
         }
+        Input::ServiceAccount | Input::GcpProject | Input::GarLocation | Input::GarRepository => {
+            if let Some(creds) = state.creds.as_mut()
+                && let CredsKind::KeyFile { new_account, .. } = &mut creds.kind
+                && !new_account.planning
+            {
+                let field = match input {
+                    Input::ServiceAccount => &mut new_account.name,
+                    Input::GcpProject => &mut new_account.project,
+                    Input::GarLocation => &mut new_account.location,
+                    _ => &mut new_account.repository,
+                };
+                field.set(text);
+                creds.error = None;
+            }
+            Effect::None
+        }
         Input::KeyFile => {
             let Some(creds) = state.creds.as_mut() else {
                 return Effect::None;

@@ -74,6 +74,14 @@ pub enum Input {
     NewUser,
     /// AWS: the admin profile that creates it.
     AdminProfile,
+    /// GAR: the name of the service account to create.
+    ServiceAccount,
+    /// GAR: its project.
+    GcpProject,
+    /// GAR: the repository's location.
+    GarLocation,
+    /// GAR: the one repository it may read.
+    GarRepository,
 }
 
 /// A checkbox ([`Action::Check`]).
