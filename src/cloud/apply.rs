@@ -1,5 +1,6 @@
 //! The one way a new cloud key reaches the factory, for `fioreg add aws --create-user`,
-//! `fioreg add gar --create-service-account` and both wizards: run the cloud actions
+//! `fioreg add gar --create-service-account`, `fioreg add azure --create-principal` and both
+//! wizards: run the cloud actions
 //! ([`CloudPlan::execute`]), check an AWS key with `sts:GetCallerIdentity` (retried for a bounded
 //! time while IAM catches up; a GCP key was checked as that account's key when it was made), test the registry
 //! login (unless the session skips it), then store the key and write the config through
@@ -55,6 +56,8 @@ pub struct NewKey {
     pub identity: String,
     /// The new access key's id (not secret).
     pub key_id: String,
+    /// What the cloud actions created, one line each (as [`Created::exists`]).
+    pub exists: Vec<String>,
 }
 
 /// Creates what `cloud` plans, puts the new key into `plan` (built with a placeholder secret),
@@ -100,6 +103,7 @@ pub fn create_and_store(
         applied,
         identity: cloud.identity.clone(),
         key_id: created.key_id.clone(),
+        exists: created.exists.clone(),
     })
 }
 
