@@ -1085,6 +1085,10 @@ fn print_step(reporter: &mut CloudReporter, step: crate::cloud::apply::Step) {
             reporter.done_waiting();
             println!("✓ The new key works and belongs to {arn}.");
         }
+        Step::KeyIsOf(id) => {
+            reporter.done_waiting();
+            println!("✓ The new key is a valid service-account key of {id}.");
+        }
         Step::TestingLogin(host) => {
             eprintln!("Testing the login to {host} with the new key ...")
         }
@@ -1434,29 +1438,17 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
             "not applied: nothing was created or changed".into(),
         ));
     }
-    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
-    // step after it says what exists.
-    let guard = crate::fioctl::SignalGuard::install().ok();
-    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    // The same code as the wizards: create, check the key, store it, write the config.
     let mut reporter = CloudReporter::new();
-    let mut created = cloud
-        .execute(&mut |p| reporter.report(p))
-        .map_err(cloud_exit)?;
-    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
-    println!(
-        "✓ The new key is a valid service-account key of {}.",
-        cloud.identity
+    let made = crate::cloud::apply::create_and_store(
+        &cloud,
+        &mut plan,
+        &fioctl,
+        &key_test(g, std::time::Duration::from_secs(KEY_WAIT)),
+        &mut |s| print_step(&mut reporter, s),
     );
-    login_with_retry(g, &plan, std::time::Duration::from_secs(KEY_WAIT), &stop).map_err(|why| {
-        cloud_exit_after(
-            &stop,
-            created.failure(format!(
-                "{why}. Nothing was stored in the factory: remove what was created (below), then \
-             run the same command again"
-            )),
-        )
-    })?;
-    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    reporter.done_waiting();
+    let made = made.map_err(cloud_exit)?;
     if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
         && let Err(e) = crate::settings::record_identity(
             &path,
@@ -1469,8 +1461,9 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     }
     println!(
         "\n✓ Created for CI: {} (key {}), reader of {repository} only.",
-        cloud.identity, created.key_id
+        made.identity, made.key_id
     );
+    let applied = made.applied;
     let report = report_applied(g, &plan, &applied);
     Ok(Outcome::Applied(report))
 }
@@ -1673,33 +1666,21 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
             "not applied: nothing was created or changed".into(),
         ));
     }
-    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
-    // step after it says what exists.
-    let guard = crate::fioctl::SignalGuard::install().ok();
-    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    // The same code as the wizards: create, test the login with the new credential, store it,
+    // write the config.
     let mut reporter = CloudReporter::new();
-    let mut created = cloud
-        .execute(&mut |p| reporter.report(p))
-        .map_err(cloud_exit)?;
-    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
-    login_with_retry(
-        g,
-        &plan,
-        std::time::Duration::from_secs(AZURE_KEY_WAIT),
-        &stop,
-    )
-    .map_err(|why| {
-        cloud_exit_after(
-            &stop,
-            created.failure(format!(
-                "{why}. Nothing was stored in the factory: remove what was created (below), then \
-             run the same command again"
-            )),
-        )
-    })?;
-    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    let made = crate::cloud::apply::create_and_store(
+        &cloud,
+        &mut plan,
+        &fioctl,
+        &key_test(g, std::time::Duration::from_secs(AZURE_KEY_WAIT)),
+        &mut |s| print_step(&mut reporter, s),
+    );
+    reporter.done_waiting();
+    let made = made.map_err(cloud_exit)?;
+    let applied = made.applied;
     let identity = match &areq.kind {
-        azure::Kind::Principal => created.key_id.clone(),
+        azure::Kind::Principal => made.key_id.clone(),
         azure::Kind::Token { .. } => format!("token:{}", areq.name),
     };
     if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
@@ -1714,8 +1695,8 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
     }
     println!(
         "\n✓ Created for CI: {} (user {}).",
-        created.exists.join("; "),
-        created.key_id
+        made.exists.join("; "),
+        made.key_id
     );
     let report = report_applied(g, &plan, &applied);
     Ok(Outcome::Applied(report))

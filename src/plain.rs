@@ -16,8 +16,9 @@ use crate::wizard::effects::Runner;
 use crate::wizard::flow::{Verifier, store_blocks};
 use crate::wizard::report::{self, Exit, Outcome, progress_label};
 use crate::wizard::state::{
-    CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL, Profiles,
-    ReviewFocus, Screen, Secrets, State, field_help, field_label, profile_disabled_reason,
+    CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL,
+    NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, Secrets, State, field_help, field_label,
+    profile_disabled_reason,
 };
 use crate::wizard::{Action, Checkbox, Effect, Input, Nav, init, update};
 use secrecy::SecretString;
@@ -121,6 +122,7 @@ pub fn run_with(
         p,
         review_shown: false,
         commit_asked: false,
+        key_file_chosen: false,
         state,
     };
     let first = init(&d.state);
@@ -142,6 +144,9 @@ struct Driver<'a> {
     /// commit was offered for it.
     review_shown: bool,
     commit_asked: bool,
+    /// GAR: "an existing key file" was chosen on this visit of the Credentials screen (its
+    /// path is asked again after a refusal, not the choice).
+    key_file_chosen: bool,
 }
 
 type Step = Result<(), PromptError>;
@@ -221,6 +226,7 @@ impl Driver<'_> {
                 .p
                 .progress("Checking the new key with sts:GetCallerIdentity ... "),
             Step::KeyWorks(arn) => self.say(&format!("it works and belongs to {arn}")),
+            Step::KeyIsOf(id) => self.p.say(&format!("The new key is a key of {id}.")),
             Step::TestingLogin(host) => self.p.progress(&format!(
                 "Testing the login to {host} with the new key ... "
             )),
@@ -276,6 +282,9 @@ impl Driver<'_> {
             if screen != Screen::Review {
                 self.review_shown = false;
                 self.commit_asked = false;
+            }
+            if screen != Screen::Credentials {
+                self.key_file_chosen = false;
             }
             let step = match screen {
                 Screen::Start => self.start(),
@@ -574,11 +583,37 @@ impl Driver<'_> {
         match &creds.kind {
             CredsKind::Aws { .. } => self.aws_profile()?,
             CredsKind::UserToken { .. } => self.user_token(provider)?,
-            CredsKind::KeyFile { .. } => {
-                if !self.key_file()? {
+            CredsKind::KeyFile { new_account, .. } if new_account.editing => {
+                self.new_gar_account()?
+            }
+            CredsKind::KeyFile { .. } if self.state.flow == Flow::Add && !self.key_file_chosen => {
+                let options = [
+                    Choice::new("Use an existing service-account JSON key file"),
+                    Choice::new(NEW_GAR_ACCOUNT_LABEL),
+                ];
+                if self.choose("How does CI get its Google Cloud key?", &options)? == 1 {
+                    // Opens the new account's fields (with their defaults), then asks them.
+                    self.nav(Nav::Down);
+                    self.nav(Nav::Choose);
+                    self.new_gar_account()?;
+                } else {
+                    // The path is asked next (and again after a refusal); Up leaves the
+                    // "create" item if an earlier answer chose it.
+                    self.nav(Nav::Up);
+                    self.key_file_chosen = true;
                     return Ok(());
                 }
             }
+            CredsKind::KeyFile { .. } => match self.key_file() {
+                // Esc at the path: back to the choice (when adding).
+                Err(PromptError::Back) if self.key_file_chosen => {
+                    self.key_file_chosen = false;
+                    return Ok(());
+                }
+                Ok(false) => return Ok(()),
+                Ok(true) => {}
+                Err(e) => return Err(e),
+            },
         }
         self.nav(Nav::Choose);
         if self.state.screen == Screen::Credentials
@@ -683,6 +718,63 @@ impl Driver<'_> {
             }
         }
         self.say("Asking AWS who you are and whether the user exists (nothing is created yet) ...");
+        Ok(())
+    }
+
+    /// GAR: the new service account's name, project, location and repository (Esc goes back a
+    /// question; from the first, back to the choice of a key file or a new account).
+    fn new_gar_account(&mut self) -> Step {
+        let questions = [
+            (
+                Input::ServiceAccount,
+                "Name of the new service account",
+                "6-30 lowercase letters, digits or hyphens; an existing account is reused only \
+                 after the review says so",
+            ),
+            (
+                Input::GcpProject,
+                "Its Google Cloud project (the repository's)",
+                "the project id, e.g. acme-prod-1",
+            ),
+            (
+                Input::GarLocation,
+                "The repository's location",
+                "e.g. europe-west1 (the LOCATION of LOCATION-docker.pkg.dev)",
+            ),
+            (
+                Input::GarRepository,
+                "The one repository it may read",
+                "it gets roles/artifactregistry.reader on this repository only",
+            ),
+        ];
+        let mut at = 0;
+        while at < questions.len() {
+            let value = match self.state.creds.as_ref().map(|c| &c.kind) {
+                Some(CredsKind::KeyFile { new_account: f, .. }) => match at {
+                    0 => f.name.value().to_string(),
+                    1 => f.project.value().to_string(),
+                    2 => f.location.value().to_string(),
+                    _ => f.repository.value().to_string(),
+                },
+                _ => return Err(PromptError::Back),
+            };
+            let (input, question, help) = questions[at];
+            match self.p.text(
+                question,
+                (!value.is_empty()).then_some(value.as_str()),
+                Some(help),
+            ) {
+                Ok(text) => {
+                    self.send(Action::Answer(input, text));
+                    at += 1;
+                }
+                Err(PromptError::Back) if at > 0 => at -= 1,
+                Err(e) => return Err(e),
+            }
+        }
+        self.say(
+            "Asking Google Cloud about the project and the repository (nothing is created yet) ...",
+        );
         Ok(())
     }
 
@@ -863,6 +955,7 @@ impl Driver<'_> {
             }
             if let Some(cloud) = &cloud {
                 self.say(&crate::wizard::flow::new_key_login_note(
+                    cloud,
                     ctx.verify.is_some(),
                 ));
                 self.say(cloud.render().trim_end());

@@ -411,6 +411,7 @@ fn gar_flow_checks_the_key_file_and_names_the_service_account() {
         A::Text("us-central-1-docker.pkg.dev"),
         A::Text(""), // no url: refused answers are not offered again
         A::Text(""),
+        A::Pick("existing service-account JSON key file"),
         A::Text(""),
         A::Text(missing),
         A::Text(personal),
@@ -841,6 +842,7 @@ fn ctrl_c_at_any_question_of_any_flow_is_an_interruption() {
             A::Pick("Google"),
             A::Text(""),
             A::Text(""),
+            A::Pick("existing service-account JSON key file"),
             A::Text(key),
             A::Yes,
         ],
@@ -2018,4 +2020,82 @@ hub.example.com ·    ✓
     assert_eq!(fake.asked_count("What do you want to do?"), 1);
     assert_eq!(env.config(), BASE);
     assert!(env.no_secrets());
+}
+
+#[test]
+fn gar_offers_a_new_service_account_whose_questions_go_back_to_the_choice() {
+    let env = Env::new(BASE);
+    let key = leak(&fixture("sa-key.json"));
+    let (r, fake) = env.run(vec![
+        A::Pick("Add a registry"),
+        A::Pick("Google"),
+        A::Text("europe-west1-docker.pkg.dev"),
+        A::Text(""),
+        A::Pick("Create a new pull-only service account with my gcloud login"),
+        // The name and the project, then Esc at the location: back to the project, shown as
+        // typed; then Esc twice: back to the name, back to the choice; a key file instead.
+        A::Text("ci-puller"),
+        A::Text("acme-prod-1"),
+        A::Back,
+        A::Back,
+        A::Back,
+        A::Pick("existing service-account JSON key file"),
+        // Esc at the path: back to the choice too.
+        A::Back,
+        A::Pick("existing service-account JSON key file"),
+        A::Text(key),
+        A::Yes,
+    ]);
+    fake.done();
+    // The default name is fioreg-<factory>-pull and the location the host's; typed answers are
+    // offered when asked again.
+    for asked in [
+        "? Name of the new service account [default: fioreg-acme-pull]",
+        "? Name of the new service account [default: ci-puller]",
+        "? The repository's location [default: europe-west1]",
+        "? Its Google Cloud project (the repository's) [default: acme-prod-1]",
+    ] {
+        assert!(fake.was_asked(asked), "{asked}: {:#?}", fake.asked);
+    }
+    assert_eq!(fake.asked_count("? Name of the new service account"), 2);
+    assert_eq!(fake.asked_count("How does CI get its Google Cloud key?"), 3);
+    assert_eq!(
+        fake.asked_count("Path to the service-account JSON key file"),
+        2
+    );
+    // Nothing was asked of Google Cloud: the key file's plan was applied as usual.
+    assert!(
+        !fake.said().contains("Asking Google Cloud"),
+        "{}",
+        fake.said()
+    );
+    let report = applied(r, &fake);
+    assert!(
+        !report.text().contains("Created for CI"),
+        "{}",
+        report.text()
+    );
+    assert_eq!(
+        env.secret("gcp_creds").unwrap(),
+        std::fs::read(fixture("sa-key.json")).unwrap()
+    );
+}
+
+#[test]
+fn rotating_a_gar_entry_offers_no_new_service_account() {
+    let env = Env::new(&format!(
+        "{BASE}container_registries:\n- type: gar\n  url: europe-west1-docker.pkg.dev\n  \
+         gar_creds_secret_name: gcp_creds\n"
+    ));
+    let (_r, fake) = env.run(vec![A::Pick("Rotate"), A::Pick("gar"), A::Interrupt]);
+    assert!(
+        fake.was_asked("? Path to the service-account JSON key file"),
+        "{:#?}",
+        fake.asked
+    );
+    assert!(
+        !fake.was_asked("How does CI get its Google Cloud key?"),
+        "{:#?}",
+        fake.asked
+    );
 }

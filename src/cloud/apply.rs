@@ -1,11 +1,13 @@
-//! The one way a new AWS key reaches the factory, for `fioreg add aws --create-user` and both
-//! wizards: run the cloud actions ([`CloudPlan::execute`]), check the new key with
-//! `sts:GetCallerIdentity` (retried for a bounded time while IAM catches up), test the registry
+//! The one way a new cloud key reaches the factory, for `fioreg add aws --create-user`,
+//! `fioreg add gar --create-service-account`, `fioreg add azure --create-principal` and both
+//! wizards: run the cloud actions
+//! ([`CloudPlan::execute`]), check an AWS key with `sts:GetCallerIdentity` (retried for a bounded
+//! time while IAM catches up; a GCP key was checked as that account's key when it was made), test the registry
 //! login (unless the session skips it), then store the key and write the config through
 //! [`Plan::apply_with_progress`]. Every step is reported through [`Step`]; a failure after
 //! something was created is a [`CloudError`] that says what exists and what to run.
 
-use super::{CloudError, CloudPlan, CloudProgress, Created};
+use super::{CloudError, CloudPlan, CloudProgress, Created, Job};
 use crate::fioctl::FioctlError;
 use crate::plan::{Applied, ApplyError, Plan, Progress, SecretStore};
 use crate::secret::Secret;
@@ -22,8 +24,11 @@ pub enum Step {
     Cloud(CloudProgress),
     /// `sts:GetCallerIdentity` with the new key starts.
     CheckingKey,
-    /// The new key works and belongs to this ARN.
+    /// The new key works and belongs to this identity (an AWS ARN, a service account's email).
     KeyWorks(String),
+    /// The new key is a well-formed key of this identity (a GCP service-account key file naming
+    /// that account); not yet used.
+    KeyIsOf(String),
     /// The registry login test with the new key starts (host).
     TestingLogin(String),
     /// The registry accepted the new key (host).
@@ -47,10 +52,12 @@ pub struct KeyTest {
 #[derive(Debug)]
 pub struct NewKey {
     pub applied: Applied,
-    /// The identity whose key was stored (the IAM user's ARN).
+    /// The identity whose key was stored (the IAM user's ARN, the service account's email).
     pub identity: String,
     /// The new access key's id (not secret).
     pub key_id: String,
+    /// What the cloud actions created, one line each (as [`Created::exists`]).
+    pub exists: Vec<String>,
 }
 
 /// Creates what `cloud` plans, puts the new key into `plan` (built with a placeholder secret),
@@ -68,7 +75,19 @@ pub fn create_and_store(
     let mut created = cloud.execute(&mut |p| step(Step::Cloud(p)))?;
     plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
     let mut sleep = |d| std::thread::sleep(d);
-    test_new_aws_key(plan, &cloud.identity, test, &stop, step, &mut sleep).map_err(|why| {
+    let tested = match &cloud.job {
+        Job::Aws(_) => {
+            test_new_aws_key(plan, &cloud.identity, test, &stop, step, &mut sleep).map(drop)
+        }
+        // gcloud's key was parsed as a key of this service account when it was created
+        // (`credentials::gcp::key_bytes`); what is left is the registry login.
+        Job::Gcp(_) => {
+            step(Step::KeyIsOf(cloud.identity.clone()));
+            login_with_retry(plan, test, &stop, step, &mut sleep)
+        }
+        Job::Azure(_) => login_with_retry(plan, test, &stop, step, &mut sleep),
+    };
+    tested.map_err(|why| {
         let mut e = created.failure(format!(
             "{why}. Nothing was stored in the factory: remove what was created (below), then \
              run the same command again"
@@ -84,6 +103,7 @@ pub fn create_and_store(
         applied,
         identity: cloud.identity.clone(),
         key_id: created.key_id.clone(),
+        exists: created.exists.clone(),
     })
 }
 

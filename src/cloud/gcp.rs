@@ -197,6 +197,28 @@ pub(crate) struct Job {
     create: bool,
 }
 
+impl Job {
+    /// The flags of `fioreg add gar` that make this service account:
+    /// `--create-service-account NAME --project P [--location L --repository R]`.
+    pub(crate) fn add_flags(&self) -> Vec<String> {
+        let mut words = vec![
+            "--create-service-account".to_string(),
+            self.name.clone(),
+            "--project".into(),
+            self.project.clone(),
+        ];
+        if let Some((location, repository)) = &self.binding {
+            words.extend([
+                "--location".into(),
+                location.clone(),
+                "--repository".into(),
+                repository.clone(),
+            ]);
+        }
+        words
+    }
+}
+
 fn active_account(cli: &Gcloud) -> String {
     let account = cli
         .call_json::<ConfigList>(&["config", "list", "--format=json"])
@@ -298,6 +320,30 @@ fn key_action(cli: &Gcloud, email: &str, project: &str) -> CloudAction {
     }
 }
 
+/// The default service account name for a factory, `fioreg-<factory>-pull`, in the letters a
+/// service account name allows (lowercase, digits, hyphens) and at most 30 of them.
+pub fn default_account_name(factory: &str) -> String {
+    let mut name = format!("fioreg-{}-pull", factory.to_ascii_lowercase());
+    name = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    if name.len() > 30 {
+        // Keep the `-pull` ending: cut the factory's part.
+        name = format!("{}-pull", name[..25].trim_end_matches('-'));
+    }
+    name
+}
+
+/// The location of a GAR host `LOCATION-docker.pkg.dev` (with or without a path).
+pub fn location_of(url: &str) -> Option<String> {
+    let host = url.trim().trim_start_matches("https://");
+    let host = host.split('/').next()?;
+    host.strip_suffix("-docker.pkg.dev")
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+}
+
 /// The review for `fioreg add gar --create-service-account`: read-only calls only.
 pub fn plan_create(
     cli: Gcloud,
@@ -338,6 +384,23 @@ pub fn plan_create(
         }));
     }
     let exists = describe_account(&cli, &email, project)?;
+    Ok(create_plan(
+        cli,
+        admin,
+        [name, project, location, repository],
+        exists,
+    ))
+}
+
+/// The plan of [`plan_create`] once gcloud has answered: the actions (creating the account when
+/// it does not exist), the role binding, and the job that runs them.
+fn create_plan(
+    cli: Gcloud,
+    admin: String,
+    [name, project, location, repository]: [&str; 4],
+    exists: bool,
+) -> CloudPlan {
+    let email = email(name, project);
     let mut notes = Vec::new();
     let mut actions = Vec::new();
     if exists {
@@ -379,7 +442,7 @@ pub fn plan_create(
         ]),
     });
     actions.push(key_action(&cli, &email, project));
-    Ok(CloudPlan {
+    CloudPlan {
         cloud: "Google Cloud",
         admin,
         identity: email.clone(),
@@ -400,7 +463,21 @@ pub fn plan_create(
             email,
             create: !exists,
         }),
-    })
+    }
+}
+
+/// The plan [`plan_create`] makes for a new service account, without asking gcloud (for the
+/// wizards' screen and flow tests).
+#[cfg(test)]
+pub(crate) fn new_account_plan_for_tests(answers: [&str; 4]) -> CloudPlan {
+    create_plan(
+        Gcloud {
+            bin: PathBuf::from("gcloud"),
+        },
+        "alice@example.com".into(),
+        answers,
+        false,
+    )
 }
 
 /// `rotate --new-key` for a service account: its user-managed keys before the run.
@@ -660,6 +737,22 @@ mod tests {
 
     #[test]
     fn emails_and_projects() {
+        assert_eq!(default_account_name("Acme_Prod"), "fioreg-acme-prod-pull");
+        assert_eq!(
+            default_account_name("a-very-long-factory-name-indeed"),
+            "fioreg-a-very-long-factor-pull"
+        );
+        assert!(
+            crate::policy::validate_service_account(&default_account_name(
+                "a-very-long-factory-name-indeed"
+            ))
+            .is_ok()
+        );
+        assert_eq!(
+            location_of("europe-west1-docker.pkg.dev/p/r").as_deref(),
+            Some("europe-west1")
+        );
+        assert_eq!(location_of("gcr.io"), None);
         assert_eq!(
             email("ci-pull", "acme-prod-1"),
             "ci-pull@acme-prod-1.iam.gserviceaccount.com"

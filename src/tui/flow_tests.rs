@@ -2099,3 +2099,219 @@ fn aws_new_user_interrupted_says_what_exists() {
     assert_eq!(outcome.exit_code(), 130);
     assert_eq!(outcome.message(), Some(message));
 }
+
+fn new_account(s: &State) -> NewAccountForm {
+    match &s.creds.as_ref().unwrap().kind {
+        CredsKind::KeyFile { new_account, .. } => new_account.clone(),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn gar_new_account_fields_are_filled_edited_and_checked_before_gcloud_is_asked() {
+    let mut s = state();
+    to_registry(&mut s, 2);
+    type_text(&mut s, GAR_URL);
+    press(&mut s, KeyCode::Enter);
+    // Down leaves the key file for the "create" item; Up goes back; typing goes to the key file.
+    press(&mut s, KeyCode::Down);
+    assert!(new_account(&s).selected);
+    press(&mut s, KeyCode::Up);
+    assert!(!new_account(&s).selected);
+    press(&mut s, KeyCode::Down);
+    assert!(matches!(
+        type_text(&mut s, "k"),
+        Effect::CheckKeyFile { .. }
+    ));
+    assert!(!new_account(&s).selected);
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Enter);
+    let f = new_account(&s);
+    assert!(f.editing);
+    // The defaults: fioreg-<factory>-pull, and the location of the registry's host.
+    assert_eq!(f.name.value(), "fioreg-acme-pull");
+    assert_eq!(f.location.value(), "europe-west1");
+    assert_eq!(f.focus, NewAccountFocus::Name);
+    // An empty field is named and focused, before gcloud is asked.
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    assert_eq!(new_account(&s).focus, NewAccountFocus::Project);
+    let err = s.creds.as_ref().unwrap().error.clone().expect("refused");
+    assert_eq!(err, "name the project");
+    type_text(&mut s, "acme-prod-1");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "Bad Repo");
+    // A name Google refuses is refused here.
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    let err = s.creds.as_ref().unwrap().error.clone().expect("refused");
+    assert!(err.contains("Bad Repo"), "{err}");
+    update(&mut s, ctrl('u'));
+    type_text(&mut s, "containers");
+    // Shift-Tab goes back round to the name.
+    press(&mut s, KeyCode::BackTab);
+    press(&mut s, KeyCode::BackTab);
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(new_account(&s).focus, NewAccountFocus::Name);
+    for _ in 0.."pull".len() {
+        press(&mut s, KeyCode::Backspace);
+    }
+    type_text(&mut s, "ci");
+    let Effect::PlanGarCloud {
+        source,
+        name,
+        project,
+        location,
+        repository,
+    } = press(&mut s, KeyCode::Enter)
+    else {
+        panic!("gcloud was not asked")
+    };
+    assert_eq!(
+        [name.as_str(), &project, &location, &repository],
+        [
+            "fioreg-acme-ci",
+            "acme-prod-1",
+            "europe-west1",
+            "containers"
+        ]
+    );
+    assert_eq!(
+        source.answers().unwrap().request.url.as_deref(),
+        Some(GAR_URL)
+    );
+    assert!(new_account(&s).planning && s.busy());
+    assert!(
+        matches!(press(&mut s, KeyCode::Enter), Effect::None),
+        "one question at a time"
+    );
+    // gcloud refuses: the words stay under the fields.
+    update(
+        &mut s,
+        A::CloudPlanned {
+            source: Box::new(source.clone()),
+            user: name.clone(),
+            admin_profile: None,
+            result: Err("there is no Artifact Registry repository containers".into()),
+        },
+    );
+    assert_eq!(s.screen, Screen::Credentials);
+    assert!(!new_account(&s).planning);
+    assert!(
+        s.creds
+            .as_ref()
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("no Artifact Registry repository")
+    );
+    // Esc goes back to the key file (the fields are kept), then to the Registry screen.
+    press(&mut s, KeyCode::Esc);
+    assert!(!new_account(&s).editing);
+    assert_eq!(s.screen, Screen::Credentials);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(new_account(&s).name.value(), "fioreg-acme-ci", "kept");
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, Screen::Registry);
+    // A late answer after going back is dropped.
+    update(
+        &mut s,
+        A::CloudPlanned {
+            source: Box::new(source),
+            user: name,
+            admin_profile: None,
+            result: Err("late".into()),
+        },
+    );
+    assert_eq!(s.screen, Screen::Registry);
+}
+
+#[test]
+fn gar_new_account_is_not_offered_when_rotating() {
+    let mut s = state();
+    s.flow = Flow::Rotate;
+    s.creds = Some(CredsForm::new(Provider::Gar));
+    s.screen = Screen::Credentials;
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Enter);
+    let f = new_account(&s);
+    assert!(!f.selected && !f.editing);
+}
+
+#[test]
+fn gar_new_account_review_apply_and_done_name_what_was_created() {
+    let mut s = state();
+    to_new_gar_account_review(&mut s);
+    let review = s.review.as_ref().unwrap();
+    let cloud = review.cloud.as_ref().expect("the cloud actions");
+    let email = "fioreg-acme-pull@acme-prod-1.iam.gserviceaccount.com";
+    assert_eq!(cloud.plan.identity, email);
+    // Create the account, bind the reader role on the repository, create the key.
+    assert_eq!(cloud.plan.actions.len(), 3);
+    assert!(
+        cloud
+            .plan
+            .render()
+            .contains("projects/acme-prod-1/locations/europe-west1/repositories/containers"),
+        "{}",
+        cloud.plan.render()
+    );
+    assert!(s.login.is_none() && review.login.is_none());
+    press(&mut s, KeyCode::Tab);
+    let Effect::ApplyCloud { plan, cloud, .. } = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    drop(plan);
+    assert_eq!(s.screen, Screen::Apply);
+    let run = |s: &State| s.apply.as_ref().unwrap().cloud.clone().unwrap();
+    use crate::cloud::CloudProgress;
+    use crate::cloud::apply::Step;
+    for (i, a) in cloud.actions.iter().enumerate() {
+        update(
+            &mut s,
+            A::CloudStep(Step::Cloud(CloudProgress::Started(i, a.clone()))),
+        );
+        assert_eq!(run(&s).actions[i].1, StepStatus::Running);
+        update(
+            &mut s,
+            A::CloudStep(Step::Cloud(CloudProgress::Finished(i, a.clone()))),
+        );
+        assert_eq!(run(&s).actions[i].1, StepStatus::Done);
+    }
+    update(&mut s, A::CloudStep(Step::KeyIsOf(email.into())));
+    assert_eq!(run(&s).key_check, StepStatus::Done);
+    assert_eq!(run(&s).key_arn.as_deref(), Some(email));
+    update(&mut s, A::CloudStep(Step::TestingLogin(GAR_URL.into())));
+    update(&mut s, A::CloudStep(Step::LoginAccepted(GAR_URL.into())));
+    assert_eq!(run(&s).login, Some(StepStatus::Done));
+    update(
+        &mut s,
+        A::CloudApplied(Ok((
+            Applied {
+                config_written: true,
+                commit: None,
+            },
+            crate::wizard::report::CreatedIdentity {
+                identity: email.into(),
+                key_id: "0123456789abcdef".into(),
+            },
+        ))),
+    );
+    assert_eq!(s.screen, Screen::Done);
+    let report = crate::wizard::report::wizard_report(&s).unwrap();
+    assert_eq!(
+        report.lines[1].1,
+        format!("Created for CI: {email} with key 0123456789abcdef.")
+    );
+    let line = crate::wizard::report::command_line(&s).unwrap();
+    assert!(
+        line.ends_with(&format!(
+            "add gar --url {GAR_URL} --create-service-account fioreg-acme-pull --project \
+             acme-prod-1 --location europe-west1 --repository containers"
+        )),
+        "{line}"
+    );
+    assert!(!line.contains("--key-file"), "{line}");
+}

@@ -151,6 +151,16 @@ pub const KEY_FILE: &[Binding] = &[
     CTRL_C,
 ];
 
+/// The key file when adding: Down moves to "create a new service account", Up back.
+pub const KEY_FILE_OR_CREATE: &[Binding] = &[
+    bind(&[Plain(Tab)], "Tab", "complete path", Action::Complete),
+    bind(&[Plain(Down)], "↓", "or create", Action::Down),
+    bind(&[Plain(Up)], "", "", Action::Up),
+    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    BACK,
+    CTRL_C,
+];
+
 /// Start, asking for the containers.git checkout's path: typing goes to the field.
 pub const START_PATH: &[Binding] = &[
     bind(&[Plain(Enter)], "Enter", "scan", Action::Choose),
@@ -293,6 +303,8 @@ pub fn table(state: &State) -> &'static [Binding] {
         Screen::Pick if state.flow == Flow::Remove => PICK_REMOVE,
         Screen::Pick => LIST,
         Screen::Credentials => match state.creds.as_ref().map(|c| &c.kind) {
+            Some(CredsKind::KeyFile { new_account, .. }) if new_account.editing => FORM,
+            Some(CredsKind::KeyFile { .. }) if state.flow == Flow::Add => KEY_FILE_OR_CREATE,
             Some(CredsKind::KeyFile { .. }) => KEY_FILE,
             Some(CredsKind::UserToken {
                 focus: UserTokenFocus::UseRemembered | UserTokenFocus::Remember,

@@ -645,3 +645,52 @@ fn new_aws_user_screens() {
     );
     snap("apply_new_aws_user", &mut s);
 }
+
+#[test]
+fn new_gar_account_screens() {
+    // The create item selected under the key file.
+    let mut s = loaded();
+    to_registry(&mut s, 2);
+    type_text(&mut s, GAR_URL);
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::Down);
+    snap("credentials_gar_new_account_choice", &mut s);
+    // Its fields, filled with the defaults.
+    let mut s = loaded();
+    to_new_gar_account(&mut s);
+    snap("credentials_gar_new_account", &mut s);
+    // The Review: the gcloud actions and the role binding before the fioctl call and the diff.
+    let mut s = loaded();
+    to_new_gar_account_review(&mut s);
+    snap("review_new_gar_account", &mut s);
+    // Apply: the first action done, the second under way.
+    press(&mut s, KeyCode::Tab);
+    let Effect::ApplyCloud { plan, cloud, .. } = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    drop(plan);
+    use crate::cloud::CloudProgress;
+    use crate::cloud::apply::Step;
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Started(
+            0,
+            cloud.actions[0].clone(),
+        ))),
+    );
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Finished(
+            0,
+            cloud.actions[0].clone(),
+        ))),
+    );
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Started(
+            1,
+            cloud.actions[1].clone(),
+        ))),
+    );
+    snap("apply_new_gar_account", &mut s);
+}

@@ -344,3 +344,58 @@ pub fn fleet_views() -> Vec<crate::fleet::FactoryOverview> {
         view("gamma", vec![ecr(true)]),
     ]
 }
+
+/// The GAR host of the service-account tests.
+pub const GAR_URL: &str = "europe-west1-docker.pkg.dev";
+
+/// Start -> gar -> Registry ([`GAR_URL`]) -> Credentials, Down to "create a new service account",
+/// Enter: its fields, with the defaults.
+pub fn to_new_gar_account(s: &mut State) {
+    to_registry(s, 2);
+    type_text(s, GAR_URL);
+    press(s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Credentials);
+    press(s, KeyCode::Down);
+    assert!(matches!(press(s, KeyCode::Enter), Effect::None));
+}
+
+/// [`to_new_gar_account`], the project and repository typed, then Enter and gcloud's answer (a
+/// plan made without asking gcloud): the Review with the cloud actions.
+pub fn to_new_gar_account_review(s: &mut State) {
+    to_new_gar_account(s);
+    press(s, KeyCode::Tab);
+    type_text(s, "acme-prod-1");
+    press(s, KeyCode::Tab);
+    press(s, KeyCode::Tab);
+    type_text(s, "containers");
+    let Effect::PlanGarCloud {
+        source,
+        name,
+        project,
+        location,
+        repository,
+    } = press(s, KeyCode::Enter)
+    else {
+        panic!("gcloud was not asked")
+    };
+    let cloud =
+        crate::cloud::gcp::new_account_plan_for_tests([&name, &project, &location, &repository]);
+    let plan = plan_for(
+        s,
+        &source,
+        &format!(
+            "GCP service-account key {} (new)",
+            crate::cloud::gcp::email(&name, &project)
+        ),
+    );
+    update(
+        s,
+        Action::CloudPlanned {
+            source: Box::new(source),
+            user: name,
+            admin_profile: None,
+            result: Ok((Arc::new(cloud), plan)),
+        },
+    );
+    assert_eq!(s.screen, Screen::Review);
+}

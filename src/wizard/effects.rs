@@ -195,6 +195,33 @@ impl<'a> Runner<'a> {
                 });
                 None
             }
+            Effect::PlanGarCloud {
+                source,
+                name,
+                project,
+                location,
+                repository,
+            } => {
+                let cfg = state.config.clone();
+                let factory = state.ctx.plan_factory.clone();
+                self.spawn(move || {
+                    let result = cfg.and_then(|cfg| {
+                        plan_new_gar_account(
+                            &cfg,
+                            &source,
+                            [&name, &project, &location, &repository],
+                            factory,
+                        )
+                    });
+                    Action::CloudPlanned {
+                        source: Box::new(source),
+                        user: name,
+                        admin_profile: None,
+                        result,
+                    }
+                });
+                None
+            }
             Effect::ApplyCloud {
                 plan,
                 cloud,
@@ -252,12 +279,18 @@ impl<'a> Runner<'a> {
                             }));
                         }
                     };
+                    let (key, value, what) = match cloud.job {
+                        crate::cloud::Job::Gcp(_) => {
+                            ("gcp_service_account", &made.identity, "service account")
+                        }
+                        _ => ("aws_iam_user", &user, "IAM user"),
+                    };
                     if let Some((path, factory)) = settings
                         && let Err(e) =
-                            crate::settings::record_identity(&path, &factory, "aws_iam_user", &user)
+                            crate::settings::record_identity(&path, &factory, key, value)
                     {
                         let _ = tx.send(Action::SettingsSaved(Err(format!(
-                            "the IAM user was not saved in the settings: {e}"
+                            "the {what} was not saved in the settings: {e}"
                         ))));
                     }
                     Action::CloudApplied(Ok((
@@ -310,6 +343,34 @@ fn plan_new_aws_user(
         .map_err(|e| e.for_wizard())?;
     let cli = aws::AwsCli::find(admin_profile).map_err(|e| e.to_string())?;
     let cloud = aws::plan_create(cli, &url, user, &[]).map_err(|e| e.to_string())?;
+    Ok((Arc::new(cloud), Arc::new(plan)))
+}
+
+/// GAR: the review of creating the service account `name` with the admin's gcloud login, a
+/// reader of `repository` only (read-only calls only), and the plan of `source` with a
+/// placeholder secret.
+fn plan_new_gar_account(
+    cfg: &crate::factory_config::FactoryConfig,
+    source: &PlanSource,
+    [name, project, location, repository]: [&str; 4],
+    factory: Option<String>,
+) -> Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String> {
+    use crate::cloud::gcp;
+    let placeholder = crate::secret::Secret::new(
+        Vec::new(),
+        format!(
+            "GCP service-account key {} (new)",
+            gcp::email(name, project)
+        ),
+    );
+    // The plan's own rules first: nothing is asked of Google Cloud for a plan that cannot be
+    // applied.
+    let plan = source
+        .build(cfg, placeholder, factory)
+        .map_err(|e| e.for_wizard())?;
+    let cli = gcp::Gcloud::find().map_err(|e| e.to_string())?;
+    let cloud =
+        gcp::plan_create(cli, name, project, location, repository).map_err(|e| e.to_string())?;
     Ok((Arc::new(cloud), Arc::new(plan)))
 }
 

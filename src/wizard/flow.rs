@@ -45,21 +45,26 @@ pub fn plan_needs_login_test(plan: &Plan) -> bool {
 }
 
 /// What the review says of the login test when the key is created first (both wizards): it
-/// cannot run before the key exists; Apply checks the new key (and the login, unless `login` is
-/// off) before storing it.
-pub fn new_key_login_note(login: bool) -> String {
+/// cannot run before the key exists; Apply checks the new key of `cloud` (and the login, unless
+/// `login` is off) before storing it.
+pub fn new_key_login_note(cloud: &crate::cloud::CloudPlan, login: bool) -> String {
     let wait = crate::cloud::apply::DEFAULT_KEY_WAIT.as_secs();
-    if login {
-        format!(
-            "Login test skipped here: the key does not exist yet. Apply checks the new key \
-             (sts:GetCallerIdentity) and the registry login with it, waiting up to {wait} s for \
-             IAM, before storing it."
-        )
-    } else {
-        format!(
-            "Login test skipped here: the key does not exist yet. Apply checks the new key \
-             (sts:GetCallerIdentity, waiting up to {wait} s for IAM) before storing it."
-        )
+    let skipped = "Login test skipped here: the key does not exist yet.";
+    match (&cloud.job, login) {
+        (crate::cloud::Job::Aws(_), true) => format!(
+            "{skipped} Apply checks the new key (sts:GetCallerIdentity) and the registry login \
+             with it, waiting up to {wait} s for IAM, before storing it."
+        ),
+        (crate::cloud::Job::Aws(_), false) => format!(
+            "{skipped} Apply checks the new key (sts:GetCallerIdentity, waiting up to {wait} s \
+             for IAM) before storing it."
+        ),
+        (_, true) => format!(
+            "{skipped} Apply checks the new key file and tests the registry login with it, \
+             waiting up to {wait} s for {} to accept it, before storing it.",
+            cloud.cloud
+        ),
+        (_, false) => format!("{skipped} Apply checks the new key file before storing it."),
     }
 }
 

@@ -216,8 +216,15 @@ impl Report {
             (
                 Mark::Done,
                 format!(
-                    "Created for CI: {} with access key {}.",
-                    c.identity, c.key_id
+                    "Created for CI: {} with {} {}.",
+                    c.identity,
+                    // An AWS ARN's key is an access key; a service account's is a key.
+                    if c.identity.starts_with("arn:") {
+                        "access key"
+                    } else {
+                        "key"
+                    },
+                    c.key_id
                 ),
             ),
         );
@@ -319,15 +326,27 @@ pub fn command_line(state: &crate::wizard::state::State) -> Option<String> {
         state.ctx.plan_factory.as_deref(),
         committed,
     );
-    // Creating the IAM user: `add aws --create-user NAME [--admin-profile P]`.
+    // Creating the IAM user: `add aws --create-user NAME [--admin-profile P]`; the service
+    // account: `add gar --create-service-account NAME --project P --location L --repository R`
+    // (instead of a key file).
     if let Some(cloud) = &review.cloud {
-        let mut words = vec![
-            "--create-user".to_string(),
-            crate::plan::shell_word(&cloud.user),
-        ];
-        if let Some(p) = &cloud.admin_profile {
-            words.extend(["--admin-profile".into(), crate::plan::shell_word(p)]);
-        }
+        let words = if let crate::cloud::Job::Gcp(job) = &cloud.plan.job {
+            let no_file = format!(" --key-file {}", crate::plan::shell_word(""));
+            line = line.replacen(&no_file, "", 1);
+            job.add_flags()
+                .iter()
+                .map(|w| crate::plan::shell_word(w))
+                .collect()
+        } else {
+            let mut words = vec![
+                "--create-user".to_string(),
+                crate::plan::shell_word(&cloud.user),
+            ];
+            if let Some(p) = &cloud.admin_profile {
+                words.extend(["--admin-profile".into(), crate::plan::shell_word(p)]);
+            }
+            words
+        };
         match line.find(" --commit") {
             Some(at) => line.insert_str(at, &format!(" {}", words.join(" "))),
             None => {

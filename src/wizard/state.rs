@@ -755,13 +755,59 @@ pub enum CredsKind {
         focus: UserTokenFocus,
         keyring: KeyringField,
     },
-    /// GAR: a key file, its check, and the last Tab completion's candidates.
+    /// GAR: a key file, its check, and the last Tab completion's candidates; below it (adding
+    /// only) "create a new service account", whose fields are `new_account`.
     KeyFile {
         path: TextInput,
         check: KeyCheck,
         candidates: Vec<String>,
+        new_account: NewAccountForm,
     },
 }
+
+/// GAR: creating a pull-only service account with the admin's own gcloud login instead of
+/// giving a key file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewAccountForm {
+    /// The "create" item under the key file has the focus (Down from the key file).
+    pub selected: bool,
+    /// The fields are being edited (Enter on the "create" item); Esc goes back to the key file.
+    pub editing: bool,
+    /// The service account's name (default `fioreg-<factory>-pull`).
+    pub name: TextInput,
+    pub project: TextInput,
+    /// The repository's location (from the registry's `LOCATION-docker.pkg.dev`).
+    pub location: TextInput,
+    /// The one repository the account may read.
+    pub repository: TextInput,
+    pub focus: NewAccountFocus,
+    /// The read-only gcloud calls of the review run.
+    pub planning: bool,
+}
+
+/// The fields of [`NewAccountForm`], in screen order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NewAccountFocus {
+    #[default]
+    Name,
+    Project,
+    Location,
+    Repository,
+}
+
+impl NewAccountFocus {
+    /// The next field (`forward`) or the previous one, wrapping.
+    pub fn step(self, forward: bool) -> NewAccountFocus {
+        use NewAccountFocus::*;
+        let all = [Name, Project, Location, Repository];
+        let at = all.iter().position(|f| *f == self).unwrap_or(0);
+        all[if forward { (at + 1) % 4 } else { (at + 3) % 4 }]
+    }
+}
+
+/// The label of the GAR "create a new service account" choice, in both wizards.
+pub const NEW_GAR_ACCOUNT_LABEL: &str =
+    "Create a new pull-only service account with my gcloud login";
 
 /// AWS: creating a pull-only IAM user with the admin's own aws login instead of choosing a
 /// profile.
@@ -867,6 +913,7 @@ impl CredsForm {
                 path: TextInput::default(),
                 check: KeyCheck::Empty,
                 candidates: Vec::new(),
+                new_account: NewAccountForm::default(),
             },
             Provider::Azure | Provider::Generic => CredsKind::UserToken {
                 user: TextInput::default(),
@@ -1288,6 +1335,10 @@ impl State {
             || matches!(
                 self.creds.as_ref().map(|c| &c.kind),
                 Some(CredsKind::Aws { new_user, .. }) if new_user.planning
+            )
+            || matches!(
+                self.creds.as_ref().map(|c| &c.kind),
+                Some(CredsKind::KeyFile { new_account, .. }) if new_account.planning
             )
             || (self.screen == Screen::TestLogin
                 && self

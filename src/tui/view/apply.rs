@@ -45,6 +45,13 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         }
         let check = match &cloud.key_arn {
             Some(arn) => format!("Check the new key: it belongs to {arn}"),
+            None if matches!(
+                review.cloud.as_ref().map(|c| &c.plan.job),
+                Some(crate::cloud::Job::Gcp(_))
+            ) =>
+            {
+                "Check the new key file".to_string()
+            }
             None => "Check the new key (sts:GetCallerIdentity)".to_string(),
         };
         step(&mut c, cloud.key_check, check);

@@ -3,8 +3,9 @@
 use super::{Content, Theme, checkbox, spinner, text_field, truncate, wrap_prefixed};
 use crate::provider::Provider;
 use crate::wizard::state::{
-    CredsKind, Flow, KeyCheck, NEW_AWS_USER_LABEL, NewUserFocus, NewUserForm, Profiles, State,
-    UserTokenFocus, profile_disabled_reason,
+    CredsKind, Flow, KeyCheck, NEW_AWS_USER_LABEL, NEW_GAR_ACCOUNT_LABEL, NewAccountFocus,
+    NewAccountForm, NewUserFocus, NewUserForm, Profiles, State, UserTokenFocus,
+    profile_disabled_reason,
 };
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -117,10 +118,14 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
                 }
             }
         }
+        CredsKind::KeyFile { new_account, .. } if new_account.editing => {
+            new_gar_account(&mut c, state, new_account, width, theme)
+        }
         CredsKind::KeyFile {
             path,
             check,
             candidates,
+            new_account,
         } => {
             c.extend(wrap_prefixed(
                 "",
@@ -139,7 +144,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
                 "Key file",
                 path.value(),
                 path.cursor(),
-                true,
+                !new_account.selected,
                 error,
                 valid,
                 None,
@@ -175,7 +180,19 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             }
             let last = c.lines.len() - 1;
             c.focus = c.focus.map(|(f, _)| (f, last));
-            if matches!(check, KeyCheck::Empty) {
+            if state.flow == Flow::Add {
+                c.blank();
+                create_item(
+                    &mut c,
+                    NEW_GAR_ACCOUNT_LABEL,
+                    "reads this one repository only; its key goes straight to the factory, never \
+                     shown (Down, then Enter)",
+                    new_account.selected,
+                    theme,
+                    width,
+                );
+            }
+            if matches!(check, KeyCheck::Empty) && !new_account.selected {
                 c.blank();
                 c.extend(wrap_prefixed(
                     "",
@@ -198,25 +215,33 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
 
 /// The "create a new IAM user" item after the profiles (adding only).
 fn new_user_item(c: &mut Content, selected: bool, theme: Theme, width: usize) {
+    create_item(
+        c,
+        NEW_AWS_USER_LABEL,
+        "ecr pull permissions only; its key goes straight to the factory, never shown",
+        selected,
+        theme,
+        width,
+    );
+}
+
+/// A "+ create a new pull-only identity" item and its explanation.
+fn create_item(
+    c: &mut Content,
+    label: &str,
+    explanation: &str,
+    selected: bool,
+    theme: Theme,
+    width: usize,
+) {
     let first = c.lines.len();
     let (mark, style) = if selected {
-        ("▸ ", theme.focus())
+        ("▸ + ", theme.focus())
     } else {
-        ("  ", Style::new())
+        ("  + ", Style::new())
     };
-    c.push(Line::from(vec![
-        Span::styled(mark, style),
-        Span::styled(
-            truncate(&format!("+ {NEW_AWS_USER_LABEL}"), width.saturating_sub(2)),
-            style,
-        ),
-    ]));
-    c.extend(wrap_prefixed(
-        "    ",
-        "ecr pull permissions only; its key goes straight to the factory, never shown",
-        width,
-        theme.dim(),
-    ));
+    c.extend(wrap_prefixed(mark, label, width, style));
+    c.extend(wrap_prefixed("    ", explanation, width, theme.dim()));
     if selected {
         c.focus = Some((first, c.lines.len() - 1));
     }
@@ -262,6 +287,74 @@ fn new_aws_user(c: &mut Content, state: &State, form: &NewUserForm, width: usize
         c.push(Line::styled(
             format!(
                 "{} asking AWS who you are and whether the user exists (nothing is created)…",
+                spinner(state.tick)
+            ),
+            theme.dim(),
+        ));
+    }
+}
+
+/// The new service account's name, project, location and repository.
+fn new_gar_account(
+    c: &mut Content,
+    state: &State,
+    form: &NewAccountForm,
+    width: usize,
+    theme: Theme,
+) {
+    c.extend(wrap_prefixed(
+        "",
+        "Create a new pull-only service account with your gcloud login: the review shows each \
+         gcloud action and the role binding before anything is created.",
+        width,
+        Style::new(),
+    ));
+    let fields = [
+        (
+            "Service account",
+            &form.name,
+            NewAccountFocus::Name,
+            "its name; created if missing, an existing one is reused only after the review says so",
+        ),
+        (
+            "Project",
+            &form.project,
+            NewAccountFocus::Project,
+            "the Google Cloud project of the repository",
+        ),
+        (
+            "Location",
+            &form.location,
+            NewAccountFocus::Location,
+            "the repository's location, e.g. europe-west1",
+        ),
+        (
+            "Repository",
+            &form.repository,
+            NewAccountFocus::Repository,
+            "the account may read this repository only (roles/artifactregistry.reader)",
+        ),
+    ];
+    for (label, input, focus, hint) in fields {
+        c.blank();
+        text_field(
+            c,
+            label,
+            input.value(),
+            input.cursor(),
+            form.focus == focus,
+            None,
+            false,
+            Some(hint),
+            width,
+            theme,
+        );
+    }
+    if form.planning {
+        c.blank();
+        c.push(Line::styled(
+            format!(
+                "{} asking Google Cloud about the project and the repository (nothing is created)…",
                 spinner(state.tick)
             ),
             theme.dim(),

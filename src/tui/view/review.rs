@@ -113,9 +113,9 @@ fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<L
         ));
     }
     if let Some(cloud) = &review.cloud {
-        let text = crate::wizard::flow::new_key_login_note(ctx.verify.is_some());
+        let text = crate::wizard::flow::new_key_login_note(&cloud.plan, ctx.verify.is_some());
         lines.extend(wrap_prefixed("– ", &text, width, theme.dim()));
-        // Each AWS action with its command, and the policy document, before anything else.
+        // Each cloud action with its command, and the policy document (or role binding), before anything else.
         for line in cloud.plan.render().lines() {
             let indent = line.len() - line.trim_start().len();
             let style = if indent == 0 {

@@ -7,7 +7,9 @@ use super::*;
 use crate::cloud::apply::Step;
 use crate::cloud::{CloudPlan, CloudProgress};
 use crate::wizard::report::CreatedIdentity;
-use crate::wizard::state::{ApplyFailure, CloudReview, CloudRun, NewUserFocus, NewUserForm};
+use crate::wizard::state::{
+    ApplyFailure, CloudReview, CloudRun, NewAccountFocus, NewAccountForm, NewUserFocus, NewUserForm,
+};
 
 /// How many profiles the AWS list shows (the "create" item comes after them).
 pub(super) fn profile_count(state: &State) -> usize {
@@ -99,6 +101,115 @@ pub(super) fn new_user_nav(state: &mut State, action: Nav) -> Effect {
     Effect::None
 }
 
+/// Whether the GAR credentials offer "create a new service account" (adding only, as AWS).
+pub(super) fn offers_new_account(state: &State) -> bool {
+    state.flow == Flow::Add
+}
+
+/// Opens the new-service-account fields, the empty ones filled with the defaults:
+/// `fioreg-<factory>-pull` and the registry's location.
+pub(super) fn open_new_account(
+    form: &mut NewAccountForm,
+    factory: Option<&str>,
+    url: Option<&str>,
+) {
+    form.editing = true;
+    if form.name.value().is_empty()
+        && let Some(f) = factory
+    {
+        form.name.set(crate::cloud::gcp::default_account_name(f));
+    }
+    if form.location.value().is_empty()
+        && let Some(l) = url.and_then(crate::cloud::gcp::location_of)
+    {
+        form.location.set(l);
+    }
+    form.focus = NewAccountFocus::Name;
+}
+
+/// The keys of the new-service-account fields: Tab moves, Esc goes back to the key file, Enter
+/// asks gcloud for the review.
+pub(super) fn new_account_nav(state: &mut State, action: Nav) -> Effect {
+    let answers = state.registry.as_ref().map(|f| f.request());
+    let Some(CredsForm {
+        kind: CredsKind::KeyFile { new_account, .. },
+        error,
+        ..
+    }) = state.creds.as_mut()
+    else {
+        return Effect::None;
+    };
+    match action {
+        Nav::NextField | Nav::PrevField => {
+            new_account.focus = new_account.focus.step(action == Nav::NextField);
+        }
+        Nav::Back => {
+            new_account.editing = false;
+            new_account.planning = false;
+            *error = None;
+        }
+        Nav::Choose if !new_account.planning => {
+            let f = &*new_account;
+            let [name, project, location, repository] =
+                [&f.name, &f.project, &f.location, &f.repository]
+                    .map(|t| t.value().trim().to_string());
+            let checks = [
+                (&name, NewAccountFocus::Name, "the service account"),
+                (&project, NewAccountFocus::Project, "the project"),
+                (&location, NewAccountFocus::Location, "the location"),
+                (&repository, NewAccountFocus::Repository, "the repository"),
+            ];
+            if let Some((_, focus, what)) = checks.iter().find(|(v, ..)| v.is_empty()) {
+                new_account.focus = *focus;
+                *error = Some(format!("name {what}"));
+                return Effect::None;
+            }
+            let valid = crate::policy::validate_service_account(&name)
+                .and(crate::policy::validate_gcp_project(&project))
+                .and(crate::policy::validate_gar_location(&location))
+                .and(crate::policy::validate_gar_repository(&repository));
+            if let Err(why) = valid {
+                *error = Some(why);
+                return Effect::None;
+            }
+            let Some(request) = answers else {
+                return Effect::None;
+            };
+            new_account.planning = true;
+            *error = None;
+            let source = PlanSource::Add {
+                answers: crate::plan::Answers {
+                    request,
+                    credential: crate::plan::CredentialInput::GcpKeyFile(std::path::PathBuf::new()),
+                },
+                keyring: crate::wizard::state::KeyringUse::No,
+            };
+            return Effect::PlanGarCloud {
+                source,
+                name,
+                project,
+                location,
+                repository,
+            };
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
+/// Typing in the new-service-account fields.
+pub(super) fn new_account_typing(form: &mut NewAccountForm, key: Edit) -> bool {
+    if form.planning {
+        return false;
+    }
+    match form.focus {
+        NewAccountFocus::Name => form.name.edit(key),
+        NewAccountFocus::Project => form.project.edit(key),
+        NewAccountFocus::Location => form.location.edit(key),
+        NewAccountFocus::Repository => form.repository.edit(key),
+    }
+}
+
 /// Typing in the new-user fields.
 pub(super) fn new_user_typing(form: &mut NewUserForm, key: Edit) -> bool {
     if form.planning {
@@ -122,12 +233,14 @@ pub(super) fn cloud_planned(
     let Some(creds) = state.creds.as_mut() else {
         return Effect::None;
     };
-    let CredsKind::Aws { new_user, .. } = &mut creds.kind else {
-        return Effect::None;
+    let (planning, editing) = match &mut creds.kind {
+        CredsKind::Aws { new_user, .. } => (&mut new_user.planning, new_user.editing),
+        CredsKind::KeyFile { new_account, .. } => (&mut new_account.planning, new_account.editing),
+        CredsKind::UserToken { .. } => return Effect::None,
     };
-    let waited = new_user.planning;
-    new_user.planning = false;
-    if state.screen != Screen::Credentials || !new_user.editing || !waited {
+    let waited = *planning;
+    *planning = false;
+    if state.screen != Screen::Credentials || !editing || !waited {
         return Effect::None;
     }
     match result {
@@ -216,6 +329,10 @@ pub(super) fn cloud_step(state: &mut State, step: Step) -> Effect {
             run.key_check = StepStatus::Done;
             run.key_arn = Some(arn);
             run.waiting = None;
+        }
+        Step::KeyIsOf(id) => {
+            run.key_check = StepStatus::Done;
+            run.key_arn = Some(id);
         }
         Step::TestingLogin(_) => run.login = Some(StepStatus::Running),
         Step::LoginAccepted(_) => {

@@ -60,6 +60,22 @@ pub(super) fn answer(state: &mut State, input: Input, text: String) -> Effect {
             }
             Effect::None
         }
+        Input::ServiceAccount | Input::GcpProject | Input::GarLocation | Input::GarRepository => {
+            if let Some(creds) = state.creds.as_mut()
+                && let CredsKind::KeyFile { new_account, .. } = &mut creds.kind
+                && !new_account.planning
+            {
+                let field = match input {
+                    Input::ServiceAccount => &mut new_account.name,
+                    Input::GcpProject => &mut new_account.project,
+                    Input::GarLocation => &mut new_account.location,
+                    _ => &mut new_account.repository,
+                };
+                field.set(text);
+                creds.error = None;
+            }
+            Effect::None
+        }
         Input::KeyFile => {
             let Some(creds) = state.creds.as_mut() else {
                 return Effect::None;
@@ -227,12 +243,19 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
     {
         return new_user_nav(state, action);
     }
+    if let CredsKind::KeyFile { new_account, .. } = &creds.kind
+        && new_account.editing
+    {
+        return new_account_nav(state, action);
+    }
     if action == Nav::Back {
         state.screen = back;
         return Effect::None;
     }
     let profiles = profile_count(state);
     let create = offers_new_user(state);
+    let create_account = offers_new_account(state);
+    let url = state.registry.as_ref().and_then(|f| f.request().url);
     let (factory, admin) = (state.ctx.factory.clone(), state.ctx.aws_profile.clone());
     let Some(creds) = state.creds.as_mut() else {
         return Effect::None;
@@ -276,6 +299,15 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
                 UserTokenFocus::Remember => keyring.remember = !keyring.remember,
                 UserTokenFocus::User | UserTokenFocus::Password => {}
             }
+            creds.error = None;
+        }
+        (CredsKind::KeyFile { new_account, .. }, Nav::Down) if create_account => {
+            new_account.selected = true;
+            creds.error = None;
+        }
+        (CredsKind::KeyFile { new_account, .. }, Nav::Up) => new_account.selected = false,
+        (CredsKind::KeyFile { new_account, .. }, Nav::Choose) if new_account.selected => {
+            open_new_account(new_account, factory.as_deref(), url.as_deref());
             creds.error = None;
         }
         (CredsKind::KeyFile { path, .. }, Nav::Complete) => {
@@ -396,9 +428,20 @@ pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
                     UserTokenFocus::Password => password.edit(key),
                     UserTokenFocus::UseRemembered | UserTokenFocus::Remember => false,
                 },
+                CredsKind::KeyFile { new_account, .. } if new_account.editing => {
+                    if new_account_typing(new_account, key) {
+                        creds.error = None;
+                    }
+                    return Effect::None;
+                }
                 CredsKind::KeyFile {
-                    path, candidates, ..
+                    path,
+                    candidates,
+                    new_account,
+                    ..
                 } => {
+                    // Typing goes to the key file: its field takes the focus back.
+                    new_account.selected = false;
                     let r = path.edit(key);
                     if r {
                         candidates.clear();

@@ -74,6 +74,14 @@ pub enum Input {
     NewUser,
     /// AWS: the admin profile that creates it.
     AdminProfile,
+    /// GAR: the name of the service account to create.
+    ServiceAccount,
+    /// GAR: its project.
+    GcpProject,
+    /// GAR: the repository's location.
+    GarLocation,
+    /// GAR: the one repository it may read.
+    GarRepository,
 }
 
 /// A checkbox ([`Action::Check`]).
@@ -219,13 +227,24 @@ pub enum Effect {
         user: String,
         admin_profile: Option<String>,
     },
-    /// AWS: `cloud::apply::create_and_store` on a background thread: the cloud actions, the
+    /// GAR: `gcp::plan_create` (read-only calls) for the answers, and the plan with a
+    /// placeholder secret, on a background thread; answered by [`Action::CloudPlanned`] with
+    /// `user` the service account's name.
+    PlanGarCloud {
+        source: PlanSource,
+        name: String,
+        project: String,
+        location: String,
+        repository: String,
+    },
+    /// AWS or GAR: `cloud::apply::create_and_store` on a background thread: the cloud actions, the
     /// new key's checks, then the plan (rebuilt from `source` with `plan`'s commit) applied.
     ApplyCloud {
         plan: Arc<Plan>,
         cloud: Arc<crate::cloud::CloudPlan>,
         source: PlanSource,
-        /// The IAM user's name, recorded in the settings after success.
+        /// The IAM user's name, recorded in the settings after success (GAR records the
+        /// service account's email).
         user: String,
     },
     /// Record the choices of a successful add in the settings (real sessions only).
