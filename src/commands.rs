@@ -1149,6 +1149,25 @@ fn store_new_key(
     crate::cloud::apply::store_new_key(plan, fioctl, created, &mut |_| {})
 }
 
+/// The one gate of the cloud flows, after their plan is shown: a dry run stops there
+/// (`Previewed`, saying `nothing_done`), otherwise the one confirmation (declined:
+/// `NotApplied` with `declined`). `Ok(fioctl)`: go ahead.
+fn cloud_go_ahead(
+    g: &Global,
+    fioctl: Option<Fioctl>,
+    nothing_done: &str,
+    declined: &str,
+) -> Result<std::result::Result<Fioctl, Outcome>> {
+    let Some(fioctl) = fioctl else {
+        println!("\nDry run: {nothing_done} and no secret was stored.");
+        return Ok(Err(Outcome::Previewed));
+    };
+    if !cloud_confirm(g, "\nApply this plan?")? {
+        return Ok(Err(Outcome::NotApplied(declined.into())));
+    }
+    Ok(Ok(fioctl))
+}
+
 /// Asks (unless --yes) and then confirms; `false` when declined.
 fn cloud_confirm(g: &Global, question: &str) -> Result<bool> {
     if g.yes {
@@ -1203,15 +1222,15 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         "\nOrder: the AWS actions, then a test of the new key (up to {key_wait} s while IAM \
          catches up), then the factory secret, then the file."
     );
-    let Some(fioctl) = fioctl else {
-        println!("\nDry run: nothing was created in AWS and no secret was stored.");
-        return Ok(Outcome::Previewed);
+    let fioctl = match cloud_go_ahead(
+        g,
+        fioctl,
+        "nothing was created in AWS",
+        "not applied: nothing was created or changed",
+    )? {
+        Ok(fioctl) => fioctl,
+        Err(stop) => return Ok(stop),
     };
-    if !cloud_confirm(g, "\nApply this plan?")? {
-        return Ok(Outcome::NotApplied(
-            "not applied: nothing was created or changed".into(),
-        ));
-    }
     // The same code as the wizards: create, check the key, store it, write the config.
     let mut reporter = CloudReporter::new();
     let wait = std::time::Duration::from_secs(*key_wait);
@@ -1308,15 +1327,15 @@ fn rotate_aws_new_key(
                 .join(" ; ")
         );
     }
-    let Some(fioctl) = fioctl else {
-        println!("\nDry run: nothing was created in AWS and no secret was stored.");
-        return Ok(Outcome::Previewed);
+    let fioctl = match cloud_go_ahead(
+        g,
+        fioctl,
+        "nothing was created in AWS",
+        "not applied: nothing was created or changed",
+    )? {
+        Ok(fioctl) => fioctl,
+        Err(stop) => return Ok(stop),
     };
-    if !cloud_confirm(g, "\nApply this plan?")? {
-        return Ok(Outcome::NotApplied(
-            "not applied: nothing was created or changed".into(),
-        ));
-    }
     // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
     // step after it says what exists.
     let guard = crate::fioctl::SignalGuard::install().ok();
@@ -1429,15 +1448,15 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         "\nOrder: the Google Cloud actions, then a test of the new key (up to {KEY_WAIT} s), then \
          the factory secret, then the file."
     );
-    let Some(fioctl) = fioctl else {
-        println!("\nDry run: nothing was created in Google Cloud and no secret was stored.");
-        return Ok(Outcome::Previewed);
+    let fioctl = match cloud_go_ahead(
+        g,
+        fioctl,
+        "nothing was created in Google Cloud",
+        "not applied: nothing was created or changed",
+    )? {
+        Ok(fioctl) => fioctl,
+        Err(stop) => return Ok(stop),
     };
-    if !cloud_confirm(g, "\nApply this plan?")? {
-        return Ok(Outcome::NotApplied(
-            "not applied: nothing was created or changed".into(),
-        ));
-    }
     // The same code as the wizards: create, check the key, store it, write the config.
     let mut reporter = CloudReporter::new();
     let made = crate::cloud::apply::create_and_store(
@@ -1498,15 +1517,15 @@ fn rotate_gar_new_key(
     let mut plan = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
     println!("{}", rotation.plan.render());
     print!("{}", plan.render(color_stdout()));
-    let Some(fioctl) = fioctl else {
-        println!("\nDry run: nothing was created in Google Cloud and no secret was stored.");
-        return Ok(Outcome::Previewed);
+    let fioctl = match cloud_go_ahead(
+        g,
+        fioctl,
+        "nothing was created in Google Cloud",
+        "not applied: nothing was created or changed",
+    )? {
+        Ok(fioctl) => fioctl,
+        Err(stop) => return Ok(stop),
     };
-    if !cloud_confirm(g, "\nApply this plan?")? {
-        return Ok(Outcome::NotApplied(
-            "not applied: nothing was created or changed".into(),
-        ));
-    }
     // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
     // step after it says what exists.
     let guard = crate::fioctl::SignalGuard::install().ok();
@@ -1657,15 +1676,15 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         "\nOrder: the Azure action, then a login test with the new credential (up to \
          {AZURE_KEY_WAIT} s while Azure catches up), then the factory secret, then the file."
     );
-    let Some(fioctl) = fioctl else {
-        println!("\nDry run: nothing was created in Azure and no secret was stored.");
-        return Ok(Outcome::Previewed);
+    let fioctl = match cloud_go_ahead(
+        g,
+        fioctl,
+        "nothing was created in Azure",
+        "not applied: nothing was created or changed",
+    )? {
+        Ok(fioctl) => fioctl,
+        Err(stop) => return Ok(stop),
     };
-    if !cloud_confirm(g, "\nApply this plan?")? {
-        return Ok(Outcome::NotApplied(
-            "not applied: nothing was created or changed".into(),
-        ));
-    }
     // The same code as the wizards: create, test the login with the new credential, store it,
     // write the config.
     let mut reporter = CloudReporter::new();
@@ -1753,17 +1772,15 @@ fn rotate_azure_new_key(
     )?;
     println!("{}", cloud.render());
     print!("{}", plan.render(color_stdout()));
-    let Some(fioctl) = fioctl else {
-        println!("\nDry run: nothing was changed in Azure and no secret was stored.");
-        return Ok(Outcome::Previewed);
+    let fioctl = match cloud_go_ahead(
+        g,
+        fioctl,
+        "nothing was changed in Azure",
+        "not applied: nothing was changed",
+    )? {
+        Ok(fioctl) => fioctl,
+        Err(stop) => return Ok(stop),
     };
-    if !cloud_confirm(g, "\nApply this plan?")? {
-        return Err(Exit {
-            code: 1,
-            message: "not applied: nothing was changed".into(),
-        }
-        .into());
-    }
     // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
     // step after it says what exists.
     let guard = crate::fioctl::SignalGuard::install().ok();
