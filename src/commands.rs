@@ -193,9 +193,8 @@ impl Creds {
         let secret = flow::read_secret(&mut source, keys, &ProfileSource::real())
             .map_err(|e| anyhow::anyhow!(e.cli()))?;
         flow::keep_typed(&source, keys).map_err(|e| anyhow::anyhow!(e.cli()))?;
-        if let KeyringUse::Remember(account) = source.keyring() {
-            let noun = UserTokenKind::of(provider).password_noun();
-            eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
+        if let Some(note) = source.kept_note(keys.describe()) {
+            eprintln!("{note}");
         }
         Ok(secret)
     }
@@ -235,9 +234,8 @@ fn build(
         Some(checked),
     )
     .map_err(|e| anyhow::anyhow!(e.cli()))?;
-    if let KeyringUse::Remember(account) = source.keyring() {
-        let noun = UserTokenKind::of(plan.provider).password_noun();
-        eprintln!("Kept the {noun} for {account} in {}.", keys.describe());
+    if let Some(note) = source.kept_note(keys.describe()) {
+        eprintln!("{note}");
     }
     Ok(plan)
 }

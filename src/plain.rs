@@ -937,21 +937,14 @@ impl Driver<'_> {
             .cloud
             .as_ref()
             .map(|c| std::sync::Arc::clone(&c.plan));
-        let kept = match review.source.keyring() {
-            crate::wizard::flow::KeyringUse::Remember(account) => Some(account.clone()),
-            _ => None,
-        };
+        let kept = review.source.kept_note(&ctx.keyring);
         let blocked = store_blocks(&ctx, review);
         let commit_off = matches!(review.commit, CommitState::Off);
         if !self.review_shown {
             self.review_shown = true;
             self.say("");
-            if let Some(account) = kept {
-                let noun = UserTokenKind::of(plan.provider).password_noun();
-                self.say(&format!(
-                    "Kept the {noun} for {account} in {}.",
-                    ctx.keyring
-                ));
+            if let Some(note) = kept {
+                self.say(&note);
             }
             if let Some(cloud) = &cloud {
                 self.say(&crate::wizard::flow::new_key_login_note(

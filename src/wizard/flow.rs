@@ -475,6 +475,18 @@ pub enum PlanSource {
 }
 
 impl PlanSource {
+    /// "Kept the token for ACCOUNT in STORE." when these answers keep a typed password in the
+    /// keyring (said by the CLI and the line prompts once it is kept).
+    pub fn kept_note(&self, store: &str) -> Option<String> {
+        let (KeyringUse::Remember(account), Some(answers)) = (self.keyring(), self.answers())
+        else {
+            return None;
+        };
+        let noun = crate::credentials::user_token::UserTokenKind::of(answers.request.provider)
+            .password_noun();
+        Some(format!("Kept the {noun} for {account} in {store}."))
+    }
+
     /// The credentials' answers (none for remove).
     pub fn answers(&self) -> Option<&Answers> {
         match self {
