@@ -154,8 +154,12 @@ fn report(state: &State) -> anyhow::Result<Outcome> {
 }
 
 /// One step of the loop: the view's scroll limits, the wizard's update, then the limits again
-/// (the update may have changed what is shown).
+/// (the update may have changed what is shown). A tick only turns the spinner: it changes no
+/// layout, so the limits are not worked out again ten times a second.
 pub fn step(state: &mut State, action: Action) -> Effect {
+    if matches!(action, Action::Tick) {
+        return crate::wizard::update(state, action);
+    }
     state.limits = view::limits(state);
     let effect = crate::wizard::update(state, action);
     state.limits = view::limits(state);
