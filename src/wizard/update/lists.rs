@@ -4,20 +4,29 @@ use super::*;
 
 /// [`Action::Select`]: the option at `i` of the current list screen, chosen as Enter would.
 pub(super) fn select(state: &mut State, i: usize) -> Effect {
+    if !cursor(state, i) {
+        return Effect::None;
+    }
+    on_action(state, Nav::Choose)
+}
+
+/// [`Action::Cursor`]: the cursor of the current list screen onto the option at `i`; `false`
+/// when the screen has no such list.
+pub(super) fn cursor(state: &mut State, i: usize) -> bool {
     match state.screen {
         Screen::Start => state.start_cursor = i,
         Screen::Provider => state.provider_cursor = i,
-        Screen::Pick => state.pick.cursor = i,
+        Screen::Pick => {
+            state.pick.cursor = i;
+            check_remove(state);
+        }
         Screen::Credentials => match state.creds.as_mut().map(|c| &mut c.kind) {
             Some(CredsKind::Aws { cursor, .. }) => *cursor = i,
-            _ => return Effect::None,
+            _ => return false,
         },
-        _ => return Effect::None,
+        _ => return false,
     }
-    if state.screen == Screen::Pick {
-        check_remove(state);
-    }
-    on_action(state, Nav::Choose)
+    true
 }
 
 /// ↑/↓ on the screens that scroll as a whole.

@@ -296,22 +296,7 @@ pub fn update(state: &mut State, event: Action) -> Effect {
         Action::Edit(edit) => on_typing(state, edit),
         Action::Select(i) => select(state, i),
         Action::Cursor(i) => {
-            match state.screen {
-                Screen::Start => state.start_cursor = i,
-                Screen::Provider => state.provider_cursor = i,
-                Screen::Pick => {
-                    state.pick.cursor = i;
-                    check_remove(state);
-                }
-                Screen::Credentials => {
-                    if let Some(CredsKind::Aws { cursor, .. }) =
-                        state.creds.as_mut().map(|c| &mut c.kind)
-                    {
-                        *cursor = i;
-                    }
-                }
-                _ => {}
-            }
+            cursor(state, i);
             Effect::None
         }
         Action::Answer(field, text) => answer(state, field, text),
