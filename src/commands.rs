@@ -1119,6 +1119,24 @@ fn test_new_aws_key(
     r
 }
 
+/// [`crate::cloud::apply::create_and_store`] (the same code as the wizards: create, check the
+/// key, store it, write the config), printed; a failure says what exists.
+fn create_and_store(
+    g: &Global,
+    cloud: &crate::cloud::CloudPlan,
+    plan: &mut Plan,
+    fioctl: &Fioctl,
+    wait: std::time::Duration,
+) -> Result<crate::cloud::apply::NewKey> {
+    let mut reporter = CloudReporter::new();
+    let made =
+        crate::cloud::apply::create_and_store(cloud, plan, fioctl, &key_test(g, wait), &mut |s| {
+            print_step(&mut reporter, s)
+        });
+    reporter.done_waiting();
+    made.map_err(cloud_exit)
+}
+
 /// [`crate::cloud::apply::login_with_retry`], printed.
 fn login_with_retry(
     g: &Global,
@@ -1229,18 +1247,8 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         Ok(fioctl) => fioctl,
         Err(stop) => return Ok(stop),
     };
-    // The same code as the wizards: create, check the key, store it, write the config.
-    let mut reporter = CloudReporter::new();
     let wait = std::time::Duration::from_secs(*key_wait);
-    let made = crate::cloud::apply::create_and_store(
-        &cloud,
-        &mut plan,
-        &fioctl,
-        &key_test(g, wait),
-        &mut |s| print_step(&mut reporter, s),
-    );
-    reporter.done_waiting();
-    let made = made.map_err(cloud_exit)?;
+    let made = create_and_store(g, &cloud, &mut plan, &fioctl, wait)?;
     if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
         && let Err(e) = crate::settings::record_identity(&path, &factory, "aws_iam_user", &user)
     {
@@ -1455,17 +1463,13 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         Ok(fioctl) => fioctl,
         Err(stop) => return Ok(stop),
     };
-    // The same code as the wizards: create, check the key, store it, write the config.
-    let mut reporter = CloudReporter::new();
-    let made = crate::cloud::apply::create_and_store(
+    let made = create_and_store(
+        g,
         &cloud,
         &mut plan,
         &fioctl,
-        &key_test(g, std::time::Duration::from_secs(KEY_WAIT)),
-        &mut |s| print_step(&mut reporter, s),
-    );
-    reporter.done_waiting();
-    let made = made.map_err(cloud_exit)?;
+        std::time::Duration::from_secs(KEY_WAIT),
+    )?;
     if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
         && let Err(e) = crate::settings::record_identity(
             &path,
@@ -1683,18 +1687,13 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         Ok(fioctl) => fioctl,
         Err(stop) => return Ok(stop),
     };
-    // The same code as the wizards: create, test the login with the new credential, store it,
-    // write the config.
-    let mut reporter = CloudReporter::new();
-    let made = crate::cloud::apply::create_and_store(
+    let made = create_and_store(
+        g,
         &cloud,
         &mut plan,
         &fioctl,
-        &key_test(g, std::time::Duration::from_secs(AZURE_KEY_WAIT)),
-        &mut |s| print_step(&mut reporter, s),
-    );
-    reporter.done_waiting();
-    let made = made.map_err(cloud_exit)?;
+        std::time::Duration::from_secs(AZURE_KEY_WAIT),
+    )?;
     let applied = made.applied;
     let identity = match &areq.kind {
         azure::Kind::Principal => made.key_id.clone(),
