@@ -7,48 +7,18 @@
 //! spinner), and prints what the state says. Every question goes through a [`Prompter`], so the
 //! whole loop runs in unit tests with a scripted fake.
 
-use crate::credentials::user_token::UserTokenKind;
 use crate::factory_config::FactoryConfig;
 use crate::factory_config::lint::Severity;
-use crate::provider::Provider;
 use crate::session::Session;
+pub use crate::wizard::ask::Choice;
+use crate::wizard::ask::{self, Kind, Next, Question, Reply};
 use crate::wizard::effects::Runner;
-use crate::wizard::flow::{Verifier, store_blocks};
+use crate::wizard::flow::Verifier;
 use crate::wizard::report::{self, Exit, Outcome, progress_label};
-use crate::wizard::state::{
-    CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL,
-    NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, Secrets, State, field_help, field_label,
-    profile_disabled_reason,
-};
-use crate::wizard::{Action, Checkbox, Effect, Input, Nav, init, update};
+use crate::wizard::state::{Context, Screen, Secrets, State};
+use crate::wizard::{Action, Effect, Nav, init, update};
 use secrecy::SecretString;
 use std::sync::mpsc::{self, Receiver};
-
-/// One option of a [`Prompter::select`] question.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice {
-    pub label: String,
-    /// Why the option cannot be chosen; it is still listed, so the user learns it exists.
-    pub disabled: Option<String>,
-}
-
-impl Choice {
-    /// An option that can be chosen.
-    pub fn new(label: impl Into<String>) -> Self {
-        Choice {
-            label: label.into(),
-            disabled: None,
-        }
-    }
-
-    /// An option that is listed with the reason it cannot be chosen (`None`: it can be).
-    pub fn maybe(label: impl Into<String>, disabled: Option<&str>) -> Self {
-        Choice {
-            label: label.into(),
-            disabled: disabled.map(str::to_string),
-        }
-    }
-}
 
 /// Why a question got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,9 +90,6 @@ pub fn run_with(
         runner: Runner::new(session, tx).with_verifier(verifier),
         rx,
         p,
-        review_shown: false,
-        commit_asked: false,
-        key_file_chosen: false,
         state,
     };
     let first = init(&d.state);
@@ -140,16 +107,7 @@ struct Driver<'a> {
     runner: Runner<'a>,
     rx: Receiver<Action>,
     p: &'a mut dyn Prompter,
-    /// The plan under review was printed (it is printed again after going back), and the
-    /// commit was offered for it.
-    review_shown: bool,
-    commit_asked: bool,
-    /// GAR: "an existing key file" was chosen on this visit of the Credentials screen (its
-    /// path is asked again after a refusal, not the choice).
-    key_file_chosen: bool,
 }
-
-type Step = Result<(), PromptError>;
 
 impl Driver<'_> {
     /// Prints `text`, which may quote a config, a key file, a registry or fioctl: control
@@ -273,40 +231,60 @@ impl Driver<'_> {
         }
     }
 
+    /// The loop: whatever the wizard says comes next, asked, said or sent.
     fn run(&mut self) -> anyhow::Result<Outcome> {
+        let mut cur = ask::Cursor::default();
         loop {
-            if self.state.quit {
-                return report::outcome(&self.state);
-            }
-            let screen = self.state.screen;
-            if screen != Screen::Review {
-                self.review_shown = false;
-                self.commit_asked = false;
-            }
-            if screen != Screen::Credentials {
-                self.key_file_chosen = false;
-            }
-            let step = match screen {
-                Screen::Start => self.start(),
-                Screen::Provider => self.provider(),
-                Screen::Registry => self.registry(),
-                Screen::Pick => self.pick(),
-                Screen::Credentials => self.credentials(),
-                Screen::TestLogin => self.test_login(),
-                Screen::Review => self.review(),
-                // Applying has ended (the wait is in `settle`): it failed, or it is done.
-                Screen::Apply => return report::outcome(&self.state),
-                Screen::Done => return self.done(),
+            let question = match ask::next(&self.state, &mut cur) {
+                Next::End if self.state.screen == Screen::Done && !self.state.quit => {
+                    return self.done();
+                }
+                Next::End => return report::outcome(&self.state),
+                Next::Say(lines) => {
+                    for line in lines {
+                        self.say(&line);
+                    }
+                    continue;
+                }
+                // Escaped by render itself, before the diff's colours.
+                Next::Show(text) => {
+                    self.p.say(&text);
+                    continue;
+                }
+                Next::Go(actions) => {
+                    for action in actions {
+                        self.send(action);
+                    }
+                    continue;
+                }
+                Next::Ask(q) => q,
             };
-            match step {
-                Ok(()) => {}
-                Err(PromptError::Back) => self.nav(Nav::Back),
+            let actions = match self.ask(&question) {
+                Ok(reply) => ask::answer(&self.state, &mut cur, &question, reply),
+                Err(PromptError::Back) => ask::back(&self.state, &mut cur, &question),
                 Err(PromptError::Interrupted) => {
                     self.nav(Nav::Interrupt);
                     return report::outcome(&self.state);
                 }
                 Err(PromptError::Io(e)) => return Err(anyhow::anyhow!(e)),
+            };
+            for action in actions {
+                self.send(action);
             }
+        }
+    }
+
+    /// One question through the prompter.
+    fn ask(&mut self, q: &Question) -> Result<Reply, PromptError> {
+        match &q.kind {
+            Kind::Select(options) => self.choose(&q.prompt, options).map(Reply::Index),
+            Kind::Text { default } => self
+                .p
+                .text(&q.prompt, default.as_deref(), q.help)
+                .map(Reply::Text),
+            Kind::Path => self.p.path(&q.prompt, q.help).map(Reply::Text),
+            Kind::Secret => self.p.password(&q.prompt).map(Reply::Secret),
+            Kind::Confirm { default } => self.p.confirm(&q.prompt, *default).map(Reply::Yes),
         }
     }
 
@@ -398,615 +376,6 @@ impl Driver<'_> {
             self.say(&format!("{path}:{}: {sev}: {}", f.line, f.message));
             self.say(&format!("  fix: {}", f.fix));
         }
-    }
-
-    fn start(&mut self) -> Step {
-        let n = self.state.config.as_ref().map_or(0, |c| c.registries.len());
-        let options: Vec<Choice> = self
-            .state
-            .start_items()
-            .iter()
-            .map(|a| Choice::maybe(a.label(), a.disabled_reason(n)))
-            .collect();
-        match self.choose("What do you want to do?", &options) {
-            Ok(i) => {
-                let before = self.state.wrapped.clone();
-                self.send(Action::Select(i));
-                if self.state.containers_input.is_some() {
-                    self.containers_path()?;
-                }
-                // A device-wrap was chosen: say what it did.
-                if self.state.wrapped != before {
-                    match self.state.wrapped.clone() {
-                        Some(Ok(done)) => self.say(&format!("✓ {done}")),
-                        Some(Err(why)) => self.say(&format!("✗ device-wrap: {why}")),
-                        None => {}
-                    }
-                }
-            }
-            // Esc at the first question leaves.
-            Err(PromptError::Back) => self.nav(Nav::Quit),
-            Err(e) => return Err(e),
-        }
-        Ok(())
-    }
-
-    /// The containers.git checkout's path, asked once (then remembered); its scan is said.
-    fn containers_path(&mut self) -> Step {
-        let typed = match self.p.path(
-            "Path to the factory's containers.git checkout",
-            Some("scanned now, and remembered for this factory"),
-        ) {
-            Ok(typed) => typed,
-            Err(PromptError::Back) => {
-                self.nav(Nav::Back);
-                return Ok(());
-            }
-            Err(e) => return Err(e),
-        };
-        self.send(Action::Answer(Input::Containers, typed));
-        self.nav(Nav::Choose);
-        if self.state.containers_input.is_some() {
-            // Nothing given: back to the menu.
-            self.nav(Nav::Back);
-        }
-        for (mark, line) in crate::wizard::flow::scan_lines(&self.state) {
-            self.say(&format!("{}{line}", mark.prefix()));
-        }
-        Ok(())
-    }
-
-    fn provider(&mut self) -> Step {
-        let options: Vec<Choice> = Provider::ALL
-            .iter()
-            .map(|p| Choice::new(format!("{} — {}", p.title(), p.blurb())))
-            .collect();
-        let i = self.choose("Which kind of registry should CI pull from?", &options)?;
-        self.send(Action::Select(i));
-        Ok(())
-    }
-
-    /// The Registry screen's fields one by one (Esc goes back a field), then its check.
-    fn registry(&mut self) -> Step {
-        let Some(form) = &self.state.registry else {
-            return Err(PromptError::Back);
-        };
-        let p = form.provider;
-        let kinds: Vec<_> = form.fields.iter().map(|f| f.kind).collect();
-        let mut at = 0;
-        while let Some(&kind) = kinds.get(at) {
-            let current = self
-                .state
-                .registry
-                .as_ref()
-                .map(|f| f.text(kind).to_string())
-                .unwrap_or_default();
-            // A refused value is not offered again: Enter would only give it back.
-            let refused = self
-                .state
-                .registry
-                .as_ref()
-                .is_some_and(|f| f.field_error(kind).is_some());
-            let default = (!current.is_empty() && !refused).then_some(current.as_str());
-            match self
-                .p
-                .text(field_label(p, kind), default, Some(field_help(p, kind)))
-            {
-                Ok(text) => {
-                    // Enter on the value shown is no edit: the region and the secret name go on
-                    // following the url, as in the full-screen wizard.
-                    if text != current {
-                        self.send(Action::Answer(Input::Registry(kind), text));
-                    }
-                    let error = self
-                        .state
-                        .registry
-                        .as_ref()
-                        .and_then(|f| f.field_error(kind));
-                    match error {
-                        Some(why) => self.say(&format!("✗ {why}")),
-                        None => at += 1,
-                    }
-                }
-                Err(PromptError::Back) if at > 0 => at -= 1,
-                Err(e) => return Err(e),
-            }
-        }
-        self.nav(Nav::Choose);
-        if let Some(why) = self
-            .state
-            .registry
-            .as_ref()
-            .and_then(|f| f.plan_error.clone())
-            && self.state.screen == Screen::Registry
-        {
-            self.say(&format!("✗ {why}"));
-        }
-        Ok(())
-    }
-
-    /// Rotate and remove: the configured entries, the refused ones with the core's reason.
-    fn pick(&mut self) -> Step {
-        let entries = self.state.entries();
-        let options: Vec<Choice> = entries
-            .iter()
-            .map(|e| {
-                let secret = e
-                    .secret_name
-                    .as_deref()
-                    .map_or("no secret name".to_string(), |n| format!("secret {n}"));
-                Choice::maybe(
-                    format!("{} (line {}, {secret})", e.label(), e.line),
-                    e.disabled(),
-                )
-            })
-            .collect();
-        let remove = self.state.flow == Flow::Remove;
-        let question = if remove {
-            "Which registry should be removed?"
-        } else {
-            "Which registry gets new credentials?"
-        };
-        let i = self.choose(question, &options)?;
-        if !remove {
-            self.send(Action::Select(i));
-            return Ok(());
-        }
-        self.send(Action::Cursor(i));
-        if let Some(name) = entries.get(i).and_then(|e| e.secret_name.clone()) {
-            let target = self.state.ctx.target().name();
-            let delete = match self.p.confirm(
-                &format!("Also delete its secret {name} from {target}?"),
-                false,
-            ) {
-                Ok(delete) => delete,
-                // Esc: back to the list, one question.
-                Err(PromptError::Back) => return Ok(()),
-                Err(e) => return Err(e),
-            };
-            self.send(Action::Check(Checkbox::DeleteSecret, delete));
-        }
-        self.nav(Nav::Choose);
-        if self.state.screen == Screen::Pick
-            && let Some(why) = self.state.pick.error.clone()
-        {
-            self.say(&format!("✗ {why}"));
-        }
-        Ok(())
-    }
-
-    fn credentials(&mut self) -> Step {
-        let Some(creds) = &self.state.creds else {
-            return Err(PromptError::Back);
-        };
-        let provider = creds.provider;
-        match &creds.kind {
-            CredsKind::Aws { .. } => self.aws_profile()?,
-            CredsKind::UserToken { .. } => self.user_token(provider)?,
-            CredsKind::KeyFile { new_account, .. } if new_account.editing => {
-                self.new_gar_account()?
-            }
-            CredsKind::KeyFile { .. } if self.state.flow == Flow::Add && !self.key_file_chosen => {
-                let options = [
-                    Choice::new("Use an existing service-account JSON key file"),
-                    Choice::new(NEW_GAR_ACCOUNT_LABEL),
-                ];
-                if self.choose("How does CI get its Google Cloud key?", &options)? == 1 {
-                    // Opens the new account's fields (with their defaults), then asks them.
-                    self.nav(Nav::Down);
-                    self.nav(Nav::Choose);
-                    self.new_gar_account()?;
-                } else {
-                    // The path is asked next (and again after a refusal); Up leaves the
-                    // "create" item if an earlier answer chose it.
-                    self.nav(Nav::Up);
-                    self.key_file_chosen = true;
-                    return Ok(());
-                }
-            }
-            CredsKind::KeyFile { .. } => match self.key_file() {
-                // Esc at the path: back to the choice (when adding).
-                Err(PromptError::Back) if self.key_file_chosen => {
-                    self.key_file_chosen = false;
-                    return Ok(());
-                }
-                Ok(false) => return Ok(()),
-                Ok(true) => {}
-                Err(e) => return Err(e),
-            },
-        }
-        self.nav(Nav::Choose);
-        if self.state.screen == Screen::Credentials
-            && let Some(why) = self.state.creds.as_ref().and_then(|c| c.error.clone())
-        {
-            self.say(&format!("✗ {why}"));
-        }
-        Ok(())
-    }
-
-    fn aws_profile(&mut self) -> Step {
-        let create = self.state.flow == Flow::Add;
-        if let Some(CredsKind::Aws { new_user, .. }) = self.state.creds.as_ref().map(|c| &c.kind)
-            && new_user.editing
-        {
-            return self.new_aws_user();
-        }
-        let list = match &self.state.profiles {
-            Profiles::Loaded(list) if !list.is_empty() => list.clone(),
-            Profiles::Failed(why) => {
-                let why = why.clone();
-                self.say(&format!("✗ {why}"));
-                if !create {
-                    return Err(PromptError::Back);
-                }
-                Vec::new()
-            }
-            _ => {
-                self.say("✗ no AWS profiles were found");
-                if !create {
-                    return Err(PromptError::Back);
-                }
-                Vec::new()
-            }
-        };
-        self.say(
-            "CI gets only the chosen profile's two keys, stored as [default]: never your other \
-             profiles.",
-        );
-        let mut options: Vec<Choice> = list
-            .iter()
-            .map(|pi| {
-                let mut label = match &pi.access_key_id_masked {
-                    Some(id) => format!("{} ({id})", pi.name),
-                    None => pi.name.clone(),
-                };
-                if pi.looks_personal {
-                    label.push_str(" — looks personal: prefer a pull-only IAM user");
-                }
-                Choice::maybe(label, profile_disabled_reason(pi))
-            })
-            .collect();
-        if create {
-            options.push(Choice::new(NEW_AWS_USER_LABEL));
-        }
-        let i = self.choose("Which AWS profile should CI use?", &options)?;
-        if create && i == list.len() {
-            // Opens the new user's fields (with their defaults), then asks them.
-            self.send(Action::Select(i));
-            return self.new_aws_user();
-        }
-        self.send(Action::Cursor(i));
-        Ok(())
-    }
-
-    /// AWS: the new IAM user's name and the admin profile (Esc goes back a question; from the
-    /// first, back to the profiles).
-    fn new_aws_user(&mut self) -> Step {
-        let mut at = 0;
-        while at < 2 {
-            let (user, admin) = match self.state.creds.as_ref().map(|c| &c.kind) {
-                Some(CredsKind::Aws { new_user, .. }) => (
-                    new_user.user.value().to_string(),
-                    new_user.admin.value().to_string(),
-                ),
-                _ => return Err(PromptError::Back),
-            };
-            let answer = if at == 0 {
-                self.p
-                    .text(
-                        "Name of the new IAM user",
-                        (!user.is_empty()).then_some(user.as_str()),
-                        Some("created with pull permissions only; an existing user is reused only after the review says so"),
-                    )
-                    .map(|t| Action::Answer(Input::NewUser, t))
-            } else {
-                self.p
-                    .text(
-                        "Your admin AWS profile that creates it",
-                        (!admin.is_empty()).then_some(admin.as_str()),
-                        Some("your own aws login (SSO and MFA work); empty: AWS_PROFILE, else the AWS CLI's default"),
-                    )
-                    .map(|t| Action::Answer(Input::AdminProfile, t))
-            };
-            match answer {
-                Ok(action) => {
-                    self.send(action);
-                    at += 1;
-                }
-                Err(PromptError::Back) if at > 0 => at -= 1,
-                Err(e) => return Err(e),
-            }
-        }
-        self.say("Asking AWS who you are and whether the user exists (nothing is created yet) ...");
-        Ok(())
-    }
-
-    /// GAR: the new service account's name, project, location and repository (Esc goes back a
-    /// question; from the first, back to the choice of a key file or a new account).
-    fn new_gar_account(&mut self) -> Step {
-        let questions = [
-            (
-                Input::ServiceAccount,
-                "Name of the new service account",
-                "6-30 lowercase letters, digits or hyphens; an existing account is reused only \
-                 after the review says so",
-            ),
-            (
-                Input::GcpProject,
-                "Its Google Cloud project (the repository's)",
-                "the project id, e.g. acme-prod-1",
-            ),
-            (
-                Input::GarLocation,
-                "The repository's location",
-                "e.g. europe-west1 (the LOCATION of LOCATION-docker.pkg.dev)",
-            ),
-            (
-                Input::GarRepository,
-                "The one repository it may read",
-                "it gets roles/artifactregistry.reader on this repository only",
-            ),
-        ];
-        let mut at = 0;
-        while at < questions.len() {
-            let value = match self.state.creds.as_ref().map(|c| &c.kind) {
-                Some(CredsKind::KeyFile { new_account: f, .. }) => match at {
-                    0 => f.name.value().to_string(),
-                    1 => f.project.value().to_string(),
-                    2 => f.location.value().to_string(),
-                    _ => f.repository.value().to_string(),
-                },
-                _ => return Err(PromptError::Back),
-            };
-            let (input, question, help) = questions[at];
-            match self.p.text(
-                question,
-                (!value.is_empty()).then_some(value.as_str()),
-                Some(help),
-            ) {
-                Ok(text) => {
-                    self.send(Action::Answer(input, text));
-                    at += 1;
-                }
-                Err(PromptError::Back) if at > 0 => at -= 1,
-                Err(e) => return Err(e),
-            }
-        }
-        self.say(
-            "Asking Google Cloud about the project and the repository (nothing is created yet) ...",
-        );
-        Ok(())
-    }
-
-    /// The user, the remembered password (when the keyring holds one), the password and the
-    /// remember box; Esc goes back one question (from the first: the previous screen).
-    fn user_token(&mut self, provider: Provider) -> Step {
-        let kind = UserTokenKind::of(provider);
-        let user_q = match kind {
-            UserTokenKind::AzurePrincipal => "Service principal id (the application / client id)",
-            UserTokenKind::Generic => "User name",
-        };
-        let noun = kind.password_noun();
-        let keys = self.state.ctx.keyring.clone();
-        let mut question = format!("{noun} (hidden: nothing is shown as you type)");
-        if let Some(first) = question.get(..1) {
-            question.replace_range(..1, &first.to_uppercase());
-        }
-        let mut at = 0;
-        loop {
-            let (user, account, held, using) = match self.state.creds.as_ref().map(|c| &c.kind) {
-                Some(CredsKind::UserToken { user, keyring, .. }) => (
-                    user.value().to_string(),
-                    keyring.account.clone(),
-                    keyring.held_account().map(str::to_string),
-                    keyring.use_remembered && keyring.held == Some(true),
-                ),
-                _ => return Err(PromptError::Back),
-            };
-            let answer = match at {
-                0 => self
-                    .p
-                    .text(user_q, (!user.is_empty()).then_some(user.as_str()), None)
-                    .map(|typed| Action::Answer(Input::User, typed)),
-                1 => match &held {
-                    Some(acct) => self
-                        .p
-                        .confirm(
-                            &format!("Use the remembered {noun} for {acct} ({keys})?"),
-                            true,
-                        )
-                        .map(|on| Action::Check(Checkbox::UseRemembered, on)),
-                    None => Ok(Action::Check(Checkbox::UseRemembered, false)),
-                },
-                2 if using => return Ok(()),
-                2 => self.p.password(&question).map(Action::Password),
-                3 => match &account {
-                    Some(acct) => self
-                        .p
-                        .confirm(
-                            &format!("Remember the {noun} in the OS keyring ({keys}) for {acct}?"),
-                            false,
-                        )
-                        .map(|on| Action::Check(Checkbox::Remember, on)),
-                    None => return Ok(()),
-                },
-                _ => return Ok(()),
-            };
-            match answer {
-                Ok(action) => {
-                    self.send(action);
-                    at += 1;
-                }
-                // Back one question, past the one that was not asked.
-                Err(PromptError::Back) if at > 0 => {
-                    at = if at == 2 && held.is_none() { 0 } else { at - 1 };
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// The key file's path, checked; `false` when it is asked again.
-    fn key_file(&mut self) -> Result<bool, PromptError> {
-        let typed = self.p.path(
-            "Path to the service-account JSON key file",
-            Some(
-                "Tab completes paths. Create a key with `gcloud iam service-accounts keys create \
-                 key.json --iam-account=NAME@PROJECT.iam.gserviceaccount.com`",
-            ),
-        )?;
-        self.send(Action::Answer(Input::KeyFile, typed));
-        let check = match self.state.creds.as_ref().map(|c| &c.kind) {
-            Some(CredsKind::KeyFile { check, .. }) => check.clone(),
-            _ => return Err(PromptError::Back),
-        };
-        match check {
-            KeyCheck::Valid { email, .. } => {
-                self.say(&format!("Service account: {email}"));
-                Ok(true)
-            }
-            KeyCheck::Invalid { error, .. } => {
-                self.say(&format!("✗ {error}"));
-                Ok(false)
-            }
-            KeyCheck::Empty | KeyCheck::Checking(_) => {
-                self.say("✗ Give the path of the key file.");
-                Ok(false)
-            }
-        }
-    }
-
-    /// The login test's result; a failure offers what the TUI's keys offer.
-    fn test_login(&mut self) -> Step {
-        let Some(login) = &self.state.login else {
-            return Err(PromptError::Back);
-        };
-        let host = login.host.clone();
-        let Some(result) = login.result().cloned() else {
-            return Err(PromptError::Io("the login test did not finish".into()));
-        };
-        let why = match &result {
-            LoginCheck::Accepted => {
-                self.say("✓ accepted");
-                self.nav(Nav::Choose);
-                return Ok(());
-            }
-            LoginCheck::NoLogin => {
-                self.say(&format!(
-                    "! {host} needs no login, so the credentials could not be tested."
-                ));
-                self.nav(Nav::Choose);
-                return Ok(());
-            }
-            LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => why.clone(),
-        };
-        self.say(&format!("✗ {why}"));
-        let unreachable = result.may_store_anyway();
-        if unreachable {
-            self.say("The credentials could not be tested.");
-            if self.p.confirm("Store them anyway?", false)? {
-                self.nav(Nav::FocusNext);
-                self.nav(Nav::Choose);
-                return Ok(());
-            }
-        } else {
-            self.say("Nothing was stored.");
-        }
-        let options = [
-            Choice::new("Change the credentials"),
-            Choice::new("Test again"),
-            Choice::new("Quit"),
-        ];
-        match self.choose("What now?", &options)? {
-            0 => self.nav(Nav::Back),
-            1 => self.nav(Nav::Retry),
-            _ => self.nav(Nav::Quit),
-        }
-        Ok(())
-    }
-
-    /// The plan, the commit offer and the one confirmation; "No" ends the run unapplied.
-    fn review(&mut self) -> Step {
-        let Some(review) = &self.state.review else {
-            return Err(PromptError::Back);
-        };
-        let plan = std::sync::Arc::clone(&review.plan);
-        let ctx = self.state.ctx.clone();
-        let tested = review.login.is_some();
-        let cloud = review
-            .cloud
-            .as_ref()
-            .map(|c| std::sync::Arc::clone(&c.plan));
-        let kept = review.source.kept_note(&ctx.keyring);
-        let blocked = store_blocks(&ctx, review);
-        let commit_off = matches!(review.commit, CommitState::Off);
-        if !self.review_shown {
-            self.review_shown = true;
-            self.say("");
-            if let Some(note) = kept {
-                self.say(&note);
-            }
-            if let Some(cloud) = &cloud {
-                self.say(&crate::wizard::flow::new_key_login_note(
-                    cloud,
-                    ctx.verify.is_some(),
-                ));
-                self.say(cloud.render().trim_end());
-            } else if !tested
-                && crate::wizard::flow::plan_needs_login_test(&plan)
-                && let Some(why) = ctx.login_skipped()
-            {
-                self.say(&format!("Login test skipped ({why})."));
-            }
-            // Escaped by render itself, before the diff's colours.
-            let text = plan.render(self.p.color());
-            self.p.say(text.trim_end());
-            self.say("");
-        }
-        let config_name = plan.config_name();
-        // Applying takes the plan: no copy may be held past here.
-        drop(plan);
-        if blocked {
-            let why = ctx.store_error.clone().unwrap_or_default();
-            self.say(&format!("Applying is impossible: {why}"));
-            self.nav(Nav::Quit);
-            return Ok(());
-        }
-        if commit_off
-            && !self.commit_asked
-            && let Some(checkout) = &ctx.checkout
-        {
-            let question = format!(
-                "Commit {config_name} on {} after applying?",
-                checkout.branch
-            );
-            if self.p.confirm(&question, false)? {
-                self.send(Action::Check(Checkbox::Commit, true));
-                match self.state.review.as_ref().map(|r| r.commit.clone()) {
-                    Some(CommitState::Refused(why)) => {
-                        self.say(&format!("✗ {why}"));
-                        self.send(Action::Check(Checkbox::Commit, false));
-                        return Ok(());
-                    }
-                    Some(CommitState::On(c)) => {
-                        self.say(&crate::wizard::flow::commit_step(&c));
-                        self.commit_asked = true;
-                    }
-                    _ => {}
-                }
-            } else {
-                self.commit_asked = true;
-            }
-        }
-        if !self.p.confirm("Apply this plan?", false)? {
-            self.nav(Nav::Quit);
-            return Ok(());
-        }
-        if self.state.review.as_ref().map(|r| r.focus) != Some(ReviewFocus::Apply) {
-            self.nav(Nav::FocusNext);
-        }
-        self.nav(Nav::Choose);
-        Ok(())
     }
 
     /// The report, and the same change as a command line.

@@ -10,6 +10,7 @@
 //! ([`flow::PlanSource`]) from flags. No front end decides what comes next; every one ends with
 //! an [`report::Outcome`] that main.rs turns into the exit code.
 
+pub mod ask;
 pub mod effects;
 pub mod flow;
 pub mod report;

@@ -1,0 +1,870 @@
+//! The wizard's questions, declared as data (in the manner of cargo-generate's placeholders), and
+//! the order in which a front end that asks one question at a time asks them.
+//!
+//! [`next`] looks at the state and says what comes next: a [`Question`] (its id, prompt, help,
+//! kind and default), lines to say, actions that follow by themselves, or the end. [`answer`]
+//! and [`back`] turn a reply (or Esc) into the [`Action`]s that the full-screen wizard's keys
+//! would send. The refusals, the defaults and the order of the screens are the state's own
+//! ([`super::update`]); the line prompts ([`crate::plain`]) only ask, say and send.
+
+use super::state::{
+    CommitState, CredsKind, FieldKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL,
+    NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, State, UserTokenFocus, field_help,
+    field_label, profile_disabled_reason,
+};
+use super::update::{Action, Checkbox, Input, Nav};
+use crate::credentials::user_token::UserTokenKind;
+use crate::provider::Provider;
+use secrecy::SecretString;
+use std::collections::VecDeque;
+
+/// One option of a [`Kind::Select`] question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub label: String,
+    /// Why the option cannot be chosen; it is still listed, so the user learns it exists.
+    pub disabled: Option<String>,
+}
+
+impl Choice {
+    /// An option that can be chosen.
+    pub fn new(label: impl Into<String>) -> Self {
+        Choice {
+            label: label.into(),
+            disabled: None,
+        }
+    }
+
+    /// An option that is listed with the reason it cannot be chosen (`None`: it can be).
+    pub fn maybe(label: impl Into<String>, disabled: Option<&str>) -> Self {
+        Choice {
+            label: label.into(),
+            disabled: disabled.map(str::to_string),
+        }
+    }
+}
+
+/// What a question takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// One of the options; disabled ones are refused with their reason.
+    Select(Vec<Choice>),
+    /// A line of text; Enter alone gives the default.
+    Text { default: Option<String> },
+    /// A file path (completed with Tab where the front end can).
+    Path,
+    /// A hidden answer: never shown, never echoed.
+    Secret,
+    /// Yes or no.
+    Confirm { default: bool },
+}
+
+/// Which answer a question is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Id {
+    Start,
+    Containers,
+    Provider,
+    Field(FieldKind),
+    Entry,
+    DeleteSecret,
+    Profile,
+    NewUser,
+    AdminProfile,
+    GarChoice,
+    KeyFile,
+    ServiceAccount,
+    GcpProject,
+    GarLocation,
+    GarRepository,
+    User,
+    UseRemembered,
+    Password,
+    Remember,
+    StoreAnyway,
+    WhatNow,
+    Commit,
+    Apply,
+}
+
+/// One question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    pub id: Id,
+    pub prompt: String,
+    pub help: Option<&'static str>,
+    pub kind: Kind,
+}
+
+impl Question {
+    fn new(id: Id, prompt: impl Into<String>, kind: Kind) -> Question {
+        Question {
+            id,
+            prompt: prompt.into(),
+            help: None,
+            kind,
+        }
+    }
+
+    fn help(mut self, help: &'static str) -> Question {
+        self.help = Some(help);
+        self
+    }
+
+    fn text(id: Id, prompt: impl Into<String>, value: &str) -> Question {
+        let default = (!value.is_empty()).then(|| value.to_string());
+        Question::new(id, prompt, Kind::Text { default })
+    }
+
+    fn confirm(id: Id, prompt: impl Into<String>, default: bool) -> Question {
+        Question::new(id, prompt, Kind::Confirm { default })
+    }
+}
+
+/// A reply to a [`Question`], matching its [`Kind`].
+#[derive(Debug)]
+pub enum Reply {
+    Index(usize),
+    Text(String),
+    Secret(SecretString),
+    Yes(bool),
+}
+
+/// What the one-question-at-a-time front end does next.
+#[derive(Debug)]
+pub enum Next {
+    Ask(Question),
+    /// Lines to print (they may quote files or servers: print them escaped).
+    Say(Vec<String>),
+    /// Text that is already escaped and may be coloured (the plan).
+    Show(String),
+    /// Actions that follow without a question.
+    Go(Vec<Action>),
+    /// Nothing more to ask: the run has an outcome.
+    End,
+}
+
+/// Where a front end is among the questions (the full-screen wizard shows each screen whole and
+/// needs none of this).
+#[derive(Debug, Default)]
+pub struct Cursor {
+    place: Option<Place>,
+    /// The question of the place being asked.
+    at: usize,
+    /// The place's opening lines were said on this visit.
+    opened: bool,
+    /// What the last answer's consequences are checked for.
+    pending: Option<Pending>,
+    /// Review: the commit was offered for this plan.
+    commit_asked: bool,
+    queue: VecDeque<Next>,
+}
+
+impl Cursor {
+    fn say(&mut self, line: String) {
+        self.queue.push_back(Next::Say(vec![line]));
+    }
+}
+
+/// A screen, or the part of one that is asked as a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Start,
+    Containers,
+    Provider,
+    Registry,
+    Pick,
+    Profiles,
+    NewUser,
+    UserToken,
+    KeyFile,
+    NewAccount,
+    /// The login test numbered so: a new test is a new visit.
+    TestLogin(u64),
+    Review,
+    Over,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pending {
+    /// A question was answered: stay on it with its refusal, else on to the next.
+    Answered(Id),
+    /// The place's answers were sent with Enter: a refusal is said and the place asked again.
+    Submitted,
+    /// A device-wrap was chosen on Start (the result before it).
+    Wrapped(Option<Result<String, String>>),
+    /// The containers.git path was given.
+    Scanned,
+    /// The key file's path was given and checked.
+    KeyChecked,
+    /// The commit was asked for.
+    Commit,
+}
+
+fn place(state: &State) -> Place {
+    match state.screen {
+        Screen::Start if state.containers_input.is_some() => Place::Containers,
+        Screen::Start => Place::Start,
+        Screen::Provider => Place::Provider,
+        Screen::Registry => Place::Registry,
+        Screen::Pick => Place::Pick,
+        Screen::Credentials => match state.creds.as_ref().map(|c| &c.kind) {
+            Some(CredsKind::Aws { new_user, .. }) if new_user.editing => Place::NewUser,
+            Some(CredsKind::Aws { .. }) => Place::Profiles,
+            Some(CredsKind::KeyFile { new_account, .. }) if new_account.editing => {
+                Place::NewAccount
+            }
+            Some(CredsKind::KeyFile { .. }) => Place::KeyFile,
+            Some(CredsKind::UserToken { .. }) | None => Place::UserToken,
+        },
+        Screen::TestLogin => Place::TestLogin(state.login.as_ref().map_or(0, |l| l.run)),
+        Screen::Review => Place::Review,
+        Screen::Apply | Screen::Done => Place::Over,
+    }
+}
+
+/// What comes next for `state`; `cur` remembers what was asked and said.
+pub fn next(state: &State, cur: &mut Cursor) -> Next {
+    loop {
+        if let Some(n) = cur.queue.pop_front() {
+            return n;
+        }
+        if state.quit {
+            return Next::End;
+        }
+        let here = place(state);
+        if let Some(p) = cur.pending.take() {
+            let same = cur.place == Some(here);
+            consequences(state, cur, p, same);
+            continue;
+        }
+        if cur.place != Some(here) {
+            *cur = Cursor {
+                place: Some(here),
+                ..Cursor::default()
+            };
+        }
+        if !cur.opened {
+            cur.opened = true;
+            open(state, cur, here);
+            continue;
+        }
+        let questions = questions(state, cur, here);
+        return match questions.into_iter().nth(cur.at) {
+            Some(q) => Next::Ask(q),
+            None if here == Place::Over => Next::End,
+            // Every question of the place is answered: Enter, as on the full screen.
+            None => {
+                cur.pending = Some(Pending::Submitted);
+                if let Some(line) = submitting(here) {
+                    cur.queue
+                        .push_back(Next::Go(vec![Action::Nav(Nav::Choose)]));
+                    return Next::Say(vec![line.into()]);
+                }
+                Next::Go(vec![Action::Nav(Nav::Choose)])
+            }
+        };
+    }
+}
+
+/// What is said as a place's answers go off to a cloud.
+fn submitting(place: Place) -> Option<&'static str> {
+    match place {
+        Place::NewUser => {
+            Some("Asking AWS who you are and whether the user exists (nothing is created yet) ...")
+        }
+        Place::NewAccount => Some(
+            "Asking Google Cloud about the project and the repository (nothing is created yet) ...",
+        ),
+        _ => None,
+    }
+}
+
+/// The lines a place opens with, and what follows by itself (a login test that passed goes on).
+fn open(state: &State, cur: &mut Cursor, here: Place) {
+    match here {
+        Place::Profiles => {
+            let create = state.flow == Flow::Add;
+            let failed = match &state.profiles {
+                Profiles::Loaded(list) if !list.is_empty() => None,
+                Profiles::Failed(why) => Some(format!("✗ {why}")),
+                _ => Some("✗ no AWS profiles were found".to_string()),
+            };
+            if let Some(failed) = failed {
+                cur.say(failed);
+                if !create {
+                    cur.queue.push_back(Next::Go(vec![Action::Nav(Nav::Back)]));
+                    return;
+                }
+            }
+            cur.say(
+                "CI gets only the chosen profile's two keys, stored as [default]: never your \
+                 other profiles."
+                    .into(),
+            );
+        }
+        Place::TestLogin(_) => {
+            let Some(login) = &state.login else {
+                cur.queue.push_back(Next::Go(vec![Action::Nav(Nav::Back)]));
+                return;
+            };
+            let Some(result) = login.result() else {
+                cur.queue.push_back(Next::End);
+                return;
+            };
+            let go_on = Next::Go(vec![Action::Nav(Nav::Choose)]);
+            match result {
+                LoginCheck::Accepted => {
+                    cur.say("✓ accepted".into());
+                    cur.queue.push_back(go_on);
+                }
+                LoginCheck::NoLogin => {
+                    cur.say(format!(
+                        "! {} needs no login, so the credentials could not be tested.",
+                        login.host
+                    ));
+                    cur.queue.push_back(go_on);
+                }
+                LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => {
+                    cur.say(format!("✗ {why}"));
+                    cur.say(if result.may_store_anyway() {
+                        "The credentials could not be tested.".into()
+                    } else {
+                        "Nothing was stored.".into()
+                    });
+                }
+            }
+        }
+        Place::Review => open_review(state, cur),
+        _ => {}
+    }
+}
+
+/// The Review: the plan (printed once per visit), or why it cannot be applied.
+fn open_review(state: &State, cur: &mut Cursor) {
+    let Some(review) = &state.review else {
+        cur.queue.push_back(Next::Go(vec![Action::Nav(Nav::Back)]));
+        return;
+    };
+    let ctx = &state.ctx;
+    let mut lines = vec![String::new()];
+    lines.extend(review.source.kept_note(&ctx.keyring));
+    if let Some(cloud) = &review.cloud {
+        lines.push(super::flow::new_key_login_note(
+            &cloud.plan,
+            ctx.verify.is_some(),
+        ));
+        lines.push(cloud.plan.render().trim_end().to_string());
+    } else if review.login.is_none()
+        && super::flow::plan_needs_login_test(&review.plan)
+        && let Some(why) = ctx.login_skipped()
+    {
+        lines.push(format!("Login test skipped ({why})."));
+    }
+    cur.queue.push_back(Next::Say(lines));
+    // Escaped by render itself, before the diff's colours.
+    let text = review.plan.render(ctx.color);
+    cur.queue.push_back(Next::Show(text.trim_end().to_string()));
+    cur.queue.push_back(Next::Say(vec![String::new()]));
+    if super::flow::store_blocks(ctx, review) {
+        let why = ctx.store_error.clone().unwrap_or_default();
+        cur.queue
+            .push_back(Next::Say(vec![format!("Applying is impossible: {why}")]));
+        cur.queue.push_back(Next::Go(vec![Action::Nav(Nav::Quit)]));
+    }
+}
+
+/// The questions of a place, in order, as the state now stands.
+fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
+    match here {
+        Place::Start => {
+            let n = state.config.as_ref().map_or(0, |c| c.registries.len());
+            let options = state
+                .start_items()
+                .iter()
+                .map(|a| Choice::maybe(a.label(), a.disabled_reason(n)))
+                .collect();
+            vec![Question::new(
+                Id::Start,
+                "What do you want to do?",
+                Kind::Select(options),
+            )]
+        }
+        Place::Containers => vec![
+            Question::new(
+                Id::Containers,
+                "Path to the factory's containers.git checkout",
+                Kind::Path,
+            )
+            .help("scanned now, and remembered for this factory"),
+        ],
+        Place::Provider => {
+            let options = Provider::ALL
+                .iter()
+                .map(|p| Choice::new(format!("{} — {}", p.title(), p.blurb())))
+                .collect();
+            vec![Question::new(
+                Id::Provider,
+                "Which kind of registry should CI pull from?",
+                Kind::Select(options),
+            )]
+        }
+        Place::Registry => {
+            let Some(form) = &state.registry else {
+                return Vec::new();
+            };
+            form.fields
+                .iter()
+                .map(|f| {
+                    // A refused value is not offered again: Enter would only give it back.
+                    let refused = form.field_error(f.kind).is_some();
+                    let value = if refused { "" } else { f.input.value() };
+                    Question::text(Id::Field(f.kind), field_label(form.provider, f.kind), value)
+                        .help(field_help(form.provider, f.kind))
+                })
+                .collect()
+        }
+        Place::Pick => pick_questions(state),
+        Place::Profiles => {
+            let list = match &state.profiles {
+                Profiles::Loaded(list) => list.as_slice(),
+                _ => &[],
+            };
+            let mut options: Vec<Choice> = list
+                .iter()
+                .map(|pi| {
+                    let mut label = match &pi.access_key_id_masked {
+                        Some(id) => format!("{} ({id})", pi.name),
+                        None => pi.name.clone(),
+                    };
+                    if pi.looks_personal {
+                        label.push_str(" — looks personal: prefer a pull-only IAM user");
+                    }
+                    Choice::maybe(label, profile_disabled_reason(pi))
+                })
+                .collect();
+            if state.flow == Flow::Add {
+                options.push(Choice::new(NEW_AWS_USER_LABEL));
+            }
+            vec![Question::new(
+                Id::Profile,
+                "Which AWS profile should CI use?",
+                Kind::Select(options),
+            )]
+        }
+        Place::NewUser => {
+            let Some(CredsKind::Aws { new_user: f, .. }) = state.creds.as_ref().map(|c| &c.kind)
+            else {
+                return Vec::new();
+            };
+            vec![
+                Question::text(Id::NewUser, "Name of the new IAM user", f.user.value()).help(
+                    "created with pull permissions only; an existing user is reused only after \
+                     the review says so",
+                ),
+                Question::text(
+                    Id::AdminProfile,
+                    "Your admin AWS profile that creates it",
+                    f.admin.value(),
+                )
+                .help(
+                    "your own aws login (SSO and MFA work); empty: AWS_PROFILE, else the AWS \
+                     CLI's default",
+                ),
+            ]
+        }
+        Place::NewAccount => {
+            let Some(CredsKind::KeyFile { new_account: f, .. }) =
+                state.creds.as_ref().map(|c| &c.kind)
+            else {
+                return Vec::new();
+            };
+            vec![
+                Question::text(
+                    Id::ServiceAccount,
+                    "Name of the new service account",
+                    f.name.value(),
+                )
+                .help(
+                    "6-30 lowercase letters, digits or hyphens; an existing account is reused \
+                     only after the review says so",
+                ),
+                Question::text(
+                    Id::GcpProject,
+                    "Its Google Cloud project (the repository's)",
+                    f.project.value(),
+                )
+                .help("the project id, e.g. acme-prod-1"),
+                Question::text(
+                    Id::GarLocation,
+                    "The repository's location",
+                    f.location.value(),
+                )
+                .help("e.g. europe-west1 (the LOCATION of LOCATION-docker.pkg.dev)"),
+                Question::text(
+                    Id::GarRepository,
+                    "The one repository it may read",
+                    f.repository.value(),
+                )
+                .help("it gets roles/artifactregistry.reader on this repository only"),
+            ]
+        }
+        Place::KeyFile => {
+            let mut qs = Vec::new();
+            if state.flow == Flow::Add {
+                qs.push(Question::new(
+                    Id::GarChoice,
+                    "How does CI get its Google Cloud key?",
+                    Kind::Select(vec![
+                        Choice::new("Use an existing service-account JSON key file"),
+                        Choice::new(NEW_GAR_ACCOUNT_LABEL),
+                    ]),
+                ));
+            }
+            qs.push(
+                Question::new(
+                    Id::KeyFile,
+                    "Path to the service-account JSON key file",
+                    Kind::Path,
+                )
+                .help(
+                    "Tab completes paths. Create a key with `gcloud iam service-accounts keys \
+                     create key.json --iam-account=NAME@PROJECT.iam.gserviceaccount.com`",
+                ),
+            );
+            qs
+        }
+        Place::UserToken => user_token_questions(state),
+        Place::TestLogin(_) => {
+            let mut qs = Vec::new();
+            if state
+                .login
+                .as_ref()
+                .and_then(|l| l.result())
+                .is_some_and(LoginCheck::may_store_anyway)
+            {
+                qs.push(Question::confirm(
+                    Id::StoreAnyway,
+                    "Store them anyway?",
+                    false,
+                ));
+            }
+            qs.push(Question::new(
+                Id::WhatNow,
+                "What now?",
+                Kind::Select(
+                    ["Change the credentials", "Test again", "Quit"]
+                        .map(Choice::new)
+                        .to_vec(),
+                ),
+            ));
+            qs
+        }
+        Place::Review => {
+            let Some(review) = &state.review else {
+                return Vec::new();
+            };
+            let mut qs = Vec::new();
+            if matches!(review.commit, CommitState::Off)
+                && !cur.commit_asked
+                && let Some(checkout) = &state.ctx.checkout
+            {
+                qs.push(Question::confirm(
+                    Id::Commit,
+                    format!(
+                        "Commit {} on {} after applying?",
+                        review.plan.config_name(),
+                        checkout.branch
+                    ),
+                    false,
+                ));
+            }
+            qs.push(Question::confirm(Id::Apply, "Apply this plan?", false));
+            // One at a time: the commit (until answered), then the confirmation.
+            qs.truncate(1);
+            qs
+        }
+        Place::Over => Vec::new(),
+    }
+}
+
+/// Rotate and remove: the configured entries (the refused ones with the core's reason), and
+/// for a removal whether its secret goes too.
+fn pick_questions(state: &State) -> Vec<Question> {
+    let entries = state.entries();
+    let options = entries
+        .iter()
+        .map(|e| {
+            let secret = e
+                .secret_name
+                .as_deref()
+                .map_or("no secret name".to_string(), |n| format!("secret {n}"));
+            Choice::maybe(
+                format!("{} (line {}, {secret})", e.label(), e.line),
+                e.disabled(),
+            )
+        })
+        .collect();
+    let remove = state.flow == Flow::Remove;
+    let prompt = if remove {
+        "Which registry should be removed?"
+    } else {
+        "Which registry gets new credentials?"
+    };
+    let mut qs = vec![Question::new(Id::Entry, prompt, Kind::Select(options))];
+    if remove
+        && let Some(name) = entries
+            .get(state.pick.cursor)
+            .and_then(|e| e.secret_name.as_ref())
+    {
+        let target = state.ctx.target().name();
+        qs.push(Question::confirm(
+            Id::DeleteSecret,
+            format!("Also delete its secret {name} from {target}?"),
+            false,
+        ));
+    }
+    qs
+}
+
+/// The user, the remembered password (when the keyring holds one), the password and the
+/// remember box, as the form shows them.
+fn user_token_questions(state: &State) -> Vec<Question> {
+    let Some(creds) = &state.creds else {
+        return Vec::new();
+    };
+    let CredsKind::UserToken { user, keyring, .. } = &creds.kind else {
+        return Vec::new();
+    };
+    let kind = UserTokenKind::of(creds.provider);
+    let noun = kind.password_noun();
+    let keys = &state.ctx.keyring;
+    let account = keyring.account.as_deref().unwrap_or_default();
+    keyring
+        .items()
+        .into_iter()
+        .map(|item| match item {
+            UserTokenFocus::User => Question::text(
+                Id::User,
+                match kind {
+                    UserTokenKind::AzurePrincipal => {
+                        "Service principal id (the application / client id)"
+                    }
+                    UserTokenKind::Generic => "User name",
+                },
+                user.value(),
+            ),
+            UserTokenFocus::UseRemembered => Question::confirm(
+                Id::UseRemembered,
+                format!("Use the remembered {noun} for {account} ({keys})?"),
+                true,
+            ),
+            UserTokenFocus::Password => {
+                let mut prompt = format!("{noun} (hidden: nothing is shown as you type)");
+                if let Some(first) = prompt.get(..1) {
+                    prompt.replace_range(..1, &first.to_uppercase());
+                }
+                Question::new(Id::Password, prompt, Kind::Secret)
+            }
+            UserTokenFocus::Remember => Question::confirm(
+                Id::Remember,
+                format!("Remember the {noun} in the OS keyring ({keys}) for {account}?"),
+                false,
+            ),
+        })
+        .collect()
+}
+
+/// After an answer's actions have run: say a refusal and stay, or go on. `same`: the answer
+/// left the place as it was (else only what it did is said).
+fn consequences(state: &State, cur: &mut Cursor, p: Pending, same: bool) {
+    if !same && !matches!(p, Pending::Wrapped(_) | Pending::Scanned) {
+        return;
+    }
+    match p {
+        Pending::Answered(Id::Field(kind)) => {
+            match state.registry.as_ref().and_then(|f| f.field_error(kind)) {
+                Some(why) => cur.say(format!("✗ {why}")),
+                None => cur.at += 1,
+            }
+        }
+        Pending::Answered(_) => cur.at += 1,
+        Pending::Submitted => {
+            let refusal = match state.screen {
+                Screen::Registry => state.registry.as_ref().and_then(|f| f.plan_error.clone()),
+                Screen::Pick => state.pick.error.clone(),
+                Screen::Credentials => state.creds.as_ref().and_then(|c| c.error.clone()),
+                _ => None,
+            };
+            if let Some(why) = refusal {
+                cur.say(format!("✗ {why}"));
+            }
+            // Asked again from its first question.
+            cur.at = 0;
+            cur.opened = false;
+        }
+        Pending::Wrapped(before) => {
+            if state.wrapped != before {
+                match &state.wrapped {
+                    Some(Ok(done)) => cur.say(format!("✓ {done}")),
+                    Some(Err(why)) => cur.say(format!("✗ device-wrap: {why}")),
+                    None => {}
+                }
+            }
+        }
+        Pending::Scanned => {
+            if state.containers_input.is_some() {
+                // Nothing given: back to the menu.
+                cur.queue.push_back(Next::Go(vec![Action::Nav(Nav::Back)]));
+            }
+            say_scan(state, cur);
+        }
+        Pending::KeyChecked => match state.creds.as_ref().map(|c| &c.kind) {
+            Some(CredsKind::KeyFile {
+                check: KeyCheck::Valid { email, .. },
+                ..
+            }) => {
+                cur.say(format!("Service account: {email}"));
+                cur.at += 1;
+            }
+            Some(CredsKind::KeyFile {
+                check: KeyCheck::Invalid { error, .. },
+                ..
+            }) => cur.say(format!("✗ {error}")),
+            _ => cur.say("✗ Give the path of the key file.".into()),
+        },
+        Pending::Commit => match state.review.as_ref().map(|r| &r.commit) {
+            Some(CommitState::Refused(why)) => {
+                cur.say(format!("✗ {why}"));
+                cur.queue
+                    .push_back(Next::Go(vec![Action::Check(Checkbox::Commit, false)]));
+            }
+            Some(CommitState::On(c)) => {
+                cur.say(super::flow::commit_step(c));
+                cur.commit_asked = true;
+            }
+            _ => cur.commit_asked = true,
+        },
+    }
+}
+
+fn say_scan(state: &State, cur: &mut Cursor) {
+    let lines = super::flow::scan_lines(state)
+        .into_iter()
+        .map(|(mark, line)| format!("{}{line}", mark.prefix()))
+        .collect();
+    cur.queue.push_back(Next::Say(lines));
+}
+
+/// The actions a reply to `q` stands for (what the full-screen wizard's keys would send).
+pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Vec<Action> {
+    let nav = |n: Nav| Action::Nav(n);
+    cur.pending = Some(Pending::Answered(q.id));
+    match (q.id, reply) {
+        (Id::Start, Reply::Index(i)) => {
+            cur.pending = Some(Pending::Wrapped(state.wrapped.clone()));
+            vec![Action::Select(i)]
+        }
+        (Id::Containers, Reply::Text(t)) => {
+            cur.pending = Some(Pending::Scanned);
+            vec![Action::Answer(Input::Containers, t), nav(Nav::Choose)]
+        }
+        (Id::Provider, Reply::Index(i)) => vec![Action::Select(i)],
+        (Id::Field(kind), Reply::Text(t)) => {
+            let current = state.registry.as_ref().map_or("", |f| f.text(kind));
+            // Enter on the value shown is no edit: the region and the secret name go on
+            // following the url, as in the full-screen wizard.
+            if t == current {
+                Vec::new()
+            } else {
+                vec![Action::Answer(Input::Registry(kind), t)]
+            }
+        }
+        (Id::Entry, Reply::Index(i)) if state.flow == Flow::Rotate => {
+            cur.pending = Some(Pending::Submitted);
+            vec![Action::Select(i)]
+        }
+        (Id::Entry, Reply::Index(i)) => vec![Action::Cursor(i)],
+        (Id::DeleteSecret, Reply::Yes(on)) => vec![Action::Check(Checkbox::DeleteSecret, on)],
+        (Id::Profile, Reply::Index(i)) => {
+            let profiles = match &state.profiles {
+                Profiles::Loaded(list) => list.len(),
+                _ => 0,
+            };
+            if state.flow == Flow::Add && i == profiles {
+                // Opens the new user's fields, with their defaults.
+                cur.pending = None;
+                vec![Action::Select(i)]
+            } else {
+                cur.pending = Some(Pending::Submitted);
+                vec![Action::Cursor(i), nav(Nav::Choose)]
+            }
+        }
+        (Id::NewUser, Reply::Text(t)) => vec![Action::Answer(Input::NewUser, t)],
+        (Id::AdminProfile, Reply::Text(t)) => vec![Action::Answer(Input::AdminProfile, t)],
+        (Id::ServiceAccount, Reply::Text(t)) => vec![Action::Answer(Input::ServiceAccount, t)],
+        (Id::GcpProject, Reply::Text(t)) => vec![Action::Answer(Input::GcpProject, t)],
+        (Id::GarLocation, Reply::Text(t)) => vec![Action::Answer(Input::GarLocation, t)],
+        (Id::GarRepository, Reply::Text(t)) => vec![Action::Answer(Input::GarRepository, t)],
+        (Id::GarChoice, Reply::Index(1)) => {
+            // Opens the new account's fields, with their defaults.
+            cur.pending = None;
+            vec![nav(Nav::Down), nav(Nav::Choose)]
+        }
+        // The path is asked next; Up leaves the "create" item if an earlier answer chose it.
+        (Id::GarChoice, Reply::Index(_)) => vec![nav(Nav::Up)],
+        (Id::KeyFile, Reply::Text(t)) => {
+            cur.pending = Some(Pending::KeyChecked);
+            vec![Action::Answer(Input::KeyFile, t)]
+        }
+        (Id::User, Reply::Text(t)) => vec![Action::Answer(Input::User, t)],
+        (Id::UseRemembered, Reply::Yes(on)) => vec![Action::Check(Checkbox::UseRemembered, on)],
+        (Id::Password, Reply::Secret(s)) => vec![Action::Password(s)],
+        (Id::Remember, Reply::Yes(on)) => vec![Action::Check(Checkbox::Remember, on)],
+        (Id::StoreAnyway, Reply::Yes(true)) => vec![nav(Nav::FocusNext), nav(Nav::Choose)],
+        (Id::StoreAnyway, Reply::Yes(false)) => Vec::new(),
+        (Id::WhatNow, Reply::Index(0)) => vec![nav(Nav::Back)],
+        (Id::WhatNow, Reply::Index(1)) => vec![nav(Nav::Retry)],
+        (Id::WhatNow, Reply::Index(_)) => vec![nav(Nav::Quit)],
+        (Id::Commit, Reply::Yes(true)) => {
+            cur.pending = Some(Pending::Commit);
+            vec![Action::Check(Checkbox::Commit, true)]
+        }
+        (Id::Commit, Reply::Yes(false)) => {
+            cur.pending = None;
+            cur.commit_asked = true;
+            Vec::new()
+        }
+        (Id::Apply, Reply::Yes(true)) => {
+            cur.pending = None;
+            let mut go = Vec::new();
+            if state.review.as_ref().map(|r| r.focus) != Some(ReviewFocus::Apply) {
+                go.push(nav(Nav::FocusNext));
+            }
+            go.push(nav(Nav::Choose));
+            go
+        }
+        (Id::Apply, Reply::Yes(false)) => vec![nav(Nav::Quit)],
+        // A reply of another kind than asked: the question is asked again.
+        _ => {
+            cur.pending = None;
+            Vec::new()
+        }
+    }
+}
+
+/// Esc at `q`: back one question, or from a place's first question back a screen (from the
+/// first question of all: quit).
+pub fn back(state: &State, cur: &mut Cursor, q: &Question) -> Vec<Action> {
+    let _ = state;
+    match q.id {
+        Id::Start => vec![Action::Nav(Nav::Quit)],
+        // Back at the login test's or the review's questions leaves the screen.
+        Id::StoreAnyway | Id::WhatNow | Id::Commit | Id::Apply => vec![Action::Nav(Nav::Back)],
+        _ if cur.at > 0 => {
+            cur.at -= 1;
+            Vec::new()
+        }
+        _ => vec![Action::Nav(Nav::Back)],
+    }
+}
