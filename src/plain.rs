@@ -261,7 +261,7 @@ impl Driver<'_> {
             };
             let actions = match self.ask(&question) {
                 Ok(reply) => ask::answer(&self.state, &mut cur, &question, reply),
-                Err(PromptError::Back) => ask::back(&self.state, &mut cur, &question),
+                Err(PromptError::Back) => ask::back(&mut cur, &question),
                 Err(PromptError::Interrupted) => {
                     self.nav(Nav::Interrupt);
                     return report::outcome(&self.state);

@@ -8,9 +8,9 @@
 //! ([`super::update`]); the line prompts ([`crate::plain`]) only ask, say and send.
 
 use super::state::{
-    CommitState, CredsKind, FieldKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL,
-    NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, State, UserTokenFocus, field_help,
-    field_label, profile_disabled_reason,
+    CommitState, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL, NEW_GAR_ACCOUNT_LABEL,
+    Profiles, ReviewFocus, Screen, State, UserTokenFocus, field_help, field_label,
+    profile_disabled_reason,
 };
 use super::update::{Action, Checkbox, Input, Nav};
 use crate::credentials::user_token::UserTokenKind;
@@ -63,27 +63,19 @@ pub enum Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Id {
     Start,
-    Containers,
     Provider,
-    Field(FieldKind),
+    /// Rotate and remove: the configured entry.
     Entry,
-    DeleteSecret,
     Profile,
-    NewUser,
-    AdminProfile,
+    /// GAR: an existing key file, or a new service account.
     GarChoice,
-    KeyFile,
-    ServiceAccount,
-    GcpProject,
-    GarLocation,
-    GarRepository,
-    User,
-    UseRemembered,
+    /// A text field, answered whole ([`Action::Answer`]).
+    Text(Input),
+    /// A checkbox ([`Action::Check`]).
+    Check(Checkbox),
     Password,
-    Remember,
     StoreAnyway,
     WhatNow,
-    Commit,
     Apply,
 }
 
@@ -392,7 +384,7 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
         }
         Place::Containers => vec![
             Question::new(
-                Id::Containers,
+                Id::Text(Input::Containers),
                 "Path to the factory's containers.git checkout",
                 Kind::Path,
             )
@@ -419,8 +411,12 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
                     // A refused value is not offered again: Enter would only give it back.
                     let refused = form.field_error(f.kind).is_some();
                     let value = if refused { "" } else { f.input.value() };
-                    Question::text(Id::Field(f.kind), field_label(form.provider, f.kind), value)
-                        .help(field_help(form.provider, f.kind))
+                    Question::text(
+                        Id::Text(Input::Registry(f.kind)),
+                        field_label(form.provider, f.kind),
+                        value,
+                    )
+                    .help(field_help(form.provider, f.kind))
                 })
                 .collect()
         }
@@ -458,12 +454,17 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
                 return Vec::new();
             };
             vec![
-                Question::text(Id::NewUser, "Name of the new IAM user", f.user.value()).help(
+                Question::text(
+                    Id::Text(Input::NewUser),
+                    "Name of the new IAM user",
+                    f.user.value(),
+                )
+                .help(
                     "created with pull permissions only; an existing user is reused only after \
                      the review says so",
                 ),
                 Question::text(
-                    Id::AdminProfile,
+                    Id::Text(Input::AdminProfile),
                     "Your admin AWS profile that creates it",
                     f.admin.value(),
                 )
@@ -481,7 +482,7 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
             };
             vec![
                 Question::text(
-                    Id::ServiceAccount,
+                    Id::Text(Input::ServiceAccount),
                     "Name of the new service account",
                     f.name.value(),
                 )
@@ -490,19 +491,19 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
                      only after the review says so",
                 ),
                 Question::text(
-                    Id::GcpProject,
+                    Id::Text(Input::GcpProject),
                     "Its Google Cloud project (the repository's)",
                     f.project.value(),
                 )
                 .help("the project id, e.g. acme-prod-1"),
                 Question::text(
-                    Id::GarLocation,
+                    Id::Text(Input::GarLocation),
                     "The repository's location",
                     f.location.value(),
                 )
                 .help("e.g. europe-west1 (the LOCATION of LOCATION-docker.pkg.dev)"),
                 Question::text(
-                    Id::GarRepository,
+                    Id::Text(Input::GarRepository),
                     "The one repository it may read",
                     f.repository.value(),
                 )
@@ -523,7 +524,7 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
             }
             qs.push(
                 Question::new(
-                    Id::KeyFile,
+                    Id::Text(Input::KeyFile),
                     "Path to the service-account JSON key file",
                     Kind::Path,
                 )
@@ -570,7 +571,7 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
                 && let Some(checkout) = &state.ctx.checkout
             {
                 qs.push(Question::confirm(
-                    Id::Commit,
+                    Id::Check(Checkbox::Commit),
                     format!(
                         "Commit {} on {} after applying?",
                         review.plan.config_name(),
@@ -619,7 +620,7 @@ fn pick_questions(state: &State) -> Vec<Question> {
     {
         let target = state.ctx.target().name();
         qs.push(Question::confirm(
-            Id::DeleteSecret,
+            Id::Check(Checkbox::DeleteSecret),
             format!("Also delete its secret {name} from {target}?"),
             false,
         ));
@@ -645,7 +646,7 @@ fn user_token_questions(state: &State) -> Vec<Question> {
         .into_iter()
         .map(|item| match item {
             UserTokenFocus::User => Question::text(
-                Id::User,
+                Id::Text(Input::User),
                 match kind {
                     UserTokenKind::AzurePrincipal => {
                         "Service principal id (the application / client id)"
@@ -655,7 +656,7 @@ fn user_token_questions(state: &State) -> Vec<Question> {
                 user.value(),
             ),
             UserTokenFocus::UseRemembered => Question::confirm(
-                Id::UseRemembered,
+                Id::Check(Checkbox::UseRemembered),
                 format!("Use the remembered {noun} for {account} ({keys})?"),
                 true,
             ),
@@ -667,7 +668,7 @@ fn user_token_questions(state: &State) -> Vec<Question> {
                 Question::new(Id::Password, prompt, Kind::Secret)
             }
             UserTokenFocus::Remember => Question::confirm(
-                Id::Remember,
+                Id::Check(Checkbox::Remember),
                 format!("Remember the {noun} in the OS keyring ({keys}) for {account}?"),
                 false,
             ),
@@ -682,7 +683,7 @@ fn consequences(state: &State, cur: &mut Cursor, p: Pending, same: bool) {
         return;
     }
     match p {
-        Pending::Answered(Id::Field(kind)) => {
+        Pending::Answered(Id::Text(Input::Registry(kind))) => {
             match state.registry.as_ref().and_then(|f| f.field_error(kind)) {
                 Some(why) => cur.say(format!("✗ {why}")),
                 None => cur.at += 1,
@@ -765,27 +766,38 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
             cur.pending = Some(Pending::Wrapped(state.wrapped.clone()));
             vec![Action::Select(i)]
         }
-        (Id::Containers, Reply::Text(t)) => {
+        (Id::Text(Input::Containers), Reply::Text(t)) => {
             cur.pending = Some(Pending::Scanned);
             vec![Action::Answer(Input::Containers, t), nav(Nav::Choose)]
         }
-        (Id::Provider, Reply::Index(i)) => vec![Action::Select(i)],
-        (Id::Field(kind), Reply::Text(t)) => {
-            let current = state.registry.as_ref().map_or("", |f| f.text(kind));
-            // Enter on the value shown is no edit: the region and the secret name go on
-            // following the url, as in the full-screen wizard.
-            if t == current {
-                Vec::new()
-            } else {
-                vec![Action::Answer(Input::Registry(kind), t)]
-            }
+        // Enter on the value shown is no edit: the region and the secret name go on following
+        // the url, as in the full-screen wizard.
+        (Id::Text(Input::Registry(kind)), Reply::Text(t))
+            if state.registry.as_ref().is_some_and(|f| f.text(kind) == t) =>
+        {
+            Vec::new()
         }
+        (Id::Text(Input::KeyFile), Reply::Text(t)) => {
+            cur.pending = Some(Pending::KeyChecked);
+            vec![Action::Answer(Input::KeyFile, t)]
+        }
+        (Id::Text(input), Reply::Text(t)) => vec![Action::Answer(input, t)],
+        (Id::Check(Checkbox::Commit), Reply::Yes(true)) => {
+            cur.pending = Some(Pending::Commit);
+            vec![Action::Check(Checkbox::Commit, true)]
+        }
+        (Id::Check(Checkbox::Commit), Reply::Yes(false)) => {
+            cur.pending = None;
+            cur.commit_asked = true;
+            Vec::new()
+        }
+        (Id::Check(which), Reply::Yes(on)) => vec![Action::Check(which, on)],
+        (Id::Provider, Reply::Index(i)) => vec![Action::Select(i)],
         (Id::Entry, Reply::Index(i)) if state.flow == Flow::Rotate => {
             cur.pending = Some(Pending::Submitted);
             vec![Action::Select(i)]
         }
         (Id::Entry, Reply::Index(i)) => vec![Action::Cursor(i)],
-        (Id::DeleteSecret, Reply::Yes(on)) => vec![Action::Check(Checkbox::DeleteSecret, on)],
         (Id::Profile, Reply::Index(i)) => {
             let profiles = match &state.profiles {
                 Profiles::Loaded(list) => list.len(),
@@ -800,12 +812,6 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
                 vec![Action::Cursor(i), nav(Nav::Choose)]
             }
         }
-        (Id::NewUser, Reply::Text(t)) => vec![Action::Answer(Input::NewUser, t)],
-        (Id::AdminProfile, Reply::Text(t)) => vec![Action::Answer(Input::AdminProfile, t)],
-        (Id::ServiceAccount, Reply::Text(t)) => vec![Action::Answer(Input::ServiceAccount, t)],
-        (Id::GcpProject, Reply::Text(t)) => vec![Action::Answer(Input::GcpProject, t)],
-        (Id::GarLocation, Reply::Text(t)) => vec![Action::Answer(Input::GarLocation, t)],
-        (Id::GarRepository, Reply::Text(t)) => vec![Action::Answer(Input::GarRepository, t)],
         (Id::GarChoice, Reply::Index(1)) => {
             // Opens the new account's fields, with their defaults.
             cur.pending = None;
@@ -813,34 +819,20 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
         }
         // The path is asked next; Up leaves the "create" item if an earlier answer chose it.
         (Id::GarChoice, Reply::Index(_)) => vec![nav(Nav::Up)],
-        (Id::KeyFile, Reply::Text(t)) => {
-            cur.pending = Some(Pending::KeyChecked);
-            vec![Action::Answer(Input::KeyFile, t)]
-        }
-        (Id::User, Reply::Text(t)) => vec![Action::Answer(Input::User, t)],
-        (Id::UseRemembered, Reply::Yes(on)) => vec![Action::Check(Checkbox::UseRemembered, on)],
         (Id::Password, Reply::Secret(s)) => vec![Action::Password(s)],
-        (Id::Remember, Reply::Yes(on)) => vec![Action::Check(Checkbox::Remember, on)],
         (Id::StoreAnyway, Reply::Yes(true)) => vec![nav(Nav::FocusNext), nav(Nav::Choose)],
         (Id::StoreAnyway, Reply::Yes(false)) => Vec::new(),
         (Id::WhatNow, Reply::Index(0)) => vec![nav(Nav::Back)],
         (Id::WhatNow, Reply::Index(1)) => vec![nav(Nav::Retry)],
         (Id::WhatNow, Reply::Index(_)) => vec![nav(Nav::Quit)],
-        (Id::Commit, Reply::Yes(true)) => {
-            cur.pending = Some(Pending::Commit);
-            vec![Action::Check(Checkbox::Commit, true)]
-        }
-        (Id::Commit, Reply::Yes(false)) => {
-            cur.pending = None;
-            cur.commit_asked = true;
-            Vec::new()
-        }
         (Id::Apply, Reply::Yes(true)) => {
             cur.pending = None;
-            let mut go = Vec::new();
-            if state.review.as_ref().map(|r| r.focus) != Some(ReviewFocus::Apply) {
-                go.push(nav(Nav::FocusNext));
-            }
+            let focused = state.review.as_ref().map(|r| r.focus) == Some(ReviewFocus::Apply);
+            let mut go = if focused {
+                vec![]
+            } else {
+                vec![nav(Nav::FocusNext)]
+            };
             go.push(nav(Nav::Choose));
             go
         }
@@ -855,12 +847,13 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
 
 /// Esc at `q`: back one question, or from a place's first question back a screen (from the
 /// first question of all: quit).
-pub fn back(state: &State, cur: &mut Cursor, q: &Question) -> Vec<Action> {
-    let _ = state;
+pub fn back(cur: &mut Cursor, q: &Question) -> Vec<Action> {
     match q.id {
         Id::Start => vec![Action::Nav(Nav::Quit)],
         // Back at the login test's or the review's questions leaves the screen.
-        Id::StoreAnyway | Id::WhatNow | Id::Commit | Id::Apply => vec![Action::Nav(Nav::Back)],
+        Id::StoreAnyway | Id::WhatNow | Id::Check(Checkbox::Commit) | Id::Apply => {
+            vec![Action::Nav(Nav::Back)]
+        }
         _ if cur.at > 0 => {
             cur.at -= 1;
             Vec::new()
