@@ -861,3 +861,215 @@ pub fn back(cur: &mut Cursor, q: &Question) -> Vec<Action> {
         _ => vec![Action::Nav(Nav::Back)],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::testing::{self, AWS_URL};
+    use crate::wizard::state::FieldKind;
+    use crate::wizard::update::update;
+
+    /// Runs `next` until it asks (or ends), sending what goes by itself; returns the question
+    /// and what was said on the way.
+    fn ask(s: &mut State, cur: &mut Cursor) -> (Option<Question>, Vec<String>) {
+        let mut said = Vec::new();
+        for _ in 0..50 {
+            match next(s, cur) {
+                Next::Ask(q) => return (Some(q), said),
+                Next::Say(lines) => said.extend(lines),
+                Next::Show(text) => said.push(text),
+                Next::Go(actions) => {
+                    for a in actions {
+                        update(s, a);
+                    }
+                }
+                Next::End => return (None, said),
+            }
+        }
+        panic!("no question after 50 steps")
+    }
+
+    fn reply(s: &mut State, cur: &mut Cursor, q: &Question, r: Reply) {
+        for a in answer(s, cur, q, r) {
+            update(s, a);
+        }
+    }
+
+    fn esc(s: &mut State, cur: &mut Cursor, q: &Question) {
+        for a in back(cur, q) {
+            update(s, a);
+        }
+    }
+
+    /// Start -> Add -> the provider at `index`: the Registry's first question.
+    fn to_registry(s: &mut State, cur: &mut Cursor, index: usize) -> Question {
+        let (q, _) = ask(s, cur);
+        let q = q.expect("Start asks");
+        assert_eq!(q.id, Id::Start);
+        reply(s, cur, &q, Reply::Index(0));
+        let (q, _) = ask(s, cur);
+        let q = q.expect("the provider is asked");
+        assert_eq!(q.id, Id::Provider);
+        reply(s, cur, &q, Reply::Index(index));
+        ask(s, cur).0.expect("the registry is asked")
+    }
+
+    #[test]
+    fn a_refused_field_is_said_and_asked_again_without_its_value() {
+        let (mut s, mut cur) = (testing::state(), Cursor::default());
+        let q = to_registry(&mut s, &mut cur, 3);
+        assert_eq!(q.id, Id::Text(Input::Registry(FieldKind::Url)));
+        assert_eq!(q.kind, Kind::Text { default: None });
+        reply(
+            &mut s,
+            &mut cur,
+            &q,
+            Reply::Text("https://ghcr.io/x y".into()),
+        );
+        let (again, said) = ask(&mut s, &mut cur);
+        let again = again.unwrap();
+        assert_eq!(again.id, q.id, "the same field is asked again");
+        assert_eq!(
+            again.kind,
+            Kind::Text { default: None },
+            "not offered again"
+        );
+        assert!(said.len() == 1 && said[0].starts_with("✗ "), "{said:?}");
+        reply(
+            &mut s,
+            &mut cur,
+            &again,
+            Reply::Text("registry.example.com".into()),
+        );
+        let (q, said) = ask(&mut s, &mut cur);
+        assert!(said.is_empty(), "{said:?}");
+        let q = q.unwrap();
+        // The secret name follows the url: offered as the default.
+        assert_eq!(q.id, Id::Text(Input::Registry(FieldKind::SecretName)));
+        let Kind::Text { default: Some(d) } = &q.kind else {
+            panic!("{q:?}")
+        };
+        assert!(!d.is_empty());
+    }
+
+    #[test]
+    fn esc_goes_back_one_field_and_from_the_first_one_screen() {
+        let (mut s, mut cur) = (testing::state(), Cursor::default());
+        let first = to_registry(&mut s, &mut cur, 3);
+        reply(
+            &mut s,
+            &mut cur,
+            &first,
+            Reply::Text("registry.example.com".into()),
+        );
+        let second = ask(&mut s, &mut cur).0.unwrap();
+        assert_ne!(second.id, first.id);
+        esc(&mut s, &mut cur, &second);
+        let q = ask(&mut s, &mut cur).0.unwrap();
+        assert_eq!(q.id, first.id);
+        // The earlier answer is kept as the default.
+        assert_eq!(
+            q.kind,
+            Kind::Text {
+                default: Some("registry.example.com".into())
+            }
+        );
+        esc(&mut s, &mut cur, &q);
+        assert_eq!(s.screen, Screen::Provider);
+        assert_eq!(ask(&mut s, &mut cur).0.unwrap().id, Id::Provider);
+    }
+
+    #[test]
+    fn the_remembered_password_replaces_the_password_questions() {
+        let mut s = testing::state();
+        testing::to_generic_credentials(&mut s, "docker.io");
+        let Some(CredsKind::UserToken { keyring, .. }) = s.creds.as_ref().map(|c| &c.kind) else {
+            panic!("user and token")
+        };
+        let account = keyring.account.clone().unwrap();
+        update(
+            &mut s,
+            Action::KeyringChecked {
+                account: account.clone(),
+                held: true,
+            },
+        );
+        let mut cur = Cursor::default();
+        let ids = |s: &State, cur: &Cursor| -> Vec<Id> {
+            questions(s, cur, Place::UserToken)
+                .iter()
+                .map(|q| q.id)
+                .collect()
+        };
+        assert_eq!(
+            ids(&s, &cur),
+            [
+                Id::Text(Input::User),
+                Id::Check(Checkbox::UseRemembered),
+                Id::Password,
+                Id::Check(Checkbox::Remember)
+            ]
+        );
+        let q = ask(&mut s, &mut cur).0.unwrap();
+        reply(&mut s, &mut cur, &q, Reply::Text("ci".into()));
+        let q = ask(&mut s, &mut cur).0.unwrap();
+        assert_eq!(q.id, Id::Check(Checkbox::UseRemembered));
+        assert_eq!(q.kind, Kind::Confirm { default: true });
+        assert!(q.prompt.contains(&account), "{}", q.prompt);
+        reply(&mut s, &mut cur, &q, Reply::Yes(true));
+        assert_eq!(
+            ids(&s, &cur),
+            [Id::Text(Input::User), Id::Check(Checkbox::UseRemembered)]
+        );
+        // Nothing left to ask: the answers go off as Enter would send them.
+        let Next::Go(actions) = next(&s, &mut cur) else {
+            panic!("not submitted")
+        };
+        assert!(matches!(actions[..], [Action::Nav(Nav::Choose)]));
+    }
+
+    #[test]
+    fn the_review_offers_the_commit_once_then_asks_to_apply_with_no_as_default() {
+        let mut s = State::new(
+            testing::ctx_in_checkout(),
+            Ok(testing::config(testing::CONFIG)),
+        );
+        testing::to_review(&mut s);
+        let mut cur = Cursor::default();
+        let (q, said) = ask(&mut s, &mut cur);
+        let q = q.unwrap();
+        assert!(said.iter().any(|l| l.contains("docker.io")), "{said:?}");
+        assert_eq!(q.id, Id::Check(Checkbox::Commit));
+        assert_eq!(q.kind, Kind::Confirm { default: false });
+        reply(&mut s, &mut cur, &q, Reply::Yes(false));
+        let (q, said) = ask(&mut s, &mut cur);
+        assert!(said.is_empty(), "the plan is shown once a visit: {said:?}");
+        let q = q.unwrap();
+        assert_eq!(q.id, Id::Apply);
+        assert_eq!(q.kind, Kind::Confirm { default: false });
+        reply(&mut s, &mut cur, &q, Reply::Yes(false));
+        assert!(s.quit);
+        assert!(matches!(next(&s, &mut cur), Next::End));
+    }
+
+    #[test]
+    fn rotating_aws_without_profiles_says_so_and_goes_back() {
+        let mut s = State::new(testing::ctx(), Ok(testing::config(testing::CONFIG)));
+        testing::to_pick(&mut s, 1);
+        assert_eq!(s.flow, Flow::Rotate);
+        let i = s
+            .entries()
+            .iter()
+            .position(|e| e.url.as_deref() == Some(AWS_URL))
+            .expect("the aws entry");
+        let mut cur = Cursor::default();
+        let q = ask(&mut s, &mut cur).0.unwrap();
+        assert_eq!(q.id, Id::Entry);
+        reply(&mut s, &mut cur, &q, Reply::Index(i));
+        assert_eq!(s.screen, Screen::Credentials);
+        update(&mut s, Action::ProfilesLoaded(Ok(Vec::new())));
+        let (q, said) = ask(&mut s, &mut cur);
+        assert_eq!(said, ["✗ no AWS profiles were found"]);
+        assert_eq!(q.unwrap().id, Id::Entry, "back on the list");
+    }
+}
