@@ -66,6 +66,24 @@ const BACK: Binding = bind(&[Plain(Esc)], "Esc", "back", Action::Back);
 const Q_QUIT: Binding = bind(&[Plain(Char('q'))], "q", "quit", Action::Quit);
 const CTRL_C_HIDDEN: Binding = bind(&[Ctrl('c')], "", "", Action::Interrupt);
 const CTRL_C: Binding = bind(&[Ctrl('c')], "Ctrl-C", "quit", Action::Interrupt);
+const SCROLL_DOWN: Binding = bind(
+    &[Plain(Down), Plain(Char('j'))],
+    "↑↓",
+    "scroll",
+    Action::Down,
+);
+const SCROLL_UP: Binding = bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up);
+const PAGE_DOWN: Binding = bind(&[Plain(PageDown)], "", "", Action::PageDown);
+const PAGE_UP: Binding = bind(&[Plain(PageUp)], "", "", Action::PageUp);
+const FOCUS_NEXT: Binding = bind(
+    &[Plain(Tab), Plain(Right)],
+    "Tab/←→",
+    "focus",
+    Action::FocusNext,
+);
+const FOCUS_PREV: Binding = bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev);
+const PRESS: Binding = bind(&[Plain(Enter)], "Enter", "press", Action::Choose);
+const CONTINUE: Binding = bind(&[Plain(Enter)], "Enter", "continue", Action::Choose);
 
 /// Start: pick an action.
 pub const START: &[Binding] = &[
@@ -79,13 +97,8 @@ pub const START: &[Binding] = &[
 
 /// Start, when the config could not be read: read the error, then quit.
 pub const START_BROKEN: &[Binding] = &[
-    bind(
-        &[Plain(Down), Plain(Char('j'))],
-        "↑↓",
-        "scroll",
-        Action::Down,
-    ),
-    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
+    SCROLL_DOWN,
+    SCROLL_UP,
     bind(&[Plain(Char('q')), Plain(Esc)], "q", "quit", Action::Quit),
     CTRL_C_HIDDEN,
 ];
@@ -107,7 +120,7 @@ pub const FORM: &[Binding] = &[
         "previous",
         Action::PrevField,
     ),
-    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    CONTINUE,
     BACK,
     CTRL_C,
 ];
@@ -122,7 +135,7 @@ pub const FORM_CHECKBOX: &[Binding] = &[
     ),
     bind(&[Plain(BackTab), Plain(Up)], "", "", Action::PrevField),
     bind(&[Plain(Char(' '))], "Space", "toggle", Action::Toggle),
-    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    CONTINUE,
     BACK,
     CTRL_C,
 ];
@@ -146,7 +159,7 @@ pub const PICK_REMOVE: &[Binding] = &[
 /// The key-file field: Tab completes the path.
 pub const KEY_FILE: &[Binding] = &[
     bind(&[Plain(Tab)], "Tab", "complete path", Action::Complete),
-    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    CONTINUE,
     BACK,
     CTRL_C,
 ];
@@ -156,7 +169,7 @@ pub const KEY_FILE_OR_CREATE: &[Binding] = &[
     bind(&[Plain(Tab)], "Tab", "complete path", Action::Complete),
     bind(&[Plain(Down)], "↓", "or create", Action::Down),
     bind(&[Plain(Up)], "", "", Action::Up),
-    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
+    CONTINUE,
     BACK,
     CTRL_C,
 ];
@@ -172,12 +185,7 @@ pub const START_PATH: &[Binding] = &[
 pub const LOGIN_RUNNING: &[Binding] = &[BACK, Q_QUIT, CTRL_C_HIDDEN];
 
 /// Test login passed (or nothing could be tested): on to the review.
-pub const LOGIN_PASSED: &[Binding] = &[
-    bind(&[Plain(Enter)], "Enter", "continue", Action::Choose),
-    BACK,
-    Q_QUIT,
-    CTRL_C_HIDDEN,
-];
+pub const LOGIN_PASSED: &[Binding] = &[CONTINUE, BACK, Q_QUIT, CTRL_C_HIDDEN];
 
 /// Test login failed: nothing goes on from here; fix the credentials or test again.
 pub const LOGIN_FAILED: &[Binding] = &[
@@ -189,14 +197,9 @@ pub const LOGIN_FAILED: &[Binding] = &[
 
 /// Test login could not reach the registry: Back or "Store anyway", or test again.
 pub const LOGIN_UNREACHABLE: &[Binding] = &[
-    bind(
-        &[Plain(Tab), Plain(Right)],
-        "Tab/←→",
-        "focus",
-        Action::FocusNext,
-    ),
-    bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev),
-    bind(&[Plain(Enter)], "Enter", "press", Action::Choose),
+    FOCUS_NEXT,
+    FOCUS_PREV,
+    PRESS,
     bind(&[Plain(Char('r'))], "r", "test again", Action::Retry),
     BACK,
     Q_QUIT,
@@ -211,17 +214,12 @@ pub const REVIEW: &[Binding] = &[
         "scroll",
         Action::Down,
     ),
-    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
-    bind(&[Plain(PageDown)], "", "", Action::PageDown),
-    bind(&[Plain(PageUp)], "", "", Action::PageUp),
-    bind(
-        &[Plain(Tab), Plain(Right)],
-        "Tab/←→",
-        "focus",
-        Action::FocusNext,
-    ),
-    bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev),
-    bind(&[Plain(Enter)], "Enter", "press", Action::Choose),
+    SCROLL_UP,
+    PAGE_DOWN,
+    PAGE_UP,
+    FOCUS_NEXT,
+    FOCUS_PREV,
+    PRESS,
     BACK,
     Q_QUIT,
     CTRL_C_HIDDEN,
@@ -229,24 +227,14 @@ pub const REVIEW: &[Binding] = &[
 
 /// Review with the commit checkbox: Space flips it.
 pub const REVIEW_COMMIT: &[Binding] = &[
-    bind(
-        &[Plain(Down), Plain(Char('j'))],
-        "↑↓",
-        "scroll",
-        Action::Down,
-    ),
-    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
-    bind(&[Plain(PageDown)], "", "", Action::PageDown),
-    bind(&[Plain(PageUp)], "", "", Action::PageUp),
-    bind(
-        &[Plain(Tab), Plain(Right)],
-        "Tab/←→",
-        "focus",
-        Action::FocusNext,
-    ),
-    bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev),
+    SCROLL_DOWN,
+    SCROLL_UP,
+    PAGE_DOWN,
+    PAGE_UP,
+    FOCUS_NEXT,
+    FOCUS_PREV,
     bind(&[Plain(Char(' '))], "Space", "commit", Action::Toggle),
-    bind(&[Plain(Enter)], "Enter", "press", Action::Choose),
+    PRESS,
     BACK,
     Q_QUIT,
     CTRL_C_HIDDEN,
@@ -260,13 +248,8 @@ pub const APPLYING: &[Binding] = &[
 
 /// Apply failed: read the error, go back to Review or quit.
 pub const APPLY_FAILED: &[Binding] = &[
-    bind(
-        &[Plain(Down), Plain(Char('j'))],
-        "↑↓",
-        "scroll",
-        Action::Down,
-    ),
-    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
+    SCROLL_DOWN,
+    SCROLL_UP,
     bind(&[Plain(Esc)], "Esc", "back to review", Action::Back),
     Q_QUIT,
     CTRL_C_HIDDEN,
@@ -274,13 +257,8 @@ pub const APPLY_FAILED: &[Binding] = &[
 
 /// Done: read, then leave.
 pub const DONE: &[Binding] = &[
-    bind(
-        &[Plain(Down), Plain(Char('j'))],
-        "↑↓",
-        "scroll",
-        Action::Down,
-    ),
-    bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up),
+    SCROLL_DOWN,
+    SCROLL_UP,
     bind(&[Plain(Home)], "", "", Action::PageUp),
     bind(&[Plain(End)], "", "", Action::PageDown),
     bind(
