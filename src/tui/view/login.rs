@@ -6,7 +6,7 @@ use super::{Theme, spinner, wrap_prefixed};
 use crate::wizard::state::{LoginCheck, LoginFocus, LoginStatus, LoginTest, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -118,19 +118,7 @@ fn bottom_lines(login: &LoginTest, width: usize, theme: Theme) -> Vec<Line<'stat
     if !login.result().is_some_and(LoginCheck::may_store_anyway) {
         return Vec::new();
     }
-    let button = |label: &str, focused: bool| {
-        let text = if focused {
-            format!("[▸ {label} ]")
-        } else {
-            format!("[  {label} ]")
-        };
-        let style = if focused {
-            theme.focus().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::new()
-        };
-        Span::styled(text, style)
-    };
+    let button = |label: &str, focused: bool| super::button(label, focused, theme);
     let mut lines = wrap_prefixed("", "Store them anyway?", width, theme.title());
     lines.push(Line::from(vec![
         Span::raw("  "),

@@ -509,6 +509,16 @@ pub fn wrap_prefixed(prefix: &str, text: &str, width: usize, style: Style) -> Ve
 }
 
 /// The spinner's frame for a tick.
+/// A button, `[▸ Label ]` and reversed when it has the focus.
+pub fn button(label: &str, focused: bool, theme: Theme) -> Span<'static> {
+    let (mark, style) = if focused {
+        ("▸", theme.focus().add_modifier(Modifier::REVERSED))
+    } else {
+        (" ", Style::new())
+    };
+    Span::styled(format!("[{mark} {label} ]"), style)
+}
+
 pub fn spinner(tick: usize) -> &'static str {
     SPINNER[tick % SPINNER.len()]
 }

@@ -8,7 +8,7 @@ use crate::wizard::state::{
 };
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use similar::ChangeTag;
@@ -227,19 +227,7 @@ fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<L
 /// The lines under the document: the commit box, the buttons, and why Apply is unavailable
 /// if it is.
 fn bottom_lines(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    let button = |label: &str, focused: bool| {
-        let text = if focused {
-            format!("[▸ {label} ]")
-        } else {
-            format!("[  {label} ]")
-        };
-        let style = if focused {
-            theme.focus().add_modifier(Modifier::REVERSED)
-        } else {
-            Style::new()
-        };
-        Span::styled(text, style)
-    };
+    let button = |label: &str, focused: bool| super::button(label, focused, theme);
     let store_blocks = store_blocks(ctx, review);
     // ⊘: disabled, as on the Start screen; the reason is on the next line.
     let apply_label = if store_blocks || review.commit_blocks() {
