@@ -144,22 +144,25 @@ impl Driver<'_> {
     /// A result for the wizard; applying's progress is printed as it comes.
     fn feed(&mut self, action: Action) -> Effect {
         match &action {
-            Action::Progress(step) => {
-                let plan = self
-                    .state
-                    .review
-                    .as_ref()
-                    .map(|r| std::sync::Arc::clone(&r.plan));
-                match plan.and_then(|plan| progress_label(*step, &plan, self.state.ctx.target())) {
-                    Some(label) => self.p.progress(&format!("{label} ... ")),
-                    None => self.p.say("done"),
-                }
-            }
+            Action::Progress(step) => self.applying(*step),
             Action::Applied(Err(_)) | Action::CloudApplied(Err(_)) => self.p.say("failed"),
             Action::CloudStep(step) => self.cloud_step(step),
             _ => {}
         }
         update(&mut self.state, action)
+    }
+
+    /// A step of applying the plan under review: what starts, or that it is done.
+    fn applying(&mut self, step: crate::plan::Progress) {
+        let label = self
+            .state
+            .review
+            .as_ref()
+            .and_then(|r| progress_label(step, &r.plan, self.state.ctx.target()));
+        match label {
+            Some(label) => self.p.progress(&format!("{label} ... ")),
+            None => self.p.say("done"),
+        }
     }
 
     /// A step of creating the IAM user, checking its key and storing it, as it comes.
@@ -189,17 +192,7 @@ impl Driver<'_> {
                 "Testing the login to {host} with the new key ... "
             )),
             Step::LoginAccepted(_) => self.p.say("accepted"),
-            Step::Apply(p) => {
-                let plan = self
-                    .state
-                    .review
-                    .as_ref()
-                    .map(|r| std::sync::Arc::clone(&r.plan));
-                match plan.and_then(|plan| progress_label(*p, &plan, self.state.ctx.target())) {
-                    Some(label) => self.p.progress(&format!("{label} ... ")),
-                    None => self.p.say("done"),
-                }
-            }
+            Step::Apply(p) => self.applying(*p),
         }
     }
 
