@@ -12,6 +12,7 @@ pub mod apply;
 pub mod aws;
 pub mod azure;
 pub mod gcp;
+pub mod rotate;
 
 use crate::secret::Secret;
 use std::fmt;
