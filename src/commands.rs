@@ -1400,7 +1400,7 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
 }
 
 /// How long a new Azure credential may take to be accepted (Entra ID replicates slowly).
-const AZURE_KEY_WAIT: u64 = 120;
+const AZURE_KEY_WAIT: u64 = crate::cloud::azure::KEY_WAIT.as_secs();
 
 /// The `fioreg [--config P] [--factory F]` prefix of commands printed for the user.
 fn fioreg_prefix(g: &Global) -> String {

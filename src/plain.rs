@@ -17,8 +17,8 @@ use crate::wizard::flow::{Verifier, store_blocks};
 use crate::wizard::report::{self, Exit, Outcome, progress_label};
 use crate::wizard::state::{
     CommitState, Context, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL,
-    NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, Secrets, State, field_help, field_label,
-    profile_disabled_reason,
+    NEW_AZURE_PRINCIPAL_LABEL, NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, Secrets,
+    State, field_help, field_label, profile_disabled_reason,
 };
 use crate::wizard::{Action, Checkbox, Effect, Input, Nav, init, update};
 use secrecy::SecretString;
@@ -582,7 +582,52 @@ impl Driver<'_> {
         let provider = creds.provider;
         match &creds.kind {
             CredsKind::Aws { .. } => self.aws_profile()?,
-            CredsKind::UserToken { .. } => self.user_token(provider)?,
+            CredsKind::UserToken { new_principal, .. } if new_principal.editing => {
+                self.new_azure_principal()?
+            }
+            CredsKind::UserToken { .. }
+                if crate::wizard::update::offers_new_principal(&self.state)
+                    && !self.key_file_chosen =>
+            {
+                let options = [
+                    Choice::new("Use an existing service principal (its id and password)"),
+                    Choice::new(NEW_AZURE_PRINCIPAL_LABEL),
+                ];
+                let create = self.choose("How does CI log in to Azure?", &options)? == 1;
+                // To the "create" item (or away from it), as Tab does.
+                for _ in 0..5 {
+                    let on = matches!(
+                        self.state.creds.as_ref().map(|c| &c.kind),
+                        Some(CredsKind::UserToken {
+                            focus: crate::wizard::state::UserTokenFocus::CreateNew,
+                            ..
+                        })
+                    );
+                    if on == create {
+                        break;
+                    }
+                    self.nav(if create {
+                        Nav::NextField
+                    } else {
+                        Nav::PrevField
+                    });
+                }
+                if !create {
+                    // The id and password are asked next; Esc there comes back here.
+                    self.key_file_chosen = true;
+                    return Ok(());
+                }
+                // Opens the new principal's fields (with their defaults), then asks them.
+                self.nav(Nav::Choose);
+                self.new_azure_principal()?;
+            }
+            CredsKind::UserToken { .. } => match self.user_token(provider) {
+                Err(PromptError::Back) if self.key_file_chosen => {
+                    self.key_file_chosen = false;
+                    return Ok(());
+                }
+                r => r?,
+            },
             CredsKind::KeyFile { new_account, .. } if new_account.editing => {
                 self.new_gar_account()?
             }
@@ -775,6 +820,58 @@ impl Driver<'_> {
         self.say(
             "Asking Google Cloud about the project and the repository (nothing is created yet) ...",
         );
+        Ok(())
+    }
+
+    /// Azure: the new service principal's name, then optionally the repositories of a token
+    /// instead and its expiry; Esc goes back one question.
+    fn new_azure_principal(&mut self) -> Step {
+        let questions = [
+            (
+                Input::AzurePrincipal,
+                "Name of the new service principal",
+                "3-50 letters, digits, - or _",
+            ),
+            (
+                Input::AcrRepositories,
+                "Only some repositories? (empty: AcrPull on the whole registry)",
+                "else a token that can only read these, separated by spaces or commas",
+            ),
+            (
+                Input::TokenDays,
+                "The token expires after how many days? (empty: 365)",
+                "renew it with `fioreg rotate --new-key`",
+            ),
+        ];
+        let mut at = 0;
+        while at < questions.len() {
+            let (value, repositories) = match self.state.creds.as_ref().map(|c| &c.kind) {
+                Some(CredsKind::UserToken {
+                    new_principal: f, ..
+                }) => (
+                    [&f.name, &f.repositories, &f.days][at].value().to_string(),
+                    f.repositories.value().trim().is_empty(),
+                ),
+                _ => return Err(PromptError::Back),
+            };
+            if at == 2 && repositories {
+                break;
+            }
+            let (input, question, help) = questions[at];
+            match self.p.text(
+                question,
+                (!value.is_empty()).then_some(value.as_str()),
+                Some(help),
+            ) {
+                Ok(text) => {
+                    self.send(Action::Answer(input, text));
+                    at += 1;
+                }
+                Err(PromptError::Back) if at > 0 => at -= 1,
+                Err(e) => return Err(e),
+            }
+        }
+        self.say("Asking Azure who you are and about the registry (nothing is created yet) ...");
         Ok(())
     }
 

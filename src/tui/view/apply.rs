@@ -54,7 +54,9 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             }
             None => "Check the new key (sts:GetCallerIdentity)".to_string(),
         };
-        step(&mut c, cloud.key_check, check);
+        if let Some(status) = cloud.key_check {
+            step(&mut c, status, check);
+        }
         if let Some(status) = cloud.login {
             step(
                 &mut c,
