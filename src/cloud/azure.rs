@@ -188,6 +188,8 @@ impl Az {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("could not start {}: {e}", self.bin.display()))?;
+        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
+        let running = super::Running::start(child.id());
         let mut stderr_pipe = child.stderr.take();
         let errors = std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -203,6 +205,7 @@ impl Az {
         let status = child
             .wait()
             .map_err(|e| format!("waiting for az failed: {e}"))?;
+        drop(running);
         let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
         if status.success() {
             return Ok(out);

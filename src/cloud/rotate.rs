@@ -270,7 +270,7 @@ impl Rotation {
         step: &mut dyn FnMut(Step),
     ) -> Result<(Created, Applied), CloudError> {
         let guard = crate::fioctl::SignalGuard::install().ok();
-        let stop = || guard.as_ref().is_some_and(|g| g.fired());
+        let stop = || super::interrupted() || guard.as_ref().is_some_and(|g| g.fired());
         let mut created = self.cloud.execute(&mut |p| step(Step::Cloud(p)))?;
         let who = &self.identity;
         let failed = match &self.old {

@@ -2565,3 +2565,37 @@ fn azure_new_principal_failure_keeps_the_account_of_what_exists() {
     let err = crate::wizard::report::outcome(&s).unwrap_err().to_string();
     assert_eq!(err, message);
 }
+
+#[test]
+fn ctrl_c_while_a_cloud_identity_is_made_interrupts_it_and_ends_with_the_account() {
+    let mut s = state();
+    to_new_gar_account_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(
+        press(&mut s, KeyCode::Enter),
+        Effect::ApplyCloud { .. }
+    ));
+    // q waits for the run, as for any apply.
+    assert!(matches!(press(&mut s, KeyCode::Char('q')), Effect::None));
+    assert!(!s.interrupted && !s.quit);
+    // Ctrl-C stops the cloud work (the effect signals the running gcloud) ...
+    assert!(matches!(update(&mut s, ctrl('c')), Effect::InterruptCloud));
+    assert!(
+        s.interrupted && !s.quit,
+        "the wizard waits for the run's account"
+    );
+    // ... whose failure, interrupted, ends the wizard with exit 130 and that account.
+    let message = "interrupted while creating the key\nWhat exists now:\n  - the service account \
+                   x (new, no roles yet)\nWhat to run:\n  gcloud iam service-accounts delete x";
+    update(
+        &mut s,
+        A::CloudApplied(Err(ApplyFailure {
+            message: message.into(),
+            interrupted: true,
+        })),
+    );
+    assert!(s.quit);
+    let outcome = crate::wizard::report::outcome(&s).unwrap();
+    assert_eq!(outcome.exit_code(), 130);
+    assert_eq!(outcome.message(), Some(message));
+}

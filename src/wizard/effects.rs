@@ -341,6 +341,10 @@ impl<'a> Runner<'a> {
                 });
                 None
             }
+            Effect::InterruptCloud => {
+                crate::cloud::interrupt();
+                None
+            }
             Effect::RememberChoices(plan) => Some(Action::SettingsSaved(
                 super::flow::remember_choices(self.session, &plan),
             )),

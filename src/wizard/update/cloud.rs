@@ -378,7 +378,13 @@ pub(super) fn cloud_applied(
             Err(f)
         }
     };
-    update(state, Action::Applied(result))
+    let failed = result.is_err();
+    let effect = update(state, Action::Applied(result));
+    // Stopped by Ctrl-C: the wizard ends, with the account of what exists as its last words.
+    if failed && state.interrupted {
+        state.quit = true;
+    }
+    effect
 }
 
 /// Whether the Azure credentials offer "create a new service principal" (adding only, as AWS).

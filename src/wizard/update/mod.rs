@@ -265,6 +265,9 @@ pub enum Effect {
         /// service account's email).
         user: String,
     },
+    /// Ctrl-C while [`Effect::ApplyCloud`] runs: `crate::cloud::interrupt` (the cloud CLI
+    /// running now gets SIGINT; the run stops before storing anything and says what exists).
+    InterruptCloud,
     /// Record the choices of a successful add in the settings (real sessions only).
     RememberChoices(Arc<Plan>),
 }
@@ -540,6 +543,12 @@ fn on_action(state: &mut State, action: Nav) -> Effect {
     }
     if matches!(action, Nav::Quit | Nav::Interrupt) {
         match state.apply.as_mut() {
+            // Ctrl-C while the cloud identity is made: stop there, as the CLI stops on SIGINT
+            // (the run then says what exists, and the wizard ends).
+            Some(run) if !run.finished() && run.cloud.is_some() && action == Nav::Interrupt => {
+                run.quit_requested = true;
+                return Effect::InterruptCloud;
+            }
             Some(run) if !run.finished() => run.quit_requested = true,
             _ => state.quit = true,
         }
