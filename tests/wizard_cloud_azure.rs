@@ -294,3 +294,67 @@ fn a_failed_store_says_what_exists_in_azure_and_what_to_run() {
     let password = az_file(&w, &format!("sp/{app}/password"));
     assert_nowhere(&w, &password, &[&out, &p.text()]);
 }
+
+#[test]
+fn ctrl_c_in_the_tui_while_the_principal_is_created_stops_with_a_clear_account() {
+    let w = world();
+    let pid_file = w.path("az-hang.pid");
+    let config = w.config_path();
+    let fioctl = format!("{ROOT}/tests/support/fioctl");
+    // The logging wrapper in front of the az stand-in hangs at `az ad sp create-for-rbac`.
+    let mut p = w.spawn_env(
+        &[
+            "--fioctl",
+            &fioctl,
+            "--factory",
+            "acme",
+            "--config",
+            config.to_str().expect("utf-8 path"),
+            "--no-verify",
+        ],
+        &[
+            ("FIOREG_AZ", format!("{ROOT}/tests/support/tool-logged")),
+            ("TOOL_REAL", format!("{ROOT}/tests/support/az")),
+            (
+                "TOOL_ARGV_LOG",
+                w.path("az-wrapper.log").to_string_lossy().into_owned(),
+            ),
+            ("TOOL_HANG_ON", "create-for-rbac".into()),
+            ("TOOL_HANG_PID", pid_file.to_string_lossy().into_owned()),
+            ("AZ_STUB_DIR", w.path("az").to_string_lossy().into_owned()),
+        ],
+    );
+    p.wait_for("Add a registry");
+    p.press(ENTER, "Which kind of registry");
+    p.send(DOWN);
+    p.press(ENTER, "Registry URL");
+    p.send(URL);
+    p.wait_for("Registry URL ✓");
+    p.press(ENTER, "Client (application) id");
+    p.wait_for("+ Create a new pull-only service principal");
+    p.press(BACKTAB, "▸ + Create a new pull-only service principal");
+    p.press(ENTER, "Repositories (optional)");
+    p.press(ENTER, "Acting as:");
+    p.wait_for("[▸ Back ]");
+    p.press(TAB, "[▸ Apply ]");
+    p.send(ENTER);
+    wait_until("az create-for-rbac to start", || pid_file.exists());
+    p.send(CTRL_C);
+    let (code, out) = p.finish();
+    let text = plain_text(&out);
+    assert_eq!(code, 130, "{text}");
+    // The principal may or may not exist: the words say so and where to look.
+    assert!(
+        text.contains("it may or may not have happened, check in Azure"),
+        "{text}"
+    );
+    assert!(text.contains("What to run:"), "{text}");
+    assert!(
+        text.contains(&format!("az ad sp list --display-name {NAME}")),
+        "{text}"
+    );
+    assert!(principals(&w).is_empty());
+    assert_eq!(w.stored("azprincipal"), None, "nothing stored");
+    w.assert_config_intact();
+    w.assert_no_secret_files_left();
+}

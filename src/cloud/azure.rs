@@ -585,6 +585,38 @@ impl Job {
         if let Some(a) = actions.first() {
             progress(CloudProgress::Started(0, a.clone()));
         }
+        // What to run to see whether the interrupted action happened, and to undo it.
+        let check: Vec<String> = if self.reset_principal.is_some() || self.regenerate_token {
+            Vec::new()
+        } else {
+            match &req.kind {
+                Kind::Principal => vec![
+                    az.shown(&["ad", "sp", "list", "--display-name", &req.name]),
+                    "az ad sp delete --id APP_ID   (the appId listed, if any)".into(),
+                ],
+                Kind::Token { .. } => vec![
+                    az.shown(&[
+                        "acr",
+                        "token",
+                        "show",
+                        "--name",
+                        &req.name,
+                        "--registry",
+                        req.registry(),
+                    ]),
+                    az.shown(&[
+                        "acr",
+                        "token",
+                        "delete",
+                        "--name",
+                        &req.name,
+                        "--registry",
+                        req.registry(),
+                        "--yes",
+                    ]),
+                ],
+            }
+        };
         let interrupted_note = |e: String| {
             if stop() {
                 CloudError {
@@ -592,7 +624,7 @@ impl Job {
                         "interrupted: {e}; it may or may not have happened, check in Azure"
                     ),
                     exists: Vec::new(),
-                    next: Vec::new(),
+                    next: check.clone(),
                     interrupted: true,
                 }
             } else {
