@@ -1,7 +1,9 @@
-//! AWS: creating a pull-only IAM user with the admin's own aws login, from the Credentials
-//! screen (the "create" item after the profiles) through the Review (the cloud actions and the
-//! policy) to Apply (each action's progress, the new key's checks, then the usual store and
-//! write). The cloud work is `crate::cloud`'s, the same as `fioreg add aws --create-user`.
+//! Creating a pull-only cloud identity with the admin's own login (an AWS IAM user, a GAR service
+//! account, an Azure service principal or ACR token), from the Credentials screen (the "create"
+//! item) through the Review (the cloud actions and the policy) to Apply (each action's progress,
+//! the new key's checks, then the usual store and write). The cloud work is `crate::cloud`'s,
+//! the same as `fioreg add aws --create-user`, `add gar --create-service-account` and
+//! `add azure --create-principal`.
 
 use super::*;
 use crate::cloud::apply::Step;
@@ -414,7 +416,7 @@ pub(super) fn open_new_principal(form: &mut NewPrincipalForm, factory: Option<&s
 }
 
 /// The repositories as typed: separated by spaces or commas.
-pub fn split_repositories(text: &str) -> Vec<String> {
+pub(super) fn split_repositories(text: &str) -> Vec<String> {
     text.split([',', ' '])
         .map(str::trim)
         .filter(|r| !r.is_empty())

@@ -10,7 +10,7 @@ mod lists;
 mod login;
 mod review;
 
-pub use cloud::{offers_new_principal, split_repositories};
+pub use cloud::offers_new_principal;
 
 use cloud::*;
 use forms::*;
@@ -255,8 +255,9 @@ pub enum Effect {
         repositories: Vec<String>,
         days: u32,
     },
-    /// AWS, GAR or Azure: `cloud::apply::create_and_store` on a background thread: the cloud actions, the
-    /// new key's checks, then the plan (rebuilt from `source` with `plan`'s commit) applied.
+    /// AWS, GAR or Azure: `cloud::apply::create_and_store` on a background thread: the cloud
+    /// actions, the new key's checks, then the plan (rebuilt from `source` with `plan`'s commit)
+    /// applied.
     ApplyCloud {
         plan: Arc<Plan>,
         cloud: Arc<crate::cloud::CloudPlan>,
@@ -266,7 +267,8 @@ pub enum Effect {
         user: String,
     },
     /// Ctrl-C while [`Effect::ApplyCloud`] runs: `crate::cloud::interrupt` (the cloud CLI
-    /// running now gets SIGINT; the run stops before storing anything and says what exists).
+    /// running now gets SIGINT; a run whose key is not being stored yet stops there and says
+    /// what exists).
     InterruptCloud,
     /// Record the choices of a successful add in the settings (real sessions only).
     RememberChoices(Arc<Plan>),
