@@ -358,3 +358,70 @@ fn ctrl_c_in_the_tui_while_the_principal_is_created_stops_with_a_clear_account()
     w.assert_config_intact();
     w.assert_no_secret_files_left();
 }
+
+/// A PATH with the system's tools but no `az`: symlinks to everything in /usr/bin and /bin
+/// except `az`.
+fn path_without_az(w: &World) -> String {
+    let bin = w.path("bin-without-az");
+    fs::create_dir_all(&bin).expect("bin dir");
+    for dir in ["/usr/bin", "/bin"] {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let link = bin.join(&name);
+            if name != "az" && !link.exists() {
+                let _ = std::os::unix::fs::symlink(entry.path(), link);
+            }
+        }
+    }
+    bin.to_string_lossy().into_owned()
+}
+
+#[test]
+fn without_az_the_line_prompts_give_the_exact_commands_and_change_nothing() {
+    let w = world();
+    let config = w.config_path();
+    let fioctl = format!("{ROOT}/tests/support/fioctl");
+    let mut p = w.spawn_env(
+        &[
+            "--fioctl",
+            &fioctl,
+            "--factory",
+            "acme",
+            "--config",
+            config.to_str().expect("utf-8 path"),
+            "--no-verify",
+            "--plain",
+        ],
+        &[("PATH", path_without_az(&w))],
+    );
+    p.wait_for_output("What do you want to do?");
+    p.answer(ENTER, "Which kind of registry");
+    p.answer("Azure\r", "Registry URL");
+    p.answer(&format!("{URL}\r"), "Secret name");
+    p.answer(ENTER, "How does CI log in to Azure?");
+    p.answer("Create a new\r", "Name of the new service principal");
+    p.answer(ENTER, "Only some repositories?");
+    p.answer(ENTER, "Name of the new service principal");
+    let text = p.text();
+    assert!(
+        text.contains("the Azure CLI (`az`) is not installed"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "APP_ID=$(az ad sp create-for-rbac --name {NAME} --role AcrPull --scopes \"$ACR_ID\" \
+             --query appId --output tsv)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("--client-id \"$APP_ID\" --password-stdin --yes"),
+        "{text}"
+    );
+    p.send(CTRL_C);
+    let (code, _) = p.finish();
+    assert_eq!(code, 130);
+    assert!(!w.path("az/argv.log").exists(), "az was not run");
+    assert_eq!(w.stored("azprincipal"), None);
+    w.assert_config_intact();
+}
