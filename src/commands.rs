@@ -1466,7 +1466,6 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         "Asking Azure who you are and about {} (nothing is created yet) ...",
         areq.url
     );
-    let registry = areq.registry().to_ascii_lowercase();
     let cloud = azure::plan_create(az, areq.clone()).map_err(cloud_exit)?;
     let placeholder = Secret::new(
         Vec::new(),
@@ -1496,17 +1495,14 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         std::time::Duration::from_secs(AZURE_KEY_WAIT),
     )?;
     let applied = made.applied;
-    let identity = match &areq.kind {
-        azure::Kind::Principal => made.key_id.clone(),
-        azure::Kind::Token { .. } => format!("token:{}", areq.name),
+    // The same record as the wizards': azure_identity.<registry> = appId or token:NAME.
+    let remembered = match &cloud.job {
+        crate::cloud::Job::Azure(job) => Some(job.remembered(&made.key_id)),
+        _ => None,
     };
-    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
-        && let Err(e) = crate::settings::record_identity(
-            &path,
-            &factory,
-            &format!("azure_identity.{registry}"),
-            &identity,
-        )
+    if let (Some((key, identity)), Some(factory), Some(path)) =
+        (remembered, factory_name(g), Settings::default_path())
+        && let Err(e) = crate::settings::record_identity(&path, &factory, &key, &identity)
     {
         eprintln!("warning: the Azure identity was not saved in the settings: {e}");
     }
