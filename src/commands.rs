@@ -1052,12 +1052,6 @@ fn cloud_exit(e: crate::cloud::CloudError) -> anyhow::Error {
     .into()
 }
 
-/// [`cloud_exit`] for a failure after the cloud step: interrupted when `stop` says so.
-fn cloud_exit_after(stop: &dyn Fn() -> bool, mut e: crate::cloud::CloudError) -> anyhow::Error {
-    e.interrupted |= stop();
-    cloud_exit(e)
-}
-
 /// The factory name, for default identity names and the settings.
 fn factory_name(g: &Global) -> Option<String> {
     crate::fioctl::resolve_factory(g.factory.as_deref()).map(|(f, _)| f)
@@ -1098,27 +1092,6 @@ fn print_step(reporter: &mut CloudReporter, step: crate::cloud::apply::Step) {
     }
 }
 
-/// [`crate::cloud::apply::test_new_aws_key`], printed.
-fn test_new_aws_key(
-    g: &Global,
-    plan: &Plan,
-    expected_arn: &str,
-    wait: std::time::Duration,
-    stop: &dyn Fn() -> bool,
-) -> Result<String, String> {
-    let mut reporter = CloudReporter::new();
-    let r = crate::cloud::apply::test_new_aws_key(
-        plan,
-        expected_arn,
-        &key_test(g, wait),
-        stop,
-        &mut |s| print_step(&mut reporter, s),
-        &mut |d| std::thread::sleep(d),
-    );
-    reporter.done_waiting();
-    r
-}
-
 /// [`crate::cloud::apply::create_and_store`] (the same code as the wizards: create, check the
 /// key, store it, write the config), printed; a failure says what exists.
 fn create_and_store(
@@ -1135,34 +1108,6 @@ fn create_and_store(
         });
     reporter.done_waiting();
     made.map_err(cloud_exit)
-}
-
-/// [`crate::cloud::apply::login_with_retry`], printed.
-fn login_with_retry(
-    g: &Global,
-    plan: &Plan,
-    wait: std::time::Duration,
-    stop: &dyn Fn() -> bool,
-) -> Result<(), String> {
-    let mut reporter = CloudReporter::new();
-    let r = crate::cloud::apply::login_with_retry(
-        plan,
-        &key_test(g, wait),
-        stop,
-        &mut |s| print_step(&mut reporter, s),
-        &mut |d| std::thread::sleep(d),
-    );
-    reporter.done_waiting();
-    r
-}
-
-/// [`crate::cloud::apply::store_new_key`] with fioctl.
-fn store_new_key(
-    plan: &Plan,
-    fioctl: &Fioctl,
-    created: &crate::cloud::Created,
-) -> Result<crate::plan::Applied, crate::cloud::CloudError> {
-    crate::cloud::apply::store_new_key(plan, fioctl, created, &mut |_| {})
 }
 
 /// The one gate of the cloud flows, after their plan is shown: a dry run stops there
@@ -1262,13 +1207,16 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     Ok(Outcome::Applied(report))
 }
 
-/// `fioreg rotate SECRET|URL --new-key`: a second key for the same identity, stored and tested,
-/// then the old key deleted after asking.
+/// `fioreg rotate SECRET|URL --new-key`: a new key for the same identity, created, tested and
+/// stored, then the old key(s) deleted after asking. The provider-specific parts are
+/// [`crate::cloud::rotate`]; this function handles the flags, the questions and the printing.
 pub fn rotate_new_key(
     g: &Global,
     target: &str,
     flags: &crate::cli::NewKeyFlags,
 ) -> Result<Outcome> {
+    use crate::cloud::azure;
+    use crate::cloud::rotate::{Cloud, Rotation, Tool};
     check_can_confirm(g, false)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
     let probe = Plan::rotate(
@@ -1277,131 +1225,93 @@ pub fn rotate_new_key(
         Secret::new(Vec::new(), "not created yet"),
         None,
     )?;
-    match probe.provider {
-        Provider::Aws => rotate_aws_new_key(g, &cfg, target, flags),
-        Provider::Gar => rotate_gar_new_key(g, &cfg, target, flags),
-        Provider::Azure => rotate_azure_new_key(g, &cfg, target, flags),
-        Provider::Generic => bail!(
+    let Some(cloud) = Cloud::of(probe.provider) else {
+        bail!(
             "--new-key works for aws, gar and azure registries; `{target}` is a generic \
              registry: rotate it with --username and --password-stdin"
-        ),
-    }
-}
-
-fn rotate_aws_new_key(
-    g: &Global,
-    cfg: &FactoryConfig,
-    target: &str,
-    flags: &crate::cli::NewKeyFlags,
-) -> Result<Outcome> {
-    use crate::cloud::aws;
-    let user = match &flags.user {
+        );
+    };
+    cloud
+        .check_admin_profile(flags.admin_profile.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let url = match cloud {
+        Cloud::Azure => probe.url.clone().context("the azure entry has no url")?,
+        _ => probe.url.clone().unwrap_or_default(),
+    };
+    let registry = url.split('.').next().unwrap_or(&url).to_ascii_lowercase();
+    let identity = match &flags.user {
         Some(u) => u.trim().to_string(),
         None => factory_name(g)
             .and_then(|f| {
                 let s = Settings::load(&Settings::default_path()?).ok()?;
-                s.get(&format!("factories.{f}.aws_iam_user"))
+                s.get(&format!("factories.{f}.{}", cloud.setting(&registry)))
             })
-            .context(
-                "fioreg did not create this registry's IAM user (none is saved in the settings \
-                 for this factory): name it with --user NAME",
-            )?,
+            .context(cloud.unknown_identity())?,
+    };
+    // Without `az`, the exact commands instead (before fioctl is needed at all).
+    let az = match cloud {
+        Cloud::Azure => match azure::Az::find() {
+            Some(az) => Some(Tool::Azure(az)),
+            None => {
+                println!(
+                    "The Azure CLI (`az`) is not installed, so fioreg cannot make a new password. \
+                     These commands do the same by hand:\n\n{}",
+                    azure::manual_rotate_commands(&url, &identity, &fioreg_prefix(g))
+                );
+                return Err(Exit {
+                    code: 1,
+                    message: "nothing was changed: `az` is not installed".into(),
+                }
+                .into());
+            }
+        },
+        _ => None,
     };
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let cli = aws::AwsCli::find(flags.admin_profile.as_deref()).map_err(cloud_exit)?;
-    eprintln!("Asking AWS who you are and which keys {user} has (nothing is created yet) ...");
-    let rotation = aws::plan_rotate(cli, &user).map_err(cloud_exit)?;
-    let placeholder = Secret::new(
-        Vec::new(),
-        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
-    );
-    let mut plan = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
-    println!("{}", rotation.plan.render());
-    print!("{}", plan.render(color_stdout()));
-    let old: Vec<String> = rotation
-        .old_keys
-        .iter()
-        .map(|k| k.access_key_id.clone())
-        .collect();
-    if !old.is_empty() {
-        println!(
-            "\nThen, after asking again: delete the old key {} ($ {}).",
-            old.join(", "),
-            old.iter()
-                .map(|k| aws::delete_key_command(&rotation.cli, &user, k))
-                .collect::<Vec<_>>()
-                .join(" ; ")
-        );
+    let tool = match az {
+        Some(tool) => tool,
+        None => Tool::find(cloud, flags.admin_profile.as_deref()).map_err(cloud_exit)?,
+    };
+    if let Some(line) = tool.asking(&identity) {
+        eprintln!("{line}");
     }
-    let fioctl = match cloud_go_ahead(
-        g,
-        fioctl,
-        "nothing was created in AWS",
-        "not applied: nothing was created or changed",
-    )? {
+    let again = format!(
+        "{} rotate {url} --new-key --user {} --yes",
+        fioreg_prefix(g),
+        crate::plan::shell_word(&identity)
+    );
+    let rotation = Rotation::plan(tool, &identity, &url, again).map_err(cloud_exit)?;
+    let placeholder = Secret::new(Vec::new(), cloud.placeholder(&identity));
+    let mut plan = Plan::rotate(&cfg, target, placeholder, g.factory.clone())?;
+    println!("{}", rotation.cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    if let Some(note) = rotation.review_note() {
+        println!("{note}");
+    }
+    let (dry_run, declined) = cloud.nothing_done();
+    let fioctl = match cloud_go_ahead(g, fioctl, dry_run, declined)? {
         Ok(fioctl) => fioctl,
         Err(stop) => return Ok(stop),
     };
-    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
-    // step after it says what exists.
-    let guard = crate::fioctl::SignalGuard::install().ok();
-    let stop = || guard.as_ref().is_some_and(|g| g.fired());
     let mut reporter = CloudReporter::new();
-    let mut created = rotation
-        .plan
-        .execute(&mut |p| reporter.report(p))
-        .map_err(cloud_exit)?;
-    for k in &old {
-        created.exists.push(format!(
-            "the old access key {k} of {user} (still stored in the factory; still works)"
-        ));
-    }
-    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
     let wait = std::time::Duration::from_secs(flags.key_wait);
-    test_new_aws_key(g, &plan, &rotation.plan.identity, wait, &stop).map_err(|why| {
-        cloud_exit_after(
-            &stop,
-            created.failure(format!(
-                "{why}. Nothing was stored in the factory: remove what was created (below), then \
-             run the same command again"
-            )),
-        )
-    })?;
-    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
+    let made = rotation.run(&mut plan, &fioctl, &key_test(g, wait), &mut |s| {
+        print_step(&mut reporter, s)
+    });
+    reporter.done_waiting();
+    let (created, applied) = made.map_err(cloud_exit)?;
     let report = report_applied(g, &plan, &applied);
-    println!(
-        "✓ CI uses the new access key {} from its next run.",
-        created.key_id
-    );
+    println!("{}", rotation.stored_line(&created));
     // The new key is stored: a Ctrl-C at the questions below may end the run as usual.
-    drop(guard);
-    for k in &old {
-        let command = aws::delete_key_command(&rotation.cli, &user, k);
-        if !cloud_confirm(
-            g,
-            &format!("\nDelete the old access key {k} of {user} now (nothing can use it after)?"),
-        )? {
-            println!(
-                "The old key {k} still exists and still works. Delete it once nothing uses it:\n  \
-                 {command}"
-            );
+    for key in rotation.old_keys() {
+        if !cloud_confirm(g, &key.question)? {
+            println!("{}", key.kept);
             continue;
         }
-        aws::delete_key(&rotation.cli, &user, k).map_err(|why| {
-            cloud_exit(crate::cloud::CloudError {
-                message: format!("deleting the old key failed: {why}"),
-                exists: vec![
-                    format!(
-                        "the new access key {} of {user}, stored in the factory as `{}` (tested)",
-                        created.key_id, plan.secret_name
-                    ),
-                    format!("the old access key {k} of {user} (still works)"),
-                ],
-                next: vec![command.clone()],
-                interrupted: false,
-            })
-        })?;
-        println!("✓ Deleted the old access key {k}.");
+        rotation
+            .delete(&key, &created.key_id, &plan.secret_name)
+            .map_err(cloud_exit)?;
+        println!("{}", key.deleted);
     }
     Ok(Outcome::Applied(report))
 }
@@ -1489,117 +1399,8 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     Ok(Outcome::Applied(report))
 }
 
-fn rotate_gar_new_key(
-    g: &Global,
-    cfg: &FactoryConfig,
-    target: &str,
-    flags: &crate::cli::NewKeyFlags,
-) -> Result<Outcome> {
-    use crate::cloud::gcp;
-    if flags.admin_profile.is_some() {
-        bail!("--admin-profile is for aws; gcloud uses its active account");
-    }
-    let email = match &flags.user {
-        Some(u) => u.trim().to_string(),
-        None => factory_name(g)
-            .and_then(|f| {
-                let s = Settings::load(&Settings::default_path()?).ok()?;
-                s.get(&format!("factories.{f}.gcp_service_account"))
-            })
-            .context(
-                "fioreg did not create this registry's service account (none is saved in the \
-                 settings for this factory): name it with --user EMAIL",
-            )?,
-    };
-    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let cli = gcp::Gcloud::find().map_err(cloud_exit)?;
-    eprintln!("Asking Google Cloud which keys {email} has (nothing is created yet) ...");
-    let rotation = gcp::plan_rotate(cli, &email).map_err(cloud_exit)?;
-    let placeholder = Secret::new(Vec::new(), format!("GCP service-account key {email} (new)"));
-    let mut plan = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
-    println!("{}", rotation.plan.render());
-    print!("{}", plan.render(color_stdout()));
-    let fioctl = match cloud_go_ahead(
-        g,
-        fioctl,
-        "nothing was created in Google Cloud",
-        "not applied: nothing was created or changed",
-    )? {
-        Ok(fioctl) => fioctl,
-        Err(stop) => return Ok(stop),
-    };
-    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
-    // step after it says what exists.
-    let guard = crate::fioctl::SignalGuard::install().ok();
-    let stop = || guard.as_ref().is_some_and(|g| g.fired());
-    let mut reporter = CloudReporter::new();
-    let mut created = rotation
-        .plan
-        .execute(&mut |p| reporter.report(p))
-        .map_err(cloud_exit)?;
-    for k in &rotation.old_keys {
-        created.exists.push(format!(
-            "the older key {} of {email} (still works; the factory may still hold it)",
-            k.id()
-        ));
-    }
-    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
-    login_with_retry(
-        g,
-        &plan,
-        std::time::Duration::from_secs(flags.key_wait),
-        &stop,
-    )
-    .map_err(|why| {
-        cloud_exit_after(
-            &stop,
-            created.failure(format!(
-                "{why}. Nothing was stored in the factory: remove the new key (below)"
-            )),
-        )
-    })?;
-    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
-    let report = report_applied(g, &plan, &applied);
-    println!(
-        "✓ CI uses the new key {} from its next run.",
-        created.key_id
-    );
-    // The new key is stored: a Ctrl-C at the questions below may end the run as usual.
-    drop(guard);
-    for k in &rotation.old_keys {
-        let id = k.id();
-        let command = gcp::delete_key_command(&rotation.cli, &email, &rotation.project, id);
-        if !cloud_confirm(
-            g,
-            &format!("\nDelete the older key {id} of {email} now (nothing can use it after)?"),
-        )? {
-            println!(
-                "The older key {id} still exists and still works. Delete it once nothing uses \
-                 it:\n  {command}"
-            );
-            continue;
-        }
-        gcp::delete_key(&rotation.cli, &email, &rotation.project, id).map_err(|why| {
-            cloud_exit(crate::cloud::CloudError {
-                message: format!("deleting the older key failed: {why}"),
-                exists: vec![
-                    format!(
-                        "the new key {} of {email}, stored in the factory as `{}`",
-                        created.key_id, plan.secret_name
-                    ),
-                    format!("the older key {id} of {email} (still works)"),
-                ],
-                next: vec![command.clone()],
-                interrupted: false,
-            })
-        })?;
-        println!("✓ Deleted the older key {id}.");
-    }
-    Ok(Outcome::Applied(report))
-}
-
 /// How long a new Azure credential may take to be accepted (Entra ID replicates slowly).
-const AZURE_KEY_WAIT: u64 = 120;
+const AZURE_KEY_WAIT: u64 = crate::cloud::azure::KEY_WAIT.as_secs();
 
 /// The `fioreg [--config P] [--factory F]` prefix of commands printed for the user.
 fn fioreg_prefix(g: &Global) -> String {
@@ -1665,7 +1466,6 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         "Asking Azure who you are and about {} (nothing is created yet) ...",
         areq.url
     );
-    let registry = areq.registry().to_ascii_lowercase();
     let cloud = azure::plan_create(az, areq.clone()).map_err(cloud_exit)?;
     let placeholder = Secret::new(
         Vec::new(),
@@ -1695,17 +1495,14 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         std::time::Duration::from_secs(AZURE_KEY_WAIT),
     )?;
     let applied = made.applied;
-    let identity = match &areq.kind {
-        azure::Kind::Principal => made.key_id.clone(),
-        azure::Kind::Token { .. } => format!("token:{}", areq.name),
+    // The same record as the wizards': azure_identity.<registry> = appId or token:NAME.
+    let remembered = match &cloud.job {
+        crate::cloud::Job::Azure(job) => Some(job.remembered(&made.key_id)),
+        _ => None,
     };
-    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
-        && let Err(e) = crate::settings::record_identity(
-            &path,
-            &factory,
-            &format!("azure_identity.{registry}"),
-            &identity,
-        )
+    if let (Some((key, identity)), Some(factory), Some(path)) =
+        (remembered, factory_name(g), Settings::default_path())
+        && let Err(e) = crate::settings::record_identity(&path, &factory, &key, &identity)
     {
         eprintln!("warning: the Azure identity was not saved in the settings: {e}");
     }
@@ -1715,96 +1512,5 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         made.key_id
     );
     let report = report_applied(g, &plan, &applied);
-    Ok(Outcome::Applied(report))
-}
-
-fn rotate_azure_new_key(
-    g: &Global,
-    cfg: &FactoryConfig,
-    target: &str,
-    flags: &crate::cli::NewKeyFlags,
-) -> Result<Outcome> {
-    use crate::cloud::azure;
-    if flags.admin_profile.is_some() {
-        bail!("--admin-profile is for aws; az uses its signed-in account");
-    }
-    let placeholder = Secret::new(Vec::new(), "not created yet");
-    let probe = Plan::rotate(cfg, target, placeholder, g.factory.clone())?;
-    let url = probe.url.clone().context("the azure entry has no url")?;
-    let registry = url.split('.').next().unwrap_or(&url).to_ascii_lowercase();
-    let identity = match &flags.user {
-        Some(u) => u.trim().to_string(),
-        None => factory_name(g)
-            .and_then(|f| {
-                let s = Settings::load(&Settings::default_path()?).ok()?;
-                s.get(&format!("factories.{f}.azure_identity.{registry}"))
-            })
-            .context(
-                "fioreg did not create this registry's principal or token (none is saved in the \
-                 settings for this factory): name it with --user APP_ID or --user token:NAME",
-            )?,
-    };
-    let Some(az) = azure::Az::find() else {
-        println!(
-            "The Azure CLI (`az`) is not installed, so fioreg cannot make a new password. These \
-             commands do the same by hand:\n\n{}",
-            azure::manual_rotate_commands(&url, &identity, &fioreg_prefix(g))
-        );
-        return Err(Exit {
-            code: 1,
-            message: "nothing was changed: `az` is not installed".into(),
-        }
-        .into());
-    };
-    let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let cloud = azure::plan_rotate(az, &url, &identity).map_err(cloud_exit)?;
-    let mut plan = Plan::rotate(
-        cfg,
-        target,
-        Secret::new(
-            Vec::new(),
-            format!("{identity}, new password (made when applied)"),
-        ),
-        g.factory.clone(),
-    )?;
-    println!("{}", cloud.render());
-    print!("{}", plan.render(color_stdout()));
-    let fioctl = match cloud_go_ahead(
-        g,
-        fioctl,
-        "nothing was changed in Azure",
-        "not applied: nothing was changed",
-    )? {
-        Ok(fioctl) => fioctl,
-        Err(stop) => return Ok(stop),
-    };
-    // From here on something exists in the cloud: SIGINT/SIGTERM only set this flag, and each
-    // step after it says what exists.
-    let guard = crate::fioctl::SignalGuard::install().ok();
-    let stop = || guard.as_ref().is_some_and(|g| g.fired());
-    let mut reporter = CloudReporter::new();
-    let mut created = cloud
-        .execute(&mut |p| reporter.report(p))
-        .map_err(cloud_exit)?;
-    // The old password is gone: whatever fails now, a new rotation is the way back.
-    created.undo.push(format!(
-        "{} rotate {url} --new-key --user {} --yes",
-        fioreg_prefix(g),
-        crate::plan::shell_word(&identity)
-    ));
-    plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
-    let wait = std::time::Duration::from_secs(flags.key_wait);
-    login_with_retry(g, &plan, wait, &stop).map_err(|why| {
-        cloud_exit_after(
-            &stop,
-            created.failure(format!(
-                "{why}. The new password was NOT stored, and the old one no longer works: run the \
-             same command again"
-            )),
-        )
-    })?;
-    let applied = store_new_key(&plan, &fioctl, &created).map_err(cloud_exit)?;
-    let report = report_applied(g, &plan, &applied);
-    println!("✓ CI uses the new password from its next run.");
     Ok(Outcome::Applied(report))
 }

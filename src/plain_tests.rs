@@ -357,6 +357,7 @@ fn azure_flow_reasks_the_password_and_never_says_it() {
         A::Pick("Azure"),
         A::Text("acmeprod.azurecr.io"),
         A::Text(""),
+        A::Pick("Use an existing"),
         A::Text("1f2e3d4c-0000-1111"),
         A::Pass("s3cr3t:Pw"),
         A::No, // not remembered in the keyring
@@ -614,6 +615,7 @@ fn esc_goes_back_one_question_and_keeps_earlier_answers() {
         A::Back, // secret name -> url
         A::Text(""),
         A::Text(""),
+        A::Pick("Use an existing"),
         A::Text("id-1"),
         A::Back, // password -> user
         A::Text(""),
@@ -621,7 +623,8 @@ fn esc_goes_back_one_question_and_keeps_earlier_answers() {
         A::Back, // remember -> password
         A::Pass("pw-1"),
         A::No,   // not remembered in the keyring
-        A::Back, // apply -> credentials
+        A::Back, // apply -> credentials: the choice of how, then the id
+        A::Pick("Use an existing"),
         A::Text(""),
         A::Pass("pw-2"),
         A::No, // not remembered in the keyring
@@ -635,15 +638,20 @@ fn esc_goes_back_one_question_and_keeps_earlier_answers() {
         "{q:#?}"
     );
     assert_eq!(q[6], "? Registry URL [default: acmeprod.azurecr.io]");
+    assert!(q[8].starts_with("? How does CI log in to Azure?"), "{q:#?}");
     assert!(
-        q[10].contains("Service principal id (the application / client id) [default: id-1]"),
+        q[11].contains("Service principal id (the application / client id) [default: id-1]"),
         "{q:#?}"
     );
-    assert!(q[12].starts_with("? Remember the service principal password"));
-    assert!(q[13].starts_with("? Service principal password (hidden"));
-    assert!(q[15].starts_with("? Apply this plan?"));
+    assert!(q[13].starts_with("? Remember the service principal password"));
+    assert!(q[14].starts_with("? Service principal password (hidden"));
+    assert!(q[16].starts_with("? Apply this plan?"));
     assert!(
-        q[16].contains("Service principal id (the application / client id) [default: id-1]"),
+        q[17].starts_with("? How does CI log in to Azure?"),
+        "{q:#?}"
+    );
+    assert!(
+        q[18].contains("Service principal id (the application / client id) [default: id-1]"),
         "{q:#?}"
     );
     assert_eq!(env.secret("azprincipal").unwrap(), b"id-1:pw-2");
@@ -1470,6 +1478,7 @@ fn a_refusing_keyring_is_reported_and_the_question_asked_again() {
         A::Pick("Azure"),
         A::Text("acmeprod.azurecr.io"),
         A::Text(""),
+        A::Pick("Use an existing"),
         A::Text("id-1"),
         A::Pass("pw"),
         A::Yes, // refused: the credentials are asked again

@@ -32,6 +32,11 @@ fn world() -> (World, Moto) {
 /// The wizard (`extra` flags) with the logging aws wrapper, the AWS CLI pointed at moto and
 /// AWS_PROFILE=admin (the admin profile the wizard offers).
 fn wizard(w: &World, moto: &Moto, extra: &[&str]) -> Pty {
+    wizard_env(w, moto, extra, &[])
+}
+
+/// [`wizard`] with more environment variables (the wrapper's knobs).
+fn wizard_env(w: &World, moto: &Moto, extra: &[&str], more: &[(&str, String)]) -> Pty {
     let config = w.config_path();
     let fioctl = format!("{ROOT}/tests/support/fioctl");
     let mut args = vec![
@@ -45,24 +50,23 @@ fn wizard(w: &World, moto: &Moto, extra: &[&str]) -> Pty {
     ];
     args.extend_from_slice(extra);
     let real = real_tool("aws").to_string_lossy().into_owned();
-    w.spawn_env(
-        &args,
-        &[
-            ("FIOREG_AWS", format!("{ROOT}/tests/support/tool-logged")),
-            ("TOOL_REAL", real),
-            (
-                "TOOL_ARGV_LOG",
-                w.path("aws-argv.log").to_string_lossy().into_owned(),
-            ),
-            ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
-            (
-                "AWS_CONFIG_FILE",
-                w.path("aws-config").to_string_lossy().into_owned(),
-            ),
-            ("AWS_DEFAULT_REGION", "us-east-2".into()),
-            ("AWS_PROFILE", "admin".into()),
-        ],
-    )
+    let mut envs = vec![
+        ("FIOREG_AWS", format!("{ROOT}/tests/support/tool-logged")),
+        ("TOOL_REAL", real),
+        (
+            "TOOL_ARGV_LOG",
+            w.path("aws-argv.log").to_string_lossy().into_owned(),
+        ),
+        ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
+        (
+            "AWS_CONFIG_FILE",
+            w.path("aws-config").to_string_lossy().into_owned(),
+        ),
+        ("AWS_DEFAULT_REGION", "us-east-2".into()),
+        ("AWS_PROFILE", "admin".into()),
+    ];
+    envs.extend(more.iter().cloned());
+    w.spawn_env(&args, &envs)
 }
 
 /// What both wizards must leave behind: the user with the pull-only policy and one key, that
@@ -213,4 +217,67 @@ fn the_line_prompts_create_a_pull_only_user_and_store_its_key() {
         assert!(text.contains(&step), "missing `{step}` in:\n{text}");
     }
     check(&w, &moto, code, &out, &p.text());
+}
+
+#[test]
+fn ctrl_c_in_the_tui_while_the_access_key_is_created_stops_with_a_clear_account() {
+    let (w, moto) = world();
+    let pid_file = w.path("aws-hang.pid");
+    let hang = [
+        ("TOOL_HANG_ON", "create-access-key".to_string()),
+        ("TOOL_HANG_PID", pid_file.to_string_lossy().into_owned()),
+    ];
+    let mut p = wizard_env(&w, &moto, &[], &hang);
+    p.wait_for("Add a registry");
+    p.press(ENTER, "Which kind of registry");
+    p.press(ENTER, "Registry URL");
+    p.send(AWS_URL);
+    p.wait_for("us-east-2");
+    p.press(ENTER, "ci-pull");
+    p.send(&DOWN.repeat(6));
+    p.wait_for("▸ + Create a new pull-only IAM user with my aws login");
+    p.press(ENTER, "IAM user name");
+    p.wait_for(USER);
+    p.press(ENTER, "Acting as:");
+    p.wait_for("[▸ Back ]");
+    p.press(TAB, "[▸ Apply ]");
+    p.send(ENTER);
+    wait_until("aws create-access-key to start", || pid_file.exists());
+    // In the TUI Ctrl-C is a key (raw mode): fioreg itself stops the aws call.
+    p.send(CTRL_C);
+    let (code, out) = p.finish();
+    let text = plain_text(&out);
+    assert_eq!(code, 130, "{text}");
+    assert!(
+        text.contains("interrupted while creating the access key"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "the IAM user {USER} (new) with the pull-only policy fioreg-ecr-pull"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("list-access-keys --user-name {USER}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "aws --profile admin iam delete-user --user-name {USER}"
+        )),
+        "{text}"
+    );
+    let keys = moto.aws(
+        &w.path("credentials"),
+        &["iam", "list-access-keys", "--user-name", USER],
+    );
+    assert_eq!(
+        keys["AccessKeyMetadata"].as_array().map(Vec::len),
+        Some(0),
+        "{keys}"
+    );
+    assert_eq!(w.stored("aws_creds"), None, "nothing stored");
+    w.assert_config_intact();
+    w.assert_no_secret_files_left();
 }

@@ -34,6 +34,11 @@ fn world() -> (World, GcpApi) {
 
 /// The wizard (`extra` flags) with the logging gcloud wrapper, gcloud pointed at the stand-in.
 fn wizard(w: &World, api: &GcpApi, extra: &[&str]) -> Pty {
+    wizard_env(w, api, extra, &[])
+}
+
+/// [`wizard`] with more environment variables (the wrapper's knobs).
+fn wizard_env(w: &World, api: &GcpApi, extra: &[&str], more: &[(&str, String)]) -> Pty {
     let gcloud = which::which("gcloud").unwrap_or_else(|_| {
         panic!("`gcloud` is not installed: install the Google Cloud CLI (Debian: google-cloud-cli)")
     });
@@ -51,24 +56,23 @@ fn wizard(w: &World, api: &GcpApi, extra: &[&str]) -> Pty {
     args.extend_from_slice(extra);
     let endpoint = format!("{}/", api.stub.url());
     let path = |p: &str| w.path(p).to_string_lossy().into_owned();
-    w.spawn_env(
-        &args,
-        &[
-            ("FIOREG_GCLOUD", format!("{ROOT}/tests/support/tool-logged")),
-            ("TOOL_REAL", gcloud.to_string_lossy().into_owned()),
-            ("TOOL_ARGV_LOG", path("gcloud-argv.log")),
-            ("CLOUDSDK_CONFIG", path("gcloud")),
-            ("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", path("token")),
-            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM", endpoint.clone()),
-            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY", endpoint),
-            ("CLOUDSDK_CORE_DISABLE_PROMPTS", "1".into()),
-            (
-                "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK",
-                "1".into(),
-            ),
-            ("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING", "1".into()),
-        ],
-    )
+    let mut envs = vec![
+        ("FIOREG_GCLOUD", format!("{ROOT}/tests/support/tool-logged")),
+        ("TOOL_REAL", gcloud.to_string_lossy().into_owned()),
+        ("TOOL_ARGV_LOG", path("gcloud-argv.log")),
+        ("CLOUDSDK_CONFIG", path("gcloud")),
+        ("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", path("token")),
+        ("CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM", endpoint.clone()),
+        ("CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY", endpoint),
+        ("CLOUDSDK_CORE_DISABLE_PROMPTS", "1".into()),
+        (
+            "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK",
+            "1".into(),
+        ),
+        ("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING", "1".into()),
+    ];
+    envs.extend(more.iter().cloned());
+    w.spawn_env(&args, &envs)
 }
 
 /// What both wizards must leave behind. `all`: everything the terminal received.
@@ -199,4 +203,108 @@ fn the_line_prompts_create_a_pull_only_service_account_and_store_its_key() {
         assert!(text.contains(&step), "missing `{step}` in:\n{text}");
     }
     check(&w, &api, code, &out, &p.text());
+}
+
+/// The wrapper hangs at `gcloud iam service-accounts keys create ... -` (the key to stdout) and
+/// writes its pid to `gcloud-hang.pid`: the create step is under way.
+fn hang_at_key(w: &World) -> Vec<(&'static str, String)> {
+    vec![
+        ("TOOL_HANG_ON", "-".to_string()),
+        (
+            "TOOL_HANG_PID",
+            w.path("gcloud-hang.pid").to_string_lossy().into_owned(),
+        ),
+    ]
+}
+
+fn wait_for_the_hang(w: &World) {
+    let pid_file = w.path("gcloud-hang.pid");
+    wait_until("gcloud keys create to start", || pid_file.exists());
+}
+
+/// After Ctrl-C while the key was being created: exit 130, the account of what exists (the
+/// account and its role, no key) and what to run, and nothing stored or written.
+fn check_interrupted(w: &World, api: &GcpApi, code: i32, out: &str) {
+    let text = plain_text(out);
+    assert_eq!(code, 130, "{text}");
+    assert!(
+        text.contains("interrupted while creating the key"),
+        "{text}"
+    );
+    assert!(text.contains("What exists now:"), "{text}");
+    assert!(
+        text.contains(&format!("the service account {EMAIL} (new, no roles yet)")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "roles/artifactregistry.reader for it on the repository {REPO}"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("What to run:"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "gcloud iam service-accounts delete {EMAIL} --project {PROJECT}"
+        )),
+        "{text}"
+    );
+    assert!(api.key_ids(EMAIL).is_empty(), "no key was made");
+    assert_eq!(w.stored("gcp_creds"), None, "nothing stored");
+    w.assert_config_intact();
+    w.assert_no_secret_files_left();
+}
+
+#[test]
+fn ctrl_c_in_the_tui_while_the_key_is_created_stops_with_a_clear_account() {
+    let (w, api) = world();
+    let mut p = wizard_env(&w, &api, &[], &hang_at_key(&w));
+    p.wait_for("Add a registry");
+    p.press(ENTER, "Which kind of registry");
+    p.send(DOWN);
+    p.send(DOWN);
+    p.press(ENTER, "Location URL (optional)");
+    p.send(HOST);
+    p.wait_for("Location URL (optional) ✓");
+    p.press(ENTER, "Key file");
+    p.send(DOWN);
+    p.press(ENTER, "Service account");
+    p.wait_for(NAME);
+    p.send(TAB);
+    p.send(PROJECT);
+    p.send(TAB);
+    p.send(TAB);
+    p.send(REPO);
+    p.wait_for(REPO);
+    p.press(ENTER, "Acting as:");
+    p.wait_for("[▸ Back ]");
+    p.press(TAB, "[▸ Apply ]");
+    p.send(ENTER);
+    wait_for_the_hang(&w);
+    // In the TUI Ctrl-C is a key (raw mode): fioreg itself stops the gcloud call.
+    p.send(CTRL_C);
+    let (code, out) = p.finish();
+    check_interrupted(&w, &api, code, &out);
+}
+
+#[test]
+fn ctrl_c_at_the_line_prompts_while_the_key_is_created_stops_with_a_clear_account() {
+    let (w, api) = world();
+    let mut p = wizard_env(&w, &api, &["--plain"], &hang_at_key(&w));
+    p.wait_for_output("What do you want to do?");
+    p.answer(ENTER, "Which kind of registry");
+    p.answer("Google\r", "Location URL (optional)");
+    p.answer(&format!("{HOST}\r"), "Secret name");
+    p.answer(ENTER, "How does CI get its Google Cloud key?");
+    p.answer("Create a new\r", "Name of the new service account");
+    p.answer(ENTER, "Its Google Cloud project");
+    p.answer(&format!("{PROJECT}\r"), "The repository's location");
+    p.answer(ENTER, "The one repository it may read");
+    p.answer(&format!("{REPO}\r"), "Apply this plan?");
+    p.send("y\r");
+    wait_for_the_hang(&w);
+    // The terminal is in its normal mode here: Ctrl-C is SIGINT to fioreg and gcloud alike.
+    p.send(CTRL_C);
+    let (code, out) = p.finish();
+    check_interrupted(&w, &api, code, &out);
 }

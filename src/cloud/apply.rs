@@ -71,7 +71,7 @@ pub fn create_and_store(
     step: &mut dyn FnMut(Step),
 ) -> Result<NewKey, CloudError> {
     let guard = crate::fioctl::SignalGuard::install().ok();
-    let stop = || guard.as_ref().is_some_and(|g| g.fired());
+    let stop = || super::interrupted() || guard.as_ref().is_some_and(|g| g.fired());
     let mut created = cloud.execute(&mut |p| step(Step::Cloud(p)))?;
     plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
     let mut sleep = |d| std::thread::sleep(d);

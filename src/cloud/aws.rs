@@ -95,6 +95,8 @@ impl AwsCli {
                 self.bin.display()
             ),
         })?;
+        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
+        let running = super::Running::start(child.id());
         let mut stderr_pipe = child.stderr.take();
         let errors = std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -112,6 +114,7 @@ impl AwsCli {
             code: None,
             message: format!("waiting for aws failed: {e}"),
         })?;
+        drop(running);
         let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
         if status.success() {
             return Ok(out);

@@ -16,6 +16,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use zeroize::Zeroizing;
 
+/// How long a new Azure credential may be refused before the run gives up (Entra ID replicates
+/// slowly).
+pub const KEY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// What kind of identity CI logs in with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -184,6 +188,8 @@ impl Az {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("could not start {}: {e}", self.bin.display()))?;
+        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
+        let running = super::Running::start(child.id());
         let mut stderr_pipe = child.stderr.take();
         let errors = std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -199,6 +205,7 @@ impl Az {
         let status = child
             .wait()
             .map_err(|e| format!("waiting for az failed: {e}"))?;
+        drop(running);
         let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
         if status.success() {
             return Ok(out);
@@ -469,6 +476,96 @@ fn user_token(user: &str, password: &SecretString) -> Result<crate::secret::Secr
 }
 
 impl Job {
+    /// Where fioreg remembers what it created, for `rotate --new-key`: the settings key under
+    /// `factories.<factory>.` and its value (`key_id`: the principal's appId; a token is
+    /// remembered as `token:NAME`).
+    pub(crate) fn remembered(&self, key_id: &str) -> (String, String) {
+        let value = match &self.req.kind {
+            Kind::Principal => key_id.to_string(),
+            Kind::Token { .. } => format!("token:{}", self.req.name),
+        };
+        (
+            format!(
+                "azure_identity.{}",
+                self.req.registry().to_ascii_lowercase()
+            ),
+            value,
+        )
+    }
+
+    /// The flags of `fioreg add azure` that create the same (after `--url`).
+    pub(crate) fn add_flags(&self) -> Vec<String> {
+        let mut words = vec!["--create-principal".to_string(), self.req.name.clone()];
+        if let Kind::Token { repositories, days } = &self.req.kind {
+            for r in repositories {
+                words.extend(["--repository".into(), r.clone()]);
+            }
+            words.extend(["--expires-in-days".into(), days.to_string()]);
+        }
+        words
+    }
+
+    /// What a run created, in words, for the Done screen.
+    pub(crate) fn created(&self) -> String {
+        match &self.req.kind {
+            Kind::Principal => format!(
+                "the service principal {} (AcrPull on {} only)",
+                self.req.name,
+                self.req.registry()
+            ),
+            Kind::Token { repositories, days } => format!(
+                "the ACR token {} (reads {} in {} only; expires in {days} days)",
+                self.req.name,
+                repositories.join(", "),
+                self.req.registry()
+            ),
+        }
+    }
+}
+
+/// Test support: the plan of creating `name` for `url` (a principal, or a token when
+/// `repositories` are given) as [`plan_create`] makes it, without asking az.
+#[cfg(test)]
+pub(crate) fn new_principal_plan_for_tests(
+    url: &str,
+    name: &str,
+    repositories: &[String],
+) -> CloudPlan {
+    let req = Request {
+        url: url.to_string(),
+        name: name.to_string(),
+        kind: if repositories.is_empty() {
+            Kind::Principal
+        } else {
+            Kind::Token {
+                repositories: repositories.to_vec(),
+                days: 365,
+            }
+        },
+    };
+    CloudPlan {
+        cloud: "Azure",
+        admin: "admin@example.com (subscription 0000)".into(),
+        identity: format!("a new service principal {name} (its appId is the user name)"),
+        notes: Vec::new(),
+        actions: vec![CloudAction {
+            title: format!("Create the service principal {name} with the AcrPull role"),
+            command: format!("az ad sp create-for-rbac --name {name}"),
+        }],
+        document: None,
+        job: super::Job::Azure(Job {
+            az: Az {
+                bin: PathBuf::from("az"),
+            },
+            scope: "/subscriptions/0000/registries/x".into(),
+            req,
+            reset_principal: None,
+            regenerate_token: false,
+        }),
+    }
+}
+
+impl Job {
     pub(crate) fn execute(
         &self,
         actions: &[CloudAction],
@@ -488,6 +585,38 @@ impl Job {
         if let Some(a) = actions.first() {
             progress(CloudProgress::Started(0, a.clone()));
         }
+        // What to run to see whether the interrupted action happened, and to undo it.
+        let check: Vec<String> = if self.reset_principal.is_some() || self.regenerate_token {
+            Vec::new()
+        } else {
+            match &req.kind {
+                Kind::Principal => vec![
+                    az.shown(&["ad", "sp", "list", "--display-name", &req.name]),
+                    "az ad sp delete --id APP_ID   (the appId listed, if any)".into(),
+                ],
+                Kind::Token { .. } => vec![
+                    az.shown(&[
+                        "acr",
+                        "token",
+                        "show",
+                        "--name",
+                        &req.name,
+                        "--registry",
+                        req.registry(),
+                    ]),
+                    az.shown(&[
+                        "acr",
+                        "token",
+                        "delete",
+                        "--name",
+                        &req.name,
+                        "--registry",
+                        req.registry(),
+                        "--yes",
+                    ]),
+                ],
+            }
+        };
         let interrupted_note = |e: String| {
             if stop() {
                 CloudError {
@@ -495,7 +624,7 @@ impl Job {
                         "interrupted: {e}; it may or may not have happened, check in Azure"
                     ),
                     exists: Vec::new(),
-                    next: Vec::new(),
+                    next: check.clone(),
                     interrupted: true,
                 }
             } else {

@@ -87,6 +87,8 @@ impl Gcloud {
                 not_found: false,
                 key_creation_forbidden: false,
             })?;
+        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
+        let running = super::Running::start(child.id());
         let mut stderr_pipe = child.stderr.take();
         let errors = std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -104,6 +106,7 @@ impl Gcloud {
             not_found: false,
             key_creation_forbidden: false,
         })?;
+        drop(running);
         let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
         if status.success() {
             return Ok(out);

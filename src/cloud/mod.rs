@@ -12,9 +12,12 @@ pub mod apply;
 pub mod aws;
 pub mod azure;
 pub mod gcp;
+pub mod rotate;
 
 use crate::secret::Secret;
 use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// One cloud action, shown in the review before anything is created.
@@ -160,16 +163,70 @@ impl CloudPlan {
         out
     }
 
-    /// Runs the actions in order, reporting each; SIGINT/SIGTERM stop the run between actions
-    /// (an action already running is allowed to end, so its result is known).
+    /// Runs the actions in order, reporting each; SIGINT/SIGTERM (or [`interrupt`]) stop the run
+    /// between actions (an action already running is allowed to end, so its result is known).
     pub fn execute(&self, progress: &mut dyn FnMut(CloudProgress)) -> Result<Created, CloudError> {
         let guard = crate::fioctl::SignalGuard::install().ok();
-        let stop = || guard.as_ref().is_some_and(|g| g.fired());
+        let stop = || interrupted() || guard.as_ref().is_some_and(|g| g.fired());
         match &self.job {
             Job::Aws(job) => job.execute(&self.actions, progress, &stop),
             Job::Gcp(job) => job.execute(&self.actions, progress, &stop),
             Job::Azure(job) => job.execute(&self.actions, progress, &stop),
         }
+    }
+}
+
+/// Set by [`interrupt`]: the run stops as on SIGINT.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The cloud CLI processes running now (`aws`, `gcloud`, `az`).
+static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Stops the cloud work of this process as a Ctrl-C in a terminal would: SIGINT to the cloud CLI
+/// running now (and to any started later), and every later `stop` check says interrupted. For a
+/// front end whose Ctrl-C is a key, not a signal (the TUI's raw mode); the process ends after
+/// the run.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    let children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+    for pid in children.iter() {
+        signal_child(*pid);
+    }
+}
+
+/// Whether [`interrupt`] was called.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+fn signal_child(pid: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) with a pid this process spawned and has not yet reaped (the entry
+        // is removed right after the wait), so it cannot be another process.
+        unsafe {
+            libc::kill(pid, libc::SIGINT);
+        }
+    }
+}
+
+/// A cloud CLI process while it runs: listed for [`interrupt`] until dropped (right after its
+/// wait).
+pub(crate) struct Running(u32);
+
+impl Running {
+    pub(crate) fn start(pid: u32) -> Running {
+        let mut children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+        children.push(pid);
+        if interrupted() {
+            signal_child(pid);
+        }
+        Running(pid)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
+        children.retain(|p| *p != self.0);
     }
 }
 

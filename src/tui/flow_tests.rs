@@ -1995,11 +1995,11 @@ fn aws_new_user_review_apply_and_done_name_what_was_created() {
             left: std::time::Duration::from_secs(57),
         })),
     );
-    assert_eq!(run(&s).key_check, StepStatus::Running);
+    assert_eq!(run(&s).key_check, Some(StepStatus::Running));
     assert!(run(&s).waiting.unwrap().contains("57 s left"));
     let arn = "arn:aws:iam::123456789012:user/fioreg-acme-pull";
     update(&mut s, A::CloudStep(Step::KeyWorks(arn.into())));
-    assert_eq!(run(&s).key_check, StepStatus::Done);
+    assert_eq!(run(&s).key_check, Some(StepStatus::Done));
     assert_eq!(run(&s).waiting, None);
     update(&mut s, A::CloudStep(Step::TestingLogin(AWS_URL.into())));
     update(&mut s, A::CloudStep(Step::LoginAccepted(AWS_URL.into())));
@@ -2281,7 +2281,7 @@ fn gar_new_account_review_apply_and_done_name_what_was_created() {
         assert_eq!(run(&s).actions[i].1, StepStatus::Done);
     }
     update(&mut s, A::CloudStep(Step::KeyIsOf(email.into())));
-    assert_eq!(run(&s).key_check, StepStatus::Done);
+    assert_eq!(run(&s).key_check, Some(StepStatus::Done));
     assert_eq!(run(&s).key_arn.as_deref(), Some(email));
     update(&mut s, A::CloudStep(Step::TestingLogin(GAR_URL.into())));
     update(&mut s, A::CloudStep(Step::LoginAccepted(GAR_URL.into())));
@@ -2314,4 +2314,288 @@ fn gar_new_account_review_apply_and_done_name_what_was_created() {
         "{line}"
     );
     assert!(!line.contains("--key-file"), "{line}");
+}
+
+fn new_principal(s: &State) -> (UserTokenFocus, NewPrincipalForm) {
+    match &s.creds.as_ref().unwrap().kind {
+        CredsKind::UserToken {
+            focus,
+            new_principal,
+            ..
+        } => (*focus, new_principal.clone()),
+        _ => unreachable!(),
+    }
+}
+
+const AZURE_URL: &str = "acmeprod.azurecr.io";
+
+/// Start -> azure -> Registry ([`AZURE_URL`]) -> Credentials, Shift-Tab to the "create" item.
+fn to_new_azure_principal(s: &mut State) {
+    to_registry(s, 1);
+    type_text(s, AZURE_URL);
+    press(s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Credentials);
+    press(s, KeyCode::BackTab);
+    assert_eq!(new_principal(s).0, UserTokenFocus::CreateNew);
+}
+
+#[test]
+fn azure_new_principal_fields_are_filled_and_checked_before_az_is_asked() {
+    let mut s = state();
+    to_new_azure_principal(&mut s);
+    // The keyring's answer does not take the focus off the "create" item.
+    update(
+        &mut s,
+        A::KeyringChecked {
+            account: AZURE_URL.into(),
+            held: false,
+        },
+    );
+    assert_eq!(new_principal(&s).0, UserTokenFocus::CreateNew);
+    // Typing goes nowhere on the item; Tab goes round to the id.
+    type_text(&mut s, "x");
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(new_principal(&s).0, UserTokenFocus::User);
+    press(&mut s, KeyCode::BackTab);
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    let (_, f) = new_principal(&s);
+    assert!(f.editing);
+    assert_eq!(f.name.value(), "fioreg-acme-pull", "the default name");
+    assert_eq!(f.focus, NewPrincipalFocus::Name);
+    // An expiry without repositories is refused (as the CLI refuses it), and so is a bad name.
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "30");
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    let err = s.creds.as_ref().unwrap().error.clone().expect("refused");
+    assert!(err.contains("repository-scoped token"), "{err}");
+    assert_eq!(new_principal(&s).1.focus, NewPrincipalFocus::Days);
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, " ci");
+    assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
+    assert!(
+        s.creds.as_ref().unwrap().error.is_some(),
+        "`fioreg-acme-pull ci`"
+    );
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Backspace);
+    }
+    // Repositories: a token reading only them, with the expiry.
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "team/app, base");
+    let Effect::PlanAzureCloud {
+        source,
+        name,
+        repositories,
+        days,
+    } = press(&mut s, KeyCode::Enter)
+    else {
+        panic!("az was not asked")
+    };
+    assert_eq!(name, "fioreg-acme-pull");
+    assert_eq!(repositories, ["team/app", "base"]);
+    assert_eq!(days, 30);
+    assert_eq!(
+        source.answers().unwrap().request.url.as_deref(),
+        Some(AZURE_URL)
+    );
+    assert!(new_principal(&s).1.planning && s.busy());
+    // az refuses: the words stay under the fields; Esc goes back to the id and password form.
+    update(
+        &mut s,
+        A::CloudPlanned {
+            source: Box::new(source),
+            user: name,
+            admin_profile: None,
+            result: Err("Please run 'az login' to setup account.".into()),
+        },
+    );
+    assert!(!new_principal(&s).1.planning);
+    assert!(
+        s.creds
+            .as_ref()
+            .unwrap()
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("az login")
+    );
+    press(&mut s, KeyCode::Esc);
+    assert!(!new_principal(&s).1.editing);
+    assert_eq!(s.screen, Screen::Credentials);
+}
+
+#[test]
+fn azure_new_principal_is_offered_only_when_adding_an_azure_registry() {
+    for (flow, provider) in [
+        (Flow::Rotate, Provider::Azure),
+        (Flow::Add, Provider::Generic),
+    ] {
+        let mut s = state();
+        s.flow = flow;
+        s.creds = Some(CredsForm::new(provider));
+        s.screen = Screen::Credentials;
+        for _ in 0..4 {
+            press(&mut s, KeyCode::Tab);
+            assert_ne!(
+                new_principal(&s).0,
+                UserTokenFocus::CreateNew,
+                "{provider:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn azure_new_principal_review_apply_and_done_name_what_was_created() {
+    let mut s = state();
+    to_new_azure_principal(&mut s);
+    press(&mut s, KeyCode::Enter);
+    let Effect::PlanAzureCloud {
+        source,
+        name,
+        repositories,
+        ..
+    } = press(&mut s, KeyCode::Enter)
+    else {
+        panic!("az was not asked")
+    };
+    assert!(repositories.is_empty(), "a principal on the whole registry");
+    let cloud = crate::cloud::azure::new_principal_plan_for_tests(AZURE_URL, &name, &repositories);
+    let plan = plan_for(&s, &source, "fioreg-acme-pull: id and password");
+    update(
+        &mut s,
+        A::CloudPlanned {
+            source: Box::new(source),
+            user: name,
+            admin_profile: None,
+            result: Ok((std::sync::Arc::new(cloud), plan)),
+        },
+    );
+    assert_eq!(s.screen, Screen::Review);
+    let review = s.review.as_ref().unwrap();
+    assert!(review.cloud.is_some() && review.login.is_none());
+    press(&mut s, KeyCode::Tab);
+    let Effect::ApplyCloud { plan, cloud, .. } = press(&mut s, KeyCode::Enter) else {
+        panic!("not applied")
+    };
+    drop(plan);
+    let run = |s: &State| s.apply.as_ref().unwrap().cloud.clone().unwrap();
+    // Azure's new password is tested by the login alone: no separate key check.
+    assert_eq!(run(&s).key_check, None);
+    assert_eq!(run(&s).actions.len(), 1);
+    use crate::cloud::CloudProgress;
+    use crate::cloud::apply::Step;
+    let a = cloud.actions[0].clone();
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Started(0, a.clone()))),
+    );
+    assert_eq!(run(&s).actions[0].1, StepStatus::Running);
+    update(
+        &mut s,
+        A::CloudStep(Step::Cloud(CloudProgress::Finished(0, a))),
+    );
+    assert_eq!(run(&s).actions[0].1, StepStatus::Done);
+    update(
+        &mut s,
+        A::CloudApplied(Ok((
+            Applied {
+                config_written: true,
+                commit: None,
+            },
+            crate::wizard::report::CreatedIdentity {
+                identity: "the service principal fioreg-acme-pull (AcrPull on acmeprod only), \
+                           user name (appId) 0000-app"
+                    .into(),
+                key_id: String::new(),
+            },
+        ))),
+    );
+    assert_eq!(s.screen, Screen::Done);
+    let report = crate::wizard::report::wizard_report(&s).unwrap();
+    assert_eq!(
+        report.lines[1].1,
+        "Created for CI: the service principal fioreg-acme-pull (AcrPull on acmeprod only), user \
+         name (appId) 0000-app."
+    );
+    let line = crate::wizard::report::command_line(&s).unwrap();
+    assert!(
+        line.ends_with(&format!(
+            "add azure --url {AZURE_URL} --create-principal fioreg-acme-pull"
+        )),
+        "{line}"
+    );
+    assert!(!line.contains("--client-id"), "{line}");
+}
+
+#[test]
+fn azure_new_principal_failure_keeps_the_account_of_what_exists() {
+    let mut s = state();
+    to_new_azure_principal(&mut s);
+    press(&mut s, KeyCode::Enter);
+    let Effect::PlanAzureCloud { source, name, .. } = press(&mut s, KeyCode::Enter) else {
+        panic!("az was not asked")
+    };
+    let cloud = crate::cloud::azure::new_principal_plan_for_tests(AZURE_URL, &name, &[]);
+    let plan = plan_for(&s, &source, "fioreg-acme-pull: id and password");
+    update(
+        &mut s,
+        A::CloudPlanned {
+            source: Box::new(source),
+            user: name,
+            admin_profile: None,
+            result: Ok((std::sync::Arc::new(cloud), plan)),
+        },
+    );
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(
+        press(&mut s, KeyCode::Enter),
+        Effect::ApplyCloud { .. }
+    ));
+    let message = "fioctl failed\nWhat exists now:\n  - the service principal fioreg-acme-pull \
+                   (appId 0000-app)\nWhat to run:\n  az ad sp delete --id 0000-app";
+    update(
+        &mut s,
+        A::CloudApplied(Err(ApplyFailure {
+            message: message.into(),
+            interrupted: false,
+        })),
+    );
+    let err = crate::wizard::report::outcome(&s).unwrap_err().to_string();
+    assert_eq!(err, message);
+}
+
+#[test]
+fn ctrl_c_while_a_cloud_identity_is_made_interrupts_it_and_ends_with_the_account() {
+    let mut s = state();
+    to_new_gar_account_review(&mut s);
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(
+        press(&mut s, KeyCode::Enter),
+        Effect::ApplyCloud { .. }
+    ));
+    // q waits for the run, as for any apply.
+    assert!(matches!(press(&mut s, KeyCode::Char('q')), Effect::None));
+    assert!(!s.interrupted && !s.quit);
+    // Ctrl-C stops the cloud work (the effect signals the running gcloud) ...
+    assert!(matches!(update(&mut s, ctrl('c')), Effect::InterruptCloud));
+    assert!(
+        s.interrupted && !s.quit,
+        "the wizard waits for the run's account"
+    );
+    // ... whose failure, interrupted, ends the wizard with exit 130 and that account.
+    let message = "interrupted while creating the key\nWhat exists now:\n  - the service account \
+                   x (new, no roles yet)\nWhat to run:\n  gcloud iam service-accounts delete x";
+    update(
+        &mut s,
+        A::CloudApplied(Err(ApplyFailure {
+            message: message.into(),
+            interrupted: true,
+        })),
+    );
+    assert!(s.quit);
+    let outcome = crate::wizard::report::outcome(&s).unwrap();
+    assert_eq!(outcome.exit_code(), 130);
+    assert_eq!(outcome.message(), Some(message));
 }

@@ -694,3 +694,17 @@ fn new_gar_account_screens() {
     );
     snap("apply_new_gar_account", &mut s);
 }
+
+#[test]
+fn new_azure_principal_screens() {
+    // The create item after the id and password, with the focus.
+    let mut s = loaded();
+    to_registry(&mut s, 1);
+    type_text(&mut s, "acmeprod.azurecr.io");
+    press(&mut s, KeyCode::Enter);
+    press(&mut s, KeyCode::BackTab);
+    snap("credentials_azure_new_principal_choice", &mut s);
+    // Its fields, the name filled with the default.
+    press(&mut s, KeyCode::Enter);
+    snap("credentials_azure_new_principal", &mut s);
+}

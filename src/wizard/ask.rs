@@ -8,9 +8,9 @@
 //! ([`super::update`]); the line prompts ([`crate::plain`]) only ask, say and send.
 
 use super::state::{
-    CommitState, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL, NEW_GAR_ACCOUNT_LABEL,
-    Profiles, ReviewFocus, Screen, State, UserTokenFocus, field_help, field_label,
-    profile_disabled_reason,
+    CommitState, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL,
+    NEW_AZURE_PRINCIPAL_LABEL, NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, State,
+    UserTokenFocus, field_help, field_label, profile_disabled_reason,
 };
 use super::update::{Action, Checkbox, Input, Nav};
 use crate::credentials::user_token::UserTokenKind;
@@ -67,8 +67,8 @@ pub enum Id {
     /// Rotate and remove: the configured entry.
     Entry,
     Profile,
-    /// GAR: an existing key file, or a new service account.
-    GarChoice,
+    /// GAR and Azure, adding: existing credentials (0), or a new identity (1).
+    Identity,
     /// A text field, answered whole ([`Action::Answer`]).
     Text(Input),
     /// A checkbox ([`Action::Check`]).
@@ -171,6 +171,7 @@ enum Place {
     UserToken,
     KeyFile,
     NewAccount,
+    NewPrincipal,
     /// The login test numbered so: a new test is a new visit.
     TestLogin(u64),
     Review,
@@ -207,6 +208,9 @@ fn place(state: &State) -> Place {
                 Place::NewAccount
             }
             Some(CredsKind::KeyFile { .. }) => Place::KeyFile,
+            Some(CredsKind::UserToken { new_principal, .. }) if new_principal.editing => {
+                Place::NewPrincipal
+            }
             Some(CredsKind::UserToken { .. }) | None => Place::UserToken,
         },
         Screen::TestLogin => Place::TestLogin(state.login.as_ref().map_or(0, |l| l.run)),
@@ -268,6 +272,9 @@ fn submitting(place: Place) -> Option<&'static str> {
         Place::NewAccount => Some(
             "Asking Google Cloud about the project and the repository (nothing is created yet) ...",
         ),
+        Place::NewPrincipal => {
+            Some("Asking Azure who you are and about the registry (nothing is created yet) ...")
+        }
         _ => None,
     }
 }
@@ -513,13 +520,10 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
         Place::KeyFile => {
             let mut qs = Vec::new();
             if state.flow == Flow::Add {
-                qs.push(Question::new(
-                    Id::GarChoice,
+                qs.push(identity(
                     "How does CI get its Google Cloud key?",
-                    Kind::Select(vec![
-                        Choice::new("Use an existing service-account JSON key file"),
-                        Choice::new(NEW_GAR_ACCOUNT_LABEL),
-                    ]),
+                    "Use an existing service-account JSON key file",
+                    NEW_GAR_ACCOUNT_LABEL,
                 ));
             }
             qs.push(
@@ -535,7 +539,52 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
             );
             qs
         }
-        Place::UserToken => user_token_questions(state),
+        Place::NewPrincipal => {
+            let Some(CredsKind::UserToken {
+                new_principal: f, ..
+            }) = state.creds.as_ref().map(|c| &c.kind)
+            else {
+                return Vec::new();
+            };
+            let mut qs = vec![
+                Question::text(
+                    Id::Text(Input::AzurePrincipal),
+                    "Name of the new service principal",
+                    f.name.value(),
+                )
+                .help("3-50 letters, digits, - or _"),
+                Question::text(
+                    Id::Text(Input::AcrRepositories),
+                    "Only some repositories? (empty: AcrPull on the whole registry)",
+                    f.repositories.value(),
+                )
+                .help("else a token that can only read these, separated by spaces or commas"),
+            ];
+            // The expiry is a token's: asked only when repositories were given.
+            if !f.repositories.value().trim().is_empty() {
+                qs.push(
+                    Question::text(
+                        Id::Text(Input::TokenDays),
+                        "The token expires after how many days? (empty: 365)",
+                        f.days.value(),
+                    )
+                    .help("renew it with `fioreg rotate --new-key`"),
+                );
+            }
+            qs
+        }
+        Place::UserToken => {
+            let mut qs = Vec::new();
+            if super::update::offers_new_principal(state) {
+                qs.push(identity(
+                    "How does CI log in to Azure?",
+                    "Use an existing service principal (its id and password)",
+                    NEW_AZURE_PRINCIPAL_LABEL,
+                ));
+            }
+            qs.extend(user_token_questions(state));
+            qs
+        }
         Place::TestLogin(_) => {
             let mut qs = Vec::new();
             if state
@@ -587,6 +636,13 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
         }
         Place::Over => Vec::new(),
     }
+}
+
+/// Adding to GAR or Azure: existing credentials, or a new pull-only identity made with the
+/// admin's own cloud login.
+fn identity(prompt: &str, existing: &str, create: &str) -> Question {
+    let options = vec![Choice::new(existing), Choice::new(create)];
+    Question::new(Id::Identity, prompt, Kind::Select(options))
 }
 
 /// Rotate and remove: the configured entries (the refused ones with the core's reason), and
@@ -644,8 +700,8 @@ fn user_token_questions(state: &State) -> Vec<Question> {
     keyring
         .items()
         .into_iter()
-        .map(|item| match item {
-            UserTokenFocus::User => Question::text(
+        .filter_map(|item| match item {
+            UserTokenFocus::User => Some(Question::text(
                 Id::Text(Input::User),
                 match kind {
                     UserTokenKind::AzurePrincipal => {
@@ -654,24 +710,26 @@ fn user_token_questions(state: &State) -> Vec<Question> {
                     UserTokenKind::Generic => "User name",
                 },
                 user.value(),
-            ),
-            UserTokenFocus::UseRemembered => Question::confirm(
+            )),
+            UserTokenFocus::UseRemembered => Some(Question::confirm(
                 Id::Check(Checkbox::UseRemembered),
                 format!("Use the remembered {noun} for {account} ({keys})?"),
                 true,
-            ),
+            )),
             UserTokenFocus::Password => {
                 let mut prompt = format!("{noun} (hidden: nothing is shown as you type)");
                 if let Some(first) = prompt.get(..1) {
                     prompt.replace_range(..1, &first.to_uppercase());
                 }
-                Question::new(Id::Password, prompt, Kind::Secret)
+                Some(Question::new(Id::Password, prompt, Kind::Secret))
             }
-            UserTokenFocus::Remember => Question::confirm(
+            UserTokenFocus::Remember => Some(Question::confirm(
                 Id::Check(Checkbox::Remember),
                 format!("Remember the {noun} in the OS keyring ({keys}) for {account}?"),
                 false,
-            ),
+            )),
+            // The "create" item is the Identity question, asked first.
+            UserTokenFocus::CreateNew => None,
         })
         .collect()
 }
@@ -700,8 +758,13 @@ fn consequences(state: &State, cur: &mut Cursor, p: Pending, same: bool) {
             if let Some(why) = refusal {
                 cur.say(format!("✗ {why}"));
             }
-            // Asked again from its first question.
-            cur.at = 0;
+            // Asked again from its first question (after the choice of existing credentials,
+            // which stands).
+            let here = place(state);
+            let chosen = questions(state, cur, here)
+                .first()
+                .is_some_and(|q| q.id == Id::Identity);
+            cur.at = usize::from(chosen);
             cur.opened = false;
         }
         Pending::Wrapped(before) => {
@@ -812,13 +875,13 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
                 vec![Action::Cursor(i), nav(Nav::Choose)]
             }
         }
-        (Id::GarChoice, Reply::Index(1)) => {
-            // Opens the new account's fields, with their defaults.
+        // A new identity: its fields open, with their defaults.
+        (Id::Identity, Reply::Index(1)) => {
             cur.pending = None;
-            vec![nav(Nav::Down), nav(Nav::Choose)]
+            vec![Action::Select(1)]
         }
-        // The path is asked next; Up leaves the "create" item if an earlier answer chose it.
-        (Id::GarChoice, Reply::Index(_)) => vec![nav(Nav::Up)],
+        // Existing credentials: their questions come next.
+        (Id::Identity, Reply::Index(_)) => vec![Action::Cursor(0)],
         (Id::Password, Reply::Secret(s)) => vec![Action::Password(s)],
         (Id::StoreAnyway, Reply::Yes(true)) => vec![nav(Nav::FocusNext), nav(Nav::Choose)],
         (Id::StoreAnyway, Reply::Yes(false)) => Vec::new(),

@@ -222,6 +222,27 @@ impl<'a> Runner<'a> {
                 });
                 None
             }
+            Effect::PlanAzureCloud {
+                source,
+                name,
+                repositories,
+                days,
+            } => {
+                let cfg = state.config.clone();
+                let factory = state.ctx.plan_factory.clone();
+                self.spawn(move || {
+                    let result = cfg.and_then(|cfg| {
+                        plan_new_azure_principal(&cfg, &source, &name, repositories, days, factory)
+                    });
+                    Action::CloudPlanned {
+                        source: Box::new(source),
+                        user: name,
+                        admin_profile: None,
+                        result,
+                    }
+                });
+                None
+            }
             Effect::ApplyCloud {
                 plan,
                 cloud,
@@ -244,7 +265,7 @@ impl<'a> Runner<'a> {
                 let test = crate::cloud::apply::KeyTest {
                     opts: state.ctx.verify.clone().unwrap_or_default(),
                     login: state.ctx.verify.is_some(),
-                    wait: crate::cloud::apply::DEFAULT_KEY_WAIT,
+                    wait: crate::wizard::flow::new_key_wait(&cloud),
                 };
                 let settings = match (&self.session.settings, &self.session.factory) {
                     (Some(path), Some((f, _))) if self.session.demo.is_none() => {
@@ -279,15 +300,29 @@ impl<'a> Runner<'a> {
                             }));
                         }
                     };
-                    let (key, value, what) = match cloud.job {
-                        crate::cloud::Job::Gcp(_) => {
-                            ("gcp_service_account", &made.identity, "service account")
+                    let (key, value, what, created) = match &cloud.job {
+                        crate::cloud::Job::Gcp(_) => (
+                            "gcp_service_account".to_string(),
+                            made.identity.clone(),
+                            "service account",
+                            made.identity.clone(),
+                        ),
+                        crate::cloud::Job::Azure(job) => {
+                            let (key, value) = job.remembered(&made.key_id);
+                            let created =
+                                format!("{}, user name (appId) {}", job.created(), made.key_id);
+                            (key, value, "Azure identity", created)
                         }
-                        _ => ("aws_iam_user", &user, "IAM user"),
+                        crate::cloud::Job::Aws(_) => (
+                            "aws_iam_user".to_string(),
+                            user,
+                            "IAM user",
+                            made.identity.clone(),
+                        ),
                     };
                     if let Some((path, factory)) = settings
                         && let Err(e) =
-                            crate::settings::record_identity(&path, &factory, key, value)
+                            crate::settings::record_identity(&path, &factory, &key, &value)
                     {
                         let _ = tx.send(Action::SettingsSaved(Err(format!(
                             "the {what} was not saved in the settings: {e}"
@@ -296,11 +331,18 @@ impl<'a> Runner<'a> {
                     Action::CloudApplied(Ok((
                         made.applied,
                         crate::wizard::report::CreatedIdentity {
-                            identity: made.identity,
-                            key_id: made.key_id,
+                            identity: created,
+                            key_id: match cloud.job {
+                                crate::cloud::Job::Azure(_) => String::new(),
+                                _ => made.key_id,
+                            },
                         },
                     )))
                 });
+                None
+            }
+            Effect::InterruptCloud => {
+                crate::cloud::interrupt();
                 None
             }
             Effect::RememberChoices(plan) => Some(Action::SettingsSaved(
@@ -371,6 +413,52 @@ fn plan_new_gar_account(
     let cli = gcp::Gcloud::find().map_err(|e| e.to_string())?;
     let cloud =
         gcp::plan_create(cli, name, project, location, repository).map_err(|e| e.to_string())?;
+    Ok((Arc::new(cloud), Arc::new(plan)))
+}
+
+/// Azure: the review of creating the service principal `name` with the admin's az login, AcrPull
+/// on the registry only (or, with `repositories`, a token reading only them, expiring after
+/// `days`), read-only calls only; and the plan of `source` with a placeholder secret. `az`
+/// missing: the exact commands to run instead, as the CLI prints them.
+fn plan_new_azure_principal(
+    cfg: &crate::factory_config::FactoryConfig,
+    source: &PlanSource,
+    name: &str,
+    repositories: Vec<String>,
+    days: u32,
+    factory: Option<String>,
+) -> Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String> {
+    use crate::cloud::azure;
+    let url = source
+        .answers()
+        .and_then(|a| a.request.url.clone())
+        .ok_or("the registry has no url")?;
+    let kind = if repositories.is_empty() {
+        azure::Kind::Principal
+    } else {
+        azure::Kind::Token { repositories, days }
+    };
+    let req = azure::Request {
+        url: url.clone(),
+        name: name.to_string(),
+        kind,
+    };
+    let placeholder = crate::secret::Secret::new(
+        Vec::new(),
+        format!("{name}: id and password (created when applied)"),
+    );
+    let prefix = crate::plan::command_prefix(&cfg.path, factory.as_deref()).join(" ");
+    // The plan's own rules first: nothing is asked of Azure for a plan that cannot be applied.
+    let plan = source
+        .build(cfg, placeholder, factory)
+        .map_err(|e| e.for_wizard())?;
+    let Some(az) = azure::Az::find() else {
+        return Err(format!(
+            "the Azure CLI (`az`) is not installed, so fioreg cannot create the credential;              nothing was created. Install it from https://aka.ms/azure-cli, or run these              commands instead:\n\n{}",
+            azure::manual_commands(&req, &prefix)
+        ));
+    };
+    let cloud = azure::plan_create(az, req).map_err(|e| e.to_string())?;
     Ok((Arc::new(cloud), Arc::new(plan)))
 }
 

@@ -44,11 +44,19 @@ pub fn plan_needs_login_test(plan: &Plan) -> bool {
     plan.secret_op == SecretOp::Store
 }
 
+/// How long Apply waits for a new key to be accepted: Azure's as the CLI's, else the default.
+pub fn new_key_wait(cloud: &crate::cloud::CloudPlan) -> std::time::Duration {
+    match cloud.job {
+        crate::cloud::Job::Azure(_) => crate::cloud::azure::KEY_WAIT,
+        _ => crate::cloud::apply::DEFAULT_KEY_WAIT,
+    }
+}
+
 /// What the review says of the login test when the key is created first (both wizards): it
 /// cannot run before the key exists; Apply checks the new key of `cloud` (and the login, unless
 /// `login` is off) before storing it.
 pub fn new_key_login_note(cloud: &crate::cloud::CloudPlan, login: bool) -> String {
-    let wait = crate::cloud::apply::DEFAULT_KEY_WAIT.as_secs();
+    let wait = new_key_wait(cloud).as_secs();
     let skipped = "Login test skipped here: the key does not exist yet.";
     match (&cloud.job, login) {
         (crate::cloud::Job::Aws(_), true) => format!(
@@ -59,6 +67,13 @@ pub fn new_key_login_note(cloud: &crate::cloud::CloudPlan, login: bool) -> Strin
             "{skipped} Apply checks the new key (sts:GetCallerIdentity, waiting up to {wait} s \
              for IAM) before storing it."
         ),
+        (crate::cloud::Job::Azure(_), true) => format!(
+            "{skipped} Apply tests the registry login with the new password, waiting up to \
+             {wait} s for Azure to accept it, before storing it."
+        ),
+        (crate::cloud::Job::Azure(_), false) => {
+            format!("{skipped} Apply stores the new password without testing it.")
+        }
         (_, true) => format!(
             "{skipped} Apply checks the new key file and tests the registry login with it, \
              waiting up to {wait} s for {} to accept it, before storing it.",

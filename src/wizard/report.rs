@@ -105,7 +105,7 @@ pub struct Report {
 pub struct CreatedIdentity {
     /// The identity (an IAM user's ARN).
     pub identity: String,
-    /// The new key's id.
+    /// The new key's id; empty when `identity` names it (Azure).
     pub key_id: String,
 }
 
@@ -215,17 +215,20 @@ impl Report {
             at,
             (
                 Mark::Done,
-                format!(
-                    "Created for CI: {} with {} {}.",
-                    c.identity,
-                    // An AWS ARN's key is an access key; a service account's is a key.
-                    if c.identity.starts_with("arn:") {
-                        "access key"
-                    } else {
-                        "key"
-                    },
-                    c.key_id
-                ),
+                match c.key_id.as_str() {
+                    // Azure: the identity says it all (its appId is the user name).
+                    "" => format!("Created for CI: {}.", c.identity),
+                    key_id => format!(
+                        "Created for CI: {} with {} {key_id}.",
+                        c.identity,
+                        // An AWS ARN's key is an access key; a service account's is a key.
+                        if c.identity.starts_with("arn:") {
+                            "access key"
+                        } else {
+                            "key"
+                        },
+                    ),
+                },
             ),
         );
     }
@@ -328,11 +331,22 @@ pub fn command_line(state: &crate::wizard::state::State) -> Option<String> {
     );
     // Creating the IAM user: `add aws --create-user NAME [--admin-profile P]`; the service
     // account: `add gar --create-service-account NAME --project P --location L --repository R`
-    // (instead of a key file).
+    // (instead of a key file); the principal: `add azure --create-principal NAME [--repository R
+    // ... --expires-in-days D]` (instead of a client id).
     if let Some(cloud) = &review.cloud {
         let words = if let crate::cloud::Job::Gcp(job) = &cloud.plan.job {
             let no_file = format!(" --key-file {}", crate::plan::shell_word(""));
             line = line.replacen(&no_file, "", 1);
+            job.add_flags()
+                .iter()
+                .map(|w| crate::plan::shell_word(w))
+                .collect()
+        } else if let crate::cloud::Job::Azure(job) = &cloud.plan.job {
+            let no_id = format!(
+                " --client-id {} --password-stdin",
+                crate::plan::shell_word("")
+            );
+            line = line.replacen(&no_id, "", 1);
             job.add_flags()
                 .iter()
                 .map(|w| crate::plan::shell_word(w))

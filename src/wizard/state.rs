@@ -748,12 +748,15 @@ pub enum CredsKind {
         cursor: usize,
         new_user: NewUserForm,
     },
-    /// Azure (client id, password) or generic (user name, token), and the OS keyring.
+    /// Azure (client id, password) or generic (user name, token), and the OS keyring; for
+    /// Azure when adding, after them "create a new service principal", whose fields are
+    /// `new_principal`.
     UserToken {
         user: TextInput,
         password: SecretInput,
         focus: UserTokenFocus,
         keyring: KeyringField,
+        new_principal: NewPrincipalForm,
     },
     /// GAR: a key file, its check, and the last Tab completion's candidates; below it (adding
     /// only) "create a new service account", whose fields are `new_account`.
@@ -833,6 +836,47 @@ pub enum NewUserFocus {
     Admin,
 }
 
+/// Azure: creating a pull-only service principal (or, for some repositories only, an ACR token)
+/// with the admin's own az login instead of typing a principal's id and password.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewPrincipalForm {
+    /// The fields are being edited (Enter on the "create" item); Esc goes back to the form.
+    pub editing: bool,
+    /// The principal's (or token's) name (default `fioreg-<factory>-pull`).
+    pub name: TextInput,
+    /// Empty: a service principal with AcrPull on the registry. Else these repositories
+    /// (separated by spaces or commas) through a repository-scoped token.
+    pub repositories: TextInput,
+    /// The token's expiry in days (empty: 365); only with repositories.
+    pub days: TextInput,
+    pub focus: NewPrincipalFocus,
+    /// The read-only az calls of the review run.
+    pub planning: bool,
+}
+
+/// The fields of [`NewPrincipalForm`], in screen order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NewPrincipalFocus {
+    #[default]
+    Name,
+    Repositories,
+    Days,
+}
+
+impl NewPrincipalFocus {
+    /// The next field (`forward`) or the previous one, wrapping.
+    pub fn step(self, forward: bool) -> NewPrincipalFocus {
+        use NewPrincipalFocus::*;
+        let all = [Name, Repositories, Days];
+        let at = all.iter().position(|f| *f == self).unwrap_or(0);
+        all[if forward { (at + 1) % 3 } else { (at + 2) % 3 }]
+    }
+}
+
+/// The label of the Azure "create a new service principal" choice, in both wizards.
+pub const NEW_AZURE_PRINCIPAL_LABEL: &str =
+    "Create a new pull-only service principal with my az login";
+
 /// The label of the AWS "create a new IAM user" choice, in both wizards.
 pub const NEW_AWS_USER_LABEL: &str = "Create a new pull-only IAM user with my aws login";
 
@@ -845,6 +889,8 @@ pub enum UserTokenFocus {
     Password,
     /// The checkbox "remember the password in the OS keyring".
     Remember,
+    /// Azure, adding: the "create a new service principal" item after the fields.
+    CreateNew,
 }
 
 /// The OS keyring on the user-and-password form.
@@ -920,6 +966,7 @@ impl CredsForm {
                 password: SecretInput::default(),
                 focus: UserTokenFocus::User,
                 keyring: KeyringField::default(),
+                new_principal: NewPrincipalForm::default(),
             },
         };
         CredsForm {
@@ -1055,8 +1102,9 @@ pub struct ApplyRun {
 pub struct CloudRun {
     /// Each action's title and status, in order.
     pub actions: Vec<(String, StepStatus)>,
-    /// `sts:GetCallerIdentity` with the new key (bounded wait).
-    pub key_check: StepStatus,
+    /// `sts:GetCallerIdentity` with the new key (bounded wait), or the check of a new GCP key
+    /// file; `None`: no check before the login test (Azure).
+    pub key_check: Option<StepStatus>,
     /// The ARN the new key belongs to, once it works.
     pub key_arn: Option<String>,
     /// The registry login test with the new key (`None`: skipped).
@@ -1339,6 +1387,10 @@ impl State {
             || matches!(
                 self.creds.as_ref().map(|c| &c.kind),
                 Some(CredsKind::KeyFile { new_account, .. }) if new_account.planning
+            )
+            || matches!(
+                self.creds.as_ref().map(|c| &c.kind),
+                Some(CredsKind::UserToken { new_principal, .. }) if new_principal.planning
             )
             || (self.screen == Screen::TestLogin
                 && self

@@ -54,7 +54,9 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             }
             None => "Check the new key (sts:GetCallerIdentity)".to_string(),
         };
-        step(&mut c, cloud.key_check, check);
+        if let Some(status) = cloud.key_check {
+            step(&mut c, status, check);
+        }
         if let Some(status) = cloud.login {
             step(
                 &mut c,
@@ -119,7 +121,12 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         c.blank();
         c.extend(wrap_prefixed(
             "! ",
-            "Applying cannot be stopped halfway: fioreg waits for it and shows the result here.",
+            if state.interrupted && run.cloud.is_some() {
+                "Stopping: the cloud command running now is interrupted; then fioreg says what \
+                 exists and what to run."
+            } else {
+                "Applying cannot be stopped halfway: fioreg waits for it and shows the result here."
+            },
             width,
             theme.warn(),
         ));

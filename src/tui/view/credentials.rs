@@ -3,9 +3,9 @@
 use super::{Content, Theme, checkbox, spinner, text_field, truncate, wrap_prefixed};
 use crate::provider::Provider;
 use crate::wizard::state::{
-    CredsKind, Flow, KeyCheck, NEW_AWS_USER_LABEL, NEW_GAR_ACCOUNT_LABEL, NewAccountFocus,
-    NewAccountForm, NewUserFocus, NewUserForm, Profiles, State, UserTokenFocus,
-    profile_disabled_reason,
+    CredsKind, Flow, KeyCheck, NEW_AWS_USER_LABEL, NEW_AZURE_PRINCIPAL_LABEL,
+    NEW_GAR_ACCOUNT_LABEL, NewAccountFocus, NewAccountForm, NewPrincipalFocus, NewPrincipalForm,
+    NewUserFocus, NewUserForm, Profiles, State, UserTokenFocus, profile_disabled_reason,
 };
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -30,11 +30,15 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             new_aws_user(&mut c, state, new_user, width, theme)
         }
         CredsKind::Aws { cursor, .. } => aws(&mut c, state, *cursor, width, theme),
+        CredsKind::UserToken { new_principal, .. } if new_principal.editing => {
+            new_azure_principal(&mut c, state, new_principal, width, theme)
+        }
         CredsKind::UserToken {
             user,
             password,
             focus,
             keyring,
+            ..
         } => {
             let (intro, user_label, pass_label) = if creds.provider == Provider::Azure {
                 (
@@ -116,6 +120,18 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
                         theme.dim(),
                     ));
                 }
+            }
+            if crate::wizard::update::offers_new_principal(state) {
+                c.blank();
+                create_item(
+                    &mut c,
+                    NEW_AZURE_PRINCIPAL_LABEL,
+                    "AcrPull on this registry only (or a token for some repositories); its \
+                     password goes straight to the factory, never shown (Tab to it, then Enter)",
+                    *focus == UserTokenFocus::CreateNew,
+                    theme,
+                    width,
+                );
             }
         }
         CredsKind::KeyFile { new_account, .. } if new_account.editing => {
@@ -454,6 +470,69 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
              NAME`.",
             width,
             theme.error(),
+        ));
+    }
+}
+
+/// The new service principal's name, and the repositories and expiry of a token instead.
+fn new_azure_principal(
+    c: &mut Content,
+    state: &State,
+    form: &NewPrincipalForm,
+    width: usize,
+    theme: Theme,
+) {
+    c.extend(wrap_prefixed(
+        "",
+        "Create a new pull-only service principal with your az login: the review shows the az \
+         action and the role assignment before anything is created.",
+        width,
+        Style::new(),
+    ));
+    let fields = [
+        (
+            "Name",
+            &form.name,
+            NewPrincipalFocus::Name,
+            "the service principal's display name (or the token's name)",
+        ),
+        (
+            "Repositories (optional)",
+            &form.repositories,
+            NewPrincipalFocus::Repositories,
+            "empty: AcrPull on the whole registry; else a token that can only read these \
+             (separated by spaces or commas)",
+        ),
+        (
+            "Token expiry in days",
+            &form.days,
+            NewPrincipalFocus::Days,
+            "only with repositories; empty: 365",
+        ),
+    ];
+    for (label, input, focus, hint) in fields {
+        c.blank();
+        text_field(
+            c,
+            label,
+            input.value(),
+            input.cursor(),
+            form.focus == focus,
+            None,
+            false,
+            Some(hint),
+            width,
+            theme,
+        );
+    }
+    if form.planning {
+        c.blank();
+        c.push(Line::styled(
+            format!(
+                "{} asking Azure who you are and about the registry (nothing is created)…",
+                spinner(state.tick)
+            ),
+            theme.dim(),
         ));
     }
 }

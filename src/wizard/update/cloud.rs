@@ -1,14 +1,17 @@
-//! AWS: creating a pull-only IAM user with the admin's own aws login, from the Credentials
-//! screen (the "create" item after the profiles) through the Review (the cloud actions and the
-//! policy) to Apply (each action's progress, the new key's checks, then the usual store and
-//! write). The cloud work is `crate::cloud`'s, the same as `fioreg add aws --create-user`.
+//! Creating a pull-only cloud identity with the admin's own login (an AWS IAM user, a GAR service
+//! account, an Azure service principal or ACR token), from the Credentials screen (the "create"
+//! item) through the Review (the cloud actions and the policy) to Apply (each action's progress,
+//! the new key's checks, then the usual store and write). The cloud work is `crate::cloud`'s,
+//! the same as `fioreg add aws --create-user`, `add gar --create-service-account` and
+//! `add azure --create-principal`.
 
 use super::*;
 use crate::cloud::apply::Step;
 use crate::cloud::{CloudPlan, CloudProgress};
 use crate::wizard::report::CreatedIdentity;
 use crate::wizard::state::{
-    ApplyFailure, CloudReview, CloudRun, NewAccountFocus, NewAccountForm, NewUserFocus, NewUserForm,
+    ApplyFailure, CloudReview, CloudRun, KeyringField, NewAccountFocus, NewAccountForm,
+    NewPrincipalFocus, NewPrincipalForm, NewUserFocus, NewUserForm,
 };
 
 /// How many profiles the AWS list shows (the "create" item comes after them).
@@ -236,7 +239,9 @@ pub(super) fn cloud_planned(
     let (planning, editing) = match &mut creds.kind {
         CredsKind::Aws { new_user, .. } => (&mut new_user.planning, new_user.editing),
         CredsKind::KeyFile { new_account, .. } => (&mut new_account.planning, new_account.editing),
-        CredsKind::UserToken { .. } => return Effect::None,
+        CredsKind::UserToken { new_principal, .. } => {
+            (&mut new_principal.planning, new_principal.editing)
+        }
     };
     let waited = *planning;
     *planning = false;
@@ -281,7 +286,9 @@ pub(super) fn start_cloud_apply(state: &mut State, plan: Arc<Plan>) -> Effect {
                 .iter()
                 .map(|a| (a.title.clone(), StepStatus::Pending))
                 .collect(),
-            key_check: StepStatus::Pending,
+            // Azure's new password is tested by the login alone.
+            key_check: (!matches!(cloud.plan.job, crate::cloud::Job::Azure(_)))
+                .then_some(StepStatus::Pending),
             key_arn: None,
             login: state.ctx.verify.is_some().then_some(StepStatus::Pending),
             waiting: None,
@@ -324,14 +331,14 @@ pub(super) fn cloud_step(state: &mut State, step: Step) -> Effect {
                 left.as_secs()
             ));
         }
-        Step::CheckingKey => run.key_check = StepStatus::Running,
+        Step::CheckingKey => run.key_check = Some(StepStatus::Running),
         Step::KeyWorks(arn) => {
-            run.key_check = StepStatus::Done;
+            run.key_check = Some(StepStatus::Done);
             run.key_arn = Some(arn);
             run.waiting = None;
         }
         Step::KeyIsOf(id) => {
-            run.key_check = StepStatus::Done;
+            run.key_check = Some(StepStatus::Done);
             run.key_arn = Some(id);
         }
         Step::TestingLogin(_) => run.login = Some(StepStatus::Running),
@@ -363,7 +370,7 @@ pub(super) fn cloud_applied(
                 .actions
                 .iter_mut()
                 .map(|a| &mut a.1)
-                .chain(std::iter::once(&mut run.key_check))
+                .chain(run.key_check.iter_mut())
                 .chain(run.login.iter_mut());
             for s in steps {
                 if *s == StepStatus::Running {
@@ -373,5 +380,139 @@ pub(super) fn cloud_applied(
             Err(f)
         }
     };
-    update(state, Action::Applied(result))
+    let failed = result.is_err();
+    let effect = update(state, Action::Applied(result));
+    // Stopped by Ctrl-C: the wizard ends, with the account of what exists as its last words.
+    if failed && state.interrupted {
+        state.quit = true;
+    }
+    effect
+}
+
+/// Whether the Azure credentials offer "create a new service principal" (adding only, as AWS).
+pub fn offers_new_principal(state: &State) -> bool {
+    state.flow == Flow::Add && state.creds.as_ref().map(|c| c.provider) == Some(Provider::Azure)
+}
+
+/// The items of the user-and-password form: the keyring's, then (Azure, adding) the "create"
+/// item.
+pub(super) fn user_token_items(keyring: &KeyringField, create: bool) -> Vec<UserTokenFocus> {
+    let mut items = keyring.items();
+    if create {
+        items.push(UserTokenFocus::CreateNew);
+    }
+    items
+}
+
+/// Opens the new-principal fields, the name filled with `fioreg-<factory>-pull` when empty.
+pub(super) fn open_new_principal(form: &mut NewPrincipalForm, factory: Option<&str>) {
+    form.editing = true;
+    if form.name.value().is_empty()
+        && let Some(f) = factory
+    {
+        form.name.set(crate::cloud::aws::default_user_name(f));
+    }
+    form.focus = NewPrincipalFocus::Name;
+}
+
+/// The repositories as typed: separated by spaces or commas.
+pub(super) fn split_repositories(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The keys of the new-principal fields: Tab moves, Esc goes back to the form, Enter asks az
+/// for the review.
+pub(super) fn new_principal_nav(state: &mut State, action: Nav) -> Effect {
+    let answers = state.registry.as_ref().map(|f| f.request());
+    let Some(CredsForm {
+        kind: CredsKind::UserToken { new_principal, .. },
+        error,
+        ..
+    }) = state.creds.as_mut()
+    else {
+        return Effect::None;
+    };
+    let form = new_principal;
+    match action {
+        Nav::NextField | Nav::PrevField => {
+            form.focus = form.focus.step(action == Nav::NextField);
+        }
+        Nav::Back => {
+            form.editing = false;
+            form.planning = false;
+            *error = None;
+        }
+        Nav::Choose if !form.planning => {
+            let name = form.name.value().trim().to_string();
+            if let Err(why) = crate::cloud::azure::validate_name(&name) {
+                form.focus = NewPrincipalFocus::Name;
+                *error = Some(why);
+                return Effect::None;
+            }
+            let repositories = split_repositories(form.repositories.value());
+            let days_text = form.days.value().trim();
+            let days = match days_text {
+                "" => 365,
+                d => match d.parse::<u32>() {
+                    Ok(n) if (1..=3650).contains(&n) => n,
+                    _ => {
+                        form.focus = NewPrincipalFocus::Days;
+                        *error = Some(format!(
+                            "`{d}` is not a number of days from 1 to 3650 (empty: 365)"
+                        ));
+                        return Effect::None;
+                    }
+                },
+            };
+            if repositories.is_empty() && !days_text.is_empty() {
+                form.focus = NewPrincipalFocus::Days;
+                *error = Some(
+                    "the expiry applies to a repository-scoped token: name its repositories, or \
+                     empty the days (a service principal's password is reset with `fioreg \
+                     rotate --new-key`)"
+                        .into(),
+                );
+                return Effect::None;
+            }
+            let Some(request) = answers else {
+                return Effect::None;
+            };
+            form.planning = true;
+            *error = None;
+            let source = PlanSource::Add {
+                answers: crate::plan::Answers {
+                    request,
+                    credential: crate::plan::CredentialInput::UserToken {
+                        user: String::new(),
+                        password: secrecy::SecretString::from(String::new()),
+                    },
+                },
+                keyring: crate::wizard::state::KeyringUse::No,
+            };
+            return Effect::PlanAzureCloud {
+                source,
+                name,
+                repositories,
+                days,
+            };
+        }
+        _ => {}
+    }
+    Effect::None
+}
+
+/// Typing in the new-principal fields.
+pub(super) fn new_principal_typing(form: &mut NewPrincipalForm, key: Edit) -> bool {
+    if form.planning {
+        return false;
+    }
+    match form.focus {
+        NewPrincipalFocus::Name => form.name.edit(key),
+        NewPrincipalFocus::Repositories => form.repositories.edit(key),
+        NewPrincipalFocus::Days => form.days.edit(key),
+    }
 }

@@ -76,6 +76,21 @@ pub(super) fn answer(state: &mut State, input: Input, text: String) -> Effect {
             }
             Effect::None
         }
+        Input::AzurePrincipal | Input::AcrRepositories | Input::TokenDays => {
+            if let Some(creds) = state.creds.as_mut()
+                && let CredsKind::UserToken { new_principal, .. } = &mut creds.kind
+                && !new_principal.planning
+            {
+                let field = match input {
+                    Input::AzurePrincipal => &mut new_principal.name,
+                    Input::AcrRepositories => &mut new_principal.repositories,
+                    _ => &mut new_principal.days,
+                };
+                field.set(text);
+                creds.error = None;
+            }
+            Effect::None
+        }
         Input::KeyFile => {
             let Some(creds) = state.creds.as_mut() else {
                 return Effect::None;
@@ -101,6 +116,7 @@ pub(super) fn check(state: &mut State, which: Checkbox, on: bool) -> Effect {
             Effect::None
         }
         Checkbox::UseRemembered | Checkbox::Remember => {
+            let create = offers_new_principal(state);
             if let Some(creds) = state.creds.as_mut()
                 && let CredsKind::UserToken { keyring, focus, .. } = &mut creds.kind
             {
@@ -109,7 +125,7 @@ pub(super) fn check(state: &mut State, which: Checkbox, on: bool) -> Effect {
                 } else {
                     keyring.use_remembered = on;
                 }
-                if !keyring.items().contains(focus) {
+                if !user_token_items(keyring, create).contains(focus) {
                     *focus = UserTokenFocus::User;
                 }
                 creds.error = None;
@@ -248,11 +264,17 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
     {
         return new_account_nav(state, action);
     }
+    if let CredsKind::UserToken { new_principal, .. } = &creds.kind
+        && new_principal.editing
+    {
+        return new_principal_nav(state, action);
+    }
     if action == Nav::Back {
         state.screen = back;
         return Effect::None;
     }
     let profiles = profile_count(state);
+    let create_principal = offers_new_principal(state);
     let create = offers_new_user(state);
     let create_account = offers_new_account(state);
     let url = state.registry.as_ref().and_then(|f| f.request().url);
@@ -283,7 +305,7 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
             creds.error = None;
         }
         (CredsKind::UserToken { focus, keyring, .. }, Nav::NextField | Nav::PrevField) => {
-            let items = keyring.items();
+            let items = user_token_items(keyring, create_principal);
             let n = items.len();
             let at = items.iter().position(|f| f == focus).unwrap_or(0);
             let next = if action == Nav::NextField {
@@ -297,8 +319,19 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
             match focus {
                 UserTokenFocus::UseRemembered => keyring.use_remembered = !keyring.use_remembered,
                 UserTokenFocus::Remember => keyring.remember = !keyring.remember,
-                UserTokenFocus::User | UserTokenFocus::Password => {}
+                UserTokenFocus::User | UserTokenFocus::Password | UserTokenFocus::CreateNew => {}
             }
+            creds.error = None;
+        }
+        (
+            CredsKind::UserToken {
+                focus: UserTokenFocus::CreateNew,
+                new_principal,
+                ..
+            },
+            Nav::Choose,
+        ) if create_principal => {
+            open_new_principal(new_principal, factory.as_deref());
             creds.error = None;
         }
         (CredsKind::KeyFile { new_account, .. }, Nav::Down) if create_account => {
@@ -418,6 +451,12 @@ pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
                 return Effect::None;
             };
             let changed = match &mut creds.kind {
+                CredsKind::UserToken { new_principal, .. } if new_principal.editing => {
+                    if new_principal_typing(new_principal, key) {
+                        creds.error = None;
+                    }
+                    return Effect::None;
+                }
                 CredsKind::UserToken {
                     user,
                     password,
@@ -426,7 +465,9 @@ pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
                 } => match focus {
                     UserTokenFocus::User => user.edit(key),
                     UserTokenFocus::Password => password.edit(key),
-                    UserTokenFocus::UseRemembered | UserTokenFocus::Remember => false,
+                    UserTokenFocus::UseRemembered
+                    | UserTokenFocus::Remember
+                    | UserTokenFocus::CreateNew => false,
                 },
                 CredsKind::KeyFile { new_account, .. } if new_account.editing => {
                     if new_account_typing(new_account, key) {

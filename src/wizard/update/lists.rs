@@ -20,10 +20,22 @@ pub(super) fn cursor(state: &mut State, i: usize) -> bool {
             state.pick.cursor = i;
             check_remove(state);
         }
-        Screen::Credentials => match state.creds.as_mut().map(|c| &mut c.kind) {
-            Some(CredsKind::Aws { cursor, .. }) => *cursor = i,
-            _ => return false,
-        },
+        Screen::Credentials => {
+            let principal = offers_new_principal(state);
+            match state.creds.as_mut().map(|c| &mut c.kind) {
+                Some(CredsKind::Aws { cursor, .. }) => *cursor = i,
+                // The choice of existing credentials (0) or a new identity (1), when adding.
+                Some(CredsKind::KeyFile { new_account, .. }) => new_account.selected = i == 1,
+                Some(CredsKind::UserToken { focus, .. }) => {
+                    *focus = if i == 1 && principal {
+                        UserTokenFocus::CreateNew
+                    } else {
+                        UserTokenFocus::User
+                    }
+                }
+                None => return false,
+            }
+        }
         _ => return false,
     }
     true

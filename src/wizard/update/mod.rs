@@ -10,6 +10,8 @@ mod lists;
 mod login;
 mod review;
 
+pub use cloud::offers_new_principal;
+
 use cloud::*;
 use forms::*;
 use lists::*;
@@ -82,6 +84,12 @@ pub enum Input {
     GarLocation,
     /// GAR: the one repository it may read.
     GarRepository,
+    /// Azure: the name of the service principal (or token) to create.
+    AzurePrincipal,
+    /// Azure: the repositories a token may read (empty: a principal on the whole registry).
+    AcrRepositories,
+    /// Azure: the token's expiry in days.
+    TokenDays,
 }
 
 /// A checkbox ([`Action::Check`]).
@@ -237,8 +245,19 @@ pub enum Effect {
         location: String,
         repository: String,
     },
-    /// AWS or GAR: `cloud::apply::create_and_store` on a background thread: the cloud actions, the
-    /// new key's checks, then the plan (rebuilt from `source` with `plan`'s commit) applied.
+    /// Azure: `azure::plan_create` (read-only calls) for the answers, and the plan with a
+    /// placeholder secret, on a background thread; answered by [`Action::CloudPlanned`] with
+    /// `user` the principal's name. `repositories` empty: a principal with AcrPull on the
+    /// registry; else a token reading them, expiring after `days`.
+    PlanAzureCloud {
+        source: PlanSource,
+        name: String,
+        repositories: Vec<String>,
+        days: u32,
+    },
+    /// AWS, GAR or Azure: `cloud::apply::create_and_store` on a background thread: the cloud
+    /// actions, the new key's checks, then the plan (rebuilt from `source` with `plan`'s commit)
+    /// applied.
     ApplyCloud {
         plan: Arc<Plan>,
         cloud: Arc<crate::cloud::CloudPlan>,
@@ -247,6 +266,10 @@ pub enum Effect {
         /// service account's email).
         user: String,
     },
+    /// Ctrl-C while [`Effect::ApplyCloud`] runs: `crate::cloud::interrupt` (the cloud CLI
+    /// running now gets SIGINT; a run whose key is not being stored yet stops there and says
+    /// what exists).
+    InterruptCloud,
     /// Record the choices of a successful add in the settings (real sessions only).
     RememberChoices(Arc<Plan>),
 }
@@ -421,12 +444,13 @@ pub fn update(state: &mut State, event: Action) -> Effect {
             Effect::None
         }
         Action::KeyringChecked { account, held } => {
+            let create = offers_new_principal(state);
             if let Some(CredsKind::UserToken { keyring, focus, .. }) =
                 state.creds.as_mut().map(|c| &mut c.kind)
                 && keyring.account.as_deref() == Some(account.as_str())
             {
                 keyring.held = Some(held);
-                if !keyring.items().contains(focus) {
+                if !user_token_items(keyring, create).contains(focus) {
                     *focus = UserTokenFocus::User;
                 }
             }
@@ -521,6 +545,12 @@ fn on_action(state: &mut State, action: Nav) -> Effect {
     }
     if matches!(action, Nav::Quit | Nav::Interrupt) {
         match state.apply.as_mut() {
+            // Ctrl-C while the cloud identity is made: stop there, as the CLI stops on SIGINT
+            // (the run then says what exists, and the wizard ends).
+            Some(run) if !run.finished() && run.cloud.is_some() && action == Nav::Interrupt => {
+                run.quit_requested = true;
+                return Effect::InterruptCloud;
+            }
             Some(run) if !run.finished() => run.quit_requested = true,
             _ => state.quit = true,
         }
