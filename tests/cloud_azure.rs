@@ -174,6 +174,14 @@ fn a_principal_with_acrpull_on_the_registry_only_is_created_and_stored() {
         "{settings}"
     );
     c.assert_nowhere(&password, &[&out, &err]);
+    // The last word names what was created, never that it is not stored.
+    assert!(
+        out.contains(&format!(
+            "✓ Created for CI: the service principal fioreg-acme-pull (appId {app})"
+        )) && out.contains("stored in the factory as `azprincipal`")
+            && !out.to_lowercase().contains("not stored"),
+        "{out}"
+    );
 
     // Rotation resets the password; the new one is stored.
     let mut cmd = c.fioreg();
@@ -224,6 +232,12 @@ fn a_repository_scoped_token_reads_only_its_repositories_and_expires() {
     assert!(
         out.contains("(new, expires 20"),
         "the expiry is named: {out}"
+    );
+    // Stored by then: the last word says where, never "NOT stored".
+    assert!(
+        out.contains("stored in the factory as `azprincipal`)")
+            && !out.to_lowercase().contains("not stored"),
+        "{out}"
     );
     c.assert_nowhere(&password, &[&out, &err]);
 

@@ -99,11 +99,21 @@ pub fn create_and_store(
         e.interrupted |= stop();
         e
     })?;
+    // Stored now: what exists says so.
+    let stored = format!("stored in the factory as `{}`", plan.secret_name);
+    let exists = created
+        .exists
+        .iter()
+        .map(|line| {
+            line.replace("NOT stored in the factory yet", &stored)
+                .replace("not stored in the factory yet", &stored)
+        })
+        .collect();
     Ok(NewKey {
         applied,
         identity: cloud.identity.clone(),
         key_id: created.key_id.clone(),
-        exists: created.exists.clone(),
+        exists,
     })
 }
 
