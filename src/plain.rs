@@ -8,7 +8,6 @@
 //! whole loop runs in unit tests with a scripted fake.
 
 use crate::credentials::user_token::UserTokenKind;
-use crate::factory_config::FactoryConfig;
 use crate::factory_config::lint::Severity;
 use crate::provider::Provider;
 use crate::session::Session;
@@ -102,7 +101,7 @@ pub fn run_with(
     p: &mut dyn Prompter,
     verifier: Verifier,
 ) -> anyhow::Result<Outcome> {
-    let config = match FactoryConfig::load(&session.config_path) {
+    let config = match session.wizard_config() {
         Ok(cfg) => cfg,
         Err(e) => {
             p.say(&e.to_string());
@@ -123,11 +122,12 @@ pub fn run_with(
         review_shown: false,
         commit_asked: false,
         key_file_chosen: false,
+        factories_asked: false,
         state,
     };
     let first = init(&d.state);
     d.run_effect(first);
-    let fleet = crate::wizard::init_fleet(&mut d.state, session.fleet.is_some());
+    let fleet = crate::wizard::init_session_fleet(&mut d.state, session.fleet.as_ref());
     d.run_effect(fleet);
     d.settle();
     d.overview();
@@ -147,6 +147,8 @@ struct Driver<'a> {
     /// GAR: "an existing key file" was chosen on this visit of the Credentials screen (its
     /// path is asked again after a refusal, not the choice).
     key_file_chosen: bool,
+    /// Several factories: the ones to work on were asked.
+    factories_asked: bool,
 }
 
 type Step = Result<(), PromptError>;
@@ -198,6 +200,7 @@ impl Driver<'_> {
                 }
             }
             Action::Applied(Err(_)) | Action::CloudApplied(Err(_)) => self.p.say("failed"),
+            Action::FleetRow(_, row) => self.say(&row.progress_line()),
             Action::CloudStep(step) => self.cloud_step(step),
             _ => {}
         }
@@ -313,7 +316,14 @@ impl Driver<'_> {
     /// The factory, the config and its registries with their secrets, the check's findings and
     /// the scan of containers.git.
     fn overview(&mut self) {
-        self.registries();
+        if self.state.several.is_some() {
+            self.say(
+                "fioreg: one question at a time, across factories. Esc goes back one question; \
+                 Ctrl-C quits without changing anything.",
+            );
+        } else {
+            self.registries();
+        }
         for (mark, line) in crate::wizard::flow::scan_lines(&self.state) {
             self.say(&format!("{}{line}", mark.prefix()));
         }
@@ -400,13 +410,46 @@ impl Driver<'_> {
         }
     }
 
+    /// Several factories: which ones the flows run on, asked once as a comma list.
+    fn factories(&mut self) -> Step {
+        loop {
+            let chosen: Vec<String> = self
+                .state
+                .start_items()
+                .into_iter()
+                .filter_map(|i| match i {
+                    crate::wizard::state::StartItem::Factory { name, on: true, .. } => Some(name),
+                    _ => None,
+                })
+                .collect();
+            let answer = self.p.text(
+                "Which factories? (names, separated by commas)",
+                Some(&chosen.join(", ")),
+                Some("the flows run on these; the others are left as they are"),
+            )?;
+            let names = answer
+                .split(',')
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect();
+            self.send(Action::Factories(names));
+            match self.state.several.as_ref().and_then(|s| s.error.clone()) {
+                Some(why) => self.say(&format!("✗ {why}")),
+                None => return Ok(()),
+            }
+        }
+    }
+
     fn start(&mut self) -> Step {
-        let n = self.state.config.as_ref().map_or(0, |c| c.registries.len());
+        if self.state.several.is_some() && !self.factories_asked {
+            self.factories_asked = true;
+            self.factories()?;
+        }
         let options: Vec<Choice> = self
             .state
             .start_items()
             .iter()
-            .map(|a| Choice::maybe(a.label(), a.disabled_reason(n)))
+            .map(|a| Choice::maybe(a.label(), self.state.start_disabled(a).as_deref()))
             .collect();
         match self.choose("What do you want to do?", &options) {
             Ok(i) => {
@@ -536,7 +579,7 @@ impl Driver<'_> {
                     .as_deref()
                     .map_or("no secret name".to_string(), |n| format!("secret {n}"));
                 Choice::maybe(
-                    format!("{} (line {}, {secret})", e.label(), e.line),
+                    format!("{} ({}, {secret})", e.label(), e.place()),
                     e.disabled(),
                 )
             })
@@ -554,7 +597,11 @@ impl Driver<'_> {
         }
         self.send(Action::Cursor(i));
         if let Some(name) = entries.get(i).and_then(|e| e.secret_name.clone()) {
-            let target = self.state.ctx.target().name();
+            let target = if self.state.several.is_some() {
+                "each factory".to_string()
+            } else {
+                self.state.ctx.target().name()
+            };
             let delete = match self.p.confirm(
                 &format!("Also delete its secret {name} from {target}?"),
                 false,
@@ -958,8 +1005,12 @@ impl Driver<'_> {
             {
                 self.say(&format!("Login test skipped ({why})."));
             }
-            // Escaped by render itself, before the diff's colours.
-            let text = plan.render(self.p.color());
+            // Escaped by render itself, before the diff's colours; across factories the plan
+            // for all.
+            let text = match self.state.review.as_ref().and_then(|r| r.batch.as_ref()) {
+                Some(batch) => batch.render(self.p.color()),
+                None => plan.render(self.p.color()),
+            };
             self.p.say(text.trim_end());
             self.say("");
         }
@@ -1011,12 +1062,12 @@ impl Driver<'_> {
 
     /// The report, and the same change as a command line.
     fn done(&mut self) -> anyhow::Result<Outcome> {
-        let outcome = report::outcome(&self.state)?;
-        if let Outcome::Applied(r) = &outcome {
+        let outcome = report::outcome(&self.state);
+        if let Some(text) = report::closing(&self.state, &outcome) {
             self.say("");
-            self.say(report::closing_text(r, &self.state).trim_end());
+            self.say(text.trim_end());
         }
-        Ok(outcome)
+        outcome
     }
 }
 

@@ -123,6 +123,13 @@ impl<'a> Runner<'a> {
                     candidates,
                 })
             }
+            Effect::BuildPlan(mut source) if state.several.is_some() => {
+                let result = build_fleet_plan(self.session, state, &mut source);
+                Some(Action::FleetPlanned {
+                    source: Box::new(source),
+                    result,
+                })
+            }
             Effect::BuildPlan(mut source) => {
                 let result = build_plan(self.session, state, &mut source);
                 Some(Action::PlanBuilt { source, result })
@@ -303,6 +310,31 @@ impl<'a> Runner<'a> {
                 });
                 None
             }
+            Effect::ApplyFleet(batch) => {
+                let Some(tools) = self.session.fleet.as_ref().map(|f| f.tools()) else {
+                    return Some(Action::FleetApplied(Vec::new()));
+                };
+                // A successful add is remembered per factory (never in demo mode or tests).
+                let settings = match (&self.session.settings, &self.session.demo) {
+                    (Some(path), None) => Some(path.clone()),
+                    _ => None,
+                };
+                let tx = self.tx.clone();
+                self.spawn(move || {
+                    let stop = std::sync::atomic::AtomicBool::new(false);
+                    let progress = std::sync::Mutex::new(tx);
+                    let mut rows = batch.apply(&tools, &stop, &|i, row| {
+                        if let Ok(tx) = progress.lock() {
+                            let _ = tx.send(Action::FleetRow(i, row.clone()));
+                        }
+                    });
+                    if let Some(path) = settings {
+                        batch.remember(&path, &mut rows);
+                    }
+                    Action::FleetApplied(rows)
+                });
+                None
+            }
             Effect::RememberChoices(plan) => Some(Action::SettingsSaved(
                 super::flow::remember_choices(self.session, &plan),
             )),
@@ -391,6 +423,50 @@ fn build_plan(
     )
     .map(Arc::new)
     .map_err(|e| e.for_wizard())
+}
+
+/// Several factories: the CLI's checks before any secret is read, the credentials read once
+/// (as [`super::flow::read_and_build`] reads them), the plan for all chosen factories by the
+/// CLI's core (`fleet::plan`), then the typed password kept when asked. With it, a copy of
+/// the first factory's plan: what the login test uses and the review is named by.
+fn build_fleet_plan(
+    session: &Session,
+    state: &State,
+    source: &mut PlanSource,
+) -> Result<(Arc<Plan>, Arc<crate::fleet::Batch>), String> {
+    let tools = session
+        .fleet
+        .as_ref()
+        .map(|f| f.tools())
+        .ok_or("no factories to work on")?;
+    let members = state.chosen_members();
+    if members.is_empty() {
+        return Err("no factory is chosen".into());
+    }
+    let job = match &*source {
+        PlanSource::Add { answers, .. } => crate::fleet::Job::Add(answers.request.clone()),
+        PlanSource::Rotate { target, .. } => crate::fleet::Job::Rotate(target.clone()),
+        PlanSource::Remove {
+            target,
+            delete_secret,
+        } => crate::fleet::Job::Remove {
+            target: target.clone(),
+            delete_secret: *delete_secret,
+        },
+    };
+    crate::fleet::precheck(&members, &job).map_err(|e| format!("{e:#}"))?;
+    let secret = super::flow::read_secret(source, session.keys.as_ref(), &session.aws)
+        .map_err(|e| e.for_wizard())?;
+    let batch = crate::fleet::plan(members, &job, &secret, &tools);
+    drop(secret);
+    if let Some(why) = batch.nothing_to_do() {
+        return Err(why);
+    }
+    super::flow::keep_typed(source, session.keys.as_ref()).map_err(|e| e.for_wizard())?;
+    let first = batch
+        .first_plan()
+        .ok_or("nothing to do in any chosen factory")?;
+    Ok((Arc::new(first), Arc::new(batch)))
 }
 
 /// The scan of containers.git, as `fioreg scan` makes it: online (the registries probed) when

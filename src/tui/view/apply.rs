@@ -15,6 +15,38 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     let (Some(run), Some(review)) = (&state.apply, &state.review) else {
         return c;
     };
+    if let (Some(several), Some(batch)) = (&state.several, &review.batch) {
+        // Across factories: each factory as it ends, in the plan's order.
+        c.extend(wrap_prefixed(
+            "Applying: ",
+            &format!("{} in each chosen factory", review.plan.summary()),
+            width,
+            theme.title(),
+        ));
+        c.blank();
+        for (name, row) in batch.names().iter().zip(&several.rows) {
+            match row {
+                Some(row) => {
+                    let style = match row.result {
+                        crate::fleet::summary::RowResult::Ok => theme.ok(),
+                        crate::fleet::summary::RowResult::Skipped => theme.dim(),
+                        _ => theme.error(),
+                    };
+                    c.extend(wrap_prefixed("", &row.progress_line(), width, style));
+                }
+                None => {
+                    let (mark, style) = step_mark(StepStatus::Running, state.tick, theme);
+                    c.extend(wrap_prefixed(
+                        &format!("{mark} "),
+                        &format!("factory {name}"),
+                        width,
+                        style,
+                    ));
+                }
+            }
+        }
+        return c;
+    }
     let plan = &review.plan;
     c.extend(wrap_prefixed(
         "Applying: ",
