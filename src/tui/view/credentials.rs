@@ -19,7 +19,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         let secret = t.secret_name.as_deref().unwrap_or("-");
         c.extend(wrap_prefixed(
             "Rotating: ",
-            &format!("{} (line {}), secret {secret}", t.label(), t.line),
+            &format!("{} ({}), secret {secret}", t.label(), t.place()),
             width,
             theme.title(),
         ));
