@@ -633,7 +633,9 @@ impl Driver<'_> {
             CredsKind::KeyFile { new_account, .. } if new_account.editing => {
                 self.new_gar_account()?
             }
-            CredsKind::KeyFile { .. } if self.state.flow == Flow::Add && !self.key_file_chosen => {
+            CredsKind::KeyFile { .. }
+                if self.state.creates_identities() && !self.key_file_chosen =>
+            {
                 let options = [
                     Choice::new("Use an existing service-account JSON key file"),
                     Choice::new(NEW_GAR_ACCOUNT_LABEL),
@@ -651,7 +653,12 @@ impl Driver<'_> {
                     return Ok(());
                 }
             }
-            CredsKind::KeyFile { .. } => match self.key_file() {
+            CredsKind::KeyFile { .. } => match {
+                if let Some(why) = self.state.no_identity_reason() {
+                    self.say(why);
+                }
+                self.key_file()
+            } {
                 // Esc at the path: back to the choice (when adding).
                 Err(PromptError::Back) if self.key_file_chosen => {
                     self.key_file_chosen = false;
@@ -672,7 +679,10 @@ impl Driver<'_> {
     }
 
     fn aws_profile(&mut self) -> Step {
-        let create = self.state.flow == Flow::Add;
+        let create = self.state.creates_identities();
+        if let Some(why) = self.state.no_identity_reason() {
+            self.say(why);
+        }
         if let Some(CredsKind::Aws { new_user, .. }) = self.state.creds.as_ref().map(|c| &c.kind)
             && new_user.editing
         {

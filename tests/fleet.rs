@@ -1002,3 +1002,85 @@ fn the_tui_applies_the_other_factories_when_one_fails_and_exits_non_zero() {
     assert_eq!(f.config("gamma"), BASE);
     assert!(!out.contains("tok-fail-1"), "the token was shown");
 }
+
+#[test]
+fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_its_secret() {
+    let f = Fleet::new(&[("acme", BASE), ("beta", BASE)]);
+    let mut p = f.wizard(&["--plain", "--all-factories"]);
+    p.expect("Which factories?");
+    p.send("\r");
+    p.expect("What do you want to do?");
+    // The two factories' boxes, then Add.
+    p.send(&DOWN.repeat(2));
+    p.send("\r");
+    p.expect("Which kind of registry should CI pull from?");
+    p.send(&DOWN.repeat(3)); // aws, azure, gar, generic
+    p.send("\r");
+    p.expect("Registry host");
+    p.send("ghcr.io\r");
+    p.expect("Secret name");
+    p.send("\r");
+    p.expect("User name");
+    p.send("ci\r");
+    p.expect("Token (hidden");
+    p.send("tok-add-1\r");
+    p.expect("Remember the token in the OS keyring");
+    p.send("n\r");
+    p.expect("━━ factory acme");
+    p.expect("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
+    p.expect("━━ factory beta");
+    p.expect("2 factories: 2 to change, 0 skipped, 0 refused.");
+    p.expect("Apply this plan?");
+    p.send("y\r");
+    p.expect("FACTORY");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    let out = plain_text(&out);
+    assert_eq!(row(&out, "acme"), "acme ok stored written -");
+    assert_eq!(row(&out, "beta"), "beta ok stored written -");
+    assert!(
+        out.contains("Commit and push each written factory-config.yml"),
+        "{out}"
+    );
+    assert!(!out.contains("tok-add-1"), "the token was shown");
+    for name in ["acme", "beta"] {
+        assert_eq!(f.config(name), added(), "{name}");
+        assert_eq!(
+            f.secret(name, "ghcr_creds").as_deref(),
+            Some("ci:tok-add-1")
+        );
+    }
+    f.world.assert_handed_over_by_pipe(2);
+    f.world.assert_no_file_holds("tok-add-1");
+
+    // Remove it from both, with its secret: one question for all.
+    f.store("acme", "other", "x");
+    let mut p = f.wizard(&["--plain", "--factory", "acme", "--factory", "beta"]);
+    p.expect("Which factories?");
+    p.send("\r");
+    p.expect("What do you want to do?");
+    // The boxes, Add, Rotate, Remove.
+    p.send(&DOWN.repeat(4));
+    p.send("\r");
+    p.expect("Which registry should be removed?");
+    p.expect("generic ghcr.io (in acme, beta, secret ghcr_creds)");
+    p.send("\r");
+    p.expect("Also delete its secret ghcr_creds from each factory?");
+    p.send("y\r");
+    p.expect("━━ factory acme");
+    p.expect("━━ factory beta");
+    p.expect("2 factories: 2 to change, 0 skipped, 0 refused.");
+    p.expect("Apply this plan?");
+    p.send("y\r");
+    p.expect("FACTORY");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    let out = plain_text(&out);
+    assert_eq!(row(&out, "acme"), "acme ok deleted written -");
+    assert_eq!(row(&out, "beta"), "beta ok deleted written -");
+    for name in ["acme", "beta"] {
+        assert!(!f.config(name).contains("ghcr"), "{}", f.config(name));
+        assert_eq!(f.secret(name, "ghcr_creds"), None);
+    }
+    assert_eq!(f.secret("acme", "other").as_deref(), Some("x"));
+}

@@ -321,7 +321,7 @@ pub fn table(state: &State) -> &'static [Binding] {
         Screen::Pick => LIST,
         Screen::Credentials => match state.creds.as_ref().map(|c| &c.kind) {
             Some(CredsKind::KeyFile { new_account, .. }) if new_account.editing => FORM,
-            Some(CredsKind::KeyFile { .. }) if state.flow == Flow::Add => KEY_FILE_OR_CREATE,
+            Some(CredsKind::KeyFile { .. }) if state.creates_identities() => KEY_FILE_OR_CREATE,
             Some(CredsKind::KeyFile { .. }) => KEY_FILE,
             Some(CredsKind::UserToken {
                 focus: UserTokenFocus::UseRemembered | UserTokenFocus::Remember,

@@ -1344,6 +1344,20 @@ impl State {
         items
     }
 
+    /// Whether the Credentials screen offers to create a pull-only cloud identity: when adding,
+    /// in one factory (a created identity belongs to one factory, as `add --create-user`).
+    pub fn creates_identities(&self) -> bool {
+        self.flow == Flow::Add && self.several.is_none()
+    }
+
+    /// Adding across factories: why no cloud identity is offered.
+    pub fn no_identity_reason(&self) -> Option<&'static str> {
+        (self.flow == Flow::Add && self.several.is_some()).then_some(
+            "Creating a pull-only cloud identity works for one factory at a time: run fioreg \
+             with one --factory (or none) to create one.",
+        )
+    }
+
     /// Why a Start item cannot be chosen, if so (the registries configured, and across
     /// factories whether any is chosen).
     pub fn start_disabled(&self, item: &StartItem) -> Option<String> {

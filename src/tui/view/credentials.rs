@@ -180,7 +180,11 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             }
             let last = c.lines.len() - 1;
             c.focus = c.focus.map(|(f, _)| (f, last));
-            if state.flow == Flow::Add {
+            if let Some(why) = state.no_identity_reason() {
+                c.blank();
+                c.extend(wrap_prefixed("", why, width, theme.dim()));
+            }
+            if state.creates_identities() {
                 c.blank();
                 create_item(
                     &mut c,
@@ -369,8 +373,11 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
         width,
         Style::new(),
     ));
+    if let Some(why) = state.no_identity_reason() {
+        c.extend(wrap_prefixed("", why, width, theme.dim()));
+    }
     c.blank();
-    let create = state.flow == Flow::Add;
+    let create = state.creates_identities();
     let list = match &state.profiles {
         Profiles::Loaded(list) => list,
         Profiles::Failed(e) => {
