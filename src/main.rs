@@ -19,10 +19,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse_normalised();
     // Several factories (--factory given more than once, --all-factories): src/fleet; with no
     // subcommand, the wizard across them (session::for_wizard).
-    if cli.global.is_fleet() {
-        if let Some(result) = fioreg::fleet::dispatch(&cli.global, cli.command.as_ref()) {
-            return exit(result);
-        }
+    if cli.global.is_fleet()
+        && let Some(result) = fioreg::fleet::dispatch(&cli.global, cli.command.as_ref())
+    {
+        return exit(result);
     }
     let unit = |r: anyhow::Result<()>| r.map(|()| None);
     let result: anyhow::Result<Option<Outcome>> = match &cli.command {

@@ -653,12 +653,7 @@ impl Driver<'_> {
                     return Ok(());
                 }
             }
-            CredsKind::KeyFile { .. } => match {
-                if let Some(why) = self.state.no_identity_reason() {
-                    self.say(why);
-                }
-                self.key_file()
-            } {
+            CredsKind::KeyFile { .. } => match self.key_file_across() {
                 // Esc at the path: back to the choice (when adding).
                 Err(PromptError::Back) if self.key_file_chosen => {
                     self.key_file_chosen = false;
@@ -676,6 +671,14 @@ impl Driver<'_> {
             self.say(&format!("✗ {why}"));
         }
         Ok(())
+    }
+
+    /// The key file's path; across factories, first why no service account is offered.
+    fn key_file_across(&mut self) -> Result<bool, PromptError> {
+        if let Some(why) = self.state.no_identity_reason() {
+            self.say(why);
+        }
+        self.key_file()
     }
 
     fn aws_profile(&mut self) -> Step {
