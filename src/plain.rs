@@ -122,7 +122,6 @@ pub fn run_with(
         review_shown: false,
         commit_asked: false,
         key_file_chosen: false,
-        factories_asked: false,
         state,
     };
     let first = init(&d.state);
@@ -147,8 +146,6 @@ struct Driver<'a> {
     /// GAR: "an existing key file" was chosen on this visit of the Credentials screen (its
     /// path is asked again after a refusal, not the choice).
     key_file_chosen: bool,
-    /// Several factories: the ones to work on were asked.
-    factories_asked: bool,
 }
 
 type Step = Result<(), PromptError>;
@@ -441,20 +438,26 @@ impl Driver<'_> {
     }
 
     fn start(&mut self) -> Step {
-        if self.state.several.is_some() && !self.factories_asked {
-            self.factories_asked = true;
+        // Across factories the factories are one question (asked on each visit, the last
+        // answer as its default), not items of the menu.
+        if self.state.several.is_some() {
             self.factories()?;
         }
-        let options: Vec<Choice> = self
+        let items: Vec<(usize, crate::wizard::state::StartItem)> = self
             .state
             .start_items()
+            .into_iter()
+            .enumerate()
+            .filter(|(_, a)| !matches!(a, crate::wizard::state::StartItem::Factory { .. }))
+            .collect();
+        let options: Vec<Choice> = items
             .iter()
-            .map(|a| Choice::maybe(a.label(), self.state.start_disabled(a).as_deref()))
+            .map(|(_, a)| Choice::maybe(a.label(), self.state.start_disabled(a).as_deref()))
             .collect();
         match self.choose("What do you want to do?", &options) {
             Ok(i) => {
                 let before = self.state.wrapped.clone();
-                self.send(Action::Select(i));
+                self.send(Action::Select(items.get(i).map_or(i, |(at, _)| *at)));
                 if self.state.containers_input.is_some() {
                     self.containers_path()?;
                 }

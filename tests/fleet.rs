@@ -813,8 +813,8 @@ fn the_tui_rotates_a_registry_in_the_factories_chosen_on_start() {
         "{}",
         p.contents()
     );
-    p.send(DOWN);
-    p.send(DOWN);
+    // The cursor starts on the first action, the boxes above it.
+    p.send("\x1b[A");
     p.press(" ", "[ ] factory gamma");
     p.send(DOWN);
     p.send(DOWN);
@@ -900,8 +900,8 @@ fn the_line_prompts_rotate_a_registry_in_the_factories_named_once() {
     p.expect("Which factories?");
     p.send("\r");
     p.expect("What do you want to do?");
-    // The three factories' boxes, then Add, Rotate.
-    p.send(&DOWN.repeat(4));
+    // Add, Rotate.
+    p.send(DOWN);
     p.send("\r");
     p.expect("Which registry gets new credentials?");
     p.expect("generic ghcr.io (in acme, beta, secret ghcr_creds)");
@@ -960,10 +960,8 @@ fn the_tui_applies_the_other_factories_when_one_fails_and_exits_non_zero() {
         "gamma",
     ]);
     p.wait_for("[x] factory gamma");
-    // The three factories' boxes, then Add, Rotate.
-    for _ in 0..4 {
-        p.send(DOWN);
-    }
+    // The cursor starts on Add; Rotate is next.
+    p.send(DOWN);
     p.press(ENTER, "Which registry gets new credentials?");
     p.press(ENTER, "User name");
     p.send("ci");
@@ -1010,8 +1008,7 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
     p.expect("Which factories?");
     p.send("\r");
     p.expect("What do you want to do?");
-    // The two factories' boxes, then Add.
-    p.send(&DOWN.repeat(2));
+    // Add is the first.
     p.send("\r");
     p.expect("Which kind of registry should CI pull from?");
     p.send(&DOWN.repeat(3)); // aws, azure, gar, generic
@@ -1059,8 +1056,8 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
     p.expect("Which factories?");
     p.send("\r");
     p.expect("What do you want to do?");
-    // The boxes, Add, Rotate, Remove.
-    p.send(&DOWN.repeat(4));
+    // Add, Rotate, Remove.
+    p.send(&DOWN.repeat(2));
     p.send("\r");
     p.expect("Which registry should be removed?");
     p.expect("generic ghcr.io (in acme, beta, secret ghcr_creds)");

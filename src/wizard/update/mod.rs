@@ -350,6 +350,8 @@ pub fn update(state: &mut State, event: Action) -> Effect {
         Action::FleetLoaded(result) => {
             if let (Some(several), Ok(views)) = (state.several.as_mut(), &result) {
                 several.chosen = views.iter().map(|v| v.config.is_some()).collect();
+                // The cursor on the first action, the factories' boxes above it.
+                state.start_cursor = views.len();
             }
             state.fleet = match result {
                 Ok(views) => Fleet::Loaded(views),
