@@ -979,6 +979,7 @@ fn the_tui_applies_the_other_factories_when_one_fails_and_exits_non_zero() {
             .join(" ");
         screen.contains("beta FAILED NOT stored unchanged -")
     });
+    p.wait_for("1 of 3 factories not done (beta)");
     p.send("q");
     let (code, out) = p.finish();
     assert_eq!(code, 1, "{out}");

@@ -516,6 +516,18 @@ impl Batch {
         })
     }
 
+    /// Per factory: `None` when it has something to do, else `skipped` or `refused`.
+    pub fn idle(&self) -> Vec<Option<&'static str>> {
+        self.works
+            .iter()
+            .map(|w| match w.item {
+                Item::Plan(_) | Item::Leftover(_) => None,
+                Item::Skipped(_) => Some("skipped"),
+                Item::Refused(_) => Some("refused"),
+            })
+            .collect()
+    }
+
     /// How many factories have something to do, are skipped, are refused.
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut n = (0, 0, 0);

@@ -24,8 +24,16 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             theme.title(),
         ));
         c.blank();
-        for (name, row) in batch.names().iter().zip(&several.rows) {
+        for ((name, row), idle) in batch.names().iter().zip(&several.rows).zip(batch.idle()) {
             match row {
+                None if let Some(word) = idle => {
+                    c.extend(wrap_prefixed(
+                        "– ",
+                        &format!("factory {name}: {word} (see the review)"),
+                        width,
+                        theme.dim(),
+                    ));
+                }
                 Some(row) => {
                     let style = match row.result {
                         crate::fleet::summary::RowResult::Ok => theme.ok(),

@@ -24,6 +24,15 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             };
             c.extend(wrap_prefixed("", line, width, style));
         }
+        if let Some(message) = state
+            .several
+            .as_ref()
+            .and_then(|s| s.done.as_deref())
+            .and_then(crate::fleet::summary::failures)
+        {
+            c.blank();
+            c.extend(wrap_prefixed("✗ ", &message, width, theme.error()));
+        }
         return c;
     }
     // The report every front end gives, drawn with the marks' colours.
