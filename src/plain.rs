@@ -318,6 +318,7 @@ impl Driver<'_> {
                 "fioreg: one question at a time, across factories. Esc goes back one question; \
                  Ctrl-C quits without changing anything.",
             );
+            self.say(crate::wizard::flow::SEVERAL_START);
         } else {
             self.registries();
         }
@@ -441,7 +442,14 @@ impl Driver<'_> {
         // Across factories the factories are one question (asked on each visit, the last
         // answer as its default), not items of the menu.
         if self.state.several.is_some() {
-            self.factories()?;
+            match self.factories() {
+                // Esc at the first question leaves.
+                Err(PromptError::Back) => {
+                    self.nav(Nav::Quit);
+                    return Ok(());
+                }
+                other => other?,
+            }
         }
         let items: Vec<(usize, crate::wizard::state::StartItem)> = self
             .state

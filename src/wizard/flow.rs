@@ -68,6 +68,12 @@ pub fn new_key_login_note(cloud: &crate::cloud::CloudPlan, login: bool) -> Strin
     }
 }
 
+/// What both wizards say first across factories.
+pub const SEVERAL_START: &str = "Several factories: each with its remembered factory-config.yml \
+     and its own fioctl --factory; the change is made in the chosen ones. Creating a cloud \
+     identity, a new key (rotate --new-key) and the scan of containers.git work for one factory \
+     at a time.";
+
 /// A secret that stands in for the real one while only the rules are checked.
 pub fn placeholder() -> Secret {
     Secret::new(Vec::new(), "not read yet")

@@ -21,8 +21,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     if state.several.is_some() {
         c.extend(wrap_prefixed(
             "",
-            "Several factories: each with its remembered factory-config.yml and its own fioctl \
-             --factory. Choose the factories the change is made in, then what to do.",
+            crate::wizard::flow::SEVERAL_START,
             width,
             Style::new(),
         ));
