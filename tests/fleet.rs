@@ -1082,3 +1082,43 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
     }
     assert_eq!(f.secret("acme", "other").as_deref(), Some("x"));
 }
+
+#[test]
+fn ctrl_c_in_the_tui_while_applying_starts_no_other_factory() {
+    let ghcr = format!("{BASE}{GHCR}");
+    let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", &ghcr)]);
+    let mut p = f.wizard(&["--all-factories", "--jobs", "1"]);
+    p.wait_for("[x] factory gamma");
+    // From now on every fioctl call takes 2 s: acme's is still running when Ctrl-C comes.
+    fs::write(f.world.stub().join("delay"), "2\n").expect("delay knob");
+    p.send(DOWN);
+    p.press(ENTER, "Which registry gets new credentials?");
+    p.press(ENTER, "User name");
+    p.send("ci");
+    p.send(TAB);
+    p.send("tok-stop-1");
+    p.wait_for("••••••••••");
+    p.press(ENTER, "━━ factory acme");
+    p.press(TAB, "[▸ Apply ]");
+    p.press(ENTER, "Applying:");
+    p.press("\x03", "Ctrl-C: no other factory is started");
+    p.wait_for("FACTORY");
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 130, "{out}");
+    let out = plain_text(&out);
+    assert_eq!(row(&out, "acme"), "acme ok stored unchanged -");
+    assert_eq!(row(&out, "beta"), "beta FAILED - - -");
+    assert_eq!(row(&out, "gamma"), "gamma FAILED - - -");
+    assert!(out.contains("not started: interrupted"), "{out}");
+    assert!(
+        out.contains("fioreg: interrupted: 2 of 3 factories not done (beta, gamma)"),
+        "{out}"
+    );
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some("ci:tok-stop-1")
+    );
+    assert_eq!(f.secret("beta", "ghcr_creds"), None);
+    assert_eq!(f.updates().len(), 1, "{:?}", f.updates());
+}

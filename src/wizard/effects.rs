@@ -310,7 +310,7 @@ impl<'a> Runner<'a> {
                 });
                 None
             }
-            Effect::ApplyFleet(batch) => {
+            Effect::ApplyFleet { batch, stop } => {
                 let Some(tools) = self.session.fleet.as_ref().map(|f| f.tools()) else {
                     return Some(Action::FleetApplied(Vec::new()));
                 };
@@ -321,13 +321,22 @@ impl<'a> Runner<'a> {
                 };
                 let tx = self.tx.clone();
                 self.spawn(move || {
-                    let stop = std::sync::atomic::AtomicBool::new(false);
+                    // SIGINT or SIGTERM (the line prompts' Ctrl-C) stops the running fioctl
+                    // calls (src/fioctl) and, through `stop`, starts no other factory.
+                    let ids: Vec<signal_hook::SigId> =
+                        [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
+                            .into_iter()
+                            .filter_map(|s| signal_hook::flag::register(s, Arc::clone(&stop)).ok())
+                            .collect();
                     let progress = std::sync::Mutex::new(tx);
                     let mut rows = batch.apply(&tools, &stop, &|i, row| {
                         if let Ok(tx) = progress.lock() {
                             let _ = tx.send(Action::FleetRow(i, row.clone()));
                         }
                     });
+                    for id in ids {
+                        signal_hook::low_level::unregister(id);
+                    }
                     if let Some(path) = settings {
                         batch.remember(&path, &mut rows);
                     }

@@ -288,8 +288,11 @@ pub fn wizard_report(state: &crate::wizard::state::State) -> Option<Report> {
 pub fn outcome(state: &crate::wizard::state::State) -> anyhow::Result<Outcome> {
     // Several factories: the CLI's outcome of the same rows (an error naming the factories not
     // done, exit 1).
-    if let Some(rows) = state.several.as_ref().and_then(|s| s.done.as_ref()) {
-        return crate::fleet::outcome(rows, false);
+    if let Some(several) = &state.several
+        && let Some(rows) = &several.done
+    {
+        let stopped = several.stop.load(std::sync::atomic::Ordering::SeqCst);
+        return crate::fleet::outcome(rows, stopped);
     }
     if let (Some(run), Some(_)) = (&state.apply, &state.review) {
         match &run.result {

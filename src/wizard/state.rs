@@ -237,6 +237,8 @@ pub struct Several {
     pub rows: Vec<Option<crate::fleet::summary::Row>>,
     /// Applying has ended: every factory's row (the summary table).
     pub done: Option<Vec<crate::fleet::summary::Row>>,
+    /// Set by Ctrl-C (or SIGINT, SIGTERM) while applying: no other factory is started.
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The actions of the Start screen.

@@ -53,6 +53,17 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
                 }
             }
         }
+        if run.quit_requested && !run.finished() {
+            c.blank();
+            let text = if several.stop.load(std::sync::atomic::Ordering::SeqCst) {
+                "Ctrl-C: no other factory is started; fioreg waits for the running ones and \
+                 shows the result here."
+            } else {
+                "Applying cannot be stopped halfway: fioreg waits for it and shows the result \
+                 here (Ctrl-C starts no other factory)."
+            };
+            c.extend(wrap_prefixed("! ", text, width, theme.warn()));
+        }
         return c;
     }
     let plan = &review.plan;

@@ -86,10 +86,13 @@ pub(super) fn fleet_planned(
 /// Review, Apply pressed on the plan for all: every factory pending, then the parallel apply.
 pub(super) fn start_fleet_apply(state: &mut State, batch: Arc<crate::fleet::Batch>) -> Effect {
     let n = batch.names().len();
-    if let Some(several) = state.several.as_mut() {
-        several.rows = vec![None; n];
-        several.done = None;
-    }
+    let Some(several) = state.several.as_mut() else {
+        return Effect::None;
+    };
+    several.rows = vec![None; n];
+    several.done = None;
+    several.stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::clone(&several.stop);
     state.apply = Some(ApplyRun {
         store: None,
         write: None,
@@ -101,7 +104,7 @@ pub(super) fn start_fleet_apply(state: &mut State, batch: Arc<crate::fleet::Batc
     });
     state.scroll = 0;
     state.screen = Screen::Apply;
-    Effect::ApplyFleet(batch)
+    Effect::ApplyFleet { batch, stop }
 }
 
 /// Applying has ended: the summary's rows; Done shows them whatever happened (the outcome
@@ -306,11 +309,17 @@ mod tests {
 
         // Apply: every factory pending, then the parallel apply as an effect.
         update(&mut s, Action::Nav(Nav::FocusNext));
-        let Effect::ApplyFleet(batch) = update(&mut s, Action::Nav(Nav::Choose)) else {
+        let Effect::ApplyFleet { batch, stop } = update(&mut s, Action::Nav(Nav::Choose)) else {
             panic!("no parallel apply")
         };
         assert_eq!(s.screen, Screen::Apply);
         assert!(s.busy());
+        // q while applying only asks to wait; Ctrl-C also starts no other factory.
+        update(&mut s, Action::Nav(Nav::Quit));
+        assert!(!stop.load(std::sync::atomic::Ordering::SeqCst));
+        update(&mut s, Action::Nav(Nav::Interrupt));
+        assert!(stop.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(!s.quit, "the wizard waits for the running factories");
         assert_eq!(s.several.as_ref().unwrap().rows, vec![None, None, None]);
         let ok = |name: &str| crate::fleet::summary::Row {
             factory: name.into(),
@@ -340,7 +349,17 @@ mod tests {
         );
         assert_eq!(s.screen, Screen::Done);
         assert!(!s.busy());
-        // The CLI's ending: an error naming the factory not done (exit 1), and its table.
+        // Interrupted: the CLI's interruption (exit 130) naming what is not done.
+        let outcome = crate::wizard::report::outcome(&s);
+        let Ok(Outcome::Interrupted(words)) = &outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(
+            words.starts_with("interrupted: 1 of 3 factories not done (acme)"),
+            "{words}"
+        );
+        stop.store(false, std::sync::atomic::Ordering::SeqCst);
+        // Else the CLI's ending: an error naming the factory not done (exit 1), and its table.
         let outcome = crate::wizard::report::outcome(&s);
         let err = outcome.as_ref().unwrap_err();
         assert!(

@@ -265,7 +265,11 @@ pub enum Effect {
     RememberChoices(Arc<Plan>),
     /// Several factories: the plan for all applied in parallel (`fleet::Batch::apply`, at most
     /// the session's jobs at a time), each factory reported as it ends, on a background thread.
-    ApplyFleet(Arc<crate::fleet::Batch>),
+    /// Once `stop` is set (Ctrl-C, SIGINT, SIGTERM) no other factory is started.
+    ApplyFleet {
+        batch: Arc<crate::fleet::Batch>,
+        stop: Arc<std::sync::atomic::AtomicBool>,
+    },
 }
 
 /// The effect the first state needs (listing secrets), if any.
@@ -567,7 +571,15 @@ fn on_action(state: &mut State, action: Nav) -> Effect {
     }
     if matches!(action, Nav::Quit | Nav::Interrupt) {
         match state.apply.as_mut() {
-            Some(run) if !run.finished() => run.quit_requested = true,
+            Some(run) if !run.finished() => {
+                run.quit_requested = true;
+                // Across factories Ctrl-C starts no other factory (as in the CLI).
+                if let (Nav::Interrupt, Some(several)) = (action, &state.several) {
+                    several
+                        .stop
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
             _ => state.quit = true,
         }
         return Effect::None;
