@@ -1101,6 +1101,8 @@ fn ctrl_c_in_the_tui_while_applying_starts_no_other_factory() {
     p.press(ENTER, "━━ factory acme");
     p.press(TAB, "[▸ Apply ]");
     p.press(ENTER, "Applying:");
+    // Ctrl-C once acme's call is running (the stand-in records a call before its delay).
+    p.wait_until("acme's secrets update", |_| !f.updates().is_empty());
     p.press("\x03", "Ctrl-C: no other factory is started");
     p.wait_for("FACTORY");
     p.send("q");
