@@ -207,11 +207,11 @@ fn several(g: &crate::cli::Global) -> anyhow::Result<Session> {
         std::time::Duration::from_secs(g.fioctl_timeout),
     );
     session.verify = (!g.no_verify).then(|| verify_options(g));
-    session.fleet = Some(crate::fleet::matrix::FleetSource::several(
-        settings,
-        members,
-        &crate::fleet::Tools::of(g),
-    ));
+    let mut fleet =
+        crate::fleet::matrix::FleetSource::several(settings, members, &crate::fleet::Tools::of(g));
+    // `--commit` (`--push`, `--message`) commits each written config, as the subcommands do.
+    fleet.commit = (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
+    session.fleet = Some(fleet);
     Ok(session)
 }
 

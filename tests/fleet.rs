@@ -1051,9 +1051,20 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
     f.world.assert_handed_over_by_pipe(2);
     f.world.assert_no_file_holds("tok-add-1");
 
-    // Remove it from both, with its secret: one question for all.
+    // Remove it from both, with its secret, committing each config (`--commit`, as the
+    // subcommands): one question for all.
     f.store("acme", "other", "x");
-    let mut p = f.wizard(&["--plain", "--factory", "acme", "--factory", "beta"]);
+    for name in ["acme", "beta"] {
+        f.git(name, &["commit", "-qam", "the added entry"]);
+    }
+    let mut p = f.wizard(&[
+        "--plain",
+        "--commit",
+        "--factory",
+        "acme",
+        "--factory",
+        "beta",
+    ]);
     p.expect("Which factories?");
     p.send("\r");
     p.expect("What do you want to do?");
@@ -1066,6 +1077,7 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
     p.expect("Also delete its secret ghcr_creds from each factory?");
     p.send("y\r");
     p.expect("━━ factory acme");
+    p.expect("Commit factory-config.yml");
     p.expect("━━ factory beta");
     p.expect("2 factories: 2 to change, 0 skipped, 0 refused.");
     p.expect("Apply this plan?");
@@ -1074,9 +1086,15 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
     let (code, out) = p.finish();
     assert_eq!(code, 0, "{out}");
     let out = plain_text(&out);
-    assert_eq!(row(&out, "acme"), "acme ok deleted written -");
-    assert_eq!(row(&out, "beta"), "beta ok deleted written -");
     for name in ["acme", "beta"] {
+        let id = f.git(name, &["rev-parse", "--short", "HEAD"]);
+        assert_eq!(row(&out, name), format!("{name} ok deleted written {id}"));
+        assert_eq!(f.commits(name), 3, "{name}");
+        assert_eq!(
+            f.git(name, &["status", "--porcelain", "--", "factory-config.yml"]),
+            "",
+            "{name}"
+        );
         assert!(!f.config(name).contains("ghcr"), "{}", f.config(name));
         assert_eq!(f.secret(name, "ghcr_creds"), None);
     }

@@ -22,6 +22,9 @@ pub struct FleetSource {
     pub several: Option<Vec<super::Member>>,
     /// How many factories are read or changed at a time (`--jobs`).
     pub jobs: usize,
+    /// `--commit` (or `--push`, `--message`): each written config is committed, with this
+    /// message (else the default one), and pushed when asked. `None`: no commit.
+    pub commit: Option<(Option<String>, bool)>,
 }
 
 impl FleetSource {
@@ -42,6 +45,7 @@ impl FleetSource {
             timeout,
             several: None,
             jobs: 4,
+            commit: None,
         })
     }
 
@@ -54,6 +58,7 @@ impl FleetSource {
             timeout: tools.timeout,
             several: Some(members),
             jobs: tools.jobs,
+            commit: None,
         }
     }
 

@@ -443,11 +443,8 @@ fn build_fleet_plan(
     state: &State,
     source: &mut PlanSource,
 ) -> Result<(Arc<Plan>, Arc<crate::fleet::Batch>), String> {
-    let tools = session
-        .fleet
-        .as_ref()
-        .map(|f| f.tools())
-        .ok_or("no factories to work on")?;
+    let fleet = session.fleet.as_ref().ok_or("no factories to work on")?;
+    let tools = fleet.tools();
     let members = state.chosen_members();
     if members.is_empty() {
         return Err("no factory is chosen".into());
@@ -466,8 +463,11 @@ fn build_fleet_plan(
     crate::fleet::precheck(&members, &job).map_err(|e| format!("{e:#}"))?;
     let secret = super::flow::read_secret(source, session.keys.as_ref(), &session.aws)
         .map_err(|e| e.for_wizard())?;
-    let batch = crate::fleet::plan(members, &job, &secret, &tools);
+    let mut batch = crate::fleet::plan(members, &job, &secret, &tools);
     drop(secret);
+    if let Some((message, push)) = &fleet.commit {
+        batch.add_commits(message.clone(), *push);
+    }
     if let Some(why) = batch.nothing_to_do() {
         return Err(why);
     }
