@@ -17,18 +17,12 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let cli = Cli::parse_normalised();
-    // Several factories (--factory given more than once, --all-factories): src/fleet.
-    if cli.global.is_fleet() {
-        if cli.command.is_none() {
-            eprintln!(
-                "fioreg: error: the wizard works on one factory; across factories use a \
-                 subcommand such as `fioreg --all-factories rotate URL`"
-            );
-            return ExitCode::from(2);
-        }
-        if let Some(result) = fioreg::fleet::dispatch(&cli.global, cli.command.as_ref()) {
-            return exit(result);
-        }
+    // Several factories (--factory given more than once, --all-factories): src/fleet; with no
+    // subcommand, the wizard across them (session::for_wizard).
+    if cli.global.is_fleet()
+        && let Some(result) = fioreg::fleet::dispatch(&cli.global, cli.command.as_ref())
+    {
+        return exit(result);
     }
     let unit = |r: anyhow::Result<()>| r.map(|()| None);
     let result: anyhow::Result<Option<Outcome>> = match &cli.command {

@@ -7,7 +7,6 @@
 //! spinner), and prints what the state says. Every question goes through a [`Prompter`], so the
 //! whole loop runs in unit tests with a scripted fake.
 
-use crate::factory_config::FactoryConfig;
 use crate::factory_config::lint::Severity;
 use crate::session::Session;
 pub use crate::wizard::ask::Choice;
@@ -72,7 +71,7 @@ pub fn run_with(
     p: &mut dyn Prompter,
     verifier: Verifier,
 ) -> anyhow::Result<Outcome> {
-    let config = match FactoryConfig::load(&session.config_path) {
+    let config = match session.wizard_config() {
         Ok(cfg) => cfg,
         Err(e) => {
             p.say(&e.to_string());
@@ -94,7 +93,7 @@ pub fn run_with(
     };
     let first = init(&d.state);
     d.run_effect(first);
-    let fleet = crate::wizard::init_fleet(&mut d.state, session.fleet.is_some());
+    let fleet = crate::wizard::init_session_fleet(&mut d.state, session.fleet.as_ref());
     d.run_effect(fleet);
     d.settle();
     d.overview();
@@ -146,6 +145,7 @@ impl Driver<'_> {
         match &action {
             Action::Progress(step) => self.applying(*step),
             Action::Applied(Err(_)) | Action::CloudApplied(Err(_)) => self.p.say("failed"),
+            Action::FleetRow(_, row) => self.say(&row.progress_line()),
             Action::CloudStep(step) => self.cloud_step(step),
             _ => {}
         }
@@ -284,7 +284,15 @@ impl Driver<'_> {
     /// The factory, the config and its registries with their secrets, the check's findings and
     /// the scan of containers.git.
     fn overview(&mut self) {
-        self.registries();
+        if self.state.several.is_some() {
+            self.say(
+                "fioreg: one question at a time, across factories. Esc goes back one question; \
+                 Ctrl-C quits without changing anything.",
+            );
+            self.say(crate::wizard::flow::SEVERAL_START);
+        } else {
+            self.registries();
+        }
         for (mark, line) in crate::wizard::flow::scan_lines(&self.state) {
             self.say(&format!("{}{line}", mark.prefix()));
         }
@@ -373,12 +381,12 @@ impl Driver<'_> {
 
     /// The report, and the same change as a command line.
     fn done(&mut self) -> anyhow::Result<Outcome> {
-        let outcome = report::outcome(&self.state)?;
-        if let Outcome::Applied(r) = &outcome {
+        let outcome = report::outcome(&self.state);
+        if let Some(text) = report::closing(&self.state, &outcome) {
             self.say("");
-            self.say(report::closing_text(r, &self.state).trim_end());
+            self.say(text.trim_end());
         }
-        Ok(outcome)
+        outcome
     }
 }
 

@@ -166,6 +166,9 @@ pub fn verify_options(g: &crate::cli::Global) -> crate::verify::VerifyOptions {
 pub fn for_wizard(cli: &crate::cli::Cli) -> anyhow::Result<Session> {
     use anyhow::Context as _;
     let g = &cli.global;
+    if g.is_fleet() && !cli.demo {
+        return several(g);
+    }
     let mut session = if cli.demo {
         Session::demo().context("creating the demo's scratch folder")?
     } else {
@@ -187,6 +190,49 @@ pub fn for_wizard(cli: &crate::cli::Cli) -> anyhow::Result<Session> {
         );
     }
     Ok(session)
+}
+
+/// The wizard's session across factories (`fioreg --all-factories`, or `--factory` given
+/// several times): each factory with its remembered factory-config.yml and its own
+/// `fioctl --factory NAME`; there is no one config, factory or containers.git.
+fn several(g: &crate::cli::Global) -> anyhow::Result<Session> {
+    let members = crate::fleet::members(g)?;
+    let settings = crate::settings::Settings::default_path().ok_or_else(|| {
+        anyhow::anyhow!("neither XDG_CONFIG_HOME nor HOME is set, so there are no settings")
+    })?;
+    let mut session = Session::real(
+        &settings,
+        None,
+        g.fioctl.as_deref(),
+        std::time::Duration::from_secs(g.fioctl_timeout),
+    );
+    session.verify = (!g.no_verify).then(|| verify_options(g));
+    let mut fleet =
+        crate::fleet::matrix::FleetSource::several(settings, members, &crate::fleet::Tools::of(g));
+    // `--commit` (`--push`, `--message`) commits each written config, as the subcommands do.
+    fleet.commit = (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
+    session.fleet = Some(fleet);
+    Ok(session)
+}
+
+impl Session {
+    /// Whether the session works on several factories at once.
+    pub fn is_several(&self) -> bool {
+        self.fleet.as_ref().is_some_and(|f| f.several.is_some())
+    }
+
+    /// The config the wizards start from: the factory's, or (several factories, each with
+    /// its own) an empty one that is never written.
+    pub fn wizard_config(&self) -> Result<crate::factory_config::FactoryConfig, String> {
+        if self.is_several() {
+            return crate::factory_config::FactoryConfig::parse(
+                Path::new("factory-config.yml"),
+                String::new(),
+            )
+            .map_err(|e| e.to_string());
+        }
+        crate::factory_config::FactoryConfig::load(&self.config_path).map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

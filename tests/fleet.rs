@@ -6,6 +6,7 @@ mod common;
 #[path = "support/registry.rs"]
 mod registry;
 
+use common::pty::{COLS, DOWN, ENTER, Pty, ROWS, TAB, plain_text};
 use common::{BASE, ROOT, World, git, init_repo, run};
 use std::fs;
 use std::path::PathBuf;
@@ -152,6 +153,34 @@ impl Fleet {
             ])
             .args(args);
         c
+    }
+}
+
+impl Fleet {
+    /// The wizard (no subcommand) in a 100x30 pty with the stand-in as fioctl and `args`,
+    /// under a shell that prints the exit status afterwards.
+    fn wizard(&self, args: &[&str]) -> Pty {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "trap : INT; stty cols {COLS} rows {ROWS} icanon echo; \"$0\" \"$@\"; \
+                 echo \"EXIT=$?\"; stty -a; echo END-OF-RUN"
+            ))
+            .arg(common::BIN)
+            .args([
+                "--fioctl",
+                &format!("{ROOT}/tests/support/fioctl"),
+                "--no-verify",
+            ])
+            .args(args)
+            .current_dir(self.world.path("tmp"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.world.dir.path())
+            .env("TMPDIR", self.world.path("tmp"))
+            .env("TERM", "xterm-256color")
+            .env("FIOCTL_STUB_DIR", self.world.stub());
+        Pty::spawn(cmd)
     }
 }
 
@@ -566,7 +595,8 @@ fn refusals_name_the_fix() {
         "{err}"
     );
     assert!(f.updates().is_empty());
-    // A new key and scan work on one factory: refused up front, as is the wizard.
+    // A new key and scan work on one factory: refused up front. The wizard across factories
+    // needs a terminal, as the one-factory wizard does.
     let (code, _, err) = run(
         f.fioreg(&[
             "--all-factories",
@@ -592,7 +622,8 @@ fn refusals_name_the_fix() {
     assert_eq!(code, Some(2));
     assert!(
         err.contains(
-            "fioreg: error: the wizard works on one factory; across factories use a subcommand"
+            "fioreg: the wizard needs a terminal on stdin and stdout; use a subcommand such as \
+             `fioreg add` in scripts"
         ),
         "{err}"
     );
@@ -765,4 +796,349 @@ fn a_factory_whose_plan_is_refused_is_listed_and_the_others_are_applied() {
     assert_eq!(f.config("gamma"), format!("{BASE}# local edit\n"));
     assert_eq!(f.updates().len(), 1, "{:?}", f.updates());
     assert_eq!(f.secret("beta", "ghcr_creds"), None);
+}
+
+#[test]
+fn the_tui_rotates_a_registry_in_the_factories_chosen_on_start() {
+    let ghcr = format!("{BASE}{GHCR}");
+    let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", &ghcr)]);
+    for name in ["acme", "beta", "gamma"] {
+        f.store(name, "ghcr_creds", "ci:old-token");
+    }
+    let mut p = f.wizard(&["--all-factories"]);
+    // Start: the factories side by side, each chosen; gamma is left out with Space.
+    p.wait_for("[x] factory gamma");
+    assert!(
+        p.contents().contains("[x] factory acme"),
+        "{}",
+        p.contents()
+    );
+    // The cursor starts on the first action, the boxes above it.
+    p.send("\x1b[A");
+    p.press(" ", "[ ] factory gamma");
+    p.send(DOWN);
+    p.send(DOWN);
+    p.press(ENTER, "Which registry gets new credentials?");
+    p.wait_for("in acme, beta");
+    p.press(
+        ENTER,
+        "Rotating: generic ghcr.io (in acme, beta), secret ghcr_creds",
+    );
+    p.wait_for("User name");
+    p.send("ci");
+    p.send(TAB);
+    p.send("tok-tui-1");
+    p.wait_for("•••••••••");
+    // One plan for the two chosen factories, each with its redacted fioctl call.
+    p.press(ENTER, "━━ factory acme");
+    p.wait_for("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
+    assert!(!p.contents().contains("factory gamma"), "{}", p.contents());
+    p.press(TAB, "[▸ Apply ]");
+    // Done: the CLI's summary table.
+    p.press(ENTER, "FACTORY");
+    p.wait_until("both rows", |p| {
+        let screen = p
+            .contents()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        screen.contains("acme ok stored unchanged -")
+            && screen.contains("beta ok stored unchanged -")
+    });
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    common::pty::assert_terminal_restored(&out);
+    let out = plain_text(&out);
+    assert_eq!(row(&out, "acme"), "acme ok stored unchanged -");
+    assert_eq!(row(&out, "beta"), "beta ok stored unchanged -");
+    assert!(!out.contains("gamma ok"), "{out}");
+    assert!(!out.contains("tok-tui-1"), "the token was shown");
+    // Stored in the chosen factories through a pipe; gamma, not chosen, keeps its old token;
+    // every config is byte-identical.
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some("ci:tok-tui-1")
+    );
+    assert_eq!(
+        f.secret("beta", "ghcr_creds").as_deref(),
+        Some("ci:tok-tui-1")
+    );
+    assert_eq!(
+        f.secret("gamma", "ghcr_creds").as_deref(),
+        Some("ci:old-token")
+    );
+    let updated: Vec<String> = f
+        .updates()
+        .into_iter()
+        .map(|(factory, args)| {
+            assert!(args.starts_with("ghcr_creds==/dev/fd/"), "{args}");
+            factory
+        })
+        .collect();
+    assert_eq!(updated, ["acme", "beta"]);
+    f.world.assert_handed_over_by_pipe(2);
+    for name in ["acme", "beta", "gamma"] {
+        assert_eq!(f.config(name), ghcr, "{name}");
+    }
+    f.world.assert_no_file_holds("tok-tui-1");
+}
+
+#[test]
+fn the_line_prompts_rotate_a_registry_in_the_factories_named_once() {
+    let ghcr = format!("{BASE}{GHCR}");
+    let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", BASE)]);
+    for name in ["acme", "beta"] {
+        f.store(name, "ghcr_creds", "ci:old-token");
+    }
+    let mut p = f.wizard(&["--plain", "--all-factories"]);
+    p.expect("registry acme beta gamma");
+    // Asked once: every factory is the default; a name that is none of them is refused.
+    p.expect("Which factories?");
+    p.send("acme, delta\r");
+    p.expect("delta is not one of the factories (acme, beta, gamma)");
+    p.expect("Which factories?");
+    p.send("\r");
+    p.expect("What do you want to do?");
+    // Add, Rotate.
+    p.send(DOWN);
+    p.send("\r");
+    p.expect("Which registry gets new credentials?");
+    p.expect("generic ghcr.io (in acme, beta, secret ghcr_creds)");
+    p.send("\r");
+    p.expect("User name");
+    p.send("ci\r");
+    p.expect("Token (hidden");
+    p.send("tok-plain-1\r");
+    p.expect("Remember the token in the OS keyring");
+    p.send("n\r");
+    // One plan: each factory's redacted call, gamma skipped, the counts; one confirmation.
+    p.expect("━━ factory acme");
+    p.expect("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
+    p.expect("━━ factory beta");
+    p.expect("━━ factory gamma");
+    p.expect("Skipped:");
+    p.expect("3 factories: 2 to change, 1 skipped, 0 refused.");
+    p.expect("Apply this plan?");
+    p.send("y\r");
+    p.expect("FACTORY");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    let out = plain_text(&out);
+    assert_eq!(row(&out, "acme"), "acme ok stored unchanged -");
+    assert_eq!(row(&out, "beta"), "beta ok stored unchanged -");
+    assert_eq!(row(&out, "gamma"), "gamma skipped - - -");
+    assert!(!out.contains("tok-plain-1"), "the token was shown");
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some("ci:tok-plain-1")
+    );
+    assert_eq!(
+        f.secret("beta", "ghcr_creds").as_deref(),
+        Some("ci:tok-plain-1")
+    );
+    assert_eq!(f.secret("gamma", "ghcr_creds"), None);
+    assert_eq!(f.updates().len(), 2, "{:?}", f.updates());
+    f.world.assert_handed_over_by_pipe(2);
+    assert_eq!(f.config("acme"), ghcr);
+    assert_eq!(f.config("beta"), ghcr);
+    assert_eq!(f.config("gamma"), BASE);
+    f.world.assert_no_file_holds("tok-plain-1");
+}
+
+#[test]
+fn the_tui_applies_the_other_factories_when_one_fails_and_exits_non_zero() {
+    let ghcr = format!("{BASE}{GHCR}");
+    let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", BASE)]);
+    f.fail_updates_of("beta", "HTTP error during PATCH: 403 Forbidden");
+    let mut p = f.wizard(&[
+        "--factory",
+        "acme",
+        "--factory",
+        "beta",
+        "--factory",
+        "gamma",
+    ]);
+    p.wait_for("[x] factory gamma");
+    // The cursor starts on Add; Rotate is next.
+    p.send(DOWN);
+    p.press(ENTER, "Which registry gets new credentials?");
+    p.press(ENTER, "User name");
+    p.send("ci");
+    p.send(TAB);
+    p.send("tok-fail-1");
+    p.wait_for("••••••••••");
+    p.press(ENTER, "━━ factory acme");
+    p.press(TAB, "[▸ Apply ]");
+    p.press(ENTER, "FACTORY");
+    p.wait_until("the failed row", |p| {
+        let screen = p
+            .contents()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        screen.contains("beta FAILED NOT stored unchanged -")
+    });
+    p.wait_for("1 of 3 factories not done (beta)");
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 1, "{out}");
+    let out = plain_text(&out);
+    assert_eq!(row(&out, "acme"), "acme ok stored unchanged -");
+    assert_eq!(row(&out, "beta"), "beta FAILED NOT stored unchanged -");
+    assert_eq!(row(&out, "gamma"), "gamma skipped - - -");
+    assert!(out.contains("403 Forbidden"), "{out}");
+    assert!(
+        out.contains("fioreg: error: 1 of 3 factories not done (beta); the others were not undone"),
+        "{out}"
+    );
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some("ci:tok-fail-1")
+    );
+    assert_eq!(f.secret("beta", "ghcr_creds"), None);
+    assert_eq!(f.config("beta"), ghcr);
+    assert_eq!(f.config("gamma"), BASE);
+    assert!(!out.contains("tok-fail-1"), "the token was shown");
+}
+
+#[test]
+fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_its_secret() {
+    let f = Fleet::new(&[("acme", BASE), ("beta", BASE)]);
+    let mut p = f.wizard(&["--plain", "--all-factories"]);
+    p.expect("Which factories?");
+    p.send("\r");
+    p.expect("What do you want to do?");
+    // Add is the first.
+    p.send("\r");
+    p.expect("Which kind of registry should CI pull from?");
+    p.send(&DOWN.repeat(3)); // aws, azure, gar, generic
+    p.send("\r");
+    p.expect("Registry host");
+    p.send("ghcr.io\r");
+    p.expect("Secret name");
+    p.send("\r");
+    p.expect("User name");
+    p.send("ci\r");
+    p.expect("Token (hidden");
+    p.send("tok-add-1\r");
+    p.expect("Remember the token in the OS keyring");
+    p.send("n\r");
+    p.expect("━━ factory acme");
+    p.expect("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
+    p.expect("━━ factory beta");
+    p.expect("2 factories: 2 to change, 0 skipped, 0 refused.");
+    p.expect("Apply this plan?");
+    p.send("y\r");
+    p.expect("FACTORY");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    let out = plain_text(&out);
+    assert_eq!(row(&out, "acme"), "acme ok stored written -");
+    assert_eq!(row(&out, "beta"), "beta ok stored written -");
+    assert!(
+        out.contains("Commit and push each written factory-config.yml"),
+        "{out}"
+    );
+    assert!(!out.contains("tok-add-1"), "the token was shown");
+    for name in ["acme", "beta"] {
+        assert_eq!(f.config(name), added(), "{name}");
+        assert_eq!(
+            f.secret(name, "ghcr_creds").as_deref(),
+            Some("ci:tok-add-1")
+        );
+    }
+    f.world.assert_handed_over_by_pipe(2);
+    f.world.assert_no_file_holds("tok-add-1");
+
+    // Remove it from both, with its secret, committing each config (`--commit`, as the
+    // subcommands): one question for all.
+    f.store("acme", "other", "x");
+    for name in ["acme", "beta"] {
+        f.git(name, &["commit", "-qam", "the added entry"]);
+    }
+    let mut p = f.wizard(&[
+        "--plain",
+        "--commit",
+        "--factory",
+        "acme",
+        "--factory",
+        "beta",
+    ]);
+    p.expect("Which factories?");
+    p.send("\r");
+    p.expect("What do you want to do?");
+    // Add, Rotate, Remove.
+    p.send(&DOWN.repeat(2));
+    p.send("\r");
+    p.expect("Which registry should be removed?");
+    p.expect("generic ghcr.io (in acme, beta, secret ghcr_creds)");
+    p.send("\r");
+    p.expect("Also delete its secret ghcr_creds from each factory?");
+    p.send("y\r");
+    p.expect("━━ factory acme");
+    p.expect("Commit factory-config.yml");
+    p.expect("━━ factory beta");
+    p.expect("2 factories: 2 to change, 0 skipped, 0 refused.");
+    p.expect("Apply this plan?");
+    p.send("y\r");
+    p.expect("FACTORY");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    let out = plain_text(&out);
+    for name in ["acme", "beta"] {
+        let id = f.git(name, &["rev-parse", "--short", "HEAD"]);
+        assert_eq!(row(&out, name), format!("{name} ok deleted written {id}"));
+        assert_eq!(f.commits(name), 3, "{name}");
+        assert_eq!(
+            f.git(name, &["status", "--porcelain", "--", "factory-config.yml"]),
+            "",
+            "{name}"
+        );
+        assert!(!f.config(name).contains("ghcr"), "{}", f.config(name));
+        assert_eq!(f.secret(name, "ghcr_creds"), None);
+    }
+    assert_eq!(f.secret("acme", "other").as_deref(), Some("x"));
+}
+
+#[test]
+fn ctrl_c_in_the_tui_while_applying_starts_no_other_factory() {
+    let ghcr = format!("{BASE}{GHCR}");
+    let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", &ghcr)]);
+    let mut p = f.wizard(&["--all-factories", "--jobs", "1"]);
+    p.wait_for("[x] factory gamma");
+    // From now on every fioctl call takes 2 s: acme's is still running when Ctrl-C comes.
+    fs::write(f.world.stub().join("delay"), "2\n").expect("delay knob");
+    p.send(DOWN);
+    p.press(ENTER, "Which registry gets new credentials?");
+    p.press(ENTER, "User name");
+    p.send("ci");
+    p.send(TAB);
+    p.send("tok-stop-1");
+    p.wait_for("••••••••••");
+    p.press(ENTER, "━━ factory acme");
+    p.press(TAB, "[▸ Apply ]");
+    p.press(ENTER, "Applying:");
+    // Ctrl-C once acme's call is running (the stand-in records a call before its delay).
+    p.wait_until("acme's secrets update", |_| !f.updates().is_empty());
+    p.press("\x03", "Ctrl-C: no other factory is started");
+    p.wait_for("FACTORY");
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 130, "{out}");
+    let out = plain_text(&out);
+    assert_eq!(row(&out, "acme"), "acme ok stored unchanged -");
+    assert_eq!(row(&out, "beta"), "beta FAILED - - -");
+    assert_eq!(row(&out, "gamma"), "gamma FAILED - - -");
+    assert!(out.contains("not started: interrupted"), "{out}");
+    assert!(
+        out.contains("fioreg: interrupted: 2 of 3 factories not done (beta, gamma)"),
+        "{out}"
+    );
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some("ci:tok-stop-1")
+    );
+    assert_eq!(f.secret("beta", "ghcr_creds"), None);
+    assert_eq!(f.updates().len(), 1, "{:?}", f.updates());
 }

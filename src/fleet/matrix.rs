@@ -2,18 +2,29 @@
 //! registry (by url, or by type when it has none), one column per factory, and a one-line
 //! summary of the gaps ("acme lacks ghcr.io; beta's secret ghcr_creds is MISSING").
 
+use super::Tools;
 use super::inspect::FactoryOverview;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Where the wizards read the remembered factories from (`fleet::remembered_overview`'s
-/// arguments); a session has one only when its settings remember two factories or more.
+/// arguments); a session has one only when its settings remember two factories or more, or
+/// when it was started with several factories.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetSource {
     pub settings: PathBuf,
     /// `--fioctl`, else PATH.
     pub fioctl: Option<PathBuf>,
     pub timeout: Duration,
+    /// A session started with several factories (`fioreg --all-factories`, or `--factory`
+    /// given several times): these factories, which its flows run on (the ones chosen on
+    /// Start). `None`: a one-factory session, which only shows the remembered ones.
+    pub several: Option<Vec<super::Member>>,
+    /// How many factories are read or changed at a time (`--jobs`).
+    pub jobs: usize,
+    /// `--commit` (or `--push`, `--message`): each written config is committed, with this
+    /// message (else the default one), and pushed when asked. `None`: no commit.
+    pub commit: Option<(Option<String>, bool)>,
 }
 
 impl FleetSource {
@@ -32,14 +43,52 @@ impl FleetSource {
             settings,
             fioctl,
             timeout,
+            several: None,
+            jobs: 4,
+            commit: None,
         })
     }
 
-    /// Every remembered factory's overview (4 factories at a time), or why the settings could
-    /// not be read.
+    /// The source of a session started with several factories: `members`, worked on with
+    /// `tools`.
+    pub fn several(settings: PathBuf, members: Vec<super::Member>, tools: &Tools) -> FleetSource {
+        FleetSource {
+            settings,
+            fioctl: tools.fioctl.clone(),
+            timeout: tools.timeout,
+            several: Some(members),
+            jobs: tools.jobs,
+            commit: None,
+        }
+    }
+
+    /// How each factory's fioctl is found, and how many factories at a time.
+    pub fn tools(&self) -> Tools {
+        Tools {
+            fioctl: self.fioctl.clone(),
+            timeout: self.timeout,
+            jobs: self.jobs,
+        }
+    }
+
+    /// The overview of the session's factories, or of every remembered factory (`jobs`
+    /// factories at a time), or why the settings could not be read.
     pub fn load(&self) -> Result<Vec<FactoryOverview>, String> {
-        super::remembered_overview(&self.settings, self.fioctl.as_deref(), self.timeout, 4)
-            .map_err(|e| e.to_string())
+        match &self.several {
+            Some(members) => Ok(super::overview(
+                members,
+                self.fioctl.as_deref(),
+                self.timeout,
+                self.jobs,
+            )),
+            None => super::remembered_overview(
+                &self.settings,
+                self.fioctl.as_deref(),
+                self.timeout,
+                self.jobs,
+            )
+            .map_err(|e| e.to_string()),
+        }
     }
 }
 

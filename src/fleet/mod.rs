@@ -12,7 +12,7 @@ pub mod matrix;
 pub mod runner;
 pub mod summary;
 
-pub use change::{add, remove, rotate};
+pub use change::{Batch, Job, Tools, add, outcome, plan, precheck, remove, rotate};
 pub use inspect::{
     FactoryOverview, RegistryView, check, list, overview, remembered_overview, verify,
 };

@@ -95,6 +95,22 @@ pub const START: &[Binding] = &[
     CTRL_C_HIDDEN,
 ];
 
+/// Start across factories: Space (or Enter) on a factory flips whether the flows run on it.
+pub const START_SEVERAL: &[Binding] = &[
+    MOVE_DOWN,
+    MOVE_UP,
+    bind(
+        &[Plain(Char(' '))],
+        "Space",
+        "choose factory",
+        Action::Toggle,
+    ),
+    CHOOSE,
+    Q_QUIT,
+    bind(&[Plain(Esc)], "", "", Action::Quit),
+    CTRL_C_HIDDEN,
+];
+
 /// Start, when the config could not be read: read the error, then quit.
 pub const START_BROKEN: &[Binding] = &[
     SCROLL_DOWN,
@@ -275,6 +291,7 @@ pub fn table(state: &State) -> &'static [Binding] {
     match state.screen {
         Screen::Start if state.config.is_err() => START_BROKEN,
         Screen::Start if state.containers_input.is_some() => START_PATH,
+        Screen::Start if state.several.is_some() => START_SEVERAL,
         Screen::Start => START,
         Screen::Provider => LIST,
         Screen::Registry => FORM,
@@ -282,7 +299,7 @@ pub fn table(state: &State) -> &'static [Binding] {
         Screen::Pick => LIST,
         Screen::Credentials => match state.creds.as_ref().map(|c| &c.kind) {
             Some(CredsKind::KeyFile { new_account, .. }) if new_account.editing => FORM,
-            Some(CredsKind::KeyFile { .. }) if state.flow == Flow::Add => KEY_FILE_OR_CREATE,
+            Some(CredsKind::KeyFile { .. }) if state.creates_identities() => KEY_FILE_OR_CREATE,
             Some(CredsKind::KeyFile { .. }) => KEY_FILE,
             Some(CredsKind::UserToken {
                 focus: UserTokenFocus::UseRemembered | UserTokenFocus::Remember,

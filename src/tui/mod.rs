@@ -15,7 +15,6 @@ mod snapshot_tests;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use crate::factory_config::FactoryConfig;
 use crate::session::Session;
 use crate::wizard::effects;
 use crate::wizard::report::Outcome;
@@ -80,7 +79,7 @@ fn install_panic_hook() {
 /// Runs the wizard until the user quits; the terminal is restored whatever happens.
 pub fn run(session: &Session) -> anyhow::Result<Outcome> {
     let ctx = Context::from_session(session, crate::term::color_stdout());
-    let config = FactoryConfig::load(&session.config_path).map_err(|e| e.to_string());
+    let config = session.wizard_config();
     let mut state = State::new(ctx, config);
 
     let guard = TerminalGuard::enter()?;
@@ -91,9 +90,9 @@ pub fn run(session: &Session) -> anyhow::Result<Outcome> {
     let (tx, rx) = mpsc::channel();
     let runner = effects::Runner::new(session, tx);
     let mut effects = VecDeque::from([crate::wizard::init(&state)]);
-    effects.push_back(crate::wizard::init_fleet(
+    effects.push_back(crate::wizard::init_session_fleet(
         &mut state,
-        session.fleet.is_some(),
+        session.fleet.as_ref(),
     ));
     let mut redraw = true;
     loop {
@@ -146,11 +145,11 @@ fn next_event(rx: &Receiver<Action>) -> std::io::Result<Option<Result<Action, Ke
 /// What is left on the normal screen after the wizard: the report of what was applied (the
 /// same words as the line prompts and the CLI); main.rs says the rest.
 fn report(state: &State) -> anyhow::Result<Outcome> {
-    let outcome = crate::wizard::report::outcome(state)?;
-    if let Outcome::Applied(report) = &outcome {
-        print!("{}", crate::wizard::report::closing_text(report, state));
+    let outcome = crate::wizard::report::outcome(state);
+    if let Some(text) = crate::wizard::report::closing(state, &outcome) {
+        print!("{text}");
     }
-    Ok(outcome)
+    outcome
 }
 
 /// One step of the loop: the view's scroll limits, the wizard's update, then the limits again

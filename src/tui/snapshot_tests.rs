@@ -708,3 +708,30 @@ fn new_azure_principal_screens() {
     press(&mut s, KeyCode::Enter);
     snap("credentials_azure_new_principal", &mut s);
 }
+
+#[test]
+fn start_across_factories() {
+    let members = ["acme", "beta", "gamma"]
+        .map(|name| crate::fleet::Member {
+            name: name.into(),
+            config: PathBuf::from(format!("/src/{name}/factory-config.yml")),
+        })
+        .to_vec();
+    let tools = crate::fleet::Tools {
+        fioctl: None,
+        timeout: std::time::Duration::from_secs(1),
+        jobs: 4,
+    };
+    let source =
+        crate::fleet::matrix::FleetSource::several(PathBuf::from("config.toml"), members, &tools);
+    let mut s = State::new(ctx(), Ok(config("")));
+    assert!(matches!(
+        crate::wizard::init_session_fleet(&mut s, Some(&source)),
+        Effect::LoadFleet
+    ));
+    update(&mut s, A::FleetLoaded(Ok(fleet_views())));
+    // gamma left out with Space: Up from the first action, then Space.
+    press(&mut s, KeyCode::Up);
+    press(&mut s, KeyCode::Char(' '));
+    snap("start_several", &mut s);
+}

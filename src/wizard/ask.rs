@@ -9,8 +9,8 @@
 
 use super::state::{
     CommitState, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL,
-    NEW_AZURE_PRINCIPAL_LABEL, NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, State,
-    UserTokenFocus, field_help, field_label, profile_disabled_reason,
+    NEW_AZURE_PRINCIPAL_LABEL, NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, StartItem,
+    State, UserTokenFocus, field_help, field_label, profile_disabled_reason,
 };
 use super::update::{Action, Checkbox, Input, Nav};
 use crate::credentials::user_token::UserTokenKind;
@@ -62,6 +62,8 @@ pub enum Kind {
 /// Which answer a question is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Id {
+    /// Across factories: the factories the flows run on, one comma list.
+    Factories,
     Start,
     Provider,
     /// Rotate and remove: the configured entry.
@@ -281,9 +283,15 @@ fn submitting(place: Place) -> Option<&'static str> {
 
 /// The lines a place opens with, and what follows by itself (a login test that passed goes on).
 fn open(state: &State, cur: &mut Cursor, here: Place) {
+    let azure = state.creds.as_ref().map(|c| c.provider) == Some(Provider::Azure);
+    if (matches!(here, Place::Profiles | Place::KeyFile) || here == Place::UserToken && azure)
+        && let Some(why) = state.no_identity_reason()
+    {
+        cur.say(why.into());
+    }
     match here {
         Place::Profiles => {
-            let create = state.flow == Flow::Add;
+            let create = state.creates_identities();
             let failed = match &state.profiles {
                 Profiles::Loaded(list) if !list.is_empty() => None,
                 Profiles::Failed(why) => Some(format!("✗ {why}")),
@@ -362,7 +370,11 @@ fn open_review(state: &State, cur: &mut Cursor) {
     }
     cur.queue.push_back(Next::Say(lines));
     // Escaped by render itself, before the diff's colours.
-    let text = review.plan.render(ctx.color);
+    let text = match &review.batch {
+        // Across factories: the plan for all.
+        Some(batch) => batch.render(ctx.color),
+        None => review.plan.render(ctx.color),
+    };
     cur.queue.push_back(Next::Show(text.trim_end().to_string()));
     cur.queue.push_back(Next::Say(vec![String::new()]));
     if super::flow::store_blocks(ctx, review) {
@@ -377,17 +389,37 @@ fn open_review(state: &State, cur: &mut Cursor) {
 fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
     match here {
         Place::Start => {
-            let n = state.config.as_ref().map_or(0, |c| c.registries.len());
-            let options = state
-                .start_items()
+            let mut qs = Vec::new();
+            // Across factories the factories are one question (asked on each visit, the last
+            // answer as its default), not items of the menu.
+            if state.several.is_some() {
+                let chosen: Vec<String> = state
+                    .start_items()
+                    .into_iter()
+                    .filter_map(|i| match i {
+                        StartItem::Factory { name, on: true, .. } => Some(name),
+                        _ => None,
+                    })
+                    .collect();
+                qs.push(
+                    Question::text(
+                        Id::Factories,
+                        "Which factories? (names, separated by commas)",
+                        &chosen.join(", "),
+                    )
+                    .help("the flows run on these; the others are left as they are"),
+                );
+            }
+            let options = menu(state)
                 .iter()
-                .map(|a| Choice::maybe(a.label(), a.disabled_reason(n)))
+                .map(|(_, a)| Choice::maybe(a.label(), state.start_disabled(a).as_deref()))
                 .collect();
-            vec![Question::new(
+            qs.push(Question::new(
                 Id::Start,
                 "What do you want to do?",
                 Kind::Select(options),
-            )]
+            ));
+            qs
         }
         Place::Containers => vec![
             Question::new(
@@ -446,7 +478,7 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
                     Choice::maybe(label, profile_disabled_reason(pi))
                 })
                 .collect();
-            if state.flow == Flow::Add {
+            if state.creates_identities() {
                 options.push(Choice::new(NEW_AWS_USER_LABEL));
             }
             vec![Question::new(
@@ -519,7 +551,7 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
         }
         Place::KeyFile => {
             let mut qs = Vec::new();
-            if state.flow == Flow::Add {
+            if state.creates_identities() {
                 qs.push(identity(
                     "How does CI get its Google Cloud key?",
                     "Use an existing service-account JSON key file",
@@ -638,6 +670,17 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
     }
 }
 
+/// The Start menu: its items with their indices among the state's (the factories are asked
+/// apart).
+fn menu(state: &State) -> Vec<(usize, StartItem)> {
+    state
+        .start_items()
+        .into_iter()
+        .enumerate()
+        .filter(|(_, a)| !matches!(a, StartItem::Factory { .. }))
+        .collect()
+}
+
 /// Adding to GAR or Azure: existing credentials, or a new pull-only identity made with the
 /// admin's own cloud login.
 fn identity(prompt: &str, existing: &str, create: &str) -> Question {
@@ -657,7 +700,7 @@ fn pick_questions(state: &State) -> Vec<Question> {
                 .as_deref()
                 .map_or("no secret name".to_string(), |n| format!("secret {n}"));
             Choice::maybe(
-                format!("{} (line {}, {secret})", e.label(), e.line),
+                format!("{} ({}, {secret})", e.label(), e.place()),
                 e.disabled(),
             )
         })
@@ -674,7 +717,10 @@ fn pick_questions(state: &State) -> Vec<Question> {
             .get(state.pick.cursor)
             .and_then(|e| e.secret_name.as_ref())
     {
-        let target = state.ctx.target().name();
+        let target = match state.several {
+            Some(_) => "each factory".to_string(),
+            None => state.ctx.target().name(),
+        };
         qs.push(Question::confirm(
             Id::Check(Checkbox::DeleteSecret),
             format!("Also delete its secret {name} from {target}?"),
@@ -743,6 +789,12 @@ fn consequences(state: &State, cur: &mut Cursor, p: Pending, same: bool) {
     match p {
         Pending::Answered(Id::Text(Input::Registry(kind))) => {
             match state.registry.as_ref().and_then(|f| f.field_error(kind)) {
+                Some(why) => cur.say(format!("✗ {why}")),
+                None => cur.at += 1,
+            }
+        }
+        Pending::Answered(Id::Factories) => {
+            match state.several.as_ref().and_then(|s| s.error.clone()) {
                 Some(why) => cur.say(format!("✗ {why}")),
                 None => cur.at += 1,
             }
@@ -827,7 +879,16 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
     match (q.id, reply) {
         (Id::Start, Reply::Index(i)) => {
             cur.pending = Some(Pending::Wrapped(state.wrapped.clone()));
-            vec![Action::Select(i)]
+            let at = menu(state).get(i).map_or(i, |(at, _)| *at);
+            vec![Action::Select(at)]
+        }
+        (Id::Factories, Reply::Text(t)) => {
+            let names = t
+                .split(',')
+                .map(|n| n.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .collect();
+            vec![Action::Factories(names)]
         }
         (Id::Text(Input::Containers), Reply::Text(t)) => {
             cur.pending = Some(Pending::Scanned);
@@ -866,7 +927,7 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
                 Profiles::Loaded(list) => list.len(),
                 _ => 0,
             };
-            if state.flow == Flow::Add && i == profiles {
+            if state.creates_identities() && i == profiles {
                 // Opens the new user's fields, with their defaults.
                 cur.pending = None;
                 vec![Action::Select(i)]
@@ -912,7 +973,8 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
 /// first question of all: quit).
 pub fn back(cur: &mut Cursor, q: &Question) -> Vec<Action> {
     match q.id {
-        Id::Start => vec![Action::Nav(Nav::Quit)],
+        // The first question of all leaves.
+        Id::Start | Id::Factories if cur.at == 0 => vec![Action::Nav(Nav::Quit)],
         // Back at the login test's or the review's questions leaves the screen.
         Id::StoreAnyway | Id::WhatNow | Id::Check(Checkbox::Commit) | Id::Apply => {
             vec![Action::Nav(Nav::Back)]

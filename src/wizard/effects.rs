@@ -123,6 +123,13 @@ impl<'a> Runner<'a> {
                     candidates,
                 })
             }
+            Effect::BuildPlan(mut source) if state.several.is_some() => {
+                let result = build_fleet_plan(self.session, state, &mut source);
+                Some(Action::FleetPlanned {
+                    source: Box::new(source),
+                    result,
+                })
+            }
             Effect::BuildPlan(mut source) => {
                 let result = build_plan(self.session, state, &mut source);
                 Some(Action::PlanBuilt { source, result })
@@ -345,6 +352,40 @@ impl<'a> Runner<'a> {
                 crate::cloud::interrupt();
                 None
             }
+            Effect::ApplyFleet { batch, stop } => {
+                let Some(tools) = self.session.fleet.as_ref().map(|f| f.tools()) else {
+                    return Some(Action::FleetApplied(Vec::new()));
+                };
+                // A successful add is remembered per factory (never in demo mode or tests).
+                let settings = match (&self.session.settings, &self.session.demo) {
+                    (Some(path), None) => Some(path.clone()),
+                    _ => None,
+                };
+                let tx = self.tx.clone();
+                self.spawn(move || {
+                    // SIGINT or SIGTERM (the line prompts' Ctrl-C) stops the running fioctl
+                    // calls (src/fioctl) and, through `stop`, starts no other factory.
+                    let ids: Vec<signal_hook::SigId> =
+                        [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
+                            .into_iter()
+                            .filter_map(|s| signal_hook::flag::register(s, Arc::clone(&stop)).ok())
+                            .collect();
+                    let progress = std::sync::Mutex::new(tx);
+                    let mut rows = batch.apply(&tools, &stop, &|i, row| {
+                        if let Ok(tx) = progress.lock() {
+                            let _ = tx.send(Action::FleetRow(i, row.clone()));
+                        }
+                    });
+                    for id in ids {
+                        signal_hook::low_level::unregister(id);
+                    }
+                    if let Some(path) = settings {
+                        batch.remember(&path, &mut rows);
+                    }
+                    Action::FleetApplied(rows)
+                });
+                None
+            }
             Effect::RememberChoices(plan) => Some(Action::SettingsSaved(
                 super::flow::remember_choices(self.session, &plan),
             )),
@@ -479,6 +520,50 @@ fn build_plan(
     )
     .map(Arc::new)
     .map_err(|e| e.for_wizard())
+}
+
+/// Several factories: the CLI's checks before any secret is read, the credentials read once
+/// (as [`super::flow::read_and_build`] reads them), the plan for all chosen factories by the
+/// CLI's core (`fleet::plan`), then the typed password kept when asked. With it, a copy of
+/// the first factory's plan: what the login test uses and the review is named by.
+fn build_fleet_plan(
+    session: &Session,
+    state: &State,
+    source: &mut PlanSource,
+) -> Result<(Arc<Plan>, Arc<crate::fleet::Batch>), String> {
+    let fleet = session.fleet.as_ref().ok_or("no factories to work on")?;
+    let tools = fleet.tools();
+    let members = state.chosen_members();
+    if members.is_empty() {
+        return Err("no factory is chosen".into());
+    }
+    let job = match &*source {
+        PlanSource::Add { answers, .. } => crate::fleet::Job::Add(answers.request.clone()),
+        PlanSource::Rotate { target, .. } => crate::fleet::Job::Rotate(target.clone()),
+        PlanSource::Remove {
+            target,
+            delete_secret,
+        } => crate::fleet::Job::Remove {
+            target: target.clone(),
+            delete_secret: *delete_secret,
+        },
+    };
+    crate::fleet::precheck(&members, &job).map_err(|e| format!("{e:#}"))?;
+    let secret = super::flow::read_secret(source, session.keys.as_ref(), &session.aws)
+        .map_err(|e| e.for_wizard())?;
+    let mut batch = crate::fleet::plan(members, &job, &secret, &tools);
+    drop(secret);
+    if let Some((message, push)) = &fleet.commit {
+        batch.add_commits(message.clone(), *push);
+    }
+    if let Some(why) = batch.nothing_to_do() {
+        return Err(why);
+    }
+    super::flow::keep_typed(source, session.keys.as_ref()).map_err(|e| e.for_wizard())?;
+    let first = batch
+        .first_plan()
+        .ok_or("nothing to do in any chosen factory")?;
+    Ok((Arc::new(first), Arc::new(batch)))
 }
 
 /// The scan of containers.git, as `fioreg scan` makes it: online (the registries probed) when

@@ -83,6 +83,12 @@ pub fn new_key_login_note(cloud: &crate::cloud::CloudPlan, login: bool) -> Strin
     }
 }
 
+/// What both wizards say first across factories.
+pub const SEVERAL_START: &str = "Several factories: each with its remembered factory-config.yml \
+     and its own fioctl --factory; the change is made in the chosen ones. Creating a cloud \
+     identity, a new key (rotate --new-key) and the scan of containers.git work for one factory \
+     at a time.";
+
 /// A secret that stands in for the real one while only the rules are checked.
 pub fn placeholder() -> Secret {
     Secret::new(Vec::new(), "not read yet")
@@ -399,6 +405,8 @@ pub struct EntryChoice {
     /// The secret name or url that names exactly this entry on the command line, or why the
     /// entry cannot be chosen (the core's refusal).
     pub target: Result<String, String>,
+    /// Several factories: the chosen ones that have it (`None`: one factory's entry).
+    pub factories: Option<Vec<String>>,
 }
 
 impl EntryChoice {
@@ -407,6 +415,14 @@ impl EntryChoice {
         match &self.url {
             Some(u) => format!("{} {u}", self.kind),
             None => self.kind.clone(),
+        }
+    }
+
+    /// Where it is: `line 4`, or across factories `in acme, beta`.
+    pub fn place(&self) -> String {
+        match &self.factories {
+            Some(names) => format!("in {}", names.join(", ")),
+            None => format!("line {}", self.line),
         }
     }
 
@@ -456,9 +472,72 @@ pub fn entry_choices(cfg: &FactoryConfig, purpose: Purpose) -> Vec<EntryChoice> 
                 url: e.url.clone(),
                 secret_name: e.secret_name.clone().filter(|n| !n.is_empty()),
                 target,
+                factories: None,
             }
         })
         .collect()
+}
+
+/// Several factories: every registry of the chosen factories (`chosen`, per view), named by
+/// its url (else its secret name) as `fioreg --all-factories rotate|remove TARGET` names it,
+/// with the factories that have it. A registry of different types in different factories
+/// cannot be rotated (the credentials are read once).
+pub fn fleet_entries(
+    views: &[crate::fleet::FactoryOverview],
+    chosen: &[bool],
+    purpose: Purpose,
+) -> Vec<EntryChoice> {
+    let mut out: Vec<EntryChoice> = Vec::new();
+    // Each entry's name (its target, else its type), in `out`'s order.
+    let mut keys: Vec<String> = Vec::new();
+    for (v, _) in views.iter().zip(chosen).filter(|(_, on)| **on) {
+        let Ok(regs) = &v.registries else { continue };
+        for r in regs {
+            let secret_name = r.secret_name.clone().filter(|n| !n.trim().is_empty());
+            let target = r
+                .url
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .or_else(|| secret_name.clone());
+            let key = target.clone().unwrap_or_else(|| r.kind.clone());
+            if let Some(e) = keys
+                .iter()
+                .position(|k| *k == key)
+                .and_then(|i| out.get_mut(i))
+            {
+                let names = e.factories.get_or_insert_with(Vec::new);
+                if !names.contains(&v.factory) {
+                    names.push(v.factory.clone());
+                }
+                if purpose == Purpose::Rotate && e.kind != r.kind && e.target.is_ok() {
+                    e.target = Err(format!(
+                        "it is a {} registry in factory {} but a {} registry in factory {}: the \
+                         credentials are read once",
+                        e.kind, names[0], r.kind, v.factory
+                    ));
+                }
+                continue;
+            }
+            out.push(EntryChoice {
+                index: out.len(),
+                line: r.line,
+                kind: r.kind.clone(),
+                provider: Provider::from_type_name(&r.kind),
+                url: r.url.clone(),
+                secret_name,
+                target: target.clone().ok_or_else(|| {
+                    format!(
+                        "the entry at line {} of factory {} has no url or secret name to name it \
+                         by",
+                        r.line, v.factory
+                    )
+                }),
+                factories: Some(vec![v.factory.clone()]),
+            });
+            keys.push(key);
+        }
+    }
+    out
 }
 
 /// How a password or token relates to the OS keyring (the account is the registry's url).

@@ -18,4 +18,6 @@ pub mod report;
 pub mod state;
 pub mod update;
 
-pub use update::{Action, Checkbox, Effect, Input, Nav, init, init_fleet, update};
+pub use update::{
+    Action, Checkbox, Effect, Input, Nav, init, init_fleet, init_session_fleet, update,
+};

@@ -289,6 +289,14 @@ pub fn wizard_report(state: &crate::wizard::state::State) -> Option<Report> {
 /// How a wizard run ended, from its final state: applied (with the report), failed while
 /// applying (an error), not applied after a plan was reviewed, interrupted, or quit.
 pub fn outcome(state: &crate::wizard::state::State) -> anyhow::Result<Outcome> {
+    // Several factories: the CLI's outcome of the same rows (an error naming the factories not
+    // done, exit 1).
+    if let Some(several) = &state.several
+        && let Some(rows) = &several.done
+    {
+        let stopped = several.stop.load(std::sync::atomic::Ordering::SeqCst);
+        return crate::fleet::outcome(rows, stopped);
+    }
     if let (Some(run), Some(_)) = (&state.apply, &state.review) {
         match &run.result {
             Some(Ok(_)) => {
@@ -370,6 +378,25 @@ pub fn command_line(state: &crate::wizard::state::State) -> Option<String> {
         }
     }
     Some(line)
+}
+
+/// What an interactive front end leaves on the screen at the end: after an applied plan the
+/// report and the same change as a command line ([`closing_text`]); across factories the
+/// CLI's summary table, whether or not a factory failed.
+pub fn closing(
+    state: &crate::wizard::state::State,
+    outcome: &anyhow::Result<Outcome>,
+) -> Option<String> {
+    if let (Some(rows), Some(batch)) = (
+        state.several.as_ref().and_then(|s| s.done.as_ref()),
+        state.review.as_ref().and_then(|r| r.batch.as_ref()),
+    ) {
+        return Some(batch.closing(rows));
+    }
+    match outcome {
+        Ok(Outcome::Applied(report)) => Some(closing_text(report, state)),
+        _ => None,
+    }
 }
 
 /// What an interactive front end leaves on the screen after an applied plan: the report, then

@@ -222,6 +222,25 @@ pub enum Fleet {
     Failed(String),
 }
 
+/// Several factories at once: a session started with `fioreg --all-factories` or several
+/// `--factory`. The flows run on the factories chosen on Start, with one plan for all.
+#[derive(Debug, Clone, Default)]
+pub struct Several {
+    /// Per factory of the loaded overview ([`Fleet::Loaded`]): whether the flows run on it
+    /// (every factory with a config at first).
+    pub chosen: Vec<bool>,
+    /// Why the last choice of factories was refused (a name that is not one of them).
+    pub error: Option<String>,
+    /// The plan for all chosen factories, from the credentials' answers (kept while applying).
+    pub batch: Option<Arc<crate::fleet::Batch>>,
+    /// Applying: each factory's row once it is done, in the batch's order.
+    pub rows: Vec<Option<crate::fleet::summary::Row>>,
+    /// Applying has ended: every factory's row (the summary table).
+    pub done: Option<Vec<crate::fleet::summary::Row>>,
+    /// Set by Ctrl-C (or SIGINT, SIGTERM) while applying: no other factory is started.
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
 /// The actions of the Start screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartAction {
@@ -277,11 +296,20 @@ pub enum StartItem {
         container: String,
     },
     Action(StartAction),
+    /// Several factories: whether the flows run on this one (Space or Enter flips it).
+    Factory {
+        index: usize,
+        name: String,
+        on: bool,
+    },
 }
 
 impl StartItem {
     pub fn label(&self) -> String {
         match self {
+            StartItem::Factory { name, on, .. } => {
+                format!("[{}] factory {name}", if *on { "x" } else { " " })
+            }
             StartItem::AddFor { host, provider, .. } => {
                 format!("Add {host} ({})", provider.type_name())
             }
@@ -298,9 +326,10 @@ impl StartItem {
     /// Why the item cannot be chosen with `registries` entries configured, if so.
     pub fn disabled_reason(&self, registries: usize) -> Option<&'static str> {
         match self {
-            StartItem::AddFor { .. } | StartItem::ScanContainers | StartItem::DeviceWrap { .. } => {
-                None
-            }
+            StartItem::AddFor { .. }
+            | StartItem::ScanContainers
+            | StartItem::DeviceWrap { .. }
+            | StartItem::Factory { .. } => None,
             StartItem::Action(a) => a.disabled_reason(registries),
         }
     }
@@ -1039,6 +1068,9 @@ pub struct Review {
     pub login: Option<LoginCheck>,
     /// AWS: the IAM user to create first, and its key to store (the plan holds a placeholder).
     pub cloud: Option<CloudReview>,
+    /// Several factories: the plan for all (then `plan` is a copy of its first factory's plan,
+    /// which the login test used).
+    pub batch: Option<Arc<crate::fleet::Batch>>,
 }
 
 /// The cloud side of a review: what will be created before the key is stored.
@@ -1186,6 +1218,8 @@ pub struct State {
     pub secrets: Secrets,
     /// The remembered factories side by side.
     pub fleet: Fleet,
+    /// Several factories at once (`None`: a one-factory session).
+    pub several: Option<Several>,
     /// The scan of containers.git, when a checkout is known.
     pub scan: ScanState,
     /// The Start screen asks for the containers.git checkout's path (typed so far).
@@ -1245,6 +1279,7 @@ impl State {
             config,
             secrets,
             fleet: Fleet::Off,
+            several: None,
             scan,
             containers_input: None,
             wrapped: None,
@@ -1314,6 +1349,20 @@ impl State {
     /// The Start screen's items: an Add for each registry the scan says is not covered, then
     /// the actions.
     pub fn start_items(&self) -> Vec<StartItem> {
+        if let Some(several) = &self.several {
+            let mut items: Vec<StartItem> = self
+                .fleet_views()
+                .iter()
+                .enumerate()
+                .map(|(index, v)| StartItem::Factory {
+                    index,
+                    name: v.factory.clone(),
+                    on: several.chosen.get(index).copied().unwrap_or(false),
+                })
+                .collect();
+            items.extend(StartAction::ALL.into_iter().map(StartItem::Action));
+            return items;
+        }
         let mut items = Vec::new();
         if let ScanState::Done { suggestions, .. } = &self.scan {
             for s in suggestions {
@@ -1345,6 +1394,80 @@ impl State {
         items
     }
 
+    /// Whether the Credentials screen offers to create a pull-only cloud identity: when adding,
+    /// in one factory (a created identity belongs to one factory, as `add --create-user`).
+    pub fn creates_identities(&self) -> bool {
+        self.flow == Flow::Add && self.several.is_none()
+    }
+
+    /// Adding across factories: why no cloud identity is offered.
+    pub fn no_identity_reason(&self) -> Option<&'static str> {
+        (self.flow == Flow::Add && self.several.is_some()).then_some(
+            "Creating a pull-only cloud identity works for one factory at a time: run fioreg \
+             with one --factory (or none) to create one.",
+        )
+    }
+
+    /// Why a Start item cannot be chosen, if so (the registries configured, and across
+    /// factories whether any is chosen).
+    pub fn start_disabled(&self, item: &StartItem) -> Option<String> {
+        let Some(several) = &self.several else {
+            let registries = self.config.as_ref().map_or(0, |c| c.registries.len());
+            return item.disabled_reason(registries).map(str::to_string);
+        };
+        let StartItem::Action(action) = item else {
+            return None;
+        };
+        if *action == StartAction::Quit {
+            return None;
+        }
+        match &self.fleet {
+            Fleet::Loading => return Some("the factories are still being read".into()),
+            Fleet::Failed(why) => return Some(format!("the factories could not be read: {why}")),
+            Fleet::Off => return Some("no factories to work on".into()),
+            Fleet::Loaded(_) => {}
+        }
+        if !several.chosen.contains(&true) {
+            return Some("no factory is chosen".into());
+        }
+        let registries: usize = self
+            .fleet_views()
+            .iter()
+            .zip(&several.chosen)
+            .filter(|(_, on)| **on)
+            .map(|(v, _)| v.registries.as_ref().map_or(0, Vec::len))
+            .sum();
+        action
+            .disabled_reason(registries)
+            .map(|_| "no chosen factory has a registry".to_string())
+    }
+
+    /// The factories the overview shows (none until it is loaded).
+    pub fn fleet_views(&self) -> &[crate::fleet::FactoryOverview] {
+        match &self.fleet {
+            Fleet::Loaded(views) => views,
+            _ => &[],
+        }
+    }
+
+    /// Several factories: the chosen ones, each with its config.
+    pub fn chosen_members(&self) -> Vec<crate::fleet::Member> {
+        let Some(several) = &self.several else {
+            return Vec::new();
+        };
+        self.fleet_views()
+            .iter()
+            .zip(&several.chosen)
+            .filter(|(_, on)| **on)
+            .filter_map(|(v, _)| {
+                Some(crate::fleet::Member {
+                    name: v.factory.clone(),
+                    config: v.config.clone()?,
+                })
+            })
+            .collect()
+    }
+
     /// The entries of the Pick screen for the current flow (none for add).
     pub fn entries(&self) -> Vec<EntryChoice> {
         match self.flow {
@@ -1363,6 +1486,11 @@ impl State {
                 return;
             }
         };
+        if let Some(several) = &self.several {
+            self.pick_entries =
+                crate::wizard::flow::fleet_entries(self.fleet_views(), &several.chosen, purpose);
+            return;
+        }
         self.pick_entries = self
             .config
             .as_ref()

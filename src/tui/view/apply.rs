@@ -15,6 +15,57 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     let (Some(run), Some(review)) = (&state.apply, &state.review) else {
         return c;
     };
+    if let (Some(several), Some(batch)) = (&state.several, &review.batch) {
+        // Across factories: each factory as it ends, in the plan's order.
+        c.extend(wrap_prefixed(
+            "Applying: ",
+            &format!("{} in each chosen factory", review.plan.summary()),
+            width,
+            theme.title(),
+        ));
+        c.blank();
+        for ((name, row), idle) in batch.names().iter().zip(&several.rows).zip(batch.idle()) {
+            match row {
+                None if let Some(word) = idle => {
+                    c.extend(wrap_prefixed(
+                        "– ",
+                        &format!("factory {name}: {word} (see the review)"),
+                        width,
+                        theme.dim(),
+                    ));
+                }
+                Some(row) => {
+                    let style = match row.result {
+                        crate::fleet::summary::RowResult::Ok => theme.ok(),
+                        crate::fleet::summary::RowResult::Skipped => theme.dim(),
+                        _ => theme.error(),
+                    };
+                    c.extend(wrap_prefixed("", &row.progress_line(), width, style));
+                }
+                None => {
+                    let (mark, style) = step_mark(StepStatus::Running, state.tick, theme);
+                    c.extend(wrap_prefixed(
+                        &format!("{mark} "),
+                        &format!("factory {name}"),
+                        width,
+                        style,
+                    ));
+                }
+            }
+        }
+        if run.quit_requested && !run.finished() {
+            c.blank();
+            let text = if several.stop.load(std::sync::atomic::Ordering::SeqCst) {
+                "Ctrl-C: no other factory is started; fioreg waits for the running ones and \
+                 shows the result here."
+            } else {
+                "Applying cannot be stopped halfway: fioreg waits for it and shows the result \
+                 here (Ctrl-C starts no other factory)."
+            };
+            c.extend(wrap_prefixed("! ", text, width, theme.warn()));
+        }
+        return c;
+    }
     let plan = &review.plan;
     c.extend(wrap_prefixed(
         "Applying: ",

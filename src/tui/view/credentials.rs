@@ -19,7 +19,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         let secret = t.secret_name.as_deref().unwrap_or("-");
         c.extend(wrap_prefixed(
             "Rotating: ",
-            &format!("{} (line {}), secret {secret}", t.label(), t.line),
+            &format!("{} ({}), secret {secret}", t.label(), t.place()),
             width,
             theme.title(),
         ));
@@ -196,7 +196,11 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             }
             let last = c.lines.len() - 1;
             c.focus = c.focus.map(|(f, _)| (f, last));
-            if state.flow == Flow::Add {
+            if let Some(why) = state.no_identity_reason() {
+                c.blank();
+                c.extend(wrap_prefixed("", why, width, theme.dim()));
+            }
+            if state.creates_identities() {
                 c.blank();
                 create_item(
                     &mut c,
@@ -385,8 +389,11 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
         width,
         Style::new(),
     ));
+    if let Some(why) = state.no_identity_reason() {
+        c.extend(wrap_prefixed("", why, width, theme.dim()));
+    }
     c.blank();
-    let create = state.flow == Flow::Add;
+    let create = state.creates_identities();
     let list = match &state.profiles {
         Profiles::Loaded(list) => list,
         Profiles::Failed(e) => {

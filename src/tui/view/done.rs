@@ -2,7 +2,7 @@
 //! line.
 
 use super::{Content, Theme, wrap_prefixed};
-use crate::wizard::report::Mark;
+use crate::wizard::report::{Mark, Outcome};
 use crate::wizard::state::State;
 use ratatui::style::Style;
 use ratatui::text::Line;
@@ -12,6 +12,29 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         scroll: Some(state.scroll),
         ..Content::default()
     };
+    // Across factories: the CLI's summary table, and what to do next.
+    if let Some(text) = crate::wizard::report::closing(state, &Ok(Outcome::Quit))
+        .filter(|_| state.several.is_some())
+    {
+        for line in text.lines() {
+            let style = if line.contains("FAILED") || line.contains("REFUSED") {
+                theme.error()
+            } else {
+                Style::new()
+            };
+            c.extend(wrap_prefixed("", line, width, style));
+        }
+        if let Some(message) = state
+            .several
+            .as_ref()
+            .and_then(|s| s.done.as_deref())
+            .and_then(crate::fleet::summary::failures)
+        {
+            c.blank();
+            c.extend(wrap_prefixed("✗ ", &message, width, theme.error()));
+        }
+        return c;
+    }
     // The report every front end gives, drawn with the marks' colours.
     let Some(report) = crate::wizard::report::wizard_report(state) else {
         return c;

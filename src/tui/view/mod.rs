@@ -299,11 +299,15 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         spans.insert(0, Span::raw(" "));
         let used = used + 1;
         let right = step.chars().count() + 1;
-        let factory = match &state.ctx.factory {
-            Some(f) => format!("factory {f}"),
-            None => "no factory set".to_string(),
+        let info = match (&state.several, &state.ctx.factory) {
+            (Some(several), _) => format!(
+                " · {} of {} factories",
+                several.chosen.iter().filter(|on| **on).count(),
+                several.chosen.len()
+            ),
+            (None, Some(f)) => format!(" · factory {f} · {}", state.ctx.config_path.display()),
+            (None, None) => format!(" · no factory set · {}", state.ctx.config_path.display()),
         };
-        let info = format!(" · {factory} · {}", state.ctx.config_path.display());
         let info = truncate(&info, width.saturating_sub(used + right + 1));
         let pad = width.saturating_sub(used + info.chars().count() + right);
         spans.push(Span::raw(info));

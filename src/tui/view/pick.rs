@@ -45,7 +45,7 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         };
         c.extend(wrap_prefixed(
             "    ",
-            &format!("line {} · {secret}", e.line),
+            &format!("{} · {secret}", e.place()),
             width,
             theme.dim(),
         ));

@@ -86,10 +86,47 @@ fn login_line(
     })
 }
 
+/// Across factories: the login test, then the one plan for all as the CLI prints it (per
+/// factory its fioctl calls and config diff, or why it is skipped or refused).
+fn several(
+    ctx: &Context,
+    review: &Review,
+    batch: &crate::fleet::Batch,
+    width: usize,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    if let Some((mark, text, style)) = login_line(ctx, review, theme) {
+        lines.extend(wrap_prefixed(mark, &text, width, style));
+    }
+    for line in batch.render(false).lines() {
+        let style = if line.starts_with("━━") {
+            theme.title()
+        } else if line.starts_with('+') && !line.starts_with("+++") {
+            theme.added()
+        } else if line.starts_with('-') && !line.starts_with("---") {
+            theme.removed()
+        } else {
+            Style::new()
+        };
+        let indent = line.len() - line.trim_start().len();
+        lines.extend(wrap_prefixed(
+            &" ".repeat(indent),
+            line.trim_start(),
+            width,
+            style,
+        ));
+    }
+    lines
+}
+
 /// The whole review above the buttons: what the plan does, step by step, in the order it is
 /// applied (the secret stored first; a secret deleted after the file is written; the commit
 /// last), with the diff under the step that writes the file.
 fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    if let Some(batch) = &review.batch {
+        return several(ctx, review, batch, width, theme);
+    }
     let plan = &review.plan;
     let name = plan.config_name();
     let what = match plan.action {

@@ -18,6 +18,20 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             Span::raw(truncate(&value, width.saturating_sub(9))),
         ])
     };
+    if state.several.is_some() {
+        c.extend(wrap_prefixed(
+            "",
+            crate::wizard::flow::SEVERAL_START,
+            width,
+            Style::new(),
+        ));
+        fleet(&mut c, state, width, theme);
+        if let Some(why) = state.several.as_ref().and_then(|s| s.error.as_ref()) {
+            c.extend(wrap_prefixed("✗ ", why, width, theme.error()));
+        }
+        actions(&mut c, state, width, theme);
+        return c;
+    }
     c.push(label("Factory", state.ctx.factory_label.clone()));
     c.push(label("Config", state.ctx.config_path.display().to_string()));
     c.blank();
@@ -106,12 +120,18 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         return c;
     }
     fleet(&mut c, state, width, theme);
+    actions(&mut c, state, width, theme);
+    c
+}
+
+/// "What now?" and the items (across factories, first the factories with their boxes).
+fn actions(c: &mut Content, state: &State, width: usize, theme: Theme) {
     c.blank();
     c.push(Line::styled("What now?", theme.title()));
     for (i, a) in state.start_items().iter().enumerate() {
         let first = c.lines.len();
         let selected = i == state.start_cursor;
-        match a.disabled_reason(cfg.registries.len()) {
+        match state.start_disabled(a) {
             Some(reason) => {
                 c.push(Line::from(vec![
                     Span::styled("⊘ ", theme.dim()),
@@ -140,7 +160,6 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             c.focus = Some((first, c.lines.len() - 1));
         }
     }
-    c
 }
 
 /// The remembered factories side by side (the same lines as the line prompts); nothing unless

@@ -25,7 +25,7 @@ pub(super) fn profile_count(state: &State) -> usize {
 /// Whether the AWS list offers "create a new IAM user" (adding only: rotating a key of an
 /// existing user is `fioreg rotate --new-key`).
 pub(super) fn offers_new_user(state: &State) -> bool {
-    state.flow == Flow::Add && !matches!(state.profiles, Profiles::NotLoaded | Profiles::Loading)
+    state.creates_identities() && !matches!(state.profiles, Profiles::NotLoaded | Profiles::Loading)
 }
 
 /// Opens the new-user fields, filled with the defaults when empty: `fioreg-<factory>-pull` and
@@ -106,7 +106,7 @@ pub(super) fn new_user_nav(state: &mut State, action: Nav) -> Effect {
 
 /// Whether the GAR credentials offer "create a new service account" (adding only, as AWS).
 pub(super) fn offers_new_account(state: &State) -> bool {
-    state.flow == Flow::Add
+    state.creates_identities()
 }
 
 /// Opens the new-service-account fields, the empty ones filled with the defaults:
@@ -391,7 +391,7 @@ pub(super) fn cloud_applied(
 
 /// Whether the Azure credentials offer "create a new service principal" (adding only, as AWS).
 pub fn offers_new_principal(state: &State) -> bool {
-    state.flow == Flow::Add && state.creds.as_ref().map(|c| c.provider) == Some(Provider::Azure)
+    state.creates_identities() && state.creds.as_ref().map(|c| c.provider) == Some(Provider::Azure)
 }
 
 /// The items of the user-and-password form: the keyring's, then (Azure, adding) the "create"

@@ -84,9 +84,8 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
     if state.containers_input.is_some() {
         return containers_path(state, action);
     }
-    let registries = state.config.as_ref().map_or(0, |c| c.registries.len());
     let items = state.start_items();
-    let enabled = |i: usize| items[i].disabled_reason(registries).is_none();
+    let enabled = |i: usize| state.start_disabled(&items[i]).is_none();
     match action {
         Nav::Up | Nav::Down => {
             let down = action == Nav::Down;
@@ -101,15 +100,24 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
                 state.start_cursor = next;
             }
         }
+        Nav::Toggle => {
+            if let Some(StartItem::Factory { index, .. }) = items.get(state.start_cursor) {
+                toggle_factory(state, *index);
+            }
+        }
         Nav::Choose => {
             let Some(chosen) = items.get(state.start_cursor).cloned() else {
                 return Effect::None;
             };
             // A disabled action is never reached by the cursor, and never pretends to work.
-            if chosen.disabled_reason(registries).is_some() {
+            if state.start_disabled(&chosen).is_some() {
                 return Effect::None;
             }
             let flow = match chosen {
+                StartItem::Factory { index, .. } => {
+                    toggle_factory(state, index);
+                    return Effect::None;
+                }
                 StartItem::AddFor { provider, url, .. } => {
                     add_for(state, provider, url);
                     return Effect::None;
@@ -129,7 +137,7 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
                     return Effect::None;
                 }
             };
-            if flow != state.flow {
+            if flow != state.flow || state.several.is_some() {
                 // Another flow starts afresh; the same one keeps its answers.
                 state.flow = flow;
                 state.pick = Pick::default();
@@ -251,6 +259,11 @@ pub(super) fn pick(state: &mut State, action: Nav) -> Effect {
                         target,
                         delete_secret: state.pick.delete_secret,
                     };
+                    // Several factories: the plan for all (the effect asks each factory's
+                    // fioctl whether an earlier run left the secret behind).
+                    if state.several.is_some() {
+                        return Effect::BuildPlan(source);
+                    }
                     let Ok(cfg) = state.config.as_ref() else {
                         return Effect::None;
                     };
@@ -294,7 +307,7 @@ pub(super) fn pick(state: &mut State, action: Nav) -> Effect {
 /// (only deleting a secret can be refused), shown at once.
 pub(super) fn check_remove(state: &mut State) {
     state.pick.error = None;
-    if state.flow != Flow::Remove || !state.pick.delete_secret {
+    if state.flow != Flow::Remove || !state.pick.delete_secret || state.several.is_some() {
         return;
     }
     let entries = state.entries();

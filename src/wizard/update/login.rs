@@ -95,12 +95,19 @@ pub(super) fn show_review(
     source: PlanSource,
     login: Option<LoginCheck>,
 ) {
-    let diff = diff::lines(&plan.old_text, &plan.new_text);
-    let commit = if state.ctx.checkout.is_some() && plan.new_text != plan.old_text {
-        CommitState::Off
+    let batch = state.several.as_ref().and_then(|s| s.batch.clone());
+    // Several factories: each factory's diff is in the plan for all; no commit is offered.
+    let diff = if batch.is_some() {
+        Vec::new()
     } else {
-        CommitState::Unavailable
+        diff::lines(&plan.old_text, &plan.new_text)
     };
+    let commit =
+        if batch.is_none() && state.ctx.checkout.is_some() && plan.new_text != plan.old_text {
+            CommitState::Off
+        } else {
+            CommitState::Unavailable
+        };
     state.review = Some(Review {
         plan,
         source,
@@ -110,6 +117,7 @@ pub(super) fn show_review(
         commit,
         login,
         cloud: None,
+        batch,
     });
     state.screen = Screen::Review;
 }

@@ -5,6 +5,7 @@
 //! refusals) is the core's: this module only calls it.
 
 mod cloud;
+mod fleet;
 mod forms;
 mod lists;
 mod login;
@@ -13,6 +14,7 @@ mod review;
 pub use cloud::offers_new_principal;
 
 use cloud::*;
+use fleet::*;
 use forms::*;
 use lists::*;
 use login::*;
@@ -21,8 +23,8 @@ use review::*;
 use super::state::{
     ApplyRun, CommitState, CredsForm, CredsKind, Edit, FieldKind, Fleet, Flow, KeyCheck,
     LoginCheck, LoginFocus, LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm,
-    Review, ReviewFocus, ScanState, Screen, Secrets, StartAction, StartItem, State, StepStatus,
-    UserTokenFocus, profile_disabled_reason,
+    Review, ReviewFocus, ScanState, Screen, Secrets, Several, StartAction, StartItem, State,
+    StepStatus, UserTokenFocus, profile_disabled_reason,
 };
 use crate::credentials::aws::ProfileInfo;
 use crate::factory_config::diff;
@@ -128,6 +130,18 @@ pub enum Action {
     SecretsListed(Result<Vec<String>, String>),
     /// The remembered factories' overview, or why the settings could not be read.
     FleetLoaded(Result<Vec<crate::fleet::FactoryOverview>, String>),
+    /// Several factories: the ones the flows run on, by name, all at once (the line prompts).
+    Factories(Vec<String>),
+    /// Several factories: the plan for all built from the answers and the credentials read
+    /// once, with a copy of its first factory's plan (for the login test), or why not.
+    FleetPlanned {
+        source: Box<PlanSource>,
+        result: Result<(Arc<Plan>, Arc<crate::fleet::Batch>), String>,
+    },
+    /// Several factories: a factory's part is applied (its index in the batch, its row).
+    FleetRow(usize, crate::fleet::summary::Row),
+    /// Several factories: applying has ended; every factory's row.
+    FleetApplied(Vec<crate::fleet::summary::Row>),
     /// A device-wrap from Start: the file written (or already there), or why not.
     Wrapped(Result<String, String>),
     /// The scan of containers.git: the report, or why it could not be made.
@@ -272,6 +286,13 @@ pub enum Effect {
     InterruptCloud,
     /// Record the choices of a successful add in the settings (real sessions only).
     RememberChoices(Arc<Plan>),
+    /// Several factories: the plan for all applied in parallel (`fleet::Batch::apply`, at most
+    /// the session's jobs at a time), each factory reported as it ends, on a background thread.
+    /// Once `stop` is set (Ctrl-C, SIGINT, SIGTERM) no other factory is started.
+    ApplyFleet {
+        batch: Arc<crate::fleet::Batch>,
+        stop: Arc<std::sync::atomic::AtomicBool>,
+    },
 }
 
 /// The effect the first state needs (listing secrets), if any.
@@ -295,6 +316,18 @@ pub fn init_fleet(state: &mut State, fleet: bool) -> Effect {
     }
     state.fleet = Fleet::Loading;
     Effect::LoadFleet
+}
+
+/// [`init_fleet`] for the session's `fleet`: a session started with several factories also
+/// runs its flows on the ones chosen on Start.
+pub fn init_session_fleet(
+    state: &mut State,
+    fleet: Option<&crate::fleet::matrix::FleetSource>,
+) -> Effect {
+    if fleet.is_some_and(|f| f.several.is_some()) && state.screen == Screen::Start {
+        state.several = Some(Several::default());
+    }
+    init_fleet(state, fleet.is_some())
 }
 
 /// The scan, once the secrets are known (it says which entries' secrets are missing).
@@ -342,12 +375,29 @@ pub fn update(state: &mut State, event: Action) -> Effect {
             Effect::None
         }
         Action::FleetLoaded(result) => {
+            if let (Some(several), Ok(views)) = (state.several.as_mut(), &result) {
+                several.chosen = views.iter().map(|v| v.config.is_some()).collect();
+                // The cursor on the first action, the factories' boxes above it.
+                state.start_cursor = views.len();
+            }
             state.fleet = match result {
                 Ok(views) => Fleet::Loaded(views),
                 Err(why) => Fleet::Failed(why),
             };
             Effect::None
         }
+        Action::Factories(names) => {
+            choose_factories(state, &names);
+            Effect::None
+        }
+        Action::FleetPlanned { source, result } => fleet_planned(state, *source, result),
+        Action::FleetRow(i, row) => {
+            if let Some(slot) = state.several.as_mut().and_then(|s| s.rows.get_mut(i)) {
+                *slot = Some(row);
+            }
+            Effect::None
+        }
+        Action::FleetApplied(rows) => fleet_applied(state, rows),
         Action::SecretsListed(result) => {
             state.secrets = match result {
                 Ok(names) => Secrets::Loaded(names),
@@ -551,7 +601,15 @@ fn on_action(state: &mut State, action: Nav) -> Effect {
                 run.quit_requested = true;
                 return Effect::InterruptCloud;
             }
-            Some(run) if !run.finished() => run.quit_requested = true,
+            Some(run) if !run.finished() => {
+                run.quit_requested = true;
+                // Across factories Ctrl-C starts no other factory (as in the CLI).
+                if let (Nav::Interrupt, Some(several)) = (action, &state.several) {
+                    several
+                        .stop
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
             _ => state.quit = true,
         }
         return Effect::None;

@@ -47,6 +47,12 @@ pub(super) fn review(state: &mut State, action: Nav) -> Effect {
             ReviewFocus::Apply
                 if crate::wizard::flow::store_blocks(&state.ctx, review)
                     || review.commit_blocks() => {}
+            ReviewFocus::Apply if review.batch.is_some() => {
+                let Some(batch) = review.batch.clone() else {
+                    return Effect::None;
+                };
+                return start_fleet_apply(state, batch);
+            }
             ReviewFocus::Apply => {
                 let commit = match &review.commit {
                     CommitState::On(c) => Some(c.clone()),
