@@ -8,7 +8,7 @@ use crate::provider::Provider;
 use crate::tui::testing::*;
 use crate::verify::{Outcome, VerifyError};
 use crate::wizard::state::*;
-use crate::wizard::{Action as A, Effect, init};
+use crate::wizard::{Action as A, Effect, Input, init};
 use ratatui::crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
 use std::path::PathBuf;
@@ -1828,7 +1828,7 @@ fn without_a_known_checkout_start_asks_for_containers_git_once_and_scans_it() {
     assert!(!s.start_items().contains(&StartItem::ScanContainers));
 }
 
-fn new_user(s: &State) -> NewUserForm {
+fn new_user(s: &State) -> IdentityForm {
     match &s.creds.as_ref().unwrap().kind {
         CredsKind::Aws { new_user, .. } => new_user.clone(),
         _ => unreachable!(),
@@ -1842,8 +1842,8 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
     let f = new_user(&s);
     assert!(f.editing);
     // The defaults: fioreg-<factory>-pull, and AWS_PROFILE (the context's).
-    assert_eq!(f.user.value(), "fioreg-acme-pull");
-    assert_eq!(f.admin.value(), "admin");
+    assert_eq!(f.value(Input::NewUser), "fioreg-acme-pull");
+    assert_eq!(f.value(Input::AdminProfile), "admin");
     // Typing goes to the focused field; Tab moves.
     for _ in 0.."pull".len() {
         press(&mut s, KeyCode::Backspace);
@@ -1853,7 +1853,10 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
     update(&mut s, ctrl('u'));
     type_text(&mut s, "ops");
     let f = new_user(&s);
-    assert_eq!((f.user.value(), f.admin.value()), ("fioreg-acme-ci", "ops"));
+    assert_eq!(
+        (f.value(Input::NewUser), f.value(Input::AdminProfile)),
+        ("fioreg-acme-ci", "ops")
+    );
     // A name IAM refuses is refused here, before AWS is asked.
     press(&mut s, KeyCode::Tab);
     type_text(&mut s, " x");
@@ -1908,7 +1911,7 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
     assert!(!new_user(&s).editing);
     assert_eq!(s.screen, Screen::Credentials);
     press(&mut s, KeyCode::Enter);
-    assert_eq!(new_user(&s).user.value(), "fioreg-acme-ci", "kept");
+    assert_eq!(new_user(&s).value(Input::NewUser), "fioreg-acme-ci", "kept");
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.screen, Screen::Registry);
@@ -2100,7 +2103,7 @@ fn aws_new_user_interrupted_says_what_exists() {
     assert_eq!(outcome.message(), Some(message));
 }
 
-fn new_account(s: &State) -> NewAccountForm {
+fn new_account(s: &State) -> IdentityForm {
     match &s.creds.as_ref().unwrap().kind {
         CredsKind::KeyFile { new_account, .. } => new_account.clone(),
         _ => unreachable!(),
@@ -2130,12 +2133,12 @@ fn gar_new_account_fields_are_filled_edited_and_checked_before_gcloud_is_asked()
     let f = new_account(&s);
     assert!(f.editing);
     // The defaults: fioreg-<factory>-pull, and the location of the registry's host.
-    assert_eq!(f.name.value(), "fioreg-acme-pull");
-    assert_eq!(f.location.value(), "europe-west1");
-    assert_eq!(f.focus, NewAccountFocus::Name);
+    assert_eq!(f.value(Input::ServiceAccount), "fioreg-acme-pull");
+    assert_eq!(f.value(Input::GarLocation), "europe-west1");
+    assert!(f.focused(Input::ServiceAccount));
     // An empty field is named and focused, before gcloud is asked.
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
-    assert_eq!(new_account(&s).focus, NewAccountFocus::Project);
+    assert!(new_account(&s).focused(Input::GcpProject));
     let err = s.creds.as_ref().unwrap().error.clone().expect("refused");
     assert_eq!(err, "name the project");
     type_text(&mut s, "acme-prod-1");
@@ -2152,7 +2155,7 @@ fn gar_new_account_fields_are_filled_edited_and_checked_before_gcloud_is_asked()
     press(&mut s, KeyCode::BackTab);
     press(&mut s, KeyCode::BackTab);
     press(&mut s, KeyCode::BackTab);
-    assert_eq!(new_account(&s).focus, NewAccountFocus::Name);
+    assert!(new_account(&s).focused(Input::ServiceAccount));
     for _ in 0.."pull".len() {
         press(&mut s, KeyCode::Backspace);
     }
@@ -2211,7 +2214,11 @@ fn gar_new_account_fields_are_filled_edited_and_checked_before_gcloud_is_asked()
     assert!(!new_account(&s).editing);
     assert_eq!(s.screen, Screen::Credentials);
     press(&mut s, KeyCode::Enter);
-    assert_eq!(new_account(&s).name.value(), "fioreg-acme-ci", "kept");
+    assert_eq!(
+        new_account(&s).value(Input::ServiceAccount),
+        "fioreg-acme-ci",
+        "kept"
+    );
     press(&mut s, KeyCode::Esc);
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.screen, Screen::Registry);
@@ -2316,7 +2323,7 @@ fn gar_new_account_review_apply_and_done_name_what_was_created() {
     assert!(!line.contains("--key-file"), "{line}");
 }
 
-fn new_principal(s: &State) -> (UserTokenFocus, NewPrincipalForm) {
+fn new_principal(s: &State) -> (UserTokenFocus, IdentityForm) {
     match &s.creds.as_ref().unwrap().kind {
         CredsKind::UserToken {
             focus,
@@ -2360,8 +2367,12 @@ fn azure_new_principal_fields_are_filled_and_checked_before_az_is_asked() {
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
     let (_, f) = new_principal(&s);
     assert!(f.editing);
-    assert_eq!(f.name.value(), "fioreg-acme-pull", "the default name");
-    assert_eq!(f.focus, NewPrincipalFocus::Name);
+    assert_eq!(
+        f.value(Input::AzurePrincipal),
+        "fioreg-acme-pull",
+        "the default name"
+    );
+    assert!(f.focused(Input::AzurePrincipal));
     // An expiry without repositories is refused (as the CLI refuses it), and so is a bad name.
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Tab);
@@ -2369,7 +2380,7 @@ fn azure_new_principal_fields_are_filled_and_checked_before_az_is_asked() {
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));
     let err = s.creds.as_ref().unwrap().error.clone().expect("refused");
     assert!(err.contains("repository-scoped token"), "{err}");
-    assert_eq!(new_principal(&s).1.focus, NewPrincipalFocus::Days);
+    assert!(new_principal(&s).1.focused(Input::TokenDays));
     press(&mut s, KeyCode::Tab);
     type_text(&mut s, " ci");
     assert!(matches!(press(&mut s, KeyCode::Enter), Effect::None));

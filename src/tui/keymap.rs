@@ -298,7 +298,7 @@ pub fn table(state: &State) -> &'static [Binding] {
         Screen::Pick if state.flow == Flow::Remove => PICK_REMOVE,
         Screen::Pick => LIST,
         Screen::Credentials => match state.creds.as_ref().map(|c| &c.kind) {
-            Some(CredsKind::KeyFile { new_account, .. }) if new_account.editing => FORM,
+            Some(kind) if kind.identity().editing => FORM,
             Some(CredsKind::KeyFile { .. }) if state.creates_identities() => KEY_FILE_OR_CREATE,
             Some(CredsKind::KeyFile { .. }) => KEY_FILE,
             Some(CredsKind::UserToken {
@@ -306,7 +306,6 @@ pub fn table(state: &State) -> &'static [Binding] {
                 ..
             }) => FORM_CHECKBOX,
             Some(CredsKind::UserToken { .. }) => FORM,
-            Some(CredsKind::Aws { new_user, .. }) if new_user.editing => FORM,
             _ => LIST,
         },
         Screen::TestLogin => match state.login.as_ref().and_then(|l| l.result()) {

@@ -10,7 +10,8 @@
 use super::state::{
     CommitState, CredsKind, Flow, KeyCheck, LoginCheck, NEW_AWS_USER_LABEL,
     NEW_AZURE_PRINCIPAL_LABEL, NEW_GAR_ACCOUNT_LABEL, Profiles, ReviewFocus, Screen, StartItem,
-    State, UserTokenFocus, field_help, field_label, profile_disabled_reason,
+    State, UserTokenFocus, field_help, field_label, identity_intro, identity_words,
+    profile_disabled_reason,
 };
 use super::update::{Action, Checkbox, Input, Nav};
 use crate::credentials::user_token::UserTokenKind;
@@ -169,11 +170,10 @@ enum Place {
     Registry,
     Pick,
     Profiles,
-    NewUser,
+    /// The fields of a new cloud identity (AWS, GAR, Azure).
+    NewIdentity,
     UserToken,
     KeyFile,
-    NewAccount,
-    NewPrincipal,
     /// The login test numbered so: a new test is a new visit.
     TestLogin(u64),
     Review,
@@ -204,15 +204,9 @@ fn place(state: &State) -> Place {
         Screen::Registry => Place::Registry,
         Screen::Pick => Place::Pick,
         Screen::Credentials => match state.creds.as_ref().map(|c| &c.kind) {
-            Some(CredsKind::Aws { new_user, .. }) if new_user.editing => Place::NewUser,
+            Some(kind) if kind.identity().editing => Place::NewIdentity,
             Some(CredsKind::Aws { .. }) => Place::Profiles,
-            Some(CredsKind::KeyFile { new_account, .. }) if new_account.editing => {
-                Place::NewAccount
-            }
             Some(CredsKind::KeyFile { .. }) => Place::KeyFile,
-            Some(CredsKind::UserToken { new_principal, .. }) if new_principal.editing => {
-                Place::NewPrincipal
-            }
             Some(CredsKind::UserToken { .. }) | None => Place::UserToken,
         },
         Screen::TestLogin => Place::TestLogin(state.login.as_ref().map_or(0, |l| l.run)),
@@ -254,10 +248,10 @@ pub fn next(state: &State, cur: &mut Cursor) -> Next {
             // Every question of the place is answered: Enter, as on the full screen.
             None => {
                 cur.pending = Some(Pending::Submitted);
-                if let Some(line) = submitting(here) {
+                if let Some(line) = submitting(state, here) {
                     cur.queue
                         .push_back(Next::Go(vec![Action::Nav(Nav::Choose)]));
-                    return Next::Say(vec![line.into()]);
+                    return Next::Say(vec![line]);
                 }
                 Next::Go(vec![Action::Nav(Nav::Choose)])
             }
@@ -266,19 +260,9 @@ pub fn next(state: &State, cur: &mut Cursor) -> Next {
 }
 
 /// What is said as a place's answers go off to a cloud.
-fn submitting(place: Place) -> Option<&'static str> {
-    match place {
-        Place::NewUser => {
-            Some("Asking AWS who you are and whether the user exists (nothing is created yet) ...")
-        }
-        Place::NewAccount => Some(
-            "Asking Google Cloud about the project and the repository (nothing is created yet) ...",
-        ),
-        Place::NewPrincipal => {
-            Some("Asking Azure who you are and about the registry (nothing is created yet) ...")
-        }
-        _ => None,
-    }
+fn submitting(state: &State, place: Place) -> Option<String> {
+    let provider = state.creds.as_ref().map(|c| c.provider)?;
+    (place == Place::NewIdentity).then(|| format!("{} ...", identity_intro(provider).1))
 }
 
 /// The lines a place opens with, and what follows by itself (a login test that passed goes on).
@@ -487,67 +471,21 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
                 Kind::Select(options),
             )]
         }
-        Place::NewUser => {
-            let Some(CredsKind::Aws { new_user: f, .. }) = state.creds.as_ref().map(|c| &c.kind)
-            else {
+        Place::NewIdentity => {
+            let Some(creds) = &state.creds else {
                 return Vec::new();
             };
-            vec![
-                Question::text(
-                    Id::Text(Input::NewUser),
-                    "Name of the new IAM user",
-                    f.user.value(),
-                )
-                .help(
-                    "created with pull permissions only; an existing user is reused only after \
-                     the review says so",
-                ),
-                Question::text(
-                    Id::Text(Input::AdminProfile),
-                    "Your admin AWS profile that creates it",
-                    f.admin.value(),
-                )
-                .help(
-                    "your own aws login (SSO and MFA work); empty: AWS_PROFILE, else the AWS \
-                     CLI's default",
-                ),
-            ]
-        }
-        Place::NewAccount => {
-            let Some(CredsKind::KeyFile { new_account: f, .. }) =
-                state.creds.as_ref().map(|c| &c.kind)
-            else {
-                return Vec::new();
-            };
-            vec![
-                Question::text(
-                    Id::Text(Input::ServiceAccount),
-                    "Name of the new service account",
-                    f.name.value(),
-                )
-                .help(
-                    "6-30 lowercase letters, digits or hyphens; an existing account is reused \
-                     only after the review says so",
-                ),
-                Question::text(
-                    Id::Text(Input::GcpProject),
-                    "Its Google Cloud project (the repository's)",
-                    f.project.value(),
-                )
-                .help("the project id, e.g. acme-prod-1"),
-                Question::text(
-                    Id::Text(Input::GarLocation),
-                    "The repository's location",
-                    f.location.value(),
-                )
-                .help("e.g. europe-west1 (the LOCATION of LOCATION-docker.pkg.dev)"),
-                Question::text(
-                    Id::Text(Input::GarRepository),
-                    "The one repository it may read",
-                    f.repository.value(),
-                )
-                .help("it gets roles/artifactregistry.reader on this repository only"),
-            ]
+            let form = creds.kind.identity();
+            // Azure: the expiry is a token's, asked only when repositories were given.
+            let token = !form.value(Input::AcrRepositories).trim().is_empty();
+            form.fields
+                .iter()
+                .filter(|(input, _)| *input != Input::TokenDays || token)
+                .map(|(input, text)| {
+                    let words = identity_words(*input);
+                    Question::text(Id::Text(*input), words.prompt, text.value()).help(words.help)
+                })
+                .collect()
         }
         Place::KeyFile => {
             let mut qs = Vec::new();
@@ -569,40 +507,6 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
                      create key.json --iam-account=NAME@PROJECT.iam.gserviceaccount.com`",
                 ),
             );
-            qs
-        }
-        Place::NewPrincipal => {
-            let Some(CredsKind::UserToken {
-                new_principal: f, ..
-            }) = state.creds.as_ref().map(|c| &c.kind)
-            else {
-                return Vec::new();
-            };
-            let mut qs = vec![
-                Question::text(
-                    Id::Text(Input::AzurePrincipal),
-                    "Name of the new service principal",
-                    f.name.value(),
-                )
-                .help("3-50 letters, digits, - or _"),
-                Question::text(
-                    Id::Text(Input::AcrRepositories),
-                    "Only some repositories? (empty: AcrPull on the whole registry)",
-                    f.repositories.value(),
-                )
-                .help("else a token that can only read these, separated by spaces or commas"),
-            ];
-            // The expiry is a token's: asked only when repositories were given.
-            if !f.repositories.value().trim().is_empty() {
-                qs.push(
-                    Question::text(
-                        Id::Text(Input::TokenDays),
-                        "The token expires after how many days? (empty: 365)",
-                        f.days.value(),
-                    )
-                    .help("renew it with `fioreg rotate --new-key`"),
-                );
-            }
             qs
         }
         Place::UserToken => {

@@ -10,6 +10,7 @@ use crate::plan::{Answers, Applied, CommitPlan, CredentialInput, Plan, Request};
 use crate::provider::{self, Provider};
 use crate::session::Session;
 pub use crate::wizard::flow::{EntryChoice, KeyringUse, LoginCheck, PlanSource, Purpose};
+use crate::wizard::update::Input;
 
 /// An editing key in a text field, as a front end reports it (the TUI from its keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -775,7 +776,7 @@ pub enum CredsKind {
     /// whose fields are `new_user`.
     Aws {
         cursor: usize,
-        new_user: NewUserForm,
+        new_user: IdentityForm,
     },
     /// Azure (client id, password) or generic (user name, token), and the OS keyring; for
     /// Azure when adding, after them "create a new service principal", whose fields are
@@ -785,7 +786,7 @@ pub enum CredsKind {
         password: SecretInput,
         focus: UserTokenFocus,
         keyring: KeyringField,
-        new_principal: NewPrincipalForm,
+        new_principal: IdentityForm,
     },
     /// GAR: a key file, its check, and the last Tab completion's candidates; below it (adding
     /// only) "create a new service account", whose fields are `new_account`.
@@ -793,114 +794,233 @@ pub enum CredsKind {
         path: TextInput,
         check: KeyCheck,
         candidates: Vec<String>,
-        new_account: NewAccountForm,
+        new_account: IdentityForm,
     },
 }
 
-/// GAR: creating a pull-only service account with the admin's own gcloud login instead of
-/// giving a key file.
+impl CredsKind {
+    /// The form of the new identity this provider can create instead.
+    pub fn identity(&self) -> &IdentityForm {
+        match self {
+            CredsKind::Aws { new_user: f, .. }
+            | CredsKind::UserToken {
+                new_principal: f, ..
+            }
+            | CredsKind::KeyFile { new_account: f, .. } => f,
+        }
+    }
+
+    pub fn identity_mut(&mut self) -> &mut IdentityForm {
+        match self {
+            CredsKind::Aws { new_user: f, .. }
+            | CredsKind::UserToken {
+                new_principal: f, ..
+            }
+            | CredsKind::KeyFile { new_account: f, .. } => f,
+        }
+    }
+}
+
+/// A new pull-only cloud identity made with the admin's own login instead of given credentials:
+/// an AWS IAM user, a GAR service account, an Azure service principal (or ACR token). Its fields
+/// are declared once, as data: each is an [`Input`] answered whole by the line prompts or typed
+/// in the full screen, with its words in [`identity_words`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NewAccountForm {
-    /// The "create" item under the key file has the focus (Down from the key file).
+pub struct IdentityForm {
+    /// GAR: the "create" item under the key file has the focus (Down from the key file).
     pub selected: bool,
-    /// The fields are being edited (Enter on the "create" item); Esc goes back to the key file.
+    /// The fields are being edited (Enter on the "create" item); Esc goes back.
     pub editing: bool,
-    /// The service account's name (default `fioreg-<factory>-pull`).
-    pub name: TextInput,
-    pub project: TextInput,
-    /// The repository's location (from the registry's `LOCATION-docker.pkg.dev`).
-    pub location: TextInput,
-    /// The one repository the account may read.
-    pub repository: TextInput,
-    pub focus: NewAccountFocus,
-    /// The read-only gcloud calls of the review run.
+    /// The fields in screen order.
+    pub fields: Vec<(Input, TextInput)>,
+    /// The index of the focused field.
+    pub focus: usize,
+    /// The read-only cloud calls of the review run.
     pub planning: bool,
 }
 
-/// The fields of [`NewAccountForm`], in screen order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum NewAccountFocus {
-    #[default]
-    Name,
-    Project,
-    Location,
-    Repository,
+impl IdentityForm {
+    /// The form of `provider`'s new identity (generic registries have none).
+    pub fn of(provider: Provider) -> IdentityForm {
+        let inputs: &[Input] = match provider {
+            Provider::Aws => &[Input::NewUser, Input::AdminProfile],
+            Provider::Gar => &[
+                Input::ServiceAccount,
+                Input::GcpProject,
+                Input::GarLocation,
+                Input::GarRepository,
+            ],
+            Provider::Azure => &[
+                Input::AzurePrincipal,
+                Input::AcrRepositories,
+                Input::TokenDays,
+            ],
+            Provider::Generic => &[],
+        };
+        IdentityForm {
+            fields: inputs.iter().map(|i| (*i, TextInput::default())).collect(),
+            ..IdentityForm::default()
+        }
+    }
+
+    /// The field's text as typed (empty when the form has no such field).
+    pub fn value(&self, input: Input) -> &str {
+        self.fields
+            .iter()
+            .find(|(i, _)| *i == input)
+            .map_or("", |(_, t)| t.value())
+    }
+
+    /// Sets a field's whole text; `false` when the form has no such field.
+    pub fn set(&mut self, input: Input, text: impl Into<String>) -> bool {
+        match self.fields.iter_mut().find(|(i, _)| *i == input) {
+            Some((_, t)) => {
+                t.set(text);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Fills an empty field with its default.
+    pub fn fill(&mut self, input: Input, value: Option<String>) {
+        if let Some(v) = value
+            && self.value(input).is_empty()
+        {
+            self.set(input, v);
+        }
+    }
+
+    /// Whether the field has the focus.
+    pub fn focused(&self, input: Input) -> bool {
+        self.fields
+            .get(self.focus)
+            .is_some_and(|(i, _)| *i == input)
+    }
+
+    /// Puts the focus on the field.
+    pub fn focus_on(&mut self, input: Input) {
+        if let Some(at) = self.fields.iter().position(|(i, _)| *i == input) {
+            self.focus = at;
+        }
+    }
+
+    /// The next field (`forward`) or the previous one, wrapping.
+    pub fn step(&mut self, forward: bool) {
+        let n = self.fields.len().max(1);
+        self.focus = if forward {
+            (self.focus + 1) % n
+        } else {
+            (self.focus + n - 1) % n
+        };
+    }
+
+    /// Typing in the focused field (nothing while the review is being asked for).
+    pub fn edit(&mut self, key: Edit) -> bool {
+        let planning = self.planning;
+        match self.fields.get_mut(self.focus) {
+            Some((_, t)) if !planning => t.edit(key),
+            _ => false,
+        }
+    }
 }
 
-impl NewAccountFocus {
-    /// The next field (`forward`) or the previous one, wrapping.
-    pub fn step(self, forward: bool) -> NewAccountFocus {
-        use NewAccountFocus::*;
-        let all = [Name, Project, Location, Repository];
-        let at = all.iter().position(|f| *f == self).unwrap_or(0);
-        all[if forward { (at + 1) % 4 } else { (at + 3) % 4 }]
+/// The words of a field: its label on the full screen, its question in the line prompts, and
+/// the help both show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldWords {
+    pub label: &'static str,
+    pub prompt: &'static str,
+    pub help: &'static str,
+}
+
+/// The words of a new identity's field.
+pub fn identity_words(input: Input) -> FieldWords {
+    let (label, prompt, help) = match input {
+        Input::NewUser => (
+            "IAM user name",
+            "Name of the new IAM user",
+            "created with pull permissions only; an existing user is reused only after the \
+             review says so",
+        ),
+        Input::AdminProfile => (
+            "Admin profile",
+            "Your admin AWS profile that creates it",
+            "your own aws login (SSO and MFA work); empty: AWS_PROFILE, else the AWS CLI's \
+             default",
+        ),
+        Input::ServiceAccount => (
+            "Service account",
+            "Name of the new service account",
+            "6-30 lowercase letters, digits or hyphens; an existing account is reused only \
+             after the review says so",
+        ),
+        Input::GcpProject => (
+            "Project",
+            "Its Google Cloud project (the repository's)",
+            "the project id, e.g. acme-prod-1",
+        ),
+        Input::GarLocation => (
+            "Location",
+            "The repository's location",
+            "e.g. europe-west1 (the LOCATION of LOCATION-docker.pkg.dev)",
+        ),
+        Input::GarRepository => (
+            "Repository",
+            "The one repository it may read",
+            "it gets roles/artifactregistry.reader on this repository only",
+        ),
+        Input::AzurePrincipal => (
+            "Name",
+            "Name of the new service principal",
+            "the service principal's display name (or the token's name): 3-50 letters, \
+             digits, - or _",
+        ),
+        Input::AcrRepositories => (
+            "Repositories (optional)",
+            "Only some repositories? (empty: AcrPull on the whole registry)",
+            "empty: AcrPull on the whole registry; else a token that can only read these, \
+             separated by spaces or commas",
+        ),
+        Input::TokenDays => (
+            "Token expiry in days",
+            "The token expires after how many days? (empty: 365)",
+            "only with repositories; empty: 365; renew it with `fioreg rotate --new-key`",
+        ),
+        _ => ("", "", ""),
+    };
+    FieldWords {
+        label,
+        prompt,
+        help,
+    }
+}
+
+/// What the new identity's form says above its fields, and while the cloud is asked for the
+/// review (nothing is created then).
+pub fn identity_intro(provider: Provider) -> (&'static str, &'static str) {
+    match provider {
+        Provider::Aws => (
+            "Create a new pull-only IAM user with your aws login: the review shows each AWS \
+             action and the policy before anything is created.",
+            "Asking AWS who you are and whether the user exists (nothing is created yet)",
+        ),
+        Provider::Gar => (
+            "Create a new pull-only service account with your gcloud login: the review shows \
+             each gcloud action and the role binding before anything is created.",
+            "Asking Google Cloud about the project and the repository (nothing is created yet)",
+        ),
+        Provider::Azure | Provider::Generic => (
+            "Create a new pull-only service principal with your az login: the review shows the \
+             az action and the role assignment before anything is created.",
+            "Asking Azure who you are and about the registry (nothing is created yet)",
+        ),
     }
 }
 
 /// The label of the GAR "create a new service account" choice, in both wizards.
 pub const NEW_GAR_ACCOUNT_LABEL: &str =
     "Create a new pull-only service account with my gcloud login";
-
-/// AWS: creating a pull-only IAM user with the admin's own aws login instead of choosing a
-/// profile.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NewUserForm {
-    /// The fields are being edited (Enter on the "create" item); Esc goes back to the list.
-    pub editing: bool,
-    /// The IAM user's name (default `fioreg-<factory>-pull`).
-    pub user: TextInput,
-    /// The admin's profile (default AWS_PROFILE; empty: the AWS CLI's default credentials).
-    pub admin: TextInput,
-    /// Which field has the focus.
-    pub focus: NewUserFocus,
-    /// The read-only AWS calls of the review run (`aws sts get-caller-identity`, ...).
-    pub planning: bool,
-}
-
-/// The fields of [`NewUserForm`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum NewUserFocus {
-    #[default]
-    User,
-    Admin,
-}
-
-/// Azure: creating a pull-only service principal (or, for some repositories only, an ACR token)
-/// with the admin's own az login instead of typing a principal's id and password.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NewPrincipalForm {
-    /// The fields are being edited (Enter on the "create" item); Esc goes back to the form.
-    pub editing: bool,
-    /// The principal's (or token's) name (default `fioreg-<factory>-pull`).
-    pub name: TextInput,
-    /// Empty: a service principal with AcrPull on the registry. Else these repositories
-    /// (separated by spaces or commas) through a repository-scoped token.
-    pub repositories: TextInput,
-    /// The token's expiry in days (empty: 365); only with repositories.
-    pub days: TextInput,
-    pub focus: NewPrincipalFocus,
-    /// The read-only az calls of the review run.
-    pub planning: bool,
-}
-
-/// The fields of [`NewPrincipalForm`], in screen order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum NewPrincipalFocus {
-    #[default]
-    Name,
-    Repositories,
-    Days,
-}
-
-impl NewPrincipalFocus {
-    /// The next field (`forward`) or the previous one, wrapping.
-    pub fn step(self, forward: bool) -> NewPrincipalFocus {
-        use NewPrincipalFocus::*;
-        let all = [Name, Repositories, Days];
-        let at = all.iter().position(|f| *f == self).unwrap_or(0);
-        all[if forward { (at + 1) % 3 } else { (at + 2) % 3 }]
-    }
-}
 
 /// The label of the Azure "create a new service principal" choice, in both wizards.
 pub const NEW_AZURE_PRINCIPAL_LABEL: &str =
@@ -982,20 +1102,20 @@ impl CredsForm {
         let kind = match provider {
             Provider::Aws => CredsKind::Aws {
                 cursor: 0,
-                new_user: NewUserForm::default(),
+                new_user: IdentityForm::of(provider),
             },
             Provider::Gar => CredsKind::KeyFile {
                 path: TextInput::default(),
                 check: KeyCheck::Empty,
                 candidates: Vec::new(),
-                new_account: NewAccountForm::default(),
+                new_account: IdentityForm::of(provider),
             },
             Provider::Azure | Provider::Generic => CredsKind::UserToken {
                 user: TextInput::default(),
                 password: SecretInput::default(),
                 focus: UserTokenFocus::User,
                 keyring: KeyringField::default(),
-                new_principal: NewPrincipalForm::default(),
+                new_principal: IdentityForm::of(provider),
             },
         };
         CredsForm {
@@ -1508,18 +1628,10 @@ impl State {
                 .as_ref()
                 .is_some_and(|r| matches!(r.commit, CommitState::Checking))
             || matches!(self.profiles, Profiles::Loading)
-            || matches!(
-                self.creds.as_ref().map(|c| &c.kind),
-                Some(CredsKind::Aws { new_user, .. }) if new_user.planning
-            )
-            || matches!(
-                self.creds.as_ref().map(|c| &c.kind),
-                Some(CredsKind::KeyFile { new_account, .. }) if new_account.planning
-            )
-            || matches!(
-                self.creds.as_ref().map(|c| &c.kind),
-                Some(CredsKind::UserToken { new_principal, .. }) if new_principal.planning
-            )
+            || self
+                .creds
+                .as_ref()
+                .is_some_and(|c| c.kind.identity().planning)
             || (self.screen == Screen::TestLogin
                 && self
                     .login

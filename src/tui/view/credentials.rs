@@ -3,9 +3,9 @@
 use super::{Content, Theme, checkbox, spinner, text_field, truncate, wrap_prefixed};
 use crate::provider::Provider;
 use crate::wizard::state::{
-    CredsKind, Flow, KeyCheck, NEW_AWS_USER_LABEL, NEW_AZURE_PRINCIPAL_LABEL,
-    NEW_GAR_ACCOUNT_LABEL, NewAccountFocus, NewAccountForm, NewPrincipalFocus, NewPrincipalForm,
-    NewUserFocus, NewUserForm, Profiles, State, UserTokenFocus, profile_disabled_reason,
+    CredsKind, Flow, IdentityForm, KeyCheck, NEW_AWS_USER_LABEL, NEW_AZURE_PRINCIPAL_LABEL,
+    NEW_GAR_ACCOUNT_LABEL, Profiles, State, UserTokenFocus, identity_intro, identity_words,
+    profile_disabled_reason,
 };
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -26,13 +26,10 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
         c.blank();
     }
     match &creds.kind {
-        CredsKind::Aws { new_user, .. } if new_user.editing => {
-            new_aws_user(&mut c, state, new_user, width, theme)
+        kind if kind.identity().editing => {
+            new_identity(&mut c, state, kind.identity(), width, theme)
         }
         CredsKind::Aws { cursor, .. } => aws(&mut c, state, *cursor, width, theme),
-        CredsKind::UserToken { new_principal, .. } if new_principal.editing => {
-            new_azure_principal(&mut c, state, new_principal, width, theme)
-        }
         CredsKind::UserToken {
             user,
             password,
@@ -133,9 +130,6 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
                     width,
                 );
             }
-        }
-        CredsKind::KeyFile { new_account, .. } if new_account.editing => {
-            new_gar_account(&mut c, state, new_account, width, theme)
         }
         CredsKind::KeyFile {
             path,
@@ -267,105 +261,24 @@ fn create_item(
     }
 }
 
-/// The new IAM user's name and the admin profile that creates it.
-fn new_aws_user(c: &mut Content, state: &State, form: &NewUserForm, width: usize, theme: Theme) {
-    c.extend(wrap_prefixed(
-        "",
-        "Create a new pull-only IAM user with your aws login: the review shows each AWS action \
-         and the policy before anything is created.",
-        width,
-        Style::new(),
-    ));
-    c.blank();
-    text_field(
-        c,
-        "IAM user name",
-        form.user.value(),
-        form.user.cursor(),
-        form.focus == NewUserFocus::User,
-        None,
-        false,
-        Some("created if missing; an existing user is reused only after the review says so"),
-        width,
-        theme,
-    );
-    c.blank();
-    text_field(
-        c,
-        "Admin profile",
-        form.admin.value(),
-        form.admin.cursor(),
-        form.focus == NewUserFocus::Admin,
-        None,
-        false,
-        Some("your aws login (SSO, MFA work); empty: AWS_PROFILE, else the AWS CLI's default"),
-        width,
-        theme,
-    );
-    if form.planning {
-        c.blank();
-        c.push(Line::styled(
-            format!(
-                "{} asking AWS who you are and whether the user exists (nothing is created)…",
-                spinner(state.tick)
-            ),
-            theme.dim(),
-        ));
-    }
-}
-
-/// The new service account's name, project, location and repository.
-fn new_gar_account(
-    c: &mut Content,
-    state: &State,
-    form: &NewAccountForm,
-    width: usize,
-    theme: Theme,
-) {
-    c.extend(wrap_prefixed(
-        "",
-        "Create a new pull-only service account with your gcloud login: the review shows each \
-         gcloud action and the role binding before anything is created.",
-        width,
-        Style::new(),
-    ));
-    let fields = [
-        (
-            "Service account",
-            &form.name,
-            NewAccountFocus::Name,
-            "its name; created if missing, an existing one is reused only after the review says so",
-        ),
-        (
-            "Project",
-            &form.project,
-            NewAccountFocus::Project,
-            "the Google Cloud project of the repository",
-        ),
-        (
-            "Location",
-            &form.location,
-            NewAccountFocus::Location,
-            "the repository's location, e.g. europe-west1",
-        ),
-        (
-            "Repository",
-            &form.repository,
-            NewAccountFocus::Repository,
-            "the account may read this repository only (roles/artifactregistry.reader)",
-        ),
-    ];
-    for (label, input, focus, hint) in fields {
+/// The new cloud identity's fields (declared once in the wizard: `IdentityForm`, with their
+/// words), and the spinner while the cloud is asked for the review.
+fn new_identity(c: &mut Content, state: &State, form: &IdentityForm, width: usize, theme: Theme) {
+    let provider = state.creds.as_ref().map_or(Provider::Aws, |c| c.provider);
+    let (intro, asking) = identity_intro(provider);
+    c.extend(wrap_prefixed("", intro, width, Style::new()));
+    for (at, (input, text)) in form.fields.iter().enumerate() {
+        let words = identity_words(*input);
         c.blank();
         text_field(
             c,
-            label,
-            input.value(),
-            input.cursor(),
-            form.focus == focus,
+            words.label,
+            text.value(),
+            text.cursor(),
+            form.focus == at,
             None,
             false,
-            Some(hint),
+            Some(words.help),
             width,
             theme,
         );
@@ -373,10 +286,7 @@ fn new_gar_account(
     if form.planning {
         c.blank();
         c.push(Line::styled(
-            format!(
-                "{} asking Google Cloud about the project and the repository (nothing is created)…",
-                spinner(state.tick)
-            ),
+            format!("{} {asking}…", spinner(state.tick)),
             theme.dim(),
         ));
     }
@@ -477,69 +387,6 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
              NAME`.",
             width,
             theme.error(),
-        ));
-    }
-}
-
-/// The new service principal's name, and the repositories and expiry of a token instead.
-fn new_azure_principal(
-    c: &mut Content,
-    state: &State,
-    form: &NewPrincipalForm,
-    width: usize,
-    theme: Theme,
-) {
-    c.extend(wrap_prefixed(
-        "",
-        "Create a new pull-only service principal with your az login: the review shows the az \
-         action and the role assignment before anything is created.",
-        width,
-        Style::new(),
-    ));
-    let fields = [
-        (
-            "Name",
-            &form.name,
-            NewPrincipalFocus::Name,
-            "the service principal's display name (or the token's name)",
-        ),
-        (
-            "Repositories (optional)",
-            &form.repositories,
-            NewPrincipalFocus::Repositories,
-            "empty: AcrPull on the whole registry; else a token that can only read these \
-             (separated by spaces or commas)",
-        ),
-        (
-            "Token expiry in days",
-            &form.days,
-            NewPrincipalFocus::Days,
-            "only with repositories; empty: 365",
-        ),
-    ];
-    for (label, input, focus, hint) in fields {
-        c.blank();
-        text_field(
-            c,
-            label,
-            input.value(),
-            input.cursor(),
-            form.focus == focus,
-            None,
-            false,
-            Some(hint),
-            width,
-            theme,
-        );
-    }
-    if form.planning {
-        c.blank();
-        c.push(Line::styled(
-            format!(
-                "{} asking Azure who you are and about the registry (nothing is created)…",
-                spinner(state.tick)
-            ),
-            theme.dim(),
         ));
     }
 }

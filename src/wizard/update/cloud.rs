@@ -9,10 +9,7 @@ use super::*;
 use crate::cloud::apply::Step;
 use crate::cloud::{CloudPlan, CloudProgress};
 use crate::wizard::report::CreatedIdentity;
-use crate::wizard::state::{
-    ApplyFailure, CloudReview, CloudRun, KeyringField, NewAccountFocus, NewAccountForm,
-    NewPrincipalFocus, NewPrincipalForm, NewUserFocus, NewUserForm,
-};
+use crate::wizard::state::{ApplyFailure, CloudReview, CloudRun, IdentityForm, KeyringField};
 
 /// How many profiles the AWS list shows (the "create" item comes after them).
 pub(super) fn profile_count(state: &State) -> usize {
@@ -28,200 +25,132 @@ pub(super) fn offers_new_user(state: &State) -> bool {
     state.creates_identities() && !matches!(state.profiles, Profiles::NotLoaded | Profiles::Loading)
 }
 
-/// Opens the new-user fields, filled with the defaults when empty: `fioreg-<factory>-pull` and
-/// AWS_PROFILE.
-pub(super) fn open_new_user(form: &mut NewUserForm, factory: Option<&str>, admin: Option<&str>) {
-    form.editing = true;
-    if form.user.value().is_empty()
-        && let Some(f) = factory
-    {
-        form.user.set(crate::cloud::aws::default_user_name(f));
-    }
-    if form.admin.value().is_empty()
-        && let Some(a) = admin
-    {
-        form.admin.set(a);
-    }
-    form.focus = NewUserFocus::User;
-}
-
-/// The keys of the new-user fields: Tab moves, Esc goes back to the list, Enter asks AWS for the
-/// review.
-pub(super) fn new_user_nav(state: &mut State, action: Nav) -> Effect {
-    let answers = state.registry.as_ref().map(|f| f.request());
-    let Some(CredsForm {
-        kind: CredsKind::Aws { new_user, .. },
-        error,
-        ..
-    }) = state.creds.as_mut()
-    else {
-        return Effect::None;
-    };
-    match action {
-        Nav::NextField | Nav::PrevField => {
-            new_user.focus = match new_user.focus {
-                NewUserFocus::User => NewUserFocus::Admin,
-                NewUserFocus::Admin => NewUserFocus::User,
-            };
-        }
-        Nav::Back => {
-            new_user.editing = false;
-            new_user.planning = false;
-            *error = None;
-        }
-        Nav::Choose if !new_user.planning => {
-            let user = new_user.user.value().trim().to_string();
-            if user.is_empty() {
-                *error = Some("give the IAM user a name (e.g. fioreg-<factory>-pull)".into());
-                return Effect::None;
-            }
-            if let Err(why) = crate::cloud::aws::validate_user_name(&user) {
-                *error = Some(why);
-                return Effect::None;
-            }
-            let Some(request) = answers else {
-                return Effect::None;
-            };
-            let admin = new_user.admin.value().trim();
-            let admin_profile = (!admin.is_empty()).then(|| admin.to_string());
-            new_user.planning = true;
-            *error = None;
-            let source = PlanSource::Add {
-                answers: crate::plan::Answers {
-                    request,
-                    credential: crate::plan::CredentialInput::AwsProfile(None),
-                },
-                keyring: crate::wizard::state::KeyringUse::No,
-            };
-            return Effect::PlanCloud {
-                source,
-                user,
-                admin_profile,
-            };
-        }
-        _ => {}
-    }
-    Effect::None
-}
-
 /// Whether the GAR credentials offer "create a new service account" (adding only, as AWS).
 pub(super) fn offers_new_account(state: &State) -> bool {
     state.creates_identities()
 }
 
-/// Opens the new-service-account fields, the empty ones filled with the defaults:
-/// `fioreg-<factory>-pull` and the registry's location.
-pub(super) fn open_new_account(
-    form: &mut NewAccountForm,
+/// Opens the new identity's fields, the empty ones filled with their defaults: the name
+/// `fioreg-<factory>-pull`, AWS_PROFILE as the admin profile, the GAR registry's location.
+pub(super) fn open_identity(
+    form: &mut IdentityForm,
     factory: Option<&str>,
+    admin: Option<&str>,
     url: Option<&str>,
 ) {
     form.editing = true;
-    if form.name.value().is_empty()
-        && let Some(f) = factory
-    {
-        form.name.set(crate::cloud::gcp::default_account_name(f));
-    }
-    if form.location.value().is_empty()
-        && let Some(l) = url.and_then(crate::cloud::gcp::location_of)
-    {
-        form.location.set(l);
-    }
-    form.focus = NewAccountFocus::Name;
+    let name = factory.map(crate::cloud::aws::default_user_name);
+    form.fill(Input::NewUser, name.clone());
+    form.fill(Input::AzurePrincipal, name);
+    form.fill(
+        Input::ServiceAccount,
+        factory.map(crate::cloud::gcp::default_account_name),
+    );
+    form.fill(Input::AdminProfile, admin.map(str::to_string));
+    form.fill(
+        Input::GarLocation,
+        url.and_then(crate::cloud::gcp::location_of),
+    );
+    form.focus = 0;
 }
 
-/// The keys of the new-service-account fields: Tab moves, Esc goes back to the key file, Enter
-/// asks gcloud for the review.
-pub(super) fn new_account_nav(state: &mut State, action: Nav) -> Effect {
+/// The keys of the new identity's fields: Tab moves, Esc goes back to the credentials, Enter
+/// checks the fields and asks the cloud for the review (read-only calls).
+pub(super) fn identity_nav(state: &mut State, action: Nav) -> Effect {
     let answers = state.registry.as_ref().map(|f| f.request());
-    let Some(CredsForm {
-        kind: CredsKind::KeyFile { new_account, .. },
-        error,
-        ..
-    }) = state.creds.as_mut()
-    else {
+    let Some(creds) = state.creds.as_mut() else {
         return Effect::None;
     };
+    let provider = creds.provider;
+    let form = creds.kind.identity_mut();
     match action {
-        Nav::NextField | Nav::PrevField => {
-            new_account.focus = new_account.focus.step(action == Nav::NextField);
-        }
+        Nav::NextField | Nav::PrevField => form.step(action == Nav::NextField),
         Nav::Back => {
-            new_account.editing = false;
-            new_account.planning = false;
-            *error = None;
+            form.editing = false;
+            form.planning = false;
+            creds.error = None;
         }
-        Nav::Choose if !new_account.planning => {
-            let f = &*new_account;
-            let [name, project, location, repository] =
-                [&f.name, &f.project, &f.location, &f.repository]
-                    .map(|t| t.value().trim().to_string());
-            let checks = [
-                (&name, NewAccountFocus::Name, "the service account"),
-                (&project, NewAccountFocus::Project, "the project"),
-                (&location, NewAccountFocus::Location, "the location"),
-                (&repository, NewAccountFocus::Repository, "the repository"),
-            ];
-            if let Some((_, focus, what)) = checks.iter().find(|(v, ..)| v.is_empty()) {
-                new_account.focus = *focus;
-                *error = Some(format!("name {what}"));
-                return Effect::None;
-            }
-            let valid = crate::policy::validate_service_account(&name)
-                .and(crate::policy::validate_gcp_project(&project))
-                .and(crate::policy::validate_gar_location(&location))
-                .and(crate::policy::validate_gar_repository(&repository));
-            if let Err(why) = valid {
-                *error = Some(why);
-                return Effect::None;
-            }
+        Nav::Choose if !form.planning => {
             let Some(request) = answers else {
                 return Effect::None;
             };
-            new_account.planning = true;
-            *error = None;
-            let source = PlanSource::Add {
-                answers: crate::plan::Answers {
-                    request,
-                    credential: crate::plan::CredentialInput::GcpKeyFile(std::path::PathBuf::new()),
-                },
-                keyring: crate::wizard::state::KeyringUse::No,
+            let planned = match provider {
+                Provider::Aws => plan_new_user(form, request),
+                Provider::Gar => plan_new_account(form, request),
+                _ => plan_new_principal(form, request),
             };
-            return Effect::PlanGarCloud {
-                source,
-                name,
-                project,
-                location,
-                repository,
-            };
+            match planned {
+                Ok(effect) => {
+                    form.planning = true;
+                    creds.error = None;
+                    return effect;
+                }
+                Err(why) => creds.error = Some(why),
+            }
         }
         _ => {}
     }
     Effect::None
 }
 
-/// Typing in the new-service-account fields.
-pub(super) fn new_account_typing(form: &mut NewAccountForm, key: Edit) -> bool {
-    if form.planning {
-        return false;
-    }
-    match form.focus {
-        NewAccountFocus::Name => form.name.edit(key),
-        NewAccountFocus::Project => form.project.edit(key),
-        NewAccountFocus::Location => form.location.edit(key),
-        NewAccountFocus::Repository => form.repository.edit(key),
+/// The answers so far, with the credential a new identity will give.
+fn source(request: crate::plan::Request, credential: crate::plan::CredentialInput) -> PlanSource {
+    PlanSource::Add {
+        answers: crate::plan::Answers {
+            request,
+            credential,
+        },
+        keyring: crate::wizard::state::KeyringUse::No,
     }
 }
 
-/// Typing in the new-user fields.
-pub(super) fn new_user_typing(form: &mut NewUserForm, key: Edit) -> bool {
-    if form.planning {
-        return false;
+/// AWS: the IAM user's name checked, then AWS asked for the review.
+fn plan_new_user(form: &mut IdentityForm, request: crate::plan::Request) -> Result<Effect, String> {
+    let user = form.value(Input::NewUser).trim().to_string();
+    if user.is_empty() {
+        return Err("give the IAM user a name (e.g. fioreg-<factory>-pull)".into());
     }
-    match form.focus {
-        NewUserFocus::User => form.user.edit(key),
-        NewUserFocus::Admin => form.admin.edit(key),
+    crate::cloud::aws::validate_user_name(&user)?;
+    let admin = form.value(Input::AdminProfile).trim();
+    Ok(Effect::PlanCloud {
+        admin_profile: (!admin.is_empty()).then(|| admin.to_string()),
+        source: source(request, crate::plan::CredentialInput::AwsProfile(None)),
+        user,
+    })
+}
+
+/// GAR: every field given and valid, then gcloud asked for the review.
+fn plan_new_account(
+    form: &mut IdentityForm,
+    request: crate::plan::Request,
+) -> Result<Effect, String> {
+    let fields = [
+        (Input::ServiceAccount, "the service account"),
+        (Input::GcpProject, "the project"),
+        (Input::GarLocation, "the location"),
+        (Input::GarRepository, "the repository"),
+    ];
+    if let Some((input, what)) = fields
+        .iter()
+        .find(|(i, _)| form.value(*i).trim().is_empty())
+    {
+        form.focus_on(*input);
+        return Err(format!("name {what}"));
     }
+    let [name, project, location, repository] =
+        fields.map(|(i, _)| form.value(i).trim().to_string());
+    crate::policy::validate_service_account(&name)
+        .and(crate::policy::validate_gcp_project(&project))
+        .and(crate::policy::validate_gar_location(&location))
+        .and(crate::policy::validate_gar_repository(&repository))?;
+    let key_file = crate::plan::CredentialInput::GcpKeyFile(std::path::PathBuf::new());
+    Ok(Effect::PlanGarCloud {
+        source: source(request, key_file),
+        name,
+        project,
+        location,
+        repository,
+    })
 }
 
 /// The review of creating the user came back: on to the Review (the login test waits for the
@@ -236,15 +165,9 @@ pub(super) fn cloud_planned(
     let Some(creds) = state.creds.as_mut() else {
         return Effect::None;
     };
-    let (planning, editing) = match &mut creds.kind {
-        CredsKind::Aws { new_user, .. } => (&mut new_user.planning, new_user.editing),
-        CredsKind::KeyFile { new_account, .. } => (&mut new_account.planning, new_account.editing),
-        CredsKind::UserToken { new_principal, .. } => {
-            (&mut new_principal.planning, new_principal.editing)
-        }
-    };
-    let waited = *planning;
-    *planning = false;
+    let form = creds.kind.identity_mut();
+    let (waited, editing) = (form.planning, form.editing);
+    form.planning = false;
     if state.screen != Screen::Credentials || !editing || !waited {
         return Effect::None;
     }
@@ -404,17 +327,6 @@ pub(super) fn user_token_items(keyring: &KeyringField, create: bool) -> Vec<User
     items
 }
 
-/// Opens the new-principal fields, the name filled with `fioreg-<factory>-pull` when empty.
-pub(super) fn open_new_principal(form: &mut NewPrincipalForm, factory: Option<&str>) {
-    form.editing = true;
-    if form.name.value().is_empty()
-        && let Some(f) = factory
-    {
-        form.name.set(crate::cloud::aws::default_user_name(f));
-    }
-    form.focus = NewPrincipalFocus::Name;
-}
-
 /// The repositories as typed: separated by spaces or commas.
 pub(super) fn split_repositories(text: &str) -> Vec<String> {
     text.split([',', ' '])
@@ -424,95 +336,47 @@ pub(super) fn split_repositories(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The keys of the new-principal fields: Tab moves, Esc goes back to the form, Enter asks az
-/// for the review.
-pub(super) fn new_principal_nav(state: &mut State, action: Nav) -> Effect {
-    let answers = state.registry.as_ref().map(|f| f.request());
-    let Some(CredsForm {
-        kind: CredsKind::UserToken { new_principal, .. },
-        error,
-        ..
-    }) = state.creds.as_mut()
-    else {
-        return Effect::None;
+/// Azure: the name checked, the repositories (a token) and its expiry, then az asked for the
+/// review.
+fn plan_new_principal(
+    form: &mut IdentityForm,
+    request: crate::plan::Request,
+) -> Result<Effect, String> {
+    let name = form.value(Input::AzurePrincipal).trim().to_string();
+    if let Err(why) = crate::cloud::azure::validate_name(&name) {
+        form.focus_on(Input::AzurePrincipal);
+        return Err(why);
+    }
+    let repositories = split_repositories(form.value(Input::AcrRepositories));
+    let days_text = form.value(Input::TokenDays).trim().to_string();
+    let days = match days_text.as_str() {
+        "" => 365,
+        d => match d.parse::<u32>() {
+            Ok(n) if (1..=3650).contains(&n) => n,
+            _ => {
+                form.focus_on(Input::TokenDays);
+                return Err(format!(
+                    "`{d}` is not a number of days from 1 to 3650 (empty: 365)"
+                ));
+            }
+        },
     };
-    let form = new_principal;
-    match action {
-        Nav::NextField | Nav::PrevField => {
-            form.focus = form.focus.step(action == Nav::NextField);
-        }
-        Nav::Back => {
-            form.editing = false;
-            form.planning = false;
-            *error = None;
-        }
-        Nav::Choose if !form.planning => {
-            let name = form.name.value().trim().to_string();
-            if let Err(why) = crate::cloud::azure::validate_name(&name) {
-                form.focus = NewPrincipalFocus::Name;
-                *error = Some(why);
-                return Effect::None;
-            }
-            let repositories = split_repositories(form.repositories.value());
-            let days_text = form.days.value().trim();
-            let days = match days_text {
-                "" => 365,
-                d => match d.parse::<u32>() {
-                    Ok(n) if (1..=3650).contains(&n) => n,
-                    _ => {
-                        form.focus = NewPrincipalFocus::Days;
-                        *error = Some(format!(
-                            "`{d}` is not a number of days from 1 to 3650 (empty: 365)"
-                        ));
-                        return Effect::None;
-                    }
-                },
-            };
-            if repositories.is_empty() && !days_text.is_empty() {
-                form.focus = NewPrincipalFocus::Days;
-                *error = Some(
-                    "the expiry applies to a repository-scoped token: name its repositories, or \
-                     empty the days (a service principal's password is reset with `fioreg \
-                     rotate --new-key`)"
-                        .into(),
-                );
-                return Effect::None;
-            }
-            let Some(request) = answers else {
-                return Effect::None;
-            };
-            form.planning = true;
-            *error = None;
-            let source = PlanSource::Add {
-                answers: crate::plan::Answers {
-                    request,
-                    credential: crate::plan::CredentialInput::UserToken {
-                        user: String::new(),
-                        password: secrecy::SecretString::from(String::new()),
-                    },
-                },
-                keyring: crate::wizard::state::KeyringUse::No,
-            };
-            return Effect::PlanAzureCloud {
-                source,
-                name,
-                repositories,
-                days,
-            };
-        }
-        _ => {}
+    if repositories.is_empty() && !days_text.is_empty() {
+        form.focus_on(Input::TokenDays);
+        return Err(
+            "the expiry applies to a repository-scoped token: name its repositories, or empty \
+             the days (a service principal's password is reset with `fioreg rotate --new-key`)"
+                .into(),
+        );
     }
-    Effect::None
-}
-
-/// Typing in the new-principal fields.
-pub(super) fn new_principal_typing(form: &mut NewPrincipalForm, key: Edit) -> bool {
-    if form.planning {
-        return false;
-    }
-    match form.focus {
-        NewPrincipalFocus::Name => form.name.edit(key),
-        NewPrincipalFocus::Repositories => form.repositories.edit(key),
-        NewPrincipalFocus::Days => form.days.edit(key),
-    }
+    let credential = crate::plan::CredentialInput::UserToken {
+        user: String::new(),
+        password: secrecy::SecretString::from(String::new()),
+    };
+    Ok(Effect::PlanAzureCloud {
+        source: source(request, credential),
+        name,
+        repositories,
+        days,
+    })
 }

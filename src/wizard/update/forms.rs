@@ -46,47 +46,20 @@ pub(super) fn answer(state: &mut State, input: Input, text: String) -> Effect {
             }
             Effect::None
         }
-        Input::NewUser | Input::AdminProfile => {
+        // A field of the new identity's form (nothing changes while the review is asked for).
+        Input::NewUser
+        | Input::AdminProfile
+        | Input::ServiceAccount
+        | Input::GcpProject
+        | Input::GarLocation
+        | Input::GarRepository
+        | Input::AzurePrincipal
+        | Input::AcrRepositories
+        | Input::TokenDays => {
             if let Some(creds) = state.creds.as_mut()
-                && let CredsKind::Aws { new_user, .. } = &mut creds.kind
-                && !new_user.planning
+                && !creds.kind.identity().planning
+                && creds.kind.identity_mut().set(input, text)
             {
-                if input == Input::NewUser {
-                    new_user.user.set(text);
-                } else {
-                    new_user.admin.set(text);
-                }
-                creds.error = None;
-            }
-            Effect::None
-        }
-        Input::ServiceAccount | Input::GcpProject | Input::GarLocation | Input::GarRepository => {
-            if let Some(creds) = state.creds.as_mut()
-                && let CredsKind::KeyFile { new_account, .. } = &mut creds.kind
-                && !new_account.planning
-            {
-                let field = match input {
-                    Input::ServiceAccount => &mut new_account.name,
-                    Input::GcpProject => &mut new_account.project,
-                    Input::GarLocation => &mut new_account.location,
-                    _ => &mut new_account.repository,
-                };
-                field.set(text);
-                creds.error = None;
-            }
-            Effect::None
-        }
-        Input::AzurePrincipal | Input::AcrRepositories | Input::TokenDays => {
-            if let Some(creds) = state.creds.as_mut()
-                && let CredsKind::UserToken { new_principal, .. } = &mut creds.kind
-                && !new_principal.planning
-            {
-                let field = match input {
-                    Input::AzurePrincipal => &mut new_principal.name,
-                    Input::AcrRepositories => &mut new_principal.repositories,
-                    _ => &mut new_principal.days,
-                };
-                field.set(text);
                 creds.error = None;
             }
             Effect::None
@@ -254,20 +227,8 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
         state.screen = back;
         return Effect::None;
     };
-    if let CredsKind::Aws { new_user, .. } = &creds.kind
-        && new_user.editing
-    {
-        return new_user_nav(state, action);
-    }
-    if let CredsKind::KeyFile { new_account, .. } = &creds.kind
-        && new_account.editing
-    {
-        return new_account_nav(state, action);
-    }
-    if let CredsKind::UserToken { new_principal, .. } = &creds.kind
-        && new_principal.editing
-    {
-        return new_principal_nav(state, action);
+    if creds.kind.identity().editing {
+        return identity_nav(state, action);
     }
     if action == Nav::Back {
         state.screen = back;
@@ -301,7 +262,7 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
             }
         }
         (CredsKind::Aws { cursor, new_user }, Nav::Choose) if create && *cursor == profiles => {
-            open_new_user(new_user, factory.as_deref(), admin.as_deref());
+            open_identity(new_user, factory.as_deref(), admin.as_deref(), None);
             creds.error = None;
         }
         (CredsKind::UserToken { focus, keyring, .. }, Nav::NextField | Nav::PrevField) => {
@@ -331,7 +292,7 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
             },
             Nav::Choose,
         ) if create_principal => {
-            open_new_principal(new_principal, factory.as_deref());
+            open_identity(new_principal, factory.as_deref(), None, None);
             creds.error = None;
         }
         (CredsKind::KeyFile { new_account, .. }, Nav::Down) if create_account => {
@@ -340,7 +301,7 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
         }
         (CredsKind::KeyFile { new_account, .. }, Nav::Up) => new_account.selected = false,
         (CredsKind::KeyFile { new_account, .. }, Nav::Choose) if new_account.selected => {
-            open_new_account(new_account, factory.as_deref(), url.as_deref());
+            open_identity(new_account, factory.as_deref(), None, url.as_deref());
             creds.error = None;
         }
         (CredsKind::KeyFile { path, .. }, Nav::Complete) => {
@@ -450,13 +411,13 @@ pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
             let Some(creds) = state.creds.as_mut() else {
                 return Effect::None;
             };
-            let changed = match &mut creds.kind {
-                CredsKind::UserToken { new_principal, .. } if new_principal.editing => {
-                    if new_principal_typing(new_principal, key) {
-                        creds.error = None;
-                    }
-                    return Effect::None;
+            if creds.kind.identity().editing {
+                if creds.kind.identity_mut().edit(key) {
+                    creds.error = None;
                 }
+                return Effect::None;
+            }
+            let changed = match &mut creds.kind {
                 CredsKind::UserToken {
                     user,
                     password,
@@ -469,12 +430,6 @@ pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
                     | UserTokenFocus::Remember
                     | UserTokenFocus::CreateNew => false,
                 },
-                CredsKind::KeyFile { new_account, .. } if new_account.editing => {
-                    if new_account_typing(new_account, key) {
-                        creds.error = None;
-                    }
-                    return Effect::None;
-                }
                 CredsKind::KeyFile {
                     path,
                     candidates,
@@ -488,12 +443,6 @@ pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
                         candidates.clear();
                     }
                     r
-                }
-                CredsKind::Aws { new_user, .. } if new_user.editing => {
-                    if new_user_typing(new_user, key) {
-                        creds.error = None;
-                    }
-                    return Effect::None;
                 }
                 CredsKind::Aws { .. } => false,
             };
