@@ -572,13 +572,36 @@ impl PlanSource {
     /// "Kept the token for ACCOUNT in STORE." when these answers keep a typed password in the
     /// keyring (said by the CLI and the line prompts once it is kept).
     pub fn kept_note(&self, store: &str) -> Option<String> {
-        let (KeyringUse::Remember(account), Some(answers)) = (self.keyring(), self.answers())
-        else {
-            return None;
-        };
-        let noun = crate::credentials::user_token::UserTokenKind::of(answers.request.provider)
-            .password_noun();
-        Some(format!("Kept the {noun} for {account} in {store}."))
+        match self.keyring() {
+            KeyringUse::Remember(account) => Some(format!(
+                "Kept the {} for {account} in {store}.",
+                self.password_noun()
+            )),
+            _ => None,
+        }
+    }
+
+    /// What the review says of the OS keyring for these answers (`None`: it is not used).
+    pub fn keyring_line(&self) -> Option<String> {
+        let noun = self.password_noun();
+        match self.keyring() {
+            KeyringUse::No => None,
+            KeyringUse::Remember(a) => {
+                Some(format!("the {noun} was kept in the OS keyring for {a}"))
+            }
+            KeyringUse::UseRemembered(a) => Some(format!(
+                "the {noun} is the one remembered in the OS keyring for {a}"
+            )),
+        }
+    }
+
+    /// What the password half of these answers is called ("token", "service principal
+    /// password").
+    fn password_noun(&self) -> &'static str {
+        let provider = self
+            .answers()
+            .map_or(Provider::Generic, |a| a.request.provider);
+        crate::credentials::user_token::UserTokenKind::of(provider).password_noun()
     }
 
     /// The credentials' answers (none for remove).

@@ -3,9 +3,7 @@
 
 use super::{Theme, content_rect, wrap_prefixed};
 use crate::plan::{Action, SecretOp};
-use crate::wizard::state::{
-    CommitState, Context, KeyringUse, LoginCheck, Review, ReviewFocus, State,
-};
+use crate::wizard::state::{CommitState, Context, LoginCheck, Review, ReviewFocus, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -180,21 +178,7 @@ fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<L
         for call in plan.fioctl_calls() {
             lines.extend(wrap_prefixed("   ", &call, width, Style::new()));
         }
-        let noun = if plan.provider == crate::provider::Provider::Azure {
-            "password"
-        } else {
-            "token"
-        };
-        let keyring = match review.source.keyring() {
-            KeyringUse::No => None,
-            KeyringUse::Remember(a) => {
-                Some(format!("the {noun} was kept in the OS keyring for {a}"))
-            }
-            KeyringUse::UseRemembered(a) => Some(format!(
-                "the {noun} is the one remembered in the OS keyring for {a}"
-            )),
-        };
-        if let Some(k) = keyring {
+        if let Some(k) = review.source.keyring_line() {
             lines.extend(wrap_prefixed("   ", &k, width, theme.dim()));
         }
         if ctx.demo.is_some() {
