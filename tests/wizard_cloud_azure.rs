@@ -404,7 +404,10 @@ fn without_az_the_line_prompts_give_the_exact_commands_and_change_nothing() {
     p.answer(ENTER, "Name of the new service principal");
     let text = p.text();
     assert!(
-        text.contains("the Azure CLI (`az`) is not installed"),
+        text.contains(
+            "the Azure CLI (`az`) is not installed, so fioreg cannot create the credential; \
+             nothing was created."
+        ),
         "{text}"
     );
     assert!(

@@ -495,7 +495,9 @@ fn plan_new_azure_principal(
         .map_err(|e| e.for_wizard())?;
     let Some(az) = azure::Az::find() else {
         return Err(format!(
-            "the Azure CLI (`az`) is not installed, so fioreg cannot create the credential;              nothing was created. Install it from https://aka.ms/azure-cli, or run these              commands instead:\n\n{}",
+            "the Azure CLI (`az`) is not installed, so fioreg cannot create the credential; \
+             nothing was created. Install it from https://aka.ms/azure-cli, or run these \
+             commands instead:\n\n{}",
             azure::manual_commands(&req, &prefix)
         ));
     };
