@@ -8,6 +8,7 @@ use crate::provider::Provider;
 use crate::tui::testing::*;
 use crate::verify::{Outcome, VerifyError};
 use crate::wizard::state::*;
+use crate::wizard::update::NewIdentity;
 use crate::wizard::{Action as A, Effect, Input, init};
 use ratatui::crossterm::event::KeyCode;
 use secrecy::ExposeSecret;
@@ -1866,10 +1867,12 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
     press(&mut s, KeyCode::Backspace);
     press(&mut s, KeyCode::Backspace);
     // Enter asks AWS (read-only) with the answers; the screen waits.
-    let Effect::PlanCloud {
+    let Effect::PlanIdentity {
         source,
-        user,
-        admin_profile,
+        identity: NewIdentity::AwsUser {
+            user,
+            admin_profile,
+        },
     } = press(&mut s, KeyCode::Enter)
     else {
         panic!("AWS was not asked")
@@ -2160,12 +2163,15 @@ fn gar_new_account_fields_are_filled_edited_and_checked_before_gcloud_is_asked()
         press(&mut s, KeyCode::Backspace);
     }
     type_text(&mut s, "ci");
-    let Effect::PlanGarCloud {
+    let Effect::PlanIdentity {
         source,
-        name,
-        project,
-        location,
-        repository,
+        identity:
+            NewIdentity::GarAccount {
+                name,
+                project,
+                location,
+                repository,
+            },
     } = press(&mut s, KeyCode::Enter)
     else {
         panic!("gcloud was not asked")
@@ -2394,11 +2400,14 @@ fn azure_new_principal_fields_are_filled_and_checked_before_az_is_asked() {
     // Repositories: a token reading only them, with the expiry.
     press(&mut s, KeyCode::Tab);
     type_text(&mut s, "team/app, base");
-    let Effect::PlanAzureCloud {
+    let Effect::PlanIdentity {
         source,
-        name,
-        repositories,
-        days,
+        identity:
+            NewIdentity::AzurePrincipal {
+                name,
+                repositories,
+                days,
+            },
     } = press(&mut s, KeyCode::Enter)
     else {
         panic!("az was not asked")
@@ -2462,11 +2471,11 @@ fn azure_new_principal_review_apply_and_done_name_what_was_created() {
     let mut s = state();
     to_new_azure_principal(&mut s);
     press(&mut s, KeyCode::Enter);
-    let Effect::PlanAzureCloud {
+    let Effect::PlanIdentity {
         source,
-        name,
-        repositories,
-        ..
+        identity: NewIdentity::AzurePrincipal {
+            name, repositories, ..
+        },
     } = press(&mut s, KeyCode::Enter)
     else {
         panic!("az was not asked")
@@ -2545,7 +2554,11 @@ fn azure_new_principal_failure_keeps_the_account_of_what_exists() {
     let mut s = state();
     to_new_azure_principal(&mut s);
     press(&mut s, KeyCode::Enter);
-    let Effect::PlanAzureCloud { source, name, .. } = press(&mut s, KeyCode::Enter) else {
+    let Effect::PlanIdentity {
+        source,
+        identity: NewIdentity::AzurePrincipal { name, .. },
+    } = press(&mut s, KeyCode::Enter)
+    else {
         panic!("az was not asked")
     };
     let cloud = crate::cloud::azure::new_principal_plan_for_tests(AZURE_URL, &name, &[]);

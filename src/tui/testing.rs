@@ -6,6 +6,7 @@ use crate::secret::Secret;
 use crate::verify::{Outcome, VerifyError};
 use crate::wizard::flow::PlanSource;
 use crate::wizard::state::{Context, Screen, State};
+use crate::wizard::update::NewIdentity;
 use crate::wizard::{Action, Effect};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::{Path, PathBuf};
@@ -286,10 +287,12 @@ pub fn to_new_aws_user(s: &mut State) {
 /// Review with the cloud actions.
 pub fn to_new_aws_user_review(s: &mut State) {
     to_new_aws_user(s);
-    let Effect::PlanCloud {
+    let Effect::PlanIdentity {
         source,
-        user,
-        admin_profile,
+        identity: NewIdentity::AwsUser {
+            user,
+            admin_profile,
+        },
     } = press(s, KeyCode::Enter)
     else {
         panic!("AWS was not asked")
@@ -368,12 +371,15 @@ pub fn to_new_gar_account_review(s: &mut State) {
     press(s, KeyCode::Tab);
     press(s, KeyCode::Tab);
     type_text(s, "containers");
-    let Effect::PlanGarCloud {
+    let Effect::PlanIdentity {
         source,
-        name,
-        project,
-        location,
-        repository,
+        identity:
+            NewIdentity::GarAccount {
+                name,
+                project,
+                location,
+                repository,
+            },
     } = press(s, KeyCode::Enter)
     else {
         panic!("gcloud was not asked")

@@ -3,7 +3,7 @@
 
 use super::flow::{NoStore, PlanSource, Verifier};
 use super::state::{ApplyFailure, State, expand_home};
-use super::update::{Action, Effect};
+use super::update::{Action, Effect, NewIdentity};
 use crate::credentials;
 use crate::plan::{Plan, SecretOp, SecretStore};
 use crate::session::Session;
@@ -182,69 +182,20 @@ impl<'a> Runner<'a> {
                 });
                 None
             }
-            Effect::PlanCloud {
-                source,
-                user,
-                admin_profile,
-            } => {
+            Effect::PlanIdentity { source, identity } => {
                 let cfg = state.config.clone();
                 let factory = state.ctx.plan_factory.clone();
                 self.spawn(move || {
-                    let result = cfg.and_then(|cfg| {
-                        plan_new_aws_user(&cfg, &source, &user, admin_profile.as_deref(), factory)
-                    });
+                    let result =
+                        cfg.and_then(|cfg| plan_identity(&cfg, &source, &identity, factory));
+                    let admin_profile = match &identity {
+                        NewIdentity::AwsUser { admin_profile, .. } => admin_profile.clone(),
+                        _ => None,
+                    };
                     Action::CloudPlanned {
                         source: Box::new(source),
-                        user,
+                        user: identity.name().to_string(),
                         admin_profile,
-                        result,
-                    }
-                });
-                None
-            }
-            Effect::PlanGarCloud {
-                source,
-                name,
-                project,
-                location,
-                repository,
-            } => {
-                let cfg = state.config.clone();
-                let factory = state.ctx.plan_factory.clone();
-                self.spawn(move || {
-                    let result = cfg.and_then(|cfg| {
-                        plan_new_gar_account(
-                            &cfg,
-                            &source,
-                            [&name, &project, &location, &repository],
-                            factory,
-                        )
-                    });
-                    Action::CloudPlanned {
-                        source: Box::new(source),
-                        user: name,
-                        admin_profile: None,
-                        result,
-                    }
-                });
-                None
-            }
-            Effect::PlanAzureCloud {
-                source,
-                name,
-                repositories,
-                days,
-            } => {
-                let cfg = state.config.clone();
-                let factory = state.ctx.plan_factory.clone();
-                self.spawn(move || {
-                    let result = cfg.and_then(|cfg| {
-                        plan_new_azure_principal(&cfg, &source, &name, repositories, days, factory)
-                    });
-                    Action::CloudPlanned {
-                        source: Box::new(source),
-                        user: name,
-                        admin_profile: None,
                         result,
                     }
                 });
@@ -402,106 +353,88 @@ impl<'a> Runner<'a> {
     }
 }
 
-/// AWS: the review of creating `user` with the admin's aws login (read-only calls only), and the
-/// plan of `source` with a placeholder secret.
-fn plan_new_aws_user(
+/// The review of creating `identity` with the admin's own cloud login (read-only calls only)
+/// and the plan of `source` with a placeholder secret; the plan's own rules first: nothing is
+/// asked of the cloud for a plan that cannot be applied. Azure without `az`: the exact
+/// commands to run instead, as the CLI prints them.
+fn plan_identity(
     cfg: &crate::factory_config::FactoryConfig,
     source: &PlanSource,
-    user: &str,
-    admin_profile: Option<&str>,
+    identity: &NewIdentity,
     factory: Option<String>,
 ) -> Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String> {
-    use crate::cloud::aws;
-    let url = source
-        .answers()
-        .and_then(|a| a.request.url.clone())
-        .ok_or("the registry has no url")?;
-    // The plan's own rules first: nothing is asked of AWS for a plan that cannot be applied.
-    let placeholder = crate::secret::Secret::new(
-        Vec::new(),
-        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
-    );
-    let plan = source
-        .build(cfg, placeholder, factory)
-        .map_err(|e| e.for_wizard())?;
-    let cli = aws::AwsCli::find(admin_profile).map_err(|e| e.to_string())?;
-    let cloud = aws::plan_create(cli, &url, user, &[]).map_err(|e| e.to_string())?;
-    Ok((Arc::new(cloud), Arc::new(plan)))
-}
-
-/// GAR: the review of creating the service account `name` with the admin's gcloud login, a
-/// reader of `repository` only (read-only calls only), and the plan of `source` with a
-/// placeholder secret.
-fn plan_new_gar_account(
-    cfg: &crate::factory_config::FactoryConfig,
-    source: &PlanSource,
-    [name, project, location, repository]: [&str; 4],
-    factory: Option<String>,
-) -> Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String> {
-    use crate::cloud::gcp;
-    let placeholder = crate::secret::Secret::new(
-        Vec::new(),
-        format!(
-            "GCP service-account key {} (new)",
-            gcp::email(name, project)
-        ),
-    );
-    // The plan's own rules first: nothing is asked of Google Cloud for a plan that cannot be
-    // applied.
-    let plan = source
-        .build(cfg, placeholder, factory)
-        .map_err(|e| e.for_wizard())?;
-    let cli = gcp::Gcloud::find().map_err(|e| e.to_string())?;
-    let cloud =
-        gcp::plan_create(cli, name, project, location, repository).map_err(|e| e.to_string())?;
-    Ok((Arc::new(cloud), Arc::new(plan)))
-}
-
-/// Azure: the review of creating the service principal `name` with the admin's az login, AcrPull
-/// on the registry only (or, with `repositories`, a token reading only them, expiring after
-/// `days`), read-only calls only; and the plan of `source` with a placeholder secret. `az`
-/// missing: the exact commands to run instead, as the CLI prints them.
-fn plan_new_azure_principal(
-    cfg: &crate::factory_config::FactoryConfig,
-    source: &PlanSource,
-    name: &str,
-    repositories: Vec<String>,
-    days: u32,
-    factory: Option<String>,
-) -> Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String> {
-    use crate::cloud::azure;
-    let url = source
-        .answers()
-        .and_then(|a| a.request.url.clone())
-        .ok_or("the registry has no url")?;
-    let kind = if repositories.is_empty() {
-        azure::Kind::Principal
-    } else {
-        azure::Kind::Token { repositories, days }
+    use crate::cloud::{aws, azure, gcp};
+    let url = source.answers().and_then(|a| a.request.url.clone());
+    let placeholder = match identity {
+        NewIdentity::AwsUser { user, .. } => {
+            format!("AWS credentials: the new access key of IAM user {user} as [default]")
+        }
+        NewIdentity::GarAccount { name, project, .. } => {
+            format!(
+                "GCP service-account key {} (new)",
+                gcp::email(name, project)
+            )
+        }
+        NewIdentity::AzurePrincipal { name, .. } => {
+            format!("{name}: id and password (created when applied)")
+        }
     };
-    let req = azure::Request {
-        url: url.clone(),
-        name: name.to_string(),
-        kind,
-    };
-    let placeholder = crate::secret::Secret::new(
-        Vec::new(),
-        format!("{name}: id and password (created when applied)"),
-    );
     let prefix = crate::plan::command_prefix(&cfg.path, factory.as_deref()).join(" ");
-    // The plan's own rules first: nothing is asked of Azure for a plan that cannot be applied.
     let plan = source
-        .build(cfg, placeholder, factory)
+        .build(
+            cfg,
+            crate::secret::Secret::new(Vec::new(), placeholder),
+            factory,
+        )
         .map_err(|e| e.for_wizard())?;
-    let Some(az) = azure::Az::find() else {
-        return Err(format!(
-            "the Azure CLI (`az`) is not installed, so fioreg cannot create the credential; \
-             nothing was created. Install it from https://aka.ms/azure-cli, or run these \
-             commands instead:\n\n{}",
-            azure::manual_commands(&req, &prefix)
-        ));
-    };
-    let cloud = azure::plan_create(az, req).map_err(|e| e.to_string())?;
+    let cloud = match identity {
+        NewIdentity::AwsUser {
+            user,
+            admin_profile,
+        } => {
+            let url = url.ok_or("the registry has no url")?;
+            let cli = aws::AwsCli::find(admin_profile.as_deref()).map_err(|e| e.to_string())?;
+            aws::plan_create(cli, &url, user, &[])
+        }
+        NewIdentity::GarAccount {
+            name,
+            project,
+            location,
+            repository,
+        } => {
+            let cli = gcp::Gcloud::find().map_err(|e| e.to_string())?;
+            gcp::plan_create(cli, name, project, location, repository)
+        }
+        NewIdentity::AzurePrincipal {
+            name,
+            repositories,
+            days,
+        } => {
+            let kind = if repositories.is_empty() {
+                azure::Kind::Principal
+            } else {
+                azure::Kind::Token {
+                    repositories: repositories.clone(),
+                    days: *days,
+                }
+            };
+            let req = azure::Request {
+                url: url.ok_or("the registry has no url")?,
+                name: name.clone(),
+                kind,
+            };
+            let Some(az) = azure::Az::find() else {
+                return Err(format!(
+                    "the Azure CLI (`az`) is not installed, so fioreg cannot create the \
+                     credential; nothing was created. Install it from https://aka.ms/azure-cli, \
+                     or run these commands instead:\n\n{}",
+                    azure::manual_commands(&req, &prefix)
+                ));
+            };
+            azure::plan_create(az, req)
+        }
+    }
+    .map_err(|e| e.to_string())?;
     Ok((Arc::new(cloud), Arc::new(plan)))
 }
 

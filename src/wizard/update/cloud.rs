@@ -112,10 +112,12 @@ fn plan_new_user(form: &mut IdentityForm, request: crate::plan::Request) -> Resu
     }
     crate::cloud::aws::validate_user_name(&user)?;
     let admin = form.value(Input::AdminProfile).trim();
-    Ok(Effect::PlanCloud {
-        admin_profile: (!admin.is_empty()).then(|| admin.to_string()),
+    Ok(Effect::PlanIdentity {
         source: source(request, crate::plan::CredentialInput::AwsProfile(None)),
-        user,
+        identity: NewIdentity::AwsUser {
+            admin_profile: (!admin.is_empty()).then(|| admin.to_string()),
+            user,
+        },
     })
 }
 
@@ -144,12 +146,14 @@ fn plan_new_account(
         .and(crate::policy::validate_gar_location(&location))
         .and(crate::policy::validate_gar_repository(&repository))?;
     let key_file = crate::plan::CredentialInput::GcpKeyFile(std::path::PathBuf::new());
-    Ok(Effect::PlanGarCloud {
+    Ok(Effect::PlanIdentity {
         source: source(request, key_file),
-        name,
-        project,
-        location,
-        repository,
+        identity: NewIdentity::GarAccount {
+            name,
+            project,
+            location,
+            repository,
+        },
     })
 }
 
@@ -373,10 +377,12 @@ fn plan_new_principal(
         user: String::new(),
         password: secrecy::SecretString::from(String::new()),
     };
-    Ok(Effect::PlanAzureCloud {
+    Ok(Effect::PlanIdentity {
         source: source(request, credential),
-        name,
-        repositories,
-        days,
+        identity: NewIdentity::AzurePrincipal {
+            name,
+            repositories,
+            days,
+        },
     })
 }

@@ -197,6 +197,41 @@ pub enum Action {
     SettingsSaved(Result<bool, String>),
 }
 
+/// The answers of a new cloud identity's form, checked, as the cloud is asked about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewIdentity {
+    /// An IAM user, created with the admin's profile (`None`: the AWS CLI's default).
+    AwsUser {
+        user: String,
+        admin_profile: Option<String>,
+    },
+    /// A service account that may read one repository.
+    GarAccount {
+        name: String,
+        project: String,
+        location: String,
+        repository: String,
+    },
+    /// A service principal with AcrPull on the registry (`repositories` empty), else a token
+    /// reading them, expiring after `days`.
+    AzurePrincipal {
+        name: String,
+        repositories: Vec<String>,
+        days: u32,
+    },
+}
+
+impl NewIdentity {
+    /// The identity's name (the IAM user's, the service account's, the principal's).
+    pub fn name(&self) -> &str {
+        match self {
+            NewIdentity::AwsUser { user: n, .. }
+            | NewIdentity::GarAccount { name: n, .. }
+            | NewIdentity::AzurePrincipal { name: n, .. } => n,
+        }
+    }
+}
+
 /// Work for the outside world; its result comes back as an [`Action`].
 #[derive(Debug)]
 pub enum Effect {
@@ -242,32 +277,12 @@ pub enum Effect {
     },
     /// `plan.apply_with_progress` on a background thread.
     Apply(Arc<Plan>),
-    /// AWS: `aws::plan_create` (read-only calls) for the answers, and the plan with a
-    /// placeholder secret, on a background thread.
-    PlanCloud {
+    /// The review of creating a new identity (the cloud's read-only calls: `aws`, `gcp` or
+    /// `azure::plan_create`) and the plan with a placeholder secret, on a background thread;
+    /// answered by [`Action::CloudPlanned`].
+    PlanIdentity {
         source: PlanSource,
-        user: String,
-        admin_profile: Option<String>,
-    },
-    /// GAR: `gcp::plan_create` (read-only calls) for the answers, and the plan with a
-    /// placeholder secret, on a background thread; answered by [`Action::CloudPlanned`] with
-    /// `user` the service account's name.
-    PlanGarCloud {
-        source: PlanSource,
-        name: String,
-        project: String,
-        location: String,
-        repository: String,
-    },
-    /// Azure: `azure::plan_create` (read-only calls) for the answers, and the plan with a
-    /// placeholder secret, on a background thread; answered by [`Action::CloudPlanned`] with
-    /// `user` the principal's name. `repositories` empty: a principal with AcrPull on the
-    /// registry; else a token reading them, expiring after `days`.
-    PlanAzureCloud {
-        source: PlanSource,
-        name: String,
-        repositories: Vec<String>,
-        days: u32,
+        identity: NewIdentity,
     },
     /// AWS, GAR or Azure: `cloud::apply::create_and_store` on a background thread: the cloud
     /// actions, the new key's checks, then the plan (rebuilt from `source` with `plan`'s commit)
