@@ -141,19 +141,16 @@ fn commit_commits_only_the_config_with_a_message() {
         "factory-config.yml"
     );
     assert_eq!(w.git(&["diff", "--cached", "--name-only"]), "notes.txt");
-    // The lock file beside the config is never committed (it stays, empty and untracked).
+    // In a work tree the lock file lives in the git directory (empty): never listed by git
+    // status, never committed, nothing left beside the config.
     assert_eq!(
-        fs::read(w.path("repo/.factory-config.yml.fioreg-lock")).expect("lock file"),
+        fs::read(w.path("repo/.git/fioreg-locks/factory-config.yml.lock")).expect("lock file"),
         b""
     );
+    assert!(!w.path("repo/.factory-config.yml.fioreg-lock").exists());
     assert_eq!(
-        w.git(&[
-            "status",
-            "--porcelain",
-            "--",
-            ".factory-config.yml.fioreg-lock"
-        ]),
-        "?? .factory-config.yml.fioreg-lock"
+        w.git(&["status", "--porcelain", "--untracked-files=all"]),
+        "A  notes.txt"
     );
     // -m overrides the message.
     w.cmd()

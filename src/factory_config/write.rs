@@ -139,8 +139,11 @@ mod tests {
 /// An exclusive advisory lock for factory-config.yml, held while a plan is applied, so two
 /// fioreg runs cannot store secrets and write the same file at once.
 ///
-/// The lock is taken on a lock file beside the config (beside its [`target`] when the config is
-/// a symlink): `.factory-config.yml.fioreg-lock`, which never holds data. Not the config itself:
+/// The lock is taken on a lock file that never holds data: in a git work tree in the repository's
+/// git directory (`.git/fioreg-locks/DIR/factory-config.yml.lock`, DIR the config's directory in
+/// the work tree), where `git status` never lists it and no commit can take it; elsewhere beside
+/// the config (beside its [`target`] when the config is a symlink),
+/// `.factory-config.yml.fioreg-lock`. Not the config itself:
 /// the atomic rename replaces the config with a new file, and a lock on the old one would no
 /// longer keep out a second run while the first still deletes a secret or pushes. The lock file
 /// is left in place: removing it would race with a run that has just opened it (that run would
@@ -151,12 +154,40 @@ pub struct ConfigLock {
     _file: fs::File,
 }
 
-/// The lock file of the config `target`: `.NAME.fioreg-lock` in its directory.
+/// The lock file of the config `target`: in a git work tree
+/// `GIT_DIR/fioreg-locks/DIR/NAME.lock`, else `.NAME.fioreg-lock` in its directory.
 pub fn lock_path(target: &Path) -> PathBuf {
     let name = target
         .file_name()
         .map_or_else(|| "factory-config.yml".into(), |n| n.to_string_lossy());
-    dir_of(target).join(format!(".{name}.fioreg-lock"))
+    let dir = dir_of(target);
+    match git_dir_of(dir) {
+        Some((git_dir, rel)) => git_dir
+            .join("fioreg-locks")
+            .join(rel)
+            .join(format!("{name}.lock")),
+        None => dir.join(format!(".{name}.fioreg-lock")),
+    }
+}
+
+/// The git directory of the work tree holding `dir` (`.git`, or where a linked work tree's
+/// `.git` file points), and `dir`'s path inside that work tree; `None` outside one. Every run
+/// finds the same answer for the same directory: the path is made canonical first.
+fn git_dir_of(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let dir = fs::canonicalize(dir).ok()?;
+    for top in dir.ancestors() {
+        let dot_git = top.join(".git");
+        let git_dir = match fs::symlink_metadata(&dot_git) {
+            Ok(m) if m.is_dir() => dot_git,
+            Ok(m) if m.is_file() => {
+                let text = fs::read_to_string(&dot_git).ok()?;
+                top.join(text.strip_prefix("gitdir:")?.trim())
+            }
+            _ => continue,
+        };
+        return Some((git_dir, dir.strip_prefix(top).ok()?.to_path_buf()));
+    }
+    None
 }
 
 /// Another run holds the lock.
@@ -178,6 +209,10 @@ impl ConfigLock {
         let shown = path.display().to_string();
         let target = target(path)?;
         let lock = lock_path(&target);
+        if let Some(parent) = lock.parent() {
+            // In a git directory the lock's folders may not exist yet; a failure shows below.
+            let _ = fs::create_dir_all(parent);
+        }
         let opened = fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -217,6 +252,31 @@ impl ConfigLock {
 #[cfg(test)]
 mod lock_tests {
     use super::*;
+
+    #[test]
+    fn in_a_git_work_tree_the_lock_lives_in_the_git_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = fs::canonicalize(dir.path()).unwrap();
+        fs::create_dir_all(top.join(".git")).unwrap();
+        fs::create_dir_all(top.join("ci/sub")).unwrap();
+        let p = top.join("ci/sub/factory-config.yml");
+        fs::write(&p, "a: 1\n").unwrap();
+        let first = ConfigLock::acquire(&p).unwrap();
+        let lock = top.join(".git/fioreg-locks/ci/sub/factory-config.yml.lock");
+        assert_eq!(lock_path(&p), lock);
+        assert!(lock.exists());
+        assert!(!top.join("ci/sub/.factory-config.yml.fioreg-lock").exists());
+        assert!(ConfigLock::acquire(&p).is_err(), "the same lock");
+        drop(first);
+        // A linked work tree: `.git` is a file naming the git directory.
+        let wt = top.join("wt");
+        fs::create_dir_all(&wt).unwrap();
+        fs::write(wt.join(".git"), "gitdir: ../.git/worktrees/wt\n").unwrap();
+        assert_eq!(
+            lock_path(&wt.join("factory-config.yml")),
+            wt.join("../.git/worktrees/wt/fioreg-locks/factory-config.yml.lock")
+        );
+    }
 
     #[test]
     fn a_second_lock_is_refused_until_the_first_is_dropped() {
