@@ -164,6 +164,8 @@ impl Cursor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
     Start,
+    /// Start across factories, reached from one factory's Start (Esc goes back to it).
+    Switched,
     Containers,
     Provider,
     Registry,
@@ -199,6 +201,7 @@ enum Pending {
 fn place(state: &State) -> Place {
     match state.screen {
         Screen::Start if state.containers_input.is_some() => Place::Containers,
+        Screen::Start if state.switched_to_several() => Place::Switched,
         Screen::Start => Place::Start,
         Screen::Provider => Place::Provider,
         Screen::Registry => Place::Registry,
@@ -237,6 +240,12 @@ pub fn next(state: &State, cur: &mut Cursor) -> Next {
             continue;
         }
         if cur.place != Some(here) {
+            if cur.place == Some(Place::Switched) && here == Place::Start {
+                cur.queue.push_back(Next::Say(vec![format!(
+                    "Back to one factory: {}.",
+                    state.ctx.factory_label
+                )]));
+            }
             *cur = Cursor {
                 place: Some(here),
                 ..Cursor::default()
@@ -343,6 +352,12 @@ fn open(state: &State, cur: &mut Cursor, here: Place) {
             }
         }
         Place::Review => open_review(state, cur),
+        Place::Switched => {
+            cur.say(super::flow::SEVERAL_START.into());
+            if let Some(note) = state.switched_note() {
+                cur.say(note);
+            }
+        }
         _ => {}
     }
 }
@@ -388,7 +403,7 @@ fn open_review(state: &State, cur: &mut Cursor) {
 /// The questions of a place, in order, as the state now stands.
 fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
     match here {
-        Place::Start => {
+        Place::Start | Place::Switched => {
             let mut qs = Vec::new();
             // Across factories the factories are one question (asked on each visit, the last
             // answer as its default), not items of the menu.
@@ -974,6 +989,10 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
 pub fn back(cur: &mut Cursor, q: &Question) -> Vec<Action> {
     match q.id {
         // The first question of all leaves.
+        // Across factories reached from one factory's Start: back to it.
+        Id::Start | Id::Factories if cur.at == 0 && cur.place == Some(Place::Switched) => {
+            vec![Action::Nav(Nav::Back)]
+        }
         Id::Start | Id::Factories if cur.at == 0 => vec![Action::Nav(Nav::Quit)],
         // Back at the login test's or the review's questions leaves the screen.
         Id::StoreAnyway | Id::WhatNow | Id::Check(Checkbox::Commit) | Id::Apply => {

@@ -3,6 +3,83 @@
 
 use super::*;
 
+/// One factory's Start, "Work on several of these factories at once": the mode of
+/// `fioreg --all-factories` over the loaded overview, with what it needs: the empty config such
+/// a session starts from (never written; each factory has its own), and no one factory,
+/// checkout or containers.git in the context. What was set aside comes back with
+/// [`back_to_one_factory`].
+pub(super) fn switch_to_several(state: &mut State) {
+    if !state.offers_several() {
+        return;
+    }
+    // Only this session's own factory is chosen at first, not every one as --all-factories
+    // does: choosing the item must not by itself widen what a change touches. The others are
+    // added on purpose (Space, or the line prompts' list), and the boxes, the header's count
+    // and a note under the text show the choice.
+    let current = state.ctx.factory.clone();
+    let chosen = state
+        .fleet_views()
+        .iter()
+        .map(|v| v.config.is_some() && current.as_deref() == Some(v.factory.as_str()))
+        .collect();
+    let config = std::mem::replace(&mut state.config, crate::session::several_config());
+    let ctx = state.ctx.clone();
+    state.ctx.factory = None;
+    state.ctx.plan_factory = None;
+    state.ctx.checkout = None;
+    state.ctx.containers = None;
+    state.several = Some(Several {
+        chosen,
+        one_factory: Some(Box::new(OneFactory {
+            config,
+            ctx,
+            start_cursor: state.start_cursor,
+        })),
+        ..Several::default()
+    });
+    fresh_flow(state);
+    // On the first factory's box: choosing the others is what comes next.
+    state.start_cursor = 0;
+    state.scroll = 0;
+}
+
+/// Esc on Start after [`switch_to_several`]: the one factory's Start as it was (its config,
+/// its context, the cursor on the item), with no answer of the flows across factories left.
+/// The scan of containers.git, held back meanwhile, starts if its secrets are known.
+pub(super) fn back_to_one_factory(state: &mut State) -> Effect {
+    let Some(one) = state.several.as_mut().and_then(|s| s.one_factory.take()) else {
+        return Effect::None;
+    };
+    let OneFactory {
+        config,
+        ctx,
+        start_cursor,
+    } = *one;
+    state.config = config;
+    state.ctx = ctx;
+    state.several = None;
+    state.start_cursor = start_cursor;
+    state.scroll = 0;
+    fresh_flow(state);
+    if matches!(state.secrets, Secrets::Loading) {
+        return Effect::None;
+    }
+    start_scan(state)
+}
+
+/// Forgets every flow's answers (the mode changed: they were for other factories).
+fn fresh_flow(state: &mut State) {
+    state.flow = Flow::Add;
+    state.pick = Pick::default();
+    state.pick_entries.clear();
+    state.target = None;
+    state.registry = None;
+    state.creds = None;
+    state.login = None;
+    state.review = None;
+    state.apply = None;
+}
+
 /// Start: flips whether the flows run on the factory at `index`; a plan made for the earlier
 /// choice is dropped.
 pub(super) fn toggle_factory(state: &mut State, index: usize) {
