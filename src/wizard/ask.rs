@@ -240,16 +240,14 @@ pub fn next(state: &State, cur: &mut Cursor) -> Next {
             continue;
         }
         if cur.place != Some(here) {
-            if cur.place == Some(Place::Switched) && here == Place::Start {
-                cur.queue.push_back(Next::Say(vec![format!(
-                    "Back to one factory: {}.",
-                    state.ctx.factory_label
-                )]));
-            }
+            let back = cur.place == Some(Place::Switched) && here == Place::Start;
             *cur = Cursor {
                 place: Some(here),
                 ..Cursor::default()
             };
+            if back {
+                cur.say(format!("Back to one factory: {}.", state.ctx.factory_label));
+            }
         }
         if !cur.opened {
             cur.opened = true;

@@ -1487,9 +1487,9 @@ impl State {
             None => "Esc goes back to the one factory.".to_string(),
         };
         Some(match chosen.as_slice() {
-            [] => format!("No factory is chosen yet: choose them with Space. {back}"),
+            [] => format!("No factory is chosen yet. {back}"),
             names => format!(
-                "Chosen: {}. The others are added with Space. {back}",
+                "Chosen: {}; the others are left as they are until chosen. {back}",
                 names.join(", ")
             ),
         })

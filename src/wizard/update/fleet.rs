@@ -530,8 +530,8 @@ mod tests {
         assert_eq!(
             s.switched_note().as_deref(),
             Some(
-                "Chosen: acme. The others are added with Space. Esc goes back to factory acme \
-                 alone."
+                "Chosen: acme; the others are left as they are until chosen. Esc goes back to \
+                 factory acme alone."
             )
         );
         // acme's config is set aside: the rules across factories start from the empty one
