@@ -1057,6 +1057,59 @@ mod tests {
     }
 
     #[test]
+    fn one_factory_start_switches_across_factories_and_esc_at_the_names_goes_back() {
+        let mut s = testing::state();
+        s.ctx.verify = None;
+        update(&mut s, Action::SecretsListed(Ok(vec!["aws_creds".into()])));
+        crate::wizard::init_fleet(&mut s, true);
+        update(&mut s, Action::FleetLoaded(Ok(testing::fleet_views())));
+        let mut cur = Cursor::default();
+        let (q, _) = ask(&mut s, &mut cur);
+        let q = q.expect("Start asks");
+        let Kind::Select(options) = &q.kind else {
+            panic!("{q:?}")
+        };
+        let at = options
+            .iter()
+            .position(|c| c.label == crate::wizard::state::SEVERAL_LABEL)
+            .expect("the switch is offered");
+        assert_eq!(options[at].disabled, None);
+        reply(&mut s, &mut cur, &q, Reply::Index(at));
+        // Across factories: what stays one-factory, who is chosen, then the names (acme alone
+        // as the default).
+        let (q, said) = ask(&mut s, &mut cur);
+        let q = q.expect("the factories are asked");
+        assert_eq!(q.id, Id::Factories);
+        assert_eq!(
+            q.kind,
+            Kind::Text {
+                default: Some("acme".into())
+            }
+        );
+        assert_eq!(said[0], crate::wizard::flow::SEVERAL_START);
+        assert!(said[1].starts_with("Chosen: acme;"), "{said:?}");
+        // Esc: acme's own Start again, said so.
+        esc(&mut s, &mut cur, &q);
+        assert!(!s.quit);
+        assert!(s.several.is_none());
+        let (q, said) = ask(&mut s, &mut cur);
+        let q = q.expect("Start asks");
+        assert_eq!(q.id, Id::Start);
+        assert_eq!(said, ["Back to one factory: acme (from --factory)."]);
+        // Again, and two factories named: the menu of the flows across them.
+        reply(&mut s, &mut cur, &q, Reply::Index(at));
+        let (q, _) = ask(&mut s, &mut cur);
+        let q = q.expect("the factories are asked");
+        reply(&mut s, &mut cur, &q, Reply::Text("acme, beta".into()));
+        let (q, _) = ask(&mut s, &mut cur);
+        assert_eq!(q.map(|q| q.id), Some(Id::Start));
+        assert_eq!(
+            s.several.as_ref().map(|x| x.chosen.clone()),
+            Some(vec![true, true, false])
+        );
+    }
+
+    #[test]
     fn a_refused_field_is_said_and_asked_again_without_its_value() {
         let (mut s, mut cur) = (testing::state(), Cursor::default());
         let q = to_registry(&mut s, &mut cur, 3);
