@@ -188,6 +188,13 @@ pub fn for_wizard(cli: &crate::cli::Cli) -> anyhow::Result<Session> {
             g.fioctl.clone(),
             std::time::Duration::from_secs(g.fioctl_timeout),
         );
+        // Start may switch to working across these factories: then `--jobs` and `--commit`
+        // (`--push`, `--message`) count as in `fioreg --all-factories`.
+        if let Some(fleet) = session.fleet.as_mut() {
+            fleet.jobs = crate::fleet::Tools::of(g).jobs;
+            fleet.commit =
+                (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
+        }
     }
     Ok(session)
 }
@@ -225,14 +232,17 @@ impl Session {
     /// its own) an empty one that is never written.
     pub fn wizard_config(&self) -> Result<crate::factory_config::FactoryConfig, String> {
         if self.is_several() {
-            return crate::factory_config::FactoryConfig::parse(
-                Path::new("factory-config.yml"),
-                String::new(),
-            )
-            .map_err(|e| e.to_string());
+            return several_config();
         }
         crate::factory_config::FactoryConfig::load(&self.config_path).map_err(|e| e.to_string())
     }
+}
+
+/// The config a wizard across factories starts from: an empty one that is never written (each
+/// factory has its own).
+pub fn several_config() -> Result<crate::factory_config::FactoryConfig, String> {
+    crate::factory_config::FactoryConfig::parse(Path::new("factory-config.yml"), String::new())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

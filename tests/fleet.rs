@@ -1142,3 +1142,167 @@ fn ctrl_c_in_the_tui_while_applying_starts_no_other_factory() {
     assert_eq!(f.secret("beta", "ghcr_creds"), None);
     assert_eq!(f.updates().len(), 1, "{:?}", f.updates());
 }
+
+/// Three remembered factories with ghcr.io and its old token; `fioreg --factory acme` works
+/// on acme alone until Start's item switches it across them.
+fn three_with_ghcr() -> (Fleet, String) {
+    let ghcr = format!("{BASE}{GHCR}");
+    let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", &ghcr)]);
+    for name in ["acme", "beta", "gamma"] {
+        f.store(name, "ghcr_creds", "ci:old-token");
+    }
+    (f, ghcr)
+}
+
+/// acme and beta got the new token through a pipe, gamma kept its old one, and every
+/// config (and its git history) is as it was.
+fn assert_rotated_in_acme_and_beta(f: &Fleet, ghcr: &str, token: &str, out: &str) {
+    assert_eq!(row(out, "acme"), "acme ok stored unchanged -");
+    assert_eq!(row(out, "beta"), "beta ok stored unchanged -");
+    assert!(!out.contains("gamma ok"), "{out}");
+    assert!(!out.contains(token), "the token was shown");
+    let new = format!("ci:{token}");
+    assert_eq!(
+        f.secret("acme", "ghcr_creds").as_deref(),
+        Some(new.as_str())
+    );
+    assert_eq!(
+        f.secret("beta", "ghcr_creds").as_deref(),
+        Some(new.as_str())
+    );
+    assert_eq!(
+        f.secret("gamma", "ghcr_creds").as_deref(),
+        Some("ci:old-token")
+    );
+    let updated: Vec<String> = f
+        .updates()
+        .into_iter()
+        .map(|(factory, args)| {
+            assert!(args.starts_with("ghcr_creds==/dev/fd/"), "{args}");
+            factory
+        })
+        .collect();
+    assert_eq!(updated, ["acme", "beta"]);
+    f.world.assert_handed_over_by_pipe(2);
+    for name in ["acme", "beta", "gamma"] {
+        assert_eq!(f.config(name), ghcr, "{name}");
+        assert_eq!(f.commits(name), 1, "{name}");
+    }
+    f.world.assert_no_file_holds(token);
+}
+
+#[test]
+fn the_tui_of_one_factory_switches_on_start_and_rotates_in_the_factories_chosen() {
+    let (f, ghcr) = three_with_ghcr();
+    let mut p = f.wizard(&["--factory", "acme"]);
+    // acme's own Start, the factories side by side, and the item that works across them.
+    p.wait_for("Work on several of these factories at once");
+    assert!(p.contents().contains("acme beta gamma"), "{}", p.contents());
+    // Add, Rotate, Remove, the containers.git scan, then the switch.
+    for _ in 0..4 {
+        p.send(DOWN);
+    }
+    p.wait_for("▸ Work on several");
+    // Across factories: acme alone chosen; Esc goes back to acme's Start, Enter again.
+    p.press(ENTER, "[ ] factory gamma");
+    p.wait_for("1 of 3 factories");
+    let screen = p.contents();
+    assert!(screen.contains("[x] factory acme"), "{screen}");
+    assert!(screen.contains("[ ] factory beta"), "{screen}");
+    assert!(screen.contains("Chosen: acme;"), "{screen}");
+    p.press("\x1b", "▸ Work on several");
+    assert!(
+        !p.contents().contains("[x] factory acme"),
+        "{}",
+        p.contents()
+    );
+    p.press(ENTER, "[ ] factory beta");
+    // beta chosen with Space (the cursor starts on acme's box), then Rotate.
+    p.send(DOWN);
+    p.press(" ", "[x] factory beta");
+    p.wait_for("2 of 3 factories");
+    p.send(DOWN);
+    p.send(DOWN);
+    p.send(DOWN);
+    p.press(ENTER, "Which registry gets new credentials?");
+    p.wait_for("in acme, beta");
+    p.press(
+        ENTER,
+        "Rotating: generic ghcr.io (in acme, beta), secret ghcr_creds",
+    );
+    p.wait_for("User name");
+    p.send("ci");
+    p.send(TAB);
+    p.send("tok-switch-1");
+    p.wait_for("••••••••••••");
+    // One plan for the two chosen factories, each with its redacted fioctl call.
+    p.press(ENTER, "━━ factory acme");
+    p.wait_for("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
+    assert!(!p.contents().contains("factory gamma"), "{}", p.contents());
+    p.press(TAB, "[▸ Apply ]");
+    p.press(ENTER, "FACTORY");
+    p.wait_until("both rows", |p| {
+        let screen = p
+            .contents()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        screen.contains("acme ok stored unchanged -")
+            && screen.contains("beta ok stored unchanged -")
+    });
+    assert!(p.contents().contains("✓ Apply"), "{}", p.contents());
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    common::pty::assert_terminal_restored(&out);
+    assert_rotated_in_acme_and_beta(&f, &ghcr, "tok-switch-1", &plain_text(&out));
+}
+
+#[test]
+fn the_line_prompts_of_one_factory_switch_on_start_and_rotate_in_the_factories_named() {
+    let (f, ghcr) = three_with_ghcr();
+    let mut p = f.wizard(&["--plain", "--factory", "acme"]);
+    p.expect("registry acme beta gamma");
+    p.expect("What do you want to do?");
+    p.expect("Work on several of these factories at once");
+    // Add, Rotate, Remove, the containers.git scan, then the switch.
+    for _ in 0..4 {
+        p.send(DOWN);
+    }
+    p.send("\r");
+    p.expect("Several factories: each with its remembered factory-config.yml");
+    p.expect("Chosen: acme;");
+    // Esc at the factories goes back to acme alone; choosing the item again comes back.
+    p.expect("Which factories?");
+    p.send("\x1b");
+    p.expect("Back to one factory: acme");
+    p.expect("What do you want to do?");
+    for _ in 0..4 {
+        p.send(DOWN);
+    }
+    p.send("\r");
+    p.expect("Which factories?");
+    p.send("acme, beta\r");
+    p.expect("What do you want to do?");
+    p.send(DOWN);
+    p.send("\r");
+    p.expect("Which registry gets new credentials?");
+    p.expect("generic ghcr.io (in acme, beta, secret ghcr_creds)");
+    p.send("\r");
+    p.expect("User name");
+    p.send("ci\r");
+    p.expect("Token (hidden");
+    p.send("tok-switch-2\r");
+    p.expect("Remember the token in the OS keyring");
+    p.send("n\r");
+    p.expect("━━ factory acme");
+    p.expect("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
+    p.expect("━━ factory beta");
+    p.expect("2 factories: 2 to change, 0 skipped, 0 refused.");
+    p.expect("Apply this plan?");
+    p.send("y\r");
+    p.expect("FACTORY");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    assert_rotated_in_acme_and_beta(&f, &ghcr, "tok-switch-2", &plain_text(&out));
+}

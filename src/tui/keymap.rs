@@ -111,6 +111,22 @@ pub const START_SEVERAL: &[Binding] = &[
     CTRL_C_HIDDEN,
 ];
 
+/// Start across factories reached from one factory's Start: Esc goes back to it.
+pub const START_SWITCHED: &[Binding] = &[
+    MOVE_DOWN,
+    MOVE_UP,
+    bind(
+        &[Plain(Char(' '))],
+        "Space",
+        "choose factory",
+        Action::Toggle,
+    ),
+    CHOOSE,
+    bind(&[Plain(Esc)], "Esc", "one factory", Action::Back),
+    Q_QUIT,
+    CTRL_C_HIDDEN,
+];
+
 /// Start, when the config could not be read: read the error, then quit.
 pub const START_BROKEN: &[Binding] = &[
     SCROLL_DOWN,
@@ -291,6 +307,7 @@ pub fn table(state: &State) -> &'static [Binding] {
     match state.screen {
         Screen::Start if state.config.is_err() => START_BROKEN,
         Screen::Start if state.containers_input.is_some() => START_PATH,
+        Screen::Start if state.switched_to_several() => START_SWITCHED,
         Screen::Start if state.several.is_some() => START_SEVERAL,
         Screen::Start => START,
         Screen::Provider => LIST,

@@ -735,3 +735,151 @@ fn start_across_factories() {
     press(&mut s, KeyCode::Char(' '));
     snap("start_several", &mut s);
 }
+
+#[test]
+fn start_switched_from_one_factory_to_several() {
+    // acme's own Start with the remembered factories: the item before Quit.
+    let mut s = loaded();
+    crate::wizard::init_fleet(&mut s, true);
+    update(&mut s, A::FleetLoaded(Ok(fleet_views())));
+    let items = s.start_items();
+    let at = items
+        .iter()
+        .position(|i| i.label() == crate::wizard::state::SEVERAL_LABEL)
+        .unwrap();
+    assert_eq!(at, items.len() - 2);
+    for _ in 0..at {
+        press(&mut s, KeyCode::Down);
+    }
+    assert_eq!(s.start_cursor, at);
+    insta::assert_snapshot!("start_several_item@80x24", render(&mut s, 80, 24));
+    // Enter: across factories, acme alone chosen, the cursor on its box; Esc goes back.
+    press(&mut s, KeyCode::Enter);
+    assert!(s.switched_to_several());
+    snap("start_switched", &mut s);
+    press(&mut s, KeyCode::Esc);
+    assert!(s.several.is_none());
+    assert_eq!(s.start_cursor, at);
+    assert!(!s.quit);
+}
+
+#[test]
+fn done_across_factories_with_a_failed_factory() {
+    use crate::fleet::summary::{Row, RowResult};
+    use crate::wizard::state::{Flow, Screen};
+    let mut s = loaded();
+    crate::wizard::init_fleet(&mut s, true);
+    update(&mut s, A::FleetLoaded(Ok(fleet_views())));
+    let at = s
+        .start_items()
+        .iter()
+        .position(|i| i.label() == crate::wizard::state::SEVERAL_LABEL)
+        .unwrap();
+    update(&mut s, A::Select(at));
+    // No login test (as with --no-verify): the plan goes to the review.
+    s.ctx.verify = None;
+    // beta chosen too; rotate ghcr.io in both.
+    update(&mut s, A::Cursor(1));
+    press(&mut s, KeyCode::Char(' '));
+    let rotate = s
+        .start_items()
+        .iter()
+        .position(|i| i.label().starts_with("Rotate"))
+        .unwrap();
+    update(&mut s, A::Select(rotate));
+    let ghcr = s
+        .entries()
+        .iter()
+        .position(|e| e.target.as_deref() == Ok("ghcr.io"))
+        .unwrap();
+    update(&mut s, A::Select(ghcr));
+    assert_eq!((s.flow, s.screen), (Flow::Rotate, Screen::Credentials));
+    // The plan for all, as the effect builds it (the CLI's core, one secret).
+    let dir = tempfile::tempdir().unwrap();
+    let members: Vec<crate::fleet::Member> = ["acme", "beta"]
+        .into_iter()
+        .map(|name| {
+            let config = dir.path().join(format!("{name}.yml"));
+            std::fs::write(
+                &config,
+                "container_registries:\n- type: generic\n  url: ghcr.io\n  generic_secret_name: ghcr_creds\n",
+            )
+            .unwrap();
+            crate::fleet::Member {
+                name: name.into(),
+                config,
+            }
+        })
+        .collect();
+    let tools = crate::fleet::Tools {
+        fioctl: None,
+        timeout: std::time::Duration::from_secs(1),
+        jobs: 2,
+    };
+    let secret = crate::secret::Secret::new(b"ci:tok".to_vec(), "user ci, token");
+    let batch = crate::fleet::plan(
+        members,
+        &crate::fleet::Job::Rotate("ghcr.io".into()),
+        &secret,
+        &tools,
+    );
+    let first = batch.first_plan().unwrap();
+    let source = crate::wizard::flow::PlanSource::Rotate {
+        target: "ghcr.io".into(),
+        answers: crate::plan::Answers {
+            request: crate::plan::Request {
+                provider: crate::provider::Provider::Generic,
+                url: Some("ghcr.io".into()),
+                region: None,
+                secret_name: None,
+            },
+            credential: crate::plan::CredentialInput::UserToken {
+                user: "ci".into(),
+                password: secrecy::SecretString::from("tok"),
+            },
+        },
+        keyring: crate::wizard::state::KeyringUse::No,
+    };
+    update(
+        &mut s,
+        A::FleetPlanned {
+            source: Box::new(source),
+            result: Ok((std::sync::Arc::new(first), std::sync::Arc::new(batch))),
+        },
+    );
+    assert_eq!(s.screen, Screen::Review);
+    press(&mut s, KeyCode::Tab);
+    assert!(matches!(
+        press(&mut s, KeyCode::Enter),
+        Effect::ApplyFleet { .. }
+    ));
+    let ok = Row {
+        factory: "acme".into(),
+        result: RowResult::Ok,
+        secret: "stored".into(),
+        config: "unchanged".into(),
+        commit: "-".into(),
+        detail: None,
+    };
+    let failed = |name: &str| {
+        Row::untouched(
+            name,
+            RowResult::Failed,
+            "ERROR: HTTP error during PATCH: 403 Forbidden".into(),
+        )
+    };
+    update(&mut s, A::FleetApplied(vec![ok, failed("beta")]));
+    assert_eq!(s.screen, Screen::Done);
+    // Some done, one failed: Apply is marked partial, never ✓.
+    let text = render(&mut s, 80, 24);
+    assert!(text.contains(" ! Apply"), "{text}");
+    assert!(!text.contains("✓ Apply"), "{text}");
+    insta::assert_snapshot!("done_several_partial@80x24", text);
+    update(
+        &mut s,
+        A::FleetApplied(vec![failed("acme"), failed("beta")]),
+    );
+    let text = render(&mut s, 80, 24);
+    assert!(text.contains(" ✗ Apply"), "{text}");
+    assert!(text.contains("   failed"), "{text}");
+}

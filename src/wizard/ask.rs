@@ -165,6 +165,8 @@ impl Cursor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
     Start,
+    /// Start across factories, reached from one factory's Start (Esc goes back to it).
+    Switched,
     Containers,
     Provider,
     Registry,
@@ -199,6 +201,7 @@ enum Pending {
 fn place(state: &State) -> Place {
     match state.screen {
         Screen::Start if state.containers_input.is_some() => Place::Containers,
+        Screen::Start if state.switched_to_several() => Place::Switched,
         Screen::Start => Place::Start,
         Screen::Provider => Place::Provider,
         Screen::Registry => Place::Registry,
@@ -231,10 +234,14 @@ pub fn next(state: &State, cur: &mut Cursor) -> Next {
             continue;
         }
         if cur.place != Some(here) {
+            let back = cur.place == Some(Place::Switched) && here == Place::Start;
             *cur = Cursor {
                 place: Some(here),
                 ..Cursor::default()
             };
+            if back {
+                cur.say(format!("Back to one factory: {}.", state.ctx.factory_label));
+            }
         }
         if !cur.opened {
             cur.opened = true;
@@ -327,6 +334,12 @@ fn open(state: &State, cur: &mut Cursor, here: Place) {
             }
         }
         Place::Review => open_review(state, cur),
+        Place::Switched => {
+            cur.say(super::flow::SEVERAL_START.into());
+            if let Some(note) = state.switched_note() {
+                cur.say(note);
+            }
+        }
         _ => {}
     }
 }
@@ -372,7 +385,7 @@ fn open_review(state: &State, cur: &mut Cursor) {
 /// The questions of a place, in order, as the state now stands.
 fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
     match here {
-        Place::Start => {
+        Place::Start | Place::Switched => {
             let mut qs = Vec::new();
             // Across factories the factories are one question (asked on each visit, the last
             // answer as its default), not items of the menu.
@@ -878,6 +891,10 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
 pub fn back(cur: &mut Cursor, q: &Question) -> Vec<Action> {
     match q.id {
         // The first question of all leaves.
+        // Across factories reached from one factory's Start: back to it.
+        Id::Start | Id::Factories if cur.at == 0 && cur.place == Some(Place::Switched) => {
+            vec![Action::Nav(Nav::Back)]
+        }
         Id::Start | Id::Factories if cur.at == 0 => vec![Action::Nav(Nav::Quit)],
         // Back at the login test's or the review's questions leaves the screen.
         Id::StoreAnyway | Id::WhatNow | Id::Check(Checkbox::Commit) | Id::Apply => {
@@ -941,6 +958,59 @@ mod tests {
         assert_eq!(q.id, Id::Provider);
         reply(s, cur, &q, Reply::Index(index));
         ask(s, cur).0.expect("the registry is asked")
+    }
+
+    #[test]
+    fn one_factory_start_switches_across_factories_and_esc_at_the_names_goes_back() {
+        let mut s = testing::state();
+        s.ctx.verify = None;
+        update(&mut s, Action::SecretsListed(Ok(vec!["aws_creds".into()])));
+        crate::wizard::init_fleet(&mut s, true);
+        update(&mut s, Action::FleetLoaded(Ok(testing::fleet_views())));
+        let mut cur = Cursor::default();
+        let (q, _) = ask(&mut s, &mut cur);
+        let q = q.expect("Start asks");
+        let Kind::Select(options) = &q.kind else {
+            panic!("{q:?}")
+        };
+        let at = options
+            .iter()
+            .position(|c| c.label == crate::wizard::state::SEVERAL_LABEL)
+            .expect("the switch is offered");
+        assert_eq!(options[at].disabled, None);
+        reply(&mut s, &mut cur, &q, Reply::Index(at));
+        // Across factories: what stays one-factory, who is chosen, then the names (acme alone
+        // as the default).
+        let (q, said) = ask(&mut s, &mut cur);
+        let q = q.expect("the factories are asked");
+        assert_eq!(q.id, Id::Factories);
+        assert_eq!(
+            q.kind,
+            Kind::Text {
+                default: Some("acme".into())
+            }
+        );
+        assert_eq!(said[0], crate::wizard::flow::SEVERAL_START);
+        assert!(said[1].starts_with("Chosen: acme;"), "{said:?}");
+        // Esc: acme's own Start again, said so.
+        esc(&mut s, &mut cur, &q);
+        assert!(!s.quit);
+        assert!(s.several.is_none());
+        let (q, said) = ask(&mut s, &mut cur);
+        let q = q.expect("Start asks");
+        assert_eq!(q.id, Id::Start);
+        assert_eq!(said, ["Back to one factory: acme (from --factory)."]);
+        // Again, and two factories named: the menu of the flows across them.
+        reply(&mut s, &mut cur, &q, Reply::Index(at));
+        let (q, _) = ask(&mut s, &mut cur);
+        let q = q.expect("the factories are asked");
+        reply(&mut s, &mut cur, &q, Reply::Text("acme, beta".into()));
+        let (q, _) = ask(&mut s, &mut cur);
+        assert_eq!(q.map(|q| q.id), Some(Id::Start));
+        assert_eq!(
+            s.several.as_ref().map(|x| x.chosen.clone()),
+            Some(vec![true, true, false])
+        );
     }
 
     #[test]

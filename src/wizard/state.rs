@@ -240,6 +240,18 @@ pub struct Several {
     pub done: Option<Vec<crate::fleet::summary::Row>>,
     /// Set by Ctrl-C (or SIGINT, SIGTERM) while applying: no other factory is started.
     pub stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Reached from a one-factory Start ([`StartItem::Several`]): that factory's config and
+    /// context, put back by Esc on Start. `None`: the session was started across factories.
+    pub one_factory: Option<Box<OneFactory>>,
+}
+
+/// What a one-factory session set aside while it works across factories.
+#[derive(Debug, Clone)]
+pub struct OneFactory {
+    pub config: Result<FactoryConfig, String>,
+    pub ctx: Context,
+    /// Start's cursor (on the item that switched).
+    pub start_cursor: usize,
 }
 
 /// The actions of the Start screen.
@@ -279,6 +291,9 @@ impl StartAction {
     }
 }
 
+/// The label of the one-factory Start's item that works across the remembered factories.
+pub const SEVERAL_LABEL: &str = "Work on several of these factories at once";
+
 /// What the Start screen offers: an entry a scanned registry needs, or one of the actions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartItem {
@@ -297,6 +312,9 @@ pub enum StartItem {
         container: String,
     },
     Action(StartAction),
+    /// One factory's Start, with the remembered factories loaded: work across them instead
+    /// (the same mode as `fioreg --all-factories`).
+    Several,
     /// Several factories: whether the flows run on this one (Space or Enter flips it).
     Factory {
         index: usize,
@@ -321,6 +339,7 @@ impl StartItem {
                 format!("Wrap {image} for devices: write {container}/Dockerfile")
             }
             StartItem::Action(a) => a.label().to_string(),
+            StartItem::Several => SEVERAL_LABEL.to_string(),
         }
     }
 
@@ -330,6 +349,7 @@ impl StartItem {
             StartItem::AddFor { .. }
             | StartItem::ScanContainers
             | StartItem::DeviceWrap { .. }
+            | StartItem::Several
             | StartItem::Factory { .. } => None,
             StartItem::Action(a) => a.disabled_reason(registries),
         }
@@ -1309,6 +1329,18 @@ impl ApplyRun {
     }
 }
 
+/// How applying ended, as the step list marks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyEnd {
+    /// Everything was done.
+    Done,
+    /// Across factories: some factories were changed, others failed or were refused.
+    Partial,
+    /// Nothing was done where it had to be (one factory's apply failed, or no factory was
+    /// changed and one failed).
+    Failed,
+}
+
 /// How far the screens that scroll can go, as the front end lays them out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ViewLimits {
@@ -1511,7 +1543,76 @@ impl State {
         if self.scan == ScanState::Off && self.config.is_ok() && self.ctx.demo.is_none() {
             items.insert(items.len() - 1, StartItem::ScanContainers);
         }
+        if self.offers_several() {
+            items.insert(items.len() - 1, StartItem::Several);
+        }
         items
+    }
+
+    /// How applying ended (`None`: not applied, or still running). Across factories it is
+    /// [`ApplyEnd::Partial`] when a factory failed or was refused and another was changed.
+    pub fn apply_end(&self) -> Option<ApplyEnd> {
+        match self.apply.as_ref()?.result.as_ref()? {
+            Ok(_) => Some(ApplyEnd::Done),
+            Err(_) => {
+                let rows = self.several.as_ref().and_then(|s| s.done.as_deref());
+                let changed = rows.is_some_and(|rows| {
+                    rows.iter()
+                        .any(|r| r.result == crate::fleet::summary::RowResult::Ok)
+                });
+                Some(if changed {
+                    ApplyEnd::Partial
+                } else {
+                    ApplyEnd::Failed
+                })
+            }
+        }
+    }
+
+    /// Whether a one-factory Start offers to work across the remembered factories: the
+    /// overview is loaded and two of them or more have a config (never in demo mode).
+    pub fn offers_several(&self) -> bool {
+        self.several.is_none()
+            && self.ctx.demo.is_none()
+            && self.config.is_ok()
+            && self
+                .fleet_views()
+                .iter()
+                .filter(|v| v.config.is_some())
+                .count()
+                >= 2
+    }
+
+    /// Whether the session works across factories only since Start's [`StartItem::Several`]
+    /// (Esc on Start goes back to the one factory).
+    pub fn switched_to_several(&self) -> bool {
+        self.several
+            .as_ref()
+            .is_some_and(|s| s.one_factory.is_some())
+    }
+
+    /// Reached from one factory's Start: which factories are chosen and how to go back.
+    pub fn switched_note(&self) -> Option<String> {
+        let one = self.several.as_ref()?.one_factory.as_ref()?;
+        let chosen: Vec<String> = self
+            .start_items()
+            .into_iter()
+            .filter_map(|i| match i {
+                StartItem::Factory { name, on: true, .. } => Some(name),
+                _ => None,
+            })
+            .collect();
+        let back = match &one.ctx.factory {
+            Some(f) => format!("Esc goes back to factory {f} alone."),
+            None => "Esc goes back to the one factory.".to_string(),
+        };
+        Some(match chosen.as_slice() {
+            [] => format!("No factory is chosen yet. {back}"),
+            names => format!(
+                "Chosen: {}; the others are left as they are until chosen. {back}",
+                names.join(", ")
+            ),
+        })
     }
 
     /// Whether the Credentials screen offers to create a pull-only cloud identity: when adding,

@@ -14,7 +14,7 @@ pub mod review;
 mod start;
 
 use super::keymap;
-use crate::wizard::state::{Flow, LoginCheck, Screen, State, StepStatus};
+use crate::wizard::state::{ApplyEnd, Flow, LoginCheck, Screen, State, StepStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -324,10 +324,7 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
 
 fn draw_steps(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
     let current = state.screen.step(state.flow);
-    let failed = state
-        .apply
-        .as_ref()
-        .is_some_and(|a| matches!(a.result, Some(Err(_))));
+    let end = state.apply_end();
     let skipped = state.ctx.login_skipped().is_some();
     // What the login test found: on its screen, or for the plan under review.
     let login = match state.screen {
@@ -345,8 +342,10 @@ fn draw_steps(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
                 ("!", theme.warn())
             }
             (Screen::TestLogin, Some(r)) if n == current && !r.passed() => ("✗", theme.error()),
+            // Across factories Done follows a failed factory too: never a ✓ then.
+            (Screen::Apply, _) if end == Some(ApplyEnd::Partial) => ("!", theme.warn()),
+            (Screen::Apply, _) if end == Some(ApplyEnd::Failed) => ("✗", theme.error()),
             _ if past => ("✓", theme.ok()),
-            (Screen::Apply, _) if n == current && failed => ("✗", theme.error()),
             _ if n == current => ("▸", theme.focus()),
             _ => (" ", Style::new()),
         };
@@ -363,6 +362,13 @@ fn draw_steps(frame: &mut Frame, area: Rect, state: &State, theme: Theme) {
         ]));
         if *s == Screen::TestLogin && skipped {
             lines.push(Line::styled("   skipped", theme.dim()));
+        }
+        if *s == Screen::Apply && state.screen == Screen::Done {
+            match end {
+                Some(ApplyEnd::Partial) => lines.push(Line::styled("   partial", theme.warn())),
+                Some(ApplyEnd::Failed) => lines.push(Line::styled("   failed", theme.error())),
+                _ => {}
+            }
         }
     }
     frame.render_widget(

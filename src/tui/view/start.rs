@@ -25,6 +25,9 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             width,
             Style::new(),
         ));
+        if let Some(note) = state.switched_note() {
+            c.extend(wrap_prefixed("", &note, width, theme.warn()));
+        }
         fleet(&mut c, state, width, theme);
         if let Some(why) = state.several.as_ref().and_then(|s| s.error.as_ref()) {
             c.extend(wrap_prefixed("✗ ", why, width, theme.error()));

@@ -3,6 +3,83 @@
 
 use super::*;
 
+/// One factory's Start, "Work on several of these factories at once": the mode of
+/// `fioreg --all-factories` over the loaded overview, with what it needs: the empty config such
+/// a session starts from (never written; each factory has its own), and no one factory,
+/// checkout or containers.git in the context. What was set aside comes back with
+/// [`back_to_one_factory`].
+pub(super) fn switch_to_several(state: &mut State) {
+    if !state.offers_several() {
+        return;
+    }
+    // Only this session's own factory is chosen at first, not every one as --all-factories
+    // does: choosing the item must not by itself widen what a change touches. The others are
+    // added on purpose (Space, or the line prompts' list), and the boxes, the header's count
+    // and a note under the text show the choice.
+    let current = state.ctx.factory.clone();
+    let chosen = state
+        .fleet_views()
+        .iter()
+        .map(|v| v.config.is_some() && current.as_deref() == Some(v.factory.as_str()))
+        .collect();
+    let config = std::mem::replace(&mut state.config, crate::session::several_config());
+    let ctx = state.ctx.clone();
+    state.ctx.factory = None;
+    state.ctx.plan_factory = None;
+    state.ctx.checkout = None;
+    state.ctx.containers = None;
+    state.several = Some(Several {
+        chosen,
+        one_factory: Some(Box::new(OneFactory {
+            config,
+            ctx,
+            start_cursor: state.start_cursor,
+        })),
+        ..Several::default()
+    });
+    fresh_flow(state);
+    // On the first factory's box: choosing the others is what comes next.
+    state.start_cursor = 0;
+    state.scroll = 0;
+}
+
+/// Esc on Start after [`switch_to_several`]: the one factory's Start as it was (its config,
+/// its context, the cursor on the item), with no answer of the flows across factories left.
+/// The scan of containers.git, held back meanwhile, starts if its secrets are known.
+pub(super) fn back_to_one_factory(state: &mut State) -> Effect {
+    let Some(one) = state.several.as_mut().and_then(|s| s.one_factory.take()) else {
+        return Effect::None;
+    };
+    let OneFactory {
+        config,
+        ctx,
+        start_cursor,
+    } = *one;
+    state.config = config;
+    state.ctx = ctx;
+    state.several = None;
+    state.start_cursor = start_cursor;
+    state.scroll = 0;
+    fresh_flow(state);
+    if matches!(state.secrets, Secrets::Loading) {
+        return Effect::None;
+    }
+    start_scan(state)
+}
+
+/// Forgets every flow's answers (the mode changed: they were for other factories).
+fn fresh_flow(state: &mut State) {
+    state.flow = Flow::Add;
+    state.pick = Pick::default();
+    state.pick_entries.clear();
+    state.target = None;
+    state.registry = None;
+    state.creds = None;
+    state.login = None;
+    state.review = None;
+    state.apply = None;
+}
+
 /// Start: flips whether the flows run on the factory at `index`; a plan made for the earlier
 /// choice is dropped.
 pub(super) fn toggle_factory(state: &mut State, index: usize) {
@@ -383,6 +460,242 @@ mod tests {
         assert!(matches!(outcome, Ok(Outcome::Applied(_))), "{outcome:?}");
         assert_eq!(outcome.unwrap().exit_code(), 0);
         drop(batch);
+    }
+
+    /// acme's own one-factory Start (its config has aws and ghcr.io entries), with the
+    /// remembered factories of [`factories`] loaded beside it.
+    fn one_factory(source: &crate::fleet::matrix::FleetSource) -> State {
+        let mut ctx = ctx();
+        ctx.verify = None;
+        ctx.checkout = Some(crate::wizard::state::CheckoutInfo {
+            root: "/src/acme".into(),
+            branch: "main".into(),
+        });
+        let mut s = State::new(ctx, Ok(config(crate::tui::testing::CONFIG)));
+        // A one-factory session's source shows the factories; it does not work on them.
+        let mut shown = source.clone();
+        shown.several = None;
+        assert!(matches!(
+            crate::wizard::init_session_fleet(&mut s, Some(&shown)),
+            Effect::LoadFleet
+        ));
+        assert!(s.several.is_none());
+        update(&mut s, Action::FleetLoaded(source.load()));
+        s
+    }
+
+    fn position(s: &State, label: &str) -> usize {
+        s.start_items()
+            .iter()
+            .position(|i| i.label().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} in {:?}", s.start_items()))
+    }
+
+    #[test]
+    fn one_factory_start_switches_to_the_factories_with_only_its_own_chosen_and_esc_returns() {
+        let (_dir, _, source) = factories();
+        let mut s = one_factory(&source);
+        assert!(s.offers_several());
+        // The item before Quit; the one factory's items are all there.
+        let labels: Vec<String> = s.start_items().iter().map(StartItem::label).collect();
+        assert_eq!(
+            labels[labels.len() - 2..],
+            [
+                "Work on several of these factories at once".to_string(),
+                "Quit".into()
+            ]
+        );
+        assert!(labels.contains(&"Rotate a registry's credentials".to_string()));
+        let before_cursor = position(&s, "Work on several");
+        let effect = update(&mut s, Action::Select(before_cursor));
+        assert!(matches!(effect, Effect::None));
+
+        // The --all-factories mode: the factories' boxes first, only acme chosen.
+        assert!(s.switched_to_several());
+        assert_eq!(chosen(&s), [true, false, false]);
+        assert_eq!(s.start_cursor, 0);
+        let labels: Vec<String> = s.start_items().iter().map(StartItem::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "[x] factory acme",
+                "[ ] factory beta",
+                "[ ] factory gamma",
+                "Add a registry",
+                "Rotate a registry's credentials",
+                "Remove a registry",
+                "Quit"
+            ]
+        );
+        assert_eq!(
+            s.switched_note().as_deref(),
+            Some(
+                "Chosen: acme; the others are left as they are until chosen. Esc goes back to \
+                 factory acme alone."
+            )
+        );
+        // acme's config is set aside: the rules across factories start from the empty one
+        // an --all-factories session has, with no one factory, checkout or containers.git.
+        let cfg = s.config.as_ref().unwrap();
+        assert!(cfg.registries.is_empty());
+        assert_eq!(cfg.path, std::path::Path::new("factory-config.yml"));
+        assert_eq!(s.ctx.factory, None);
+        assert_eq!(s.ctx.plan_factory, None);
+        assert_eq!(s.ctx.checkout, None);
+        assert!(!s.creates_identities());
+        s.flow = Flow::Add;
+        assert!(s.no_identity_reason().is_some());
+
+        // Rotate picks among the chosen factories' registries (acme's ghcr.io only).
+        update(&mut s, Action::Cursor(1));
+        update(&mut s, Action::Nav(Nav::Toggle));
+        assert_eq!(chosen(&s), [true, true, false]);
+        let at = position(&s, "Rotate");
+        update(&mut s, Action::Select(at));
+        assert_eq!(s.screen, Screen::Pick);
+        let entries = s.entries();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0].place(), "in acme, beta");
+        // Back to Start, then Esc: acme's Start as it was, no answer across factories kept.
+        update(&mut s, Action::Nav(Nav::Back));
+        assert_eq!(s.screen, Screen::Start);
+        update(&mut s, Action::Nav(Nav::Back));
+        assert!(s.several.is_none());
+        assert_eq!(s.config.as_ref().unwrap().registries.len(), 2);
+        assert_eq!(s.ctx.factory.as_deref(), Some("acme"));
+        assert!(s.ctx.checkout.is_some());
+        assert_eq!(s.start_cursor, before_cursor);
+        assert!(s.pick_entries.is_empty());
+        assert!(s.offers_several());
+        // Rotate now lists acme's own entries (aws and ghcr.io), not the ones across factories.
+        let at = position(&s, "Rotate");
+        update(&mut s, Action::Select(at));
+        assert_eq!(s.screen, Screen::Pick);
+        assert_eq!(s.entries().len(), 2, "{:?}", s.entries());
+        assert!(s.entries().iter().all(|e| e.place() != "in acme, beta"));
+    }
+
+    #[test]
+    fn the_switch_is_offered_only_with_two_factories_that_have_a_config() {
+        use crate::fleet::FactoryOverview;
+        let view = |name: &str, config: bool| FactoryOverview {
+            factory: name.into(),
+            config: config.then(|| format!("/{name}.yml").into()),
+            registries: Ok(Vec::new()),
+            secrets_unknown_reason: None,
+        };
+        let mut s = State::new(ctx(), Ok(config("")));
+        assert!(!s.offers_several(), "no overview yet");
+        s.fleet = Fleet::Loaded(vec![view("acme", true), view("beta", false)]);
+        assert!(!s.offers_several());
+        assert!(!s.start_items().contains(&StartItem::Several));
+        s.fleet = Fleet::Loaded(vec![view("acme", true), view("beta", true)]);
+        assert!(s.offers_several());
+        // Demo mode never; a config that cannot be read shows only its error.
+        s.ctx.demo = Some(crate::wizard::state::DemoInfo {
+            dir: "/tmp/d".into(),
+            secrets_dir: "/tmp/d/s".into(),
+        });
+        assert!(!s.offers_several());
+        s.ctx.demo = None;
+        s.config = Err("factory-config.yml:1:1: bad".into());
+        assert!(!s.offers_several());
+        // A factory not among the remembered ones: none chosen, and the actions say why.
+        let mut s = State::new(ctx(), Ok(config("")));
+        s.ctx.factory = Some("delta".into());
+        s.fleet = Fleet::Loaded(vec![view("acme", true), view("beta", true)]);
+        let at = position(&s, "Work on several");
+        update(&mut s, Action::Select(at));
+        assert_eq!(chosen(&s), [false, false]);
+        let add = s.start_items()[position(&s, "Add")].clone();
+        assert_eq!(
+            s.start_disabled(&add).as_deref(),
+            Some("no factory is chosen")
+        );
+        assert!(
+            s.switched_note()
+                .is_some_and(|n| n.starts_with("No factory is chosen yet"))
+        );
+    }
+
+    #[test]
+    fn the_scan_waits_while_across_factories_and_starts_on_the_way_back() {
+        let (_dir, _, source) = factories();
+        let mut s = one_factory(&source);
+        s.ctx.containers = Some("/src/containers".into());
+        s.scan = ScanState::Pending;
+        s.secrets = Secrets::Loading;
+        let at = position(&s, "Work on several");
+        update(&mut s, Action::Select(at));
+        // The secrets come while across factories: the scan (of acme's config) waits.
+        let effect = update(&mut s, Action::SecretsListed(Ok(vec!["aws_creds".into()])));
+        assert!(matches!(effect, Effect::None), "{effect:?}");
+        assert_eq!(s.scan, ScanState::Pending);
+        let effect = update(&mut s, Action::Nav(Nav::Back));
+        assert!(
+            matches!(&effect, Effect::Scan { secrets: Some(n), remember: false } if n == &["aws_creds".to_string()]),
+            "{effect:?}"
+        );
+        assert_eq!(
+            s.ctx.containers.as_deref(),
+            Some(std::path::Path::new("/src/containers"))
+        );
+    }
+
+    #[test]
+    fn the_step_list_says_how_applying_across_factories_ended() {
+        use crate::wizard::state::ApplyEnd;
+        let (_dir, _, source) = factories();
+        let mut s = started(&source);
+        let row = |name: &str, result: RowResult| {
+            crate::fleet::summary::Row::untouched(name, result, "x".into())
+        };
+        let ok = |name: &str| crate::fleet::summary::Row {
+            factory: name.into(),
+            result: RowResult::Ok,
+            secret: "stored".into(),
+            config: "unchanged".into(),
+            commit: "-".into(),
+            detail: None,
+        };
+        assert_eq!(s.apply_end(), None);
+        s.apply = Some(ApplyRun {
+            store: None,
+            write: None,
+            delete: None,
+            commit: None,
+            result: None,
+            cloud: None,
+            quit_requested: false,
+        });
+        assert_eq!(s.apply_end(), None, "still running");
+        update(
+            &mut s,
+            Action::FleetApplied(vec![
+                ok("acme"),
+                ok("beta"),
+                row("gamma", RowResult::Skipped),
+            ]),
+        );
+        assert_eq!(s.apply_end(), Some(ApplyEnd::Done));
+        update(
+            &mut s,
+            Action::FleetApplied(vec![
+                ok("acme"),
+                row("beta", RowResult::Failed),
+                row("gamma", RowResult::Skipped),
+            ]),
+        );
+        assert_eq!(s.apply_end(), Some(ApplyEnd::Partial));
+        update(
+            &mut s,
+            Action::FleetApplied(vec![
+                row("acme", RowResult::Refused),
+                row("beta", RowResult::Failed),
+                row("gamma", RowResult::Skipped),
+            ]),
+        );
+        assert_eq!(s.apply_end(), Some(ApplyEnd::Failed));
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
                 state.start_cursor = next;
             }
         }
+        Nav::Back if state.switched_to_several() => return back_to_one_factory(state),
         Nav::Toggle => {
             if let Some(StartItem::Factory { index, .. }) = items.get(state.start_cursor) {
                 toggle_factory(state, *index);
@@ -120,6 +121,10 @@ pub(super) fn start(state: &mut State, action: Nav) -> Effect {
                 }
                 StartItem::AddFor { provider, url, .. } => {
                     add_for(state, provider, url);
+                    return Effect::None;
+                }
+                StartItem::Several => {
+                    switch_to_several(state);
                     return Effect::None;
                 }
                 StartItem::ScanContainers => {

@@ -22,9 +22,9 @@ use review::*;
 
 use super::state::{
     ApplyRun, CommitState, CredsForm, CredsKind, Edit, FieldKind, Fleet, Flow, KeyCheck,
-    LoginCheck, LoginFocus, LoginStatus, LoginTest, Pick, PlanSource, Profiles, RegistryForm,
-    Review, ReviewFocus, ScanState, Screen, Secrets, Several, StartAction, StartItem, State,
-    StepStatus, UserTokenFocus, profile_disabled_reason,
+    LoginCheck, LoginFocus, LoginStatus, LoginTest, OneFactory, Pick, PlanSource, Profiles,
+    RegistryForm, Review, ReviewFocus, ScanState, Screen, Secrets, Several, StartAction, StartItem,
+    State, StepStatus, UserTokenFocus, profile_disabled_reason,
 };
 use crate::credentials::aws::ProfileInfo;
 use crate::factory_config::diff;
@@ -347,7 +347,8 @@ pub fn init_session_fleet(
 
 /// The scan, once the secrets are known (it says which entries' secrets are missing).
 fn start_scan(state: &mut State) -> Effect {
-    if state.scan != ScanState::Pending {
+    // Across factories the one factory's config is set aside: its scan waits for Esc.
+    if state.scan != ScanState::Pending || state.switched_to_several() {
         return Effect::None;
     }
     state.scan = ScanState::Running;
