@@ -82,6 +82,12 @@ const FOCUS_NEXT: Binding = bind(
     Action::FocusNext,
 );
 const FOCUS_PREV: Binding = bind(&[Plain(BackTab), Plain(Left)], "", "", Action::FocusPrev);
+const CHOOSE_FACTORY: Binding = bind(
+    &[Plain(Char(' '))],
+    "Space",
+    "choose factory",
+    Action::Toggle,
+);
 const PRESS: Binding = bind(&[Plain(Enter)], "Enter", "press", Action::Choose);
 const CONTINUE: Binding = bind(&[Plain(Enter)], "Enter", "continue", Action::Choose);
 
@@ -99,12 +105,7 @@ pub const START: &[Binding] = &[
 pub const START_SEVERAL: &[Binding] = &[
     MOVE_DOWN,
     MOVE_UP,
-    bind(
-        &[Plain(Char(' '))],
-        "Space",
-        "choose factory",
-        Action::Toggle,
-    ),
+    CHOOSE_FACTORY,
     CHOOSE,
     Q_QUIT,
     bind(&[Plain(Esc)], "", "", Action::Quit),
@@ -115,12 +116,7 @@ pub const START_SEVERAL: &[Binding] = &[
 pub const START_SWITCHED: &[Binding] = &[
     MOVE_DOWN,
     MOVE_UP,
-    bind(
-        &[Plain(Char(' '))],
-        "Space",
-        "choose factory",
-        Action::Toggle,
-    ),
+    CHOOSE_FACTORY,
     CHOOSE,
     bind(&[Plain(Esc)], "Esc", "one factory", Action::Back),
     Q_QUIT,

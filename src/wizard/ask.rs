@@ -390,14 +390,7 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
             // Across factories the factories are one question (asked on each visit, the last
             // answer as its default), not items of the menu.
             if state.several.is_some() {
-                let chosen: Vec<String> = state
-                    .start_items()
-                    .into_iter()
-                    .filter_map(|i| match i {
-                        StartItem::Factory { name, on: true, .. } => Some(name),
-                        _ => None,
-                    })
-                    .collect();
+                let chosen = state.chosen_names();
                 qs.push(
                     Question::text(
                         Id::Factories,

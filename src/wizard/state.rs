@@ -1591,17 +1591,21 @@ impl State {
             .is_some_and(|s| s.one_factory.is_some())
     }
 
-    /// Reached from one factory's Start: which factories are chosen and how to go back.
-    pub fn switched_note(&self) -> Option<String> {
-        let one = self.several.as_ref()?.one_factory.as_ref()?;
-        let chosen: Vec<String> = self
-            .start_items()
+    /// Across factories: the names of the chosen ones, in the overview's order.
+    pub fn chosen_names(&self) -> Vec<String> {
+        self.start_items()
             .into_iter()
             .filter_map(|i| match i {
                 StartItem::Factory { name, on: true, .. } => Some(name),
                 _ => None,
             })
-            .collect();
+            .collect()
+    }
+
+    /// Reached from one factory's Start: which factories are chosen and how to go back.
+    pub fn switched_note(&self) -> Option<String> {
+        let one = self.several.as_ref()?.one_factory.as_ref()?;
+        let chosen = self.chosen_names();
         let back = match &one.ctx.factory {
             Some(f) => format!("Esc goes back to factory {f} alone."),
             None => "Esc goes back to the one factory.".to_string(),
