@@ -928,6 +928,14 @@ fn the_line_prompts_rotate_a_registry_in_the_factories_named_once() {
     assert_eq!(row(&out, "acme"), "acme ok stored unchanged -");
     assert_eq!(row(&out, "beta"), "beta ok stored unchanged -");
     assert_eq!(row(&out, "gamma"), "gamma skipped - - -");
+    // The same change as one command, for the factories it was applied in.
+    assert!(
+        out.contains(
+            "The same from a script:\n  fioreg --factory acme --factory beta rotate ghcr.io \
+             --username ci --password-stdin"
+        ),
+        "{out}"
+    );
     assert!(!out.contains("tok-plain-1"), "the token was shown");
     assert_eq!(
         f.secret("acme", "ghcr_creds").as_deref(),
@@ -980,6 +988,9 @@ fn the_tui_applies_the_other_factories_when_one_fails_and_exits_non_zero() {
         screen.contains("beta FAILED NOT stored unchanged -")
     });
     p.wait_for("1 of 3 factories not done (beta)");
+    // What finishes only the rest, as one command.
+    p.wait_for("To finish only the rest from a script:");
+    p.wait_for("fioreg --factory beta rotate ghcr.io --username ci --password-stdin");
     p.send("q");
     let (code, out) = p.finish();
     assert_eq!(code, 1, "{out}");

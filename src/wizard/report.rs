@@ -391,12 +391,55 @@ pub fn closing(
         state.several.as_ref().and_then(|s| s.done.as_ref()),
         state.review.as_ref().and_then(|r| r.batch.as_ref()),
     ) {
-        return Some(batch.closing(rows));
+        let mut out = batch.closing(rows);
+        if let Some(line) = fleet_command_line(state, rows) {
+            out.push_str(&line);
+        }
+        return Some(out);
     }
     match outcome {
         Ok(Outcome::Applied(report)) => Some(closing_text(report, state)),
         _ => None,
     }
+}
+
+/// Across factories: the same change as one command line, for the factories not done when some
+/// failed or were refused (it finishes only those), else for those it was applied in.
+fn fleet_command_line(
+    state: &crate::wizard::state::State,
+    rows: &[crate::fleet::summary::Row],
+) -> Option<String> {
+    use crate::fleet::summary::RowResult;
+    let review = state.review.as_ref()?;
+    let failed = rows.iter().any(|r| r.result.is_failure());
+    let (head, names): (&str, Vec<&str>) = if failed {
+        let names = rows.iter().filter(|r| r.result.is_failure());
+        (
+            "To finish only the rest from a script",
+            names.map(|r| r.factory.as_str()).collect(),
+        )
+    } else {
+        let names = rows.iter().filter(|r| r.result == RowResult::Ok);
+        (
+            "The same from a script",
+            names.map(|r| r.factory.as_str()).collect(),
+        )
+    };
+    if names.is_empty() {
+        return None;
+    }
+    let committed = rows.iter().any(|r| r.commit != "-");
+    // With no --config and no --factory the line is `fioreg SUBCOMMAND ...`: each factory uses
+    // its remembered config.
+    let line = review
+        .source
+        .command_line(Path::new("factory-config.yml"), None, committed);
+    let rest = line.strip_prefix("fioreg")?;
+    let factories: String = names
+        .iter()
+        .map(|n| format!(" --factory {}", crate::plan::shell_word(n)))
+        .collect();
+    Some(format!("\n{head}:\n  fioreg{factories}{rest}\n"))
 }
 
 /// What an interactive front end leaves on the screen after an applied plan: the report, then
