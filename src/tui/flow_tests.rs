@@ -1867,13 +1867,13 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
     press(&mut s, KeyCode::Backspace);
     press(&mut s, KeyCode::Backspace);
     // Enter asks AWS (read-only) with the answers; the screen waits.
-    let Effect::PlanIdentity {
-        source,
-        identity: NewIdentity::AwsUser {
-            user,
-            admin_profile,
-        },
-    } = press(&mut s, KeyCode::Enter)
+    let Effect::PlanIdentity { source, identity } = press(&mut s, KeyCode::Enter) else {
+        panic!("AWS was not asked")
+    };
+    let NewIdentity::AwsUser {
+        user,
+        admin_profile,
+    } = identity.clone()
     else {
         panic!("AWS was not asked")
     };
@@ -1893,8 +1893,7 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
         &mut s,
         A::CloudPlanned {
             source: Box::new(source.clone()),
-            user: user.clone(),
-            admin_profile: admin_profile.clone(),
+            identity: identity.clone(),
             result: Err("profile ops signs in to AWS account 210987654321".into()),
         },
     );
@@ -1923,8 +1922,7 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
         &mut s,
         A::CloudPlanned {
             source: Box::new(source),
-            user,
-            admin_profile,
+            identity: identity.clone(),
             result: Err("late".into()),
         },
     );
@@ -1954,7 +1952,7 @@ fn aws_new_user_review_apply_and_done_name_what_was_created() {
     to_new_aws_user_review(&mut s);
     let review = s.review.as_ref().unwrap();
     let cloud = review.cloud.as_ref().expect("the cloud actions");
-    assert_eq!(cloud.user, "fioreg-acme-pull");
+    assert_eq!(cloud.identity.name(), "fioreg-acme-pull");
     assert_eq!(cloud.plan.actions.len(), 3);
     // No login test before the key exists: it runs during Apply.
     assert!(s.login.is_none() && review.login.is_none());
@@ -2163,16 +2161,15 @@ fn gar_new_account_fields_are_filled_edited_and_checked_before_gcloud_is_asked()
         press(&mut s, KeyCode::Backspace);
     }
     type_text(&mut s, "ci");
-    let Effect::PlanIdentity {
-        source,
-        identity:
-            NewIdentity::GarAccount {
-                name,
-                project,
-                location,
-                repository,
-            },
-    } = press(&mut s, KeyCode::Enter)
+    let Effect::PlanIdentity { source, identity } = press(&mut s, KeyCode::Enter) else {
+        panic!("gcloud was not asked")
+    };
+    let NewIdentity::GarAccount {
+        name,
+        project,
+        location,
+        repository,
+    } = identity.clone()
     else {
         panic!("gcloud was not asked")
     };
@@ -2199,8 +2196,7 @@ fn gar_new_account_fields_are_filled_edited_and_checked_before_gcloud_is_asked()
         &mut s,
         A::CloudPlanned {
             source: Box::new(source.clone()),
-            user: name.clone(),
-            admin_profile: None,
+            identity: identity.clone(),
             result: Err("there is no Artifact Registry repository containers".into()),
         },
     );
@@ -2233,8 +2229,7 @@ fn gar_new_account_fields_are_filled_edited_and_checked_before_gcloud_is_asked()
         &mut s,
         A::CloudPlanned {
             source: Box::new(source),
-            user: name,
-            admin_profile: None,
+            identity: identity.clone(),
             result: Err("late".into()),
         },
     );
@@ -2400,15 +2395,14 @@ fn azure_new_principal_fields_are_filled_and_checked_before_az_is_asked() {
     // Repositories: a token reading only them, with the expiry.
     press(&mut s, KeyCode::Tab);
     type_text(&mut s, "team/app, base");
-    let Effect::PlanIdentity {
-        source,
-        identity:
-            NewIdentity::AzurePrincipal {
-                name,
-                repositories,
-                days,
-            },
-    } = press(&mut s, KeyCode::Enter)
+    let Effect::PlanIdentity { source, identity } = press(&mut s, KeyCode::Enter) else {
+        panic!("az was not asked")
+    };
+    let NewIdentity::AzurePrincipal {
+        name,
+        repositories,
+        days,
+    } = identity.clone()
     else {
         panic!("az was not asked")
     };
@@ -2425,8 +2419,7 @@ fn azure_new_principal_fields_are_filled_and_checked_before_az_is_asked() {
         &mut s,
         A::CloudPlanned {
             source: Box::new(source),
-            user: name,
-            admin_profile: None,
+            identity: identity.clone(),
             result: Err("Please run 'az login' to setup account.".into()),
         },
     );
@@ -2471,12 +2464,12 @@ fn azure_new_principal_review_apply_and_done_name_what_was_created() {
     let mut s = state();
     to_new_azure_principal(&mut s);
     press(&mut s, KeyCode::Enter);
-    let Effect::PlanIdentity {
-        source,
-        identity: NewIdentity::AzurePrincipal {
-            name, repositories, ..
-        },
-    } = press(&mut s, KeyCode::Enter)
+    let Effect::PlanIdentity { source, identity } = press(&mut s, KeyCode::Enter) else {
+        panic!("az was not asked")
+    };
+    let NewIdentity::AzurePrincipal {
+        name, repositories, ..
+    } = identity.clone()
     else {
         panic!("az was not asked")
     };
@@ -2487,8 +2480,7 @@ fn azure_new_principal_review_apply_and_done_name_what_was_created() {
         &mut s,
         A::CloudPlanned {
             source: Box::new(source),
-            user: name,
-            admin_profile: None,
+            identity: identity.clone(),
             result: Ok((std::sync::Arc::new(cloud), plan)),
         },
     );
@@ -2554,11 +2546,10 @@ fn azure_new_principal_failure_keeps_the_account_of_what_exists() {
     let mut s = state();
     to_new_azure_principal(&mut s);
     press(&mut s, KeyCode::Enter);
-    let Effect::PlanIdentity {
-        source,
-        identity: NewIdentity::AzurePrincipal { name, .. },
-    } = press(&mut s, KeyCode::Enter)
-    else {
+    let Effect::PlanIdentity { source, identity } = press(&mut s, KeyCode::Enter) else {
+        panic!("az was not asked")
+    };
+    let NewIdentity::AzurePrincipal { name, .. } = identity.clone() else {
         panic!("az was not asked")
     };
     let cloud = crate::cloud::azure::new_principal_plan_for_tests(AZURE_URL, &name, &[]);
@@ -2567,8 +2558,7 @@ fn azure_new_principal_failure_keeps_the_account_of_what_exists() {
         &mut s,
         A::CloudPlanned {
             source: Box::new(source),
-            user: name,
-            admin_profile: None,
+            identity: identity.clone(),
             result: Ok((std::sync::Arc::new(cloud), plan)),
         },
     );

@@ -287,14 +287,10 @@ pub fn to_new_aws_user(s: &mut State) {
 /// Review with the cloud actions.
 pub fn to_new_aws_user_review(s: &mut State) {
     to_new_aws_user(s);
-    let Effect::PlanIdentity {
-        source,
-        identity: NewIdentity::AwsUser {
-            user,
-            admin_profile,
-        },
-    } = press(s, KeyCode::Enter)
-    else {
+    let Effect::PlanIdentity { source, identity } = press(s, KeyCode::Enter) else {
+        panic!("AWS was not asked")
+    };
+    let NewIdentity::AwsUser { user, .. } = identity.clone() else {
         panic!("AWS was not asked")
     };
     let cloud = crate::cloud::aws::new_user_plan_for_tests(AWS_URL, &user);
@@ -307,8 +303,7 @@ pub fn to_new_aws_user_review(s: &mut State) {
         s,
         Action::CloudPlanned {
             source: Box::new(source),
-            user,
-            admin_profile,
+            identity: identity.clone(),
             result: Ok((Arc::new(cloud), plan)),
         },
     );
@@ -371,16 +366,15 @@ pub fn to_new_gar_account_review(s: &mut State) {
     press(s, KeyCode::Tab);
     press(s, KeyCode::Tab);
     type_text(s, "containers");
-    let Effect::PlanIdentity {
-        source,
-        identity:
-            NewIdentity::GarAccount {
-                name,
-                project,
-                location,
-                repository,
-            },
-    } = press(s, KeyCode::Enter)
+    let Effect::PlanIdentity { source, identity } = press(s, KeyCode::Enter) else {
+        panic!("gcloud was not asked")
+    };
+    let NewIdentity::GarAccount {
+        name,
+        project,
+        location,
+        repository,
+    } = identity.clone()
     else {
         panic!("gcloud was not asked")
     };
@@ -398,8 +392,7 @@ pub fn to_new_gar_account_review(s: &mut State) {
         s,
         Action::CloudPlanned {
             source: Box::new(source),
-            user: name,
-            admin_profile: None,
+            identity: identity.clone(),
             result: Ok((Arc::new(cloud), plan)),
         },
     );

@@ -188,14 +188,9 @@ impl<'a> Runner<'a> {
                 self.spawn(move || {
                     let result =
                         cfg.and_then(|cfg| plan_identity(&cfg, &source, &identity, factory));
-                    let admin_profile = match &identity {
-                        NewIdentity::AwsUser { admin_profile, .. } => admin_profile.clone(),
-                        _ => None,
-                    };
                     Action::CloudPlanned {
                         source: Box::new(source),
-                        user: identity.name().to_string(),
-                        admin_profile,
+                        identity,
                         result,
                     }
                 });

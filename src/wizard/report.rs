@@ -362,9 +362,13 @@ pub fn command_line(state: &crate::wizard::state::State) -> Option<String> {
         } else {
             let mut words = vec![
                 "--create-user".to_string(),
-                crate::plan::shell_word(&cloud.user),
+                crate::plan::shell_word(cloud.identity.name()),
             ];
-            if let Some(p) = &cloud.admin_profile {
+            if let crate::wizard::update::NewIdentity::AwsUser {
+                admin_profile: Some(p),
+                ..
+            } = &cloud.identity
+            {
                 words.extend(["--admin-profile".into(), crate::plan::shell_word(p)]);
             }
             words

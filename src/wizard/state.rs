@@ -1217,9 +1217,8 @@ pub struct Review {
 #[derive(Debug, Clone)]
 pub struct CloudReview {
     pub plan: Arc<crate::cloud::CloudPlan>,
-    /// The IAM user's name and the admin profile, as answered (for the command line).
-    pub user: String,
-    pub admin_profile: Option<String>,
+    /// What was asked of the cloud, as answered (for the command line).
+    pub identity: crate::wizard::update::NewIdentity,
 }
 
 impl Review {

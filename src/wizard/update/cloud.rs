@@ -162,8 +162,7 @@ fn plan_new_account(
 pub(super) fn cloud_planned(
     state: &mut State,
     source: PlanSource,
-    user: String,
-    admin_profile: Option<String>,
+    identity: NewIdentity,
     result: Result<(Arc<CloudPlan>, Arc<Plan>), String>,
 ) -> Effect {
     let Some(creds) = state.creds.as_mut() else {
@@ -182,8 +181,7 @@ pub(super) fn cloud_planned(
             if let Some(r) = state.review.as_mut() {
                 r.cloud = Some(CloudReview {
                     plan: cloud,
-                    user,
-                    admin_profile,
+                    identity,
                 });
             }
         }
@@ -229,7 +227,7 @@ pub(super) fn start_cloud_apply(state: &mut State, plan: Arc<Plan>) -> Effect {
         plan,
         cloud: Arc::clone(&cloud.plan),
         source: review.source.clone(),
-        user: cloud.user.clone(),
+        user: cloud.identity.name().to_string(),
     }
 }
 

@@ -168,13 +168,12 @@ pub enum Action {
         account: String,
         held: bool,
     },
-    /// AWS: the review of creating an IAM user (read-only calls) and the plan with a placeholder
-    /// secret, or why not.
+    /// The review of creating `identity` (the cloud's read-only calls) and the plan with a
+    /// placeholder secret, or why not.
     CloudPlanned {
         /// Boxed: it would make every action as large as the answers.
         source: Box<PlanSource>,
-        user: String,
-        admin_profile: Option<String>,
+        identity: NewIdentity,
         result: Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String>,
     },
     /// A step of creating the IAM user, checking its key, storing it and writing the config.
@@ -596,10 +595,9 @@ pub fn update(state: &mut State, event: Action) -> Effect {
         }
         Action::CloudPlanned {
             source,
-            user,
-            admin_profile,
+            identity,
             result,
-        } => cloud_planned(state, *source, user, admin_profile, result),
+        } => cloud_planned(state, *source, identity, result),
         Action::CloudStep(step) => cloud_step(state, step),
         Action::CloudApplied(result) => cloud_applied(state, result),
     }
