@@ -111,11 +111,12 @@ impl FactoryConfig {
         let mut seen_secret: Vec<(&str, &RegistryEntry)> = Vec::new();
         // The first entry CI fails on: it stops there (its login fails, or it crashes).
         let mut first_failing: Option<&RegistryEntry> = None;
-        let errors = |out: &[Finding]| out.iter().filter(|f| f.severity == Severity::Error).count();
         for e in &self.registries {
-            let errors_before = errors(&out);
+            let before = out.len();
             self.lint_entry(e, secrets, &mut out, &mut seen_single, &mut seen_secret);
-            if first_failing.is_none() && errors(&out) > errors_before {
+            if first_failing.is_none()
+                && out[before..].iter().any(|f| f.severity == Severity::Error)
+            {
                 first_failing = Some(e);
             }
         }

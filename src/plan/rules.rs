@@ -138,11 +138,6 @@ fn entry_provider_and_secret(
     Ok((p, name))
 }
 
-/// Whether `e` (if any) is of `p`'s type.
-fn e_kind_matches(e: Option<&RegistryEntry>, p: Provider) -> bool {
-    e.is_some_and(|e| e.kind == p.type_name())
-}
-
 fn describe(cfg: &FactoryConfig, e: &RegistryEntry) -> String {
     let what = match &e.url {
         Some(u) => format!("the {} entry for {u}", e.kind),
@@ -178,16 +173,6 @@ impl Plan {
             (_, Some(u)) => cfg.entry_by_url(u),
             (_, None) => None,
         };
-        // Updating an entry without naming a secret keeps the entry's own secret name.
-        if req.secret_name.is_none()
-            && let Some(name) = existing.and_then(|e| e.secret_name.as_deref())
-            && e_kind_matches(existing, p)
-            && provider::validate_secret_name(name).is_ok()
-            && let Some(last) = fields.last_mut()
-        {
-            last.1 = name.to_string();
-        }
-        let secret_name = fields.last().map(|(_, v)| v.clone()).unwrap_or_default();
         if let Some(e) = existing
             && e.kind != p.type_name()
         {
@@ -197,6 +182,16 @@ impl Plan {
                 e.kind
             )));
         }
+        // Updating an entry (of this type, as checked above) without naming a secret keeps the
+        // entry's own secret name.
+        if req.secret_name.is_none()
+            && let Some(name) = existing.and_then(|e| e.secret_name.as_deref())
+            && provider::validate_secret_name(name).is_ok()
+            && let Some(last) = fields.last_mut()
+        {
+            last.1 = name.to_string();
+        }
+        let secret_name = fields.last().map(|(_, v)| v.clone()).unwrap_or_default();
         if existing.is_none()
             && p.single_per_factory()
             && let Some(other) = cfg.entries_of(p).next()
