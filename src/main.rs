@@ -121,8 +121,7 @@ fn exit(result: anyhow::Result<Option<Outcome>>) -> ExitCode {
 /// The wizard: the full-screen TUI, or the line prompts with `--plain` or TERM=dumb.
 fn wizard(cli: &Cli) -> anyhow::Result<Outcome> {
     let session = fioreg::session::for_wizard(cli)?;
-    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    let outcome = if cli.plain || dumb {
+    let outcome = if cli.plain || fioreg::term::dumb() {
         fioreg::plain::run(&session, &mut fioreg::plain::InquirePrompter)
     } else {
         fioreg::tui::run(&session)

@@ -412,8 +412,7 @@ mod real {
 
     /// No colours with NO_COLOR or TERM=dumb.
     fn render_config() -> RenderConfig<'static> {
-        let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-            || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        let plain = !crate::term::colors_allowed();
         if plain {
             RenderConfig::empty()
         } else {

@@ -3,11 +3,19 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-/// Whether stdout gets ANSI colours: a terminal, NO_COLOR unset, and TERM not `dumb`.
+/// Whether stdout gets ANSI colours: a terminal, and [`colors_allowed`].
 pub fn color_stdout() -> bool {
-    std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    std::io::stdout().is_terminal() && colors_allowed()
+}
+
+/// Whether the environment allows colours: NO_COLOR unset (or empty) and TERM not `dumb`.
+pub fn colors_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && !dumb()
+}
+
+/// TERM=dumb: no colours, and the wizard asks one question at a time.
+pub fn dumb() -> bool {
+    std::env::var("TERM").is_ok_and(|t| t == "dumb")
 }
 
 /// Reads one line from the terminal without echo. Echo goes off BEFORE the prompt is printed,
