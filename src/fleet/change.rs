@@ -124,6 +124,7 @@ fn duplicate(p: &Plan) -> Plan {
         commit: p.commit.clone(),
         git_path: p.git_path.clone(),
         notes: p.notes.clone(),
+        region: p.region.clone(),
     }
 }
 
@@ -382,6 +383,7 @@ fn leftover_plan(cfg: &FactoryConfig, name: &str, m: &Member) -> Plan {
         commit: None,
         git_path: None,
         notes: Vec::new(),
+        region: None,
     }
 }
 

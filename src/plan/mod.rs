@@ -146,6 +146,9 @@ pub struct Plan {
     /// What fioreg changed in what it was asked, and why (e.g. Docker Hub's url written as
     /// `docker.io`); shown at the top of the plan.
     pub notes: Vec<String>,
+    /// The `region:` of the entry the plan stores credentials for, as the config has it after
+    /// the change (see [`Plan::region`]): worked out once, when the plan is made.
+    pub region: Option<String>,
 }
 
 #[cfg(test)]

@@ -220,6 +220,11 @@ impl Plan {
             });
         }
 
+        // The aws entry after the change holds the region written here.
+        let region = fields
+            .iter()
+            .find(|(k, _)| k == "region")
+            .map(|(_, v)| v.clone());
         let (action, change) = match existing {
             Some(e) => (
                 Action::Update {
@@ -267,6 +272,7 @@ impl Plan {
             commit: None,
             git_path: git_path(&cfg.path),
             notes,
+            region,
         })
     }
 
@@ -298,6 +304,7 @@ impl Plan {
             commit: None,
             git_path: git_path(&cfg.path),
             notes: Vec::new(),
+            region: e.region.clone(),
         })
     }
 
@@ -367,6 +374,7 @@ impl Plan {
             commit: None,
             git_path: git_path(&cfg.path),
             notes: Vec::new(),
+            region: None,
         })
     }
 
@@ -410,15 +418,7 @@ impl Plan {
     /// (aws only), the aws entry's as the config has it after the change. `None`: no region
     /// (the login test then takes the url's).
     pub fn region(&self) -> Option<String> {
-        if !matches!(self.action, Action::Rotate { .. }) && self.provider != Provider::Aws {
-            return None;
-        }
-        let cfg = FactoryConfig::parse(&self.config_path, self.new_text.clone()).ok()?;
-        let mut entries = cfg.registries.into_iter();
-        match self.action {
-            Action::Rotate { index, .. } => entries.find(|e| e.index == index)?.region,
-            _ => entries.find(|e| e.provider == Some(Provider::Aws))?.region,
-        }
+        self.region.clone()
     }
 
     /// The file name shown in diffs.
