@@ -13,8 +13,8 @@
 //! at a time. The work grows with the number of distinct repositories and tags, never with how
 //! often an image is named.
 
+use crate::fleet::runner::run_bounded;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -156,37 +156,6 @@ struct Host {
 struct TokenResponse {
     token: Option<String>,
     access_token: Option<String>,
-}
-
-/// Runs `f` on every item with at most `jobs` threads; results in input order.
-fn pool<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let jobs = jobs.max(1).min(items.len().max(1));
-    if jobs == 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= items.len() {
-                        break;
-                    }
-                    let r = f(&items[i]);
-                    if let Ok(mut o) = out.lock() {
-                        o[i] = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    out.into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .collect()
 }
 
 struct Counter(AtomicUsize);
@@ -526,7 +495,7 @@ pub fn probe(
     )?;
     let count = Counter(AtomicUsize::new(0));
     let hosts: Vec<&String> = targets.keys().collect();
-    let phase1 = pool(&hosts, opts.jobs, |host| {
+    let phase1 = run_bounded(&hosts, opts.jobs, |host| {
         host_phase(&client, host, creds.get(*host), &opts.verify, &count)
     });
     let mut results = ProbeResults::default();
@@ -559,7 +528,7 @@ pub fn probe(
                 .map(move |(r, refs)| (h.as_str(), r.as_str(), refs))
         })
         .collect();
-    let phase2 = pool(&jobs, opts.jobs, |(host, repo, refs)| {
+    let phase2 = run_bounded(&jobs, opts.jobs, |(host, repo, refs)| {
         let h = &ready[host];
         repo_phase(&client, h, repo, refs, &count)
     });
@@ -583,28 +552,4 @@ pub fn probe(
     }
     results.requests = count.0.load(Ordering::Relaxed);
     Ok(results)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pool_keeps_order_and_bounds() {
-        let items: Vec<usize> = (0..100).collect();
-        let running = AtomicUsize::new(0);
-        let peak = AtomicUsize::new(0);
-        let out = pool(&items, 4, |i| {
-            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-            peak.fetch_max(now, Ordering::SeqCst);
-            std::thread::sleep(std::time::Duration::from_millis(1));
-            running.fetch_sub(1, Ordering::SeqCst);
-            i * 2
-        });
-        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
-        assert!(peak.load(Ordering::SeqCst) <= 4);
-        assert!(peak.load(Ordering::SeqCst) >= 2);
-        assert_eq!(pool(&items, 1, |i| *i), items);
-        assert!(pool(&Vec::<usize>::new(), 8, |i| *i).is_empty());
-    }
 }
