@@ -622,6 +622,31 @@ impl Batch {
         out
     }
 
+    /// [`Batch::apply`] as a run applies it: SIGINT or SIGTERM meanwhile stops the running
+    /// fioctl calls (src/fioctl) and, through `stop`, starts no other factory; then each
+    /// successful add is remembered in the settings at `settings`, when given.
+    pub fn apply_interruptibly(
+        &self,
+        tools: &Tools,
+        stop: &Arc<AtomicBool>,
+        settings: Option<&std::path::Path>,
+        on_row: &(dyn Fn(usize, &Row) + Sync),
+    ) -> Vec<Row> {
+        let ids: Vec<signal_hook::SigId> =
+            [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
+                .into_iter()
+                .filter_map(|s| signal_hook::flag::register(s, Arc::clone(stop)).ok())
+                .collect();
+        let mut rows = self.apply(tools, stop, on_row);
+        for id in ids {
+            signal_hook::low_level::unregister(id);
+        }
+        if let Some(path) = settings {
+            self.remember(path, &mut rows);
+        }
+        rows
+    }
+
     /// Applies every factory's plan, at most `tools.jobs` factories at a time, each in its
     /// own safe order. Once `stop` is set no other factory is started. `on_row` is told each
     /// factory that had something to do as it finishes (its index in [`Batch::names`]).
@@ -742,23 +767,12 @@ fn finish(g: &Global, mut batch: Batch) -> Result<Outcome> {
     {
         return Ok(Outcome::NotApplied(NOT_APPLIED.into()));
     }
-    // Ctrl-C or SIGTERM while a fioctl call runs stops that call (src/fioctl); this flag also
-    // keeps the factories not started yet from being started.
     let stop = Arc::new(AtomicBool::new(false));
-    let ids: Vec<signal_hook::SigId> = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
-        .into_iter()
-        .filter_map(|s| signal_hook::flag::register(s, Arc::clone(&stop)).ok())
-        .collect();
-    let mut rows = batch.apply(&Tools::of(g), &stop, &|_, row| {
+    let settings = Settings::default_path();
+    let rows = batch.apply_interruptibly(&Tools::of(g), &stop, settings.as_deref(), &|_, row| {
         eprintln!("{}", row.progress_line());
     });
-    for id in ids {
-        signal_hook::low_level::unregister(id);
-    }
     let interrupted = stop.load(Ordering::SeqCst);
-    if let Some(path) = Settings::default_path() {
-        batch.remember(&path, &mut rows);
-    }
     println!("\n{}", batch.closing(&rows).trim_end());
     outcome(&rows, interrupted)
 }

@@ -309,25 +309,14 @@ impl<'a> Runner<'a> {
                 };
                 let tx = self.tx.clone();
                 self.spawn(move || {
-                    // SIGINT or SIGTERM (the line prompts' Ctrl-C) stops the running fioctl
-                    // calls (src/fioctl) and, through `stop`, starts no other factory.
-                    let ids: Vec<signal_hook::SigId> =
-                        [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
-                            .into_iter()
-                            .filter_map(|s| signal_hook::flag::register(s, Arc::clone(&stop)).ok())
-                            .collect();
+                    // SIGINT or SIGTERM (the line prompts' Ctrl-C) stops it as in the CLI.
                     let progress = std::sync::Mutex::new(tx);
-                    let mut rows = batch.apply(&tools, &stop, &|i, row| {
-                        if let Ok(tx) = progress.lock() {
-                            let _ = tx.send(Action::FleetRow(i, row.clone()));
-                        }
-                    });
-                    for id in ids {
-                        signal_hook::low_level::unregister(id);
-                    }
-                    if let Some(path) = settings {
-                        batch.remember(&path, &mut rows);
-                    }
+                    let rows =
+                        batch.apply_interruptibly(&tools, &stop, settings.as_deref(), &|i, row| {
+                            if let Ok(tx) = progress.lock() {
+                                let _ = tx.send(Action::FleetRow(i, row.clone()));
+                            }
+                        });
                     Action::FleetApplied(rows)
                 });
                 None
