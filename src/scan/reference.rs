@@ -254,15 +254,6 @@ pub fn covering_entry<'a>(host: &str, entries: &'a [RegistryEntry]) -> Option<&'
     })
 }
 
-/// An entry's hosts: what it covers, for "an entry that no image uses". `None` for a gar entry
-/// (it covers a family of hosts).
-pub fn entry_host(e: &RegistryEntry) -> Option<String> {
-    match e.provider {
-        Some(Provider::Gar) | None => None,
-        Some(_) => e.url.as_deref().map(|u| u.trim().to_ascii_lowercase()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
