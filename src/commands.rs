@@ -899,7 +899,11 @@ pub fn scan(g: &Global, args: &crate::cli::ScanArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", scan::render::render(&report));
+        // File names and image text come from containers.git: shown escaped.
+        print!(
+            "{}",
+            crate::escape::controls(&scan::render::render(&report))
+        );
     }
     match report.errors() {
         0 => Ok(()),

@@ -444,6 +444,25 @@ fn human_output_lists_registries_uses_and_fixes() {
     );
 }
 
+/// File names and image text come from containers.git: no control character reaches the
+/// terminal raw.
+#[test]
+fn control_characters_from_containers_git_are_shown_escaped() {
+    let w = World::new(CONFIG);
+    w.file(
+        "evil/Dockerfile",
+        "FROM ghcr.io/acme/app\u{1b}]0;pwned\u{7}:1\nFROM ghcr.io/acme/${NOPE\u{1b}[31m}:2\n",
+    );
+    let out = w.scan(&["--offline"]);
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(t.contains("evil/Dockerfile"), "{t}");
+    assert!(
+        !t.contains('\u{1b}') && !t.contains('\u{7}'),
+        "raw control characters: {t:?}"
+    );
+    assert!(t.contains("\\x1b"), "{t}");
+}
+
 #[test]
 fn exit_codes() {
     // 0: everything that needs credentials is covered (offline: nothing unknown is an error).
