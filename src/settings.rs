@@ -333,11 +333,6 @@ impl Settings {
         self.set_value(&tables, &leaf, &value)
     }
 
-    /// Records the factory-config.yml of a successful `add` for `factory`.
-    pub fn remember(&mut self, factory: &str, config: &str) -> Result<(), SettingsError> {
-        self.set(&format!("factories.{factory}.config"), config)
-    }
-
     /// The file's text, or a note that nothing is saved yet.
     pub fn show(&self) -> String {
         let text = self.doc.to_string();
@@ -514,8 +509,9 @@ fn new_table(inside_inline: bool, depth: usize, has_content: bool) -> Item {
     Item::Table(table)
 }
 
-/// Records one cloud identity fioreg created (`aws_iam_user`, `gcp_service_account` or
-/// `azure_identity.<REGISTRY>`) for `factory` in the settings file at `path`.
+/// Records one setting of `factory` (`factories.<NAME>.<key>`) in the settings file at `path`:
+/// a cloud identity fioreg created (`aws_iam_user`, `gcp_service_account` or
+/// `azure_identity.<REGISTRY>`), the config or the containers.git checkout.
 pub fn record_identity(
     path: &Path,
     factory: &str,
@@ -535,13 +531,15 @@ pub fn record_add(
     factory: &str,
     plan: &crate::plan::Plan,
 ) -> Result<(), SettingsError> {
-    let config = std::path::absolute(&plan.config_path)
-        .unwrap_or_else(|_| plan.config_path.clone())
+    record_identity(path, factory, "config", &absolute(&plan.config_path))
+}
+
+/// `p` made absolute (as given when it cannot be), as the settings keep paths.
+fn absolute(p: &Path) -> String {
+    std::path::absolute(p)
+        .unwrap_or_else(|_| p.to_path_buf())
         .display()
-        .to_string();
-    let mut s = Settings::load(path)?;
-    s.remember(factory, &config)?;
-    s.save()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -592,7 +590,7 @@ mod tests {
         let mut s = Settings::load(&path).unwrap();
         s.set("factories.beta.config", "/srv/beta/factory-config.yml")
             .unwrap();
-        s.remember("acme", CONFIG).unwrap();
+        s.set("factories.acme.config", CONFIG).unwrap();
         s.save().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
@@ -651,7 +649,7 @@ config = \"/srv/beta/factory-config.yml\"  # keep this path
         assert_eq!(s.show(), original);
         s.set("factories.beta.config", "/srv/beta2/factory-config.yml")
             .unwrap();
-        s.remember("acme", CONFIG).unwrap();
+        s.set("factories.acme.config", CONFIG).unwrap();
         let expected = "\
 # fioreg settings, edited by hand
 
@@ -807,7 +805,7 @@ beta = { config = \"/b.yml\" }
         assert!(s.set("factories.acme.config", "").is_err());
         assert!(s.set("factories.acme.config", "/x\x1b[2J.yml").is_err());
         let before = s.show();
-        assert!(s.remember("a/b", CONFIG).is_err());
+        assert!(s.set("factories.a/b.config", CONFIG).is_err());
         assert_eq!(s.show(), before, "a refused remember changes nothing");
     }
 
@@ -824,13 +822,7 @@ beta = { config = \"/b.yml\" }
 /// Remembers `dir` as the containers.git checkout of `factory` (`factories.<NAME>.containers`,
 /// absolute) in the settings file at `path`, as a front end does once the user named it.
 pub fn record_containers(path: &Path, factory: &str, dir: &Path) -> Result<(), SettingsError> {
-    let dir = std::path::absolute(dir)
-        .unwrap_or_else(|_| dir.to_path_buf())
-        .display()
-        .to_string();
-    let mut s = Settings::load(path)?;
-    s.set(&format!("factories.{factory}.containers"), &dir)?;
-    s.save()
+    record_identity(path, factory, "containers", &absolute(dir))
 }
 
 #[cfg(test)]
