@@ -1199,7 +1199,7 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     let wait = std::time::Duration::from_secs(*key_wait);
     let made = create_and_store(g, &cloud, &mut plan, &fioctl, wait)?;
     if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
-        && let Err(e) = crate::settings::record_identity(&path, &factory, "aws_iam_user", &user)
+        && let Err(e) = crate::settings::record(&path, &factory, "aws_iam_user", &user)
     {
         eprintln!("warning: the IAM user was not saved in the settings: {e}");
     }
@@ -1385,12 +1385,8 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         std::time::Duration::from_secs(KEY_WAIT),
     )?;
     if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
-        && let Err(e) = crate::settings::record_identity(
-            &path,
-            &factory,
-            "gcp_service_account",
-            &cloud.identity,
-        )
+        && let Err(e) =
+            crate::settings::record(&path, &factory, "gcp_service_account", &cloud.identity)
     {
         eprintln!("warning: the service account was not saved in the settings: {e}");
     }
@@ -1506,7 +1502,7 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
     };
     if let (Some((key, identity)), Some(factory), Some(path)) =
         (remembered, factory_name(g), Settings::default_path())
-        && let Err(e) = crate::settings::record_identity(&path, &factory, &key, &identity)
+        && let Err(e) = crate::settings::record(&path, &factory, &key, &identity)
     {
         eprintln!("warning: the Azure identity was not saved in the settings: {e}");
     }

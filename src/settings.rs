@@ -512,12 +512,7 @@ fn new_table(inside_inline: bool, depth: usize, has_content: bool) -> Item {
 /// Records one setting of `factory` (`factories.<NAME>.<key>`) in the settings file at `path`:
 /// a cloud identity fioreg created (`aws_iam_user`, `gcp_service_account` or
 /// `azure_identity.<REGISTRY>`), the config or the containers.git checkout.
-pub fn record_identity(
-    path: &Path,
-    factory: &str,
-    key: &str,
-    value: &str,
-) -> Result<(), SettingsError> {
+pub fn record(path: &Path, factory: &str, key: &str, value: &str) -> Result<(), SettingsError> {
     let mut s = Settings::load(path)?;
     s.set(&format!("factories.{factory}.{key}"), value)?;
     s.save()
@@ -531,7 +526,7 @@ pub fn record_add(
     factory: &str,
     plan: &crate::plan::Plan,
 ) -> Result<(), SettingsError> {
-    record_identity(path, factory, "config", &absolute(&plan.config_path))
+    record(path, factory, "config", &absolute(&plan.config_path))
 }
 
 /// `p` made absolute (as given when it cannot be), as the settings keep paths.
@@ -822,7 +817,7 @@ beta = { config = \"/b.yml\" }
 /// Remembers `dir` as the containers.git checkout of `factory` (`factories.<NAME>.containers`,
 /// absolute) in the settings file at `path`, as a front end does once the user named it.
 pub fn record_containers(path: &Path, factory: &str, dir: &Path) -> Result<(), SettingsError> {
-    record_identity(path, factory, "containers", &absolute(dir))
+    record(path, factory, "containers", &absolute(dir))
 }
 
 #[cfg(test)]

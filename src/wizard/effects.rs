@@ -274,8 +274,7 @@ impl<'a> Runner<'a> {
                         ),
                     };
                     if let Some((path, factory)) = settings
-                        && let Err(e) =
-                            crate::settings::record_identity(&path, &factory, &key, &value)
+                        && let Err(e) = crate::settings::record(&path, &factory, &key, &value)
                     {
                         let _ = tx.send(Action::SettingsSaved(Err(format!(
                             "the {what} was not saved in the settings: {e}"
