@@ -313,18 +313,9 @@ pub fn pull_policy(url: &str, repositories: &[String]) -> Result<String, String>
 /// The secret CI reads: a credentials file whose only section is `[default]` (the same shape
 /// as the one built from a profile).
 pub fn credentials_secret(key_id: &str, secret_key: &SecretString, user: &str) -> Secret {
-    const HEAD: &str = "[default]\naws_access_key_id = ";
-    const MIDDLE: &str = "\naws_secret_access_key = ";
-    let secret_key = secret_key.expose_secret();
-    let mut text =
-        String::with_capacity(HEAD.len() + key_id.len() + MIDDLE.len() + secret_key.len() + 1);
-    text.push_str(HEAD);
-    text.push_str(key_id);
-    text.push_str(MIDDLE);
-    text.push_str(secret_key);
-    text.push('\n');
-    Secret::new(
-        text.into_bytes(),
+    crate::credentials::aws::credentials_file(
+        key_id,
+        secret_key.expose_secret(),
         format!("AWS credentials: new access key {key_id} of IAM user {user} as [default], 2 keys"),
     )
 }

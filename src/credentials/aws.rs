@@ -373,6 +373,16 @@ pub fn credentials_for(src: &ProfileSource, profile: Option<&str>) -> Result<Sec
     validate(&name, KEY_ID, key_id)?;
     validate(&name, SECRET_KEY, secret_key)?;
 
+    Ok(credentials_file(
+        key_id,
+        secret_key,
+        format!("AWS credentials: profile {name} as [default], 2 keys"),
+    ))
+}
+
+/// The secret CI reads: a credentials file whose only section is `[default]`, with these two
+/// keys.
+pub(crate) fn credentials_file(key_id: &str, secret_key: &str, description: String) -> Secret {
     const HEAD: &str = "[default]\naws_access_key_id = ";
     const MIDDLE: &str = "\naws_secret_access_key = ";
     // Exact capacity: no reallocation leaves copies of the key behind.
@@ -383,10 +393,7 @@ pub fn credentials_for(src: &ProfileSource, profile: Option<&str>) -> Result<Sec
     text.push_str(MIDDLE);
     text.push_str(secret_key);
     text.push('\n');
-    Ok(Secret::new(
-        text.into_bytes(),
-        format!("AWS credentials: profile {name} as [default], 2 keys"),
-    ))
+    Secret::new(text.into_bytes(), description)
 }
 
 #[cfg(test)]

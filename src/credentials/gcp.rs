@@ -37,23 +37,11 @@ struct Header {
 
 /// Reads and checks a service-account key file; the secret is the file's bytes, unchanged.
 pub fn key_file(path: &Path) -> Result<(Secret, GcpKeyInfo), CredError> {
-    let mut bytes = super::read_bounded(path).map_err(|err| CredError::GcpFileUnreadable {
+    let bytes = super::read_bounded(path).map_err(|err| CredError::GcpFileUnreadable {
         path: path.to_path_buf(),
         reason: err.to_string(),
     })?;
-    match check(path, &bytes) {
-        Ok(info) => {
-            let secret = Secret::new(
-                bytes,
-                format!("GCP service-account key {}", info.client_email),
-            );
-            Ok((secret, info))
-        }
-        Err(err) => {
-            bytes.zeroize();
-            Err(err)
-        }
-    }
+    key_bytes(bytes, path)
 }
 
 /// Checks a service-account key held in memory (e.g. read from gcloud's stdout) exactly as
