@@ -221,6 +221,30 @@ fn the_org_policy_against_keys_is_explained_with_both_ways_out() {
 }
 
 #[test]
+fn a_new_key_of_another_account_is_refused_and_nothing_is_stored() {
+    let c = Cloud::new();
+    let other = format!("someone-else@{PROJECT}.iam.gserviceaccount.com");
+    c.api.state.lock().expect("state").keys_of = Some(other.clone());
+    let (code, out, err) = c.add(&[]);
+    assert_eq!(code, Some(1), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        err.contains(&format!(
+            "the key gcloud created is a key of {other}, not of {EMAIL}; it is not stored"
+        )),
+        "{err}"
+    );
+    // What exists is said, with the command that deletes the key.
+    let key = &c.api.key_ids(EMAIL)[0];
+    assert!(err.contains(&format!("the key {key} of {EMAIL}")), "{err}");
+    assert!(
+        err.contains(&format!("gcloud iam service-accounts keys delete {key}")),
+        "{err}"
+    );
+    assert_eq!(c.w.stored("gcp_creds"), None);
+    c.w.assert_config_intact();
+}
+
+#[test]
 fn rotation_stores_a_new_key_then_deletes_the_older_one() {
     let c = Cloud::new();
     let (code, out, err) = c.add(&[]);

@@ -79,8 +79,8 @@ pub fn create_and_store(
         Job::Aws(_) => {
             test_new_aws_key(plan, &cloud.identity, test, &stop, step, &mut sleep).map(drop)
         }
-        // gcloud's key was parsed as a key of this service account when it was created
-        // (`credentials::gcp::key_bytes`); what is left is the registry login.
+        // gcloud's key was checked as a key of this service account when it was created
+        // (`credentials::gcp::key_bytes` and its client_email); what is left is the login.
         Job::Gcp(_) => {
             step(Step::KeyIsOf(cloud.identity.clone()));
             login_with_retry(plan, test, &stop, step, &mut sleep)

@@ -716,7 +716,7 @@ impl Job {
         } else {
             exists.push(format!("a new key of {email} (NOT stored in the factory)"));
         }
-        let (secret, _) = checked.map_err(|e| {
+        let (secret, info) = checked.map_err(|e| {
             fail(
                 format!("the key gcloud created cannot be used: {e}"),
                 &exists,
@@ -724,6 +724,18 @@ impl Job {
                 false,
             )
         })?;
+        // What the review and the run say of the key ("a key of EMAIL") is checked here.
+        if info.client_email != email {
+            return Err(fail(
+                format!(
+                    "the key gcloud created is a key of {}, not of {email}; it is not stored",
+                    info.client_email
+                ),
+                &exists,
+                &undo,
+                false,
+            ));
+        }
         report(step, false);
         Ok(Created {
             secret,

@@ -36,6 +36,8 @@ pub struct State {
     pub policies: BTreeMap<String, Value>,
     /// Refuse key creation as the organisation policy does.
     pub keys_forbidden: bool,
+    /// Issue new keys naming this account as their client_email instead of the right one.
+    pub keys_of: Option<String>,
     next: u64,
 }
 
@@ -217,7 +219,7 @@ fn handle(st: &mut State, req: &Request) -> Response {
             st.next += 1;
             let id = format!("{:040x}", 0xfeed0000u64 + st.next);
             let project = sa["projectId"].as_str().unwrap_or_default().to_string();
-            let file = key_file(email, &project, &id);
+            let file = key_file(st.keys_of.as_deref().unwrap_or(email), &project, &id);
             let data = base64::engine::general_purpose::STANDARD.encode(&file);
             st.keys
                 .entry(email.to_string())
