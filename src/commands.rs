@@ -377,14 +377,9 @@ pub(crate) fn verify_before_storing(
 /// Shows who the AWS keys about to be stored belong to (`sts:GetCallerIdentity`), so that
 /// "these are alice's keys" is visible in the review.
 fn show_aws_identity(g: &Global, plan: &Plan) {
-    let region = plan.region().or_else(|| {
-        plan.url.as_deref().and_then(|u| {
-            crate::provider::aws::parse_url(u)
-                .ok()
-                .map(|e| e.region.to_string())
-        })
-    });
-    let Some(region) = region else { return };
+    let Some(region) = plan.aws_region() else {
+        return;
+    };
     match crate::verify::aws_caller_identity(&plan.secret, &region, &verify_options(g)) {
         Ok(id) => println!(
             "AWS identity of these keys: {} (account {}). CI will act as it.\n",

@@ -130,16 +130,7 @@ pub fn test_new_aws_key(
 ) -> Result<String, String> {
     use super::{Attempt, wait_for};
     use crate::verify::{VerifyError, aws_caller_identity};
-    let region = plan
-        .region()
-        .or_else(|| {
-            plan.url.as_deref().and_then(|u| {
-                crate::provider::aws::parse_url(u)
-                    .ok()
-                    .map(|e| e.region.to_string())
-            })
-        })
-        .ok_or("the registry has no region")?;
+    let region = plan.aws_region().ok_or("the registry has no region")?;
     step(Step::CheckingKey);
     let arn = wait_for(
         test.wait,

@@ -421,6 +421,14 @@ impl Plan {
         self.region.clone()
     }
 
+    /// The AWS region the plan's keys are used in: [`Plan::region`], else the ECR url's.
+    pub fn aws_region(&self) -> Option<String> {
+        self.region().or_else(|| {
+            let url = provider::aws::parse_url(self.url.as_deref()?).ok()?;
+            Some(url.region.to_string())
+        })
+    }
+
     /// The file name shown in diffs.
     pub fn config_name(&self) -> String {
         if let Some(rel) = &self.git_path {
