@@ -1151,7 +1151,8 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     check_can_confirm(g, false)?;
     let cfg = FactoryConfig::load(&config_path(g))?;
     let req = request(cmd);
-    Plan::build(
+    // The plan's rules before anything is asked of AWS; the placeholder is named later.
+    let probe = Plan::build(
         &cfg,
         &req,
         Secret::new(Vec::new(), "not created yet"),
@@ -1175,7 +1176,7 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         Vec::new(),
         format!("AWS credentials: the new access key of IAM user {user} as [default]"),
     );
-    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    let mut plan = attach_commit(g, probe.with_secret(placeholder)?)?;
     println!("{}", cloud.render());
     print!("{}", plan.render(color_stdout()));
     println!(
@@ -1340,7 +1341,8 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     if req.url.is_none() {
         req.url = Some(format!("{location}-docker.pkg.dev"));
     }
-    Plan::build(
+    // The plan's rules before anything is asked of Google Cloud.
+    let probe = Plan::build(
         &cfg,
         &req,
         Secret::new(Vec::new(), "not created yet"),
@@ -1355,7 +1357,7 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         Vec::new(),
         format!("GCP service-account key {} (new)", cloud.identity),
     );
-    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    let mut plan = attach_commit(g, probe.with_secret(placeholder)?)?;
     println!("{}", cloud.render());
     print!("{}", plan.render(color_stdout()));
     const KEY_WAIT: u64 = 60;
@@ -1466,7 +1468,7 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         Vec::new(),
         format!("{}, password (created when applied)", cloud.identity),
     );
-    let mut plan = attach_commit(g, Plan::build(&cfg, &req, placeholder, g.factory.clone())?)?;
+    let mut plan = attach_commit(g, probe.with_secret(placeholder)?)?;
     println!("{}", cloud.render());
     print!("{}", plan.render(color_stdout()));
     println!(
