@@ -1360,10 +1360,11 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     let mut plan = attach_commit(g, probe.with_secret(placeholder)?)?;
     println!("{}", cloud.render());
     print!("{}", plan.render(color_stdout()));
-    const KEY_WAIT: u64 = 60;
+    let wait = crate::cloud::apply::DEFAULT_KEY_WAIT;
     println!(
-        "\nOrder: the Google Cloud actions, then a test of the new key (up to {KEY_WAIT} s), then \
-         the factory secret, then the file."
+        "\nOrder: the Google Cloud actions, then a test of the new key (up to {} s), then the \
+         factory secret, then the file.",
+        wait.as_secs()
     );
     let fioctl = match cloud_go_ahead(
         g,
@@ -1374,13 +1375,7 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         Ok(fioctl) => fioctl,
         Err(stop) => return Ok(stop),
     };
-    let made = create_and_store(
-        g,
-        &cloud,
-        &mut plan,
-        &fioctl,
-        std::time::Duration::from_secs(KEY_WAIT),
-    )?;
+    let made = create_and_store(g, &cloud, &mut plan, &fioctl, wait)?;
     if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
         && let Err(e) =
             crate::settings::record(&path, &factory, "gcp_service_account", &cloud.identity)
