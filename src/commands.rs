@@ -619,7 +619,8 @@ pub fn policy(cmd: &PolicyCommand) -> Result<()> {
     let text = match cmd {
         PolicyCommand::Aws { url, repository } => format!(
             "{}\n\n{}",
-            aws_pull_policy(url, repository.as_deref()).map_err(anyhow::Error::msg)?,
+            aws_pull_policy(url, &repository.iter().cloned().collect::<Vec<_>>())
+                .map_err(anyhow::Error::msg)?,
             aws_policy_help(url).map_err(anyhow::Error::msg)?
         ),
         PolicyCommand::Gar {

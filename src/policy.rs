@@ -14,22 +14,39 @@ pub const AWS_USER: &str = "fioreg-ci-pull";
 pub const AWS_POLICY_NAME: &str = "ecr-pull";
 pub const AWS_PROFILE: &str = "ci-pull";
 
-/// A least-privilege IAM policy (JSON) to pull from the ECR registry at `url`, optionally one repository.
-pub fn aws_pull_policy(url: &str, repository: Option<&str>) -> Result<String, String> {
+/// A least-privilege IAM policy (JSON) to pull from the ECR registry at `url`:
+/// `ecr:GetAuthorizationToken` on `*`, the three pull actions on the account's repositories in
+/// the url's region, or only on `repositories`.
+pub fn aws_pull_policy(url: &str, repositories: &[String]) -> Result<String, String> {
     let url = Provider::Aws.validate_url(url)?;
     let ecr = aws::parse_url(&url)?;
-    let repository = match repository {
-        Some(name) => {
-            validate_ecr_repository(name)?;
-            name
-        }
-        None => "*",
+    let partition = partition(&url, ecr.region);
+    let arn = |repo: &str| {
+        let arn = format!(
+            "arn:{partition}:ecr:{}:{}:repository/{repo}",
+            ecr.region, ecr.account
+        );
+        serde_json::Value::String(arn).to_string()
     };
-    Ok(AWS_TEMPLATE
-        .replace("PARTITION", partition(&url, ecr.region))
-        .replace("REGION", ecr.region)
-        .replace("ACCOUNT", ecr.account)
-        .replace("REPOSITORY", repository))
+    let resource = match repositories {
+        [] => arn("*"),
+        [one] => {
+            validate_ecr_repository(one)?;
+            arn(one)
+        }
+        many => {
+            let mut arns = Vec::new();
+            for r in many {
+                validate_ecr_repository(r)?;
+                arns.push(format!("        {}", arn(r)));
+            }
+            format!("[\n{}\n      ]", arns.join(",\n"))
+        }
+    };
+    Ok(AWS_TEMPLATE.replace(
+        "\"arn:PARTITION:ecr:REGION:ACCOUNT:repository/REPOSITORY\"",
+        &resource,
+    ))
 }
 
 /// The commands that create the pull-only IAM user with that policy and a profile for its keys.
@@ -190,14 +207,14 @@ mod tests {
   ]
 }
 "#;
-        assert_eq!(aws_pull_policy(URL, None).unwrap(), expected);
+        assert_eq!(aws_pull_policy(URL, &[]).unwrap(), expected);
     }
 
     #[test]
     fn aws_policy_is_json_and_scopes_to_one_repository() {
         let text = aws_pull_policy(
             " 123456789012.DKR.ecr.us-east-2.amazonaws.com",
-            Some("team/app"),
+            &["team/app".to_string()],
         )
         .unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -207,28 +224,27 @@ mod tests {
         );
         assert_eq!(v["Statement"][0]["Resource"], "*");
         assert_eq!(v["Statement"][1]["Action"].as_array().unwrap().len(), 3);
-        let cn = aws_pull_policy("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", None).unwrap();
+        let cn = aws_pull_policy("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", &[]).unwrap();
         assert!(
             cn.contains("arn:aws-cn:ecr:cn-north-1:123456789012:repository/*"),
             "{cn}"
         );
-        let gov =
-            aws_pull_policy("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com", None).unwrap();
+        let gov = aws_pull_policy("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com", &[]).unwrap();
         assert!(gov.contains("arn:aws-us-gov:ecr:us-gov-west-1:"), "{gov}");
     }
 
     #[test]
     fn aws_policy_errors() {
         assert!(
-            aws_pull_policy("ghcr.io", None)
+            aws_pull_policy("ghcr.io", &[])
                 .unwrap_err()
                 .contains("not an ECR url")
         );
         assert!(
-            aws_pull_policy("https://123456789012.dkr.ecr.us-east-2.amazonaws.com", None).is_err()
+            aws_pull_policy("https://123456789012.dkr.ecr.us-east-2.amazonaws.com", &[]).is_err()
         );
         for bad in ["App", "-app", "app/", "a", "team//app", "app name"] {
-            let err = aws_pull_policy(URL, Some(bad)).unwrap_err();
+            let err = aws_pull_policy(URL, &[bad.to_string()]).unwrap_err();
             assert!(err.contains("ECR repository name"), "{bad}: {err}");
         }
         assert!(aws_policy_help("acmeprod.azurecr.io").is_err());

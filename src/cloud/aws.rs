@@ -256,58 +256,9 @@ pub fn default_user_name(factory: &str) -> String {
     name
 }
 
-/// The pull-only inline policy: `ecr:GetAuthorizationToken` on `*`, the three pull actions on
-/// the account's repositories in the url's region, or only on `repositories`.
+/// The pull-only inline policy ([`crate::policy::aws_pull_policy`]), as the review shows it.
 pub fn pull_policy(url: &str, repositories: &[String]) -> Result<String, String> {
-    let url = crate::provider::Provider::Aws.validate_url(url)?;
-    let ecr = crate::provider::aws::parse_url(&url)?;
-    let partition = crate::policy::partition(&url, ecr.region);
-    let arn = |repo: &str| {
-        format!(
-            "arn:{partition}:ecr:{}:{}:repository/{repo}",
-            ecr.region, ecr.account
-        )
-    };
-    let quoted = |repo: &str| serde_json::Value::String(arn(repo)).to_string();
-    let resource = match repositories {
-        [] => quoted("*"),
-        [one] => {
-            crate::policy::validate_ecr_repository(one)?;
-            quoted(one)
-        }
-        many => {
-            let mut arns = Vec::new();
-            for r in many {
-                crate::policy::validate_ecr_repository(r)?;
-                arns.push(format!("        {}", quoted(r)));
-            }
-            format!("[\n{}\n      ]", arns.join(",\n"))
-        }
-    };
-    // Written out (not serialized) so the review shows it in AWS's usual key order.
-    Ok(format!(
-        r#"{{
-  "Version": "2012-10-17",
-  "Statement": [
-    {{
-      "Sid": "EcrLogin",
-      "Effect": "Allow",
-      "Action": "ecr:GetAuthorizationToken",
-      "Resource": "*"
-    }},
-    {{
-      "Sid": "EcrPull",
-      "Effect": "Allow",
-      "Action": [
-        "ecr:BatchGetImage",
-        "ecr:GetDownloadUrlForLayer",
-        "ecr:BatchCheckLayerAvailability"
-      ],
-      "Resource": {resource}
-    }}
-  ]
-}}"#
-    ))
+    crate::policy::aws_pull_policy(url, repositories).map(|p| p.trim_end().to_string())
 }
 
 /// The secret CI reads: a credentials file whose only section is `[default]` (the same shape
