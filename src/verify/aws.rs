@@ -79,33 +79,51 @@ pub(crate) fn endpoint(
     explicit: Option<&str>,
     env: impl Fn(&str) -> Option<String>,
 ) -> String {
+    service_endpoint("ECR", "api.ecr", region, explicit, env).0
+}
+
+/// An AWS service's endpoint for `region`: `explicit`, else `AWS_ENDPOINT_URL_<SERVICE>`, else
+/// `AWS_ENDPOINT_URL` (both ignored when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else
+/// `https://<host_prefix>.REGION.amazonaws.com/` (`.com.cn` for China regions); a bare
+/// `scheme://host[:port]` gets the root path, which is what is signed. The second value says
+/// whether it came from the environment.
+fn service_endpoint(
+    service: &str,
+    host_prefix: &str,
+    region: &str,
+    explicit: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> (String, bool) {
     let configured = || {
         let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         if ignore {
             return None;
         }
-        env("AWS_ENDPOINT_URL_ECR")
+        env(&format!("AWS_ENDPOINT_URL_{service}"))
             .filter(|v| !v.trim().is_empty())
             .or_else(|| env("AWS_ENDPOINT_URL").filter(|v| !v.trim().is_empty()))
     };
-    let url = explicit
-        .map(str::to_string)
-        .or_else(configured)
-        .unwrap_or_else(|| {
-            let suffix = if region.starts_with("cn-") {
-                "amazonaws.com.cn"
-            } else {
-                "amazonaws.com"
-            };
-            format!("https://api.ecr.{region}.{suffix}/")
-        });
+    let (url, from_env) = match explicit {
+        Some(u) => (u.to_string(), false),
+        None => match configured() {
+            Some(u) => (u, true),
+            None => {
+                let suffix = if region.starts_with("cn-") {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                };
+                (format!("https://{host_prefix}.{region}.{suffix}/"), false)
+            }
+        },
+    };
     let url = url.trim().to_string();
-    // A bare `scheme://host[:port]` gets the root path, which is what is signed.
-    match url.split_once("://") {
+    let url = match url.split_once("://") {
         Some((_, rest)) if !rest.contains('/') => format!("{url}/"),
         _ => url,
-    }
+    };
+    (url, from_env)
 }
 
 #[derive(Deserialize)]
@@ -253,30 +271,7 @@ pub(crate) fn authorization_token(
 /// when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else `https://sts.REGION.amazonaws.com/`.
 /// The second value says whether it came from the environment.
 pub(crate) fn sts_endpoint(region: &str, env: impl Fn(&str) -> Option<String>) -> (String, bool) {
-    let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    let configured = (!ignore)
-        .then(|| {
-            env("AWS_ENDPOINT_URL_STS")
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| env("AWS_ENDPOINT_URL").filter(|v| !v.trim().is_empty()))
-        })
-        .flatten();
-    let from_env = configured.is_some();
-    let url = configured.unwrap_or_else(|| {
-        let suffix = if region.starts_with("cn-") {
-            "amazonaws.com.cn"
-        } else {
-            "amazonaws.com"
-        };
-        format!("https://sts.{region}.{suffix}/")
-    });
-    let url = url.trim().to_string();
-    let url = match url.split_once("://") {
-        Some((_, rest)) if !rest.contains('/') => format!("{url}/"),
-        _ => url,
-    };
-    (url, from_env)
+    service_endpoint("STS", "sts", region, None, env)
 }
 
 /// Who an access key belongs to, from `sts:GetCallerIdentity`.
