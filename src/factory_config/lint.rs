@@ -314,13 +314,15 @@ impl FactoryConfig {
         if let Some(line) = self.docker_build_secrets_line()
             && !self.registries.is_empty()
         {
-            let mut names: Vec<String> = self
-                .registries
-                .iter()
-                .filter_map(|e| e.secret_name.as_deref().filter(|n| !n.is_empty()))
-                .map(|n| format!("`{n}`"))
-                .collect();
-            names.dedup();
+            // Each secret once, in the file's order (a shared one need not be adjacent).
+            let mut names: Vec<String> = Vec::new();
+            for e in &self.registries {
+                if let Some(n) = e.secret_name.as_deref().filter(|n| !n.is_empty())
+                    && !names.contains(&format!("`{n}`"))
+                {
+                    names.push(format!("`{n}`"));
+                }
+            }
             let which = if names.is_empty() {
                 "the registry credentials".to_string()
             } else {
@@ -454,6 +456,21 @@ mod tests {
         );
         assert!(
             f[0].fix.starts_with("remove `docker_build_secrets: true`"),
+            "{f:#?}"
+        );
+        // A secret shared by entries that are not next to each other is named once.
+        let three = format!(
+            "{t}- type: generic\n  url: quay.io\n  generic_secret_name: quay_creds\n\
+             - type: generic\n  url: docker.io\n  generic_secret_name: ghcr_creds\n"
+        );
+        let f = lint(&three, None);
+        let warn = f
+            .iter()
+            .find(|f| f.message.contains("docker_build_secrets"))
+            .expect("the warning");
+        assert!(
+            warn.message
+                .contains("the registry credentials `ghcr_creds`, `quay_creds` included"),
             "{f:#?}"
         );
         let off = t.replace("docker_build_secrets: true", "docker_build_secrets: false");
