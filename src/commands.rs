@@ -1137,6 +1137,41 @@ fn cloud_confirm(g: &Global, question: &str) -> Result<bool> {
     Ok(confirm(question)?)
 }
 
+/// What the three `add --create-*` flows share once the cloud's plan is made: the cloud's
+/// review and the factory's (the secret: `placeholder` until the key exists), the order of
+/// what happens (`order`, then the secret and the file), the one gate, then create, test,
+/// store and write ([`create_and_store`], a new key tested for up to `wait`); the identity is
+/// remembered for `rotate --new-key` and the one report names it.
+fn add_new_identity(
+    g: &Global,
+    probe: Plan,
+    placeholder: String,
+    cloud: crate::cloud::CloudPlan,
+    fioctl: Option<Fioctl>,
+    order: &str,
+    wait: std::time::Duration,
+) -> Result<Outcome> {
+    let mut plan = attach_commit(g, probe.with_secret(Secret::new(Vec::new(), placeholder))?)?;
+    println!("{}", cloud.render());
+    print!("{}", plan.render(color_stdout()));
+    println!("\nOrder: {order}, then the factory secret, then the file.");
+    let nothing = format!("nothing was created in {}", cloud.cloud);
+    let declined = "not applied: nothing was created or changed";
+    let fioctl = match cloud_go_ahead(g, fioctl, &nothing, declined)? {
+        Ok(fioctl) => fioctl,
+        Err(stop) => return Ok(stop),
+    };
+    let made = create_and_store(g, &cloud, &mut plan, &fioctl, wait)?;
+    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
+        && let Err(e) = cloud.remember(&made, &path, &factory)
+    {
+        eprintln!("warning: {e}");
+    }
+    let created = crate::wizard::report::CreatedIdentity::of(&cloud, &made);
+    let report = report_applied_created(g, &plan, &made.applied, Some(&created));
+    Ok(Outcome::Applied(report))
+}
+
 /// `fioreg add aws --url URL --create-user [NAME]`: a pull-only IAM user and its key, stored.
 pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     use crate::cloud::aws;
@@ -1173,39 +1208,17 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     let cli = aws::AwsCli::find(admin_profile.as_deref()).map_err(cloud_exit)?;
     eprintln!("Asking AWS who you are and whether {user} exists (nothing is created yet) ...");
     let cloud = aws::plan_create(cli, &url, &user, &g.repository).map_err(cloud_exit)?;
-    let placeholder = Secret::new(
-        Vec::new(),
-        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
-    );
-    let mut plan = attach_commit(g, probe.with_secret(placeholder)?)?;
-    println!("{}", cloud.render());
-    print!("{}", plan.render(color_stdout()));
-    println!(
-        "\nOrder: the AWS actions, then a test of the new key (up to {key_wait} s while IAM \
-         catches up), then the factory secret, then the file."
-    );
-    let fioctl = match cloud_go_ahead(
+    add_new_identity(
         g,
+        probe,
+        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
+        cloud,
         fioctl,
-        "nothing was created in AWS",
-        "not applied: nothing was created or changed",
-    )? {
-        Ok(fioctl) => fioctl,
-        Err(stop) => return Ok(stop),
-    };
-    let wait = std::time::Duration::from_secs(*key_wait);
-    let made = create_and_store(g, &cloud, &mut plan, &fioctl, wait)?;
-    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
-        && let Err(e) = crate::settings::record(&path, &factory, "aws_iam_user", &user)
-    {
-        eprintln!("warning: the IAM user was not saved in the settings: {e}");
-    }
-    let created = crate::wizard::report::CreatedIdentity {
-        identity: made.identity,
-        key_id: made.key_id,
-    };
-    let report = report_applied_created(g, &plan, &made.applied, Some(&created));
-    Ok(Outcome::Applied(report))
+        &format!(
+            "the AWS actions, then a test of the new key (up to {key_wait} s while IAM catches up)"
+        ),
+        std::time::Duration::from_secs(*key_wait),
+    )
 }
 
 /// `fioreg rotate SECRET|URL --new-key`: a new key for the same identity, created, tested and
@@ -1354,42 +1367,19 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     eprintln!("Asking Google Cloud about {project} and {repository} (nothing is created yet) ...");
     let cloud =
         gcp::plan_create(cli, name.trim(), project, location, &repository).map_err(cloud_exit)?;
-    let placeholder = Secret::new(
-        Vec::new(),
-        format!("GCP service-account key {} (new)", cloud.identity),
-    );
-    let mut plan = attach_commit(g, probe.with_secret(placeholder)?)?;
-    println!("{}", cloud.render());
-    print!("{}", plan.render(color_stdout()));
     let wait = crate::cloud::apply::DEFAULT_KEY_WAIT;
-    println!(
-        "\nOrder: the Google Cloud actions, then a test of the new key (up to {} s), then the \
-         factory secret, then the file.",
-        wait.as_secs()
-    );
-    let fioctl = match cloud_go_ahead(
+    add_new_identity(
         g,
+        probe,
+        format!("GCP service-account key {} (new)", cloud.identity),
+        cloud,
         fioctl,
-        "nothing was created in Google Cloud",
-        "not applied: nothing was created or changed",
-    )? {
-        Ok(fioctl) => fioctl,
-        Err(stop) => return Ok(stop),
-    };
-    let made = create_and_store(g, &cloud, &mut plan, &fioctl, wait)?;
-    if let (Some(factory), Some(path)) = (factory_name(g), Settings::default_path())
-        && let Err(e) =
-            crate::settings::record(&path, &factory, "gcp_service_account", &cloud.identity)
-    {
-        eprintln!("warning: the service account was not saved in the settings: {e}");
-    }
-    println!(
-        "\n✓ Created for CI: {} (key {}), reader of {repository} only.",
-        made.identity, made.key_id
-    );
-    let applied = made.applied;
-    let report = report_applied(g, &plan, &applied);
-    Ok(Outcome::Applied(report))
+        &format!(
+            "the Google Cloud actions, then a test of the new key (up to {} s)",
+            wait.as_secs()
+        ),
+        wait,
+    )
 }
 
 /// How long a new Azure credential may take to be accepted (Entra ID replicates slowly).
@@ -1460,50 +1450,16 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         areq.url
     );
     let cloud = azure::plan_create(az, areq.clone()).map_err(cloud_exit)?;
-    let placeholder = Secret::new(
-        Vec::new(),
+    add_new_identity(
+        g,
+        probe,
         format!("{}, password (created when applied)", cloud.identity),
-    );
-    let mut plan = attach_commit(g, probe.with_secret(placeholder)?)?;
-    println!("{}", cloud.render());
-    print!("{}", plan.render(color_stdout()));
-    println!(
-        "\nOrder: the Azure action, then a login test with the new credential (up to \
-         {AZURE_KEY_WAIT} s while Azure catches up), then the factory secret, then the file."
-    );
-    let fioctl = match cloud_go_ahead(
-        g,
+        cloud,
         fioctl,
-        "nothing was created in Azure",
-        "not applied: nothing was created or changed",
-    )? {
-        Ok(fioctl) => fioctl,
-        Err(stop) => return Ok(stop),
-    };
-    let made = create_and_store(
-        g,
-        &cloud,
-        &mut plan,
-        &fioctl,
+        &format!(
+            "the Azure action, then a login test with the new credential (up to \
+             {AZURE_KEY_WAIT} s while Azure catches up)"
+        ),
         std::time::Duration::from_secs(AZURE_KEY_WAIT),
-    )?;
-    let applied = made.applied;
-    // The same record as the wizards': azure_identity.<registry> = appId or token:NAME.
-    let remembered = match &cloud.job {
-        crate::cloud::Job::Azure(job) => Some(job.remembered(&made.key_id)),
-        _ => None,
-    };
-    if let (Some((key, identity)), Some(factory), Some(path)) =
-        (remembered, factory_name(g), Settings::default_path())
-        && let Err(e) = crate::settings::record(&path, &factory, &key, &identity)
-    {
-        eprintln!("warning: the Azure identity was not saved in the settings: {e}");
-    }
-    println!(
-        "\n✓ Created for CI: {} (user {}).",
-        made.exists.join("; "),
-        made.key_id
-    );
-    let report = report_applied(g, &plan, &applied);
-    Ok(Outcome::Applied(report))
+    )
 }

@@ -126,8 +126,8 @@ fn check_principal(w: &World, code: i32, out: &str, all: &str) {
     );
     assert!(
         text.contains(&format!(
-            "Created for CI: the service principal {NAME} (AcrPull on acmeprod only), user name \
-             (appId) {app}."
+            "Created for CI: the service principal {NAME} (appId {app}) with AcrPull on acmeprod \
+             (new; stored in the factory as `azprincipal`)."
         )),
         "{text}"
     );
@@ -241,8 +241,8 @@ fn the_line_prompts_create_a_repository_scoped_token_that_expires() {
     );
     assert!(
         text.contains(
-            "Created for CI: the ACR token ci-token (reads team/app, base in acmeprod only; \
-             expires in 30 days)"
+            "Created for CI: the token ci-token in acmeprod, reading team/app, base only (new, \
+             expires 20"
         ),
         "{text}"
     );

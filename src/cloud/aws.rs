@@ -616,6 +616,11 @@ pub fn plan_rotate(cli: AwsCli, user: &str) -> Result<Rotation, CloudError> {
 }
 
 impl Job {
+    /// The IAM user's name.
+    pub(crate) fn user(&self) -> &str {
+        &self.user
+    }
+
     pub(crate) fn execute(
         &self,
         actions: &[CloudAction],

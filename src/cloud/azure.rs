@@ -504,23 +504,6 @@ impl Job {
         }
         words
     }
-
-    /// What a run created, in words, for the Done screen.
-    pub(crate) fn created(&self) -> String {
-        match &self.req.kind {
-            Kind::Principal => format!(
-                "the service principal {} (AcrPull on {} only)",
-                self.req.name,
-                self.req.registry()
-            ),
-            Kind::Token { repositories, days } => format!(
-                "the ACR token {} (reads {} in {} only; expires in {days} days)",
-                self.req.name,
-                repositories.join(", "),
-                self.req.registry()
-            ),
-        }
-    }
 }
 
 /// Test support: the plan of creating `name` for `url` (a principal, or a token when
@@ -702,7 +685,7 @@ impl Job {
                         p.app_id,
                     )
                 }
-                Kind::Token { .. } => {
+                Kind::Token { repositories, .. } => {
                     let args = req.token_args();
                     let words: Vec<&str> = args.iter().map(String::as_str).collect();
                     let t: NewToken = az.call_json(&words).map_err(interrupted_note)?;
@@ -722,10 +705,11 @@ impl Job {
                         req.name.clone(),
                         pw,
                         vec![format!(
-                            "the token {} in {} (new, expires {expiry}; NOT stored in the \
-                             factory yet)",
+                            "the token {} in {}, reading {} only (new, expires {expiry}; NOT \
+                             stored in the factory yet)",
                             req.name,
-                            req.registry()
+                            req.registry(),
+                            repositories.join(", ")
                         )],
                         vec![az.shown(&[
                             "acr",

@@ -138,6 +138,41 @@ impl fmt::Display for CloudError {
 }
 
 impl CloudPlan {
+    /// What fioreg remembers of the identity it created, for `rotate --new-key`: the settings
+    /// key under `factories.<factory>.` (spelled by [`rotate::Cloud::setting`]), its value, and
+    /// what a warning calls it. `key_id`: the new key's id (an Azure principal's appId).
+    pub(crate) fn remembered(&self, key_id: &str) -> (String, String, &'static str) {
+        match &self.job {
+            Job::Aws(job) => (
+                rotate::Cloud::Aws.setting(""),
+                job.user().to_string(),
+                "IAM user",
+            ),
+            Job::Gcp(_) => (
+                rotate::Cloud::Gcp.setting(""),
+                self.identity.clone(),
+                "service account",
+            ),
+            Job::Azure(job) => {
+                let (key, value) = job.remembered(key_id);
+                (key, value, "Azure identity")
+            }
+        }
+    }
+
+    /// Records the identity a run created ([`CloudPlan::remembered`]) in the settings file at
+    /// `path` for `factory`; the error says what was not saved.
+    pub(crate) fn remember(
+        &self,
+        made: &apply::NewKey,
+        path: &std::path::Path,
+        factory: &str,
+    ) -> Result<(), String> {
+        let (key, value, what) = self.remembered(&made.key_id);
+        crate::settings::record(path, factory, &key, &value)
+            .map_err(|e| format!("the {what} was not saved in the settings: {e}"))
+    }
+
     /// The review: who acts, the identity, each action with its command, and the document.
     pub fn render(&self) -> String {
         let mut out = format!("{} (before anything is stored):\n", self.cloud);

@@ -1961,12 +1961,14 @@ fn aws_new_user_review_apply_and_done_name_what_was_created() {
         plan,
         cloud,
         source,
-        user,
     } = press(&mut s, KeyCode::Enter)
     else {
         panic!("not applied")
     };
-    assert_eq!(user, "fioreg-acme-pull");
+    assert_eq!(
+        cloud.remembered(""),
+        ("aws_iam_user".into(), "fioreg-acme-pull".into(), "IAM user")
+    );
     assert!(source.answers().is_some());
     assert_eq!(cloud.actions.len(), 3);
     drop(plan);

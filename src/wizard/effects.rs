@@ -200,7 +200,6 @@ impl<'a> Runner<'a> {
                 plan,
                 cloud,
                 source,
-                user,
             } => {
                 let store: Arc<dyn SecretStore> = match self.session.store.clone() {
                     Ok(store) => store,
@@ -253,43 +252,13 @@ impl<'a> Runner<'a> {
                             }));
                         }
                     };
-                    let (key, value, what, created) = match &cloud.job {
-                        crate::cloud::Job::Gcp(_) => (
-                            "gcp_service_account".to_string(),
-                            made.identity.clone(),
-                            "service account",
-                            made.identity.clone(),
-                        ),
-                        crate::cloud::Job::Azure(job) => {
-                            let (key, value) = job.remembered(&made.key_id);
-                            let created =
-                                format!("{}, user name (appId) {}", job.created(), made.key_id);
-                            (key, value, "Azure identity", created)
-                        }
-                        crate::cloud::Job::Aws(_) => (
-                            "aws_iam_user".to_string(),
-                            user,
-                            "IAM user",
-                            made.identity.clone(),
-                        ),
-                    };
                     if let Some((path, factory)) = settings
-                        && let Err(e) = crate::settings::record(&path, &factory, &key, &value)
+                        && let Err(e) = cloud.remember(&made, &path, &factory)
                     {
-                        let _ = tx.send(Action::SettingsSaved(Err(format!(
-                            "the {what} was not saved in the settings: {e}"
-                        ))));
+                        let _ = tx.send(Action::SettingsSaved(Err(e)));
                     }
-                    Action::CloudApplied(Ok((
-                        made.applied,
-                        crate::wizard::report::CreatedIdentity {
-                            identity: created,
-                            key_id: match cloud.job {
-                                crate::cloud::Job::Azure(_) => String::new(),
-                                _ => made.key_id,
-                            },
-                        },
-                    )))
+                    let created = crate::wizard::report::CreatedIdentity::of(&cloud, &made);
+                    Action::CloudApplied(Ok((made.applied, created)))
                 });
                 None
             }

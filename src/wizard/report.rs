@@ -109,6 +109,24 @@ pub struct CreatedIdentity {
     pub key_id: String,
 }
 
+impl CreatedIdentity {
+    /// What `cloud` created, as `made` reports it: an Azure principal or token by what exists
+    /// now (its appId, its scope, a token's expiry, where it is stored); an IAM user or a
+    /// service account with the new key's id.
+    pub fn of(cloud: &crate::cloud::CloudPlan, made: &crate::cloud::apply::NewKey) -> Self {
+        match &cloud.job {
+            crate::cloud::Job::Azure(_) => CreatedIdentity {
+                identity: made.exists.join("; "),
+                key_id: String::new(),
+            },
+            _ => CreatedIdentity {
+                identity: made.identity.clone(),
+                key_id: made.key_id.clone(),
+            },
+        }
+    }
+}
+
 /// Where the secrets went, for the report and the progress labels.
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {

@@ -227,7 +227,6 @@ pub(super) fn start_cloud_apply(state: &mut State, plan: Arc<Plan>) -> Effect {
         plan,
         cloud: Arc::clone(&cloud.plan),
         source: review.source.clone(),
-        user: cloud.identity.name().to_string(),
     }
 }
 

@@ -290,9 +290,6 @@ pub enum Effect {
         plan: Arc<Plan>,
         cloud: Arc<crate::cloud::CloudPlan>,
         source: PlanSource,
-        /// The IAM user's name, recorded in the settings after success (GAR records the
-        /// service account's email).
-        user: String,
     },
     /// Ctrl-C while [`Effect::ApplyCloud`] runs: `crate::cloud::interrupt` (the cloud CLI
     /// running now gets SIGINT; a run whose key is not being stored yet stops there and says
