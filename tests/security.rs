@@ -216,7 +216,11 @@ fn debug_output_of_secrets_plans_and_answers_is_redacted() {
         ("Answers", format!("{answers:#?}")),
         (
             "Answers::command_line",
-            answers.command_line(Path::new("factory-config.yml"), Some("acme")),
+            answers.command_line(
+                Path::new("factory-config.yml"),
+                Some("acme"),
+                "--password-stdin",
+            ),
         ),
     ] {
         assert!(

@@ -35,6 +35,28 @@ pub struct Answers {
     pub credential: CredentialInput,
 }
 
+impl CredentialInput {
+    /// How a command line gives this credential: `--profile P`, `--key-file F` (with
+    /// `key_file`), or the user's flag (`--client-id` for azure, else `--username`), the name
+    /// and `password` (`--password-stdin`, `--from-keyring`, ...).
+    pub fn flags(&self, provider: Provider, password: &str, key_file: bool) -> Vec<String> {
+        match self {
+            CredentialInput::AwsProfile(Some(p)) => vec!["--profile".into(), shell_word(p)],
+            CredentialInput::GcpKeyFile(path) if key_file => {
+                vec!["--key-file".into(), shell_word(&path.display().to_string())]
+            }
+            CredentialInput::UserToken { user, .. } => {
+                let flag = match provider {
+                    Provider::Azure => "--client-id",
+                    _ => "--username",
+                };
+                vec![flag.into(), shell_word(user), password.into()]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl Answers {
     /// Reads and checks the credentials into the exact bytes CI expects.
     pub fn secret(&self, aws: &ProfileSource) -> Result<Secret, CredError> {
@@ -48,8 +70,9 @@ impl Answers {
         }
     }
 
-    /// The `fioreg add ...` line that does the same from a script (never the secret itself).
-    pub fn command_line(&self, config: &Path, factory: Option<&str>) -> String {
+    /// The `fioreg add ...` line that does the same from a script (never the secret itself);
+    /// `password`: how it reads the password (`--password-stdin`, ...).
+    pub fn command_line(&self, config: &Path, factory: Option<&str>, password: &str) -> String {
         let r = &self.request;
         let mut words = command_prefix(config, factory);
         words.extend(["add".into(), r.provider.type_name().into()]);
@@ -62,20 +85,7 @@ impl Answers {
         if let Some(region) = &r.region {
             words.extend(["--region".into(), shell_word(region)]);
         }
-        match &self.credential {
-            CredentialInput::AwsProfile(Some(p)) => {
-                words.extend(["--profile".into(), shell_word(p)]);
-            }
-            CredentialInput::UserToken { user, .. } => {
-                let flag = if r.provider == Provider::Azure {
-                    "--client-id"
-                } else {
-                    "--username"
-                };
-                words.extend([flag.into(), shell_word(user), "--password-stdin".into()]);
-            }
-            _ => {}
-        }
+        words.extend(self.credential.flags(r.provider, password, false));
         if let Some(n) = &r.secret_name {
             words.extend(["--secret-name".into(), shell_word(n)]);
         }

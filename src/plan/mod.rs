@@ -315,7 +315,11 @@ mod tests {
             },
         };
         assert_eq!(
-            a.command_line(Path::new("ci/factory-config.yml"), Some("acme")),
+            a.command_line(
+                Path::new("ci/factory-config.yml"),
+                Some("acme"),
+                "--password-stdin"
+            ),
             "fioreg --config ci/factory-config.yml --factory acme add azure --url acmeprod.azurecr.io \
              --client-id 1f2e --password-stdin --secret-name 'az prod'"
         );

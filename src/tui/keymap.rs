@@ -72,7 +72,6 @@ const SCROLL_DOWN: Binding = bind(
     "scroll",
     Action::Down,
 );
-const SCROLL_UP: Binding = bind(&[Plain(Up), Plain(Char('k'))], "", "", Action::Up);
 const PAGE_DOWN: Binding = bind(&[Plain(PageDown)], "", "", Action::PageDown);
 const PAGE_UP: Binding = bind(&[Plain(PageUp)], "", "", Action::PageUp);
 const FOCUS_NEXT: Binding = bind(
@@ -90,6 +89,9 @@ const CHOOSE_FACTORY: Binding = bind(
 );
 const PRESS: Binding = bind(&[Plain(Enter)], "Enter", "press", Action::Choose);
 const CONTINUE: Binding = bind(&[Plain(Enter)], "Enter", "continue", Action::Choose);
+const ESC_QUIT_HIDDEN: Binding = bind(&[Plain(Esc)], "", "", Action::Quit);
+const RETRY: Binding = bind(&[Plain(Char('r'))], "r", "test again", Action::Retry);
+const COMPLETE: Binding = bind(&[Plain(Tab)], "Tab", "complete path", Action::Complete);
 
 /// Start: pick an action.
 pub const START: &[Binding] = &[
@@ -97,7 +99,7 @@ pub const START: &[Binding] = &[
     MOVE_UP,
     CHOOSE,
     Q_QUIT,
-    bind(&[Plain(Esc)], "", "", Action::Quit),
+    ESC_QUIT_HIDDEN,
     CTRL_C_HIDDEN,
 ];
 
@@ -108,7 +110,7 @@ pub const START_SEVERAL: &[Binding] = &[
     CHOOSE_FACTORY,
     CHOOSE,
     Q_QUIT,
-    bind(&[Plain(Esc)], "", "", Action::Quit),
+    ESC_QUIT_HIDDEN,
     CTRL_C_HIDDEN,
 ];
 
@@ -126,7 +128,7 @@ pub const START_SWITCHED: &[Binding] = &[
 /// Start, when the config could not be read: read the error, then quit.
 pub const START_BROKEN: &[Binding] = &[
     SCROLL_DOWN,
-    SCROLL_UP,
+    MOVE_UP,
     bind(&[Plain(Char('q')), Plain(Esc)], "q", "quit", Action::Quit),
     CTRL_C_HIDDEN,
 ];
@@ -185,16 +187,11 @@ pub const PICK_REMOVE: &[Binding] = &[
 ];
 
 /// The key-file field: Tab completes the path.
-pub const KEY_FILE: &[Binding] = &[
-    bind(&[Plain(Tab)], "Tab", "complete path", Action::Complete),
-    CONTINUE,
-    BACK,
-    CTRL_C,
-];
+pub const KEY_FILE: &[Binding] = &[COMPLETE, CONTINUE, BACK, CTRL_C];
 
 /// The key file when adding: Down moves to "create a new service account", Up back.
 pub const KEY_FILE_OR_CREATE: &[Binding] = &[
-    bind(&[Plain(Tab)], "Tab", "complete path", Action::Complete),
+    COMPLETE,
     bind(&[Plain(Down)], "↓", "or create", Action::Down),
     bind(&[Plain(Up)], "", "", Action::Up),
     CONTINUE,
@@ -217,7 +214,7 @@ pub const LOGIN_PASSED: &[Binding] = &[CONTINUE, BACK, Q_QUIT, CTRL_C_HIDDEN];
 
 /// Test login failed: nothing goes on from here; fix the credentials or test again.
 pub const LOGIN_FAILED: &[Binding] = &[
-    bind(&[Plain(Char('r'))], "r", "test again", Action::Retry),
+    RETRY,
     bind(&[Plain(Esc)], "Esc", "back to credentials", Action::Back),
     Q_QUIT,
     CTRL_C_HIDDEN,
@@ -228,7 +225,7 @@ pub const LOGIN_UNREACHABLE: &[Binding] = &[
     FOCUS_NEXT,
     FOCUS_PREV,
     PRESS,
-    bind(&[Plain(Char('r'))], "r", "test again", Action::Retry),
+    RETRY,
     BACK,
     Q_QUIT,
     CTRL_C_HIDDEN,
@@ -242,7 +239,7 @@ pub const REVIEW: &[Binding] = &[
         "scroll",
         Action::Down,
     ),
-    SCROLL_UP,
+    MOVE_UP,
     PAGE_DOWN,
     PAGE_UP,
     FOCUS_NEXT,
@@ -256,7 +253,7 @@ pub const REVIEW: &[Binding] = &[
 /// Review with the commit checkbox: Space flips it.
 pub const REVIEW_COMMIT: &[Binding] = &[
     SCROLL_DOWN,
-    SCROLL_UP,
+    MOVE_UP,
     PAGE_DOWN,
     PAGE_UP,
     FOCUS_NEXT,
@@ -277,7 +274,7 @@ pub const APPLYING: &[Binding] = &[
 /// Apply failed: read the error, go back to Review or quit.
 pub const APPLY_FAILED: &[Binding] = &[
     SCROLL_DOWN,
-    SCROLL_UP,
+    MOVE_UP,
     bind(&[Plain(Esc)], "Esc", "back to review", Action::Back),
     Q_QUIT,
     CTRL_C_HIDDEN,
@@ -286,7 +283,7 @@ pub const APPLY_FAILED: &[Binding] = &[
 /// Done: read, then leave.
 pub const DONE: &[Binding] = &[
     SCROLL_DOWN,
-    SCROLL_UP,
+    MOVE_UP,
     bind(&[Plain(Home)], "", "", Action::PageUp),
     bind(&[Plain(End)], "", "", Action::PageDown),
     bind(

@@ -162,6 +162,6 @@ pub fn step(state: &mut State, action: Action) -> Effect {
     state.limits = view::limits(state);
     let effect = crate::wizard::update(state, action);
     state.limits = view::limits(state);
-    view::clamp(state);
+    state.clamp_scrolls();
     effect
 }

@@ -451,12 +451,7 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
         }
         Place::Pick => pick_questions(state),
         Place::Profiles => {
-            let list = match &state.profiles {
-                Profiles::Loaded(list) => list.as_slice(),
-                _ => &[],
-            };
-            let mut options: Vec<Choice> = list
-                .iter()
+            let mut options: Vec<Choice> = (state.profiles.list().iter())
                 .map(|pi| {
                     let mut label = match &pi.access_key_id_masked {
                         Some(id) => format!("{} ({id})", pi.name),
@@ -833,11 +828,7 @@ pub fn answer(state: &State, cur: &mut Cursor, q: &Question, reply: Reply) -> Ve
         }
         (Id::Entry, Reply::Index(i)) => vec![Action::Cursor(i)],
         (Id::Profile, Reply::Index(i)) => {
-            let profiles = match &state.profiles {
-                Profiles::Loaded(list) => list.len(),
-                _ => 0,
-            };
-            if state.creates_identities() && i == profiles {
+            if state.creates_identities() && i == state.profiles.list().len() {
                 // Opens the new user's fields, with their defaults.
                 cur.pending = None;
                 vec![Action::Select(i)]

@@ -215,10 +215,7 @@ pub fn start_check(
 ) -> Option<(String, Vec<crate::factory_config::lint::Finding>)> {
     use crate::factory_config::lint::Severity;
     let cfg = state.config.as_ref().ok()?;
-    let secrets = match &state.secrets {
-        crate::wizard::state::Secrets::Loaded(names) => Some(names.as_slice()),
-        _ => None,
-    };
+    let secrets = state.secrets.names();
     let found = cfg.lint(secrets);
     let online = if secrets.is_some() || cfg.registries.is_empty() {
         ""
@@ -655,19 +652,7 @@ impl PlanSource {
         let mut words = command_prefix(config, factory);
         match self {
             PlanSource::Add { answers, keyring } => {
-                let mut line = answers.command_line(config, factory);
-                // The password flag follows the user's flag and name: swap it as a whole.
-                if let CredentialInput::UserToken { user, .. } = &answers.credential {
-                    let flag = if answers.request.provider == Provider::Azure {
-                        "--client-id"
-                    } else {
-                        "--username"
-                    };
-                    let typed = format!("{flag} {} --password-stdin", shell_word(user));
-                    let swapped =
-                        format!("{flag} {} {}", shell_word(user), password_flags(keyring));
-                    line = line.replacen(&typed, &swapped, 1);
-                }
+                let mut line = answers.command_line(config, factory, &password_flags(keyring));
                 if commit {
                     line.push_str(" --commit");
                 }
@@ -679,24 +664,9 @@ impl PlanSource {
                 keyring,
             } => {
                 words.extend(["rotate".into(), shell_word(target)]);
-                match &answers.credential {
-                    CredentialInput::AwsProfile(Some(p)) => {
-                        words.extend(["--profile".into(), shell_word(p)]);
-                    }
-                    CredentialInput::AwsProfile(None) => {}
-                    CredentialInput::GcpKeyFile(path) => {
-                        words
-                            .extend(["--key-file".into(), shell_word(&path.display().to_string())]);
-                    }
-                    CredentialInput::UserToken { user, .. } => {
-                        let flag = if answers.request.provider == Provider::Azure {
-                            "--client-id"
-                        } else {
-                            "--username"
-                        };
-                        words.extend([flag.into(), shell_word(user), password_flags(keyring)]);
-                    }
-                }
+                let password = password_flags(keyring);
+                let provider = answers.request.provider;
+                words.extend(answers.credential.flags(provider, &password, true));
             }
             PlanSource::Remove {
                 target,

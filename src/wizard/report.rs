@@ -360,37 +360,29 @@ pub fn command_line(state: &crate::wizard::state::State) -> Option<String> {
     // (instead of a key file); the principal: `add azure --create-principal NAME [--repository R
     // ... --expires-in-days D]` (instead of a client id).
     if let Some(cloud) = &review.cloud {
-        let words = if let crate::cloud::Job::Gcp(job) = &cloud.plan.job {
-            let no_file = format!(" --key-file {}", crate::plan::shell_word(""));
-            line = line.replacen(&no_file, "", 1);
-            job.add_flags()
-                .iter()
-                .map(|w| crate::plan::shell_word(w))
-                .collect()
-        } else if let crate::cloud::Job::Azure(job) = &cloud.plan.job {
-            let no_id = format!(
-                " --client-id {} --password-stdin",
-                crate::plan::shell_word("")
-            );
-            line = line.replacen(&no_id, "", 1);
-            job.add_flags()
-                .iter()
-                .map(|w| crate::plan::shell_word(w))
-                .collect()
-        } else {
-            let mut words = vec![
-                "--create-user".to_string(),
-                crate::plan::shell_word(cloud.identity.name()),
-            ];
-            if let crate::wizard::update::NewIdentity::AwsUser {
-                admin_profile: Some(p),
-                ..
-            } = &cloud.identity
-            {
-                words.extend(["--admin-profile".into(), crate::plan::shell_word(p)]);
+        let blank = crate::plan::shell_word("");
+        let (typed, words) = match &cloud.plan.job {
+            crate::cloud::Job::Gcp(job) => (Some(format!(" --key-file {blank}")), job.add_flags()),
+            crate::cloud::Job::Azure(job) => (
+                Some(format!(" --client-id {blank} --password-stdin")),
+                job.add_flags(),
+            ),
+            crate::cloud::Job::Aws(_) => {
+                let mut words = vec!["--create-user".to_string(), cloud.identity.name().into()];
+                if let crate::wizard::update::NewIdentity::AwsUser {
+                    admin_profile: Some(p),
+                    ..
+                } = &cloud.identity
+                {
+                    words.extend(["--admin-profile".into(), p.clone()]);
+                }
+                (None, words)
             }
-            words
         };
+        if let Some(typed) = typed {
+            line = line.replacen(&typed, "", 1);
+        }
+        let words: Vec<String> = words.iter().map(|w| crate::plan::shell_word(w)).collect();
         match line.find(" --commit") {
             Some(at) => line.insert_str(at, &format!(" {}", words.join(" "))),
             None => {

@@ -211,6 +211,16 @@ pub enum Secrets {
     Unavailable(String),
 }
 
+impl Secrets {
+    /// The factory's secret names, once listed.
+    pub fn names(&self) -> Option<&[String]> {
+        match self {
+            Secrets::Loaded(names) => Some(names),
+            _ => None,
+        }
+    }
+}
+
 /// The remembered factories side by side (Start screen), when settings remember two or more.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fleet {
@@ -340,18 +350,6 @@ impl StartItem {
             }
             StartItem::Action(a) => a.label().to_string(),
             StartItem::Several => SEVERAL_LABEL.to_string(),
-        }
-    }
-
-    /// Why the item cannot be chosen with `registries` entries configured, if so.
-    pub fn disabled_reason(&self, registries: usize) -> Option<&'static str> {
-        match self {
-            StartItem::AddFor { .. }
-            | StartItem::ScanContainers
-            | StartItem::DeviceWrap { .. }
-            | StartItem::Several
-            | StartItem::Factory { .. } => None,
-            StartItem::Action(a) => a.disabled_reason(registries),
         }
     }
 }
@@ -659,6 +657,23 @@ impl RegistryForm {
         form
     }
 
+    /// Field `at` was given a new value: it counts as touched; `edited` (`Some(emptied)`) says
+    /// whether a region or secret name is now the user's (an emptied field is the default
+    /// again and follows the url); a new url fills the defaults anew; an old error goes.
+    pub fn changed(&mut self, at: usize, edited: Option<bool>) {
+        let Some(field) = self.fields.get_mut(at) else {
+            return;
+        };
+        field.touched = true;
+        match (field.kind, edited) {
+            (FieldKind::Region, Some(emptied)) => self.region_edited = !emptied,
+            (FieldKind::SecretName, Some(emptied)) => self.secret_name_edited = !emptied,
+            (FieldKind::Url, _) => self.fill_defaults(),
+            _ => {}
+        }
+        self.plan_error = None;
+    }
+
     pub fn field(&self, kind: FieldKind) -> Option<&Field> {
         self.fields.iter().find(|f| f.kind == kind)
     }
@@ -760,6 +775,16 @@ pub enum Profiles {
     Loading,
     Loaded(Vec<ProfileInfo>),
     Failed(String),
+}
+
+impl Profiles {
+    /// The profiles read, none until they are.
+    pub fn list(&self) -> &[ProfileInfo] {
+        match self {
+            Profiles::Loaded(list) => list,
+            _ => &[],
+        }
+    }
 }
 
 /// Why a profile cannot be chosen, if so.
@@ -1251,7 +1276,7 @@ pub enum StepStatus {
 }
 
 /// Applying: each step's progress and, at the end, the outcome.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ApplyRun {
     /// `None`: no secret is stored (remove).
     pub store: Option<StepStatus>,
@@ -1323,6 +1348,20 @@ impl std::fmt::Display for ApplyFailure {
 }
 
 impl ApplyRun {
+    /// The steps `plan` takes, all pending: store or delete its secret, write the config when
+    /// it changes, and commit it when asked.
+    pub fn for_plan(plan: &Plan) -> ApplyRun {
+        let writes = plan.new_text != plan.old_text;
+        ApplyRun {
+            store: (plan.secret_op == crate::plan::SecretOp::Store).then_some(StepStatus::Pending),
+            write: writes.then_some(StepStatus::Pending),
+            delete: (plan.secret_op == crate::plan::SecretOp::Delete)
+                .then_some(StepStatus::Pending),
+            commit: (writes && plan.commit.is_some()).then_some(StepStatus::Pending),
+            ..ApplyRun::default()
+        }
+    }
+
     pub fn finished(&self) -> bool {
         self.result.is_some()
     }
@@ -1475,13 +1514,9 @@ impl State {
         };
         let creds = self.creds.as_ref()?;
         let credential = match &creds.kind {
-            CredsKind::Aws { cursor, .. } => match &self.profiles {
-                Profiles::Loaded(list) => {
-                    let p = list.get(*cursor)?;
-                    CredentialInput::AwsProfile(Some(p.name.clone()))
-                }
-                _ => return None,
-            },
+            CredsKind::Aws { cursor, .. } => {
+                CredentialInput::AwsProfile(Some(self.profiles.list().get(*cursor)?.name.clone()))
+            }
             CredsKind::UserToken { user, password, .. } => CredentialInput::UserToken {
                 user: user.value().to_string(),
                 password: password.secret().clone(),
@@ -1635,12 +1670,12 @@ impl State {
     /// Why a Start item cannot be chosen, if so (the registries configured, and across
     /// factories whether any is chosen).
     pub fn start_disabled(&self, item: &StartItem) -> Option<String> {
-        let Some(several) = &self.several else {
-            let registries = self.config.as_ref().map_or(0, |c| c.registries.len());
-            return item.disabled_reason(registries).map(str::to_string);
-        };
         let StartItem::Action(action) = item else {
             return None;
+        };
+        let Some(several) = &self.several else {
+            let registries = self.config.as_ref().map_or(0, |c| c.registries.len());
+            return action.disabled_reason(registries).map(str::to_string);
         };
         if *action == StartAction::Quit {
             return None;
@@ -1720,6 +1755,14 @@ impl State {
             .as_ref()
             .map(|cfg| crate::wizard::flow::entry_choices(cfg, purpose))
             .unwrap_or_default();
+    }
+
+    /// Keeps the scroll positions within the limits (the update may ask for "the end").
+    pub fn clamp_scrolls(&mut self) {
+        if let Some(review) = self.review.as_mut() {
+            review.scroll = review.scroll.min(self.limits.review_max);
+        }
+        self.scroll = self.scroll.min(self.limits.scroll_max);
     }
 
     /// Whether a spinner is turning somewhere (then ticks redraw).

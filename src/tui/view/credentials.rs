@@ -8,7 +8,7 @@ use crate::wizard::state::{
     profile_disabled_reason,
 };
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 
 pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     let mut c = Content::default();
@@ -256,9 +256,7 @@ fn create_item(
     };
     c.extend(wrap_prefixed(mark, label, width, style));
     c.extend(wrap_prefixed("    ", explanation, width, theme.dim()));
-    if selected {
-        c.focus = Some((first, c.lines.len() - 1));
-    }
+    c.focus_from(first, selected);
 }
 
 /// The new cloud identity's fields (declared once in the wizard: `IdentityForm`, with their
@@ -342,27 +340,14 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
         .max()
         .unwrap_or(0);
     for (i, p) in list.iter().enumerate() {
-        let first = c.lines.len();
         let disabled = profile_disabled_reason(p);
         let selected = i == cursor && disabled.is_none();
-        let (mark, style) = match (disabled, selected) {
-            (Some(_), _) => ("⊘ ", theme.dim()),
-            (None, true) => ("▸ ", theme.focus()),
-            (None, false) => ("  ", Style::new()),
-        };
         let key = p.access_key_id_masked.as_deref().unwrap_or("(no keys)");
         let row = format!("{:<name_width$}  {key}", p.name);
-        c.push(Line::from(vec![
-            Span::styled(mark, style),
-            Span::styled(truncate(&row, width.saturating_sub(2)), style),
-        ]));
+        let label = truncate(&row, width.saturating_sub(2));
+        let first = c.item(label, disabled.is_some(), selected, theme);
         if let Some(reason) = disabled {
-            c.extend(wrap_prefixed(
-                "    ",
-                &format!("disabled: {reason}"),
-                width,
-                theme.dim(),
-            ));
+            c.disabled(reason, width, theme);
         } else if p.looks_personal {
             c.extend(wrap_prefixed(
                 "    ! ",
@@ -371,9 +356,7 @@ fn aws(c: &mut Content, state: &State, cursor: usize, width: usize, theme: Theme
                 theme.warn(),
             ));
         }
-        if selected {
-            c.focus = Some((first, c.lines.len() - 1));
-        }
+        c.focus_from(first, selected);
     }
     if create {
         new_user_item(c, cursor == list.len(), theme, width);

@@ -101,6 +101,31 @@ impl Content {
     fn push(&mut self, line: Line<'static>) {
         self.lines.push(line);
     }
+    /// An item of a list on one line: `▸ ` when selected, `⊘ ` (dimmed) when disabled; returns
+    /// its first line, for [`Content::focus_from`].
+    fn item(&mut self, label: String, disabled: bool, selected: bool, theme: Theme) -> usize {
+        let (mark, style) = match (disabled, selected) {
+            (true, _) => ("⊘ ", theme.dim()),
+            (false, true) => ("▸ ", theme.focus()),
+            (false, false) => ("  ", Style::new()),
+        };
+        self.lines.push(Line::from(vec![
+            Span::styled(mark, style),
+            Span::styled(label, style),
+        ]));
+        self.lines.len() - 1
+    }
+    /// Why an item is disabled, under it.
+    fn disabled(&mut self, reason: &str, width: usize, theme: Theme) {
+        let line = format!("disabled: {reason}");
+        self.extend(wrap_prefixed("    ", &line, width, theme.dim()));
+    }
+    /// When `selected`, the focus is the lines from `first` to the last so far.
+    fn focus_from(&mut self, first: usize, selected: bool) {
+        if selected {
+            self.focus = Some((first, self.lines.len() - 1));
+        }
+    }
     fn blank(&mut self) {
         self.lines.push(Line::default());
     }
@@ -182,7 +207,6 @@ pub fn content_rect(state: &State) -> Rect {
     )
 }
 
-/// How far the freely scrolling screens (Apply, Done, a broken config) can scroll.
 /// How far the screens scroll at the state's terminal size, for the wizard's update.
 pub fn limits(state: &State) -> crate::wizard::state::ViewLimits {
     let (review_page, review_max) = review::page(state);
@@ -191,15 +215,6 @@ pub fn limits(state: &State) -> crate::wizard::state::ViewLimits {
         review_max,
         scroll_max: scroll_limit(state),
     }
-}
-
-/// Keeps the scroll positions within the limits (the wizard may ask for "the end").
-pub fn clamp(state: &mut State) {
-    let limits = state.limits;
-    if let Some(review) = state.review.as_mut() {
-        review.scroll = review.scroll.min(limits.review_max);
-    }
-    state.scroll = state.scroll.min(limits.scroll_max);
 }
 
 pub fn scroll_limit(state: &State) -> usize {
@@ -596,9 +611,7 @@ pub(super) fn text_field(
         (None, Some(h)) => content.extend(wrap_prefixed("  ", h, width, theme.dim())),
         (None, None) => {}
     }
-    if focused {
-        content.focus = Some((first, content.lines.len() - 1));
-    }
+    content.focus_from(first, focused);
 }
 
 /// A checkbox: `[x]` / `[ ]` carry its state without colour, `▸` the focus.
@@ -618,9 +631,7 @@ fn checkbox(
     );
     let style = if focused { theme.focus() } else { Style::new() };
     content.extend(wrap_prefixed(&prefix, label, width, style));
-    if focused {
-        content.focus = Some((first, content.lines.len() - 1));
-    }
+    content.focus_from(first, focused);
 }
 
 #[cfg(test)]

@@ -3,8 +3,6 @@
 
 use super::{Content, Theme, checkbox, truncate, wrap_prefixed};
 use crate::wizard::state::{Flow, Secrets, State};
-use ratatui::style::Style;
-use ratatui::text::{Line, Span};
 
 pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     let mut c = Content::default();
@@ -19,22 +17,11 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     c.blank();
     let entries = state.entries();
     for (i, e) in entries.iter().enumerate() {
-        let first = c.lines.len();
         let disabled = e.disabled();
         let selected = i == state.pick.cursor && disabled.is_none();
-        let (mark, style) = match (disabled, selected) {
-            (Some(_), _) => ("⊘ ", theme.dim()),
-            (None, true) => ("▸ ", theme.focus()),
-            (None, false) => ("  ", Style::new()),
-        };
         let url = e.url.as_deref().unwrap_or("(no url)");
-        c.push(Line::from(vec![
-            Span::styled(mark, style),
-            Span::styled(
-                truncate(&format!("{:<8} {url}", e.kind), width.saturating_sub(2)),
-                style,
-            ),
-        ]));
+        let label = truncate(&format!("{:<8} {url}", e.kind), width.saturating_sub(2));
+        let first = c.item(label, disabled.is_some(), selected, theme);
         let secret = match (&e.secret_name, &state.secrets) {
             (None, _) => "no secret name".to_string(),
             (Some(n), Secrets::Loaded(names)) if names.contains(n) => {
@@ -50,16 +37,9 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
             theme.dim(),
         ));
         if let Some(reason) = disabled {
-            c.extend(wrap_prefixed(
-                "    ",
-                &format!("disabled: {reason}"),
-                width,
-                theme.dim(),
-            ));
+            c.disabled(reason, width, theme);
         }
-        if selected {
-            c.focus = Some((first, c.lines.len() - 1));
-        }
+        c.focus_from(first, selected);
     }
     if entries.iter().all(|e| e.disabled().is_some()) {
         c.blank();

@@ -3,8 +3,6 @@
 use super::{Content, Theme, wrap_prefixed};
 use crate::provider::Provider;
 use crate::wizard::state::State;
-use ratatui::style::Style;
-use ratatui::text::{Line, Span};
 
 pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     let mut c = Content::default();
@@ -16,23 +14,10 @@ pub fn content(state: &State, width: usize, theme: Theme) -> Content {
     ));
     c.blank();
     for (i, p) in Provider::ALL.iter().enumerate() {
-        let first = c.lines.len();
         let selected = i == state.provider_cursor;
-        c.push(Line::from(vec![
-            Span::styled(if selected { "▸ " } else { "  " }, theme.focus()),
-            Span::styled(
-                p.title(),
-                if selected {
-                    theme.focus()
-                } else {
-                    Style::new()
-                },
-            ),
-        ]));
+        let first = c.item(p.title().to_string(), false, selected, theme);
         c.extend(wrap_prefixed("    ", p.blurb(), width, theme.dim()));
-        if selected {
-            c.focus = Some((first, c.lines.len() - 1));
-        }
+        c.focus_from(first, selected);
     }
     c
 }

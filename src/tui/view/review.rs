@@ -107,15 +107,15 @@ fn several(
         } else {
             Style::new()
         };
-        let indent = line.len() - line.trim_start().len();
-        lines.extend(wrap_prefixed(
-            &" ".repeat(indent),
-            line.trim_start(),
-            width,
-            style,
-        ));
+        lines.extend(rewrap(line, width, style));
     }
     lines
+}
+
+/// A line of a text block wrapped to `width`, its indent kept on every part.
+fn rewrap(line: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    let indent = line.len() - line.trim_start().len();
+    wrap_prefixed(&" ".repeat(indent), line.trim_start(), width, style)
 }
 
 /// The whole review above the buttons: what the plan does, step by step, in the order it is
@@ -152,18 +152,12 @@ fn document(ctx: &Context, review: &Review, width: usize, theme: Theme) -> Vec<L
         lines.extend(wrap_prefixed("– ", &text, width, theme.dim()));
         // Each cloud action with its command, and the policy document (or role binding), before anything else.
         for line in cloud.plan.render().lines() {
-            let indent = line.len() - line.trim_start().len();
-            let style = if indent == 0 {
-                theme.title()
-            } else {
+            let style = if line.starts_with(' ') {
                 Style::new()
+            } else {
+                theme.title()
             };
-            lines.extend(wrap_prefixed(
-                &" ".repeat(indent),
-                line.trim_start(),
-                width,
-                style,
-            ));
+            lines.extend(rewrap(line, width, style));
         }
     } else if let Some((mark, text, style)) = login_line(ctx, review, theme) {
         lines.extend(wrap_prefixed(mark, &text, width, style));

@@ -132,36 +132,13 @@ fn actions(c: &mut Content, state: &State, width: usize, theme: Theme) {
     c.blank();
     c.push(Line::styled("What now?", theme.title()));
     for (i, a) in state.start_items().iter().enumerate() {
-        let first = c.lines.len();
         let selected = i == state.start_cursor;
-        match state.start_disabled(a) {
-            Some(reason) => {
-                c.push(Line::from(vec![
-                    Span::styled("⊘ ", theme.dim()),
-                    Span::styled(a.label(), theme.dim()),
-                ]));
-                c.extend(wrap_prefixed(
-                    "    ",
-                    &format!("disabled: {reason}"),
-                    width,
-                    theme.dim(),
-                ));
-            }
-            None => c.push(Line::from(vec![
-                Span::styled(if selected { "▸ " } else { "  " }, theme.focus()),
-                Span::styled(
-                    a.label(),
-                    if selected {
-                        theme.focus()
-                    } else {
-                        Style::new()
-                    },
-                ),
-            ])),
+        let disabled = state.start_disabled(a);
+        let first = c.item(a.label(), disabled.is_some(), selected, theme);
+        if let Some(reason) = disabled {
+            c.disabled(&reason, width, theme);
         }
-        if selected {
-            c.focus = Some((first, c.lines.len() - 1));
-        }
+        c.focus_from(first, selected);
     }
 }
 

@@ -11,23 +11,10 @@ use crate::cloud::{CloudPlan, CloudProgress};
 use crate::wizard::report::CreatedIdentity;
 use crate::wizard::state::{ApplyFailure, CloudReview, CloudRun, IdentityForm, KeyringField};
 
-/// How many profiles the AWS list shows (the "create" item comes after them).
-pub(super) fn profile_count(state: &State) -> usize {
-    match &state.profiles {
-        Profiles::Loaded(list) => list.len(),
-        _ => 0,
-    }
-}
-
 /// Whether the AWS list offers "create a new IAM user" (adding only: rotating a key of an
 /// existing user is `fioreg rotate --new-key`).
 pub(super) fn offers_new_user(state: &State) -> bool {
     state.creates_identities() && !matches!(state.profiles, Profiles::NotLoaded | Profiles::Loading)
-}
-
-/// Whether the GAR credentials offer "create a new service account" (adding only, as AWS).
-pub(super) fn offers_new_account(state: &State) -> bool {
-    state.creates_identities()
 }
 
 /// Opens the new identity's fields, the empty ones filled with their defaults: the name
@@ -197,13 +184,7 @@ pub(super) fn start_cloud_apply(state: &mut State, plan: Arc<Plan>) -> Effect {
     let Some(cloud) = review.cloud.as_ref() else {
         return Effect::None;
     };
-    let writes = plan.new_text != plan.old_text;
-    state.apply = Some(ApplyRun {
-        store: Some(StepStatus::Pending),
-        write: writes.then_some(StepStatus::Pending),
-        delete: None,
-        commit: (writes && plan.commit.is_some()).then_some(StepStatus::Pending),
-        result: None,
+    let run = ApplyRun {
         cloud: Some(CloudRun {
             actions: cloud
                 .plan
@@ -219,14 +200,14 @@ pub(super) fn start_cloud_apply(state: &mut State, plan: Arc<Plan>) -> Effect {
             waiting: None,
             created: None,
         }),
-        quit_requested: false,
-    });
-    state.scroll = 0;
-    state.screen = Screen::Apply;
+        ..ApplyRun::for_plan(&plan)
+    };
+    let (cloud, source) = (Arc::clone(&cloud.plan), review.source.clone());
+    begin_apply(state, run);
     Effect::ApplyCloud {
         plan,
-        cloud: Arc::clone(&cloud.plan),
-        source: review.source.clone(),
+        cloud,
+        source,
     }
 }
 

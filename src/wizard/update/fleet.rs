@@ -170,17 +170,7 @@ pub(super) fn start_fleet_apply(state: &mut State, batch: Arc<crate::fleet::Batc
     several.done = None;
     several.stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop = Arc::clone(&several.stop);
-    state.apply = Some(ApplyRun {
-        store: None,
-        write: None,
-        delete: None,
-        commit: None,
-        result: None,
-        cloud: None,
-        quit_requested: false,
-    });
-    state.scroll = 0;
-    state.screen = Screen::Apply;
+    begin_apply(state, ApplyRun::default());
     Effect::ApplyFleet { batch, stop }
 }
 
@@ -659,15 +649,7 @@ mod tests {
             detail: None,
         };
         assert_eq!(s.apply_end(), None);
-        s.apply = Some(ApplyRun {
-            store: None,
-            write: None,
-            delete: None,
-            commit: None,
-            result: None,
-            cloud: None,
-            quit_requested: false,
-        });
+        s.apply = Some(ApplyRun::default());
         assert_eq!(s.apply_end(), None, "still running");
         update(
             &mut s,

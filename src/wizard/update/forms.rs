@@ -18,17 +18,8 @@ pub(super) fn answer(state: &mut State, input: Input, text: String) -> Effect {
             // The shown default given back as it is stays the default (it follows the url).
             let kept = field.input.value().trim() == text.trim();
             field.input.set(text);
-            field.touched = true;
             let emptied = field.input.value().trim().is_empty();
-            match kind {
-                FieldKind::Region if !kept => form.region_edited = !emptied,
-                FieldKind::SecretName if !kept => form.secret_name_edited = !emptied,
-                _ => {}
-            }
-            if kind == FieldKind::Url {
-                form.fill_defaults();
-            }
-            form.plan_error = None;
+            form.changed(at, (!kept).then_some(emptied));
             Effect::None
         }
         Input::User => {
@@ -234,10 +225,10 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
         state.screen = back;
         return Effect::None;
     }
-    let profiles = profile_count(state);
+    let profiles = state.profiles.list().len();
     let create_principal = offers_new_principal(state);
     let create = offers_new_user(state);
-    let create_account = offers_new_account(state);
+    let create_account = state.creates_identities();
     let url = state.registry.as_ref().and_then(|f| f.request().url);
     let (factory, admin) = (state.ctx.factory.clone(), state.ctx.aws_profile.clone());
     let Some(creds) = state.creds.as_mut() else {
@@ -245,10 +236,7 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
     };
     match (&mut creds.kind, action) {
         (CredsKind::Aws { cursor, .. }, Nav::Up | Nav::Down) => {
-            let list: &[ProfileInfo] = match &state.profiles {
-                Profiles::Loaded(list) => list,
-                _ => &[],
-            };
+            let list = state.profiles.list();
             if matches!(state.profiles, Profiles::Loaded(_)) || create {
                 *cursor = step_cursor(
                     *cursor,
@@ -309,12 +297,8 @@ pub(super) fn credentials(state: &mut State, action: Nav) -> Effect {
         }
         (_, Nav::Choose) => {
             if let CredsKind::Aws { cursor, .. } = &creds.kind {
-                let usable = match &state.profiles {
-                    Profiles::Loaded(list) => list
-                        .get(*cursor)
-                        .is_some_and(|p| profile_disabled_reason(p).is_none()),
-                    _ => false,
-                };
+                let usable = (state.profiles.list().get(*cursor))
+                    .is_some_and(|p| profile_disabled_reason(p).is_none());
                 if !usable {
                     return Effect::None;
                 }
@@ -391,19 +375,8 @@ pub(super) fn on_typing(state: &mut State, key: Edit) -> Effect {
                 return Effect::None;
             };
             if field.input.edit(key) {
-                field.touched = true;
-                let kind = field.kind;
                 let emptied = field.input.value().is_empty();
-                match kind {
-                    // An emptied field means the default again (and follows the url).
-                    FieldKind::Region => form.region_edited = !emptied,
-                    FieldKind::SecretName => form.secret_name_edited = !emptied,
-                    FieldKind::Url => {}
-                }
-                if kind == FieldKind::Url {
-                    form.fill_defaults();
-                }
-                form.plan_error = None;
+                form.changed(focus, Some(emptied));
             }
             Effect::None
         }

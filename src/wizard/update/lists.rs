@@ -193,15 +193,8 @@ fn containers_path(state: &mut State, action: Nav) -> Effect {
                 &typed,
                 state.ctx.home.as_deref(),
             ));
-            state.scan = ScanState::Running;
             state.start_cursor = 0;
-            return Effect::Scan {
-                secrets: match &state.secrets {
-                    Secrets::Loaded(names) => Some(names.clone()),
-                    _ => None,
-                },
-                remember: true,
-            };
+            return scan_effect(state, true);
         }
         _ => {}
     }

@@ -9,14 +9,13 @@ pub(super) fn test_login_or_review(
     plan: Arc<Plan>,
     source: PlanSource,
 ) -> Effect {
-    let Some(opts) = state.ctx.verify.clone() else {
+    let (Some(opts), true) = (
+        state.ctx.verify.clone(),
+        crate::wizard::flow::plan_needs_login_test(&plan),
+    ) else {
         show_review(state, plan, source, None);
         return Effect::None;
     };
-    if !crate::wizard::flow::plan_needs_login_test(&plan) {
-        show_review(state, plan, source, None);
-        return Effect::None;
-    }
     state.login_runs += 1;
     let run = state.login_runs;
     state.login = Some(LoginTest {

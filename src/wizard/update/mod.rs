@@ -28,7 +28,7 @@ use super::state::{
 };
 use crate::credentials::aws::ProfileInfo;
 use crate::factory_config::diff;
-use crate::plan::{Action as PlanAction, Applied, CommitPlan, Plan, Progress, SecretOp};
+use crate::plan::{Action as PlanAction, Applied, CommitPlan, Plan, Progress};
 use crate::provider::Provider;
 use crate::secret::Secret;
 use crate::verify::{Outcome, VerifyError, VerifyOptions};
@@ -347,13 +347,15 @@ fn start_scan(state: &mut State) -> Effect {
     if state.scan != ScanState::Pending || state.switched_to_several() {
         return Effect::None;
     }
+    scan_effect(state, false)
+}
+
+/// The scan of containers.git starts (`remember`: its path is recorded in the settings).
+fn scan_effect(state: &mut State, remember: bool) -> Effect {
     state.scan = ScanState::Running;
     Effect::Scan {
-        secrets: match &state.secrets {
-            Secrets::Loaded(names) => Some(names.clone()),
-            _ => None,
-        },
-        remember: false,
+        secrets: state.secrets.names().map(<[String]>::to_vec),
+        remember,
     }
 }
 
@@ -383,7 +385,7 @@ pub fn update(state: &mut State, event: Action) -> Effect {
         }
         Action::Resize(w, h) => {
             state.size = (w, h);
-            clamp_review_scroll(state);
+            state.clamp_scrolls();
             Effect::None
         }
         Action::FleetLoaded(result) => {
@@ -654,4 +656,11 @@ fn on_action(state: &mut State, action: Nav) -> Effect {
             Effect::None
         }
     }
+}
+
+/// The Apply screen, showing `run` from the top.
+fn begin_apply(state: &mut State, run: ApplyRun) {
+    state.apply = Some(run);
+    state.scroll = 0;
+    state.screen = Screen::Apply;
 }

@@ -36,7 +36,7 @@ pub(super) fn review(state: &mut State, action: Nav) -> Effect {
                     Effect::None
                 }
             };
-            clamp_review_scroll(state);
+            state.clamp_scrolls();
             return effect;
         }
         Nav::Back => state.screen = back,
@@ -69,30 +69,11 @@ pub(super) fn review(state: &mut State, action: Nav) -> Effect {
                 if review.cloud.is_some() {
                     return start_cloud_apply(state, plan);
                 }
-                let writes = plan.new_text != plan.old_text;
-                state.apply = Some(ApplyRun {
-                    store: (plan.secret_op == SecretOp::Store).then_some(StepStatus::Pending),
-                    write: writes.then_some(StepStatus::Pending),
-                    delete: (plan.secret_op == SecretOp::Delete).then_some(StepStatus::Pending),
-                    commit: (writes && plan.commit.is_some()).then_some(StepStatus::Pending),
-                    result: None,
-                    cloud: None,
-                    quit_requested: false,
-                });
-                state.scroll = 0;
-                state.screen = Screen::Apply;
+                begin_apply(state, ApplyRun::for_plan(&plan));
                 return Effect::Apply(plan);
             }
         },
         _ => {}
     }
     Effect::None
-}
-
-pub(super) fn clamp_review_scroll(state: &mut State) {
-    let max = state.limits.review_max;
-    if let Some(review) = state.review.as_mut() {
-        review.scroll = review.scroll.min(max);
-    }
-    state.scroll = state.scroll.min(state.limits.scroll_max);
 }
