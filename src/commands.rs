@@ -806,25 +806,12 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
         })
         .collect();
     let header = ["TYPE", "URL", "REGION", "SECRET", "IN FACTORY"].map(String::from);
-    let mut widths = [0usize; 5];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
     println!(
         "{}: {} registries",
         escape::line(&cfg.path.display().to_string()),
         rows.len()
     );
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
-    }
+    print!("{}", crate::fleet::summary::columns(&header, &rows));
     if let Err(why) = &secrets {
         println!("\nSecrets were not checked: {}", escape::controls(why));
     } else if rows.iter().any(|r| r[4] == "MISSING") {

@@ -163,21 +163,10 @@ fn one_overview(m: &Member, fioctl: Result<&Fioctl, String>) -> FactoryOverview 
 
 /// Prints rows as columns two spaces apart.
 fn print_table(header: [&str; 6], rows: &[[String; 6]]) {
-    let header = header.map(String::from);
-    let mut widths = [0usize; 6];
-    for row in std::iter::once(&header).chain(rows) {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
-    }
+    print!(
+        "{}",
+        super::summary::columns(&header.map(String::from), rows)
+    );
 }
 
 /// `fioreg --all-factories list`: one table, a row per registry per factory.

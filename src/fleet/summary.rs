@@ -187,6 +187,26 @@ fn result_error(result: &Result<Applied, ApplyError>) -> Option<String> {
     result.as_ref().err().map(|e| format!("{e:#}"))
 }
 
+/// `header` and `rows` as columns two spaces apart, each line ending in a newline (no trailing
+/// blanks).
+pub fn columns<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in std::iter::once(header).chain(rows) {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(header).chain(rows) {
+        let line: Vec<String> = (row.iter().zip(widths))
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// The table, then the reason of every row that has one. No control character is shown raw.
 pub fn render(rows: &[Row]) -> String {
     let header = ["FACTORY", "RESULT", "SECRET", "CONFIG", "COMMIT"].map(String::from);
@@ -202,22 +222,7 @@ pub fn render(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let mut widths = [0usize; 5];
-    for row in std::iter::once(&header).chain(&cells) {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&cells) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = columns(&header, &cells);
     let details: Vec<&Row> = rows.iter().filter(|r| r.detail.is_some()).collect();
     if !details.is_empty() {
         out.push('\n');
