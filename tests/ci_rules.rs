@@ -187,6 +187,43 @@ fn check_warns_about_a_docker_hub_alias_and_add_fixes_it_in_place() {
     assert!(out.contains("0 errors, 0 warnings"), "{out}");
 }
 
+#[test]
+fn rotate_and_remove_find_docker_hub_by_any_of_its_names() {
+    let config = format!(
+        "{BASE}\ncontainer_registries:\n- type: generic  # Docker Hub\n  url: https://index.docker.io/v1/\n  generic_secret_name: hub_creds\n"
+    );
+    let w = World::new(&config);
+    // Rotated as `docker.io`: the entry written as Docker Hub's v1 url gets the new token.
+    let mut c = w.fioreg();
+    c.args([
+        "--yes",
+        "rotate",
+        "docker.io",
+        "--username",
+        "ci-bot",
+        "--password-stdin",
+    ]);
+    let (code, out, err) = run(c, &format!("{TOKEN}\n"));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(
+        w.stored("hub_creds").as_deref(),
+        Some(format!("ci-bot:{TOKEN}").as_bytes())
+    );
+    assert_eq!(w.config(), config, "rotate leaves the file as it is");
+    // Removed as `index.docker.io`: the same entry, and only it.
+    let mut c = w.fioreg();
+    c.args(["--yes", "remove", "index.docker.io"]);
+    let (code, out, err) = run(c, "");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(!w.config().contains("docker.io"), "{}", w.config());
+    // Another registry is not Docker Hub by any name.
+    let mut c = w.fioreg();
+    c.args(["--yes", "remove", "docker.io"]);
+    let (code, _, err) = run(c, "");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("no registry is configured"), "{err}");
+}
+
 /// Runs `cmd` with `stdin` bytes: (code, stdout, stderr). fioreg may exit (refusing) before it
 /// reads stdin: a broken pipe is not an error here.
 fn run_bytes(mut cmd: std::process::Command, stdin: &[u8]) -> (Option<i32>, String, String) {

@@ -168,11 +168,22 @@ impl FactoryConfig {
     }
 
     /// The entry with this url (compared without case), if any.
+    /// Docker Hub, asked for by any of its names (`docker.io`, `index.docker.io`, ...), is also
+    /// found in a generic entry written with another of them.
     pub fn entry_by_url(&self, url: &str) -> Option<&RegistryEntry> {
-        self.registries.iter().find(|e| {
+        use crate::provider::generic::{DOCKER_HUB, docker_hub_alias};
+        let hub = |u: &str| u.eq_ignore_ascii_case(DOCKER_HUB) || docker_hub_alias(u);
+        let exact = self.registries.iter().find(|e| {
             e.url
                 .as_deref()
                 .is_some_and(|u| u.eq_ignore_ascii_case(url))
+        });
+        exact.or_else(|| {
+            hub(url)
+                .then(|| {
+                    (self.entries_of(Provider::Generic)).find(|e| e.url.as_deref().is_some_and(hub))
+                })
+                .flatten()
         })
     }
 }

@@ -161,15 +161,6 @@ impl Plan {
         // The entry this request updates: the same url, or for gar the one gar entry.
         let existing = match (p, &url) {
             (Provider::Gar, _) => cfg.entries_of(Provider::Gar).next(),
-            (Provider::Generic, Some(u)) if u == provider::generic::DOCKER_HUB => {
-                cfg.entry_by_url(u).or_else(|| {
-                    cfg.entries_of(Provider::Generic).find(|e| {
-                        e.url
-                            .as_deref()
-                            .is_some_and(provider::generic::docker_hub_alias)
-                    })
-                })
-            }
             (_, Some(u)) => cfg.entry_by_url(u),
             (_, None) => None,
         };
