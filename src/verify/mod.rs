@@ -245,6 +245,29 @@ pub(crate) fn summary(body: &str) -> String {
     }
 }
 
+/// A provider endpoint's answer (ECR, STS, Google OAuth): the reply on 200; on 4xx a
+/// [`VerifyError::Provider`] for `what`, with the reason `refusal` reads from the body, else
+/// `HTTP STATUS: FIRST LINE`; anything else is a [`VerifyError::Protocol`] of `url`.
+pub(crate) fn provider_reply(
+    reply: http::Reply,
+    url: &str,
+    what: String,
+    refusal: impl FnOnce(&str) -> Option<String>,
+) -> Result<http::Reply, VerifyError> {
+    match reply.status {
+        200 => Ok(reply),
+        400..=499 => Err(VerifyError::Provider {
+            what,
+            reason: refusal(&reply.body)
+                .unwrap_or_else(|| format!("HTTP {}{}", reply.status, summary(&reply.body))),
+        }),
+        s => Err(VerifyError::Protocol {
+            url: url.to_string(),
+            detail: format!("HTTP {s}{}", summary(&reply.body)),
+        }),
+    }
+}
+
 /// Repository names as the distribution spec allows them: lowercase path components of
 /// `[a-z0-9]` separated by `.`, `_`, `__` or `-`, joined by `/`.
 fn validate_repository(name: &str) -> Result<(), VerifyError> {
