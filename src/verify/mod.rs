@@ -350,27 +350,18 @@ fn run(
         opts.ca_file.as_deref(),
         opts.timeout,
     )?;
-    match provider {
+    let (host, login_secret) = match provider {
         Provider::Azure | Provider::Generic => {
             let host = needs_url(provider, url)?;
             let (user, password) = user_password(secret.expose())?;
-            redactor.add(password);
-            let login = registry::Login { user, password };
-            registry::login(&client, &host, &login, repository, redactor)
+            (host, LoginSecret::UserPassword(user, password))
         }
         Provider::Gar => {
             let host = match url {
                 Some(_) => needs_url(provider, url)?,
                 None => DEFAULT_GAR_HOST.to_string(),
             };
-            // Check the registry address before the key goes anywhere.
-            client.registry_base(&host)?;
-            let token = gcp::access_token(&client, secret.expose(), redactor)?;
-            let login = registry::Login {
-                user: gcp::TOKEN_USER,
-                password: &token,
-            };
-            registry::login(&client, &host, &login, repository, redactor)
+            (host, LoginSecret::GcpKey(secret.expose()))
         }
         Provider::Aws => {
             let host = needs_url(provider, url)?;
@@ -386,21 +377,58 @@ fn run(
                         reason: format!("testing an aws login needs the region: {reason}"),
                     })?,
             };
-            client.registry_base(&host)?;
-            let keys = aws::parse_credentials(secret.expose())?;
-            redactor.add(&keys.secret_access_key);
-            let endpoint = aws::endpoint(&region, opts.ecr_endpoint.as_deref(), |k| {
-                std::env::var(k).ok()
-            });
-            let (user, password) =
-                aws::authorization_token(&client, &endpoint, &region, &keys, redactor)?;
-            let login = registry::Login {
-                user: &user,
-                password: &password,
-            };
-            registry::login(&client, &host, &login, repository, redactor)
+            (host, LoginSecret::AwsKeys(secret.expose(), region))
         }
-    }
+    };
+    // Check the registry address before the key goes anywhere.
+    client.registry_base(&host)?;
+    let login = registry_credentials(
+        &client,
+        login_secret,
+        opts.ecr_endpoint.as_deref(),
+        redactor,
+    )?;
+    registry::login(&client, &host, &login, repository, redactor)
+}
+
+/// A provider's credentials as a registry login takes them, before any token exchange.
+pub(crate) enum LoginSecret<'a> {
+    /// azure, generic: the user and password (or token) of `docker login -u USER`.
+    UserPassword(&'a str, &'a str),
+    /// gar: a service-account key, exchanged for an access token.
+    GcpKey(&'a [u8]),
+    /// aws: an AWS credentials file (`[default]` keys) and the region whose
+    /// ecr:GetAuthorizationToken it is exchanged with.
+    AwsKeys(&'a [u8], String),
+}
+
+/// The registry login (user and password) `secret` gives, after any token exchange: Google's
+/// token endpoint for a key (user `oauth2accesstoken`), ECR GetAuthorizationToken at
+/// `ecr_endpoint` (see [`VerifyOptions::ecr_endpoint`]) for AWS keys. Every secret on the way is
+/// masked by `redactor` from then on. The login test and the scan's probe both log in with it.
+pub(crate) fn registry_credentials(
+    client: &http::Client,
+    secret: LoginSecret<'_>,
+    ecr_endpoint: Option<&str>,
+    redactor: &mut Redactor,
+) -> Result<registry::Login, VerifyError> {
+    let (user, password) = match secret {
+        LoginSecret::UserPassword(user, password) => {
+            redactor.add(password);
+            (user.to_string(), Zeroizing::new(password.to_string()))
+        }
+        LoginSecret::GcpKey(key) => (
+            gcp::TOKEN_USER.to_string(),
+            gcp::access_token(client, key, redactor)?,
+        ),
+        LoginSecret::AwsKeys(secret, region) => {
+            let keys = aws::parse_credentials(secret)?;
+            redactor.add(&keys.secret_access_key);
+            let endpoint = aws::endpoint(&region, ecr_endpoint, |k| std::env::var(k).ok());
+            aws::authorization_token(client, &endpoint, &region, &keys, redactor)?
+        }
+    };
+    Ok(registry::Login { user, password })
 }
 
 pub use aws::CallerIdentity;
