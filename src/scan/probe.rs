@@ -154,9 +154,11 @@ fn token(
     scope: Option<&str>,
     login: Option<&Login>,
 ) -> Result<Option<Zeroizing<String>>, VerifyError> {
-    let odd = |url: &str, reply: &Reply| VerifyError::Protocol {
-        url: url.to_string(),
-        detail: format!("the token service answered HTTP {}", reply.status),
+    let odd = |url: &str, reply: &Reply| {
+        VerifyError::protocol(
+            url,
+            format!("the token service answered HTTP {}", reply.status),
+        )
     };
     let scopes: Vec<&str> = scope.into_iter().collect();
     let mut redactor = Redactor::default();
@@ -186,18 +188,18 @@ fn host_phase(
                 Some(c) if c.scheme == "bearer" => HostAuth::Bearer(TokenService::of(client, c)?),
                 Some(_) => HostAuth::Basic,
                 None => {
-                    return Err(VerifyError::Protocol {
-                        url: ping.url,
-                        detail: "it answered 401 without a Basic or Bearer challenge".into(),
-                    });
+                    return Err(VerifyError::protocol(
+                        &ping.url,
+                        "it answered 401 without a Basic or Bearer challenge",
+                    ));
                 }
             }
         }
         s => {
-            return Err(VerifyError::Protocol {
-                url: ping.url,
-                detail: format!("HTTP {s} where a registry answers 200 or 401"),
-            });
+            return Err(VerifyError::protocol(
+                &ping.url,
+                format!("HTTP {s} where a registry answers 200 or 401"),
+            ));
         }
     };
     let mut h = Host {

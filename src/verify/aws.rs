@@ -228,10 +228,7 @@ pub(crate) fn authorization_token(
         let message = parsed.message.unwrap_or_default();
         Some(format!("{kind}: {}{hint}", summary_text(&message)))
     })?;
-    let odd = |detail: &str| VerifyError::Protocol {
-        url: endpoint_url.to_string(),
-        detail: detail.to_string(),
-    };
+    let odd = |detail: &str| VerifyError::protocol(endpoint_url, detail);
     let parsed: TokenReply = serde_json::from_str(&reply.body)
         .map_err(|_| odd("the answer holds no authorizationData"))?;
     let encoded = parsed
@@ -305,10 +302,10 @@ pub(crate) fn caller_identity(
             arn: arn.to_string(),
             account: account.to_string(),
         }),
-        _ => Err(VerifyError::Protocol {
-            url: endpoint_url.to_string(),
-            detail: "the answer holds no Arn".to_string(),
-        }),
+        _ => Err(VerifyError::protocol(
+            endpoint_url,
+            "the answer holds no Arn",
+        )),
     }
 }
 

@@ -171,10 +171,7 @@ pub(crate) fn access_token(
             None => format!("{error}{hint}"),
         })
     })?;
-    let odd = |detail: &str| VerifyError::Protocol {
-        url: token_uri.to_string(),
-        detail: detail.to_string(),
-    };
+    let odd = |detail: &str| VerifyError::protocol(token_uri, detail);
     let parsed: TokenReply = serde_json::from_str(&reply.body)
         .map_err(|_| odd("the answer is not a JSON token response"))?;
     let token = parsed

@@ -147,6 +147,14 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// A [`VerifyError::Protocol`]: `url` gave an answer no registry or token endpoint should give.
+    pub(crate) fn protocol(url: &str, detail: impl Into<String>) -> VerifyError {
+        VerifyError::Protocol {
+            url: url.to_string(),
+            detail: detail.into(),
+        }
+    }
+
     /// The registry or token endpoint could not be reached at all (DNS, network, TLS, timeout):
     /// the credentials were not tested, which is not the same as being wrong.
     pub fn is_unreachable(&self) -> bool {
@@ -261,10 +269,10 @@ pub(crate) fn provider_reply(
             reason: refusal(&reply.body)
                 .unwrap_or_else(|| format!("HTTP {}{}", reply.status, summary(&reply.body))),
         }),
-        s => Err(VerifyError::Protocol {
-            url: url.to_string(),
-            detail: format!("HTTP {s}{}", summary(&reply.body)),
-        }),
+        s => Err(VerifyError::protocol(
+            url,
+            format!("HTTP {s}{}", summary(&reply.body)),
+        )),
     }
 }
 

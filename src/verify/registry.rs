@@ -163,10 +163,7 @@ impl TokenService {
             401 | 403 => return Ok(TokenAnswer::Refused(reply.status)),
             _ => return Err(odd(&self.realm.url, &reply)),
         }
-        let odd = |detail: &str| VerifyError::Protocol {
-            url: self.realm.url.clone(),
-            detail: detail.to_string(),
-        };
+        let odd = |detail: &str| VerifyError::protocol(&self.realm.url, detail);
         let parsed: TokenResponse = serde_json::from_str(&reply.body)
             .map_err(|_| odd("the token service answered 200 without a JSON token"))?;
         let token = parsed
@@ -199,11 +196,10 @@ pub(crate) fn login(
     }
     let challenges = parse_challenges(&first.www_authenticate);
     let Some(challenge) = pick(&challenges) else {
-        return Err(VerifyError::Protocol {
-            url: ping.url.clone(),
-            detail: "it answered 401 without a Basic or Bearer challenge (WWW-Authenticate)"
-                .to_string(),
-        });
+        return Err(VerifyError::protocol(
+            &ping.url,
+            "it answered 401 without a Basic or Bearer challenge (WWW-Authenticate)",
+        ));
     };
     let rejected = |status: u16| VerifyError::Rejected {
         registry: authority.to_string(),
@@ -299,10 +295,7 @@ fn not_a_registry(url: &str, reply: &Reply) -> VerifyError {
             super::summary(&reply.body)
         ),
     };
-    VerifyError::Protocol {
-        url: url.to_string(),
-        detail,
-    }
+    VerifyError::protocol(url, detail)
 }
 
 fn unexpected(url: &str, reply: &Reply) -> VerifyError {
@@ -319,10 +312,7 @@ fn unexpected(url: &str, reply: &Reply) -> VerifyError {
         500..=599 => format!("HTTP {}: the server failed; try again later", reply.status),
         s => format!("HTTP {s}{}", super::summary(&reply.body)),
     };
-    VerifyError::Protocol {
-        url: url.to_string(),
-        detail,
-    }
+    VerifyError::protocol(url, detail)
 }
 
 #[cfg(test)]
