@@ -206,31 +206,25 @@ pub(crate) fn login(
         status,
     };
 
-    if challenge.scheme == "basic" {
-        let second = client.get(&ping, &[], Some(&login.basic()), false)?;
-        match second.status {
-            200 => {}
-            401 | 403 => return Err(rejected(second.status)),
-            _ => return Err(unexpected(&ping.url, &second)),
-        }
-        return match repository {
-            None => Ok(Outcome::Valid),
-            Some(repo) => pull_check(client, &base, repo, &login.basic()),
-        };
-    }
-
     // Bearer: the realm is where the registry sends clients for tokens.
-    let tokens = TokenService::of(client, challenge)?;
-    let header_scopes: Vec<&str> = challenge
-        .params
-        .get("scope")
-        .map(|s| s.split_whitespace().collect())
-        .unwrap_or_default();
-    let token = match tokens.fetch(client, Some(login), &header_scopes, redactor, unexpected)? {
-        TokenAnswer::Token(t) => t,
-        TokenAnswer::Refused(status) => return Err(rejected(status)),
+    let mut bearer = None;
+    if challenge.scheme == "bearer" {
+        let tokens = TokenService::of(client, challenge)?;
+        let header_scopes: Vec<&str> = challenge
+            .params
+            .get("scope")
+            .map(|s| s.split_whitespace().collect())
+            .unwrap_or_default();
+        match tokens.fetch(client, Some(login), &header_scopes, redactor, unexpected)? {
+            TokenAnswer::Token(t) => bearer = Some((tokens, t)),
+            TokenAnswer::Refused(status) => return Err(rejected(status)),
+        }
+    }
+    let auth = match &bearer {
+        Some((_, token)) => Auth::Bearer(token),
+        None => login.basic(),
     };
-    let second = client.get(&ping, &[], Some(&Auth::Bearer(&token)), false)?;
+    let second = client.get(&ping, &[], Some(&auth), false)?;
     match second.status {
         200 => {}
         401 | 403 => return Err(rejected(second.status)),
@@ -238,6 +232,9 @@ pub(crate) fn login(
     }
     let Some(repo) = repository else {
         return Ok(Outcome::Valid);
+    };
+    let Some((tokens, _)) = bearer else {
+        return pull_check(client, &base, repo, &auth);
     };
     let scope = format!("repository:{repo}:pull");
     let pull_token =
