@@ -3,8 +3,10 @@
 //! credentials for the registry, whether they may pull it; for every tag or digest, whether the
 //! registry has it (a manifest HEAD).
 //!
-//! Built on the login test's HTTP client and challenge parser (`crate::verify`): the same TLS
-//! rules (`--insecure-registry` only to loopback, `--ca-file`), timeouts and messages.
+//! Built on the login test (`crate::verify`): its HTTP client, challenge parser, token request
+//! and `registry_credentials` (how ECR keys, a GAR key or user:password become a registry
+//! login), so the same TLS rules (`--insecure-registry` only to loopback, `--ca-file`),
+//! timeouts and messages apply.
 //!
 //! Cost: one `GET /v2/` per registry, then per repository one anonymous token request (Bearer
 //! registries) and one HEAD per tag or digest; with credentials one login per registry and, for
