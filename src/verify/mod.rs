@@ -369,6 +369,8 @@ fn run(
                 Some(_) => needs_url(provider, url)?,
                 None => DEFAULT_GAR_HOST.to_string(),
             };
+            // Check the registry address before the key goes anywhere.
+            client.registry_base(&host)?;
             (host, LoginSecret::GcpKey(secret.expose()))
         }
         Provider::Aws => {
@@ -385,11 +387,10 @@ fn run(
                         reason: format!("testing an aws login needs the region: {reason}"),
                     })?,
             };
+            client.registry_base(&host)?;
             (host, LoginSecret::AwsKeys(secret.expose(), region))
         }
     };
-    // Check the registry address before the key goes anywhere.
-    client.registry_base(&host)?;
     let login = registry_credentials(
         &client,
         login_secret,
