@@ -3,8 +3,10 @@
 //! credentials for the registry, whether they may pull it; for every tag or digest, whether the
 //! registry has it (a manifest HEAD).
 //!
-//! Built on the login test's HTTP client and challenge parser (`crate::verify`): the same TLS
-//! rules (`--insecure-registry` only to loopback, `--ca-file`), timeouts and messages.
+//! Built on the login test (`crate::verify`): its HTTP client, challenge parser, token request
+//! and `registry_credentials` (how ECR keys, a GAR key or user:password become a registry
+//! login), so the same TLS rules (`--insecure-registry` only to loopback, `--ca-file`),
+//! timeouts and messages apply.
 //!
 //! Cost: one `GET /v2/` per registry, then per repository one anonymous token request (Bearer
 //! registries) and one HEAD per tag or digest; with credentials one login per registry and, for
@@ -15,18 +17,16 @@
 
 use crate::fleet::runner::run_bounded;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::FindingKind;
 use super::reference::Reference;
 use crate::secret::Secret;
-use crate::verify::http::{Auth, Checked, Client};
-use crate::verify::registry::{parse_challenges, pick};
-use crate::verify::{Redactor, VerifyError, VerifyOptions};
+use crate::verify::http::{Auth, Checked, Client, Reply};
+use crate::verify::registry::{Login, TokenAnswer, TokenService, parse_challenges, pick};
+use crate::verify::{LoginSecret, Redactor, VerifyError, VerifyOptions, registry_credentials};
 
 /// The media types a pull accepts, sent with every manifest HEAD.
 const MANIFEST_TYPES: &str = "application/vnd.oci.image.index.v1+json, \
@@ -129,17 +129,13 @@ impl ProbeResults {
 }
 
 /// How a registry wants clients to authenticate (its answer to `GET /v2/`).
-#[derive(Debug, Clone)]
 enum HostAuth {
     /// 200: no login at all.
     Open,
     /// `Basic`: every request needs credentials.
     Basic,
-    /// `Bearer`: tokens from `realm`.
-    Bearer {
-        realm: Checked,
-        service: Option<String>,
-    },
+    /// `Bearer`: tokens from its token service.
+    Bearer(TokenService),
 }
 
 /// A registry after the first phase.
@@ -148,74 +144,32 @@ struct Host {
     auth: HostAuth,
     /// The user and password to use, after any token exchange; `None` without credentials or
     /// when the login failed.
-    login: Option<(String, Zeroizing<String>)>,
+    login: Option<Login>,
     note: Option<HostNote>,
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    token: Option<String>,
-    access_token: Option<String>,
-}
-
-struct Counter(AtomicUsize);
-
-impl Counter {
-    fn add(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 /// A token for `scope` (`None`: a login-only token), with or without credentials.
 /// `Ok(None)`: the token service refused (401/403).
 fn token(
     client: &Client,
-    realm: &Checked,
-    service: Option<&str>,
+    tokens: &TokenService,
     scope: Option<&str>,
-    login: Option<&(String, Zeroizing<String>)>,
-    count: &Counter,
+    login: Option<&Login>,
 ) -> Result<Option<Zeroizing<String>>, VerifyError> {
-    let mut query: Vec<(&str, &str)> = Vec::new();
-    if let Some(s) = service {
-        query.push(("service", s));
-    }
-    if let Some(s) = scope {
-        query.push(("scope", s));
-    }
-    let basic = login.map(|(u, p)| Auth::Basic {
-        user: u,
-        password: p,
-    });
-    if let Some((u, _)) = login {
-        query.push(("account", u));
-    }
-    count.add();
-    let reply = client.get(realm, &query, basic.as_ref(), true)?;
-    match reply.status {
-        200 => {}
-        401 | 403 => return Ok(None),
-        s => {
-            return Err(VerifyError::Protocol {
-                url: realm.url.clone(),
-                detail: format!("the token service answered HTTP {s}"),
-            });
-        }
-    }
-    let parsed: TokenResponse =
-        serde_json::from_str(&reply.body).map_err(|_| VerifyError::Protocol {
-            url: realm.url.clone(),
-            detail: "the token service answered 200 without a JSON token".into(),
-        })?;
-    let t = parsed
-        .token
-        .filter(|t| !t.is_empty())
-        .or(parsed.access_token.filter(|t| !t.is_empty()))
-        .ok_or_else(|| VerifyError::Protocol {
-            url: realm.url.clone(),
-            detail: "the token service answered 200 without a token".into(),
-        })?;
-    Ok(Some(Zeroizing::new(t)))
+    let odd = |url: &str, reply: &Reply| {
+        VerifyError::protocol(
+            url,
+            format!("the token service answered HTTP {}", reply.status),
+        )
+    };
+    let scopes: Vec<&str> = scope.into_iter().collect();
+    let mut redactor = Redactor::default();
+    Ok(
+        match tokens.fetch(client, login, &scopes, &mut redactor, odd)? {
+            TokenAnswer::Token(t) => Some(t),
+            TokenAnswer::Refused(_) => None,
+        },
+    )
 }
 
 /// First phase for one registry: how it authenticates, and the login to use.
@@ -224,35 +178,30 @@ fn host_phase(
     host: &str,
     cred: Option<&Credential>,
     verify: &VerifyOptions,
-    count: &Counter,
 ) -> Result<Host, VerifyError> {
     let base = client.registry_base(host)?;
     let ping = base.join("/v2/");
-    count.add();
     let first = client.get(&ping, &[], None, false)?;
     let auth = match first.status {
         200 => HostAuth::Open,
         401 => {
             let challenges = parse_challenges(&first.www_authenticate);
             match pick(&challenges) {
-                Some(c) if c.scheme == "bearer" => HostAuth::Bearer {
-                    realm: client.check_url(c.params.get("realm").map_or("", String::as_str))?,
-                    service: c.params.get("service").cloned(),
-                },
+                Some(c) if c.scheme == "bearer" => HostAuth::Bearer(TokenService::of(client, c)?),
                 Some(_) => HostAuth::Basic,
                 None => {
-                    return Err(VerifyError::Protocol {
-                        url: ping.url,
-                        detail: "it answered 401 without a Basic or Bearer challenge".into(),
-                    });
+                    return Err(VerifyError::protocol(
+                        &ping.url,
+                        "it answered 401 without a Basic or Bearer challenge",
+                    ));
                 }
             }
         }
         s => {
-            return Err(VerifyError::Protocol {
-                url: ping.url,
-                detail: format!("HTTP {s} where a registry answers 200 or 401"),
-            });
+            return Err(VerifyError::protocol(
+                &ping.url,
+                format!("HTTP {s} where a registry answers 200 or 401"),
+            ));
         }
     };
     let mut h = Host {
@@ -266,7 +215,7 @@ fn host_phase(
         return Ok(h);
     }
     let mut redactor = Redactor::default();
-    let login = credential_login(client, host, cred, verify, &mut redactor, count);
+    let login = credential_login(client, host, cred, verify, &mut redactor);
     let login = match login {
         Ok(l) => l,
         Err(e) => {
@@ -282,22 +231,8 @@ fn host_phase(
     };
     // Check the login itself once, so a wrong password is one finding, not one per repository.
     let accepted = match &h.auth {
-        HostAuth::Basic => {
-            count.add();
-            let r = client.get(
-                &ping,
-                &[],
-                Some(&Auth::Basic {
-                    user: &login.0,
-                    password: &login.1,
-                }),
-                false,
-            )?;
-            r.status == 200
-        }
-        HostAuth::Bearer { realm, service } => {
-            token(client, realm, service.as_deref(), None, Some(&login), count)?.is_some()
-        }
+        HostAuth::Basic => client.get(&ping, &[], Some(&login.basic()), false)?.status == 200,
+        HostAuth::Bearer(tokens) => token(client, tokens, None, Some(&login))?.is_some(),
         HostAuth::Open => true,
     };
     if accepted {
@@ -318,21 +253,12 @@ fn credential_login(
     cred: &Credential,
     verify: &VerifyOptions,
     redactor: &mut Redactor,
-    count: &Counter,
-) -> Result<(String, Zeroizing<String>), VerifyError> {
-    match cred {
+) -> Result<Login, VerifyError> {
+    let secret = match cred {
         Credential::UserPassword { user, password } => {
-            redactor.add(password.expose_secret());
-            Ok((
-                user.clone(),
-                Zeroizing::new(password.expose_secret().to_string()),
-            ))
+            LoginSecret::UserPassword(user, password.expose_secret())
         }
-        Credential::Gcp { key } => {
-            count.add();
-            let t = crate::verify::gcp::access_token(client, key.expose(), redactor)?;
-            Ok((crate::verify::gcp::TOKEN_USER.to_string(), t))
-        }
+        Credential::Gcp { key } => LoginSecret::GcpKey(key.expose()),
         Credential::Aws { secret, region } => {
             let region = match region {
                 Some(r) => r.clone(),
@@ -340,19 +266,10 @@ fn credential_login(
                     .map(|u| u.region.to_string())
                     .map_err(|reason| VerifyError::BadInput { reason })?,
             };
-            let keys = crate::verify::aws::parse_credentials(secret.expose())?;
-            redactor.add(&keys.secret_access_key);
-            let endpoint =
-                crate::verify::aws::endpoint(&region, verify.ecr_endpoint.as_deref(), |k| {
-                    std::env::var(k).ok()
-                });
-            count.add();
-            let (user, password) = crate::verify::aws::authorization_token(
-                client, &endpoint, &region, &keys, redactor,
-            )?;
-            Ok((user, password))
+            LoginSecret::AwsKeys(secret.expose(), region)
         }
-    }
+    };
+    registry_credentials(client, secret, verify.ecr_endpoint.as_deref(), redactor)
 }
 
 /// HEADs one manifest; the HTTP status.
@@ -362,10 +279,8 @@ fn head(
     repo: &str,
     reference: &str,
     auth: Option<&Auth<'_>>,
-    count: &Counter,
 ) -> Result<u16, VerifyError> {
     let target = base.join(&format!("/v2/{repo}/manifests/{reference}"));
-    count.add();
     Ok(client
         .head(&target, &[("Accept", MANIFEST_TYPES)], auth)?
         .status)
@@ -385,7 +300,6 @@ fn repo_phase(
     h: &Host,
     repo: &str,
     refs: &BTreeSet<String>,
-    count: &Counter,
 ) -> Result<RepoResult, VerifyError> {
     let scope = format!("repository:{repo}:pull");
     let mut result = RepoResult {
@@ -400,20 +314,18 @@ fn repo_phase(
             result.access = Access::Private;
             None
         }
-        HostAuth::Bearer { realm, service } => {
-            match token(client, realm, service.as_deref(), Some(&scope), None, count)? {
-                Some(t) => Some(t),
-                None => {
-                    result.access = Access::Private;
-                    None
-                }
+        HostAuth::Bearer(tokens) => match token(client, tokens, Some(&scope), None)? {
+            Some(t) => Some(t),
+            None => {
+                result.access = Access::Private;
+                None
             }
-        }
+        },
     };
     if result.access != Access::Private {
         let auth = anon_token.as_ref().map(|t| Auth::Bearer(t));
         for r in refs {
-            let status = head(client, &h.base, repo, r, auth.as_ref(), count)?;
+            let status = head(client, &h.base, repo, r, auth.as_ref())?;
             match status {
                 401 | 403 => {
                     result.access = Access::Private;
@@ -440,32 +352,20 @@ fn repo_phase(
     let cred_token;
     let auth = match &h.auth {
         HostAuth::Open => return Ok(result),
-        HostAuth::Basic => Auth::Basic {
-            user: &login.0,
-            password: &login.1,
-        },
-        HostAuth::Bearer { realm, service } => {
-            match token(
-                client,
-                realm,
-                service.as_deref(),
-                Some(&scope),
-                Some(login),
-                count,
-            )? {
-                Some(t) => {
-                    cred_token = t;
-                    Auth::Bearer(&cred_token)
-                }
-                None => {
-                    result.creds = Some(RepoCreds::NoPull);
-                    return Ok(result);
-                }
+        HostAuth::Basic => login.basic(),
+        HostAuth::Bearer(tokens) => match token(client, tokens, Some(&scope), Some(login))? {
+            Some(t) => {
+                cred_token = t;
+                Auth::Bearer(&cred_token)
             }
-        }
+            None => {
+                result.creds = Some(RepoCreds::NoPull);
+                return Ok(result);
+            }
+        },
     };
     for r in refs {
-        let status = head(client, &h.base, repo, r, Some(&auth), count)?;
+        let status = head(client, &h.base, repo, r, Some(&auth))?;
         match status {
             401 | 403 => {
                 result.creds = Some(RepoCreds::NoPull);
@@ -493,10 +393,9 @@ pub fn probe(
         opts.verify.ca_file.as_deref(),
         opts.verify.timeout,
     )?;
-    let count = Counter(AtomicUsize::new(0));
     let hosts: Vec<&String> = targets.keys().collect();
     let phase1 = run_bounded(&hosts, opts.jobs, |host| {
-        host_phase(&client, host, creds.get(*host), &opts.verify, &count)
+        host_phase(&client, host, creds.get(*host), &opts.verify)
     });
     let mut results = ProbeResults::default();
     let mut ready: HashMap<&str, Host> = HashMap::new();
@@ -530,7 +429,7 @@ pub fn probe(
         .collect();
     let phase2 = run_bounded(&jobs, opts.jobs, |(host, repo, refs)| {
         let h = &ready[host];
-        repo_phase(&client, h, repo, refs, &count)
+        repo_phase(&client, h, repo, refs)
     });
     for ((host, repo, _), r) in jobs.iter().zip(phase2) {
         match r {
@@ -550,6 +449,6 @@ pub fn probe(
             }
         }
     }
-    results.requests = count.0.load(Ordering::Relaxed);
+    results.requests = client.requests();
     Ok(results)
 }

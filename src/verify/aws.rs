@@ -11,8 +11,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::http::Client;
-use super::{Redactor, VerifyError, summary};
+use super::http::{Client, Reply};
+use super::{Redactor, VerifyError, provider_reply, summary};
 
 const TARGET: &str = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -146,18 +146,21 @@ struct AwsErrorReply {
     message: Option<String>,
 }
 
-/// Calls GetAuthorizationToken and returns the registry user and password it grants.
-pub(crate) fn authorization_token(
+/// POSTs `body` to `endpoint_url` with `unsigned` headers, SigV4-signed with `keys` for
+/// `service` (`ecr`, `sts`) in `region`.
+fn signed_post(
     client: &Client,
     endpoint_url: &str,
+    service: &str,
     region: &str,
     keys: &AwsKeys,
-    redactor: &mut Redactor,
-) -> Result<(String, Zeroizing<String>), VerifyError> {
+    unsigned: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Reply, VerifyError> {
     let target = client.check_url(endpoint_url)?;
-    let what = format!("AWS (ecr:GetAuthorizationToken in {region} at {endpoint_url})");
-    let body: &[u8] = b"{}";
-
+    let unsignable = |e: &dyn std::fmt::Display| VerifyError::BadSecret {
+        reason: format!("the request could not be signed: {e}"),
+    };
     let identity: Identity = Credentials::new(
         keys.access_key_id.as_str(),
         keys.secret_access_key.as_str(),
@@ -169,15 +172,12 @@ pub(crate) fn authorization_token(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("ecr")
+        .name(service)
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()
-        .map_err(|e| VerifyError::BadSecret {
-            reason: format!("the request could not be signed: {e}"),
-        })?
+        .map_err(|e| unsignable(&e))?
         .into();
-    let unsigned = [("content-type", CONTENT_TYPE), ("x-amz-target", TARGET)];
     let signable = SignableRequest::new(
         "POST",
         endpoint_url,
@@ -185,83 +185,69 @@ pub(crate) fn authorization_token(
         SignableBody::Bytes(body),
     )
     .map_err(|e| VerifyError::BadInput {
-        reason: format!("the ECR endpoint {endpoint_url} can't be used: {e}"),
+        reason: format!(
+            "the {} endpoint {endpoint_url} can't be used: {e}",
+            service.to_ascii_uppercase()
+        ),
     })?;
     let (instructions, _) = sign(signable, &params)
-        .map_err(|e| VerifyError::BadSecret {
-            reason: format!("the request could not be signed: {e}"),
-        })?
+        .map_err(|e| unsignable(&e))?
         .into_parts();
     let mut headers: Vec<(&str, &str)> = unsigned.to_vec();
     headers.extend(instructions.headers());
+    client.post(&target, &headers, body)
+}
 
-    let reply = client.post(&target, &headers, body)?;
-    match reply.status {
-        200 => {}
-        400..=499 => {
-            let parsed: Option<AwsErrorReply> = serde_json::from_str(&reply.body).ok();
-            let kind = parsed
-                .as_ref()
-                .and_then(|p| p.kind.as_deref())
-                .map(|k| k.rsplit('#').next().unwrap_or(k).to_string());
-            let message = parsed.and_then(|p| p.message).unwrap_or_default();
-            let hint = match kind.as_deref() {
-                Some("UnrecognizedClientException") => {
-                    " (AWS does not know this access key id: it was deleted, deactivated or mistyped)"
-                }
-                Some("InvalidSignatureException") => {
-                    " (the secret access key does not belong to this access key id)"
-                }
-                Some("AccessDeniedException") => {
-                    " (the IAM user needs ecr:GetAuthorizationToken and the pull actions)"
-                }
-                _ => "",
-            };
-            let reason = match kind {
-                Some(kind) => format!("{kind}: {}{hint}", summary_text(&message)),
-                None => format!("HTTP {}{}", reply.status, summary(&reply.body)),
-            };
-            return Err(VerifyError::Provider { what, reason });
-        }
-        s => {
-            return Err(VerifyError::Protocol {
-                url: endpoint_url.to_string(),
-                detail: format!("HTTP {s}{}", summary(&reply.body)),
-            });
-        }
-    }
-    let parsed: TokenReply =
-        serde_json::from_str(&reply.body).map_err(|_| VerifyError::Protocol {
-            url: endpoint_url.to_string(),
-            detail: "the answer holds no authorizationData".to_string(),
-        })?;
+/// Calls GetAuthorizationToken and returns the registry user and password it grants.
+pub(crate) fn authorization_token(
+    client: &Client,
+    endpoint_url: &str,
+    region: &str,
+    keys: &AwsKeys,
+    redactor: &mut Redactor,
+) -> Result<(String, Zeroizing<String>), VerifyError> {
+    let headers = [("content-type", CONTENT_TYPE), ("x-amz-target", TARGET)];
+    let reply = signed_post(client, endpoint_url, "ecr", region, keys, &headers, b"{}")?;
+    let what = format!("AWS (ecr:GetAuthorizationToken in {region} at {endpoint_url})");
+    let reply = provider_reply(reply, endpoint_url, what, |body| {
+        let parsed: AwsErrorReply = serde_json::from_str(body).ok()?;
+        let kind = parsed.kind?;
+        let kind = kind.rsplit('#').next().unwrap_or(&kind);
+        let hint = match kind {
+            "UnrecognizedClientException" => {
+                " (AWS does not know this access key id: it was deleted, deactivated or mistyped)"
+            }
+            "InvalidSignatureException" => {
+                " (the secret access key does not belong to this access key id)"
+            }
+            "AccessDeniedException" => {
+                " (the IAM user needs ecr:GetAuthorizationToken and the pull actions)"
+            }
+            _ => "",
+        };
+        let message = parsed.message.unwrap_or_default();
+        Some(format!("{kind}: {}{hint}", summary_text(&message)))
+    })?;
+    let odd = |detail: &str| VerifyError::protocol(endpoint_url, detail);
+    let parsed: TokenReply = serde_json::from_str(&reply.body)
+        .map_err(|_| odd("the answer holds no authorizationData"))?;
     let encoded = parsed
         .authorization_data
         .into_iter()
         .next()
         .and_then(|d| d.authorization_token)
         .map(Zeroizing::new)
-        .ok_or_else(|| VerifyError::Protocol {
-            url: endpoint_url.to_string(),
-            detail: "the answer holds no authorizationToken".to_string(),
-        })?;
+        .ok_or_else(|| odd("the answer holds no authorizationToken"))?;
     redactor.add(&encoded);
     let decoded = Zeroizing::new(
         base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
-            .map_err(|_| VerifyError::Protocol {
-                url: endpoint_url.to_string(),
-                detail: "the authorizationToken is not base64".to_string(),
-            })?,
+            .map_err(|_| odd("the authorizationToken is not base64"))?,
     );
-    let text = std::str::from_utf8(&decoded).map_err(|_| VerifyError::Protocol {
-        url: endpoint_url.to_string(),
-        detail: "the authorizationToken is not USER:PASSWORD".to_string(),
-    })?;
-    let (user, password) = text.split_once(':').ok_or_else(|| VerifyError::Protocol {
-        url: endpoint_url.to_string(),
-        detail: "the authorizationToken is not USER:PASSWORD".to_string(),
-    })?;
+    let (user, password) = std::str::from_utf8(&decoded)
+        .ok()
+        .and_then(|text| text.split_once(':'))
+        .ok_or_else(|| odd("the authorizationToken is not USER:PASSWORD"))?;
     let password = Zeroizing::new(password.to_string());
     redactor.add(&password);
     Ok((user.to_string(), password))
@@ -296,68 +282,18 @@ pub(crate) fn caller_identity(
     region: &str,
     keys: &AwsKeys,
 ) -> Result<CallerIdentity, VerifyError> {
-    let target = client.check_url(endpoint_url)?;
-    let what = format!("AWS (sts:GetCallerIdentity at {endpoint_url})");
-    let body: &[u8] = b"Action=GetCallerIdentity&Version=2011-06-15";
-    let identity: Identity = Credentials::new(
-        keys.access_key_id.as_str(),
-        keys.secret_access_key.as_str(),
-        None,
-        None,
-        "fioreg",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("sts")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| VerifyError::BadSecret {
-            reason: format!("the request could not be signed: {e}"),
-        })?
-        .into();
-    let unsigned = [(
+    let headers = [(
         "content-type",
         "application/x-www-form-urlencoded; charset=utf-8",
     )];
-    let signable = SignableRequest::new(
-        "POST",
-        endpoint_url,
-        unsigned.iter().copied(),
-        SignableBody::Bytes(body),
-    )
-    .map_err(|e| VerifyError::BadInput {
-        reason: format!("the STS endpoint {endpoint_url} can't be used: {e}"),
+    let body = b"Action=GetCallerIdentity&Version=2011-06-15";
+    let reply = signed_post(client, endpoint_url, "sts", region, keys, &headers, body)?;
+    let what = format!("AWS (sts:GetCallerIdentity at {endpoint_url})");
+    let reply = provider_reply(reply, endpoint_url, what, |body| {
+        let code = xml_field(body, "Code").filter(|c| !c.is_empty())?;
+        let message = xml_field(body, "Message").unwrap_or("");
+        Some(format!("{code}: {}", summary_text(message)))
     })?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| VerifyError::BadSecret {
-            reason: format!("the request could not be signed: {e}"),
-        })?
-        .into_parts();
-    let mut headers: Vec<(&str, &str)> = unsigned.to_vec();
-    headers.extend(instructions.headers());
-    let reply = client.post(&target, &headers, body)?;
-    match reply.status {
-        200 => {}
-        400..=499 => {
-            let code = xml_field(&reply.body, "Code").unwrap_or("").to_string();
-            let message = xml_field(&reply.body, "Message").unwrap_or("").to_string();
-            let reason = if code.is_empty() {
-                format!("HTTP {}{}", reply.status, summary(&reply.body))
-            } else {
-                format!("{code}: {}", summary_text(&message))
-            };
-            return Err(VerifyError::Provider { what, reason });
-        }
-        s => {
-            return Err(VerifyError::Protocol {
-                url: endpoint_url.to_string(),
-                detail: format!("HTTP {s}{}", summary(&reply.body)),
-            });
-        }
-    }
     match (
         xml_field(&reply.body, "Arn"),
         xml_field(&reply.body, "Account"),
@@ -366,10 +302,10 @@ pub(crate) fn caller_identity(
             arn: arn.to_string(),
             account: account.to_string(),
         }),
-        _ => Err(VerifyError::Protocol {
-            url: endpoint_url.to_string(),
-            detail: "the answer holds no Arn".to_string(),
-        }),
+        _ => Err(VerifyError::protocol(
+            endpoint_url,
+            "the answer holds no Arn",
+        )),
     }
 }
 

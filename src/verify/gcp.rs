@@ -16,7 +16,7 @@ use serde::Deserialize;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::http::Client;
-use super::{Redactor, VerifyError, summary};
+use super::{Redactor, VerifyError, provider_reply};
 
 /// The user docker logs in as with a Google access token.
 pub(crate) const TOKEN_USER: &str = "oauth2accesstoken";
@@ -153,48 +153,32 @@ pub(crate) fn access_token(
         form.as_bytes(),
     )?;
     let what = format!("Google's token endpoint ({token_uri}) for {client_email}");
-    match reply.status {
-        200 => {}
-        400..=499 => {
-            let reason = match serde_json::from_str::<OAuthError>(&reply.body) {
-                Ok(OAuthError {
-                    error: Some(error),
-                    error_description,
-                }) => {
-                    let hint = if error == "invalid_grant" {
-                        " (the key was deleted or disabled, or its service account no longer exists)"
-                    } else {
-                        ""
-                    };
-                    match error_description.filter(|d| !d.is_empty()) {
-                        Some(d) => format!("{error}: {}{hint}", d.trim()),
-                        None => format!("{error}{hint}"),
-                    }
-                }
-                _ => format!("HTTP {}{}", reply.status, summary(&reply.body)),
-            };
-            return Err(VerifyError::Provider { what, reason });
-        }
-        s => {
-            return Err(VerifyError::Protocol {
-                url: token_uri.to_string(),
-                detail: format!("HTTP {s}{}", summary(&reply.body)),
-            });
-        }
-    }
-    let parsed: TokenReply =
-        serde_json::from_str(&reply.body).map_err(|_| VerifyError::Protocol {
-            url: token_uri.to_string(),
-            detail: "the answer is not a JSON token response".to_string(),
-        })?;
+    let reply = provider_reply(reply, token_uri, what, |body| {
+        let Ok(OAuthError {
+            error: Some(error),
+            error_description,
+        }) = serde_json::from_str::<OAuthError>(body)
+        else {
+            return None;
+        };
+        let hint = if error == "invalid_grant" {
+            " (the key was deleted or disabled, or its service account no longer exists)"
+        } else {
+            ""
+        };
+        Some(match error_description.filter(|d| !d.is_empty()) {
+            Some(d) => format!("{error}: {}{hint}", d.trim()),
+            None => format!("{error}{hint}"),
+        })
+    })?;
+    let odd = |detail: &str| VerifyError::protocol(token_uri, detail);
+    let parsed: TokenReply = serde_json::from_str(&reply.body)
+        .map_err(|_| odd("the answer is not a JSON token response"))?;
     let token = parsed
         .access_token
         .filter(|t| !t.is_empty())
         .map(Zeroizing::new)
-        .ok_or_else(|| VerifyError::Protocol {
-            url: token_uri.to_string(),
-            detail: "the answer holds no access_token".to_string(),
-        })?;
+        .ok_or_else(|| odd("the answer holds no access_token"))?;
     redactor.add(&token);
     Ok(token)
 }

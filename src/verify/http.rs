@@ -7,6 +7,7 @@
 //! nobody chose.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -76,6 +77,8 @@ pub(crate) struct Client {
     direct: Agent,
     insecure_loopback: bool,
     timeout: Duration,
+    /// HTTP requests started (for measurements).
+    requests: AtomicUsize,
 }
 
 /// Whether `host` (a name, an IPv4 address, or an IPv6 address with or without brackets) is a
@@ -147,6 +150,7 @@ impl Client {
             direct: build(None),
             insecure_loopback,
             timeout,
+            requests: AtomicUsize::new(0),
         })
     }
 
@@ -175,16 +179,12 @@ impl Client {
     /// Applies the TLS rules to an absolute URL that credentials will be sent to (a token
     /// service, a provider's endpoint).
     pub(crate) fn check_url(&self, url: &str) -> Result<Checked, VerifyError> {
-        let uri: ureq::http::Uri = url.parse().map_err(|_| VerifyError::Protocol {
-            url: url.to_string(),
-            detail: "it is not a valid URL".to_string(),
-        })?;
+        let uri: ureq::http::Uri = url
+            .parse()
+            .map_err(|_| VerifyError::protocol(url, "it is not a valid URL"))?;
         let host = uri.host().unwrap_or_default();
         if host.is_empty() {
-            return Err(VerifyError::Protocol {
-                url: url.to_string(),
-                detail: "the URL has no host".to_string(),
-            });
+            return Err(VerifyError::protocol(url, "the URL has no host"));
         }
         let loopback = is_loopback(host);
         match uri.scheme_str() {
@@ -199,14 +199,20 @@ impl Client {
             Some("http") => Err(VerifyError::InsecureNotAllowed {
                 url: url.to_string(),
             }),
-            _ => Err(VerifyError::Protocol {
-                url: url.to_string(),
-                detail: "only https:// URLs are supported".to_string(),
-            }),
+            _ => Err(VerifyError::protocol(
+                url,
+                "only https:// URLs are supported",
+            )),
         }
     }
 
+    /// HTTP requests started so far.
+    pub(crate) fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
     fn agent(&self, target: &Checked) -> &Agent {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         if target.loopback {
             &self.direct
         } else {
@@ -351,22 +357,16 @@ impl Client {
             ureq::Error::Rustls(e) => unreachable(tls_reason(&e)),
             ureq::Error::Tls(e) => unreachable(format!("the TLS connection failed: {e}")),
             ureq::Error::Pem(e) => unreachable(format!("a certificate could not be read: {e}")),
-            ureq::Error::BodyExceedsLimit(_) => VerifyError::Protocol {
-                url: url.to_string(),
-                detail: "the response is larger than 1 MiB".to_string(),
-            },
-            ureq::Error::BadUri(_) | ureq::Error::Http(_) => VerifyError::Protocol {
-                url: url.to_string(),
-                detail: "the URL or a header is not valid HTTP".to_string(),
-            },
-            ureq::Error::Protocol(e) => VerifyError::Protocol {
-                url: url.to_string(),
-                detail: format!("the answer is not valid HTTP ({e})"),
-            },
-            other => VerifyError::Protocol {
-                url: url.to_string(),
-                detail: other.to_string(),
-            },
+            ureq::Error::BodyExceedsLimit(_) => {
+                VerifyError::protocol(url, "the response is larger than 1 MiB")
+            }
+            ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+                VerifyError::protocol(url, "the URL or a header is not valid HTTP")
+            }
+            ureq::Error::Protocol(e) => {
+                VerifyError::protocol(url, format!("the answer is not valid HTTP ({e})"))
+            }
+            other => VerifyError::protocol(url, other.to_string()),
         }
     }
 }

@@ -147,6 +147,14 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// A [`VerifyError::Protocol`]: `url` gave an answer no registry or token endpoint should give.
+    pub(crate) fn protocol(url: &str, detail: impl Into<String>) -> VerifyError {
+        VerifyError::Protocol {
+            url: url.to_string(),
+            detail: detail.into(),
+        }
+    }
+
     /// The registry or token endpoint could not be reached at all (DNS, network, TLS, timeout):
     /// the credentials were not tested, which is not the same as being wrong.
     pub fn is_unreachable(&self) -> bool {
@@ -245,6 +253,29 @@ pub(crate) fn summary(body: &str) -> String {
     }
 }
 
+/// A provider endpoint's answer (ECR, STS, Google OAuth): the reply on 200; on 4xx a
+/// [`VerifyError::Provider`] for `what`, with the reason `refusal` reads from the body, else
+/// `HTTP STATUS: FIRST LINE`; anything else is a [`VerifyError::Protocol`] of `url`.
+pub(crate) fn provider_reply(
+    reply: http::Reply,
+    url: &str,
+    what: String,
+    refusal: impl FnOnce(&str) -> Option<String>,
+) -> Result<http::Reply, VerifyError> {
+    match reply.status {
+        200 => Ok(reply),
+        400..=499 => Err(VerifyError::Provider {
+            what,
+            reason: refusal(&reply.body)
+                .unwrap_or_else(|| format!("HTTP {}{}", reply.status, summary(&reply.body))),
+        }),
+        s => Err(VerifyError::protocol(
+            url,
+            format!("HTTP {s}{}", summary(&reply.body)),
+        )),
+    }
+}
+
 /// Repository names as the distribution spec allows them: lowercase path components of
 /// `[a-z0-9]` separated by `.`, `_`, `__` or `-`, joined by `/`.
 fn validate_repository(name: &str) -> Result<(), VerifyError> {
@@ -327,13 +358,11 @@ fn run(
         opts.ca_file.as_deref(),
         opts.timeout,
     )?;
-    match provider {
+    let (host, login_secret) = match provider {
         Provider::Azure | Provider::Generic => {
             let host = needs_url(provider, url)?;
             let (user, password) = user_password(secret.expose())?;
-            redactor.add(password);
-            let login = registry::Login { user, password };
-            registry::login(&client, &host, &login, repository, redactor)
+            (host, LoginSecret::UserPassword(user, password))
         }
         Provider::Gar => {
             let host = match url {
@@ -342,12 +371,7 @@ fn run(
             };
             // Check the registry address before the key goes anywhere.
             client.registry_base(&host)?;
-            let token = gcp::access_token(&client, secret.expose(), redactor)?;
-            let login = registry::Login {
-                user: gcp::TOKEN_USER,
-                password: &token,
-            };
-            registry::login(&client, &host, &login, repository, redactor)
+            (host, LoginSecret::GcpKey(secret.expose()))
         }
         Provider::Aws => {
             let host = needs_url(provider, url)?;
@@ -364,20 +388,56 @@ fn run(
                     })?,
             };
             client.registry_base(&host)?;
-            let keys = aws::parse_credentials(secret.expose())?;
-            redactor.add(&keys.secret_access_key);
-            let endpoint = aws::endpoint(&region, opts.ecr_endpoint.as_deref(), |k| {
-                std::env::var(k).ok()
-            });
-            let (user, password) =
-                aws::authorization_token(&client, &endpoint, &region, &keys, redactor)?;
-            let login = registry::Login {
-                user: &user,
-                password: &password,
-            };
-            registry::login(&client, &host, &login, repository, redactor)
+            (host, LoginSecret::AwsKeys(secret.expose(), region))
         }
-    }
+    };
+    let login = registry_credentials(
+        &client,
+        login_secret,
+        opts.ecr_endpoint.as_deref(),
+        redactor,
+    )?;
+    registry::login(&client, &host, &login, repository, redactor)
+}
+
+/// A provider's credentials as a registry login takes them, before any token exchange.
+pub(crate) enum LoginSecret<'a> {
+    /// azure, generic: the user and password (or token) of `docker login -u USER`.
+    UserPassword(&'a str, &'a str),
+    /// gar: a service-account key, exchanged for an access token.
+    GcpKey(&'a [u8]),
+    /// aws: an AWS credentials file (`[default]` keys) and the region whose
+    /// ecr:GetAuthorizationToken it is exchanged with.
+    AwsKeys(&'a [u8], String),
+}
+
+/// The registry login (user and password) `secret` gives, after any token exchange: Google's
+/// token endpoint for a key (user `oauth2accesstoken`), ECR GetAuthorizationToken at
+/// `ecr_endpoint` (see [`VerifyOptions::ecr_endpoint`]) for AWS keys. Every secret on the way is
+/// masked by `redactor` from then on. The login test and the scan's probe both log in with it.
+pub(crate) fn registry_credentials(
+    client: &http::Client,
+    secret: LoginSecret<'_>,
+    ecr_endpoint: Option<&str>,
+    redactor: &mut Redactor,
+) -> Result<registry::Login, VerifyError> {
+    let (user, password) = match secret {
+        LoginSecret::UserPassword(user, password) => {
+            redactor.add(password);
+            (user.to_string(), Zeroizing::new(password.to_string()))
+        }
+        LoginSecret::GcpKey(key) => (
+            gcp::TOKEN_USER.to_string(),
+            gcp::access_token(client, key, redactor)?,
+        ),
+        LoginSecret::AwsKeys(secret, region) => {
+            let keys = aws::parse_credentials(secret)?;
+            redactor.add(&keys.secret_access_key);
+            let endpoint = aws::endpoint(&region, ecr_endpoint, |k| std::env::var(k).ok());
+            aws::authorization_token(client, &endpoint, &region, &keys, redactor)?
+        }
+    };
+    Ok(registry::Login { user, password })
 }
 
 pub use aws::CallerIdentity;

@@ -14,16 +14,16 @@ use super::http::{Auth, Checked, Client, Reply};
 use super::{Outcome, Redactor, VerifyError};
 
 /// The user and password (or token) sent to the registry, as `docker login -u USER` would.
-pub(crate) struct Login<'a> {
-    pub user: &'a str,
-    pub password: &'a str,
+pub(crate) struct Login {
+    pub user: String,
+    pub password: Zeroizing<String>,
 }
 
-impl Login<'_> {
-    fn basic(&self) -> Auth<'_> {
+impl Login {
+    pub(crate) fn basic(&self) -> Auth<'_> {
         Auth::Basic {
-            user: self.user,
-            password: self.password,
+            user: &self.user,
+            password: &self.password,
         }
     }
 }
@@ -115,53 +115,63 @@ struct TokenResponse {
 }
 
 /// What a token request gave.
-enum TokenAnswer {
+pub(crate) enum TokenAnswer {
     Token(Zeroizing<String>),
     /// 401 or 403: the token service refused these credentials (or this scope).
     Refused(u16),
 }
 
-struct TokenService<'a> {
-    realm: Checked,
-    service: Option<&'a str>,
+/// Where a Bearer registry sends clients for tokens: its challenge's realm and service.
+pub(crate) struct TokenService {
+    pub realm: Checked,
+    pub service: Option<String>,
 }
 
-impl TokenService<'_> {
-    fn fetch(
+impl TokenService {
+    /// The token service of a Bearer `challenge` (its realm must pass the TLS rules).
+    pub(crate) fn of(client: &Client, challenge: &Challenge) -> Result<TokenService, VerifyError> {
+        Ok(TokenService {
+            realm: client.check_url(challenge.params.get("realm").map_or("", String::as_str))?,
+            service: challenge.params.get("service").cloned(),
+        })
+    }
+
+    /// A token for `scopes` (none: a login-only token), with `login` or anonymous; `redactor`
+    /// masks it from then on. `odd` is the error for an answer other than 200, 401 or 403.
+    pub(crate) fn fetch(
         &self,
         client: &Client,
-        login: &Login<'_>,
+        login: Option<&Login>,
         scopes: &[&str],
         redactor: &mut Redactor,
+        odd: fn(&str, &Reply) -> VerifyError,
     ) -> Result<TokenAnswer, VerifyError> {
         let mut query: Vec<(&str, &str)> = Vec::new();
-        if let Some(service) = self.service {
+        if let Some(service) = &self.service {
             query.push(("service", service));
         }
         for scope in scopes {
             query.push(("scope", scope));
         }
-        query.push(("account", login.user));
-        let reply = client.get(&self.realm, &query, Some(&login.basic()), true)?;
+        if let Some(login) = login {
+            query.push(("account", &login.user));
+        }
+        let auth = login.map(Login::basic);
+        let reply = client.get(&self.realm, &query, auth.as_ref(), true)?;
         match reply.status {
             200 => {}
             401 | 403 => return Ok(TokenAnswer::Refused(reply.status)),
-            _ => return Err(unexpected(&self.realm.url, &reply)),
+            _ => return Err(odd(&self.realm.url, &reply)),
         }
-        let parsed: TokenResponse =
-            serde_json::from_str(&reply.body).map_err(|_| VerifyError::Protocol {
-                url: self.realm.url.clone(),
-                detail: "the token service answered 200 without a JSON token".to_string(),
-            })?;
+        let odd = |detail: &str| VerifyError::protocol(&self.realm.url, detail);
+        let parsed: TokenResponse = serde_json::from_str(&reply.body)
+            .map_err(|_| odd("the token service answered 200 without a JSON token"))?;
         let token = parsed
             .token
             .filter(|t| !t.is_empty())
             .or(parsed.access_token.filter(|t| !t.is_empty()))
-            .ok_or_else(|| VerifyError::Protocol {
-                url: self.realm.url.clone(),
-                detail: "the token service answered 200 without a token".to_string(),
-            })?;
-        let token = Zeroizing::new(token);
+            .map(Zeroizing::new)
+            .ok_or_else(|| odd("the token service answered 200 without a token"))?;
         redactor.add(&token);
         Ok(TokenAnswer::Token(token))
     }
@@ -172,7 +182,7 @@ impl TokenService<'_> {
 pub(crate) fn login(
     client: &Client,
     authority: &str,
-    login: &Login<'_>,
+    login: &Login,
     repository: Option<&str>,
     redactor: &mut Redactor,
 ) -> Result<Outcome, VerifyError> {
@@ -186,46 +196,35 @@ pub(crate) fn login(
     }
     let challenges = parse_challenges(&first.www_authenticate);
     let Some(challenge) = pick(&challenges) else {
-        return Err(VerifyError::Protocol {
-            url: ping.url.clone(),
-            detail: "it answered 401 without a Basic or Bearer challenge (WWW-Authenticate)"
-                .to_string(),
-        });
+        return Err(VerifyError::protocol(
+            &ping.url,
+            "it answered 401 without a Basic or Bearer challenge (WWW-Authenticate)",
+        ));
     };
     let rejected = |status: u16| VerifyError::Rejected {
         registry: authority.to_string(),
         status,
     };
 
-    if challenge.scheme == "basic" {
-        let second = client.get(&ping, &[], Some(&login.basic()), false)?;
-        match second.status {
-            200 => {}
-            401 | 403 => return Err(rejected(second.status)),
-            _ => return Err(unexpected(&ping.url, &second)),
-        }
-        return match repository {
-            None => Ok(Outcome::Valid),
-            Some(repo) => pull_check(client, &base, repo, &login.basic()),
-        };
-    }
-
     // Bearer: the realm is where the registry sends clients for tokens.
-    let realm = challenge.params.get("realm").cloned().unwrap_or_default();
-    let tokens = TokenService {
-        realm: client.check_url(&realm)?,
-        service: challenge.params.get("service").map(String::as_str),
+    let mut bearer = None;
+    if challenge.scheme == "bearer" {
+        let tokens = TokenService::of(client, challenge)?;
+        let header_scopes: Vec<&str> = challenge
+            .params
+            .get("scope")
+            .map(|s| s.split_whitespace().collect())
+            .unwrap_or_default();
+        match tokens.fetch(client, Some(login), &header_scopes, redactor, unexpected)? {
+            TokenAnswer::Token(t) => bearer = Some((tokens, t)),
+            TokenAnswer::Refused(status) => return Err(rejected(status)),
+        }
+    }
+    let auth = match &bearer {
+        Some((_, token)) => Auth::Bearer(token),
+        None => login.basic(),
     };
-    let header_scopes: Vec<&str> = challenge
-        .params
-        .get("scope")
-        .map(|s| s.split_whitespace().collect())
-        .unwrap_or_default();
-    let token = match tokens.fetch(client, login, &header_scopes, redactor)? {
-        TokenAnswer::Token(t) => t,
-        TokenAnswer::Refused(status) => return Err(rejected(status)),
-    };
-    let second = client.get(&ping, &[], Some(&Auth::Bearer(&token)), false)?;
+    let second = client.get(&ping, &[], Some(&auth), false)?;
     match second.status {
         200 => {}
         401 | 403 => return Err(rejected(second.status)),
@@ -234,15 +233,19 @@ pub(crate) fn login(
     let Some(repo) = repository else {
         return Ok(Outcome::Valid);
     };
-    let scope = format!("repository:{repo}:pull");
-    let pull_token = match tokens.fetch(client, login, &[scope.as_str()], redactor)? {
-        TokenAnswer::Token(t) => t,
-        TokenAnswer::Refused(_) => {
-            return Ok(Outcome::ValidNoPull {
-                repository: repo.to_string(),
-            });
-        }
+    let Some((tokens, _)) = bearer else {
+        return pull_check(client, &base, repo, &auth);
     };
+    let scope = format!("repository:{repo}:pull");
+    let pull_token =
+        match tokens.fetch(client, Some(login), &[scope.as_str()], redactor, unexpected)? {
+            TokenAnswer::Token(t) => t,
+            TokenAnswer::Refused(_) => {
+                return Ok(Outcome::ValidNoPull {
+                    repository: repo.to_string(),
+                });
+            }
+        };
     pull_check(client, &base, repo, &Auth::Bearer(&pull_token))
 }
 
@@ -289,10 +292,7 @@ fn not_a_registry(url: &str, reply: &Reply) -> VerifyError {
             super::summary(&reply.body)
         ),
     };
-    VerifyError::Protocol {
-        url: url.to_string(),
-        detail,
-    }
+    VerifyError::protocol(url, detail)
 }
 
 fn unexpected(url: &str, reply: &Reply) -> VerifyError {
@@ -309,10 +309,7 @@ fn unexpected(url: &str, reply: &Reply) -> VerifyError {
         500..=599 => format!("HTTP {}: the server failed; try again later", reply.status),
         s => format!("HTTP {s}{}", super::summary(&reply.body)),
     };
-    VerifyError::Protocol {
-        url: url.to_string(),
-        detail,
-    }
+    VerifyError::protocol(url, detail)
 }
 
 #[cfg(test)]
