@@ -103,8 +103,6 @@ struct RepoResult {
 pub struct ProbeResults {
     repos: HashMap<(String, String), RepoResult>,
     notes: HashMap<String, HostNote>,
-    /// HTTP requests made (for measurements).
-    pub requests: usize,
 }
 
 impl ProbeResults {
@@ -449,6 +447,5 @@ pub fn probe(
             }
         }
     }
-    results.requests = client.requests();
     Ok(results)
 }

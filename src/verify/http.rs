@@ -7,7 +7,6 @@
 //! nobody chose.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -77,8 +76,6 @@ pub(crate) struct Client {
     direct: Agent,
     insecure_loopback: bool,
     timeout: Duration,
-    /// HTTP requests started (for measurements).
-    requests: AtomicUsize,
 }
 
 /// Whether `host` (a name, an IPv4 address, or an IPv6 address with or without brackets) is a
@@ -150,7 +147,6 @@ impl Client {
             direct: build(None),
             insecure_loopback,
             timeout,
-            requests: AtomicUsize::new(0),
         })
     }
 
@@ -206,13 +202,7 @@ impl Client {
         }
     }
 
-    /// HTTP requests started so far.
-    pub(crate) fn requests(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
-    }
-
     fn agent(&self, target: &Checked) -> &Agent {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         if target.loopback {
             &self.direct
         } else {
