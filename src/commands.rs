@@ -15,6 +15,7 @@ use crate::term::{color_stdout, confirm, prompt_hidden};
 use crate::wizard::flow::{self, KeyringUse, PlanSource};
 pub use crate::wizard::report::Exit;
 use crate::wizard::report::{NOT_APPLIED, Outcome, Report, Target};
+use crate::wizard::update::NewIdentity;
 use anyhow::{Context, Result, bail};
 use secrecy::SecretString;
 use std::io::IsTerminal;
@@ -1192,13 +1193,17 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     };
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
     let url = req.url.clone().unwrap_or_default();
-    let cli = aws::AwsCli::find(admin_profile.as_deref()).map_err(cloud_exit)?;
     eprintln!("Asking AWS who you are and whether {user} exists (nothing is created yet) ...");
-    let cloud = aws::plan_create(cli, &url, &user, &g.repository).map_err(cloud_exit)?;
+    let identity = NewIdentity::AwsUser {
+        user,
+        admin_profile: admin_profile.clone(),
+        repositories: g.repository.clone(),
+    };
+    let cloud = identity.plan_cloud(&url, None).map_err(cloud_exit)?;
     add_new_identity(
         g,
         probe,
-        format!("AWS credentials: the new access key of IAM user {user} as [default]"),
+        identity.placeholder(),
         cloud,
         fioctl,
         &format!(
@@ -1319,7 +1324,6 @@ pub fn rotate_new_key(
 
 /// `fioreg add gar --create-service-account NAME --project P --location L --repository R`.
 pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
-    use crate::cloud::gcp;
     let AddCommand::Gar {
         create_service_account: Some(name),
         project: Some(project),
@@ -1350,15 +1354,19 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         g.factory.clone(),
     )?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    let cli = gcp::Gcloud::find().map_err(cloud_exit)?;
     eprintln!("Asking Google Cloud about {project} and {repository} (nothing is created yet) ...");
-    let cloud =
-        gcp::plan_create(cli, name.trim(), project, location, &repository).map_err(cloud_exit)?;
+    let identity = NewIdentity::GarAccount {
+        name: name.trim().to_string(),
+        project: project.clone(),
+        location: location.clone(),
+        repository,
+    };
+    let cloud = identity.plan_cloud("", None).map_err(cloud_exit)?;
     let wait = crate::cloud::apply::DEFAULT_KEY_WAIT;
     add_new_identity(
         g,
         probe,
-        format!("GCP service-account key {} (new)", cloud.identity),
+        identity.placeholder(),
         cloud,
         fioctl,
         &format!(
@@ -1396,26 +1404,21 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         Secret::new(Vec::new(), "not created yet"),
         g.factory.clone(),
     )?;
-    let kind = if g.repository.is_empty() {
-        if expires_in_days.is_some() {
-            bail!(
-                "--expires-in-days applies to a repository-scoped token: add --repository R (a \
-                 service principal's password is reset with `fioreg rotate --new-key`)"
-            );
-        }
-        azure::Kind::Principal
-    } else {
-        azure::Kind::Token {
-            repositories: g.repository.clone(),
-            days: expires_in_days.unwrap_or(365),
-        }
+    if g.repository.is_empty() && expires_in_days.is_some() {
+        bail!(
+            "--expires-in-days applies to a repository-scoped token: add --repository R (a \
+             service principal's password is reset with `fioreg rotate --new-key`)"
+        );
+    }
+    let (name, days) = (name.trim().to_string(), expires_in_days.unwrap_or(365));
+    let url = probe.url.clone().unwrap_or_default();
+    azure::validate_name(&name).map_err(anyhow::Error::msg)?;
+    let areq = crate::wizard::update::azure_request(&url, &name, &g.repository, days);
+    let identity = NewIdentity::AzurePrincipal {
+        name,
+        repositories: g.repository.clone(),
+        days,
     };
-    let areq = azure::Request {
-        url: probe.url.clone().unwrap_or_default(),
-        name: name.trim().to_string(),
-        kind,
-    };
-    azure::validate_name(&areq.name).map_err(anyhow::Error::msg)?;
     let Some(az) = azure::Az::find() else {
         println!(
             "The Azure CLI (`az`) is not installed, so fioreg cannot create the credential. These \
@@ -1432,15 +1435,12 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
     };
     check_can_confirm(g, false)?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
-    eprintln!(
-        "Asking Azure who you are and about {} (nothing is created yet) ...",
-        areq.url
-    );
-    let cloud = azure::plan_create(az, areq.clone()).map_err(cloud_exit)?;
+    eprintln!("Asking Azure who you are and about {url} (nothing is created yet) ...");
+    let cloud = identity.plan_cloud(&url, Some(az)).map_err(cloud_exit)?;
     add_new_identity(
         g,
         probe,
-        format!("{}, password (created when applied)", cloud.identity),
+        identity.placeholder(),
         cloud,
         fioctl,
         &format!(

@@ -1873,6 +1873,7 @@ fn aws_new_user_fields_are_filled_edited_and_checked_before_aws_is_asked() {
     let NewIdentity::AwsUser {
         user,
         admin_profile,
+        ..
     } = identity.clone()
     else {
         panic!("AWS was not asked")

@@ -315,78 +315,23 @@ fn plan_identity(
     identity: &NewIdentity,
     factory: Option<String>,
 ) -> Result<(Arc<crate::cloud::CloudPlan>, Arc<Plan>), String> {
-    use crate::cloud::{aws, azure, gcp};
     let url = source.answers().and_then(|a| a.request.url.clone());
-    let placeholder = match identity {
-        NewIdentity::AwsUser { user, .. } => {
-            format!("AWS credentials: the new access key of IAM user {user} as [default]")
-        }
-        NewIdentity::GarAccount { name, project, .. } => {
-            format!(
-                "GCP service-account key {} (new)",
-                gcp::email(name, project)
-            )
-        }
-        NewIdentity::AzurePrincipal { name, .. } => {
-            format!("{name}: id and password (created when applied)")
-        }
-    };
+    let placeholder = crate::secret::Secret::new(Vec::new(), identity.placeholder());
     let prefix = crate::plan::command_prefix(&cfg.path, factory.as_deref()).join(" ");
-    let plan = source
-        .build(
-            cfg,
-            crate::secret::Secret::new(Vec::new(), placeholder),
-            factory,
-        )
-        .map_err(|e| e.for_wizard())?;
-    let cloud = match identity {
-        NewIdentity::AwsUser {
-            user,
-            admin_profile,
-        } => {
-            let url = url.ok_or("the registry has no url")?;
-            let cli = aws::AwsCli::find(admin_profile.as_deref()).map_err(|e| e.to_string())?;
-            aws::plan_create(cli, &url, user, &[])
-        }
-        NewIdentity::GarAccount {
-            name,
-            project,
-            location,
-            repository,
-        } => {
-            let cli = gcp::Gcloud::find().map_err(|e| e.to_string())?;
-            gcp::plan_create(cli, name, project, location, repository)
-        }
-        NewIdentity::AzurePrincipal {
-            name,
-            repositories,
-            days,
-        } => {
-            let kind = if repositories.is_empty() {
-                azure::Kind::Principal
-            } else {
-                azure::Kind::Token {
-                    repositories: repositories.clone(),
-                    days: *days,
-                }
-            };
-            let req = azure::Request {
-                url: url.ok_or("the registry has no url")?,
-                name: name.clone(),
-                kind,
-            };
-            let Some(az) = azure::Az::find() else {
-                return Err(format!(
-                    "the Azure CLI (`az`) is not installed, so fioreg cannot create the \
-                     credential; nothing was created. Install it from https://aka.ms/azure-cli, \
-                     or run these commands instead:\n\n{}",
-                    azure::manual_commands(&req, &prefix)
-                ));
-            };
-            azure::plan_create(az, req)
-        }
-    }
-    .map_err(|e| e.to_string())?;
+    let plan = (source.build(cfg, placeholder, factory)).map_err(|e| e.for_wizard())?;
+    let url = url.unwrap_or_default();
+    let az = match identity.azure_request(&url) {
+        Some(req) => Some(crate::cloud::azure::Az::find().ok_or_else(|| {
+            format!(
+                "the Azure CLI (`az`) is not installed, so fioreg cannot create the credential; \
+                 nothing was created. Install it from https://aka.ms/azure-cli, or run these \
+                 commands instead:\n\n{}",
+                crate::cloud::azure::manual_commands(&req, &prefix)
+            )
+        })?),
+        None => None,
+    };
+    let cloud = identity.plan_cloud(&url, az).map_err(|e| e.to_string())?;
     Ok((Arc::new(cloud), Arc::new(plan)))
 }
 

@@ -104,6 +104,7 @@ fn plan_new_user(form: &mut IdentityForm, request: crate::plan::Request) -> Resu
         identity: NewIdentity::AwsUser {
             admin_profile: (!admin.is_empty()).then(|| admin.to_string()),
             user,
+            repositories: Vec::new(),
         },
     })
 }

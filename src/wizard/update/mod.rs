@@ -196,13 +196,16 @@ pub enum Action {
     SettingsSaved(Result<bool, String>),
 }
 
-/// The answers of a new cloud identity's form, checked, as the cloud is asked about them.
+/// A new cloud identity as the wizards' form (checked) and the CLI's `--create-*` flags give
+/// it, as the cloud is asked about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NewIdentity {
-    /// An IAM user, created with the admin's profile (`None`: the AWS CLI's default).
+    /// An IAM user, created with the admin's profile (`None`: the AWS CLI's default), that may
+    /// pull from `repositories` (none: every repository of the registry).
     AwsUser {
         user: String,
         admin_profile: Option<String>,
+        repositories: Vec<String>,
     },
     /// A service account that may read one repository.
     GarAccount {
@@ -229,6 +232,90 @@ impl NewIdentity {
             | NewIdentity::AzurePrincipal { name: n, .. } => n,
         }
     }
+
+    /// What the plan's fioctl call shows for the secret until the key exists.
+    pub fn placeholder(&self) -> String {
+        match self {
+            NewIdentity::AwsUser { user, .. } => {
+                format!("AWS credentials: the new access key of IAM user {user} as [default]")
+            }
+            NewIdentity::GarAccount { name, project, .. } => {
+                let email = crate::cloud::gcp::email(name, project);
+                format!("GCP service-account key {email} (new)")
+            }
+            NewIdentity::AzurePrincipal { name, .. } => {
+                format!("{name}: id and password (created when applied)")
+            }
+        }
+    }
+
+    /// Azure: what to create for the registry at `url` ([`azure_request`]).
+    pub fn azure_request(&self, url: &str) -> Option<crate::cloud::azure::Request> {
+        match self {
+            NewIdentity::AzurePrincipal {
+                name,
+                repositories,
+                days,
+            } => Some(azure_request(url, name, repositories, *days)),
+            _ => None,
+        }
+    }
+
+    /// The cloud's review of creating this identity for the registry at `url`, from read-only
+    /// calls (who the admin is, what exists already); `az`: the Azure CLI, found beforehand
+    /// (without it the front ends show the commands to run instead).
+    pub fn plan_cloud(
+        &self,
+        url: &str,
+        az: Option<crate::cloud::azure::Az>,
+    ) -> Result<crate::cloud::CloudPlan, crate::cloud::CloudError> {
+        use crate::cloud::{CloudError, aws, azure, gcp};
+        if url.is_empty() && !matches!(self, NewIdentity::GarAccount { .. }) {
+            return Err(CloudError::nothing("the registry has no url"));
+        }
+        match self {
+            NewIdentity::AwsUser {
+                user,
+                admin_profile,
+                repositories,
+            } => {
+                let cli = aws::AwsCli::find(admin_profile.as_deref())?;
+                aws::plan_create(cli, url, user, repositories)
+            }
+            NewIdentity::GarAccount {
+                name,
+                project,
+                location,
+                repository,
+            } => gcp::plan_create(gcp::Gcloud::find()?, name, project, location, repository),
+            NewIdentity::AzurePrincipal { .. } => {
+                let (Some(req), Some(az)) = (self.azure_request(url), az) else {
+                    return Err(CloudError::nothing("the Azure CLI (`az`) is not installed"));
+                };
+                azure::plan_create(az, req)
+            }
+        }
+    }
+}
+
+/// The Azure service principal `name` (no `repositories`) or the token reading `repositories`
+/// for `days`, to create for the registry at `url`.
+pub fn azure_request(
+    url: &str,
+    name: &str,
+    repositories: &[String],
+    days: u32,
+) -> crate::cloud::azure::Request {
+    use crate::cloud::azure::Kind;
+    let kind = match repositories {
+        [] => Kind::Principal,
+        _ => Kind::Token {
+            repositories: repositories.to_vec(),
+            days,
+        },
+    };
+    let (url, name) = (url.to_string(), name.to_string());
+    crate::cloud::azure::Request { url, name, kind }
 }
 
 /// Work for the outside world; its result comes back as an [`Action`].
