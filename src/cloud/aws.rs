@@ -6,13 +6,12 @@
 //! (`iam create-access-key`) is read into zeroized memory and the SecretAccessKey goes straight
 //! into a [`Secret`]. The AWS CLI itself honours `AWS_ENDPOINT_URL` (tests point it at moto).
 
-use super::{CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
 use crate::secret::Secret;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use zeroize::Zeroizing;
 
 /// The inline policy's name on the IAM user.
@@ -42,14 +41,11 @@ impl AwsCli {
     /// The `aws` program (env FIOREG_AWS, else `aws` on PATH) signing in with `profile` (else
     /// AWS_PROFILE, else the CLI's default credentials).
     pub fn find(profile: Option<&str>) -> Result<AwsCli, CloudError> {
-        let bin = match std::env::var_os("FIOREG_AWS").filter(|v| !v.is_empty()) {
-            Some(b) => PathBuf::from(b),
-            None => which::which("aws").map_err(|_| {
-                CloudError::nothing(format!(
-                    "the AWS CLI (`aws`) is not installed or not on PATH: {INSTALL_HINT}"
-                ))
-            })?,
-        };
+        let bin = super::find_program("FIOREG_AWS", "aws").ok_or_else(|| {
+            CloudError::nothing(format!(
+                "the AWS CLI (`aws`) is not installed or not on PATH: {INSTALL_HINT}"
+            ))
+        })?;
         let profile = profile
             .map(str::to_string)
             .or_else(|| std::env::var("AWS_PROFILE").ok())
@@ -83,66 +79,31 @@ impl AwsCli {
             cmd.args(["--profile", p]);
         }
         // stdin: nothing (an MFA code is read from /dev/tty by the CLI itself).
-        cmd.args(args)
-            .env("AWS_PAGER", "")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| CliFailure {
-            code: None,
-            message: format!(
-                "could not start {}: {e}. {INSTALL_HINT}",
-                self.bin.display()
-            ),
-        })?;
-        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
-        let running = super::Running::start(child.id());
-        let mut stderr_pipe = child.stderr.take();
-        let errors = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(p) = stderr_pipe.as_mut() {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        });
-        // Enough room that the answer is never reallocated (no stray copies of a secret).
-        let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
-        if let Some(mut p) = child.stdout.take() {
-            let _ = p.read_to_end(&mut out);
-        }
-        let status = child.wait().map_err(|e| CliFailure {
-            code: None,
-            message: format!("waiting for aws failed: {e}"),
-        })?;
-        drop(running);
-        let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
-        if status.success() {
-            return Ok(out);
-        }
-        let message = stderr
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty())
-            .unwrap_or("no message")
-            .to_string();
-        let code = message
-            .split_once("An error occurred (")
-            .and_then(|(_, rest)| rest.split_once(')'))
-            .map(|(code, _)| code.to_string());
-        Err(CliFailure {
-            code,
-            message: match status.code() {
-                Some(c) => format!("{message} (aws exit status {c})"),
-                None => format!("{message} (aws was stopped by a signal)"),
+        cmd.args(args).env("AWS_PAGER", "");
+        super::run_cli(cmd, "aws", Some(INSTALL_HINT)).map_err(|e| match e {
+            CliError::NotRun(message) => CliFailure {
+                code: None,
+                message,
             },
+            CliError::Failed(status, stderr) => {
+                let message = super::why_failed(&stderr, false);
+                let code = message
+                    .split_once("An error occurred (")
+                    .and_then(|(_, rest)| rest.split_once(')'))
+                    .map(|(code, _)| code.to_string());
+                CliFailure {
+                    code,
+                    message: format!("{message} {}", super::ended("aws", status)),
+                }
+            }
         })
     }
 
     fn call_json<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, CliFailure> {
         let out = self.call(args)?;
-        serde_json::from_slice(&out).map_err(|e| CliFailure {
+        super::parse_json(&out, || self.shown(args)).map_err(|message| CliFailure {
             code: None,
-            message: format!("unexpected answer from `{}`: {e}", self.shown(args)),
+            message,
         })
     }
 

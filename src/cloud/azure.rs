@@ -8,12 +8,11 @@
 //! installed, [`manual_commands`] gives the exact commands to run instead: they pipe the
 //! password straight into `fioreg add azure --password-stdin`, so it is never shown.
 
-use super::{CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
 use secrecy::SecretString;
 use serde::Deserialize;
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use zeroize::Zeroizing;
 
 /// How long a new Azure credential may be refused before the run gives up (Entra ID replicates
@@ -162,12 +161,7 @@ pub struct Az {
 impl Az {
     /// `az`: env FIOREG_AZ, else `az` on PATH; `None` when it is not installed.
     pub fn find() -> Option<Az> {
-        match std::env::var_os("FIOREG_AZ").filter(|v| !v.is_empty()) {
-            Some(b) => Some(Az {
-                bin: PathBuf::from(b),
-            }),
-            None => which::which("az").ok().map(|bin| Az { bin }),
-        }
+        super::find_program("FIOREG_AZ", "az").map(|bin| Az { bin })
     }
 
     fn shown(&self, words: &[&str]) -> String {
@@ -178,58 +172,26 @@ impl Az {
 
     /// Runs `az ARGS --output json` and returns stdout (zeroized on drop) or the error line.
     fn call(&self, args: &[&str]) -> Result<Zeroizing<Vec<u8>>, String> {
-        let mut child = Command::new(&self.bin)
-            .args(args)
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
             .args(["--output", "json"])
             // az's optional log file (`logging.enable_log_file`) stays off for these calls.
-            .env("AZURE_LOGGING_ENABLE_LOG_FILE", "no")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("could not start {}: {e}", self.bin.display()))?;
-        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
-        let running = super::Running::start(child.id());
-        let mut stderr_pipe = child.stderr.take();
-        let errors = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(p) = stderr_pipe.as_mut() {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        });
-        let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
-        if let Some(mut p) = child.stdout.take() {
-            let _ = p.read_to_end(&mut out);
-        }
-        let status = child
-            .wait()
-            .map_err(|e| format!("waiting for az failed: {e}"))?;
-        drop(running);
-        let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
-        if status.success() {
-            return Ok(out);
-        }
-        let message = stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("ERROR:"))
-            .or_else(|| stderr.lines().map(str::trim).rfind(|l| !l.is_empty()))
-            .unwrap_or("no message")
-            .to_string();
-        Err(format!(
-            "`{}` failed: {message} (az exit status {})",
-            self.shown(args),
-            status
-                .code()
-                .map_or_else(|| "signal".to_string(), |c| c.to_string())
-        ))
+            .env("AZURE_LOGGING_ENABLE_LOG_FILE", "no");
+        super::run_cli(cmd, "az", None).map_err(|e| match e {
+            CliError::NotRun(message) => message,
+            CliError::Failed(status, stderr) => format!(
+                "`{}` failed: {} (az exit status {})",
+                self.shown(args),
+                super::why_failed(&stderr, true),
+                status
+                    .code()
+                    .map_or_else(|| "signal".to_string(), |c| c.to_string())
+            ),
+        })
     }
 
     fn call_json<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, String> {
-        let out = self.call(args)?;
-        serde_json::from_slice(&out)
-            .map_err(|e| format!("unexpected answer from `{}`: {e}", self.shown(args)))
+        super::parse_json(&self.call(args)?, || self.shown(args))
     }
 }
 

@@ -7,11 +7,10 @@
 //! written anywhere. gcloud honours `api_endpoint_overrides/<api>` (env
 //! CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM, ..._ARTIFACTREGISTRY), which the tests point at loopback.
 
-use super::{CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
 use serde::Deserialize;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use zeroize::Zeroizing;
 
 /// The only role the service account gets, on one repository.
@@ -51,14 +50,11 @@ struct CliFailure {
 impl Gcloud {
     /// The `gcloud` program: env FIOREG_GCLOUD, else `gcloud` on PATH.
     pub fn find() -> Result<Gcloud, CloudError> {
-        let bin = match std::env::var_os("FIOREG_GCLOUD").filter(|v| !v.is_empty()) {
-            Some(b) => PathBuf::from(b),
-            None => which::which("gcloud").map_err(|_| {
-                CloudError::nothing(format!(
-                    "the Google Cloud CLI (`gcloud`) is not installed or not on PATH: {INSTALL_HINT}"
-                ))
-            })?,
-        };
+        let bin = super::find_program("FIOREG_GCLOUD", "gcloud").ok_or_else(|| {
+            CloudError::nothing(format!(
+                "the Google Cloud CLI (`gcloud`) is not installed or not on PATH: {INSTALL_HINT}"
+            ))
+        })?;
         Ok(Gcloud { bin })
     }
 
@@ -70,61 +66,22 @@ impl Gcloud {
 
     /// Runs `gcloud --quiet ARGS` and returns stdout (zeroized on drop).
     fn call(&self, args: &[&str]) -> Result<Zeroizing<Vec<u8>>, CliFailure> {
-        let mut child = Command::new(&self.bin)
-            .arg("--quiet")
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--quiet")
             .args(args)
             // A config with `core/log_http` would log every answer, the new key included.
-            .env("CLOUDSDK_CORE_LOG_HTTP", "false")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| CliFailure {
+            .env("CLOUDSDK_CORE_LOG_HTTP", "false");
+        super::run_cli(cmd, "gcloud", Some(INSTALL_HINT)).map_err(|e| match e {
+            CliError::NotRun(message) => CliFailure::said(message),
+            CliError::Failed(status, stderr) => CliFailure {
+                not_found: stderr.contains("NOT_FOUND") || stderr.contains("not found"),
+                key_creation_forbidden: stderr.contains("disableServiceAccountKeyCreation")
+                    || stderr.contains("Key creation is not allowed"),
                 message: format!(
-                    "could not start {}: {e}. {INSTALL_HINT}",
-                    self.bin.display()
+                    "{} {}",
+                    super::why_failed(&stderr, true),
+                    super::ended("gcloud", status)
                 ),
-                not_found: false,
-                key_creation_forbidden: false,
-            })?;
-        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
-        let running = super::Running::start(child.id());
-        let mut stderr_pipe = child.stderr.take();
-        let errors = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(p) = stderr_pipe.as_mut() {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        });
-        let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
-        if let Some(mut p) = child.stdout.take() {
-            let _ = p.read_to_end(&mut out);
-        }
-        let status = child.wait().map_err(|e| CliFailure {
-            message: format!("waiting for gcloud failed: {e}"),
-            not_found: false,
-            key_creation_forbidden: false,
-        })?;
-        drop(running);
-        let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
-        if status.success() {
-            return Ok(out);
-        }
-        let message = stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("ERROR:"))
-            .or_else(|| stderr.lines().map(str::trim).rfind(|l| !l.is_empty()))
-            .unwrap_or("no message")
-            .to_string();
-        Err(CliFailure {
-            not_found: stderr.contains("NOT_FOUND") || stderr.contains("not found"),
-            key_creation_forbidden: stderr.contains("disableServiceAccountKeyCreation")
-                || stderr.contains("Key creation is not allowed"),
-            message: match status.code() {
-                Some(c) => format!("{message} (gcloud exit status {c})"),
-                None => format!("{message} (gcloud was stopped by a signal)"),
             },
         })
     }
@@ -135,11 +92,18 @@ impl Gcloud {
 
     fn call_json<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, CliFailure> {
         let out = self.call(args)?;
-        serde_json::from_slice(&out).map_err(|e| CliFailure {
-            message: format!("unexpected answer from `{}`: {e}", self.shown(args)),
+        super::parse_json(&out, || self.shown(args)).map_err(CliFailure::said)
+    }
+}
+
+impl CliFailure {
+    /// A failure that is neither of the two gcloud errors fioreg explains.
+    fn said(message: String) -> CliFailure {
+        CliFailure {
+            message,
             not_found: false,
             key_creation_forbidden: false,
-        })
+        }
     }
 }
 
