@@ -585,40 +585,12 @@ impl Job {
     ) -> Result<Created, CloudError> {
         let cli = &self.cli;
         let user = self.user.as_str();
-        let mut exists: Vec<String> = Vec::new();
-        let mut undo: Vec<String> = Vec::new();
-        let mut step = 0usize;
-        let fail = |message: String, exists: &[String], undo: &[String], interrupted| CloudError {
-            message,
-            exists: exists.to_vec(),
-            next: undo.iter().rev().cloned().collect(),
-            interrupted,
-        };
-        let interrupted = |what: &str, exists: &[String], undo: &[String]| {
-            fail(
-                format!("interrupted before {what}: nothing more was done"),
-                exists,
-                undo,
-                true,
-            )
-        };
-        let mut report = |step: usize, started: bool| {
-            if let Some(a) = actions.get(step) {
-                progress(if started {
-                    CloudProgress::Started(step, a.clone())
-                } else {
-                    CloudProgress::Finished(step, a.clone())
-                });
-            }
-        };
+        let mut run = super::Ledger::new(actions, progress, stop);
         if self.create_user {
-            if stop() {
-                return Err(interrupted("creating the user", &exists, &undo));
-            }
-            report(step, true);
+            run.start("creating the user")?;
             let args = ["iam", "create-user", "--user-name", user];
             if let Err(f) = cli.call(&args) {
-                let message = if stop() {
+                let message = if run.stopped() {
                     format!(
                         "interrupted while creating the IAM user {user}: it may or may not exist; \
                          check with `{}`",
@@ -627,18 +599,16 @@ impl Job {
                 } else {
                     cli.failed(&args, f)
                 };
-                return Err(fail(message, &exists, &undo, stop()));
+                return Err(run.failed(message));
             }
-            exists.push(format!("the IAM user {user} (new, no permissions yet)"));
-            undo.push(cli.shown(&["iam", "delete-user", "--user-name", user]));
-            report(step, false);
-            step += 1;
+            run.exists
+                .push(format!("the IAM user {user} (new, no permissions yet)"));
+            run.undo
+                .push(cli.shown(&["iam", "delete-user", "--user-name", user]));
+            run.finish();
         }
         if let Some(policy) = &self.policy {
-            if stop() {
-                return Err(interrupted("setting the policy", &exists, &undo));
-            }
-            report(step, true);
+            run.start("setting the policy")?;
             let args = [
                 "iam",
                 "put-user-policy",
@@ -651,17 +621,12 @@ impl Job {
             ];
             if let Err(f) = cli.call(&args) {
                 let shown = cli.shown(&args[..6]);
-                return Err(fail(
-                    format!("`{shown} ...` failed: {}", f.message),
-                    &exists,
-                    &undo,
-                    stop(),
-                ));
+                return Err(run.failed(format!("`{shown} ...` failed: {}", f.message)));
             }
             if self.create_user {
-                exists[0] =
+                run.exists[0] =
                     format!("the IAM user {user} (new) with the pull-only policy {POLICY_NAME}");
-                undo.push(cli.shown(&[
+                run.undo.push(cli.shown(&[
                     "iam",
                     "delete-user-policy",
                     "--user-name",
@@ -670,24 +635,21 @@ impl Job {
                     POLICY_NAME,
                 ]));
             } else {
-                exists.push(format!(
+                run.exists.push(format!(
                     "the IAM user {user} (it existed before) with the pull-only policy {POLICY_NAME}"
                 ));
             }
-            report(step, false);
-            step += 1;
+            run.finish();
         } else {
-            exists.push(format!("the IAM user {user} (it existed before)"));
+            run.exists
+                .push(format!("the IAM user {user} (it existed before)"));
         }
-        if stop() {
-            return Err(interrupted("creating the access key", &exists, &undo));
-        }
-        report(step, true);
+        run.start("creating the access key")?;
         let args = ["iam", "create-access-key", "--user-name", user];
         let key: NewKeyReply = match cli.call_json(&args) {
             Ok(k) => k,
             Err(f) => {
-                let message = if stop() {
+                let message = if run.stopped() {
                     format!(
                         "interrupted while creating the access key: a key may or may not have \
                          been created; check with `{}` and delete a key CI does not use",
@@ -696,22 +658,17 @@ impl Job {
                 } else {
                     cli.failed(&args, f)
                 };
-                return Err(fail(message, &exists, &undo, stop()));
+                return Err(run.failed(message));
             }
         };
         let key_id = key.access_key.access_key_id.clone();
-        exists.push(format!(
+        run.exists.push(format!(
             "the access key {key_id} of {user} (new; NOT stored in the factory yet)"
         ));
-        undo.push(delete_key_command(cli, user, &key_id));
-        report(step, false);
+        run.undo.push(delete_key_command(cli, user, &key_id));
+        run.finish();
         let secret = credentials_secret(&key_id, &key.access_key.secret_access_key, user);
-        Ok(Created {
-            secret,
-            key_id,
-            exists,
-            undo: undo.into_iter().rev().collect(),
-        })
+        Ok(run.created(secret, key_id))
     }
 }
 

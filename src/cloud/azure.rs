@@ -528,6 +528,20 @@ pub(crate) fn new_principal_plan_for_tests(
 }
 
 impl Job {
+    /// `az acr token delete` for the token of this job.
+    fn delete_token(&self) -> String {
+        self.az.shown(&[
+            "acr",
+            "token",
+            "delete",
+            "--name",
+            &self.req.name,
+            "--registry",
+            self.req.registry(),
+            "--yes",
+        ])
+    }
+
     pub(crate) fn execute(
         &self,
         actions: &[CloudAction],
@@ -536,17 +550,11 @@ impl Job {
     ) -> Result<Created, CloudError> {
         let az = &self.az;
         let req = &self.req;
-        if stop() {
-            return Err(CloudError {
-                message: "interrupted before anything was created".into(),
-                exists: Vec::new(),
-                next: Vec::new(),
-                interrupted: true,
-            });
+        let mut run = super::Ledger::new(actions, progress, stop);
+        if run.stopped() {
+            return Err(run.fail("interrupted before anything was created".into(), true));
         }
-        if let Some(a) = actions.first() {
-            progress(CloudProgress::Started(0, a.clone()));
-        }
+        run.report(true);
         // What to run to see whether the interrupted action happened, and to undo it.
         let check: Vec<String> = if self.reset_principal.is_some() || self.regenerate_token {
             Vec::new()
@@ -566,16 +574,7 @@ impl Job {
                         "--registry",
                         req.registry(),
                     ]),
-                    az.shown(&[
-                        "acr",
-                        "token",
-                        "delete",
-                        "--name",
-                        &req.name,
-                        "--registry",
-                        req.registry(),
-                        "--yes",
-                    ]),
+                    self.delete_token(),
                 ],
             }
         };
@@ -593,20 +592,17 @@ impl Job {
                 CloudError::nothing(e)
             }
         };
-        let (user, password, exists, undo, key_id) = if let Some(id) = &self.reset_principal {
+        let no_password = || CloudError::nothing("az returned no token password");
+        // The user name of the secret, which is also the new credential's id.
+        let (user, password) = if let Some(id) = &self.reset_principal {
             let args = ["ad", "sp", "credential", "reset", "--id", id.as_str()];
             let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
-            (
-                p.app_id.clone(),
-                p.password,
-                vec![format!(
-                    "the service principal {} with a NEW password (not stored in the factory yet; \
-                     the old one no longer works)",
-                    p.app_id
-                )],
-                Vec::new(),
-                p.app_id,
-            )
+            run.exists.push(format!(
+                "the service principal {} with a NEW password (not stored in the factory yet; \
+                 the old one no longer works)",
+                p.app_id
+            ));
+            (p.app_id, p.password)
         } else if self.regenerate_token {
             let args = [
                 "acr",
@@ -620,21 +616,12 @@ impl Job {
                 "--password1",
             ];
             let t: TokenPasswords = az.call_json(&args).map_err(interrupted_note)?;
-            let pw = t
-                .passwords
-                .into_iter()
-                .find_map(|p| p.value)
-                .ok_or_else(|| CloudError::nothing("az returned no token password"))?;
-            (
-                req.name.clone(),
-                pw,
-                vec![format!(
-                    "the token {} with a NEW password1 (not stored in the factory yet)",
-                    req.name
-                )],
-                Vec::new(),
-                req.name.clone(),
-            )
+            let pw = t.passwords.into_iter().find_map(|p| p.value);
+            run.exists.push(format!(
+                "the token {} with a NEW password1 (not stored in the factory yet)",
+                req.name
+            ));
+            (req.name.clone(), pw.ok_or_else(no_password)?)
         } else {
             match &req.kind {
                 Kind::Principal => {
@@ -650,19 +637,16 @@ impl Job {
                         self.scope.as_str(),
                     ];
                     let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
-                    (
-                        p.app_id.clone(),
-                        p.password,
-                        vec![format!(
-                            "the service principal {} (appId {}) with AcrPull on {} (new; NOT \
-                             stored in the factory yet)",
-                            req.name,
-                            p.app_id,
-                            req.registry()
-                        )],
-                        vec![az.shown(&["ad", "sp", "delete", "--id", &p.app_id])],
+                    run.exists.push(format!(
+                        "the service principal {} (appId {}) with AcrPull on {} (new; NOT \
+                         stored in the factory yet)",
+                        req.name,
                         p.app_id,
-                    )
+                        req.registry()
+                    ));
+                    run.undo
+                        .push(az.shown(&["ad", "sp", "delete", "--id", &p.app_id]));
+                    (p.app_id, p.password)
                 }
                 Kind::Token { .. } => {
                     let args = req.token_args();
@@ -677,48 +661,23 @@ impl Job {
                         .as_ref()
                         .and_then(|p| p.expiry.clone())
                         .unwrap_or_else(|| "?".into());
-                    let pw = first
-                        .and_then(|p| p.value)
-                        .ok_or_else(|| CloudError::nothing("az returned no token password"))?;
-                    (
-                        req.name.clone(),
-                        pw,
-                        vec![format!(
-                            "the token {} in {} (new, expires {expiry}; NOT stored in the \
-                             factory yet)",
-                            req.name,
-                            req.registry()
-                        )],
-                        vec![az.shown(&[
-                            "acr",
-                            "token",
-                            "delete",
-                            "--name",
-                            &req.name,
-                            "--registry",
-                            req.registry(),
-                            "--yes",
-                        ])],
-                        req.name.clone(),
-                    )
+                    let pw = first.and_then(|p| p.value).ok_or_else(no_password)?;
+                    run.exists.push(format!(
+                        "the token {} in {} (new, expires {expiry}; NOT stored in the factory \
+                         yet)",
+                        req.name,
+                        req.registry()
+                    ));
+                    run.undo.push(self.delete_token());
+                    (req.name.clone(), pw)
                 }
             }
         };
-        let secret = user_token(&user, &password).map_err(|e| CloudError {
-            message: format!("the new credential cannot be used: {e}"),
-            exists: exists.clone(),
-            next: undo.clone(),
-            interrupted: false,
+        let secret = user_token(&user, &password).map_err(|e| {
+            run.fail(format!("the new credential cannot be used: {e}"), false)
         })?;
-        if let Some(a) = actions.first() {
-            progress(CloudProgress::Finished(0, a.clone()));
-        }
-        Ok(Created {
-            secret,
-            key_id,
-            exists,
-            undo,
-        })
+        run.finish();
+        Ok(run.created(secret, user))
     }
 }
 

@@ -521,37 +521,9 @@ impl Job {
         let cli = &self.cli;
         let project = self.project.as_str();
         let email = self.email.as_str();
-        let mut exists: Vec<String> = Vec::new();
-        let mut undo: Vec<String> = Vec::new();
-        let fail = |message: String, exists: &[String], undo: &[String], interrupted| CloudError {
-            message,
-            exists: exists.to_vec(),
-            next: undo.iter().rev().cloned().collect(),
-            interrupted,
-        };
-        let mut step = 0usize;
-        let mut report = |step: usize, started: bool| {
-            if let Some(a) = actions.get(step) {
-                progress(if started {
-                    CloudProgress::Started(step, a.clone())
-                } else {
-                    CloudProgress::Finished(step, a.clone())
-                });
-            }
-        };
-        let interrupted = |what: &str, exists: &[String], undo: &[String]| {
-            fail(
-                format!("interrupted before {what}: nothing more was done"),
-                exists,
-                undo,
-                true,
-            )
-        };
+        let mut run = super::Ledger::new(actions, progress, stop);
         if self.create {
-            if stop() {
-                return Err(interrupted("creating the service account", &exists, &undo));
-            }
-            report(step, true);
+            run.start("creating the service account")?;
             let args = [
                 "iam",
                 "service-accounts",
@@ -564,10 +536,11 @@ impl Job {
                 "--format=json",
             ];
             if let Err(f) = cli.call(&args) {
-                return Err(fail(cli.failed(&args, &f), &exists, &undo, stop()));
+                return Err(run.failed(cli.failed(&args, &f)));
             }
-            exists.push(format!("the service account {email} (new, no roles yet)"));
-            undo.push(cli.shown(&[
+            run.exists
+                .push(format!("the service account {email} (new, no roles yet)"));
+            run.undo.push(cli.shown(&[
                 "iam",
                 "service-accounts",
                 "delete",
@@ -575,16 +548,13 @@ impl Job {
                 "--project",
                 project,
             ]));
-            report(step, false);
-            step += 1;
+            run.finish();
         } else {
-            exists.push(format!("the service account {email} (it existed before)"));
+            run.exists
+                .push(format!("the service account {email} (it existed before)"));
         }
         if let Some((location, repository)) = &self.binding {
-            if stop() {
-                return Err(interrupted("granting the role", &exists, &undo));
-            }
-            report(step, true);
+            run.start("granting the role")?;
             let member = format!("serviceAccount:{email}");
             let args = [
                 "artifacts",
@@ -602,10 +572,11 @@ impl Job {
                 "--format=json",
             ];
             if let Err(f) = cli.call(&args) {
-                return Err(fail(cli.failed(&args, &f), &exists, &undo, stop()));
+                return Err(run.failed(cli.failed(&args, &f)));
             }
-            exists.push(format!("{ROLE} for it on the repository {repository}"));
-            undo.push(cli.shown(&[
+            run.exists
+                .push(format!("{ROLE} for it on the repository {repository}"));
+            run.undo.push(cli.shown(&[
                 "artifacts",
                 "repositories",
                 "remove-iam-policy-binding",
@@ -619,13 +590,9 @@ impl Job {
                 "--role",
                 ROLE,
             ]));
-            report(step, false);
-            step += 1;
+            run.finish();
         }
-        if stop() {
-            return Err(interrupted("creating the key", &exists, &undo));
-        }
-        report(step, true);
+        run.start("creating the key")?;
         let args = [
             "iam",
             "service-accounts",
@@ -642,7 +609,7 @@ impl Job {
             Err(f) => {
                 let message = if f.key_creation_forbidden {
                     key_creation_forbidden_help(project)
-                } else if stop() {
+                } else if run.stopped() {
                     format!(
                         "interrupted while creating the key: a key may or may not have been \
                          created; check with `{}`",
@@ -662,7 +629,7 @@ impl Job {
                 } else {
                     cli.failed(&args, &f)
                 };
-                return Err(fail(message, &exists, &undo, stop()));
+                return Err(run.failed(message));
             }
         };
         let key_id = serde_json::from_slice::<KeyHeader>(&out)
@@ -673,40 +640,29 @@ impl Job {
             crate::credentials::gcp::key_bytes(out.to_vec(), Path::new("<the key gcloud created>"));
         // The key exists in Google Cloud from here on, whatever the check says.
         if !key_id.is_empty() {
-            exists.push(format!(
+            run.exists.push(format!(
                 "the key {key_id} of {email} (new; NOT stored in the factory yet)"
             ));
-            undo.push(delete_key_command(cli, email, project, &key_id));
+            run.undo
+                .push(delete_key_command(cli, email, project, &key_id));
         } else {
-            exists.push(format!("a new key of {email} (NOT stored in the factory)"));
+            run.exists
+                .push(format!("a new key of {email} (NOT stored in the factory)"));
         }
-        let (secret, info) = checked.map_err(|e| {
-            fail(
-                format!("the key gcloud created cannot be used: {e}"),
-                &exists,
-                &undo,
-                false,
-            )
-        })?;
+        let (secret, info) = checked
+            .map_err(|e| run.fail(format!("the key gcloud created cannot be used: {e}"), false))?;
         // What the review and the run say of the key ("a key of EMAIL") is checked here.
         if info.client_email != email {
-            return Err(fail(
+            return Err(run.fail(
                 format!(
                     "the key gcloud created is a key of {}, not of {email}; it is not stored",
                     info.client_email
                 ),
-                &exists,
-                &undo,
                 false,
             ));
         }
-        report(step, false);
-        Ok(Created {
-            secret,
-            key_id,
-            exists,
-            undo: undo.into_iter().rev().collect(),
-        })
+        run.finish();
+        Ok(run.created(secret, key_id))
     }
 }
 

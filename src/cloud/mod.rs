@@ -323,6 +323,92 @@ pub(crate) fn parse_json<T: for<'de> serde::Deserialize<'de>>(
     serde_json::from_slice(out).map_err(|e| format!("unexpected answer from `{}`: {e}", shown()))
 }
 
+/// What a cloud job has done so far, for the account every failure gives: the progress of the
+/// review's actions, what exists now, and the commands that undo it (oldest first).
+pub(crate) struct Ledger<'a> {
+    actions: &'a [CloudAction],
+    progress: &'a mut dyn FnMut(CloudProgress),
+    stop: &'a dyn Fn() -> bool,
+    step: usize,
+    pub(crate) exists: Vec<String>,
+    pub(crate) undo: Vec<String>,
+}
+
+impl<'a> Ledger<'a> {
+    pub(crate) fn new(
+        actions: &'a [CloudAction],
+        progress: &'a mut dyn FnMut(CloudProgress),
+        stop: &'a dyn Fn() -> bool,
+    ) -> Ledger<'a> {
+        Ledger {
+            actions,
+            progress,
+            stop,
+            step: 0,
+            exists: Vec::new(),
+            undo: Vec::new(),
+        }
+    }
+
+    /// Whether SIGINT/SIGTERM (or [`interrupt`]) stopped the run.
+    pub(crate) fn stopped(&self) -> bool {
+        (self.stop)()
+    }
+
+    /// A failure now: `message`, what exists, and the undo commands, newest first.
+    pub(crate) fn fail(&self, message: String, interrupted: bool) -> CloudError {
+        CloudError {
+            message,
+            exists: self.exists.clone(),
+            next: self.undo.iter().rev().cloned().collect(),
+            interrupted,
+        }
+    }
+
+    /// [`Ledger::fail`], interrupted when the run was stopped.
+    pub(crate) fn failed(&self, message: String) -> CloudError {
+        self.fail(message, self.stopped())
+    }
+
+    /// The next action starts, unless the run was stopped before `what`.
+    pub(crate) fn start(&mut self, what: &str) -> Result<(), CloudError> {
+        if self.stopped() {
+            return Err(self.fail(
+                format!("interrupted before {what}: nothing more was done"),
+                true,
+            ));
+        }
+        self.report(true);
+        Ok(())
+    }
+
+    /// The current action is done.
+    pub(crate) fn finish(&mut self) {
+        self.report(false);
+        self.step += 1;
+    }
+
+    pub(crate) fn report(&mut self, started: bool) {
+        if let Some(a) = self.actions.get(self.step) {
+            (self.progress)(if started {
+                CloudProgress::Started(self.step, a.clone())
+            } else {
+                CloudProgress::Finished(self.step, a.clone())
+            });
+        }
+    }
+
+    /// What the run made: the key, what exists, and the undo commands, newest first.
+    pub(crate) fn created(self, secret: Secret, key_id: String) -> Created {
+        Created {
+            secret,
+            key_id,
+            exists: self.exists,
+            undo: self.undo.into_iter().rev().collect(),
+        }
+    }
+}
+
 /// Whether a retried check should go on.
 pub enum Attempt<T> {
     Done(T),
