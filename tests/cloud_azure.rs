@@ -343,7 +343,10 @@ fn sigint_while_fioctl_stores_a_rotated_password_leaves_a_clear_account() {
     assert_eq!(code, Some(130), "stdout:\n{out}\nstderr:\n{err}");
     assert!(wait_dead(fioctl_pid), "fioctl was stopped");
     let new_password = c.az_file(&format!("sp/{app}/password"));
-    assert_ne!(new_password, password, "the password was reset before fioctl ran");
+    assert_ne!(
+        new_password, password,
+        "the password was reset before fioctl ran"
+    );
     // fioctl was stopped before it answered: the account says the new password MAY be stored
     // (not that it is not), that the old one is gone, and how to get a working one again.
     assert!(err.contains("What exists now:"), "{err}");

@@ -673,9 +673,8 @@ impl Job {
                 }
             }
         };
-        let secret = user_token(&user, &password).map_err(|e| {
-            run.fail(format!("the new credential cannot be used: {e}"), false)
-        })?;
+        let secret = user_token(&user, &password)
+            .map_err(|e| run.fail(format!("the new credential cannot be used: {e}"), false))?;
         run.finish();
         Ok(run.created(secret, user))
     }
