@@ -219,52 +219,36 @@ fn describe_account(cli: &Gcloud, email: &str, project: &str) -> Result<bool, Cl
     }
 }
 
+/// `iam service-accounts keys WORDS... --iam-account EMAIL --project P`; `list` lists the
+/// user-managed keys only.
+fn keys_args<'a>(words: &[&'a str], email: &'a str, project: &'a str) -> Vec<&'a str> {
+    let mut args = [&["iam", "service-accounts", "keys"], words].concat();
+    args.extend(["--iam-account", email, "--project", project]);
+    if words == ["list"] {
+        args.extend(["--managed-by", "user"]);
+    }
+    args
+}
+
+/// `ARGS --format=json`.
+fn json<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    [args, &["--format=json"]].concat()
+}
+
 /// The user-managed keys of the service account `email`.
 pub fn list_keys(cli: &Gcloud, email: &str, project: &str) -> Result<Vec<KeyMeta>, String> {
-    let args = [
-        "iam",
-        "service-accounts",
-        "keys",
-        "list",
-        "--iam-account",
-        email,
-        "--project",
-        project,
-        "--managed-by",
-        "user",
-        "--format=json",
-    ];
+    let args = json(&keys_args(&["list"], email, project));
     cli.call_json(&args).map_err(|f| cli.failed(&args, &f))
 }
 
 /// The command that deletes key `id` of `email`.
 pub fn delete_key_command(cli: &Gcloud, email: &str, project: &str, id: &str) -> String {
-    cli.shown(&[
-        "iam",
-        "service-accounts",
-        "keys",
-        "delete",
-        id,
-        "--iam-account",
-        email,
-        "--project",
-        project,
-    ])
+    cli.shown(&keys_args(&["delete", id], email, project))
 }
 
 /// Deletes key `id` of `email`.
 pub fn delete_key(cli: &Gcloud, email: &str, project: &str, id: &str) -> Result<(), String> {
-    let args = [
-        "iam",
-        "service-accounts",
-        "keys",
-        "delete",
-        id,
-        "--iam-account",
-        email,
-        "--project",
-        project,
-    ];
+    let args = keys_args(&["delete", id], email, project);
     cli.call(&args).map(drop).map_err(|f| cli.failed(&args, &f))
 }
 
@@ -273,18 +257,45 @@ fn key_action(cli: &Gcloud, email: &str, project: &str) -> CloudAction {
         title: format!(
             "Create a key for {email} (written by gcloud to a pipe, never to a file or the screen)"
         ),
-        command: cli.shown(&[
-            "iam",
-            "service-accounts",
-            "keys",
-            "create",
-            "-",
-            "--iam-account",
-            email,
-            "--project",
-            project,
-        ]),
+        command: cli.shown(&keys_args(&["create", "-"], email, project)),
     }
+}
+
+/// `iam service-accounts create NAME --project P --display-name ...`.
+fn create_args<'a>(name: &'a str, project: &'a str) -> [&'a str; 8] {
+    [
+        "iam",
+        "service-accounts",
+        "create",
+        name,
+        "--project",
+        project,
+        "--display-name",
+        "fioreg pull-only (Artifact Registry reader)",
+    ]
+}
+
+/// `artifacts repositories VERB R --location L --project P --member M --role ROLE`: VERB
+/// `add-iam-policy-binding` or `remove-iam-policy-binding`.
+fn binding_args<'a>(
+    verb: &'a str,
+    [repository, location, project]: [&'a str; 3],
+    member: &'a str,
+) -> [&'a str; 12] {
+    [
+        "artifacts",
+        "repositories",
+        verb,
+        repository,
+        "--location",
+        location,
+        "--project",
+        project,
+        "--member",
+        member,
+        "--role",
+        ROLE,
+    ]
 }
 
 /// The default service account name for a factory, `fioreg-<factory>-pull`, in the letters a
@@ -378,35 +389,17 @@ fn create_plan(
     } else {
         actions.push(CloudAction {
             title: format!("Create the service account {email}"),
-            command: cli.shown(&[
-                "iam",
-                "service-accounts",
-                "create",
-                name,
-                "--project",
-                project,
-                "--display-name",
-                "fioreg pull-only (Artifact Registry reader)",
-            ]),
+            command: cli.shown(&create_args(name, project)),
         });
     }
     let member = format!("serviceAccount:{email}");
     actions.push(CloudAction {
         title: format!("Let it only read the repository {repository} ({ROLE} on that repository)"),
-        command: cli.shown(&[
-            "artifacts",
-            "repositories",
+        command: cli.shown(&binding_args(
             "add-iam-policy-binding",
-            repository,
-            "--location",
-            location,
-            "--project",
-            project,
-            "--member",
+            [repository, location, project],
             &member,
-            "--role",
-            ROLE,
-        ]),
+        )),
     });
     actions.push(key_action(&cli, &email, project));
     CloudPlan {
@@ -524,17 +517,7 @@ impl Job {
         let mut run = super::Ledger::new(actions, progress, stop);
         if self.create {
             run.start("creating the service account")?;
-            let args = [
-                "iam",
-                "service-accounts",
-                "create",
-                self.name.as_str(),
-                "--project",
-                project,
-                "--display-name",
-                "fioreg pull-only (Artifact Registry reader)",
-                "--format=json",
-            ];
+            let args = json(&create_args(&self.name, project));
             if let Err(f) = cli.call(&args) {
                 return Err(run.failed(cli.failed(&args, &f)));
             }
@@ -556,54 +539,19 @@ impl Job {
         if let Some((location, repository)) = &self.binding {
             run.start("granting the role")?;
             let member = format!("serviceAccount:{email}");
-            let args = [
-                "artifacts",
-                "repositories",
-                "add-iam-policy-binding",
-                repository.as_str(),
-                "--location",
-                location.as_str(),
-                "--project",
-                project,
-                "--member",
-                member.as_str(),
-                "--role",
-                ROLE,
-                "--format=json",
-            ];
+            let on = [repository.as_str(), location, project];
+            let args = json(&binding_args("add-iam-policy-binding", on, &member));
             if let Err(f) = cli.call(&args) {
                 return Err(run.failed(cli.failed(&args, &f)));
             }
             run.exists
                 .push(format!("{ROLE} for it on the repository {repository}"));
-            run.undo.push(cli.shown(&[
-                "artifacts",
-                "repositories",
-                "remove-iam-policy-binding",
-                repository.as_str(),
-                "--location",
-                location.as_str(),
-                "--project",
-                project,
-                "--member",
-                member.as_str(),
-                "--role",
-                ROLE,
-            ]));
+            run.undo
+                .push(cli.shown(&binding_args("remove-iam-policy-binding", on, &member)));
             run.finish();
         }
         run.start("creating the key")?;
-        let args = [
-            "iam",
-            "service-accounts",
-            "keys",
-            "create",
-            "-",
-            "--iam-account",
-            email,
-            "--project",
-            project,
-        ];
+        let args = keys_args(&["create", "-"], email, project);
         let out = match cli.call(&args) {
             Ok(out) => out,
             Err(f) => {
@@ -613,18 +561,7 @@ impl Job {
                     format!(
                         "interrupted while creating the key: a key may or may not have been \
                          created; check with `{}`",
-                        cli.shown(&[
-                            "iam",
-                            "service-accounts",
-                            "keys",
-                            "list",
-                            "--iam-account",
-                            email,
-                            "--project",
-                            project,
-                            "--managed-by",
-                            "user",
-                        ])
+                        cli.shown(&keys_args(&["list"], email, project))
                     )
                 } else {
                     cli.failed(&args, &f)
