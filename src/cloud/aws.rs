@@ -110,6 +110,16 @@ impl AwsCli {
     fn failed(&self, args: &[&str], f: CliFailure) -> String {
         format!("`{}` failed: {}", self.shown(args), f.message)
     }
+
+    /// `aws iam COMMAND --user-name USER`, its answer parsed; an error names the call.
+    fn iam_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        command: &str,
+        user: &str,
+    ) -> Result<T, String> {
+        let args = ["iam", command, "--user-name", user];
+        self.call_json(&args).map_err(|f| self.failed(&args, f))
+    }
 }
 
 #[derive(Deserialize)]
@@ -281,73 +291,56 @@ fn get_user(cli: &AwsCli, user: &str) -> Result<Option<User>, CloudError> {
 
 /// The access keys of `user`.
 pub fn list_keys(cli: &AwsCli, user: &str) -> Result<Vec<KeyMeta>, String> {
-    let args = ["iam", "list-access-keys", "--user-name", user];
-    cli.call_json::<KeyList>(&args)
+    cli.iam_json::<KeyList>("list-access-keys", user)
         .map(|k| k.access_key_metadata)
-        .map_err(|f| cli.failed(&args, f))
+}
+
+/// `iam delete-access-key --user-name USER --access-key-id KEY_ID`.
+fn delete_key_args<'a>(user: &'a str, key_id: &'a str) -> [&'a str; 6] {
+    [
+        "iam",
+        "delete-access-key",
+        "--user-name",
+        user,
+        "--access-key-id",
+        key_id,
+    ]
 }
 
 /// The command that deletes access key `key_id` of `user`.
 pub fn delete_key_command(cli: &AwsCli, user: &str, key_id: &str) -> String {
-    cli.shown(&[
-        "iam",
-        "delete-access-key",
-        "--user-name",
-        user,
-        "--access-key-id",
-        key_id,
-    ])
+    cli.shown(&delete_key_args(user, key_id))
 }
 
 /// Deletes access key `key_id` of `user`.
 pub fn delete_key(cli: &AwsCli, user: &str, key_id: &str) -> Result<(), String> {
-    let args = [
-        "iam",
-        "delete-access-key",
-        "--user-name",
-        user,
-        "--access-key-id",
-        key_id,
-    ];
+    let args = delete_key_args(user, key_id);
     cli.call(&args).map(drop).map_err(|f| cli.failed(&args, f))
 }
 
 /// Everything else that gives `user` permissions: other inline policies, managed policies,
 /// groups. A reused user with any of these is more than pull-only.
 fn other_permissions(cli: &AwsCli, user: &str) -> Result<Vec<String>, CloudError> {
-    let mut found = Vec::new();
-    let args = ["iam", "list-user-policies", "--user-name", user];
-    let inline: PolicyNames = cli
-        .call_json(&args)
-        .map_err(|f| CloudError::nothing(cli.failed(&args, f)))?;
-    found.extend(
-        inline
-            .policy_names
-            .into_iter()
-            .filter(|p| p != POLICY_NAME)
-            .map(|p| format!("inline policy {p}")),
-    );
-    let args = ["iam", "list-attached-user-policies", "--user-name", user];
+    let nothing = CloudError::nothing;
+    let inline: PolicyNames = cli.iam_json("list-user-policies", user).map_err(nothing)?;
     let attached: Attached = cli
-        .call_json(&args)
-        .map_err(|f| CloudError::nothing(cli.failed(&args, f)))?;
-    found.extend(
-        attached
-            .attached_policies
-            .into_iter()
-            .map(|p| format!("managed policy {}", p.policy_name)),
-    );
-    let args = ["iam", "list-groups-for-user", "--user-name", user];
+        .iam_json("list-attached-user-policies", user)
+        .map_err(nothing)?;
     let groups: Groups = cli
-        .call_json(&args)
-        .map_err(|f| CloudError::nothing(cli.failed(&args, f)))?;
-    found.extend(
-        groups
-            .groups
-            .into_iter()
-            .map(|g| format!("group {}", g.group_name)),
-    );
-    Ok(found)
+        .iam_json("list-groups-for-user", user)
+        .map_err(nothing)?;
+    let inline = inline.policy_names.into_iter().filter(|p| p != POLICY_NAME);
+    let attached = attached.attached_policies.into_iter();
+    Ok(inline
+        .map(|p| format!("inline policy {p}"))
+        .chain(attached.map(|p| format!("managed policy {}", p.policy_name)))
+        .chain(
+            groups
+                .groups
+                .into_iter()
+                .map(|g| format!("group {}", g.group_name)),
+        )
+        .collect())
 }
 
 fn two_keys_error(cli: &AwsCli, user: &str, keys: &[KeyMeta]) -> CloudError {
