@@ -47,6 +47,36 @@ impl Request {
         self.url.split('.').next().unwrap_or(&self.url)
     }
 
+    /// `ad sp create-for-rbac --name NAME --role AcrPull --scopes SCOPE`.
+    fn principal_args<'a>(&'a self, scope: &'a str) -> [&'a str; 9] {
+        [
+            "ad",
+            "sp",
+            "create-for-rbac",
+            "--name",
+            &self.name,
+            "--role",
+            "AcrPull",
+            "--scopes",
+            scope,
+        ]
+    }
+
+    /// `acr token credential generate --name NAME --registry R --password1`.
+    fn password1_args(&self) -> [&str; 9] {
+        [
+            "acr",
+            "token",
+            "credential",
+            "generate",
+            "--name",
+            &self.name,
+            "--registry",
+            self.registry(),
+            "--password1",
+        ]
+    }
+
     fn token_args(&self) -> Vec<String> {
         let mut args: Vec<String> = vec![
             "acr".into(),
@@ -298,17 +328,7 @@ pub fn plan_create(az: Az, req: Request) -> Result<CloudPlan, CloudError> {
                     req.name,
                     req.registry()
                 )),
-                command: az.shown(&[
-                    "ad",
-                    "sp",
-                    "create-for-rbac",
-                    "--name",
-                    &req.name,
-                    "--role",
-                    "AcrPull",
-                    "--scopes",
-                    &reg.id,
-                ]),
+                command: az.shown(&req.principal_args(&reg.id)),
             },
             Document {
                 title: "Role assignment".into(),
@@ -376,17 +396,7 @@ pub fn plan_rotate(az: Az, url: &str, identity: &str) -> Result<CloudPlan, Cloud
                     "Generate a new password1 for the token {token} (the old password1 stops \
                      working at once)"
                 )),
-                command: az.shown(&[
-                    "acr",
-                    "token",
-                    "credential",
-                    "generate",
-                    "--name",
-                    token,
-                    "--registry",
-                    req.registry(),
-                    "--password1",
-                ]),
+                command: az.shown(&req.password1_args()),
             };
             (req, action, None, true)
         }
@@ -604,18 +614,9 @@ impl Job {
             ));
             (p.app_id, p.password)
         } else if self.regenerate_token {
-            let args = [
-                "acr",
-                "token",
-                "credential",
-                "generate",
-                "--name",
-                req.name.as_str(),
-                "--registry",
-                req.registry(),
-                "--password1",
-            ];
-            let t: TokenPasswords = az.call_json(&args).map_err(interrupted_note)?;
+            let t: TokenPasswords = az
+                .call_json(&req.password1_args())
+                .map_err(interrupted_note)?;
             let pw = t.passwords.into_iter().find_map(|p| p.value);
             run.exists.push(format!(
                 "the token {} with a NEW password1 (not stored in the factory yet)",
@@ -625,18 +626,9 @@ impl Job {
         } else {
             match &req.kind {
                 Kind::Principal => {
-                    let args = [
-                        "ad",
-                        "sp",
-                        "create-for-rbac",
-                        "--name",
-                        req.name.as_str(),
-                        "--role",
-                        "AcrPull",
-                        "--scopes",
-                        self.scope.as_str(),
-                    ];
-                    let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
+                    let p: NewPrincipal = az
+                        .call_json(&req.principal_args(&self.scope))
+                        .map_err(interrupted_note)?;
                     run.exists.push(format!(
                         "the service principal {} (appId {}) with AcrPull on {} (new; NOT \
                          stored in the factory yet)",
