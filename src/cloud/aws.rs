@@ -6,7 +6,7 @@
 //! (`iam create-access-key`) is read into zeroized memory and the SecretAccessKey goes straight
 //! into a [`Secret`]. The AWS CLI itself honours `AWS_ENDPOINT_URL` (tests point it at moto).
 
-use super::{CliError, CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, Created, Document, Ledger};
 use crate::secret::Secret;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -428,6 +428,20 @@ pub fn plan_create(
     ))
 }
 
+/// `iam put-user-policy --user-name USER --policy-name fioreg-ecr-pull --policy-document DOC`.
+fn policy_args<'a>(user: &'a str, document: &'a str) -> [&'a str; 8] {
+    [
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        user,
+        "--policy-name",
+        POLICY_NAME,
+        "--policy-document",
+        document,
+    ]
+}
+
 /// The plan of [`plan_create`] once AWS has answered: the actions (creating the user when it
 /// does not exist), the policy document, and the job that runs them.
 fn create_plan(
@@ -448,16 +462,7 @@ fn create_plan(
     }
     actions.push(CloudAction {
         title: format!("Give {user} only the pull permissions (inline policy {POLICY_NAME})"),
-        command: cli.shown(&[
-            "iam",
-            "put-user-policy",
-            "--user-name",
-            user,
-            "--policy-name",
-            POLICY_NAME,
-            "--policy-document",
-            "<the policy below>",
-        ]),
+        command: cli.shown(&policy_args(user, "<the policy below>")),
     });
     actions.push(CloudAction {
         title: format!(
@@ -507,14 +512,13 @@ pub(crate) fn new_user_plan_for_tests(url: &str, user: &str) -> CloudPlan {
 
 /// What `rotate --new-key` will replace: the user's keys before the run.
 #[derive(Debug)]
-pub struct Rotation {
-    pub plan: CloudPlan,
-    pub old_keys: Vec<KeyMeta>,
+pub struct OldKeys {
     pub cli: AwsCli,
+    pub keys: Vec<KeyMeta>,
 }
 
 /// The review for `fioreg rotate --new-key` on AWS: the user must exist and hold at most one key.
-pub fn plan_rotate(cli: AwsCli, user: &str) -> Result<Rotation, CloudError> {
+pub fn plan_rotate(cli: AwsCli, user: &str) -> Result<(CloudPlan, OldKeys), CloudError> {
     validate_user_name(user).map_err(CloudError::nothing)?;
     refuse_cli_history(&cli)?;
     let me = whoami(&cli)?;
@@ -562,23 +566,13 @@ pub fn plan_rotate(cli: AwsCli, user: &str) -> Result<Rotation, CloudError> {
             policy: None,
         }),
     };
-    Ok(Rotation {
-        plan,
-        old_keys: keys,
-        cli,
-    })
+    Ok((plan, OldKeys { cli, keys }))
 }
 
 impl Job {
-    pub(crate) fn execute(
-        &self,
-        actions: &[CloudAction],
-        progress: &mut dyn FnMut(CloudProgress),
-        stop: &dyn Fn() -> bool,
-    ) -> Result<Created, CloudError> {
+    pub(crate) fn execute(&self, mut run: Ledger) -> Result<Created, CloudError> {
         let cli = &self.cli;
         let user = self.user.as_str();
-        let mut run = super::Ledger::new(actions, progress, stop);
         if self.create_user {
             run.start("creating the user")?;
             let args = ["iam", "create-user", "--user-name", user];
@@ -602,16 +596,7 @@ impl Job {
         }
         if let Some(policy) = &self.policy {
             run.start("setting the policy")?;
-            let args = [
-                "iam",
-                "put-user-policy",
-                "--user-name",
-                user,
-                "--policy-name",
-                POLICY_NAME,
-                "--policy-document",
-                policy.as_str(),
-            ];
+            let args = policy_args(user, policy);
             if let Err(f) = cli.call(&args) {
                 let shown = cli.shown(&args[..6]);
                 return Err(run.failed(format!("`{shown} ...` failed: {}", f.message)));

@@ -8,7 +8,7 @@
 //! installed, [`manual_commands`] gives the exact commands to run instead: they pipe the
 //! password straight into `fioreg add azure --password-stdin`, so it is never shown.
 
-use super::{CliError, CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, Created, Document, Ledger};
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -552,15 +552,9 @@ impl Job {
         ])
     }
 
-    pub(crate) fn execute(
-        &self,
-        actions: &[CloudAction],
-        progress: &mut dyn FnMut(CloudProgress),
-        stop: &dyn Fn() -> bool,
-    ) -> Result<Created, CloudError> {
+    pub(crate) fn execute(&self, mut run: Ledger) -> Result<Created, CloudError> {
         let az = &self.az;
         let req = &self.req;
-        let mut run = super::Ledger::new(actions, progress, stop);
         if run.stopped() {
             return Err(run.fail("interrupted before anything was created".into(), true));
         }
@@ -588,6 +582,7 @@ impl Job {
                 ],
             }
         };
+        let stop = run.stop;
         let interrupted_note = |e: String| {
             if stop() {
                 CloudError {

@@ -7,7 +7,7 @@
 //! written anywhere. gcloud honours `api_endpoint_overrides/<api>` (env
 //! CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM, ..._ARTIFACTREGISTRY), which the tests point at loopback.
 
-use super::{CliError, CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, Created, Document, Ledger};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -442,15 +442,14 @@ pub(crate) fn new_account_plan_for_tests(answers: [&str; 4]) -> CloudPlan {
 
 /// `rotate --new-key` for a service account: its user-managed keys before the run.
 #[derive(Debug)]
-pub struct Rotation {
-    pub plan: CloudPlan,
-    pub old_keys: Vec<KeyMeta>,
+pub struct OldKeys {
     pub cli: Gcloud,
     pub project: String,
+    pub keys: Vec<KeyMeta>,
 }
 
 /// The review for `fioreg rotate --new-key` on a gar registry.
-pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<Rotation, CloudError> {
+pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<(CloudPlan, OldKeys), CloudError> {
     let project = project_of(email)
         .ok_or_else(|| {
             CloudError::nothing(format!(
@@ -464,10 +463,10 @@ pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<Rotation, CloudError> {
             "there is no service account {email}: name the one CI uses with --user EMAIL"
         )));
     }
-    let old = list_keys(&cli, email, &project).map_err(CloudError::nothing)?;
+    let keys = list_keys(&cli, email, &project).map_err(CloudError::nothing)?;
     let mut notes = Vec::new();
-    if !old.is_empty() {
-        let ids: Vec<&str> = old.iter().map(KeyMeta::id).collect();
+    if !keys.is_empty() {
+        let ids: Vec<&str> = keys.iter().map(KeyMeta::id).collect();
         notes.push(format!(
             "After the new key is stored and tested, fioreg asks before deleting the older \
              user-managed key(s) {}.",
@@ -491,12 +490,7 @@ pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<Rotation, CloudError> {
             create: false,
         }),
     };
-    Ok(Rotation {
-        plan,
-        old_keys: old,
-        cli,
-        project,
-    })
+    Ok((plan, OldKeys { cli, project, keys }))
 }
 
 #[derive(Deserialize)]
@@ -505,16 +499,10 @@ struct KeyHeader {
 }
 
 impl Job {
-    pub(crate) fn execute(
-        &self,
-        actions: &[CloudAction],
-        progress: &mut dyn FnMut(CloudProgress),
-        stop: &dyn Fn() -> bool,
-    ) -> Result<Created, CloudError> {
+    pub(crate) fn execute(&self, mut run: Ledger) -> Result<Created, CloudError> {
         let cli = &self.cli;
         let project = self.project.as_str();
         let email = self.email.as_str();
-        let mut run = super::Ledger::new(actions, progress, stop);
         if self.create {
             run.start("creating the service account")?;
             let args = json(&create_args(&self.name, project));

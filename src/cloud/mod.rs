@@ -172,10 +172,11 @@ impl CloudPlan {
     pub fn execute(&self, progress: &mut dyn FnMut(CloudProgress)) -> Result<Created, CloudError> {
         let guard = crate::fioctl::SignalGuard::install().ok();
         let stop = || interrupted() || guard.as_ref().is_some_and(|g| g.fired());
+        let run = Ledger::new(&self.actions, progress, &stop);
         match &self.job {
-            Job::Aws(job) => job.execute(&self.actions, progress, &stop),
-            Job::Gcp(job) => job.execute(&self.actions, progress, &stop),
-            Job::Azure(job) => job.execute(&self.actions, progress, &stop),
+            Job::Aws(job) => job.execute(run),
+            Job::Gcp(job) => job.execute(run),
+            Job::Azure(job) => job.execute(run),
         }
     }
 }
@@ -328,7 +329,7 @@ pub(crate) fn parse_json<T: for<'de> serde::Deserialize<'de>>(
 pub(crate) struct Ledger<'a> {
     actions: &'a [CloudAction],
     progress: &'a mut dyn FnMut(CloudProgress),
-    stop: &'a dyn Fn() -> bool,
+    pub(crate) stop: &'a dyn Fn() -> bool,
     step: usize,
     pub(crate) exists: Vec<String>,
     pub(crate) undo: Vec<String>,

@@ -139,15 +139,8 @@ impl Tool {
 /// Azure replaces the password, so nothing.
 #[derive(Debug)]
 enum Old {
-    Aws {
-        cli: aws::AwsCli,
-        keys: Vec<aws::KeyMeta>,
-    },
-    Gcp {
-        cli: gcp::Gcloud,
-        project: String,
-        keys: Vec<gcp::KeyMeta>,
-    },
+    Aws(aws::OldKeys),
+    Gcp(gcp::OldKeys),
     Azure {
         /// The command that makes and stores a new password again.
         again: String,
@@ -187,27 +180,8 @@ impl Rotation {
         again: String,
     ) -> Result<Rotation, CloudError> {
         let (cloud, old) = match tool {
-            Tool::Aws(cli) => {
-                let r = aws::plan_rotate(cli, identity)?;
-                (
-                    r.plan,
-                    Old::Aws {
-                        cli: r.cli,
-                        keys: r.old_keys,
-                    },
-                )
-            }
-            Tool::Gcp(cli) => {
-                let r = gcp::plan_rotate(cli, identity)?;
-                (
-                    r.plan,
-                    Old::Gcp {
-                        cli: r.cli,
-                        project: r.project,
-                        keys: r.old_keys,
-                    },
-                )
-            }
+            Tool::Aws(cli) => aws::plan_rotate(cli, identity).map(|(p, old)| (p, Old::Aws(old)))?,
+            Tool::Gcp(cli) => gcp::plan_rotate(cli, identity).map(|(p, old)| (p, Old::Gcp(old)))?,
             Tool::Azure(az) => (azure::plan_rotate(az, url, identity)?, Old::Azure { again }),
         };
         Ok(Rotation {
@@ -219,7 +193,7 @@ impl Rotation {
 
     /// A line the review adds after the plan (AWS: which old key is deleted after asking).
     pub fn review_note(&self) -> Option<String> {
-        let Old::Aws { cli, keys } = &self.old else {
+        let Old::Aws(aws::OldKeys { cli, keys }) = &self.old else {
             return None;
         };
         if keys.is_empty() {
@@ -239,8 +213,8 @@ impl Rotation {
     /// The words of this cloud: (the new credential, `old`/`older`, the key's noun).
     fn words(&self) -> (&'static str, &'static str, &'static str) {
         match self.old {
-            Old::Aws { .. } => ("access key", "old", "access key"),
-            Old::Gcp { .. } => ("key", "older", "key"),
+            Old::Aws(_) => ("access key", "old", "access key"),
+            Old::Gcp(_) => ("key", "older", "key"),
             Old::Azure { .. } => ("password", "old", "password"),
         }
     }
@@ -270,7 +244,7 @@ impl Rotation {
     ) -> Result<(Created, Applied), CloudError> {
         let who = &self.identity;
         let (exists, next, failed) = match &self.old {
-            Old::Aws { keys, .. } => (
+            Old::Aws(aws::OldKeys { keys, .. }) => (
                 keys.iter()
                     .map(|k| {
                         format!(
@@ -283,7 +257,7 @@ impl Rotation {
                 None,
                 REMOVE_AND_AGAIN,
             ),
-            Old::Gcp { keys, .. } => (
+            Old::Gcp(gcp::OldKeys { keys, .. }) => (
                 keys.iter()
                     .map(|k| {
                         format!(
@@ -318,7 +292,7 @@ impl Rotation {
         let who = &self.identity;
         let (_, old, noun) = self.words();
         let ids: Vec<(String, String)> = match &self.old {
-            Old::Aws { cli, keys } => keys
+            Old::Aws(aws::OldKeys { cli, keys }) => keys
                 .iter()
                 .map(|k| {
                     let id = k.access_key_id.clone();
@@ -326,7 +300,7 @@ impl Rotation {
                     (id, command)
                 })
                 .collect(),
-            Old::Gcp { cli, project, keys } => keys
+            Old::Gcp(gcp::OldKeys { cli, project, keys }) => keys
                 .iter()
                 .map(|k| {
                     let command = gcp::delete_key_command(cli, who, project, k.id());
@@ -362,8 +336,8 @@ impl Rotation {
         let who = &self.identity;
         let (_, old, noun) = self.words();
         let (done, tested) = match &self.old {
-            Old::Aws { cli, .. } => (aws::delete_key(cli, who, &key.id), " (tested)"),
-            Old::Gcp { cli, project, .. } => (gcp::delete_key(cli, who, project, &key.id), ""),
+            Old::Aws(old) => (aws::delete_key(&old.cli, who, &key.id), " (tested)"),
+            Old::Gcp(old) => (gcp::delete_key(&old.cli, who, &old.project, &key.id), ""),
             Old::Azure { .. } => (Ok(()), ""),
         };
         done.map_err(|why| CloudError {
