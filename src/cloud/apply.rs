@@ -1,6 +1,6 @@
 //! The one way a new cloud key reaches the factory, for `fioreg add aws --create-user`,
-//! `fioreg add gar --create-service-account`, `fioreg add azure --create-principal` and both
-//! wizards: run the cloud actions
+//! `fioreg add gar --create-service-account`, `fioreg add azure --create-principal`, both
+//! wizards and `fioreg rotate --new-key` ([`store_created`]): run the cloud actions
 //! ([`CloudPlan::execute`]), check an AWS key with `sts:GetCallerIdentity` (retried for a bounded
 //! time while IAM catches up; a GCP key was checked as that account's key when it was made), test the registry
 //! login (unless the session skips it), then store the key and write the config through
@@ -61,8 +61,8 @@ pub struct NewKey {
 }
 
 /// What a failed key test tells the admin to do, after a run that created what it stored.
-pub(crate) const REMOVE_AND_AGAIN: &str = "Nothing was stored in the factory: remove what was created \
-     (below), then run the same command again";
+pub(crate) const REMOVE_AND_AGAIN: &str = "Nothing was stored in the factory: remove what was created (below), then run the same \
+     command again";
 
 /// Creates what `cloud` plans, puts the new key into `plan` (built with a placeholder secret),
 /// tests it, and applies the plan with `store`. SIGINT/SIGTERM are caught for the whole run:

@@ -195,9 +195,7 @@ impl Az {
     }
 
     fn shown(&self, words: &[&str]) -> String {
-        let mut all = vec!["az"];
-        all.extend(words);
-        super::show_command(&all)
+        super::show_command(&[&["az"], words].concat())
     }
 
     /// Runs `az ARGS --output json` and returns stdout (zeroized on drop) or the error line.

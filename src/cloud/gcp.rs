@@ -59,9 +59,7 @@ impl Gcloud {
     }
 
     fn shown(&self, words: &[&str]) -> String {
-        let mut all = vec!["gcloud"];
-        all.extend(words);
-        super::show_command(&all)
+        super::show_command(&[&["gcloud"], words].concat())
     }
 
     /// Runs `gcloud --quiet ARGS` and returns stdout (zeroized on drop).
