@@ -531,6 +531,26 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_cli_is_named_by_its_error_line_and_status() {
+        use std::os::unix::process::ExitStatusExt;
+        let stderr = "\nWARNING: slow\nERROR: (gcloud.iam) NOT_FOUND: no such account\n  hint\n\n";
+        assert_eq!(
+            why_failed(stderr, true),
+            "ERROR: (gcloud.iam) NOT_FOUND: no such account"
+        );
+        assert_eq!(why_failed(stderr, false), "hint");
+        assert_eq!(why_failed("  \n", true), "no message");
+        assert_eq!(
+            ended("aws", ExitStatus::from_raw(254 << 8)),
+            "(aws exit status 254)"
+        );
+        assert_eq!(
+            ended("gcloud", ExitStatus::from_raw(libc::SIGINT)),
+            "(gcloud was stopped by a signal)"
+        );
+    }
+
+    #[test]
     fn errors_say_what_exists_and_what_to_run() {
         let e = CloudError {
             message: "storing the key failed".into(),
