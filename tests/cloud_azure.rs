@@ -314,3 +314,54 @@ fn an_expiry_without_repositories_is_refused() {
     assert!(c.principals().is_empty());
     c.w.assert_config_intact();
 }
+
+#[test]
+fn sigint_while_fioctl_stores_a_rotated_password_leaves_a_clear_account() {
+    let c = Cloud::new();
+    let mut cmd = c.fioreg();
+    cmd.args([
+        "add",
+        "azure",
+        "--url",
+        URL,
+        "--create-principal",
+        "fioreg-acme-pull",
+        "--yes",
+    ]);
+    let (code, out, err) = run(cmd, "");
+    assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let app = c.principals().remove(0);
+    let password = c.az_file(&format!("sp/{app}/password"));
+    let config = c.w.config();
+    c.w.knob("hang", "");
+    let mut cmd = c.fioreg();
+    cmd.args(["rotate", URL, "--new-key", "--yes"]);
+    let running = Running::spawn(cmd);
+    let fioctl_pid = c.w.wait_for_hang_pid();
+    running.signal(libc::SIGINT);
+    let (code, out, err) = running.finish();
+    assert_eq!(code, Some(130), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(wait_dead(fioctl_pid), "fioctl was stopped");
+    let new_password = c.az_file(&format!("sp/{app}/password"));
+    assert_ne!(
+        new_password, password,
+        "the password was reset before fioctl ran"
+    );
+    // fioctl was stopped before it answered: the account says the new password MAY be stored
+    // (not that it is not), that the old one is gone, and how to get a working one again.
+    assert!(err.contains("What exists now:"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the service principal {app} with a NEW password (it MAY be stored in the factory: \
+             fioctl was stopped before it answered; the old one no longer works)"
+        )),
+        "{err}"
+    );
+    assert!(!err.to_lowercase().contains("not stored"), "{err}");
+    assert!(
+        err.contains(&format!("rotate {URL} --new-key --user {app} --yes")),
+        "{err}"
+    );
+    c.assert_nowhere(&new_password, &[&out, &err]);
+    c.w.assert_config_is(&config);
+}

@@ -1,6 +1,6 @@
 //! The one way a new cloud key reaches the factory, for `fioreg add aws --create-user`,
-//! `fioreg add gar --create-service-account`, `fioreg add azure --create-principal` and both
-//! wizards: run the cloud actions
+//! `fioreg add gar --create-service-account`, `fioreg add azure --create-principal`, both
+//! wizards and `fioreg rotate --new-key` ([`store_created`]): run the cloud actions
 //! ([`CloudPlan::execute`]), check an AWS key with `sts:GetCallerIdentity` (retried for a bounded
 //! time while IAM catches up; a GCP key was checked as that account's key when it was made), test the registry
 //! login (unless the session skips it), then store the key and write the config through
@@ -60,6 +60,10 @@ pub struct NewKey {
     pub exists: Vec<String>,
 }
 
+/// What a failed key test tells the admin to do, after a run that created what it stored.
+pub(crate) const REMOVE_AND_AGAIN: &str = "Nothing was stored in the factory: remove what was created (below), then run the same \
+     command again";
+
 /// Creates what `cloud` plans, puts the new key into `plan` (built with a placeholder secret),
 /// tests it, and applies the plan with `store`. SIGINT/SIGTERM are caught for the whole run:
 /// each step after the first creation says what exists.
@@ -70,9 +74,56 @@ pub fn create_and_store(
     test: &KeyTest,
     step: &mut dyn FnMut(Step),
 ) -> Result<NewKey, CloudError> {
+    let also = Also {
+        exists: Vec::new(),
+        next: None,
+        failed: REMOVE_AND_AGAIN,
+        key_is_of: true,
+    };
+    let (mut created, applied) = store_created(cloud, plan, store, test, step, also)?;
+    // Stored now: what exists says so.
+    restate(
+        &mut created.exists,
+        &format!("stored in the factory as `{}`", plan.secret_name),
+    );
+    Ok(NewKey {
+        applied,
+        identity: cloud.identity.clone(),
+        key_id: created.key_id,
+        exists: created.exists,
+    })
+}
+
+/// What a run adds to the account of [`store_created`] beyond what the cloud actions created.
+pub(crate) struct Also {
+    /// What else exists (old keys that still work).
+    pub(crate) exists: Vec<String>,
+    /// A command to run besides the undo of what was created.
+    pub(crate) next: Option<String>,
+    /// What a failed key test says to do now.
+    pub(crate) failed: &'static str,
+    /// Say ([`Step::KeyIsOf`]) that a Google Cloud key was checked as the identity's.
+    pub(crate) key_is_of: bool,
+}
+
+/// The one create -> test -> store sequence of [`create_and_store`] and of
+/// [`super::rotate::Rotation::run`]: runs the cloud actions, puts the new key into `plan`, tests
+/// it, and applies the plan with `store`. SIGINT/SIGTERM only set a flag from the first
+/// creation until the key is stored; each failure after the creation says what exists now and
+/// what to run, and is marked interrupted when a signal came.
+pub(crate) fn store_created(
+    cloud: &CloudPlan,
+    plan: &mut Plan,
+    store: &dyn SecretStore,
+    test: &KeyTest,
+    step: &mut dyn FnMut(Step),
+    also: Also,
+) -> Result<(Created, Applied), CloudError> {
     let guard = crate::fioctl::SignalGuard::install().ok();
     let stop = || super::interrupted() || guard.as_ref().is_some_and(|g| g.fired());
     let mut created = cloud.execute(&mut |p| step(Step::Cloud(p)))?;
+    created.exists.extend(also.exists);
+    created.undo.extend(also.next);
     plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
     let mut sleep = |d| std::thread::sleep(d);
     let tested = match &cloud.job {
@@ -81,46 +132,34 @@ pub fn create_and_store(
         }
         // gcloud's key was checked as a key of this service account when it was created
         // (`credentials::gcp::key_bytes` and its client_email); what is left is the login.
-        Job::Gcp(_) => {
+        Job::Gcp(_) if also.key_is_of => {
             step(Step::KeyIsOf(cloud.identity.clone()));
             login_with_retry(plan, test, &stop, step, &mut sleep)
         }
-        Job::Azure(_) => login_with_retry(plan, test, &stop, step, &mut sleep),
+        Job::Gcp(_) | Job::Azure(_) => login_with_retry(plan, test, &stop, step, &mut sleep),
     };
-    tested.map_err(|why| {
-        let mut e = created.failure(format!(
-            "{why}. Nothing was stored in the factory: remove what was created (below), then \
-             run the same command again"
-        ));
+    let interrupted = |mut e: CloudError| {
         e.interrupted |= stop();
         e
-    })?;
-    let applied = store_new_key(plan, store, &created, step).map_err(|mut e| {
-        e.interrupted |= stop();
-        e
-    })?;
-    // Stored now: what exists says so.
-    let stored = format!("stored in the factory as `{}`", plan.secret_name);
-    let exists = created
-        .exists
-        .iter()
-        .map(|line| {
-            line.replace("NOT stored in the factory yet", &stored)
-                .replace("not stored in the factory yet", &stored)
-        })
-        .collect();
-    Ok(NewKey {
-        applied,
-        identity: cloud.identity.clone(),
-        key_id: created.key_id.clone(),
-        exists,
-    })
+    };
+    tested.map_err(|why| interrupted(created.failure(format!("{why}. {}", also.failed))))?;
+    let applied = store_new_key(plan, store, &created, step).map_err(interrupted)?;
+    Ok((created, applied))
+}
+
+/// Says in `lines` (what exists) what became of a new key that was not stored yet: `now`.
+fn restate(lines: &mut [String], now: &str) {
+    for line in lines {
+        *line = line
+            .replace("NOT stored in the factory yet", now)
+            .replace("not stored in the factory yet", now);
+    }
 }
 
 /// Tests a new AWS key before it is stored, retrying for `test.wait` while AWS catches up:
 /// first `sts:GetCallerIdentity` with the key (it must be `expected_arn`), then (when asked) the
 /// registry login test. Returns the key's ARN.
-pub fn test_new_aws_key(
+fn test_new_aws_key(
     plan: &Plan,
     expected_arn: &str,
     test: &KeyTest,
@@ -158,7 +197,7 @@ const RETRY_EVERY: Duration = Duration::from_secs(3);
 
 /// The registry login test with a new key (when `test.login`), retried for `test.wait` while
 /// the cloud makes the key usable everywhere.
-pub fn login_with_retry(
+fn login_with_retry(
     plan: &Plan,
     test: &KeyTest,
     stop: &dyn Fn() -> bool,
@@ -193,7 +232,7 @@ pub fn login_with_retry(
 
 /// Stores the new key (the plan's secret) and writes the config; on failure, an account of
 /// what exists in AWS and in the factory.
-pub fn store_new_key(
+fn store_new_key(
     plan: &Plan,
     store: &dyn SecretStore,
     created: &Created,
@@ -212,12 +251,10 @@ pub fn store_new_key(
                         | FioctlError::Failed { status: None, .. }
                 )
             ) {
-                for line in &mut err.exists {
-                    *line = line.replace(
-                        "NOT stored in the factory yet",
-                        "it MAY be stored in the factory: fioctl was stopped before it answered",
-                    );
-                }
+                restate(
+                    &mut err.exists,
+                    "it MAY be stored in the factory: fioctl was stopped before it answered",
+                );
             }
             if matches!(e, ApplyError::ConfigAfterSecret { .. }) {
                 err.exists.push(format!(

@@ -6,13 +6,12 @@
 //! (`iam create-access-key`) is read into zeroized memory and the SecretAccessKey goes straight
 //! into a [`Secret`]. The AWS CLI itself honours `AWS_ENDPOINT_URL` (tests point it at moto).
 
-use super::{CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, Created, Document, Ledger};
 use crate::secret::Secret;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use zeroize::Zeroizing;
 
 /// The inline policy's name on the IAM user.
@@ -42,14 +41,11 @@ impl AwsCli {
     /// The `aws` program (env FIOREG_AWS, else `aws` on PATH) signing in with `profile` (else
     /// AWS_PROFILE, else the CLI's default credentials).
     pub fn find(profile: Option<&str>) -> Result<AwsCli, CloudError> {
-        let bin = match std::env::var_os("FIOREG_AWS").filter(|v| !v.is_empty()) {
-            Some(b) => PathBuf::from(b),
-            None => which::which("aws").map_err(|_| {
-                CloudError::nothing(format!(
-                    "the AWS CLI (`aws`) is not installed or not on PATH: {INSTALL_HINT}"
-                ))
-            })?,
-        };
+        let bin = super::find_program("FIOREG_AWS", "aws").ok_or_else(|| {
+            CloudError::nothing(format!(
+                "the AWS CLI (`aws`) is not installed or not on PATH: {INSTALL_HINT}"
+            ))
+        })?;
         let profile = profile
             .map(str::to_string)
             .or_else(|| std::env::var("AWS_PROFILE").ok())
@@ -83,71 +79,46 @@ impl AwsCli {
             cmd.args(["--profile", p]);
         }
         // stdin: nothing (an MFA code is read from /dev/tty by the CLI itself).
-        cmd.args(args)
-            .env("AWS_PAGER", "")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| CliFailure {
-            code: None,
-            message: format!(
-                "could not start {}: {e}. {INSTALL_HINT}",
-                self.bin.display()
-            ),
-        })?;
-        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
-        let running = super::Running::start(child.id());
-        let mut stderr_pipe = child.stderr.take();
-        let errors = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(p) = stderr_pipe.as_mut() {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        });
-        // Enough room that the answer is never reallocated (no stray copies of a secret).
-        let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
-        if let Some(mut p) = child.stdout.take() {
-            let _ = p.read_to_end(&mut out);
-        }
-        let status = child.wait().map_err(|e| CliFailure {
-            code: None,
-            message: format!("waiting for aws failed: {e}"),
-        })?;
-        drop(running);
-        let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
-        if status.success() {
-            return Ok(out);
-        }
-        let message = stderr
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty())
-            .unwrap_or("no message")
-            .to_string();
-        let code = message
-            .split_once("An error occurred (")
-            .and_then(|(_, rest)| rest.split_once(')'))
-            .map(|(code, _)| code.to_string());
-        Err(CliFailure {
-            code,
-            message: match status.code() {
-                Some(c) => format!("{message} (aws exit status {c})"),
-                None => format!("{message} (aws was stopped by a signal)"),
+        cmd.args(args).env("AWS_PAGER", "");
+        super::run_cli(cmd, "aws", Some(INSTALL_HINT)).map_err(|e| match e {
+            CliError::NotRun(message) => CliFailure {
+                code: None,
+                message,
             },
+            CliError::Failed(status, stderr) => {
+                let message = super::why_failed(&stderr, false);
+                let code = message
+                    .split_once("An error occurred (")
+                    .and_then(|(_, rest)| rest.split_once(')'))
+                    .map(|(code, _)| code.to_string());
+                CliFailure {
+                    code,
+                    message: format!("{message} {}", super::ended("aws", status)),
+                }
+            }
         })
     }
 
     fn call_json<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, CliFailure> {
         let out = self.call(args)?;
-        serde_json::from_slice(&out).map_err(|e| CliFailure {
+        super::parse_json(&out, || self.shown(args)).map_err(|message| CliFailure {
             code: None,
-            message: format!("unexpected answer from `{}`: {e}", self.shown(args)),
+            message,
         })
     }
 
     fn failed(&self, args: &[&str], f: CliFailure) -> String {
         format!("`{}` failed: {}", self.shown(args), f.message)
+    }
+
+    /// `aws iam COMMAND --user-name USER`, its answer parsed; an error names the call.
+    fn iam_json<T: for<'de> Deserialize<'de>>(
+        &self,
+        command: &str,
+        user: &str,
+    ) -> Result<T, String> {
+        let args = ["iam", command, "--user-name", user];
+        self.call_json(&args).map_err(|f| self.failed(&args, f))
     }
 }
 
@@ -320,73 +291,56 @@ fn get_user(cli: &AwsCli, user: &str) -> Result<Option<User>, CloudError> {
 
 /// The access keys of `user`.
 pub fn list_keys(cli: &AwsCli, user: &str) -> Result<Vec<KeyMeta>, String> {
-    let args = ["iam", "list-access-keys", "--user-name", user];
-    cli.call_json::<KeyList>(&args)
+    cli.iam_json::<KeyList>("list-access-keys", user)
         .map(|k| k.access_key_metadata)
-        .map_err(|f| cli.failed(&args, f))
+}
+
+/// `iam delete-access-key --user-name USER --access-key-id KEY_ID`.
+fn delete_key_args<'a>(user: &'a str, key_id: &'a str) -> [&'a str; 6] {
+    [
+        "iam",
+        "delete-access-key",
+        "--user-name",
+        user,
+        "--access-key-id",
+        key_id,
+    ]
 }
 
 /// The command that deletes access key `key_id` of `user`.
 pub fn delete_key_command(cli: &AwsCli, user: &str, key_id: &str) -> String {
-    cli.shown(&[
-        "iam",
-        "delete-access-key",
-        "--user-name",
-        user,
-        "--access-key-id",
-        key_id,
-    ])
+    cli.shown(&delete_key_args(user, key_id))
 }
 
 /// Deletes access key `key_id` of `user`.
 pub fn delete_key(cli: &AwsCli, user: &str, key_id: &str) -> Result<(), String> {
-    let args = [
-        "iam",
-        "delete-access-key",
-        "--user-name",
-        user,
-        "--access-key-id",
-        key_id,
-    ];
+    let args = delete_key_args(user, key_id);
     cli.call(&args).map(drop).map_err(|f| cli.failed(&args, f))
 }
 
 /// Everything else that gives `user` permissions: other inline policies, managed policies,
 /// groups. A reused user with any of these is more than pull-only.
 fn other_permissions(cli: &AwsCli, user: &str) -> Result<Vec<String>, CloudError> {
-    let mut found = Vec::new();
-    let args = ["iam", "list-user-policies", "--user-name", user];
-    let inline: PolicyNames = cli
-        .call_json(&args)
-        .map_err(|f| CloudError::nothing(cli.failed(&args, f)))?;
-    found.extend(
-        inline
-            .policy_names
-            .into_iter()
-            .filter(|p| p != POLICY_NAME)
-            .map(|p| format!("inline policy {p}")),
-    );
-    let args = ["iam", "list-attached-user-policies", "--user-name", user];
+    let nothing = CloudError::nothing;
+    let inline: PolicyNames = cli.iam_json("list-user-policies", user).map_err(nothing)?;
     let attached: Attached = cli
-        .call_json(&args)
-        .map_err(|f| CloudError::nothing(cli.failed(&args, f)))?;
-    found.extend(
-        attached
-            .attached_policies
-            .into_iter()
-            .map(|p| format!("managed policy {}", p.policy_name)),
-    );
-    let args = ["iam", "list-groups-for-user", "--user-name", user];
+        .iam_json("list-attached-user-policies", user)
+        .map_err(nothing)?;
     let groups: Groups = cli
-        .call_json(&args)
-        .map_err(|f| CloudError::nothing(cli.failed(&args, f)))?;
-    found.extend(
-        groups
-            .groups
-            .into_iter()
-            .map(|g| format!("group {}", g.group_name)),
-    );
-    Ok(found)
+        .iam_json("list-groups-for-user", user)
+        .map_err(nothing)?;
+    let inline = inline.policy_names.into_iter().filter(|p| p != POLICY_NAME);
+    let attached = attached.attached_policies.into_iter();
+    Ok(inline
+        .map(|p| format!("inline policy {p}"))
+        .chain(attached.map(|p| format!("managed policy {}", p.policy_name)))
+        .chain(
+            groups
+                .groups
+                .into_iter()
+                .map(|g| format!("group {}", g.group_name)),
+        )
+        .collect())
 }
 
 fn two_keys_error(cli: &AwsCli, user: &str, keys: &[KeyMeta]) -> CloudError {
@@ -474,6 +428,20 @@ pub fn plan_create(
     ))
 }
 
+/// `iam put-user-policy --user-name USER --policy-name fioreg-ecr-pull --policy-document DOC`.
+fn policy_args<'a>(user: &'a str, document: &'a str) -> [&'a str; 8] {
+    [
+        "iam",
+        "put-user-policy",
+        "--user-name",
+        user,
+        "--policy-name",
+        POLICY_NAME,
+        "--policy-document",
+        document,
+    ]
+}
+
 /// The plan of [`plan_create`] once AWS has answered: the actions (creating the user when it
 /// does not exist), the policy document, and the job that runs them.
 fn create_plan(
@@ -494,16 +462,7 @@ fn create_plan(
     }
     actions.push(CloudAction {
         title: format!("Give {user} only the pull permissions (inline policy {POLICY_NAME})"),
-        command: cli.shown(&[
-            "iam",
-            "put-user-policy",
-            "--user-name",
-            user,
-            "--policy-name",
-            POLICY_NAME,
-            "--policy-document",
-            "<the policy below>",
-        ]),
+        command: cli.shown(&policy_args(user, "<the policy below>")),
     });
     actions.push(CloudAction {
         title: format!(
@@ -553,14 +512,13 @@ pub(crate) fn new_user_plan_for_tests(url: &str, user: &str) -> CloudPlan {
 
 /// What `rotate --new-key` will replace: the user's keys before the run.
 #[derive(Debug)]
-pub struct Rotation {
-    pub plan: CloudPlan,
-    pub old_keys: Vec<KeyMeta>,
+pub struct OldKeys {
     pub cli: AwsCli,
+    pub keys: Vec<KeyMeta>,
 }
 
 /// The review for `fioreg rotate --new-key` on AWS: the user must exist and hold at most one key.
-pub fn plan_rotate(cli: AwsCli, user: &str) -> Result<Rotation, CloudError> {
+pub fn plan_rotate(cli: AwsCli, user: &str) -> Result<(CloudPlan, OldKeys), CloudError> {
     validate_user_name(user).map_err(CloudError::nothing)?;
     refuse_cli_history(&cli)?;
     let me = whoami(&cli)?;
@@ -608,11 +566,7 @@ pub fn plan_rotate(cli: AwsCli, user: &str) -> Result<Rotation, CloudError> {
             policy: None,
         }),
     };
-    Ok(Rotation {
-        plan,
-        old_keys: keys,
-        cli,
-    })
+    Ok((plan, OldKeys { cli, keys }))
 }
 
 impl Job {
@@ -621,48 +575,14 @@ impl Job {
         &self.user
     }
 
-    pub(crate) fn execute(
-        &self,
-        actions: &[CloudAction],
-        progress: &mut dyn FnMut(CloudProgress),
-        stop: &dyn Fn() -> bool,
-    ) -> Result<Created, CloudError> {
+    pub(crate) fn execute(&self, mut run: Ledger) -> Result<Created, CloudError> {
         let cli = &self.cli;
         let user = self.user.as_str();
-        let mut exists: Vec<String> = Vec::new();
-        let mut undo: Vec<String> = Vec::new();
-        let mut step = 0usize;
-        let fail = |message: String, exists: &[String], undo: &[String], interrupted| CloudError {
-            message,
-            exists: exists.to_vec(),
-            next: undo.iter().rev().cloned().collect(),
-            interrupted,
-        };
-        let interrupted = |what: &str, exists: &[String], undo: &[String]| {
-            fail(
-                format!("interrupted before {what}: nothing more was done"),
-                exists,
-                undo,
-                true,
-            )
-        };
-        let mut report = |step: usize, started: bool| {
-            if let Some(a) = actions.get(step) {
-                progress(if started {
-                    CloudProgress::Started(step, a.clone())
-                } else {
-                    CloudProgress::Finished(step, a.clone())
-                });
-            }
-        };
         if self.create_user {
-            if stop() {
-                return Err(interrupted("creating the user", &exists, &undo));
-            }
-            report(step, true);
+            run.start("creating the user")?;
             let args = ["iam", "create-user", "--user-name", user];
             if let Err(f) = cli.call(&args) {
-                let message = if stop() {
+                let message = if run.stopped() {
                     format!(
                         "interrupted while creating the IAM user {user}: it may or may not exist; \
                          check with `{}`",
@@ -671,41 +591,25 @@ impl Job {
                 } else {
                     cli.failed(&args, f)
                 };
-                return Err(fail(message, &exists, &undo, stop()));
+                return Err(run.failed(message));
             }
-            exists.push(format!("the IAM user {user} (new, no permissions yet)"));
-            undo.push(cli.shown(&["iam", "delete-user", "--user-name", user]));
-            report(step, false);
-            step += 1;
+            run.exists
+                .push(format!("the IAM user {user} (new, no permissions yet)"));
+            run.undo
+                .push(cli.shown(&["iam", "delete-user", "--user-name", user]));
+            run.finish();
         }
         if let Some(policy) = &self.policy {
-            if stop() {
-                return Err(interrupted("setting the policy", &exists, &undo));
-            }
-            report(step, true);
-            let args = [
-                "iam",
-                "put-user-policy",
-                "--user-name",
-                user,
-                "--policy-name",
-                POLICY_NAME,
-                "--policy-document",
-                policy.as_str(),
-            ];
+            run.start("setting the policy")?;
+            let args = policy_args(user, policy);
             if let Err(f) = cli.call(&args) {
                 let shown = cli.shown(&args[..6]);
-                return Err(fail(
-                    format!("`{shown} ...` failed: {}", f.message),
-                    &exists,
-                    &undo,
-                    stop(),
-                ));
+                return Err(run.failed(format!("`{shown} ...` failed: {}", f.message)));
             }
             if self.create_user {
-                exists[0] =
+                run.exists[0] =
                     format!("the IAM user {user} (new) with the pull-only policy {POLICY_NAME}");
-                undo.push(cli.shown(&[
+                run.undo.push(cli.shown(&[
                     "iam",
                     "delete-user-policy",
                     "--user-name",
@@ -714,24 +618,21 @@ impl Job {
                     POLICY_NAME,
                 ]));
             } else {
-                exists.push(format!(
+                run.exists.push(format!(
                     "the IAM user {user} (it existed before) with the pull-only policy {POLICY_NAME}"
                 ));
             }
-            report(step, false);
-            step += 1;
+            run.finish();
         } else {
-            exists.push(format!("the IAM user {user} (it existed before)"));
+            run.exists
+                .push(format!("the IAM user {user} (it existed before)"));
         }
-        if stop() {
-            return Err(interrupted("creating the access key", &exists, &undo));
-        }
-        report(step, true);
+        run.start("creating the access key")?;
         let args = ["iam", "create-access-key", "--user-name", user];
         let key: NewKeyReply = match cli.call_json(&args) {
             Ok(k) => k,
             Err(f) => {
-                let message = if stop() {
+                let message = if run.stopped() {
                     format!(
                         "interrupted while creating the access key: a key may or may not have \
                          been created; check with `{}` and delete a key CI does not use",
@@ -740,22 +641,17 @@ impl Job {
                 } else {
                     cli.failed(&args, f)
                 };
-                return Err(fail(message, &exists, &undo, stop()));
+                return Err(run.failed(message));
             }
         };
         let key_id = key.access_key.access_key_id.clone();
-        exists.push(format!(
+        run.exists.push(format!(
             "the access key {key_id} of {user} (new; NOT stored in the factory yet)"
         ));
-        undo.push(delete_key_command(cli, user, &key_id));
-        report(step, false);
+        run.undo.push(delete_key_command(cli, user, &key_id));
+        run.finish();
         let secret = credentials_secret(&key_id, &key.access_key.secret_access_key, user);
-        Ok(Created {
-            secret,
-            key_id,
-            exists,
-            undo: undo.into_iter().rev().collect(),
-        })
+        Ok(run.created(secret, key_id))
     }
 }
 

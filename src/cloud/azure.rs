@@ -8,12 +8,11 @@
 //! installed, [`manual_commands`] gives the exact commands to run instead: they pipe the
 //! password straight into `fioreg add azure --password-stdin`, so it is never shown.
 
-use super::{CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, Created, Document, Ledger};
 use secrecy::SecretString;
 use serde::Deserialize;
-use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use zeroize::Zeroizing;
 
 /// How long a new Azure credential may be refused before the run gives up (Entra ID replicates
@@ -46,6 +45,36 @@ impl Request {
     /// The registry's name: the url's first label.
     pub fn registry(&self) -> &str {
         self.url.split('.').next().unwrap_or(&self.url)
+    }
+
+    /// `ad sp create-for-rbac --name NAME --role AcrPull --scopes SCOPE`.
+    fn principal_args<'a>(&'a self, scope: &'a str) -> [&'a str; 9] {
+        [
+            "ad",
+            "sp",
+            "create-for-rbac",
+            "--name",
+            &self.name,
+            "--role",
+            "AcrPull",
+            "--scopes",
+            scope,
+        ]
+    }
+
+    /// `acr token credential generate --name NAME --registry R --password1`.
+    fn password1_args(&self) -> [&str; 9] {
+        [
+            "acr",
+            "token",
+            "credential",
+            "generate",
+            "--name",
+            &self.name,
+            "--registry",
+            self.registry(),
+            "--password1",
+        ]
     }
 
     fn token_args(&self) -> Vec<String> {
@@ -162,74 +191,35 @@ pub struct Az {
 impl Az {
     /// `az`: env FIOREG_AZ, else `az` on PATH; `None` when it is not installed.
     pub fn find() -> Option<Az> {
-        match std::env::var_os("FIOREG_AZ").filter(|v| !v.is_empty()) {
-            Some(b) => Some(Az {
-                bin: PathBuf::from(b),
-            }),
-            None => which::which("az").ok().map(|bin| Az { bin }),
-        }
+        super::find_program("FIOREG_AZ", "az").map(|bin| Az { bin })
     }
 
     fn shown(&self, words: &[&str]) -> String {
-        let mut all = vec!["az"];
-        all.extend(words);
-        super::show_command(&all)
+        super::show_command(&[&["az"], words].concat())
     }
 
     /// Runs `az ARGS --output json` and returns stdout (zeroized on drop) or the error line.
     fn call(&self, args: &[&str]) -> Result<Zeroizing<Vec<u8>>, String> {
-        let mut child = Command::new(&self.bin)
-            .args(args)
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(args)
             .args(["--output", "json"])
             // az's optional log file (`logging.enable_log_file`) stays off for these calls.
-            .env("AZURE_LOGGING_ENABLE_LOG_FILE", "no")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("could not start {}: {e}", self.bin.display()))?;
-        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
-        let running = super::Running::start(child.id());
-        let mut stderr_pipe = child.stderr.take();
-        let errors = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(p) = stderr_pipe.as_mut() {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        });
-        let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
-        if let Some(mut p) = child.stdout.take() {
-            let _ = p.read_to_end(&mut out);
-        }
-        let status = child
-            .wait()
-            .map_err(|e| format!("waiting for az failed: {e}"))?;
-        drop(running);
-        let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
-        if status.success() {
-            return Ok(out);
-        }
-        let message = stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("ERROR:"))
-            .or_else(|| stderr.lines().map(str::trim).rfind(|l| !l.is_empty()))
-            .unwrap_or("no message")
-            .to_string();
-        Err(format!(
-            "`{}` failed: {message} (az exit status {})",
-            self.shown(args),
-            status
-                .code()
-                .map_or_else(|| "signal".to_string(), |c| c.to_string())
-        ))
+            .env("AZURE_LOGGING_ENABLE_LOG_FILE", "no");
+        super::run_cli(cmd, "az", None).map_err(|e| match e {
+            CliError::NotRun(message) => message,
+            CliError::Failed(status, stderr) => format!(
+                "`{}` failed: {} (az exit status {})",
+                self.shown(args),
+                super::why_failed(&stderr, true),
+                status
+                    .code()
+                    .map_or_else(|| "signal".to_string(), |c| c.to_string())
+            ),
+        })
     }
 
     fn call_json<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, String> {
-        let out = self.call(args)?;
-        serde_json::from_slice(&out)
-            .map_err(|e| format!("unexpected answer from `{}`: {e}", self.shown(args)))
+        super::parse_json(&self.call(args)?, || self.shown(args))
     }
 }
 
@@ -336,17 +326,7 @@ pub fn plan_create(az: Az, req: Request) -> Result<CloudPlan, CloudError> {
                     req.name,
                     req.registry()
                 )),
-                command: az.shown(&[
-                    "ad",
-                    "sp",
-                    "create-for-rbac",
-                    "--name",
-                    &req.name,
-                    "--role",
-                    "AcrPull",
-                    "--scopes",
-                    &reg.id,
-                ]),
+                command: az.shown(&req.principal_args(&reg.id)),
             },
             Document {
                 title: "Role assignment".into(),
@@ -414,17 +394,7 @@ pub fn plan_rotate(az: Az, url: &str, identity: &str) -> Result<CloudPlan, Cloud
                     "Generate a new password1 for the token {token} (the old password1 stops \
                      working at once)"
                 )),
-                command: az.shown(&[
-                    "acr",
-                    "token",
-                    "credential",
-                    "generate",
-                    "--name",
-                    token,
-                    "--registry",
-                    req.registry(),
-                    "--password1",
-                ]),
+                command: az.shown(&req.password1_args()),
             };
             (req, action, None, true)
         }
@@ -549,25 +519,27 @@ pub(crate) fn new_principal_plan_for_tests(
 }
 
 impl Job {
-    pub(crate) fn execute(
-        &self,
-        actions: &[CloudAction],
-        progress: &mut dyn FnMut(CloudProgress),
-        stop: &dyn Fn() -> bool,
-    ) -> Result<Created, CloudError> {
+    /// `az acr token delete` for the token of this job.
+    fn delete_token(&self) -> String {
+        self.az.shown(&[
+            "acr",
+            "token",
+            "delete",
+            "--name",
+            &self.req.name,
+            "--registry",
+            self.req.registry(),
+            "--yes",
+        ])
+    }
+
+    pub(crate) fn execute(&self, mut run: Ledger) -> Result<Created, CloudError> {
         let az = &self.az;
         let req = &self.req;
-        if stop() {
-            return Err(CloudError {
-                message: "interrupted before anything was created".into(),
-                exists: Vec::new(),
-                next: Vec::new(),
-                interrupted: true,
-            });
+        if run.stopped() {
+            return Err(run.fail("interrupted before anything was created".into(), true));
         }
-        if let Some(a) = actions.first() {
-            progress(CloudProgress::Started(0, a.clone()));
-        }
+        run.report(true);
         // What to run to see whether the interrupted action happened, and to undo it.
         let check: Vec<String> = if self.reset_principal.is_some() || self.regenerate_token {
             Vec::new()
@@ -587,19 +559,11 @@ impl Job {
                         "--registry",
                         req.registry(),
                     ]),
-                    az.shown(&[
-                        "acr",
-                        "token",
-                        "delete",
-                        "--name",
-                        &req.name,
-                        "--registry",
-                        req.registry(),
-                        "--yes",
-                    ]),
+                    self.delete_token(),
                 ],
             }
         };
+        let stop = run.stop;
         let interrupted_note = |e: String| {
             if stop() {
                 CloudError {
@@ -614,76 +578,43 @@ impl Job {
                 CloudError::nothing(e)
             }
         };
-        let (user, password, exists, undo, key_id) = if let Some(id) = &self.reset_principal {
+        let no_password = || CloudError::nothing("az returned no token password");
+        // The user name of the secret, which is also the new credential's id.
+        let (user, password) = if let Some(id) = &self.reset_principal {
             let args = ["ad", "sp", "credential", "reset", "--id", id.as_str()];
             let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
-            (
-                p.app_id.clone(),
-                p.password,
-                vec![format!(
-                    "the service principal {} with a NEW password (not stored in the factory yet; \
-                     the old one no longer works)",
-                    p.app_id
-                )],
-                Vec::new(),
-                p.app_id,
-            )
+            run.exists.push(format!(
+                "the service principal {} with a NEW password (not stored in the factory yet; \
+                 the old one no longer works)",
+                p.app_id
+            ));
+            (p.app_id, p.password)
         } else if self.regenerate_token {
-            let args = [
-                "acr",
-                "token",
-                "credential",
-                "generate",
-                "--name",
-                req.name.as_str(),
-                "--registry",
-                req.registry(),
-                "--password1",
-            ];
-            let t: TokenPasswords = az.call_json(&args).map_err(interrupted_note)?;
-            let pw = t
-                .passwords
-                .into_iter()
-                .find_map(|p| p.value)
-                .ok_or_else(|| CloudError::nothing("az returned no token password"))?;
-            (
-                req.name.clone(),
-                pw,
-                vec![format!(
-                    "the token {} with a NEW password1 (not stored in the factory yet)",
-                    req.name
-                )],
-                Vec::new(),
-                req.name.clone(),
-            )
+            let t: TokenPasswords = az
+                .call_json(&req.password1_args())
+                .map_err(interrupted_note)?;
+            let pw = t.passwords.into_iter().find_map(|p| p.value);
+            run.exists.push(format!(
+                "the token {} with a NEW password1 (not stored in the factory yet)",
+                req.name
+            ));
+            (req.name.clone(), pw.ok_or_else(no_password)?)
         } else {
             match &req.kind {
                 Kind::Principal => {
-                    let args = [
-                        "ad",
-                        "sp",
-                        "create-for-rbac",
-                        "--name",
-                        req.name.as_str(),
-                        "--role",
-                        "AcrPull",
-                        "--scopes",
-                        self.scope.as_str(),
-                    ];
-                    let p: NewPrincipal = az.call_json(&args).map_err(interrupted_note)?;
-                    (
-                        p.app_id.clone(),
-                        p.password,
-                        vec![format!(
-                            "the service principal {} (appId {}) with AcrPull on {} (new; NOT \
-                             stored in the factory yet)",
-                            req.name,
-                            p.app_id,
-                            req.registry()
-                        )],
-                        vec![az.shown(&["ad", "sp", "delete", "--id", &p.app_id])],
+                    let p: NewPrincipal = az
+                        .call_json(&req.principal_args(&self.scope))
+                        .map_err(interrupted_note)?;
+                    run.exists.push(format!(
+                        "the service principal {} (appId {}) with AcrPull on {} (new; NOT \
+                         stored in the factory yet)",
+                        req.name,
                         p.app_id,
-                    )
+                        req.registry()
+                    ));
+                    run.undo
+                        .push(az.shown(&["ad", "sp", "delete", "--id", &p.app_id]));
+                    (p.app_id, p.password)
                 }
                 Kind::Token { repositories, .. } => {
                     let args = req.token_args();
@@ -698,49 +629,23 @@ impl Job {
                         .as_ref()
                         .and_then(|p| p.expiry.clone())
                         .unwrap_or_else(|| "?".into());
-                    let pw = first
-                        .and_then(|p| p.value)
-                        .ok_or_else(|| CloudError::nothing("az returned no token password"))?;
-                    (
-                        req.name.clone(),
-                        pw,
-                        vec![format!(
-                            "the token {} in {}, reading {} only (new, expires {expiry}; NOT \
-                             stored in the factory yet)",
-                            req.name,
-                            req.registry(),
-                            repositories.join(", ")
-                        )],
-                        vec![az.shown(&[
-                            "acr",
-                            "token",
-                            "delete",
-                            "--name",
-                            &req.name,
-                            "--registry",
-                            req.registry(),
-                            "--yes",
-                        ])],
-                        req.name.clone(),
-                    )
+                    let pw = first.and_then(|p| p.value).ok_or_else(no_password)?;
+                    run.exists.push(format!(
+                        "the token {} in {}, reading {} only (new, expires {expiry}; NOT \
+                         stored in the factory yet)",
+                        req.name,
+                        req.registry(),
+                        repositories.join(", ")
+                    ));
+                    run.undo.push(self.delete_token());
+                    (req.name.clone(), pw)
                 }
             }
         };
-        let secret = user_token(&user, &password).map_err(|e| CloudError {
-            message: format!("the new credential cannot be used: {e}"),
-            exists: exists.clone(),
-            next: undo.clone(),
-            interrupted: false,
-        })?;
-        if let Some(a) = actions.first() {
-            progress(CloudProgress::Finished(0, a.clone()));
-        }
-        Ok(Created {
-            secret,
-            key_id,
-            exists,
-            undo,
-        })
+        let secret = user_token(&user, &password)
+            .map_err(|e| run.fail(format!("the new credential cannot be used: {e}"), false))?;
+        run.finish();
+        Ok(run.created(secret, user))
     }
 }
 

@@ -7,11 +7,10 @@
 //! written anywhere. gcloud honours `api_endpoint_overrides/<api>` (env
 //! CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM, ..._ARTIFACTREGISTRY), which the tests point at loopback.
 
-use super::{CloudAction, CloudError, CloudPlan, CloudProgress, Created, Document};
+use super::{CliError, CloudAction, CloudError, CloudPlan, Created, Document, Ledger};
 use serde::Deserialize;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use zeroize::Zeroizing;
 
 /// The only role the service account gets, on one repository.
@@ -51,80 +50,36 @@ struct CliFailure {
 impl Gcloud {
     /// The `gcloud` program: env FIOREG_GCLOUD, else `gcloud` on PATH.
     pub fn find() -> Result<Gcloud, CloudError> {
-        let bin = match std::env::var_os("FIOREG_GCLOUD").filter(|v| !v.is_empty()) {
-            Some(b) => PathBuf::from(b),
-            None => which::which("gcloud").map_err(|_| {
-                CloudError::nothing(format!(
-                    "the Google Cloud CLI (`gcloud`) is not installed or not on PATH: {INSTALL_HINT}"
-                ))
-            })?,
-        };
+        let bin = super::find_program("FIOREG_GCLOUD", "gcloud").ok_or_else(|| {
+            CloudError::nothing(format!(
+                "the Google Cloud CLI (`gcloud`) is not installed or not on PATH: {INSTALL_HINT}"
+            ))
+        })?;
         Ok(Gcloud { bin })
     }
 
     fn shown(&self, words: &[&str]) -> String {
-        let mut all = vec!["gcloud"];
-        all.extend(words);
-        super::show_command(&all)
+        super::show_command(&[&["gcloud"], words].concat())
     }
 
     /// Runs `gcloud --quiet ARGS` and returns stdout (zeroized on drop).
     fn call(&self, args: &[&str]) -> Result<Zeroizing<Vec<u8>>, CliFailure> {
-        let mut child = Command::new(&self.bin)
-            .arg("--quiet")
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--quiet")
             .args(args)
             // A config with `core/log_http` would log every answer, the new key included.
-            .env("CLOUDSDK_CORE_LOG_HTTP", "false")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| CliFailure {
+            .env("CLOUDSDK_CORE_LOG_HTTP", "false");
+        super::run_cli(cmd, "gcloud", Some(INSTALL_HINT)).map_err(|e| match e {
+            CliError::NotRun(message) => CliFailure::said(message),
+            CliError::Failed(status, stderr) => CliFailure {
+                not_found: stderr.contains("NOT_FOUND") || stderr.contains("not found"),
+                key_creation_forbidden: stderr.contains("disableServiceAccountKeyCreation")
+                    || stderr.contains("Key creation is not allowed"),
                 message: format!(
-                    "could not start {}: {e}. {INSTALL_HINT}",
-                    self.bin.display()
+                    "{} {}",
+                    super::why_failed(&stderr, true),
+                    super::ended("gcloud", status)
                 ),
-                not_found: false,
-                key_creation_forbidden: false,
-            })?;
-        // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
-        let running = super::Running::start(child.id());
-        let mut stderr_pipe = child.stderr.take();
-        let errors = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(p) = stderr_pipe.as_mut() {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        });
-        let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
-        if let Some(mut p) = child.stdout.take() {
-            let _ = p.read_to_end(&mut out);
-        }
-        let status = child.wait().map_err(|e| CliFailure {
-            message: format!("waiting for gcloud failed: {e}"),
-            not_found: false,
-            key_creation_forbidden: false,
-        })?;
-        drop(running);
-        let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
-        if status.success() {
-            return Ok(out);
-        }
-        let message = stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("ERROR:"))
-            .or_else(|| stderr.lines().map(str::trim).rfind(|l| !l.is_empty()))
-            .unwrap_or("no message")
-            .to_string();
-        Err(CliFailure {
-            not_found: stderr.contains("NOT_FOUND") || stderr.contains("not found"),
-            key_creation_forbidden: stderr.contains("disableServiceAccountKeyCreation")
-                || stderr.contains("Key creation is not allowed"),
-            message: match status.code() {
-                Some(c) => format!("{message} (gcloud exit status {c})"),
-                None => format!("{message} (gcloud was stopped by a signal)"),
             },
         })
     }
@@ -135,11 +90,18 @@ impl Gcloud {
 
     fn call_json<T: for<'de> Deserialize<'de>>(&self, args: &[&str]) -> Result<T, CliFailure> {
         let out = self.call(args)?;
-        serde_json::from_slice(&out).map_err(|e| CliFailure {
-            message: format!("unexpected answer from `{}`: {e}", self.shown(args)),
+        super::parse_json(&out, || self.shown(args)).map_err(CliFailure::said)
+    }
+}
+
+impl CliFailure {
+    /// A failure that is neither of the two gcloud errors fioreg explains.
+    fn said(message: String) -> CliFailure {
+        CliFailure {
+            message,
             not_found: false,
             key_creation_forbidden: false,
-        })
+        }
     }
 }
 
@@ -255,52 +217,36 @@ fn describe_account(cli: &Gcloud, email: &str, project: &str) -> Result<bool, Cl
     }
 }
 
+/// `iam service-accounts keys WORDS... --iam-account EMAIL --project P`; `list` lists the
+/// user-managed keys only.
+fn keys_args<'a>(words: &[&'a str], email: &'a str, project: &'a str) -> Vec<&'a str> {
+    let mut args = [&["iam", "service-accounts", "keys"], words].concat();
+    args.extend(["--iam-account", email, "--project", project]);
+    if words == ["list"] {
+        args.extend(["--managed-by", "user"]);
+    }
+    args
+}
+
+/// `ARGS --format=json`.
+fn json<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    [args, &["--format=json"]].concat()
+}
+
 /// The user-managed keys of the service account `email`.
 pub fn list_keys(cli: &Gcloud, email: &str, project: &str) -> Result<Vec<KeyMeta>, String> {
-    let args = [
-        "iam",
-        "service-accounts",
-        "keys",
-        "list",
-        "--iam-account",
-        email,
-        "--project",
-        project,
-        "--managed-by",
-        "user",
-        "--format=json",
-    ];
+    let args = json(&keys_args(&["list"], email, project));
     cli.call_json(&args).map_err(|f| cli.failed(&args, &f))
 }
 
 /// The command that deletes key `id` of `email`.
 pub fn delete_key_command(cli: &Gcloud, email: &str, project: &str, id: &str) -> String {
-    cli.shown(&[
-        "iam",
-        "service-accounts",
-        "keys",
-        "delete",
-        id,
-        "--iam-account",
-        email,
-        "--project",
-        project,
-    ])
+    cli.shown(&keys_args(&["delete", id], email, project))
 }
 
 /// Deletes key `id` of `email`.
 pub fn delete_key(cli: &Gcloud, email: &str, project: &str, id: &str) -> Result<(), String> {
-    let args = [
-        "iam",
-        "service-accounts",
-        "keys",
-        "delete",
-        id,
-        "--iam-account",
-        email,
-        "--project",
-        project,
-    ];
+    let args = keys_args(&["delete", id], email, project);
     cli.call(&args).map(drop).map_err(|f| cli.failed(&args, &f))
 }
 
@@ -309,18 +255,45 @@ fn key_action(cli: &Gcloud, email: &str, project: &str) -> CloudAction {
         title: format!(
             "Create a key for {email} (written by gcloud to a pipe, never to a file or the screen)"
         ),
-        command: cli.shown(&[
-            "iam",
-            "service-accounts",
-            "keys",
-            "create",
-            "-",
-            "--iam-account",
-            email,
-            "--project",
-            project,
-        ]),
+        command: cli.shown(&keys_args(&["create", "-"], email, project)),
     }
+}
+
+/// `iam service-accounts create NAME --project P --display-name ...`.
+fn create_args<'a>(name: &'a str, project: &'a str) -> [&'a str; 8] {
+    [
+        "iam",
+        "service-accounts",
+        "create",
+        name,
+        "--project",
+        project,
+        "--display-name",
+        "fioreg pull-only (Artifact Registry reader)",
+    ]
+}
+
+/// `artifacts repositories VERB R --location L --project P --member M --role ROLE`: VERB
+/// `add-iam-policy-binding` or `remove-iam-policy-binding`.
+fn binding_args<'a>(
+    verb: &'a str,
+    [repository, location, project]: [&'a str; 3],
+    member: &'a str,
+) -> [&'a str; 12] {
+    [
+        "artifacts",
+        "repositories",
+        verb,
+        repository,
+        "--location",
+        location,
+        "--project",
+        project,
+        "--member",
+        member,
+        "--role",
+        ROLE,
+    ]
 }
 
 /// The default service account name for a factory, `fioreg-<factory>-pull`, in the letters a
@@ -414,35 +387,17 @@ fn create_plan(
     } else {
         actions.push(CloudAction {
             title: format!("Create the service account {email}"),
-            command: cli.shown(&[
-                "iam",
-                "service-accounts",
-                "create",
-                name,
-                "--project",
-                project,
-                "--display-name",
-                "fioreg pull-only (Artifact Registry reader)",
-            ]),
+            command: cli.shown(&create_args(name, project)),
         });
     }
     let member = format!("serviceAccount:{email}");
     actions.push(CloudAction {
         title: format!("Let it only read the repository {repository} ({ROLE} on that repository)"),
-        command: cli.shown(&[
-            "artifacts",
-            "repositories",
+        command: cli.shown(&binding_args(
             "add-iam-policy-binding",
-            repository,
-            "--location",
-            location,
-            "--project",
-            project,
-            "--member",
+            [repository, location, project],
             &member,
-            "--role",
-            ROLE,
-        ]),
+        )),
     });
     actions.push(key_action(&cli, &email, project));
     CloudPlan {
@@ -485,15 +440,14 @@ pub(crate) fn new_account_plan_for_tests(answers: [&str; 4]) -> CloudPlan {
 
 /// `rotate --new-key` for a service account: its user-managed keys before the run.
 #[derive(Debug)]
-pub struct Rotation {
-    pub plan: CloudPlan,
-    pub old_keys: Vec<KeyMeta>,
+pub struct OldKeys {
     pub cli: Gcloud,
     pub project: String,
+    pub keys: Vec<KeyMeta>,
 }
 
 /// The review for `fioreg rotate --new-key` on a gar registry.
-pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<Rotation, CloudError> {
+pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<(CloudPlan, OldKeys), CloudError> {
     let project = project_of(email)
         .ok_or_else(|| {
             CloudError::nothing(format!(
@@ -507,10 +461,10 @@ pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<Rotation, CloudError> {
             "there is no service account {email}: name the one CI uses with --user EMAIL"
         )));
     }
-    let old = list_keys(&cli, email, &project).map_err(CloudError::nothing)?;
+    let keys = list_keys(&cli, email, &project).map_err(CloudError::nothing)?;
     let mut notes = Vec::new();
-    if !old.is_empty() {
-        let ids: Vec<&str> = old.iter().map(KeyMeta::id).collect();
+    if !keys.is_empty() {
+        let ids: Vec<&str> = keys.iter().map(KeyMeta::id).collect();
         notes.push(format!(
             "After the new key is stored and tested, fioreg asks before deleting the older \
              user-managed key(s) {}.",
@@ -534,12 +488,7 @@ pub fn plan_rotate(cli: Gcloud, email: &str) -> Result<Rotation, CloudError> {
             create: false,
         }),
     };
-    Ok(Rotation {
-        plan,
-        old_keys: old,
-        cli,
-        project,
-    })
+    Ok((plan, OldKeys { cli, project, keys }))
 }
 
 #[derive(Deserialize)]
@@ -548,62 +497,19 @@ struct KeyHeader {
 }
 
 impl Job {
-    pub(crate) fn execute(
-        &self,
-        actions: &[CloudAction],
-        progress: &mut dyn FnMut(CloudProgress),
-        stop: &dyn Fn() -> bool,
-    ) -> Result<Created, CloudError> {
+    pub(crate) fn execute(&self, mut run: Ledger) -> Result<Created, CloudError> {
         let cli = &self.cli;
         let project = self.project.as_str();
         let email = self.email.as_str();
-        let mut exists: Vec<String> = Vec::new();
-        let mut undo: Vec<String> = Vec::new();
-        let fail = |message: String, exists: &[String], undo: &[String], interrupted| CloudError {
-            message,
-            exists: exists.to_vec(),
-            next: undo.iter().rev().cloned().collect(),
-            interrupted,
-        };
-        let mut step = 0usize;
-        let mut report = |step: usize, started: bool| {
-            if let Some(a) = actions.get(step) {
-                progress(if started {
-                    CloudProgress::Started(step, a.clone())
-                } else {
-                    CloudProgress::Finished(step, a.clone())
-                });
-            }
-        };
-        let interrupted = |what: &str, exists: &[String], undo: &[String]| {
-            fail(
-                format!("interrupted before {what}: nothing more was done"),
-                exists,
-                undo,
-                true,
-            )
-        };
         if self.create {
-            if stop() {
-                return Err(interrupted("creating the service account", &exists, &undo));
-            }
-            report(step, true);
-            let args = [
-                "iam",
-                "service-accounts",
-                "create",
-                self.name.as_str(),
-                "--project",
-                project,
-                "--display-name",
-                "fioreg pull-only (Artifact Registry reader)",
-                "--format=json",
-            ];
+            run.start("creating the service account")?;
+            let args = json(&create_args(&self.name, project));
             if let Err(f) = cli.call(&args) {
-                return Err(fail(cli.failed(&args, &f), &exists, &undo, stop()));
+                return Err(run.failed(cli.failed(&args, &f)));
             }
-            exists.push(format!("the service account {email} (new, no roles yet)"));
-            undo.push(cli.shown(&[
+            run.exists
+                .push(format!("the service account {email} (new, no roles yet)"));
+            run.undo.push(cli.shown(&[
                 "iam",
                 "service-accounts",
                 "delete",
@@ -611,94 +517,42 @@ impl Job {
                 "--project",
                 project,
             ]));
-            report(step, false);
-            step += 1;
+            run.finish();
         } else {
-            exists.push(format!("the service account {email} (it existed before)"));
+            run.exists
+                .push(format!("the service account {email} (it existed before)"));
         }
         if let Some((location, repository)) = &self.binding {
-            if stop() {
-                return Err(interrupted("granting the role", &exists, &undo));
-            }
-            report(step, true);
+            run.start("granting the role")?;
             let member = format!("serviceAccount:{email}");
-            let args = [
-                "artifacts",
-                "repositories",
-                "add-iam-policy-binding",
-                repository.as_str(),
-                "--location",
-                location.as_str(),
-                "--project",
-                project,
-                "--member",
-                member.as_str(),
-                "--role",
-                ROLE,
-                "--format=json",
-            ];
+            let on = [repository.as_str(), location, project];
+            let args = json(&binding_args("add-iam-policy-binding", on, &member));
             if let Err(f) = cli.call(&args) {
-                return Err(fail(cli.failed(&args, &f), &exists, &undo, stop()));
+                return Err(run.failed(cli.failed(&args, &f)));
             }
-            exists.push(format!("{ROLE} for it on the repository {repository}"));
-            undo.push(cli.shown(&[
-                "artifacts",
-                "repositories",
-                "remove-iam-policy-binding",
-                repository.as_str(),
-                "--location",
-                location.as_str(),
-                "--project",
-                project,
-                "--member",
-                member.as_str(),
-                "--role",
-                ROLE,
-            ]));
-            report(step, false);
-            step += 1;
+            run.exists
+                .push(format!("{ROLE} for it on the repository {repository}"));
+            run.undo
+                .push(cli.shown(&binding_args("remove-iam-policy-binding", on, &member)));
+            run.finish();
         }
-        if stop() {
-            return Err(interrupted("creating the key", &exists, &undo));
-        }
-        report(step, true);
-        let args = [
-            "iam",
-            "service-accounts",
-            "keys",
-            "create",
-            "-",
-            "--iam-account",
-            email,
-            "--project",
-            project,
-        ];
+        run.start("creating the key")?;
+        let args = keys_args(&["create", "-"], email, project);
         let out = match cli.call(&args) {
             Ok(out) => out,
             Err(f) => {
                 let message = if f.key_creation_forbidden {
                     key_creation_forbidden_help(project)
-                } else if stop() {
+                } else if run.stopped() {
                     format!(
                         "interrupted while creating the key: a key may or may not have been \
                          created; check with `{}`",
-                        cli.shown(&[
-                            "iam",
-                            "service-accounts",
-                            "keys",
-                            "list",
-                            "--iam-account",
-                            email,
-                            "--project",
-                            project,
-                            "--managed-by",
-                            "user",
-                        ])
+                        cli.shown(&keys_args(&["list"], email, project))
                     )
                 } else {
                     cli.failed(&args, &f)
                 };
-                return Err(fail(message, &exists, &undo, stop()));
+                return Err(run.failed(message));
             }
         };
         let key_id = serde_json::from_slice::<KeyHeader>(&out)
@@ -709,40 +563,29 @@ impl Job {
             crate::credentials::gcp::key_bytes(out.to_vec(), Path::new("<the key gcloud created>"));
         // The key exists in Google Cloud from here on, whatever the check says.
         if !key_id.is_empty() {
-            exists.push(format!(
+            run.exists.push(format!(
                 "the key {key_id} of {email} (new; NOT stored in the factory yet)"
             ));
-            undo.push(delete_key_command(cli, email, project, &key_id));
+            run.undo
+                .push(delete_key_command(cli, email, project, &key_id));
         } else {
-            exists.push(format!("a new key of {email} (NOT stored in the factory)"));
+            run.exists
+                .push(format!("a new key of {email} (NOT stored in the factory)"));
         }
-        let (secret, info) = checked.map_err(|e| {
-            fail(
-                format!("the key gcloud created cannot be used: {e}"),
-                &exists,
-                &undo,
-                false,
-            )
-        })?;
+        let (secret, info) = checked
+            .map_err(|e| run.fail(format!("the key gcloud created cannot be used: {e}"), false))?;
         // What the review and the run say of the key ("a key of EMAIL") is checked here.
         if info.client_email != email {
-            return Err(fail(
+            return Err(run.fail(
                 format!(
                     "the key gcloud created is a key of {}, not of {email}; it is not stored",
                     info.client_email
                 ),
-                &exists,
-                &undo,
                 false,
             ));
         }
-        report(step, false);
-        Ok(Created {
-            secret,
-            key_id,
-            exists,
-            undo: undo.into_iter().rev().collect(),
-        })
+        run.finish();
+        Ok(run.created(secret, key_id))
     }
 }
 

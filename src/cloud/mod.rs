@@ -16,9 +16,13 @@ pub mod rotate;
 
 use crate::secret::Secret;
 use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 /// One cloud action, shown in the review before anything is created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,10 +207,11 @@ impl CloudPlan {
     pub fn execute(&self, progress: &mut dyn FnMut(CloudProgress)) -> Result<Created, CloudError> {
         let guard = crate::fioctl::SignalGuard::install().ok();
         let stop = || interrupted() || guard.as_ref().is_some_and(|g| g.fired());
+        let run = Ledger::new(&self.actions, progress, &stop);
         match &self.job {
-            Job::Aws(job) => job.execute(&self.actions, progress, &stop),
-            Job::Gcp(job) => job.execute(&self.actions, progress, &stop),
-            Job::Azure(job) => job.execute(&self.actions, progress, &stop),
+            Job::Aws(job) => job.execute(run),
+            Job::Gcp(job) => job.execute(run),
+            Job::Azure(job) => job.execute(run),
         }
     }
 }
@@ -262,6 +267,181 @@ impl Drop for Running {
     fn drop(&mut self) {
         let mut children = CHILDREN.lock().unwrap_or_else(|e| e.into_inner());
         children.retain(|p| *p != self.0);
+    }
+}
+
+/// A cloud CLI program: env `var` when set and not empty, else `name` on PATH.
+pub(crate) fn find_program(var: &str, name: &str) -> Option<PathBuf> {
+    match std::env::var_os(var).filter(|v| !v.is_empty()) {
+        Some(b) => Some(PathBuf::from(b)),
+        None => which::which(name).ok(),
+    }
+}
+
+/// How a cloud CLI call went wrong.
+pub(crate) enum CliError {
+    /// It could not be started or waited for: the whole message.
+    NotRun(String),
+    /// It ran and failed: its exit status and its stderr.
+    Failed(ExitStatus, String),
+}
+
+/// Runs a cloud CLI (`aws`, `gcloud`, `az`, named `name` in messages) as `cmd` says (program,
+/// args, environment) with stdin closed, stderr read on a thread and stdout read into zeroized
+/// memory; while it runs it is listed for [`interrupt`]. `hint` follows the message when the
+/// program cannot be started.
+pub(crate) fn run_cli(
+    mut cmd: Command,
+    name: &str,
+    hint: Option<&str>,
+) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let spawned = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = spawned.map_err(|e| {
+        let hint = hint.map(|h| format!(". {h}")).unwrap_or_default();
+        let program = Path::new(cmd.get_program()).display();
+        CliError::NotRun(format!("could not start {program}: {e}{hint}"))
+    })?;
+    // A Ctrl-C in the TUI (no signal reaches the child there) interrupts it too.
+    let running = Running::start(child.id());
+    let mut stderr_pipe = child.stderr.take();
+    let errors = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(p) = stderr_pipe.as_mut() {
+            let _ = p.read_to_end(&mut buf);
+        }
+        buf
+    });
+    // Enough room that the answer is never reallocated (no stray copies of a secret).
+    let mut out = Zeroizing::new(Vec::with_capacity(1 << 16));
+    if let Some(mut p) = child.stdout.take() {
+        let _ = p.read_to_end(&mut out);
+    }
+    let status = child
+        .wait()
+        .map_err(|e| CliError::NotRun(format!("waiting for {name} failed: {e}")))?;
+    drop(running);
+    let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
+    if status.success() {
+        Ok(out)
+    } else {
+        Err(CliError::Failed(status, stderr))
+    }
+}
+
+/// The line of a failed cloud CLI's stderr that says why: the first `ERROR:` line when
+/// `marked` (gcloud, az) and there is one, else the last line that is not empty.
+pub(crate) fn why_failed(stderr: &str, marked: bool) -> &str {
+    let lines = || stderr.lines().map(str::trim);
+    marked
+        .then(|| lines().find(|l| l.starts_with("ERROR:")))
+        .flatten()
+        .or_else(|| lines().rfind(|l| !l.is_empty()))
+        .unwrap_or("no message")
+}
+
+/// `(NAME exit status N)`, or `(NAME was stopped by a signal)`.
+pub(crate) fn ended(name: &str, status: ExitStatus) -> String {
+    match status.code() {
+        Some(c) => format!("({name} exit status {c})"),
+        None => format!("({name} was stopped by a signal)"),
+    }
+}
+
+/// `out` (a cloud CLI's stdout) as JSON; else an error naming the command as `shown`.
+pub(crate) fn parse_json<T: for<'de> serde::Deserialize<'de>>(
+    out: &[u8],
+    shown: impl FnOnce() -> String,
+) -> Result<T, String> {
+    serde_json::from_slice(out).map_err(|e| format!("unexpected answer from `{}`: {e}", shown()))
+}
+
+/// What a cloud job has done so far, for the account every failure gives: the progress of the
+/// review's actions, what exists now, and the commands that undo it (oldest first).
+pub(crate) struct Ledger<'a> {
+    actions: &'a [CloudAction],
+    progress: &'a mut dyn FnMut(CloudProgress),
+    pub(crate) stop: &'a dyn Fn() -> bool,
+    step: usize,
+    pub(crate) exists: Vec<String>,
+    pub(crate) undo: Vec<String>,
+}
+
+impl<'a> Ledger<'a> {
+    pub(crate) fn new(
+        actions: &'a [CloudAction],
+        progress: &'a mut dyn FnMut(CloudProgress),
+        stop: &'a dyn Fn() -> bool,
+    ) -> Ledger<'a> {
+        Ledger {
+            actions,
+            progress,
+            stop,
+            step: 0,
+            exists: Vec::new(),
+            undo: Vec::new(),
+        }
+    }
+
+    /// Whether SIGINT/SIGTERM (or [`interrupt`]) stopped the run.
+    pub(crate) fn stopped(&self) -> bool {
+        (self.stop)()
+    }
+
+    /// A failure now: `message`, what exists, and the undo commands, newest first.
+    pub(crate) fn fail(&self, message: String, interrupted: bool) -> CloudError {
+        CloudError {
+            message,
+            exists: self.exists.clone(),
+            next: self.undo.iter().rev().cloned().collect(),
+            interrupted,
+        }
+    }
+
+    /// [`Ledger::fail`], interrupted when the run was stopped.
+    pub(crate) fn failed(&self, message: String) -> CloudError {
+        self.fail(message, self.stopped())
+    }
+
+    /// The next action starts, unless the run was stopped before `what`.
+    pub(crate) fn start(&mut self, what: &str) -> Result<(), CloudError> {
+        if self.stopped() {
+            return Err(self.fail(
+                format!("interrupted before {what}: nothing more was done"),
+                true,
+            ));
+        }
+        self.report(true);
+        Ok(())
+    }
+
+    /// The current action is done.
+    pub(crate) fn finish(&mut self) {
+        self.report(false);
+        self.step += 1;
+    }
+
+    pub(crate) fn report(&mut self, started: bool) {
+        if let Some(a) = self.actions.get(self.step) {
+            (self.progress)(if started {
+                CloudProgress::Started(self.step, a.clone())
+            } else {
+                CloudProgress::Finished(self.step, a.clone())
+            });
+        }
+    }
+
+    /// What the run made: the key, what exists, and the undo commands, newest first.
+    pub(crate) fn created(self, secret: Secret, key_id: String) -> Created {
+        Created {
+            secret,
+            key_id,
+            exists: self.exists,
+            undo: self.undo.into_iter().rev().collect(),
+        }
     }
 }
 
@@ -383,6 +563,26 @@ mod tests {
             &mut |_| panic!("no wait after a final failure"),
         );
         assert_eq!(r, Err("AccessDenied".into()));
+    }
+
+    #[test]
+    fn a_failed_cli_is_named_by_its_error_line_and_status() {
+        use std::os::unix::process::ExitStatusExt;
+        let stderr = "\nWARNING: slow\nERROR: (gcloud.iam) NOT_FOUND: no such account\n  hint\n\n";
+        assert_eq!(
+            why_failed(stderr, true),
+            "ERROR: (gcloud.iam) NOT_FOUND: no such account"
+        );
+        assert_eq!(why_failed(stderr, false), "hint");
+        assert_eq!(why_failed("  \n", true), "no message");
+        assert_eq!(
+            ended("aws", ExitStatus::from_raw(254 << 8)),
+            "(aws exit status 254)"
+        );
+        assert_eq!(
+            ended("gcloud", ExitStatus::from_raw(libc::SIGINT)),
+            "(gcloud was stopped by a signal)"
+        );
     }
 
     #[test]

@@ -5,10 +5,9 @@
 //! how a key is tested, whether old keys remain) is here, behind [`Cloud`] and [`Rotation`]; the
 //! front end only asks and prints.
 
-use super::apply::{KeyTest, Step, login_with_retry, store_new_key, test_new_aws_key};
+use super::apply::{Also, KeyTest, REMOVE_AND_AGAIN, Step, store_created};
 use super::{CloudError, CloudPlan, Created, aws, azure, gcp};
 use crate::plan::{Applied, Plan, SecretStore};
-use crate::secret::Secret;
 
 /// The clouds whose keys `rotate --new-key` can renew.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,15 +139,8 @@ impl Tool {
 /// Azure replaces the password, so nothing.
 #[derive(Debug)]
 enum Old {
-    Aws {
-        cli: aws::AwsCli,
-        keys: Vec<aws::KeyMeta>,
-    },
-    Gcp {
-        cli: gcp::Gcloud,
-        project: String,
-        keys: Vec<gcp::KeyMeta>,
-    },
+    Aws(aws::OldKeys),
+    Gcp(gcp::OldKeys),
     Azure {
         /// The command that makes and stores a new password again.
         again: String,
@@ -188,27 +180,8 @@ impl Rotation {
         again: String,
     ) -> Result<Rotation, CloudError> {
         let (cloud, old) = match tool {
-            Tool::Aws(cli) => {
-                let r = aws::plan_rotate(cli, identity)?;
-                (
-                    r.plan,
-                    Old::Aws {
-                        cli: r.cli,
-                        keys: r.old_keys,
-                    },
-                )
-            }
-            Tool::Gcp(cli) => {
-                let r = gcp::plan_rotate(cli, identity)?;
-                (
-                    r.plan,
-                    Old::Gcp {
-                        cli: r.cli,
-                        project: r.project,
-                        keys: r.old_keys,
-                    },
-                )
-            }
+            Tool::Aws(cli) => aws::plan_rotate(cli, identity).map(|(p, old)| (p, Old::Aws(old)))?,
+            Tool::Gcp(cli) => gcp::plan_rotate(cli, identity).map(|(p, old)| (p, Old::Gcp(old)))?,
             Tool::Azure(az) => (azure::plan_rotate(az, url, identity)?, Old::Azure { again }),
         };
         Ok(Rotation {
@@ -220,7 +193,7 @@ impl Rotation {
 
     /// A line the review adds after the plan (AWS: which old key is deleted after asking).
     pub fn review_note(&self) -> Option<String> {
-        let Old::Aws { cli, keys } = &self.old else {
+        let Old::Aws(aws::OldKeys { cli, keys }) = &self.old else {
             return None;
         };
         if keys.is_empty() {
@@ -240,8 +213,8 @@ impl Rotation {
     /// The words of this cloud: (the new credential, `old`/`older`, the key's noun).
     fn words(&self) -> (&'static str, &'static str, &'static str) {
         match self.old {
-            Old::Aws { .. } => ("access key", "old", "access key"),
-            Old::Gcp { .. } => ("key", "older", "key"),
+            Old::Aws(_) => ("access key", "old", "access key"),
+            Old::Gcp(_) => ("key", "older", "key"),
             Old::Azure { .. } => ("password", "old", "password"),
         }
     }
@@ -259,9 +232,9 @@ impl Rotation {
     }
 
     /// Creates the new key, tests it (AWS: `sts:GetCallerIdentity`, then the login; others:
-    /// the login) and stores it through `plan` (built with a placeholder secret). SIGINT/SIGTERM
-    /// only set a flag from the first creation until the key is stored; each failure after the
-    /// creation says what exists now and what to run.
+    /// the login) and stores it through `plan` (built with a placeholder secret), as
+    /// [`store_created`] does; each failure after the creation also names the old keys that
+    /// still work (AWS, Google Cloud) or the command that makes a new password (Azure).
     pub fn run(
         &self,
         plan: &mut Plan,
@@ -269,54 +242,49 @@ impl Rotation {
         test: &KeyTest,
         step: &mut dyn FnMut(Step),
     ) -> Result<(Created, Applied), CloudError> {
-        let guard = crate::fioctl::SignalGuard::install().ok();
-        let stop = || super::interrupted() || guard.as_ref().is_some_and(|g| g.fired());
-        let mut created = self.cloud.execute(&mut |p| step(Step::Cloud(p)))?;
         let who = &self.identity;
-        let failed = match &self.old {
-            Old::Aws { keys, .. } => {
-                for k in keys {
-                    created.exists.push(format!(
-                        "the old access key {} of {who} (still stored in the factory; still \
-                         works)",
-                        k.access_key_id
-                    ));
-                }
-                "Nothing was stored in the factory: remove what was created (below), then run \
-                 the same command again"
-            }
-            Old::Gcp { keys, .. } => {
-                for k in keys {
-                    created.exists.push(format!(
-                        "the older key {} of {who} (still works; the factory may still hold it)",
-                        k.id()
-                    ));
-                }
-                "Nothing was stored in the factory: remove the new key (below)"
-            }
-            Old::Azure { again } => {
-                // The old password is gone: whatever fails now, a new rotation is the way back.
-                created.undo.push(again.clone());
+        let (exists, next, failed) = match &self.old {
+            Old::Aws(aws::OldKeys { keys, .. }) => (
+                keys.iter()
+                    .map(|k| {
+                        format!(
+                            "the old access key {} of {who} (still stored in the factory; \
+                             still works)",
+                            k.access_key_id
+                        )
+                    })
+                    .collect(),
+                None,
+                REMOVE_AND_AGAIN,
+            ),
+            Old::Gcp(gcp::OldKeys { keys, .. }) => (
+                keys.iter()
+                    .map(|k| {
+                        format!(
+                            "the older key {} of {who} (still works; the factory may still hold \
+                             it)",
+                            k.id()
+                        )
+                    })
+                    .collect(),
+                None,
+                "Nothing was stored in the factory: remove the new key (below)",
+            ),
+            // The old password is gone: whatever fails now, a new rotation is the way back.
+            Old::Azure { again } => (
+                Vec::new(),
+                Some(again.clone()),
                 "The new password was NOT stored, and the old one no longer works: run the same \
-                 command again"
-            }
+                 command again",
+            ),
         };
-        plan.secret = std::mem::replace(&mut created.secret, Secret::new(Vec::new(), "moved"));
-        let mut sleep = |d| std::thread::sleep(d);
-        let tested = match &self.old {
-            Old::Aws { .. } => {
-                test_new_aws_key(plan, &self.cloud.identity, test, &stop, step, &mut sleep)
-                    .map(drop)
-            }
-            _ => login_with_retry(plan, test, &stop, step, &mut sleep),
+        let also = Also {
+            exists,
+            next,
+            failed,
+            key_is_of: false,
         };
-        tested.map_err(|why| {
-            let mut e = created.failure(format!("{why}. {failed}"));
-            e.interrupted |= stop();
-            e
-        })?;
-        let applied = store_new_key(plan, store, &created, step)?;
-        Ok((created, applied))
+        store_created(&self.cloud, plan, store, test, step, also)
     }
 
     /// The old keys that may be deleted now that the new one is stored.
@@ -324,7 +292,7 @@ impl Rotation {
         let who = &self.identity;
         let (_, old, noun) = self.words();
         let ids: Vec<(String, String)> = match &self.old {
-            Old::Aws { cli, keys } => keys
+            Old::Aws(aws::OldKeys { cli, keys }) => keys
                 .iter()
                 .map(|k| {
                     let id = k.access_key_id.clone();
@@ -332,7 +300,7 @@ impl Rotation {
                     (id, command)
                 })
                 .collect(),
-            Old::Gcp { cli, project, keys } => keys
+            Old::Gcp(gcp::OldKeys { cli, project, keys }) => keys
                 .iter()
                 .map(|k| {
                     let command = gcp::delete_key_command(cli, who, project, k.id());
@@ -368,8 +336,8 @@ impl Rotation {
         let who = &self.identity;
         let (_, old, noun) = self.words();
         let (done, tested) = match &self.old {
-            Old::Aws { cli, .. } => (aws::delete_key(cli, who, &key.id), " (tested)"),
-            Old::Gcp { cli, project, .. } => (gcp::delete_key(cli, who, project, &key.id), ""),
+            Old::Aws(old) => (aws::delete_key(&old.cli, who, &key.id), " (tested)"),
+            Old::Gcp(old) => (gcp::delete_key(&old.cli, who, &old.project, &key.id), ""),
             Old::Azure { .. } => (Ok(()), ""),
         };
         done.map_err(|why| CloudError {
