@@ -29,9 +29,9 @@ impl Cloud {
         c
     }
 
-    /// `fioreg add azure --url URL --create-principal fioreg-acme-pull --yes`: (code, stdout,
-    /// stderr).
-    fn create_principal(&self) -> (Option<i32>, String, String) {
+    /// `fioreg add azure --url URL --create-principal fioreg-acme-pull --yes` and `extra`
+    /// flags: (code, stdout, stderr).
+    fn create_principal(&self, extra: &[&str]) -> (Option<i32>, String, String) {
         let mut cmd = self.fioreg();
         cmd.args([
             "add",
@@ -42,6 +42,7 @@ impl Cloud {
             "fioreg-acme-pull",
             "--yes",
         ]);
+        cmd.args(extra);
         run(cmd, "")
     }
 
@@ -149,7 +150,7 @@ fn without_az_the_exact_commands_are_printed_and_nothing_changes() {
 #[test]
 fn a_principal_with_acrpull_on_the_registry_only_is_created_and_stored() {
     let c = Cloud::new();
-    let (code, out, err) = c.create_principal();
+    let (code, out, err) = c.create_principal(&[]);
     assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
     assert!(
         out.contains(
@@ -261,7 +262,7 @@ fn a_repository_scoped_token_reads_only_its_repositories_and_expires() {
 fn az_errors_are_shown_and_nothing_is_stored() {
     let c = Cloud::new();
     fs::write(c.w.path("az/forbid_sp"), "").expect("knob");
-    let (code, out, err) = c.create_principal();
+    let (code, out, err) = c.create_principal(&[]);
     assert_eq!(code, Some(1), "{out}\n{err}");
     assert!(
         err.contains("Insufficient privileges to complete the operation."),
@@ -289,19 +290,7 @@ fn az_errors_are_shown_and_nothing_is_stored() {
 #[test]
 fn an_expiry_without_repositories_is_refused() {
     let c = Cloud::new();
-    let mut cmd = c.fioreg();
-    cmd.args([
-        "add",
-        "azure",
-        "--url",
-        URL,
-        "--create-principal",
-        "fioreg-acme-pull",
-        "--expires-in-days",
-        "30",
-        "--yes",
-    ]);
-    let (code, _, err) = run(cmd, "");
+    let (code, _, err) = c.create_principal(&["--expires-in-days", "30"]);
     assert_eq!(code, Some(1));
     assert!(
         err.contains("--expires-in-days applies to a repository-scoped token"),
@@ -314,7 +303,7 @@ fn an_expiry_without_repositories_is_refused() {
 #[test]
 fn sigint_while_fioctl_stores_a_rotated_password_leaves_a_clear_account() {
     let c = Cloud::new();
-    let (code, out, err) = c.create_principal();
+    let (code, out, err) = c.create_principal(&[]);
     assert_eq!(code, Some(0), "stdout:\n{out}\nstderr:\n{err}");
     let app = c.principals().remove(0);
     let password = c.az_file(&format!("sp/{app}/password"));
