@@ -1411,8 +1411,8 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
         );
     }
     let (name, days) = (name.trim().to_string(), expires_in_days.unwrap_or(365));
-    let url = probe.url.clone().unwrap_or_default();
     azure::validate_name(&name).map_err(anyhow::Error::msg)?;
+    let url = probe.url.clone().unwrap_or_default();
     let areq = crate::wizard::update::azure_request(&url, &name, &g.repository, days);
     let identity = NewIdentity::AzurePrincipal {
         name,

@@ -288,6 +288,27 @@ fn az_errors_are_shown_and_nothing_is_stored() {
 }
 
 #[test]
+fn a_token_az_answers_without_a_password_is_named_with_its_undo() {
+    let c = Cloud::new();
+    fs::write(c.w.path("az/no_token_password"), "").expect("knob");
+    let (code, out, err) = c.create_principal(&["--repository", "team/app"]);
+    assert_eq!(code, Some(1), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("az returned no token password"), "{err}");
+    // The token exists: the account names it and how to delete it.
+    assert!(err.contains("What exists now:"), "{err}");
+    assert!(
+        err.contains("the token fioreg-acme-pull in acmeprod, reading team/app only"),
+        "{err}"
+    );
+    assert!(
+        err.contains("az acr token delete --name fioreg-acme-pull --registry acmeprod --yes"),
+        "{err}"
+    );
+    assert_eq!(c.stored(), None);
+    c.w.assert_config_intact();
+}
+
+#[test]
 fn an_expiry_without_repositories_is_refused() {
     let c = Cloud::new();
     let (code, _, err) = c.create_principal(&["--expires-in-days", "30"]);

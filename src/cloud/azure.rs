@@ -454,13 +454,8 @@ impl Job {
             Kind::Principal => key_id.to_string(),
             Kind::Token { .. } => format!("token:{}", self.req.name),
         };
-        (
-            format!(
-                "azure_identity.{}",
-                self.req.registry().to_ascii_lowercase()
-            ),
-            value,
-        )
+        let registry = self.req.registry().to_ascii_lowercase();
+        (super::rotate::Cloud::Azure.setting(&registry), value)
     }
 
     /// The flags of `fioreg add azure` that create the same (after `--url`).
@@ -578,7 +573,8 @@ impl Job {
                 CloudError::nothing(e)
             }
         };
-        let no_password = || CloudError::nothing("az returned no token password");
+        // The credential exists by then: the account says so, with its undo.
+        let no_password = |run: &Ledger| run.fail("az returned no token password".into(), false);
         // The user name of the secret, which is also the new credential's id.
         let (user, password) = if let Some(id) = &self.reset_principal {
             let args = ["ad", "sp", "credential", "reset", "--id", id.as_str()];
@@ -598,7 +594,7 @@ impl Job {
                 "the token {} with a NEW password1 (not stored in the factory yet)",
                 req.name
             ));
-            (req.name.clone(), pw.ok_or_else(no_password)?)
+            (req.name.clone(), pw.ok_or_else(|| no_password(&run))?)
         } else {
             match &req.kind {
                 Kind::Principal => {
@@ -629,7 +625,6 @@ impl Job {
                         .as_ref()
                         .and_then(|p| p.expiry.clone())
                         .unwrap_or_else(|| "?".into());
-                    let pw = first.and_then(|p| p.value).ok_or_else(no_password)?;
                     run.exists.push(format!(
                         "the token {} in {}, reading {} only (new, expires {expiry}; NOT \
                          stored in the factory yet)",
@@ -638,6 +633,9 @@ impl Job {
                         repositories.join(", ")
                     ));
                     run.undo.push(self.delete_token());
+                    let pw = first
+                        .and_then(|p| p.value)
+                        .ok_or_else(|| no_password(&run))?;
                     (req.name.clone(), pw)
                 }
             }

@@ -178,13 +178,19 @@ impl FactoryConfig {
                 .as_deref()
                 .is_some_and(|u| u.eq_ignore_ascii_case(url))
         });
-        exact.or_else(|| {
-            hub(url)
-                .then(|| {
-                    (self.entries_of(Provider::Generic)).find(|e| e.url.as_deref().is_some_and(hub))
-                })
-                .flatten()
-        })
+        if exact.is_some() || !hub(url) {
+            return exact;
+        }
+        // Of several, the one written as `docker.io`: the only one CI's pulls use.
+        let hubs: Vec<&RegistryEntry> = (self.entries_of(Provider::Generic))
+            .filter(|e| e.url.as_deref().is_some_and(hub))
+            .collect();
+        let written = hubs.iter().find(|e| {
+            e.url
+                .as_deref()
+                .is_some_and(|u| u.eq_ignore_ascii_case(DOCKER_HUB))
+        });
+        written.or(hubs.first()).copied()
     }
 }
 
@@ -524,6 +530,25 @@ mod tests {
 
     fn parse(text: &str) -> Result<FactoryConfig, ConfigError> {
         FactoryConfig::parse(Path::new("factory-config.yml"), text.to_string())
+    }
+
+    #[test]
+    fn docker_hub_is_found_by_any_of_its_names_in_generic_entries_only() {
+        let hub = |text: &str, asked: &str| {
+            let cfg = parse(text).unwrap();
+            cfg.entry_by_url(asked).map(|e| e.line)
+        };
+        let alias = "container_registries:\n- type: aws\n  url: index.docker.io\n- type: generic\n  url: https://index.docker.io/v1/\n";
+        assert_eq!(hub(alias, "docker.io"), Some(4), "the generic one");
+        assert_eq!(hub(alias, "Registry-1.Docker.IO"), Some(4));
+        assert_eq!(hub(alias, "index.docker.io"), Some(2), "an exact url wins");
+        assert_eq!(hub(alias, "ghcr.io"), None);
+        // Of two Docker Hub entries, the one written as docker.io (the one CI's pulls use).
+        let two = "container_registries:\n- type: generic\n  url: index.docker.io\n- type: generic\n  url: DOCKER.IO\n";
+        assert_eq!(hub(two, "registry-1.docker.io"), Some(4));
+        assert_eq!(hub(two, "docker.io"), Some(4));
+        let none = "container_registries:\n- type: generic\n  url: ghcr.io\n";
+        assert_eq!(hub(none, "docker.io"), None);
     }
 
     #[test]
