@@ -183,18 +183,13 @@ pub fn for_wizard(cli: &crate::cli::Cli) -> anyhow::Result<Session> {
         session.verify = (!g.no_verify).then(|| verify_options(g));
         let factory = session.factory.as_ref().map(|(f, _)| f.as_str());
         session.containers = crate::scan::containers_dir(None, factory, &session.config_path);
-        session.fleet = crate::fleet::matrix::FleetSource::when_several(
-            session.settings.clone(),
-            g.fioctl.clone(),
-            std::time::Duration::from_secs(g.fioctl_timeout),
-        );
         // Start may switch to working across these factories: then `--jobs` and `--commit`
         // (`--push`, `--message`) count as in `fioreg --all-factories`.
-        if let Some(fleet) = session.fleet.as_mut() {
-            fleet.jobs = crate::fleet::Tools::of(g).jobs;
-            fleet.commit =
-                (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
-        }
+        session.fleet = crate::fleet::matrix::FleetSource::when_several(
+            session.settings.clone(),
+            crate::fleet::Tools::of(g),
+        )
+        .map(|fleet| with_commit(fleet, g));
     }
     Ok(session)
 }
@@ -214,12 +209,19 @@ fn several(g: &crate::cli::Global) -> anyhow::Result<Session> {
         std::time::Duration::from_secs(g.fioctl_timeout),
     );
     session.verify = (!g.no_verify).then(|| verify_options(g));
-    let mut fleet =
+    let fleet =
         crate::fleet::matrix::FleetSource::several(settings, members, &crate::fleet::Tools::of(g));
-    // `--commit` (`--push`, `--message`) commits each written config, as the subcommands do.
-    fleet.commit = (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
-    session.fleet = Some(fleet);
+    session.fleet = Some(with_commit(fleet, g));
     Ok(session)
+}
+
+/// `--commit` (`--push`, `--message`): each written config is committed, as the subcommands do.
+fn with_commit(
+    fleet: crate::fleet::matrix::FleetSource,
+    g: &crate::cli::Global,
+) -> crate::fleet::matrix::FleetSource {
+    let commit = (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
+    crate::fleet::matrix::FleetSource { commit, ..fleet }
 }
 
 impl Session {

@@ -238,41 +238,32 @@ fn plan_remove(
     delete_secret: bool,
     tools: &Tools,
 ) -> Vec<Work> {
-    let fioctls: Vec<Option<Fioctl>> = members
-        .iter()
-        .map(|m| {
-            if delete_secret {
-                tools.fioctl(&m.name).ok()
-            } else {
-                None
-            }
-        })
-        .collect();
+    let cfgs: Vec<Result<FactoryConfig, String>> = members.iter().map(load).collect();
     let named_secret = crate::provider::validate_secret_name(target.trim()).is_ok();
     // Where the entry is gone, does the secret (named by TARGET) still exist?
     let leftovers: Vec<Result<bool, String>> = runner::run_bounded(
-        &members
-            .iter()
-            .zip(&fioctls)
-            .map(|(m, f)| (m, f.as_ref()))
-            .collect::<Vec<_>>(),
+        &members.iter().zip(&cfgs).collect::<Vec<_>>(),
         tools.jobs,
-        |(m, f)| {
-            let gone = load(m).is_ok_and(|cfg| !has_target(&cfg, target));
-            match f {
-                Some(f) if gone && named_secret => f
+        |(m, cfg)| {
+            let gone = cfg.as_ref().is_ok_and(|cfg| !has_target(cfg, target));
+            if !(delete_secret && named_secret && gone) {
+                return Ok(false);
+            }
+            match tools.fioctl(&m.name) {
+                Ok(f) => f
                     .secrets_list()
                     .map(|names| names.iter().any(|n| n == target.trim()))
                     .map_err(|e| e.to_string()),
-                _ => Ok(false),
+                Err(_) => Ok(false),
             }
         },
     );
     members
         .into_iter()
+        .zip(cfgs)
         .zip(leftovers)
-        .map(|(member, leftover)| {
-            let item = match load(&member) {
+        .map(|((member, cfg), leftover)| {
+            let item = match cfg {
                 Err(why) => Item::Refused(why),
                 Ok(cfg) if has_target(&cfg, target) => {
                     match Plan::remove(&cfg, target, delete_secret, Some(member.name.clone())) {
@@ -302,32 +293,24 @@ fn plan_remove(
 
 /// `fioreg --all-factories add ...`: the same registry in every selected factory.
 pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
-    let members = members(g)?;
-    let creds = Creds::of_add(cmd);
-    let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
-    let job = Job::Add(request(cmd));
-    read_plan_and_finish(g, members, &job, &creds, stdin_tty)
+    read_plan_and_finish(g, &Creds::of_add(cmd), &Job::Add(request(cmd)))
 }
 
 /// `fioreg --all-factories rotate TARGET`: new credentials wherever TARGET is configured; the
 /// other factories are skipped.
 pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<Outcome> {
-    let members = members(g)?;
-    let creds = Creds::of_rotate(flags);
-    let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
-    let job = Job::Rotate(target.to_string());
-    read_plan_and_finish(g, members, &job, &creds, stdin_tty)
+    read_plan_and_finish(
+        g,
+        &Creds::of_rotate(flags),
+        &Job::Rotate(target.to_string()),
+    )
 }
 
 /// Add and rotate: the checks, the credentials read once, the plans, the login test, then
 /// [`finish`].
-fn read_plan_and_finish(
-    g: &Global,
-    members: Vec<Member>,
-    job: &Job,
-    creds: &Creds,
-    stdin_tty: bool,
-) -> Result<Outcome> {
+fn read_plan_and_finish(g: &Global, creds: &Creds, job: &Job) -> Result<Outcome> {
+    let members = members(g)?;
+    let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let tools = Tools::of(g);
     let Some((provider, url)) = precheck(&members, job)? else {
         bail!("this change reads no credentials");

@@ -2,7 +2,7 @@
 //! registries and which of their secrets are missing (what a side-by-side view needs).
 
 use super::change::{Probe, one_provider, probe_targets};
-use super::{Member, fioctl_for, header, members, runner};
+use super::{Member, Tools, header, members, runner};
 use crate::cli::{CredFlags, Global};
 use crate::commands::Creds;
 use crate::escape;
@@ -17,7 +17,6 @@ use crate::wizard::report::Exit;
 use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// One configured registry of a factory and whether its secret exists there.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -71,16 +70,11 @@ impl FactoryOverview {
     }
 }
 
-/// Per factory: its config read and its secrets listed (at most `jobs` factories at a time).
-/// `fioctl`: the `--fioctl` path (else PATH); each factory gets `--factory NAME`.
-pub fn overview(
-    members: &[Member],
-    fioctl: Option<&Path>,
-    timeout: Duration,
-    jobs: usize,
-) -> Vec<FactoryOverview> {
-    runner::run_bounded(members, jobs, |m| {
-        let found = Fioctl::find(fioctl, Some(m.name.clone())).map(|f| f.with_timeout(timeout));
+/// Per factory: its config read and its secrets listed with its own fioctl (at most
+/// `tools.jobs` factories at a time).
+pub fn overview(members: &[Member], tools: &Tools) -> Vec<FactoryOverview> {
+    runner::run_bounded(members, tools.jobs, |m| {
+        let found = tools.fioctl(&m.name);
         one_overview(m, found.as_ref().map_err(ToString::to_string))
     })
 }
@@ -89,9 +83,7 @@ pub fn overview(
 /// a remembered config is listed with that as its error.
 pub fn remembered_overview(
     settings: &Path,
-    fioctl: Option<&Path>,
-    timeout: Duration,
-    jobs: usize,
+    tools: &Tools,
 ) -> Result<Vec<FactoryOverview>, crate::settings::SettingsError> {
     let remembered = Settings::load(settings)?.factories();
     let members: Vec<Member> = remembered
@@ -103,7 +95,7 @@ pub fn remembered_overview(
             })
         })
         .collect();
-    let mut known = overview(&members, fioctl, timeout, jobs).into_iter();
+    let mut known = overview(&members, tools).into_iter();
     Ok(remembered
         .into_iter()
         .map(|(name, config)| match config {
@@ -172,12 +164,7 @@ fn print_table(header: [&str; 6], rows: &[[String; 6]]) {
 /// `fioreg --all-factories list`: one table, a row per registry per factory.
 pub fn list(g: &Global, json: bool) -> Result<()> {
     let members = members(g)?;
-    let views = overview(
-        &members,
-        g.fioctl.as_deref(),
-        Duration::from_secs(g.fioctl_timeout),
-        g.jobs.into(),
-    );
+    let views = overview(&members, &Tools::of(g));
     let unreadable: Vec<&str> = views
         .iter()
         .filter(|v| v.registries.is_err())
@@ -285,8 +272,9 @@ struct CheckJson {
 /// `fioreg --all-factories check`: each factory's findings, then exit 1 if any has an error.
 pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
     let members = members(g)?;
+    let tools = Tools::of(g);
     let results: Vec<(String, Vec<Finding>, usize)> =
-        runner::run_bounded(&members, g.jobs.into(), |m| {
+        runner::run_bounded(&members, tools.jobs, |m| {
             let cfg = match FactoryConfig::load(&m.config) {
                 Ok(cfg) => cfg,
                 Err(e) => {
@@ -307,7 +295,7 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
             let (secrets, unchecked) = if offline {
                 (None, None)
             } else {
-                match fioctl_for(g, &m.name).and_then(|f| f.secrets_list()) {
+                match tools.fioctl(&m.name).and_then(|f| f.secrets_list()) {
                     Ok(names) => (Some(names), None),
                     Err(e) => (None, Some(e.to_string())),
                 }
@@ -472,6 +460,7 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const STUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/fioctl");
 
@@ -536,8 +525,12 @@ mod tests {
             ),
         )
         .unwrap();
-        let all = remembered_overview(&settings, Some(Path::new(STUB)), Duration::from_secs(5), 2)
-            .unwrap();
+        let tools = Tools {
+            fioctl: Some(PathBuf::from(STUB)),
+            timeout: Duration::from_secs(5),
+            jobs: 2,
+        };
+        let all = remembered_overview(&settings, &tools).unwrap();
         let names: Vec<&str> = all.iter().map(|o| o.factory.as_str()).collect();
         assert_eq!(names, ["alpha", "beta"]);
         assert!(
