@@ -150,6 +150,7 @@ impl Fioctl {
     }
 
     /// How secret values reach fioctl ([`Handover::detect`] unless set with this).
+    #[cfg(test)]
     pub fn with_handover(self, handover: Handover) -> Self {
         Fioctl { handover, ..self }
     }

@@ -128,6 +128,14 @@ fn duplicate(p: &Plan) -> Plan {
     }
 }
 
+/// A factory's plan, or why none could be made.
+fn item(plan: Result<Plan, crate::plan::PlanError>) -> Item {
+    match plan {
+        Ok(plan) => Item::Plan(Box::new(plan)),
+        Err(e) => Item::Refused(e.to_string()),
+    }
+}
+
 fn load(m: &Member) -> Result<FactoryConfig, String> {
     FactoryConfig::load(&m.config).map_err(|e| format!("{e:#}"))
 }
@@ -157,9 +165,10 @@ pub fn precheck(members: &[Member], job: &Job) -> Result<Option<(Provider, Optio
                 })
                 .collect();
             if probes.iter().all(Result::is_err) {
+                let why = members.iter().zip(&probes);
                 bail!(
                     "no factory can take this registry:\n{}",
-                    reasons(members, &probes)
+                    reasons(why.filter_map(|(m, r)| Some((m, r.as_ref().err()?))))
                 );
             }
             Ok(Some((
@@ -185,12 +194,12 @@ pub fn plan(members: Vec<Member>, job: &Job, secret: &Secret, tools: &Tools) -> 
             .map(|member| {
                 let item = match load(&member) {
                     Err(why) => Item::Refused(why),
-                    Ok(cfg) => {
-                        match Plan::build(&cfg, req, copy(secret), Some(member.name.clone())) {
-                            Ok(plan) => Item::Plan(Box::new(plan)),
-                            Err(e) => Item::Refused(e.to_string()),
-                        }
-                    }
+                    Ok(cfg) => item(Plan::build(
+                        &cfg,
+                        req,
+                        copy(secret),
+                        Some(member.name.clone()),
+                    )),
                 };
                 Work { member, item }
             })
@@ -203,17 +212,12 @@ pub fn plan(members: Vec<Member>, job: &Job, secret: &Secret, tools: &Tools) -> 
                 .zip(probes)
                 .map(|((member, cfg), probe)| {
                     let item = match (cfg, probe) {
-                        (Ok(cfg), Probe::Found(_)) => {
-                            match Plan::rotate(
-                                &cfg,
-                                target,
-                                copy(secret),
-                                Some(member.name.clone()),
-                            ) {
-                                Ok(plan) => Item::Plan(Box::new(plan)),
-                                Err(e) => Item::Refused(e.to_string()),
-                            }
-                        }
+                        (Ok(cfg), Probe::Found(_)) => item(Plan::rotate(
+                            &cfg,
+                            target,
+                            copy(secret),
+                            Some(member.name.clone()),
+                        )),
                         (_, Probe::Absent(why)) => Item::Skipped(why),
                         (_, Probe::Broken(why)) | (Err(why), _) => Item::Refused(why),
                     };
@@ -265,12 +269,12 @@ fn plan_remove(
         .map(|((member, cfg), leftover)| {
             let item = match cfg {
                 Err(why) => Item::Refused(why),
-                Ok(cfg) if has_target(&cfg, target) => {
-                    match Plan::remove(&cfg, target, delete_secret, Some(member.name.clone())) {
-                        Ok(plan) => Item::Plan(Box::new(plan)),
-                        Err(e) => Item::Refused(e.to_string()),
-                    }
-                }
+                Ok(cfg) if has_target(&cfg, target) => item(Plan::remove(
+                    &cfg,
+                    target,
+                    delete_secret,
+                    Some(member.name.clone()),
+                )),
                 Ok(cfg) => match leftover {
                     Ok(true) => Item::Leftover(Box::new(leftover_plan(&cfg, target, &member))),
                     Ok(false) => Item::Skipped(format!(
@@ -427,18 +431,14 @@ pub(super) fn one_provider(
         })
         .collect();
     let Some((_, (provider, url, _))) = found.first() else {
-        let why: Vec<String> = members
-            .iter()
-            .zip(probes)
-            .map(|(m, p)| match p {
-                Probe::Absent(w) | Probe::Broken(w) => format!("  {}: {w}", m.name),
-                Probe::Found(_) => String::new(),
-            })
-            .collect();
+        let why = members.iter().zip(probes).filter_map(|(m, p)| match p {
+            Probe::Absent(w) | Probe::Broken(w) => Some((m, w)),
+            Probe::Found(_) => None,
+        });
         bail!(
             "no selected factory has a usable registry `{}`:\n{}",
             target.trim(),
-            escape::controls(&why.join("\n"))
+            reasons(why)
         );
     };
     if let Some((m, (other, _, _))) = found.iter().find(|(_, (p, _, _))| p != provider) {
@@ -453,11 +453,10 @@ pub(super) fn one_provider(
     Ok((*provider, url.clone()))
 }
 
-fn reasons(members: &[Member], results: &[Result<(), String>]) -> String {
-    let lines: Vec<String> = members
-        .iter()
-        .zip(results)
-        .filter_map(|(m, r)| r.as_ref().err().map(|why| format!("  {}: {why}", m.name)))
+/// Each factory's reason on a line of its own (`  NAME: WHY`), control characters escaped.
+fn reasons<'a>(each: impl Iterator<Item = (&'a Member, &'a String)>) -> String {
+    let lines: Vec<String> = each
+        .map(|(m, why)| format!("  {}: {why}", m.name))
         .collect();
     escape::controls(&lines.join("\n")).into_owned()
 }
@@ -515,15 +514,9 @@ impl Batch {
 
     /// How many factories have something to do, are skipped, are refused.
     pub fn counts(&self) -> (usize, usize, usize) {
-        let mut n = (0, 0, 0);
-        for w in &self.works {
-            match w.item {
-                Item::Plan(_) | Item::Leftover(_) => n.0 += 1,
-                Item::Skipped(_) => n.1 += 1,
-                Item::Refused(_) => n.2 += 1,
-            }
-        }
-        n
+        let idle = self.idle();
+        let n = |of| idle.iter().filter(|i| **i == of).count();
+        (n(None), n(Some("skipped")), n(Some("refused")))
     }
 
     /// Why nothing can be done in any factory (each factory's reason), when that is so.
@@ -531,21 +524,14 @@ impl Batch {
         if self.counts().0 > 0 {
             return None;
         }
-        let lines: Vec<String> = self
-            .works
-            .iter()
-            .map(|w| match &w.item {
-                Item::Skipped(why) | Item::Refused(why) => format!("  {}: {why}", w.member.name),
-                Item::Plan(_) | Item::Leftover(_) => String::new(),
-            })
-            .collect();
-        Some(
-            escape::controls(&format!(
-                "nothing to do in any chosen factory:\n{}",
-                lines.join("\n")
-            ))
-            .into_owned(),
-        )
+        let why = self.works.iter().filter_map(|w| match &w.item {
+            Item::Skipped(why) | Item::Refused(why) => Some((&w.member, why)),
+            Item::Plan(_) | Item::Leftover(_) => None,
+        });
+        Some(format!(
+            "nothing to do in any chosen factory:\n{}",
+            reasons(why)
+        ))
     }
 
     /// Adds a commit (and a push) to every plan that writes its config; a factory whose

@@ -57,17 +57,6 @@ impl FactoryOverview {
             })
             .unwrap_or_default()
     }
-
-    /// Whether a registry with this url (or, for gar without a url, this type) is configured.
-    pub fn has_registry(&self, url: &str) -> bool {
-        self.registries.as_ref().is_ok_and(|regs| {
-            regs.iter().any(|r| {
-                r.url
-                    .as_deref()
-                    .is_some_and(|u| u.eq_ignore_ascii_case(url))
-            })
-        })
-    }
 }
 
 /// Per factory: its config read and its secrets listed with its own fioctl (at most
@@ -487,8 +476,6 @@ mod tests {
         let o = one_overview(&m, Ok(&fioctl));
         assert_eq!(o.secrets_unknown_reason, None);
         assert_eq!(o.missing_secrets(), vec!["azprincipal".to_string()]);
-        assert!(o.has_registry("GHCR.io"));
-        assert!(!o.has_registry("docker.io"));
         let regs = o.registries.as_ref().unwrap();
         assert_eq!(regs.len(), 2);
         assert_eq!(regs[0].secret_present, Some(true));
