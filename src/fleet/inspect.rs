@@ -143,7 +143,7 @@ fn one_overview(m: &Member, fioctl: Result<&Fioctl, String>) -> FactoryOverview 
 }
 
 /// Prints rows as columns two spaces apart.
-fn print_table(header: [&str; 6], rows: &[[String; 6]]) {
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
     print!(
         "{}",
         super::summary::columns(&header.map(String::from), rows)
@@ -181,39 +181,28 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
         let mut rows: Vec<[String; 6]> = Vec::new();
         for v in &views {
             let name = escape::line(&v.factory).into_owned();
-            match &v.registries {
-                Err(_) => rows.push([
-                    name,
-                    "-".into(),
-                    "(config unreadable)".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                ]),
-                Ok(regs) if regs.is_empty() => rows.push([
-                    name,
-                    "-".into(),
-                    "(no registries)".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                ]),
-                Ok(regs) => {
-                    for r in regs {
-                        rows.push([
-                            name.clone(),
-                            escape::line(&r.kind).into_owned(),
-                            cell(&r.url),
-                            cell(&r.region),
-                            cell(&r.secret_name),
-                            match r.secret_present {
-                                Some(true) => "present".into(),
-                                Some(false) => "MISSING".into(),
-                                None => "unknown".into(),
-                            },
-                        ]);
-                    }
-                }
+            let regs = v.registries.as_deref().unwrap_or_default();
+            if regs.is_empty() {
+                let none = match v.registries {
+                    Err(_) => "(config unreadable)",
+                    Ok(_) => "(no registries)",
+                };
+                let dash = || "-".to_string();
+                rows.push([name.clone(), dash(), none.into(), dash(), dash(), dash()]);
+            }
+            for r in regs {
+                rows.push([
+                    name.clone(),
+                    escape::line(&r.kind).into_owned(),
+                    cell(&r.url),
+                    cell(&r.region),
+                    cell(&r.secret_name),
+                    match r.secret_present {
+                        Some(true) => "present".into(),
+                        Some(false) => "MISSING".into(),
+                        None => "unknown".into(),
+                    },
+                ]);
             }
         }
         print_table(
@@ -379,7 +368,7 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
     // Per distinct registry (url, region): the login test's result.
     type Tested = ((Option<String>, Option<String>), Result<String, String>);
     let mut tested: Vec<Tested> = Vec::new();
-    let mut rows: Vec<[String; 6]> = Vec::new();
+    let mut rows: Vec<[String; 3]> = Vec::new();
     let mut failed = Vec::new();
     for ((m, probe), cfg) in members.iter().zip(&probes).zip(&cfgs) {
         let (registry, result) = match (probe, cfg) {
@@ -428,12 +417,9 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
             escape::line(&m.name).into_owned(),
             escape::line(&registry).into_owned(),
             word,
-            String::new(),
-            String::new(),
-            String::new(),
         ]);
     }
-    print_table(["FACTORY", "REGISTRY", "LOGIN TEST", "", "", ""], &rows);
+    print_table(["FACTORY", "REGISTRY", "LOGIN TEST"], &rows);
     println!("Nothing was stored.");
     if !failed.is_empty() {
         println!("\n{}", escape::controls(&failed.join("\n")));
