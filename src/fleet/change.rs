@@ -538,15 +538,11 @@ impl Batch {
     /// checkout refuses it is refused.
     pub fn add_commits(&mut self, message: Option<String>, push: bool) {
         for w in &mut self.works {
-            if let Item::Plan(plan) = &w.item
+            if let Item::Plan(plan) = &mut w.item
                 && plan.new_text != plan.old_text
             {
                 match plan.commit_plan(message.clone(), push) {
-                    Ok(c) => {
-                        if let Item::Plan(plan) = &mut w.item {
-                            plan.commit = Some(c);
-                        }
-                    }
+                    Ok(c) => plan.commit = Some(c),
                     Err(e) => w.item = Item::Refused(e.to_string()),
                 }
             }

@@ -1,7 +1,6 @@
 //! The summary table of a run across factories: per factory what was done and what was not.
 
 use crate::escape;
-use crate::fioctl::FioctlError;
 use crate::plan::{Action, Applied, ApplyError, Plan, SecretOp};
 
 /// How a factory's part of the run ended.
@@ -107,11 +106,7 @@ impl Row {
                 let commit = if commit_planned { "NOT made" } else { "-" }.to_string();
                 let (secret, config, commit) = match e {
                     // Only an answer from fioctl says the secret was not stored.
-                    ApplyError::Fioctl(
-                        FioctlError::TimedOut { .. }
-                        | FioctlError::Interrupted
-                        | FioctlError::Failed { status: None, .. },
-                    ) => ("unknown", config_not_done, commit),
+                    ApplyError::Fioctl(f) if f.unanswered() => ("unknown", config_not_done, commit),
                     ApplyError::Fioctl(_) | ApplyError::Config(_) => {
                         (secret_not_done, config_not_done, commit)
                     }
