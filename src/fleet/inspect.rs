@@ -258,14 +258,12 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
                 Err(e) => {
                     return (
                         m.config.display().to_string(),
-                        vec![Finding {
-                            line: 1,
-                            severity: Severity::Error,
-                            message: format!("{e:#}"),
-                            fix: "fix the file, or remember the right one with `fioreg settings \
-                                  set factories.NAME.config PATH`"
-                                .into(),
-                        }],
+                        vec![Finding::error(
+                            1,
+                            format!("{e:#}"),
+                            "fix the file, or remember the right one with `fioreg settings set \
+                             factories.NAME.config PATH`",
+                        )],
                         0,
                     );
                 }
@@ -280,13 +278,11 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
             };
             let mut findings = cfg.lint(secrets.as_deref());
             if let Some(why) = unchecked {
-                findings.push(Finding {
-                    line: 1,
-                    severity: Severity::Error,
-                    message: format!("the factory's secrets could not be checked: {why}"),
-                    fix: "log in with `fioctl login`, or pass --offline to check the file only"
-                        .into(),
-                });
+                findings.push(Finding::error(
+                    1,
+                    format!("the factory's secrets could not be checked: {why}"),
+                    "log in with `fioctl login`, or pass --offline to check the file only",
+                ));
             }
             (
                 cfg.path.display().to_string(),
