@@ -196,17 +196,7 @@ pub fn summary(views: &[FactoryOverview]) -> String {
 /// The matrix as text lines at most `width` columns wide: a header of factory names, then a
 /// row per registry. Long registry names and factory names are cut with `…`.
 pub fn lines(m: &Matrix, width: usize) -> Vec<String> {
-    let cut = |s: &str, max: usize| -> String {
-        if s.chars().count() <= max {
-            s.to_string()
-        } else if max == 0 {
-            String::new()
-        } else {
-            let mut out: String = s.chars().take(max - 1).collect();
-            out.push('…');
-            out
-        }
-    };
+    use crate::tui::view::truncate as cut;
     // Each column: the factory's name (at most 10 columns) and 1 space before it.
     let cols: Vec<String> = m.factories.iter().map(|f| cut(f, 10)).collect();
     let col_w: Vec<usize> = cols.iter().map(|c| c.chars().count().max(1)).collect();
