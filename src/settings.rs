@@ -340,19 +340,16 @@ impl Settings {
             path: self.path.clone(),
             source,
         };
-        let dir = match self.path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = crate::factory_config::write::dir_of(&self.path);
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).map_err(write_err)?;
+        builder.create(dir).map_err(write_err)?;
         let mut tmp = tempfile::Builder::new()
             .prefix(".config.toml.")
             .suffix(".tmp")
-            .tempfile_in(&dir)
+            .tempfile_in(dir)
             .map_err(write_err)?;
         #[cfg(unix)]
         {

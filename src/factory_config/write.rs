@@ -21,7 +21,7 @@ pub fn target(path: &Path) -> Result<PathBuf, WriteError> {
 }
 
 /// The directory a new file beside `file` goes to.
-fn dir_of(file: &Path) -> &Path {
+pub(crate) fn dir_of(file: &Path) -> &Path {
     match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
