@@ -104,7 +104,7 @@ fn placeholder() -> Secret {
 }
 
 /// One more copy of the secret for one more factory's plan (zeroized with that plan).
-fn copy(secret: &Secret) -> Secret {
+pub(super) fn copy(secret: &Secret) -> Secret {
     Secret::new(secret.expose().to_vec(), secret.description())
 }
 

@@ -1,7 +1,7 @@
 //! `list`, `check` and `verify` across factories, and [`overview`]: per remembered factory its
 //! registries and which of their secrets are missing (what a side-by-side view needs).
 
-use super::change::{Probe, one_provider, probe_targets};
+use super::change::{Probe, copy, one_provider, probe_targets};
 use super::{Member, Tools, header, members, runner};
 use crate::cli::{CredFlags, Global};
 use crate::commands::Creds;
@@ -11,7 +11,6 @@ use crate::factory_config::lint::{Finding, Severity};
 use crate::fioctl::Fioctl;
 use crate::keystore;
 use crate::plan::Plan;
-use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::wizard::report::Exit;
 use anyhow::Result;
@@ -361,6 +360,15 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let opts = crate::session::verify_options(g);
+    let login = |cfg: &FactoryConfig, m: &Member| -> Result<String, String> {
+        let plan = Plan::rotate(cfg, target, copy(&secret), Some(m.name.clone()))
+            .map_err(|e| e.to_string())?;
+        match LoginCheck::of(verify_plan(&plan, &opts, crate::verify::verify)) {
+            LoginCheck::Accepted => Ok("accepted".to_string()),
+            LoginCheck::NoLogin => Ok("needs no login (not tested)".to_string()),
+            LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => Err(why),
+        }
+    };
     // Per distinct registry (url, region): the login test's result.
     type Tested = ((Option<String>, Option<String>), Result<String, String>);
     let mut tested: Vec<Tested> = Vec::new();
@@ -370,34 +378,15 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         let (registry, result) = match (probe, cfg) {
             (Probe::Found((_, url, region)), Ok(cfg)) => {
                 let key = (url.clone(), region.clone());
-                let shown = url.clone().unwrap_or_else(|| provider.to_string());
                 let result = match tested.iter().find(|(k, _)| *k == key) {
                     Some((_, r)) => r.clone(),
                     None => {
-                        let copy = Secret::new(secret.expose().to_vec(), secret.description());
-                        let r = match Plan::rotate(cfg, target, copy, Some(m.name.clone())) {
-                            Err(e) => Err(e.to_string()),
-                            Ok(plan) => {
-                                match LoginCheck::of(verify_plan(
-                                    &plan,
-                                    &opts,
-                                    crate::verify::verify,
-                                )) {
-                                    LoginCheck::Accepted => Ok("accepted".to_string()),
-                                    LoginCheck::NoLogin => {
-                                        Ok("needs no login (not tested)".to_string())
-                                    }
-                                    LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => {
-                                        Err(why)
-                                    }
-                                }
-                            }
-                        };
+                        let r = login(cfg, m);
                         tested.push((key, r.clone()));
                         r
                     }
                 };
-                (shown, result)
+                (url.clone().unwrap_or_else(|| provider.to_string()), result)
             }
             (Probe::Absent(_), _) => ("-".to_string(), Ok("skipped: not configured".into())),
             (Probe::Broken(why), _) | (_, Err(why)) => ("-".to_string(), Err(why.clone())),
