@@ -1979,7 +1979,11 @@ fn the_remembered_factories_are_shown_side_by_side_before_the_first_question() {
     );
     std::fs::set_permissions(&fioctl, std::fs::Permissions::from_mode(0o755)).unwrap();
     let settings = root.join("config.toml");
-    let timeout = std::time::Duration::from_secs(10);
+    let tools = crate::fleet::Tools {
+        fioctl: Some(fioctl),
+        timeout: std::time::Duration::from_secs(10),
+        jobs: 4,
+    };
 
     // One remembered factory: no overview at all.
     std::fs::write(
@@ -1988,11 +1992,7 @@ fn the_remembered_factories_are_shown_side_by_side_before_the_first_question() {
     )
     .unwrap();
     assert_eq!(
-        crate::fleet::matrix::FleetSource::when_several(
-            Some(settings.clone()),
-            Some(fioctl.clone()),
-            timeout
-        ),
+        crate::fleet::matrix::FleetSource::when_several(Some(settings.clone()), tools.clone()),
         None
     );
     let (_, fake) = env.run(vec![A::Back]);
@@ -2011,8 +2011,7 @@ fn the_remembered_factories_are_shown_side_by_side_before_the_first_question() {
         ),
     )
     .unwrap();
-    env.session.fleet =
-        crate::fleet::matrix::FleetSource::when_several(Some(settings), Some(fioctl), timeout);
+    env.session.fleet = crate::fleet::matrix::FleetSource::when_several(Some(settings), tools);
     assert!(env.session.fleet.is_some());
     let (r, fake) = env.run(vec![A::Back]);
     fake.done();

@@ -3,6 +3,8 @@
 
 use crate::credentials::aws::ProfileSource;
 use crate::fioctl::{self, FactorySource, Fioctl, FioctlError};
+use crate::fleet::Tools;
+use crate::fleet::matrix::FleetSource;
 use crate::keystore::{KeyStore, MemoryKeyStore, OsKeyring};
 use crate::plan::{FolderStore, SecretStore};
 use std::path::{Path, PathBuf};
@@ -41,7 +43,7 @@ pub struct Session {
     pub containers: Option<PathBuf>,
     /// The remembered factories the Start screen shows side by side: only when the settings
     /// remember two or more (never in demo mode or tests).
-    pub fleet: Option<crate::fleet::matrix::FleetSource>,
+    pub fleet: Option<FleetSource>,
 }
 
 impl Session {
@@ -133,6 +135,15 @@ impl Session {
             _ => None,
         }
     }
+
+    /// The config the wizards start from: the factory's, or (several factories, each with
+    /// its own) an empty one that is never written.
+    pub fn wizard_config(&self) -> Result<crate::factory_config::FactoryConfig, String> {
+        if self.fleet.as_ref().is_some_and(|f| f.several.is_some()) {
+            return several_config();
+        }
+        crate::factory_config::FactoryConfig::load(&self.config_path).map_err(|e| e.to_string())
+    }
 }
 
 /// `--config`, else the path remembered for the factory, else ./factory-config.yml.
@@ -183,18 +194,10 @@ pub fn for_wizard(cli: &crate::cli::Cli) -> anyhow::Result<Session> {
         session.verify = (!g.no_verify).then(|| verify_options(g));
         let factory = session.factory.as_ref().map(|(f, _)| f.as_str());
         session.containers = crate::scan::containers_dir(None, factory, &session.config_path);
-        session.fleet = crate::fleet::matrix::FleetSource::when_several(
-            session.settings.clone(),
-            g.fioctl.clone(),
-            std::time::Duration::from_secs(g.fioctl_timeout),
-        );
         // Start may switch to working across these factories: then `--jobs` and `--commit`
         // (`--push`, `--message`) count as in `fioreg --all-factories`.
-        if let Some(fleet) = session.fleet.as_mut() {
-            fleet.jobs = crate::fleet::Tools::of(g).jobs;
-            fleet.commit =
-                (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
-        }
+        session.fleet = FleetSource::when_several(session.settings.clone(), Tools::of(g))
+            .map(|fleet| with_commit(fleet, g));
     }
     Ok(session)
 }
@@ -214,28 +217,15 @@ fn several(g: &crate::cli::Global) -> anyhow::Result<Session> {
         std::time::Duration::from_secs(g.fioctl_timeout),
     );
     session.verify = (!g.no_verify).then(|| verify_options(g));
-    let mut fleet =
-        crate::fleet::matrix::FleetSource::several(settings, members, &crate::fleet::Tools::of(g));
-    // `--commit` (`--push`, `--message`) commits each written config, as the subcommands do.
-    fleet.commit = (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
-    session.fleet = Some(fleet);
+    let fleet = FleetSource::several(settings, members, &Tools::of(g));
+    session.fleet = Some(with_commit(fleet, g));
     Ok(session)
 }
 
-impl Session {
-    /// Whether the session works on several factories at once.
-    pub fn is_several(&self) -> bool {
-        self.fleet.as_ref().is_some_and(|f| f.several.is_some())
-    }
-
-    /// The config the wizards start from: the factory's, or (several factories, each with
-    /// its own) an empty one that is never written.
-    pub fn wizard_config(&self) -> Result<crate::factory_config::FactoryConfig, String> {
-        if self.is_several() {
-            return several_config();
-        }
-        crate::factory_config::FactoryConfig::load(&self.config_path).map_err(|e| e.to_string())
-    }
+/// `--commit` (`--push`, `--message`): each written config is committed, as the subcommands do.
+fn with_commit(fleet: FleetSource, g: &crate::cli::Global) -> FleetSource {
+    let commit = (g.commit || g.push || g.message.is_some()).then(|| (g.message.clone(), g.push));
+    FleetSource { commit, ..fleet }
 }
 
 /// The config a wizard across factories starts from: an empty one that is never written (each

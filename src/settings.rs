@@ -122,46 +122,29 @@ impl Key {
 
     /// The tables leading to the value, and the value's own name.
     fn path(&self) -> (Vec<String>, String) {
-        match self {
-            Key::Config(f) => (vec!["factories".to_string(), f.clone()], "config".into()),
-            Key::Containers(f) => (
-                vec!["factories".to_string(), f.clone()],
-                "containers".into(),
-            ),
-            Key::AwsIamUser(f) => (
-                vec!["factories".to_string(), f.clone()],
-                "aws_iam_user".into(),
-            ),
-            Key::GcpServiceAccount(f) => (
-                vec!["factories".to_string(), f.clone()],
-                "gcp_service_account".into(),
-            ),
-            Key::AzureIdentity(f, r) => (
-                vec![
-                    "factories".to_string(),
-                    f.clone(),
-                    "azure_identity".to_string(),
-                ],
-                r.clone(),
-            ),
-        }
+        let (f, leaf) = match self {
+            Key::Config(f) => (f, "config"),
+            Key::Containers(f) => (f, "containers"),
+            Key::AwsIamUser(f) => (f, "aws_iam_user"),
+            Key::GcpServiceAccount(f) => (f, "gcp_service_account"),
+            Key::AzureIdentity(f, r) => {
+                let tables = vec!["factories".into(), f.clone(), "azure_identity".into()];
+                return (tables, r.clone());
+            }
+        };
+        (vec!["factories".into(), f.clone()], leaf.into())
     }
 
     /// Checks and normalizes a value for this key.
     fn validate(&self, value: &str) -> Result<String, String> {
         match self {
-            Key::Config(_) => {
+            Key::Config(_) | Key::Containers(_) => {
                 if value.trim().is_empty() {
-                    return Err("the path of factory-config.yml is empty".into());
-                }
-                if value.chars().any(char::is_control) {
-                    return Err("the path contains a control character".into());
-                }
-                Ok(value.to_string())
-            }
-            Key::Containers(_) => {
-                if value.trim().is_empty() {
-                    return Err("the path of the containers.git checkout is empty".into());
+                    let what = match self {
+                        Key::Config(_) => "factory-config.yml",
+                        _ => "the containers.git checkout",
+                    };
+                    return Err(format!("the path of {what} is empty"));
                 }
                 if value.chars().any(char::is_control) {
                     return Err("the path contains a control character".into());
@@ -330,7 +313,12 @@ impl Settings {
                 reason,
             })?;
         let (tables, leaf) = parsed.path();
-        self.set_value(&tables, &leaf, &value)
+        let was_empty = self.doc.as_table().is_empty();
+        self.set_value(&tables, &leaf, &value)?;
+        if was_empty {
+            self.hoist_leading_comments();
+        }
+        Ok(())
     }
 
     /// The file's text, or a note that nothing is saved yet.
@@ -352,19 +340,16 @@ impl Settings {
             path: self.path.clone(),
             source,
         };
-        let dir = match self.path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = crate::factory_config::write::dir_of(&self.path);
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).map_err(write_err)?;
+        builder.create(dir).map_err(write_err)?;
         let mut tmp = tempfile::Builder::new()
             .prefix(".config.toml.")
             .suffix(".tmp")
-            .tempfile_in(&dir)
+            .tempfile_in(dir)
             .map_err(write_err)?;
         #[cfg(unix)]
         {
@@ -377,21 +362,6 @@ impl Settings {
             .map_err(write_err)?;
         tmp.as_file().sync_all().map_err(write_err)?;
         tmp.persist(&self.path).map_err(|e| write_err(e.error))?;
-        Ok(())
-    }
-
-    /// Writes `value` at `tables`.`leaf`, creating tables and keeping decoration of a replaced value.
-    fn set_value(
-        &mut self,
-        tables: &[String],
-        leaf: &str,
-        value: &str,
-    ) -> Result<(), SettingsError> {
-        let was_empty = self.doc.as_table().is_empty();
-        self.set_value_inner(tables, leaf, value)?;
-        if was_empty {
-            self.hoist_leading_comments();
-        }
         Ok(())
     }
 
@@ -430,7 +400,8 @@ impl Settings {
         self.doc.set_trailing("");
     }
 
-    fn set_value_inner(
+    /// Writes `value` at `tables`.`leaf`, creating tables and keeping decoration of a replaced value.
+    fn set_value(
         &mut self,
         tables: &[String],
         leaf: &str,

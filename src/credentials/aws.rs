@@ -166,6 +166,12 @@ impl ProfileSource {
     /// empty, also one named by AWS_SHARED_CREDENTIALS_FILE or AWS_CONFIG_FILE, as the AWS CLI
     /// does.
     fn check_readable(file: &SharedFile) -> Result<bool, CredError> {
+        let unreadable = |reason: String| CredError::AwsFileUnreadable {
+            what: file.what,
+            path: file.path.clone(),
+            env_var: file.env_var,
+            reason,
+        };
         match super::read_bounded(&file.path) {
             Ok(mut bytes) => {
                 let utf8 = std::str::from_utf8(&bytes).is_ok();
@@ -173,21 +179,11 @@ impl ProfileSource {
                 if utf8 {
                     Ok(true)
                 } else {
-                    Err(CredError::AwsFileUnreadable {
-                        what: file.what,
-                        path: file.path.clone(),
-                        env_var: file.env_var,
-                        reason: "it is not UTF-8 text".to_string(),
-                    })
+                    Err(unreadable("it is not UTF-8 text".to_string()))
                 }
             }
             Err(super::BoundedReadError::Io(err)) if err.kind() == ErrorKind::NotFound => Ok(false),
-            Err(err) => Err(CredError::AwsFileUnreadable {
-                what: file.what,
-                path: file.path.clone(),
-                env_var: file.env_var,
-                reason: err.to_string(),
-            }),
+            Err(err) => Err(unreadable(err.to_string())),
         }
     }
 
@@ -212,20 +208,13 @@ impl ProfileSource {
         // are named by inference: `Default::default()` is `Fs::real()`, `Env::real()` and
         // `ProfileFiles::default()` (both shared files, honouring the override variables), and a
         // fake environment converts with `Env::from(HashMap<String, String>)`.
-        let loaded = match &self.env {
-            None => pollster::block_on(aws_config::profile::load(
-                &Default::default(),
-                &Default::default(),
-                &Default::default(),
-                None,
-            )),
-            Some(vars) => pollster::block_on(aws_config::profile::load(
-                &Default::default(),
-                &vars.clone().into(),
-                &Default::default(),
-                None,
-            )),
-        };
+        let env = self.env.clone().map_or_else(Default::default, Into::into);
+        let loaded = pollster::block_on(aws_config::profile::load(
+            &Default::default(),
+            &env,
+            &Default::default(),
+            None,
+        ));
         let set = loaded.map_err(|err| CredError::AwsFilesMalformed {
             detail: error_chain(&err),
         })?;

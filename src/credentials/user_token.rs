@@ -124,36 +124,30 @@ pub fn read_password_stdin(reader: impl BufRead) -> Result<SecretString, CredErr
     let read = reader
         .take(super::MAX_INPUT + 1)
         .read_until(b'\n', &mut buf);
-    let too_long = {
+    let line_len = {
         let mut line: &[u8] = &buf;
         if let Some(rest) = line.strip_suffix(b"\n") {
             line = rest.strip_suffix(b"\r").unwrap_or(rest);
         }
-        line.len() as u64 > super::MAX_INPUT
+        line.len()
     };
     let result = match read {
         Err(err) => Err(CredError::StdinUnreadable {
             reason: err.to_string(),
         }),
-        Ok(_) if too_long => Err(CredError::StdinUnreadable {
+        Ok(_) if line_len as u64 > super::MAX_INPUT => Err(CredError::StdinUnreadable {
             reason: "the line is longer than 1 MiB, far more than any password or token"
                 .to_string(),
         }),
-        Ok(_) => {
-            let mut line: &[u8] = &buf;
-            if let Some(rest) = line.strip_suffix(b"\n") {
-                line = rest.strip_suffix(b"\r").unwrap_or(rest);
-            }
-            match std::str::from_utf8(line) {
-                Err(e) => Err(CredError::NotUtf8 {
-                    input: "The password on stdin (--password-stdin)".to_string(),
-                    offset: e.valid_up_to(),
-                }),
-                Ok("") => Err(CredError::NoPasswordOnStdin),
-                // `From<&str>` allocates exactly once, at the right size.
-                Ok(password) => Ok(SecretString::from(password)),
-            }
-        }
+        Ok(_) => match std::str::from_utf8(&buf[..line_len]) {
+            Err(e) => Err(CredError::NotUtf8 {
+                input: "The password on stdin (--password-stdin)".to_string(),
+                offset: e.valid_up_to(),
+            }),
+            Ok("") => Err(CredError::NoPasswordOnStdin),
+            // `From<&str>` allocates exactly once, at the right size.
+            Ok(password) => Ok(SecretString::from(password)),
+        },
     };
     buf.zeroize();
     result

@@ -172,12 +172,9 @@ impl FactoryConfig {
         let has_items = matches!(self.value.get(KEY), Some(Value::Sequence(s)) if !s.is_empty());
         if has_items {
             let (file, seq) = lossless(&self.text)?;
-            let seq = seq
-                .as_mapping()
-                .and_then(|m| m.get_sequence(KEY))
-                .ok_or_else(|| {
-                    EditError::Unsafe(format!("{KEY} not found in the lossless tree"))
-                })?;
+            let seq = seq.ok_or_else(|| {
+                EditError::Unsafe(format!("{KEY} not found in the lossless tree"))
+            })?;
             let mut item = yaml_edit::MappingBuilder::new();
             for (k, v) in fields {
                 item = item.pair(k.clone(), scalar(v, ScalarStyle::Plain));
@@ -222,12 +219,7 @@ impl FactoryConfig {
     }
 
     fn update_text(&self, index: usize, fields: &[(String, String)]) -> Result<String, EditError> {
-        let (file, doc) = lossless(&self.text)?;
-        let item = doc
-            .as_mapping()
-            .and_then(|m| m.get_sequence(KEY))
-            .and_then(|s| s.get(index))
-            .ok_or(EditError::NoSuchEntry(index))?;
+        let (file, item) = lossless_entry(&self.text, index)?;
         let map = item
             .as_mapping()
             .ok_or_else(|| EditError::Unsafe(format!("entry {index} is not a mapping")))?;
@@ -387,12 +379,7 @@ impl FactoryConfig {
     /// Entry `index`'s first line (its `-`, also when the dash stands alone on a line), last
     /// line (its last value), and the dash's column.
     fn item_span(&self, index: usize) -> Result<(usize, usize, usize), EditError> {
-        let (_, doc) = lossless(&self.text)?;
-        let item = doc
-            .as_mapping()
-            .and_then(|m| m.get_sequence(KEY))
-            .and_then(|s| s.get(index))
-            .ok_or(EditError::NoSuchEntry(index))?;
+        let (_, item) = lossless_entry(&self.text, index)?;
         let range = item.byte_range();
         let lines = split_lines(&self.text);
         let line_at = |n: usize| lines.get(n.wrapping_sub(1)).copied();
@@ -420,23 +407,30 @@ impl FactoryConfig {
         if starts_as_block_list(&self.text) {
             return Ok(false);
         }
-        let (_, doc) = lossless(&self.text)?;
-        Ok(doc
-            .as_mapping()
-            .and_then(|m| m.get_sequence(KEY))
-            .is_some_and(|s| s.is_flow_style()))
+        let (_, seq) = lossless(&self.text)?;
+        Ok(seq.is_some_and(|s| s.is_flow_style()))
     }
 }
 
 /// yaml-edit's lossless tree of the whole file (comments outside the document included) and
-/// its one document.
-fn lossless(text: &str) -> Result<(YamlFile, yaml_edit::Document), EditError> {
+/// its document's `container_registries` list, when it has one.
+pub(super) fn lossless(text: &str) -> Result<(YamlFile, Option<yaml_edit::Sequence>), EditError> {
     let file =
         YamlFile::from_str(text).map_err(|e| EditError::Unsafe(format!("lossless parse: {e}")))?;
     let doc = file
         .document()
         .ok_or_else(|| EditError::Unsafe("lossless parse: no document".into()))?;
-    Ok((file, doc))
+    let seq = doc.as_mapping().and_then(|m| m.get_sequence(KEY));
+    Ok((file, seq))
+}
+
+/// The lossless tree of `text`, and its entry `index`.
+fn lossless_entry(text: &str, index: usize) -> Result<(YamlFile, yaml_edit::YamlNode), EditError> {
+    let (file, seq) = lossless(text)?;
+    let item = seq
+        .and_then(|s| s.get(index))
+        .ok_or(EditError::NoSuchEntry(index))?;
+    Ok((file, item))
 }
 
 /// Lines without their terminators, so a line that only gains a `\n` (the old last line of a

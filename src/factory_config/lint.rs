@@ -21,7 +21,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn error(line: usize, message: String, fix: impl Into<String>) -> Finding {
+    pub(crate) fn error(line: usize, message: String, fix: impl Into<String>) -> Finding {
         Finding {
             line,
             severity: Severity::Error,
@@ -31,10 +31,8 @@ impl Finding {
     }
     fn warning(line: usize, message: String, fix: impl Into<String>) -> Finding {
         Finding {
-            line,
             severity: Severity::Warning,
-            message,
-            fix: fix.into(),
+            ..Finding::error(line, message, fix)
         }
     }
 
@@ -286,13 +284,15 @@ impl FactoryConfig {
                     )
                 };
                 out.push(Finding {
-                    line,
                     severity,
-                    message: format!(
-                        "secret `{name}` is also used by the {} entry at line {}: {why}",
-                        other.kind, other.line
-                    ),
-                    fix: "give each registry its own secret name".into(),
+                    ..Finding::error(
+                        line,
+                        format!(
+                            "secret `{name}` is also used by the {} entry at line {}: {why}",
+                            other.kind, other.line
+                        ),
+                        "give each registry its own secret name",
+                    )
                 });
             } else {
                 seen_secret.push((name, e));

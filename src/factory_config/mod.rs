@@ -355,14 +355,7 @@ fn item_lines_quick(text: &str, count: usize) -> Option<Vec<usize>> {
 
 /// Line numbers of each item of the top-level `container_registries` block, from the lossless tree.
 fn item_lines(text: &str) -> Vec<usize> {
-    use std::str::FromStr;
-    let Some(doc) = yaml_edit::YamlFile::from_str(text)
-        .ok()
-        .and_then(|f| f.document())
-    else {
-        return Vec::new();
-    };
-    let Some(seq) = doc.as_mapping().and_then(|m| m.get_sequence(KEY)) else {
+    let Ok((_, Some(seq))) = edit::lossless(text) else {
         return Vec::new();
     };
     seq.values()

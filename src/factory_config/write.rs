@@ -21,7 +21,7 @@ pub fn target(path: &Path) -> Result<PathBuf, WriteError> {
 }
 
 /// The directory a new file beside `file` goes to.
-fn dir_of(file: &Path) -> &Path {
+pub(crate) fn dir_of(file: &Path) -> &Path {
     match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -60,15 +60,19 @@ pub fn preflight(path: &Path) -> Result<(), WriteError> {
     }
     let target = target(path)?;
     let dir = dir_of(&target);
+    temp_in(dir).map_err(|source| WriteError::Io {
+        path: format!("{} (its directory)", shown),
+        source,
+    })?;
+    Ok(())
+}
+
+/// A new temporary file next to the config, to be renamed over it.
+fn temp_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     tempfile::Builder::new()
         .prefix(".factory-config.yml.")
         .suffix(".fioreg-tmp")
         .tempfile_in(dir)
-        .map_err(|source| WriteError::Io {
-            path: format!("{} (its directory)", shown),
-            source,
-        })?;
-    Ok(())
 }
 
 /// Replaces `path` (its [`target`] when it is a symlink) with `new`, provided it still holds
@@ -86,11 +90,7 @@ pub fn replace(path: &Path, expected_old: &str, new: &str) -> Result<(), WriteEr
     }
     let meta = fs::metadata(path).map_err(io)?;
     let dir = dir_of(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".factory-config.yml.")
-        .suffix(".fioreg-tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
+    let mut tmp = temp_in(dir).map_err(io)?;
     tmp.write_all(new.as_bytes()).map_err(io)?;
     tmp.as_file()
         .set_permissions(meta.permissions())

@@ -66,18 +66,8 @@ impl Fioctl {
         values: &[&Secret],
     ) -> Result<(), FioctlError> {
         let guard = SignalGuard::install()?;
-        let names: Vec<&str> = secrets.iter().map(|(name, _)| *name).collect();
-        let mut args = self.secrets_args("update");
-        push_separator_if_needed(&names, &mut args);
-        // What error messages show: the paths replaced by `<pipe>`.
-        let mut shown_args = args.clone();
         let (pipes, paths) = PipeHandover::new(values)?;
-        for (name, path) in names.iter().zip(&paths) {
-            let mut arg = OsString::from(format!("{name}=="));
-            arg.push(path.as_os_str());
-            args.push(arg);
-            shown_args.push(OsString::from(format!("{name}==<pipe>")));
-        }
+        let (args, shown_args) = self.update_args(secrets, &paths, "<pipe>");
         let result = self.run(&args, &guard, Some(pipes)).and_then(|mut output| {
             let writers = output.writers.take();
             self.check(&shown_command(&shown_args), output, values)?;
@@ -132,6 +122,27 @@ impl Fioctl {
         result
     }
 
+    /// `[--factory F] secrets update NAME==PATH ...`, and the same with each path shown as
+    /// `shown` (what error messages show).
+    fn update_args(
+        &self,
+        secrets: &[(&str, &Secret)],
+        paths: &[PathBuf],
+        shown: &str,
+    ) -> (Vec<OsString>, Vec<OsString>) {
+        let names: Vec<&str> = secrets.iter().map(|(name, _)| *name).collect();
+        let mut args = self.secrets_args("update");
+        push_separator_if_needed(&names, &mut args);
+        let mut shown_args = args.clone();
+        for (name, path) in names.iter().zip(paths) {
+            let mut arg = OsString::from(format!("{name}=="));
+            arg.push(path.as_os_str());
+            args.push(arg);
+            shown_args.push(OsString::from(format!("{name}=={shown}")));
+        }
+        (args, shown_args)
+    }
+
     /// Writes the files into `dir` and runs `secrets update NAME==PATH ...`; the caller cleans up.
     fn update_with_files(
         &self,
@@ -140,21 +151,14 @@ impl Fioctl {
         values: &[&Secret],
         guard: &SignalGuard,
     ) -> Result<(), FioctlError> {
-        let names: Vec<&str> = secrets.iter().map(|(name, _)| *name).collect();
-        let mut args = self.secrets_args("update");
-        push_separator_if_needed(&names, &mut args);
-        // What error messages show: the paths replaced by `<file>`.
-        let mut shown_args = args.clone();
-        for (i, (name, secret)) in secrets.iter().enumerate() {
+        let mut paths = Vec::with_capacity(secrets.len());
+        for (i, (_, secret)) in secrets.iter().enumerate() {
             if guard.fired() {
                 return Err(FioctlError::Interrupted);
             }
-            let path = write_secret_file(dir, i, secret)?;
-            let mut arg = OsString::from(format!("{name}=="));
-            arg.push(path.as_os_str());
-            args.push(arg);
-            shown_args.push(OsString::from(format!("{name}==<file>")));
+            paths.push(write_secret_file(dir, i, secret)?);
         }
+        let (args, shown_args) = self.update_args(secrets, &paths, "<file>");
         let output = self.run(&args, guard, None)?;
         self.check(&shown_command(&shown_args), output, values)?;
         Ok(())

@@ -115,6 +115,19 @@ pub enum FioctlError {
     Io(#[from] io::Error),
 }
 
+impl FioctlError {
+    /// Whether fioctl was stopped before it answered (timed out, interrupted, killed by a
+    /// signal): the call may or may not have reached the server.
+    pub fn unanswered(&self) -> bool {
+        matches!(
+            self,
+            FioctlError::TimedOut { .. }
+                | FioctlError::Interrupted
+                | FioctlError::Failed { status: None, .. }
+        )
+    }
+}
+
 fn exit_text(status: Option<i32>) -> String {
     match status {
         Some(code) => format!("exit status {code}"),
@@ -150,6 +163,7 @@ impl Fioctl {
     }
 
     /// How secret values reach fioctl ([`Handover::detect`] unless set with this).
+    #[cfg(test)]
     pub fn with_handover(self, handover: Handover) -> Self {
         Fioctl { handover, ..self }
     }

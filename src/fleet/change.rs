@@ -104,7 +104,7 @@ fn placeholder() -> Secret {
 }
 
 /// One more copy of the secret for one more factory's plan (zeroized with that plan).
-fn copy(secret: &Secret) -> Secret {
+pub(super) fn copy(secret: &Secret) -> Secret {
     Secret::new(secret.expose().to_vec(), secret.description())
 }
 
@@ -125,6 +125,14 @@ fn duplicate(p: &Plan) -> Plan {
         git_path: p.git_path.clone(),
         notes: p.notes.clone(),
         region: p.region.clone(),
+    }
+}
+
+/// A factory's plan, or why none could be made.
+fn item(plan: Result<Plan, crate::plan::PlanError>) -> Item {
+    match plan {
+        Ok(plan) => Item::Plan(Box::new(plan)),
+        Err(e) => Item::Refused(e.to_string()),
     }
 }
 
@@ -157,9 +165,10 @@ pub fn precheck(members: &[Member], job: &Job) -> Result<Option<(Provider, Optio
                 })
                 .collect();
             if probes.iter().all(Result::is_err) {
+                let why = members.iter().zip(&probes);
                 bail!(
                     "no factory can take this registry:\n{}",
-                    reasons(members, &probes)
+                    reasons(why.filter_map(|(m, r)| Some((m, r.as_ref().err()?))))
                 );
             }
             Ok(Some((
@@ -185,12 +194,12 @@ pub fn plan(members: Vec<Member>, job: &Job, secret: &Secret, tools: &Tools) -> 
             .map(|member| {
                 let item = match load(&member) {
                     Err(why) => Item::Refused(why),
-                    Ok(cfg) => {
-                        match Plan::build(&cfg, req, copy(secret), Some(member.name.clone())) {
-                            Ok(plan) => Item::Plan(Box::new(plan)),
-                            Err(e) => Item::Refused(e.to_string()),
-                        }
-                    }
+                    Ok(cfg) => item(Plan::build(
+                        &cfg,
+                        req,
+                        copy(secret),
+                        Some(member.name.clone()),
+                    )),
                 };
                 Work { member, item }
             })
@@ -203,17 +212,12 @@ pub fn plan(members: Vec<Member>, job: &Job, secret: &Secret, tools: &Tools) -> 
                 .zip(probes)
                 .map(|((member, cfg), probe)| {
                     let item = match (cfg, probe) {
-                        (Ok(cfg), Probe::Found(_)) => {
-                            match Plan::rotate(
-                                &cfg,
-                                target,
-                                copy(secret),
-                                Some(member.name.clone()),
-                            ) {
-                                Ok(plan) => Item::Plan(Box::new(plan)),
-                                Err(e) => Item::Refused(e.to_string()),
-                            }
-                        }
+                        (Ok(cfg), Probe::Found(_)) => item(Plan::rotate(
+                            &cfg,
+                            target,
+                            copy(secret),
+                            Some(member.name.clone()),
+                        )),
                         (_, Probe::Absent(why)) => Item::Skipped(why),
                         (_, Probe::Broken(why)) | (Err(why), _) => Item::Refused(why),
                     };
@@ -238,48 +242,39 @@ fn plan_remove(
     delete_secret: bool,
     tools: &Tools,
 ) -> Vec<Work> {
-    let fioctls: Vec<Option<Fioctl>> = members
-        .iter()
-        .map(|m| {
-            if delete_secret {
-                tools.fioctl(&m.name).ok()
-            } else {
-                None
-            }
-        })
-        .collect();
+    let cfgs: Vec<Result<FactoryConfig, String>> = members.iter().map(load).collect();
     let named_secret = crate::provider::validate_secret_name(target.trim()).is_ok();
     // Where the entry is gone, does the secret (named by TARGET) still exist?
     let leftovers: Vec<Result<bool, String>> = runner::run_bounded(
-        &members
-            .iter()
-            .zip(&fioctls)
-            .map(|(m, f)| (m, f.as_ref()))
-            .collect::<Vec<_>>(),
+        &members.iter().zip(&cfgs).collect::<Vec<_>>(),
         tools.jobs,
-        |(m, f)| {
-            let gone = load(m).is_ok_and(|cfg| !has_target(&cfg, target));
-            match f {
-                Some(f) if gone && named_secret => f
+        |(m, cfg)| {
+            let gone = cfg.as_ref().is_ok_and(|cfg| !has_target(cfg, target));
+            if !(delete_secret && named_secret && gone) {
+                return Ok(false);
+            }
+            match tools.fioctl(&m.name) {
+                Ok(f) => f
                     .secrets_list()
                     .map(|names| names.iter().any(|n| n == target.trim()))
                     .map_err(|e| e.to_string()),
-                _ => Ok(false),
+                Err(_) => Ok(false),
             }
         },
     );
     members
         .into_iter()
+        .zip(cfgs)
         .zip(leftovers)
-        .map(|(member, leftover)| {
-            let item = match load(&member) {
+        .map(|((member, cfg), leftover)| {
+            let item = match cfg {
                 Err(why) => Item::Refused(why),
-                Ok(cfg) if has_target(&cfg, target) => {
-                    match Plan::remove(&cfg, target, delete_secret, Some(member.name.clone())) {
-                        Ok(plan) => Item::Plan(Box::new(plan)),
-                        Err(e) => Item::Refused(e.to_string()),
-                    }
-                }
+                Ok(cfg) if has_target(&cfg, target) => item(Plan::remove(
+                    &cfg,
+                    target,
+                    delete_secret,
+                    Some(member.name.clone()),
+                )),
                 Ok(cfg) => match leftover {
                     Ok(true) => Item::Leftover(Box::new(leftover_plan(&cfg, target, &member))),
                     Ok(false) => Item::Skipped(format!(
@@ -302,32 +297,24 @@ fn plan_remove(
 
 /// `fioreg --all-factories add ...`: the same registry in every selected factory.
 pub fn add(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
-    let members = members(g)?;
-    let creds = Creds::of_add(cmd);
-    let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
-    let job = Job::Add(request(cmd));
-    read_plan_and_finish(g, members, &job, &creds, stdin_tty)
+    read_plan_and_finish(g, &Creds::of_add(cmd), &Job::Add(request(cmd)))
 }
 
 /// `fioreg --all-factories rotate TARGET`: new credentials wherever TARGET is configured; the
 /// other factories are skipped.
 pub fn rotate(g: &Global, target: &str, flags: &CredFlags) -> Result<Outcome> {
-    let members = members(g)?;
-    let creds = Creds::of_rotate(flags);
-    let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
-    let job = Job::Rotate(target.to_string());
-    read_plan_and_finish(g, members, &job, &creds, stdin_tty)
+    read_plan_and_finish(
+        g,
+        &Creds::of_rotate(flags),
+        &Job::Rotate(target.to_string()),
+    )
 }
 
 /// Add and rotate: the checks, the credentials read once, the plans, the login test, then
 /// [`finish`].
-fn read_plan_and_finish(
-    g: &Global,
-    members: Vec<Member>,
-    job: &Job,
-    creds: &Creds,
-    stdin_tty: bool,
-) -> Result<Outcome> {
+fn read_plan_and_finish(g: &Global, creds: &Creds, job: &Job) -> Result<Outcome> {
+    let members = members(g)?;
+    let stdin_tty = check_can_confirm(g, creds.password_stdin)?;
     let tools = Tools::of(g);
     let Some((provider, url)) = precheck(&members, job)? else {
         bail!("this change reads no credentials");
@@ -444,18 +431,14 @@ pub(super) fn one_provider(
         })
         .collect();
     let Some((_, (provider, url, _))) = found.first() else {
-        let why: Vec<String> = members
-            .iter()
-            .zip(probes)
-            .map(|(m, p)| match p {
-                Probe::Absent(w) | Probe::Broken(w) => format!("  {}: {w}", m.name),
-                Probe::Found(_) => String::new(),
-            })
-            .collect();
+        let why = members.iter().zip(probes).filter_map(|(m, p)| match p {
+            Probe::Absent(w) | Probe::Broken(w) => Some((m, w)),
+            Probe::Found(_) => None,
+        });
         bail!(
             "no selected factory has a usable registry `{}`:\n{}",
             target.trim(),
-            escape::controls(&why.join("\n"))
+            reasons(why)
         );
     };
     if let Some((m, (other, _, _))) = found.iter().find(|(_, (p, _, _))| p != provider) {
@@ -470,11 +453,10 @@ pub(super) fn one_provider(
     Ok((*provider, url.clone()))
 }
 
-fn reasons(members: &[Member], results: &[Result<(), String>]) -> String {
-    let lines: Vec<String> = members
-        .iter()
-        .zip(results)
-        .filter_map(|(m, r)| r.as_ref().err().map(|why| format!("  {}: {why}", m.name)))
+/// Each factory's reason on a line of its own (`  NAME: WHY`), control characters escaped.
+fn reasons<'a>(each: impl Iterator<Item = (&'a Member, &'a String)>) -> String {
+    let lines: Vec<String> = each
+        .map(|(m, why)| format!("  {}: {why}", m.name))
         .collect();
     escape::controls(&lines.join("\n")).into_owned()
 }
@@ -532,15 +514,9 @@ impl Batch {
 
     /// How many factories have something to do, are skipped, are refused.
     pub fn counts(&self) -> (usize, usize, usize) {
-        let mut n = (0, 0, 0);
-        for w in &self.works {
-            match w.item {
-                Item::Plan(_) | Item::Leftover(_) => n.0 += 1,
-                Item::Skipped(_) => n.1 += 1,
-                Item::Refused(_) => n.2 += 1,
-            }
-        }
-        n
+        let idle = self.idle();
+        let n = |of| idle.iter().filter(|i| **i == of).count();
+        (n(None), n(Some("skipped")), n(Some("refused")))
     }
 
     /// Why nothing can be done in any factory (each factory's reason), when that is so.
@@ -548,36 +524,25 @@ impl Batch {
         if self.counts().0 > 0 {
             return None;
         }
-        let lines: Vec<String> = self
-            .works
-            .iter()
-            .map(|w| match &w.item {
-                Item::Skipped(why) | Item::Refused(why) => format!("  {}: {why}", w.member.name),
-                Item::Plan(_) | Item::Leftover(_) => String::new(),
-            })
-            .collect();
-        Some(
-            escape::controls(&format!(
-                "nothing to do in any chosen factory:\n{}",
-                lines.join("\n")
-            ))
-            .into_owned(),
-        )
+        let why = self.works.iter().filter_map(|w| match &w.item {
+            Item::Skipped(why) | Item::Refused(why) => Some((&w.member, why)),
+            Item::Plan(_) | Item::Leftover(_) => None,
+        });
+        Some(format!(
+            "nothing to do in any chosen factory:\n{}",
+            reasons(why)
+        ))
     }
 
     /// Adds a commit (and a push) to every plan that writes its config; a factory whose
     /// checkout refuses it is refused.
     pub fn add_commits(&mut self, message: Option<String>, push: bool) {
         for w in &mut self.works {
-            if let Item::Plan(plan) = &w.item
+            if let Item::Plan(plan) = &mut w.item
                 && plan.new_text != plan.old_text
             {
                 match plan.commit_plan(message.clone(), push) {
-                    Ok(c) => {
-                        if let Item::Plan(plan) = &mut w.item {
-                            plan.commit = Some(c);
-                        }
-                    }
+                    Ok(c) => plan.commit = Some(c),
                     Err(e) => w.item = Item::Refused(e.to_string()),
                 }
             }

@@ -1,8 +1,8 @@
 //! `list`, `check` and `verify` across factories, and [`overview`]: per remembered factory its
 //! registries and which of their secrets are missing (what a side-by-side view needs).
 
-use super::change::{Probe, one_provider, probe_targets};
-use super::{Member, fioctl_for, header, members, runner};
+use super::change::{Probe, copy, one_provider, probe_targets};
+use super::{Member, Tools, header, members, runner};
 use crate::cli::{CredFlags, Global};
 use crate::commands::Creds;
 use crate::escape;
@@ -11,13 +11,11 @@ use crate::factory_config::lint::{Finding, Severity};
 use crate::fioctl::Fioctl;
 use crate::keystore;
 use crate::plan::Plan;
-use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::wizard::report::Exit;
 use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// One configured registry of a factory and whether its secret exists there.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -58,29 +56,13 @@ impl FactoryOverview {
             })
             .unwrap_or_default()
     }
-
-    /// Whether a registry with this url (or, for gar without a url, this type) is configured.
-    pub fn has_registry(&self, url: &str) -> bool {
-        self.registries.as_ref().is_ok_and(|regs| {
-            regs.iter().any(|r| {
-                r.url
-                    .as_deref()
-                    .is_some_and(|u| u.eq_ignore_ascii_case(url))
-            })
-        })
-    }
 }
 
-/// Per factory: its config read and its secrets listed (at most `jobs` factories at a time).
-/// `fioctl`: the `--fioctl` path (else PATH); each factory gets `--factory NAME`.
-pub fn overview(
-    members: &[Member],
-    fioctl: Option<&Path>,
-    timeout: Duration,
-    jobs: usize,
-) -> Vec<FactoryOverview> {
-    runner::run_bounded(members, jobs, |m| {
-        let found = Fioctl::find(fioctl, Some(m.name.clone())).map(|f| f.with_timeout(timeout));
+/// Per factory: its config read and its secrets listed with its own fioctl (at most
+/// `tools.jobs` factories at a time).
+pub fn overview(members: &[Member], tools: &Tools) -> Vec<FactoryOverview> {
+    runner::run_bounded(members, tools.jobs, |m| {
+        let found = tools.fioctl(&m.name);
         one_overview(m, found.as_ref().map_err(ToString::to_string))
     })
 }
@@ -89,9 +71,7 @@ pub fn overview(
 /// a remembered config is listed with that as its error.
 pub fn remembered_overview(
     settings: &Path,
-    fioctl: Option<&Path>,
-    timeout: Duration,
-    jobs: usize,
+    tools: &Tools,
 ) -> Result<Vec<FactoryOverview>, crate::settings::SettingsError> {
     let remembered = Settings::load(settings)?.factories();
     let members: Vec<Member> = remembered
@@ -103,7 +83,7 @@ pub fn remembered_overview(
             })
         })
         .collect();
-    let mut known = overview(&members, fioctl, timeout, jobs).into_iter();
+    let mut known = overview(&members, tools).into_iter();
     Ok(remembered
         .into_iter()
         .map(|(name, config)| match config {
@@ -162,7 +142,7 @@ fn one_overview(m: &Member, fioctl: Result<&Fioctl, String>) -> FactoryOverview 
 }
 
 /// Prints rows as columns two spaces apart.
-fn print_table(header: [&str; 6], rows: &[[String; 6]]) {
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
     print!(
         "{}",
         super::summary::columns(&header.map(String::from), rows)
@@ -172,12 +152,7 @@ fn print_table(header: [&str; 6], rows: &[[String; 6]]) {
 /// `fioreg --all-factories list`: one table, a row per registry per factory.
 pub fn list(g: &Global, json: bool) -> Result<()> {
     let members = members(g)?;
-    let views = overview(
-        &members,
-        g.fioctl.as_deref(),
-        Duration::from_secs(g.fioctl_timeout),
-        g.jobs.into(),
-    );
+    let views = overview(&members, &Tools::of(g));
     let unreadable: Vec<&str> = views
         .iter()
         .filter(|v| v.registries.is_err())
@@ -205,39 +180,28 @@ pub fn list(g: &Global, json: bool) -> Result<()> {
         let mut rows: Vec<[String; 6]> = Vec::new();
         for v in &views {
             let name = escape::line(&v.factory).into_owned();
-            match &v.registries {
-                Err(_) => rows.push([
-                    name,
-                    "-".into(),
-                    "(config unreadable)".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                ]),
-                Ok(regs) if regs.is_empty() => rows.push([
-                    name,
-                    "-".into(),
-                    "(no registries)".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                ]),
-                Ok(regs) => {
-                    for r in regs {
-                        rows.push([
-                            name.clone(),
-                            escape::line(&r.kind).into_owned(),
-                            cell(&r.url),
-                            cell(&r.region),
-                            cell(&r.secret_name),
-                            match r.secret_present {
-                                Some(true) => "present".into(),
-                                Some(false) => "MISSING".into(),
-                                None => "unknown".into(),
-                            },
-                        ]);
-                    }
-                }
+            let regs = v.registries.as_deref().unwrap_or_default();
+            if regs.is_empty() {
+                let none = match v.registries {
+                    Err(_) => "(config unreadable)",
+                    Ok(_) => "(no registries)",
+                };
+                let dash = || "-".to_string();
+                rows.push([name.clone(), dash(), none.into(), dash(), dash(), dash()]);
+            }
+            for r in regs {
+                rows.push([
+                    name.clone(),
+                    escape::line(&r.kind).into_owned(),
+                    cell(&r.url),
+                    cell(&r.region),
+                    cell(&r.secret_name),
+                    match r.secret_present {
+                        Some(true) => "present".into(),
+                        Some(false) => "MISSING".into(),
+                        None => "unknown".into(),
+                    },
+                ]);
             }
         }
         print_table(
@@ -285,21 +249,20 @@ struct CheckJson {
 /// `fioreg --all-factories check`: each factory's findings, then exit 1 if any has an error.
 pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
     let members = members(g)?;
+    let tools = Tools::of(g);
     let results: Vec<(String, Vec<Finding>, usize)> =
-        runner::run_bounded(&members, g.jobs.into(), |m| {
+        runner::run_bounded(&members, tools.jobs, |m| {
             let cfg = match FactoryConfig::load(&m.config) {
                 Ok(cfg) => cfg,
                 Err(e) => {
                     return (
                         m.config.display().to_string(),
-                        vec![Finding {
-                            line: 1,
-                            severity: Severity::Error,
-                            message: format!("{e:#}"),
-                            fix: "fix the file, or remember the right one with `fioreg settings \
-                                  set factories.NAME.config PATH`"
-                                .into(),
-                        }],
+                        vec![Finding::error(
+                            1,
+                            format!("{e:#}"),
+                            "fix the file, or remember the right one with `fioreg settings set \
+                             factories.NAME.config PATH`",
+                        )],
                         0,
                     );
                 }
@@ -307,20 +270,18 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
             let (secrets, unchecked) = if offline {
                 (None, None)
             } else {
-                match fioctl_for(g, &m.name).and_then(|f| f.secrets_list()) {
+                match tools.fioctl(&m.name).and_then(|f| f.secrets_list()) {
                     Ok(names) => (Some(names), None),
                     Err(e) => (None, Some(e.to_string())),
                 }
             };
             let mut findings = cfg.lint(secrets.as_deref());
             if let Some(why) = unchecked {
-                findings.push(Finding {
-                    line: 1,
-                    severity: Severity::Error,
-                    message: format!("the factory's secrets could not be checked: {why}"),
-                    fix: "log in with `fioctl login`, or pass --offline to check the file only"
-                        .into(),
-                });
+                findings.push(Finding::error(
+                    1,
+                    format!("the factory's secrets could not be checked: {why}"),
+                    "log in with `fioctl login`, or pass --offline to check the file only",
+                ));
             }
             (
                 cfg.path.display().to_string(),
@@ -399,43 +360,33 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
         &keystore::OsKeyring,
     )?;
     let opts = crate::session::verify_options(g);
+    let login = |cfg: &FactoryConfig, m: &Member| -> Result<String, String> {
+        let plan = Plan::rotate(cfg, target, copy(&secret), Some(m.name.clone()))
+            .map_err(|e| e.to_string())?;
+        match LoginCheck::of(verify_plan(&plan, &opts, crate::verify::verify)) {
+            LoginCheck::Accepted => Ok("accepted".to_string()),
+            LoginCheck::NoLogin => Ok("needs no login (not tested)".to_string()),
+            LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => Err(why),
+        }
+    };
     // Per distinct registry (url, region): the login test's result.
     type Tested = ((Option<String>, Option<String>), Result<String, String>);
     let mut tested: Vec<Tested> = Vec::new();
-    let mut rows: Vec<[String; 6]> = Vec::new();
+    let mut rows: Vec<[String; 3]> = Vec::new();
     let mut failed = Vec::new();
     for ((m, probe), cfg) in members.iter().zip(&probes).zip(&cfgs) {
         let (registry, result) = match (probe, cfg) {
             (Probe::Found((_, url, region)), Ok(cfg)) => {
                 let key = (url.clone(), region.clone());
-                let shown = url.clone().unwrap_or_else(|| provider.to_string());
                 let result = match tested.iter().find(|(k, _)| *k == key) {
                     Some((_, r)) => r.clone(),
                     None => {
-                        let copy = Secret::new(secret.expose().to_vec(), secret.description());
-                        let r = match Plan::rotate(cfg, target, copy, Some(m.name.clone())) {
-                            Err(e) => Err(e.to_string()),
-                            Ok(plan) => {
-                                match LoginCheck::of(verify_plan(
-                                    &plan,
-                                    &opts,
-                                    crate::verify::verify,
-                                )) {
-                                    LoginCheck::Accepted => Ok("accepted".to_string()),
-                                    LoginCheck::NoLogin => {
-                                        Ok("needs no login (not tested)".to_string())
-                                    }
-                                    LoginCheck::Failed(why) | LoginCheck::Unreachable(why) => {
-                                        Err(why)
-                                    }
-                                }
-                            }
-                        };
+                        let r = login(cfg, m);
                         tested.push((key, r.clone()));
                         r
                     }
                 };
-                (shown, result)
+                (url.clone().unwrap_or_else(|| provider.to_string()), result)
             }
             (Probe::Absent(_), _) => ("-".to_string(), Ok("skipped: not configured".into())),
             (Probe::Broken(why), _) | (_, Err(why)) => ("-".to_string(), Err(why.clone())),
@@ -451,12 +402,9 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
             escape::line(&m.name).into_owned(),
             escape::line(&registry).into_owned(),
             word,
-            String::new(),
-            String::new(),
-            String::new(),
         ]);
     }
-    print_table(["FACTORY", "REGISTRY", "LOGIN TEST", "", "", ""], &rows);
+    print_table(["FACTORY", "REGISTRY", "LOGIN TEST"], &rows);
     println!("Nothing was stored.");
     if !failed.is_empty() {
         println!("\n{}", escape::controls(&failed.join("\n")));
@@ -472,6 +420,7 @@ pub fn verify(g: &Global, target: &str, flags: &CredFlags) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const STUB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/fioctl");
 
@@ -498,8 +447,6 @@ mod tests {
         let o = one_overview(&m, Ok(&fioctl));
         assert_eq!(o.secrets_unknown_reason, None);
         assert_eq!(o.missing_secrets(), vec!["azprincipal".to_string()]);
-        assert!(o.has_registry("GHCR.io"));
-        assert!(!o.has_registry("docker.io"));
         let regs = o.registries.as_ref().unwrap();
         assert_eq!(regs.len(), 2);
         assert_eq!(regs[0].secret_present, Some(true));
@@ -536,8 +483,12 @@ mod tests {
             ),
         )
         .unwrap();
-        let all = remembered_overview(&settings, Some(Path::new(STUB)), Duration::from_secs(5), 2)
-            .unwrap();
+        let tools = Tools {
+            fioctl: Some(PathBuf::from(STUB)),
+            timeout: Duration::from_secs(5),
+            jobs: 2,
+        };
+        let all = remembered_overview(&settings, &tools).unwrap();
         let names: Vec<&str> = all.iter().map(|o| o.factory.as_str()).collect();
         assert_eq!(names, ["alpha", "beta"]);
         assert!(

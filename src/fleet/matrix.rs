@@ -5,7 +5,6 @@
 use super::Tools;
 use super::inspect::FactoryOverview;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Where the wizards read the remembered factories from (`fleet::remembered_overview`'s
 /// arguments); a session has one only when its settings remember two factories or more, or
@@ -13,15 +12,13 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetSource {
     pub settings: PathBuf,
-    /// `--fioctl`, else PATH.
-    pub fioctl: Option<PathBuf>,
-    pub timeout: Duration,
+    /// Each factory's fioctl (`--fioctl`, else PATH) and how many factories are read or
+    /// changed at a time (`--jobs`).
+    pub tools: Tools,
     /// A session started with several factories (`fioreg --all-factories`, or `--factory`
     /// given several times): these factories, which its flows run on (the ones chosen on
     /// Start). `None`: a one-factory session, which only shows the remembered ones.
     pub several: Option<Vec<super::Member>>,
-    /// How many factories are read or changed at a time (`--jobs`).
-    pub jobs: usize,
     /// `--commit` (or `--push`, `--message`): each written config is committed, with this
     /// message (else the default one), and pushed when asked. `None`: no commit.
     pub commit: Option<(Option<String>, bool)>,
@@ -29,11 +26,7 @@ pub struct FleetSource {
 
 impl FleetSource {
     /// The source for the settings at `settings`, when they remember two factories or more.
-    pub fn when_several(
-        settings: Option<PathBuf>,
-        fioctl: Option<PathBuf>,
-        timeout: Duration,
-    ) -> Option<FleetSource> {
+    pub fn when_several(settings: Option<PathBuf>, tools: Tools) -> Option<FleetSource> {
         let settings = settings?;
         let n = crate::settings::Settings::load(&settings)
             .ok()?
@@ -41,10 +34,8 @@ impl FleetSource {
             .len();
         (n >= 2).then_some(FleetSource {
             settings,
-            fioctl,
-            timeout,
+            tools,
             several: None,
-            jobs: 4,
             commit: None,
         })
     }
@@ -54,20 +45,9 @@ impl FleetSource {
     pub fn several(settings: PathBuf, members: Vec<super::Member>, tools: &Tools) -> FleetSource {
         FleetSource {
             settings,
-            fioctl: tools.fioctl.clone(),
-            timeout: tools.timeout,
+            tools: tools.clone(),
             several: Some(members),
-            jobs: tools.jobs,
             commit: None,
-        }
-    }
-
-    /// How each factory's fioctl is found, and how many factories at a time.
-    pub fn tools(&self) -> Tools {
-        Tools {
-            fioctl: self.fioctl.clone(),
-            timeout: self.timeout,
-            jobs: self.jobs,
         }
     }
 
@@ -75,19 +55,10 @@ impl FleetSource {
     /// factories at a time), or why the settings could not be read.
     pub fn load(&self) -> Result<Vec<FactoryOverview>, String> {
         match &self.several {
-            Some(members) => Ok(super::overview(
-                members,
-                self.fioctl.as_deref(),
-                self.timeout,
-                self.jobs,
-            )),
-            None => super::remembered_overview(
-                &self.settings,
-                self.fioctl.as_deref(),
-                self.timeout,
-                self.jobs,
-            )
-            .map_err(|e| e.to_string()),
+            Some(members) => Ok(super::overview(members, &self.tools)),
+            None => {
+                super::remembered_overview(&self.settings, &self.tools).map_err(|e| e.to_string())
+            }
         }
     }
 }
@@ -225,17 +196,7 @@ pub fn summary(views: &[FactoryOverview]) -> String {
 /// The matrix as text lines at most `width` columns wide: a header of factory names, then a
 /// row per registry. Long registry names and factory names are cut with `…`.
 pub fn lines(m: &Matrix, width: usize) -> Vec<String> {
-    let cut = |s: &str, max: usize| -> String {
-        if s.chars().count() <= max {
-            s.to_string()
-        } else if max == 0 {
-            String::new()
-        } else {
-            let mut out: String = s.chars().take(max - 1).collect();
-            out.push('…');
-            out
-        }
-    };
+    use crate::tui::view::truncate as cut;
     // Each column: the factory's name (at most 10 columns) and 1 space before it.
     let cols: Vec<String> = m.factories.iter().map(|f| cut(f, 10)).collect();
     let col_w: Vec<usize> = cols.iter().map(|c| c.chars().count().max(1)).collect();

@@ -18,7 +18,6 @@ pub use inspect::{
 };
 
 use crate::cli::{Command, Global};
-use crate::fioctl::{Fioctl, FioctlError};
 use crate::settings::Settings;
 use crate::wizard::report::Outcome;
 use anyhow::{Result, bail};
@@ -137,14 +136,6 @@ pub fn members(g: &Global) -> Result<Vec<Member>> {
         );
     }
     Ok(members)
-}
-
-/// The fioctl of one factory: `--fioctl` (else PATH) with `--factory NAME`.
-fn fioctl_for(g: &Global, factory: &str) -> Result<Fioctl, FioctlError> {
-    Ok(
-        Fioctl::find(g.fioctl.as_deref(), Some(factory.to_string()))?
-            .with_timeout(std::time::Duration::from_secs(g.fioctl_timeout)),
-    )
 }
 
 /// The header of a factory's part of a plan or a listing.

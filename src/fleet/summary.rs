@@ -1,7 +1,6 @@
 //! The summary table of a run across factories: per factory what was done and what was not.
 
 use crate::escape;
-use crate::fioctl::FioctlError;
 use crate::plan::{Action, Applied, ApplyError, Plan, SecretOp};
 
 /// How a factory's part of the run ended.
@@ -89,7 +88,7 @@ impl Row {
             SecretOp::Keep => secret_done,
         };
         let commit_planned = plan.commit.is_some() && changes_config;
-        let (result, secret, config, commit, detail) = match applied {
+        let (result, secret, config, commit) = match applied {
             Ok(applied) => (
                 RowResult::Ok,
                 secret_done,
@@ -102,57 +101,27 @@ impl Row {
                     (Some(id), false) => id.clone(),
                     (None, _) => "-".into(),
                 },
-                None,
             ),
             Err(e) => {
                 let commit = if commit_planned { "NOT made" } else { "-" }.to_string();
-                match e {
-                    ApplyError::Fioctl(f) => {
-                        // Only an answer from fioctl says the secret was not stored.
-                        let secret = if matches!(
-                            f,
-                            FioctlError::TimedOut { .. }
-                                | FioctlError::Interrupted
-                                | FioctlError::Failed { status: None, .. }
-                        ) {
-                            "unknown"
-                        } else {
-                            secret_not_done
-                        };
-                        (RowResult::Failed, secret, config_not_done, commit, None)
+                let (secret, config, commit) = match e {
+                    // Only an answer from fioctl says the secret was not stored.
+                    ApplyError::Fioctl(f) if f.unanswered() => ("unknown", config_not_done, commit),
+                    ApplyError::Fioctl(_) | ApplyError::Config(_) => {
+                        (secret_not_done, config_not_done, commit)
                     }
-                    ApplyError::Config(_) => (
-                        RowResult::Failed,
-                        secret_not_done,
-                        config_not_done,
-                        commit,
-                        None,
-                    ),
-                    ApplyError::ConfigAfterSecret { .. } => (
-                        RowResult::Failed,
-                        secret_done,
-                        config_not_done,
-                        commit,
-                        None,
-                    ),
+                    ApplyError::ConfigAfterSecret { .. } => (secret_done, config_not_done, commit),
                     ApplyError::Later { done, .. } => {
-                        let deletion_failed =
-                            plan.secret_op == SecretOp::Delete && !done.contains("WAS deleted");
-                        let commit = if deletion_failed {
-                            commit
+                        if plan.secret_op == SecretOp::Delete && !done.contains("WAS deleted") {
+                            (secret_not_done, config_done, commit)
                         } else if done.contains("was made") {
-                            "made, NOT pushed".into()
+                            (secret_done, config_done, "made, NOT pushed".into())
                         } else {
-                            "NOT made".into()
-                        };
-                        let secret = if deletion_failed {
-                            secret_not_done
-                        } else {
-                            secret_done
-                        };
-                        (RowResult::Failed, secret, config_done, commit, None)
+                            (secret_done, config_done, "NOT made".into())
+                        }
                     }
-                }
+                };
+                (RowResult::Failed, secret, config, commit)
             }
         };
         Row {
@@ -161,7 +130,7 @@ impl Row {
             secret: secret.to_string(),
             config: config.to_string(),
             commit,
-            detail: detail.or_else(|| result_error(applied)),
+            detail: applied.as_ref().err().map(|e| format!("{e:#}")),
         }
     }
 
@@ -181,10 +150,6 @@ impl Row {
         ))
         .into_owned()
     }
-}
-
-fn result_error(result: &Result<Applied, ApplyError>) -> Option<String> {
-    result.as_ref().err().map(|e| format!("{e:#}"))
 }
 
 /// `header` and `rows` as columns two spaces apart, each line ending in a newline (no trailing

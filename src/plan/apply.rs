@@ -38,13 +38,6 @@ impl Plan {
                 .map_err(ApplyError::Fioctl)?;
             progress(Progress::SecretStored);
         }
-        let done_so_far = || {
-            let mut d = Vec::new();
-            if stored {
-                d.push(format!("the secret `{}` WAS stored", self.secret_name));
-            }
-            d
-        };
         let config_written = self.new_text != self.old_text;
         if config_written {
             progress(Progress::WritingConfig);
@@ -61,18 +54,21 @@ impl Plan {
                 })?;
             progress(Progress::ConfigWritten);
         }
-        let mut done = done_so_far();
+        let mut done = Vec::new();
+        if stored {
+            done.push(format!("the secret `{}` WAS stored", self.secret_name));
+        }
         if config_written {
             done.push(format!("{} WAS written", self.config_path.display()));
         }
         if self.secret_op == SecretOp::Delete {
             progress(Progress::DeletingSecret);
-            store
-                .delete(&[self.secret_name.as_str()])
-                .map_err(|e| ApplyError::Later {
-                    done: done.join(" and "),
-                    failed: format!("deleting the secret `{}` failed: {e}", self.secret_name),
-                })?;
+            store.delete(&[self.secret_name.as_str()]).map_err(|e| {
+                later(
+                    &done,
+                    format!("deleting the secret `{}` failed: {e}", self.secret_name),
+                )
+            })?;
             done.push(format!("the secret `{}` WAS deleted", self.secret_name));
             progress(Progress::SecretDeleted);
         }
@@ -82,18 +78,14 @@ impl Plan {
             let id = c
                 .checkout
                 .commit(&c.message)
-                .map_err(|e| ApplyError::Later {
-                    done: done.join(" and "),
-                    failed: format!("the commit failed: {e}"),
-                })?;
+                .map_err(|e| later(&done, format!("the commit failed: {e}")))?;
             done.push(format!("commit {id} was made"));
             progress(Progress::Committed);
             if c.push {
                 progress(Progress::Pushing);
-                c.checkout.push().map_err(|e| ApplyError::Later {
-                    done: done.join(" and "),
-                    failed: format!("the push failed: {e}"),
-                })?;
+                c.checkout
+                    .push()
+                    .map_err(|e| later(&done, format!("the push failed: {e}")))?;
                 progress(Progress::Pushed);
             }
             commit = Some(id);
@@ -102,6 +94,14 @@ impl Plan {
             config_written,
             commit,
         })
+    }
+}
+
+/// A step after the config failed: what was done, and what failed.
+fn later(done: &[String], failed: String) -> ApplyError {
+    ApplyError::Later {
+        done: done.join(" and "),
+        failed,
     }
 }
 
@@ -124,9 +124,7 @@ pub enum Progress {
 /// was not stored; a call that was stopped may have reached the server.
 fn fioctl_outcome(e: &FioctlError) -> &'static str {
     match e {
-        FioctlError::TimedOut { .. }
-        | FioctlError::Interrupted
-        | FioctlError::Failed { status: None, .. } => {
+        e if e.unanswered() => {
             "factory-config.yml is untouched. fioctl was stopped before it answered, so the \
              secret may or may not have been stored: run the same command again (storing it \
              twice is harmless)."

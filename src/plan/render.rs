@@ -67,14 +67,17 @@ impl Plan {
             step += 1;
             step
         };
+        let calls: String = self
+            .fioctl_calls()
+            .iter()
+            .map(|c| format!("   {c}\n"))
+            .collect();
         if self.secret_op == SecretOp::Store {
+            let step = next();
             push(
                 &mut out,
-                format!("\n{}. Store the secret in the factory:\n", next()),
+                format!("\n{step}. Store the secret in the factory:\n{calls}"),
             );
-            for call in self.fioctl_calls() {
-                push(&mut out, format!("   {call}\n"));
-            }
         }
         let diff = self.diff(color);
         if !diff.is_empty() {
@@ -91,13 +94,11 @@ impl Plan {
             );
         }
         if self.secret_op == SecretOp::Delete {
+            let step = next();
             push(
                 &mut out,
-                format!("\n{}. Then delete the secret from the factory:\n", next()),
+                format!("\n{step}. Then delete the secret from the factory:\n{calls}"),
             );
-            for call in self.fioctl_calls() {
-                push(&mut out, format!("   {call}\n"));
-            }
         } else if let Action::Remove { .. } = self.action
             && !self.secret_name.is_empty()
         {

@@ -267,7 +267,7 @@ impl<'a> Runner<'a> {
                 None
             }
             Effect::ApplyFleet { batch, stop } => {
-                let Some(tools) = self.session.fleet.as_ref().map(|f| f.tools()) else {
+                let Some(tools) = self.session.fleet.as_ref().map(|f| f.tools.clone()) else {
                     return Some(Action::FleetApplied(Vec::new()));
                 };
                 // A successful add is remembered per factory (never in demo mode or tests).
@@ -364,7 +364,6 @@ fn build_fleet_plan(
     source: &mut PlanSource,
 ) -> Result<(Arc<Plan>, Arc<crate::fleet::Batch>), String> {
     let fleet = session.fleet.as_ref().ok_or("no factories to work on")?;
-    let tools = fleet.tools();
     let members = state.chosen_members();
     if members.is_empty() {
         return Err("no factory is chosen".into());
@@ -383,7 +382,7 @@ fn build_fleet_plan(
     crate::fleet::precheck(&members, &job).map_err(|e| format!("{e:#}"))?;
     let secret = super::flow::read_secret(source, session.keys.as_ref(), &session.aws)
         .map_err(|e| e.for_wizard())?;
-    let mut batch = crate::fleet::plan(members, &job, &secret, &tools);
+    let mut batch = crate::fleet::plan(members, &job, &secret, &fleet.tools);
     drop(secret);
     if let Some((message, push)) = &fleet.commit {
         batch.add_commits(message.clone(), *push);

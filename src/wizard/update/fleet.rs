@@ -337,7 +337,7 @@ mod tests {
         // The effect's answer: the plan for all, built by the CLI's core with one secret.
         let job = Job::Rotate("ghcr.io".into());
         let secret = crate::secret::Secret::new(b"ci:tok".to_vec(), "user ci, token");
-        let batch = crate::fleet::plan(members, &job, &secret, &source.tools());
+        let batch = crate::fleet::plan(members, &job, &secret, &source.tools);
         assert_eq!(batch.counts(), (2, 1, 0));
         let first = batch.first_plan().unwrap();
         let source_answers = PlanSource::Rotate {
