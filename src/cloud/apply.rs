@@ -243,14 +243,9 @@ fn store_new_key(
             let mut err = created.failure(e.to_string());
             err.interrupted = matches!(e, ApplyError::Fioctl(FioctlError::Interrupted));
             // fioctl stopped before it answered: the secret may have reached the factory.
-            if matches!(
-                e,
-                ApplyError::Fioctl(
-                    FioctlError::Interrupted
-                        | FioctlError::TimedOut { .. }
-                        | FioctlError::Failed { status: None, .. }
-                )
-            ) {
+            if let ApplyError::Fioctl(f) = &e
+                && f.unanswered()
+            {
                 restate(
                     &mut err.exists,
                     "it MAY be stored in the factory: fioctl was stopped before it answered",
