@@ -1113,6 +1113,121 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
 }
 
 #[test]
+fn the_line_prompts_commit_each_written_config_and_a_dirty_checkout_is_refused() {
+    let f = Fleet::new(&[("acme", BASE), ("beta", BASE), ("gamma", BASE)]);
+    // gamma's checkout has uncommitted changes of its own: committing there is refused.
+    let dirty = format!("{BASE}# local edit\n");
+    fs::write(f.config_path("gamma"), &dirty).expect("edit");
+    let mut p = f.wizard(&["--plain", "--all-factories"]);
+    p.expect("Which factories?");
+    p.send("\r");
+    p.expect("What do you want to do?");
+    p.send("\r");
+    p.expect("Which kind of registry should CI pull from?");
+    p.send(&DOWN.repeat(3));
+    p.send("\r");
+    p.expect("Registry host");
+    p.send("ghcr.io\r");
+    p.expect("Secret name");
+    p.send("\r");
+    p.expect("User name");
+    p.send("ci\r");
+    p.expect("Token (hidden");
+    p.send("tok-commit-1\r");
+    p.expect("Remember the token in the OS keyring");
+    p.send("n\r");
+    p.expect("3 factories: 3 to change, 0 skipped, 0 refused.");
+    p.expect("Commit each changed factory-config.yml in its own checkout after applying?");
+    p.send("y\r");
+    p.expect("acme: Then commit factory-config.yml in");
+    p.expect("beta: Then commit factory-config.yml in");
+    p.expect("gamma: will not be changed:");
+    p.expect("Apply this plan?");
+    p.send("y\r");
+    p.expect("FACTORY");
+    let (code, out) = p.finish();
+    assert_eq!(code, 1, "gamma was not done: {out}");
+    let out = plain_text(&out);
+    for name in ["acme", "beta"] {
+        let id = f.git(name, &["rev-parse", "--short", "HEAD"]);
+        assert_eq!(row(&out, name), format!("{name} ok stored written {id}"));
+        assert_eq!(f.commits(name), 2, "{name}");
+        assert_eq!(f.config(name), added(), "{name}");
+        assert_eq!(
+            f.git(name, &["status", "--porcelain", "--", "factory-config.yml"]),
+            "",
+            "{name}"
+        );
+    }
+    assert_eq!(row(&out, "gamma"), "gamma REFUSED - - -");
+    assert_eq!(f.config("gamma"), dirty);
+    assert_eq!(f.commits("gamma"), 1);
+    assert_eq!(f.secret("gamma", "ghcr_creds"), None);
+    assert!(!out.contains("tok-commit-1"), "the token was shown");
+    f.world.assert_no_file_holds("tok-commit-1");
+}
+
+#[test]
+fn the_tui_commits_each_written_config_when_the_review_box_is_checked() {
+    let f = Fleet::new(&[("acme", BASE), ("beta", BASE)]);
+    let mut p = f.wizard(&["--all-factories"]);
+    p.wait_for("[x] factory beta");
+    // Add (the cursor starts on it), generic (the fourth type).
+    p.press(ENTER, "Which kind of registry should CI pull from?");
+    p.send(&DOWN.repeat(3));
+    p.press(ENTER, "Registry host");
+    p.send("ghcr.io");
+    p.press(ENTER, "User name");
+    p.send("ci");
+    p.send(TAB);
+    p.send("tok-tui-commit");
+    p.wait_for("••••••••••••••");
+    p.press(ENTER, "━━ factory acme");
+    p.wait_for("[ ] commit each changed factory-config.yml in its own checkout");
+    // Space checks it: the plan for all now commits in each checkout; again unchecks it.
+    p.press(
+        " ",
+        "[x] commit each changed factory-config.yml in its own checkout",
+    );
+    p.wait_until("the commit step", |p| {
+        p.contents().contains("Commit factory-config.yml")
+    });
+    p.press(" ", "[ ] commit each changed");
+    p.wait_until("no commit step", |p| {
+        !p.contents().contains("Commit factory-config.yml")
+    });
+    p.press(" ", "[x] commit each changed");
+    p.wait_until("the commit step", |p| {
+        p.contents().contains("Commit factory-config.yml")
+    });
+    p.press(TAB, "[▸ Apply ]");
+    p.press(ENTER, "FACTORY");
+    p.wait_until("both rows", |p| {
+        let screen = p
+            .contents()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        screen.contains("acme ok stored written") && screen.contains("beta ok stored written")
+    });
+    p.send("q");
+    let (code, out) = p.finish();
+    assert_eq!(code, 0, "{out}");
+    let out = plain_text(&out);
+    for name in ["acme", "beta"] {
+        let id = f.git(name, &["rev-parse", "--short", "HEAD"]);
+        assert_eq!(row(&out, name), format!("{name} ok stored written {id}"));
+        assert_eq!(f.commits(name), 2, "{name}");
+        assert_eq!(f.config(name), added(), "{name}");
+    }
+    assert!(
+        out.contains("--username ci --password-stdin --commit"),
+        "the same from a script commits too: {out}"
+    );
+    assert!(!out.contains("tok-tui-commit"), "the token was shown");
+}
+
+#[test]
 fn ctrl_c_in_the_tui_while_applying_starts_no_other_factory() {
     let ghcr = format!("{BASE}{GHCR}");
     let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", &ghcr)]);

@@ -534,6 +534,47 @@ impl Batch {
         ))
     }
 
+    /// Whether a commit can be offered: some plan writes its config and none commits yet.
+    pub fn may_commit(&self) -> bool {
+        self.plans().any(|p| p.new_text != p.old_text) && self.plans().all(|p| p.commit.is_none())
+    }
+
+    /// A copy in which every plan that writes its config commits it too, as `--commit` makes
+    /// it (the default message, no push); a factory whose checkout refuses is refused.
+    pub fn with_commits(&self) -> Batch {
+        let works = (self.works.iter())
+            .map(|w| Work {
+                member: w.member.clone(),
+                item: match &w.item {
+                    Item::Plan(p) => Item::Plan(Box::new(duplicate(p))),
+                    Item::Leftover(p) => Item::Leftover(Box::new(duplicate(p))),
+                    Item::Skipped(why) => Item::Skipped(why.clone()),
+                    Item::Refused(why) => Item::Refused(why.clone()),
+                },
+            })
+            .collect();
+        let mut batch = Batch {
+            works,
+            remember: self.remember,
+        };
+        batch.add_commits(None, false);
+        batch
+    }
+
+    /// Per factory with a commit or refused: its name and the commit, or why it is refused.
+    pub fn commits(&self) -> Vec<(&str, Result<&crate::plan::CommitPlan, &str>)> {
+        (self.works.iter())
+            .filter_map(|w| {
+                let name = w.member.name.as_str();
+                match &w.item {
+                    Item::Plan(p) => p.commit.as_ref().map(|c| (name, Ok(c))),
+                    Item::Refused(why) => Some((name, Err(why.as_str()))),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
     /// Adds a commit (and a push) to every plan that writes its config; a factory whose
     /// checkout refuses it is refused.
     pub fn add_commits(&mut self, message: Option<String>, push: bool) {

@@ -552,17 +552,25 @@ fn questions(state: &State, cur: &Cursor, here: Place) -> Vec<Question> {
                 return Vec::new();
             };
             let mut qs = Vec::new();
+            let prompt = match (&review.batch, &state.ctx.checkout) {
+                (Some(_), _) => Some(
+                    "Commit each changed factory-config.yml in its own checkout after applying?"
+                        .to_string(),
+                ),
+                (None, Some(checkout)) => Some(format!(
+                    "Commit {} on {} after applying?",
+                    review.plan.config_name(),
+                    checkout.branch
+                )),
+                (None, None) => None,
+            };
             if matches!(review.commit, CommitState::Off)
                 && !cur.commit_asked
-                && let Some(checkout) = &state.ctx.checkout
+                && let Some(prompt) = prompt
             {
                 qs.push(Question::confirm(
                     Id::Check(Checkbox::Commit),
-                    format!(
-                        "Commit {} on {} after applying?",
-                        review.plan.config_name(),
-                        checkout.branch
-                    ),
+                    prompt,
                     false,
                 ));
             }
@@ -762,6 +770,16 @@ fn consequences(state: &State, cur: &mut Cursor, p: Pending, same: bool) {
             }
             Some(CommitState::On(c)) => {
                 cur.say(super::flow::commit_step(c));
+                cur.commit_asked = true;
+            }
+            Some(CommitState::All) => {
+                let batch = state.review.as_ref().and_then(|r| r.batch.as_ref());
+                for (factory, commit) in batch.map(|b| b.commits()).unwrap_or_default() {
+                    cur.say(match commit {
+                        Ok(c) => format!("{factory}: {}", super::flow::commit_step(c)),
+                        Err(why) => format!("{factory}: will not be changed: {why}"),
+                    });
+                }
                 cur.commit_asked = true;
             }
             _ => cur.commit_asked = true,

@@ -151,6 +151,10 @@ impl<'a> Runner<'a> {
                 self.spawn(move || Action::CommitChecked(source.commit(&cfg, factory)));
                 None
             }
+            Effect::CheckFleetCommit(batch) => {
+                self.spawn(move || Action::FleetCommitChecked(Arc::new(batch.with_commits())));
+                None
+            }
             Effect::TestLogin { run, plan, opts } => {
                 let verifier = self.verifier;
                 self.spawn(move || {

@@ -240,6 +240,9 @@ pub fn start_check(
 }
 
 /// The commit step as the review shows it, in both wizards.
+/// Across factories: the Review's commit choice.
+pub const FLEET_COMMIT: &str = "commit each changed factory-config.yml in its own checkout";
+
 pub fn commit_step(c: &CommitPlan) -> String {
     format!(
         "Then commit {} in {} (branch {}): \"{}\"",

@@ -1262,6 +1262,9 @@ pub enum CommitState {
     /// `Plan::with_commit` runs on a background thread.
     Checking,
     On(CommitPlan),
+    /// Across factories: each written config is committed in its checkout (the review's plan
+    /// for all has the commits, and the factories whose checkout refused).
+    All,
     /// What `Plan::with_commit` refused (e.g. uncommitted changes): Apply waits until unchecked.
     Refused(String),
 }

@@ -251,21 +251,22 @@ fn bottom_lines(ctx: &Context, review: &Review, width: usize, theme: Theme) -> V
         "Apply"
     };
     let mut lines = vec![Line::default()];
-    if let Some(checkout) = &ctx.checkout
+    // Narrow: the place is in the plan once checked; the branch is what matters here.
+    let label = match (&review.batch, &ctx.checkout) {
+        (Some(_), _) => Some(crate::wizard::flow::FLEET_COMMIT.to_string()),
+        (None, Some(checkout)) if width >= 56 => Some(format!(
+            "commit {} in {} (branch {})",
+            review.plan.config_name(),
+            checkout.root.display(),
+            checkout.branch
+        )),
+        (None, Some(checkout)) => Some(format!("commit on branch {}", checkout.branch)),
+        (None, None) => None,
+    };
+    if let Some(label) = label
         && !matches!(review.commit, CommitState::Unavailable)
     {
         let on = !matches!(review.commit, CommitState::Off);
-        // Narrow: the place is in the plan once checked; the branch is what matters here.
-        let label = if width >= 56 {
-            format!(
-                "commit {} in {} (branch {})",
-                review.plan.config_name(),
-                checkout.root.display(),
-                checkout.branch
-            )
-        } else {
-            format!("commit on branch {}", checkout.branch)
-        };
         let mut c = super::Content::default();
         super::checkbox(&mut c, &label, on, false, width, theme);
         lines.extend(c.lines);

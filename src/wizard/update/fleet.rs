@@ -454,6 +454,68 @@ mod tests {
 
     /// acme's own one-factory Start (its config has aws and ghcr.io entries), with the
     /// remembered factories of [`factories`] loaded beside it.
+    #[test]
+    fn the_review_offers_a_commit_in_each_checkout_and_unchecking_restores_the_plan() {
+        let (_dir, members, source) = factories();
+        let mut s = started(&source);
+        s.flow = Flow::Add;
+        s.screen = Screen::Credentials;
+        let request = crate::plan::Request {
+            provider: Provider::Generic,
+            url: Some("docker.io".into()),
+            region: None,
+            secret_name: None,
+        };
+        let secret = crate::secret::Secret::new(b"ci:tok".to_vec(), "user ci, token");
+        let batch = crate::fleet::plan(members, &Job::Add(request.clone()), &secret, &source.tools);
+        let first = batch.first_plan().unwrap();
+        let answers = PlanSource::Add {
+            answers: crate::plan::Answers {
+                request,
+                credential: crate::plan::CredentialInput::UserToken {
+                    user: "ci".into(),
+                    password: SecretString::from("tok"),
+                },
+            },
+            keyring: crate::wizard::state::KeyringUse::No,
+        };
+        update(
+            &mut s,
+            Action::FleetPlanned {
+                source: Box::new(answers),
+                result: Ok((Arc::new(first), Arc::new(batch))),
+            },
+        );
+        assert_eq!(s.screen, Screen::Review);
+        // Every config is written: the commit is offered, unchecked.
+        assert!(matches!(
+            s.review.as_ref().unwrap().commit,
+            CommitState::Off
+        ));
+        let plain = s.several.as_ref().unwrap().batch.clone().unwrap();
+        let Effect::CheckFleetCommit(asked) = update(&mut s, Action::Nav(Nav::Toggle)) else {
+            panic!("no commit check")
+        };
+        assert!(
+            Arc::ptr_eq(&asked, &plain),
+            "the plan without commits is checked"
+        );
+        assert!(s.busy());
+        // These configs are in no git work tree: each factory is refused, and says why.
+        let committed = asked.with_commits();
+        assert_eq!(committed.counts(), (0, 0, 3));
+        update(&mut s, Action::FleetCommitChecked(Arc::new(committed)));
+        let review = s.review.as_ref().unwrap();
+        assert!(matches!(review.commit, CommitState::All));
+        let text = review.batch.as_ref().unwrap().render(false);
+        assert!(text.contains("Will not be changed:"), "{text}");
+        // Unchecked: the plan for all as it was.
+        update(&mut s, Action::Nav(Nav::Toggle));
+        let review = s.review.as_ref().unwrap();
+        assert!(matches!(review.commit, CommitState::Off));
+        assert!(Arc::ptr_eq(review.batch.as_ref().unwrap(), &plain));
+    }
+
     fn one_factory(source: &crate::fleet::matrix::FleetSource) -> State {
         let mut ctx = ctx();
         ctx.verify = None;

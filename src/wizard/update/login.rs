@@ -101,12 +101,12 @@ pub(super) fn show_review(
     } else {
         diff::lines(&plan.old_text, &plan.new_text)
     };
-    let commit =
-        if batch.is_none() && state.ctx.checkout.is_some() && plan.new_text != plan.old_text {
-            CommitState::Off
-        } else {
-            CommitState::Unavailable
-        };
+    // Across factories: offered when a config is written and no --commit gave the commits.
+    let commit = match &batch {
+        Some(b) if b.may_commit() => CommitState::Off,
+        None if state.ctx.checkout.is_some() && plan.new_text != plan.old_text => CommitState::Off,
+        _ => CommitState::Unavailable,
+    };
     state.review = Some(Review {
         plan,
         source,

@@ -184,6 +184,9 @@ pub enum Action {
     ),
     /// What `Plan::with_commit` gave for the plan under review, or its refusal.
     CommitChecked(Result<CommitPlan, String>),
+    /// Across factories: the plan for all with each written config's commit (a factory whose
+    /// checkout refuses it refused).
+    FleetCommitChecked(Arc<crate::fleet::Batch>),
     /// What the login test numbered `run` found (`crate::verify::verify`'s own result).
     LoginTested {
         run: u64,
@@ -354,6 +357,8 @@ pub enum Effect {
     CheckKeyring(String),
     /// `Plan::with_commit` for a plan like the one under review, on a background thread.
     CheckCommit(PlanSource),
+    /// Across factories: `Batch::with_commits` of the plan for all, on a background thread.
+    CheckFleetCommit(Arc<crate::fleet::Batch>),
     /// The login test of the plan's secret (`crate::verify::verify` with the plan's provider,
     /// url and region), on a background thread; reported as [`Action::LoginTested`] with `run`.
     TestLogin {
@@ -604,6 +609,18 @@ pub fn update(state: &mut State, event: Action) -> Effect {
                 if !user_token_items(keyring, create).contains(focus) {
                     *focus = UserTokenFocus::User;
                 }
+            }
+            Effect::None
+        }
+        Action::FleetCommitChecked(batch) => {
+            if let Some(review) = state.review.as_mut()
+                && review.batch.is_some()
+                && matches!(review.commit, CommitState::Checking)
+            {
+                review.batch = Some(batch);
+                review.commit = CommitState::All;
+                // The last factory's commit step (or refusal) into view, as for one factory.
+                review.scroll = usize::MAX;
             }
             Effect::None
         }

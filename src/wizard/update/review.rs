@@ -9,6 +9,8 @@ pub(super) fn review(state: &mut State, action: Nav) -> Effect {
     } else {
         Screen::Credentials
     };
+    // Across factories: the plan for all without commits (the review's may have them).
+    let uncommitted = state.several.as_ref().and_then(|s| s.batch.clone());
     let Some(review) = state.review.as_mut() else {
         state.screen = back;
         return Effect::None;
@@ -25,14 +27,23 @@ pub(super) fn review(state: &mut State, action: Nav) -> Effect {
             }
         }
         Nav::Toggle => {
-            let effect = match &review.commit {
-                CommitState::Unavailable => Effect::None,
-                CommitState::Off => {
+            let effect = match (&review.commit, uncommitted.clone()) {
+                (CommitState::Unavailable, _) => Effect::None,
+                (CommitState::Off, Some(batch)) => {
+                    review.commit = CommitState::Checking;
+                    Effect::CheckFleetCommit(batch)
+                }
+                (CommitState::Off, None) => {
                     review.commit = CommitState::Checking;
                     Effect::CheckCommit(review.source.clone())
                 }
-                CommitState::Checking | CommitState::On(_) | CommitState::Refused(_) => {
+                (CommitState::Checking | CommitState::On(_) | CommitState::Refused(_), _)
+                | (CommitState::All, _) => {
                     review.commit = CommitState::Off;
+                    // Across factories: the plan for all as it was, without the commits.
+                    if review.batch.is_some() {
+                        review.batch = uncommitted;
+                    }
                     Effect::None
                 }
             };
