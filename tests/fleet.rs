@@ -1039,6 +1039,9 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
     p.expect("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
     p.expect("━━ factory beta");
     p.expect("2 factories: 2 to change, 0 skipped, 0 refused.");
+    // The commit in each checkout is offered; Enter keeps the default, no commit.
+    p.expect("Commit each changed factory-config.yml in its own checkout after applying?");
+    p.send("\r");
     p.expect("Apply this plan?");
     p.send("y\r");
     p.expect("FACTORY");
