@@ -662,25 +662,9 @@ pub(crate) fn request(cmd: &AddCommand) -> Request {
 
 /// `fioreg check`: every problem with file:line, severity and fix; exit 1 on errors.
 pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
-    use crate::factory_config::lint::{Finding, Severity};
+    use crate::factory_config::lint::Severity;
     let cfg = FactoryConfig::load(&config_path(g))?;
-    let (secrets, unchecked) = if offline {
-        (None, None)
-    } else {
-        match fioctl(g).and_then(|f| f.secrets_list()) {
-            Ok(names) => (Some(names), None),
-            Err(e) => (None, Some(e.to_string())),
-        }
-    };
-    let mut findings = cfg.lint(secrets.as_deref());
-    if let Some(why) = &unchecked {
-        findings.push(Finding {
-            line: 1,
-            severity: Severity::Error,
-            message: format!("the factory's secrets could not be checked: {why}"),
-            fix: "log in with `fioctl login`, or pass --offline to check the file only".into(),
-        });
-    }
+    let findings = crate::fleet::findings(&cfg, (!offline).then(|| fioctl(g)));
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)

@@ -247,6 +247,29 @@ struct CheckJson {
 }
 
 /// `fioreg --all-factories check`: each factory's findings, then exit 1 if any has an error.
+/// What `check` finds in `cfg`, its secrets checked against the factory's list when `fioctl`
+/// is given (`None`: offline); secrets that cannot be listed are an error of their own.
+pub fn findings(
+    cfg: &FactoryConfig,
+    fioctl: Option<Result<crate::fioctl::Fioctl, crate::fioctl::FioctlError>>,
+) -> Vec<Finding> {
+    let listed = fioctl.map(|f| f.and_then(|f| f.secrets_list()));
+    let mut findings = cfg.lint(
+        listed
+            .as_ref()
+            .and_then(|l| l.as_ref().ok())
+            .map(Vec::as_slice),
+    );
+    if let Some(Err(why)) = listed {
+        findings.push(Finding::error(
+            1,
+            format!("the factory's secrets could not be checked: {why}"),
+            "log in with `fioctl login`, or pass --offline to check the file only",
+        ));
+    }
+    findings
+}
+
 pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
     let members = members(g)?;
     let tools = Tools::of(g);
@@ -267,22 +290,7 @@ pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
                     );
                 }
             };
-            let (secrets, unchecked) = if offline {
-                (None, None)
-            } else {
-                match tools.fioctl(&m.name).and_then(|f| f.secrets_list()) {
-                    Ok(names) => (Some(names), None),
-                    Err(e) => (None, Some(e.to_string())),
-                }
-            };
-            let mut findings = cfg.lint(secrets.as_deref());
-            if let Some(why) = unchecked {
-                findings.push(Finding::error(
-                    1,
-                    format!("the factory's secrets could not be checked: {why}"),
-                    "log in with `fioctl login`, or pass --offline to check the file only",
-                ));
-            }
+            let findings = findings(&cfg, (!offline).then(|| tools.fioctl(&m.name)));
             (
                 cfg.path.display().to_string(),
                 findings,

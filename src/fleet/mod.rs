@@ -14,7 +14,7 @@ pub mod summary;
 
 pub use change::{Batch, Job, Tools, add, outcome, plan, precheck, remove, rotate};
 pub use inspect::{
-    FactoryOverview, RegistryView, check, list, overview, remembered_overview, verify,
+    FactoryOverview, RegistryView, check, findings, list, overview, remembered_overview, verify,
 };
 
 use crate::cli::{Command, Global};
