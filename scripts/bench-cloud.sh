@@ -59,6 +59,7 @@ row() { # label rows...
 	aws=$(printf '%s\n' "$@" | cut -d' ' -f2 | median)
 	calls=$(printf '%s\n' "$@" | cut -d' ' -f3 | median)
 	echo "| $label | $wall ms | $calls | $aws ms | $((wall - aws)) ms |"
+	per_call=$((aws / calls))
 }
 {
 	echo "# Benchmarks: creating and rotating a pull-only AWS identity"
@@ -72,7 +73,7 @@ row() { # label rows...
 	row "\`add aws --create-user\`" "${add_rows[@]}"
 	row "\`rotate --new-key\`" "${rot_rows[@]}"
 	echo
-	echo "Each aws CLI call starts a Python process (about 1 s here); fioreg's own share covers"
+	echo "Each aws CLI call starts a Python process (about $per_call ms here); fioreg's own share covers"
 	echo "fioctl (the stand-in) and the \`sts:GetCallerIdentity\` check of the new key."
 } >docs/benchmarks-cloud.md
 cat docs/benchmarks-cloud.md
