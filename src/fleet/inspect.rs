@@ -246,7 +246,6 @@ struct CheckJson {
     findings: Vec<Finding>,
 }
 
-/// `fioreg --all-factories check`: each factory's findings, then exit 1 if any has an error.
 /// What `check` finds in `cfg`, its secrets checked against the factory's list when `fioctl`
 /// is given (`None`: offline); secrets that cannot be listed are an error of their own.
 pub fn findings(
@@ -270,6 +269,7 @@ pub fn findings(
     findings
 }
 
+/// `fioreg --all-factories check`: each factory's findings, then exit 1 if any has an error.
 pub fn check(g: &Global, offline: bool, json: bool) -> Result<()> {
     let members = members(g)?;
     let tools = Tools::of(g);

@@ -151,8 +151,11 @@ impl<'a> Runner<'a> {
                 self.spawn(move || Action::CommitChecked(source.commit(&cfg, factory)));
                 None
             }
-            Effect::CheckFleetCommit(batch) => {
-                self.spawn(move || Action::FleetCommitChecked(Arc::new(batch.with_commits())));
+            Effect::CheckFleetCommit(from) => {
+                self.spawn(move || {
+                    let batch = Arc::new(from.with_commits());
+                    Action::FleetCommitChecked { from, batch }
+                });
                 None
             }
             Effect::TestLogin { run, plan, opts } => {

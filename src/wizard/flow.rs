@@ -239,10 +239,10 @@ pub fn start_check(
     Some((head, found))
 }
 
-/// The commit step as the review shows it, in both wizards.
 /// Across factories: the Review's commit choice.
 pub const FLEET_COMMIT: &str = "commit each changed factory-config.yml in its own checkout";
 
+/// The commit step as the review shows it, in both wizards.
 pub fn commit_step(c: &CommitPlan) -> String {
     format!(
         "Then commit {} in {} (branch {}): \"{}\"",

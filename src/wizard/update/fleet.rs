@@ -504,7 +504,26 @@ mod tests {
         // These configs are in no git work tree: each factory is refused, and says why.
         let committed = asked.with_commits();
         assert_eq!(committed.counts(), (0, 0, 3));
-        update(&mut s, Action::FleetCommitChecked(Arc::new(committed)));
+        // An answer about another plan for all (one reviewed earlier) is dropped.
+        let earlier = Arc::new(asked.with_commits());
+        update(
+            &mut s,
+            Action::FleetCommitChecked {
+                from: Arc::clone(&earlier),
+                batch: Arc::clone(&earlier),
+            },
+        );
+        assert!(matches!(
+            s.review.as_ref().unwrap().commit,
+            CommitState::Checking
+        ));
+        update(
+            &mut s,
+            Action::FleetCommitChecked {
+                from: asked,
+                batch: Arc::new(committed),
+            },
+        );
         let review = s.review.as_ref().unwrap();
         assert!(matches!(review.commit, CommitState::All));
         let text = review.batch.as_ref().unwrap().render(false);

@@ -185,8 +185,11 @@ pub enum Action {
     /// What `Plan::with_commit` gave for the plan under review, or its refusal.
     CommitChecked(Result<CommitPlan, String>),
     /// Across factories: the plan for all with each written config's commit (a factory whose
-    /// checkout refuses it refused).
-    FleetCommitChecked(Arc<crate::fleet::Batch>),
+    /// checkout refuses it refused), made `from` the plan for all it copies.
+    FleetCommitChecked {
+        from: Arc<crate::fleet::Batch>,
+        batch: Arc<crate::fleet::Batch>,
+    },
     /// What the login test numbered `run` found (`crate::verify::verify`'s own result).
     LoginTested {
         run: u64,
@@ -612,9 +615,13 @@ pub fn update(state: &mut State, event: Action) -> Effect {
             }
             Effect::None
         }
-        Action::FleetCommitChecked(batch) => {
+        Action::FleetCommitChecked { from, batch } => {
+            // Only for the plan under review: an answer about an earlier one (Esc, new
+            // credentials, Space again) would bring its old secret back.
+            let current = state.several.as_ref().and_then(|s| s.batch.as_ref());
             if let Some(review) = state.review.as_mut()
                 && review.batch.is_some()
+                && current.is_some_and(|b| Arc::ptr_eq(b, &from))
                 && matches!(review.commit, CommitState::Checking)
             {
                 review.batch = Some(batch);

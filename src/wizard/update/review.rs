@@ -41,8 +41,8 @@ pub(super) fn review(state: &mut State, action: Nav) -> Effect {
                 | (CommitState::All, _) => {
                     review.commit = CommitState::Off;
                     // Across factories: the plan for all as it was, without the commits.
-                    if review.batch.is_some() {
-                        review.batch = uncommitted;
+                    if let (Some(_), Some(plain)) = (&review.batch, uncommitted) {
+                        review.batch = Some(plain);
                     }
                     Effect::None
                 }
