@@ -184,6 +184,48 @@ impl Fleet {
     }
 }
 
+/// The line prompts across every factory: Add, generic, `ghcr.io`, the default secret name,
+/// user `ci` and `token`, not remembered (up to the plan for all).
+fn add_ghcr_in_every_factory(p: &mut Pty, token: &str) {
+    p.expect("Which factories?");
+    p.send("\r");
+    p.expect("What do you want to do?");
+    // Add is the first.
+    p.send("\r");
+    p.expect("Which kind of registry should CI pull from?");
+    p.send(&DOWN.repeat(3)); // aws, azure, gar, generic
+    p.send("\r");
+    p.expect("Registry host");
+    p.send("ghcr.io\r");
+    p.expect("Secret name");
+    p.send("\r");
+    p.expect("User name");
+    p.send("ci\r");
+    p.expect("Token (hidden");
+    p.send(&format!("{token}\r"));
+    p.expect("Remember the token in the OS keyring");
+    p.send("n\r");
+}
+
+/// `factory`'s row says `secret` (stored, deleted) and its commit, its checkout has `commits`
+/// commits and a clean factory-config.yml.
+fn assert_committed(f: &Fleet, out: &str, factory: &str, secret: &str, commits: usize) {
+    let id = f.git(factory, &["rev-parse", "--short", "HEAD"]);
+    assert_eq!(
+        row(out, factory),
+        format!("{factory} ok {secret} written {id}")
+    );
+    assert_eq!(f.commits(factory), commits, "{factory}");
+    assert_eq!(
+        f.git(
+            factory,
+            &["status", "--porcelain", "--", "factory-config.yml"]
+        ),
+        "",
+        "{factory}"
+    );
+}
+
 /// The summary table's row of `factory` (the last table printed), runs of spaces made single.
 fn row(stdout: &str, factory: &str) -> String {
     let table = stdout
@@ -1017,24 +1059,7 @@ fn the_tui_applies_the_other_factories_when_one_fails_and_exits_non_zero() {
 fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_its_secret() {
     let f = Fleet::new(&[("acme", BASE), ("beta", BASE)]);
     let mut p = f.wizard(&["--plain", "--all-factories"]);
-    p.expect("Which factories?");
-    p.send("\r");
-    p.expect("What do you want to do?");
-    // Add is the first.
-    p.send("\r");
-    p.expect("Which kind of registry should CI pull from?");
-    p.send(&DOWN.repeat(3)); // aws, azure, gar, generic
-    p.send("\r");
-    p.expect("Registry host");
-    p.send("ghcr.io\r");
-    p.expect("Secret name");
-    p.send("\r");
-    p.expect("User name");
-    p.send("ci\r");
-    p.expect("Token (hidden");
-    p.send("tok-add-1\r");
-    p.expect("Remember the token in the OS keyring");
-    p.send("n\r");
+    add_ghcr_in_every_factory(&mut p, "tok-add-1");
     p.expect("━━ factory acme");
     p.expect("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
     p.expect("━━ factory beta");
@@ -1101,14 +1126,7 @@ fn the_line_prompts_add_a_registry_to_every_chosen_factory_then_remove_it_with_i
     assert_eq!(code, 0, "{out}");
     let out = plain_text(&out);
     for name in ["acme", "beta"] {
-        let id = f.git(name, &["rev-parse", "--short", "HEAD"]);
-        assert_eq!(row(&out, name), format!("{name} ok deleted written {id}"));
-        assert_eq!(f.commits(name), 3, "{name}");
-        assert_eq!(
-            f.git(name, &["status", "--porcelain", "--", "factory-config.yml"]),
-            "",
-            "{name}"
-        );
+        assert_committed(&f, &out, name, "deleted", 3);
         assert!(!f.config(name).contains("ghcr"), "{}", f.config(name));
         assert_eq!(f.secret(name, "ghcr_creds"), None);
     }
@@ -1122,23 +1140,7 @@ fn the_line_prompts_commit_each_written_config_and_a_dirty_checkout_is_refused()
     let dirty = format!("{BASE}# local edit\n");
     fs::write(f.config_path("gamma"), &dirty).expect("edit");
     let mut p = f.wizard(&["--plain", "--all-factories"]);
-    p.expect("Which factories?");
-    p.send("\r");
-    p.expect("What do you want to do?");
-    p.send("\r");
-    p.expect("Which kind of registry should CI pull from?");
-    p.send(&DOWN.repeat(3));
-    p.send("\r");
-    p.expect("Registry host");
-    p.send("ghcr.io\r");
-    p.expect("Secret name");
-    p.send("\r");
-    p.expect("User name");
-    p.send("ci\r");
-    p.expect("Token (hidden");
-    p.send("tok-commit-1\r");
-    p.expect("Remember the token in the OS keyring");
-    p.send("n\r");
+    add_ghcr_in_every_factory(&mut p, "tok-commit-1");
     p.expect("3 factories: 3 to change, 0 skipped, 0 refused.");
     p.expect("Commit each changed factory-config.yml in its own checkout after applying?");
     p.send("y\r");
@@ -1152,15 +1154,8 @@ fn the_line_prompts_commit_each_written_config_and_a_dirty_checkout_is_refused()
     assert_eq!(code, 1, "gamma was not done: {out}");
     let out = plain_text(&out);
     for name in ["acme", "beta"] {
-        let id = f.git(name, &["rev-parse", "--short", "HEAD"]);
-        assert_eq!(row(&out, name), format!("{name} ok stored written {id}"));
-        assert_eq!(f.commits(name), 2, "{name}");
+        assert_committed(&f, &out, name, "stored", 2);
         assert_eq!(f.config(name), added(), "{name}");
-        assert_eq!(
-            f.git(name, &["status", "--porcelain", "--", "factory-config.yml"]),
-            "",
-            "{name}"
-        );
     }
     assert_eq!(row(&out, "gamma"), "gamma REFUSED - - -");
     assert_eq!(f.config("gamma"), dirty);

@@ -253,6 +253,29 @@ mod tests {
         s
     }
 
+    /// A generic registry at `url`, user `ci`, token `tok`.
+    fn generic_answers(url: &str) -> crate::plan::Answers {
+        crate::plan::Answers {
+            request: crate::plan::Request {
+                provider: Provider::Generic,
+                url: Some(url.into()),
+                region: None,
+                secret_name: None,
+            },
+            credential: crate::plan::CredentialInput::UserToken {
+                user: "ci".into(),
+                password: SecretString::from("tok"),
+            },
+        }
+    }
+
+    /// The effect's answer: `batch`, the plan for all of `source`, and its first plan.
+    fn planned(s: &mut State, source: PlanSource, first: Plan, batch: crate::fleet::Batch) {
+        let result = Ok((Arc::new(first), Arc::new(batch)));
+        let source = Box::new(source);
+        update(s, Action::FleetPlanned { source, result });
+    }
+
     fn chosen(s: &State) -> Vec<bool> {
         s.several.as_ref().unwrap().chosen.clone()
     }
@@ -342,27 +365,10 @@ mod tests {
         let first = batch.first_plan().unwrap();
         let source_answers = PlanSource::Rotate {
             target: "ghcr.io".into(),
-            answers: crate::plan::Answers {
-                request: crate::plan::Request {
-                    provider: Provider::Generic,
-                    url: Some("ghcr.io".into()),
-                    region: None,
-                    secret_name: None,
-                },
-                credential: crate::plan::CredentialInput::UserToken {
-                    user: "ci".into(),
-                    password: SecretString::from("tok"),
-                },
-            },
+            answers: generic_answers("ghcr.io"),
             keyring: crate::wizard::state::KeyringUse::No,
         };
-        update(
-            &mut s,
-            Action::FleetPlanned {
-                source: Box::new(source_answers),
-                result: Ok((Arc::new(first), Arc::new(batch))),
-            },
-        );
+        planned(&mut s, source_answers, first, batch);
         assert_eq!(s.screen, Screen::Review);
         let review = s.review.as_ref().unwrap();
         assert!(review.batch.is_some());
@@ -460,32 +466,13 @@ mod tests {
         let mut s = started(&source);
         s.flow = Flow::Add;
         s.screen = Screen::Credentials;
-        let request = crate::plan::Request {
-            provider: Provider::Generic,
-            url: Some("docker.io".into()),
-            region: None,
-            secret_name: None,
-        };
+        let answers = generic_answers("docker.io");
         let secret = crate::secret::Secret::new(b"ci:tok".to_vec(), "user ci, token");
-        let batch = crate::fleet::plan(members, &Job::Add(request.clone()), &secret, &source.tools);
+        let job = Job::Add(answers.request.clone());
+        let batch = crate::fleet::plan(members, &job, &secret, &source.tools);
         let first = batch.first_plan().unwrap();
-        let answers = PlanSource::Add {
-            answers: crate::plan::Answers {
-                request,
-                credential: crate::plan::CredentialInput::UserToken {
-                    user: "ci".into(),
-                    password: SecretString::from("tok"),
-                },
-            },
-            keyring: crate::wizard::state::KeyringUse::No,
-        };
-        update(
-            &mut s,
-            Action::FleetPlanned {
-                source: Box::new(answers),
-                result: Ok((Arc::new(first), Arc::new(batch))),
-            },
-        );
+        let keyring = crate::wizard::state::KeyringUse::No;
+        planned(&mut s, PlanSource::Add { answers, keyring }, first, batch);
         assert_eq!(s.screen, Screen::Review);
         // Every config is written: the commit is offered, unchecked.
         assert!(matches!(
