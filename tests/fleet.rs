@@ -842,11 +842,7 @@ fn a_factory_whose_plan_is_refused_is_listed_and_the_others_are_applied() {
 
 #[test]
 fn the_tui_rotates_a_registry_in_the_factories_chosen_on_start() {
-    let ghcr = format!("{BASE}{GHCR}");
-    let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", &ghcr)]);
-    for name in ["acme", "beta", "gamma"] {
-        f.store(name, "ghcr_creds", "ci:old-token");
-    }
+    let (f, ghcr) = three_with_ghcr();
     let mut p = f.wizard(&["--all-factories"]);
     // Start: the factories side by side, each chosen; gamma is left out with Space.
     p.wait_for("[x] factory gamma");
@@ -860,70 +856,12 @@ fn the_tui_rotates_a_registry_in_the_factories_chosen_on_start() {
     p.press(" ", "[ ] factory gamma");
     p.send(DOWN);
     p.send(DOWN);
-    p.press(ENTER, "Which registry gets new credentials?");
-    p.wait_for("in acme, beta");
-    p.press(
-        ENTER,
-        "Rotating: generic ghcr.io (in acme, beta), secret ghcr_creds",
-    );
-    p.wait_for("User name");
-    p.send("ci");
-    p.send(TAB);
-    p.send("tok-tui-1");
-    p.wait_for("•••••••••");
-    // One plan for the two chosen factories, each with its redacted fioctl call.
-    p.press(ENTER, "━━ factory acme");
-    p.wait_for("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
-    assert!(!p.contents().contains("factory gamma"), "{}", p.contents());
-    p.press(TAB, "[▸ Apply ]");
-    // Done: the CLI's summary table.
-    p.press(ENTER, "FACTORY");
-    p.wait_until("both rows", |p| {
-        let screen = p
-            .contents()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        screen.contains("acme ok stored unchanged -")
-            && screen.contains("beta ok stored unchanged -")
-    });
+    tui_rotate_ghcr_in_acme_and_beta(&mut p, "tok-tui-1");
     p.send("q");
     let (code, out) = p.finish();
     assert_eq!(code, 0, "{out}");
     common::pty::assert_terminal_restored(&out);
-    let out = plain_text(&out);
-    assert_eq!(row(&out, "acme"), "acme ok stored unchanged -");
-    assert_eq!(row(&out, "beta"), "beta ok stored unchanged -");
-    assert!(!out.contains("gamma ok"), "{out}");
-    assert!(!out.contains("tok-tui-1"), "the token was shown");
-    // Stored in the chosen factories through a pipe; gamma, not chosen, keeps its old token;
-    // every config is byte-identical.
-    assert_eq!(
-        f.secret("acme", "ghcr_creds").as_deref(),
-        Some("ci:tok-tui-1")
-    );
-    assert_eq!(
-        f.secret("beta", "ghcr_creds").as_deref(),
-        Some("ci:tok-tui-1")
-    );
-    assert_eq!(
-        f.secret("gamma", "ghcr_creds").as_deref(),
-        Some("ci:old-token")
-    );
-    let updated: Vec<String> = f
-        .updates()
-        .into_iter()
-        .map(|(factory, args)| {
-            assert!(args.starts_with("ghcr_creds==/dev/fd/"), "{args}");
-            factory
-        })
-        .collect();
-    assert_eq!(updated, ["acme", "beta"]);
-    f.world.assert_handed_over_by_pipe(2);
-    for name in ["acme", "beta", "gamma"] {
-        assert_eq!(f.config(name), ghcr, "{name}");
-    }
-    f.world.assert_no_file_holds("tok-tui-1");
+    assert_rotated_in_acme_and_beta(&f, &ghcr, "tok-tui-1", &plain_text(&out));
 }
 
 #[test]
@@ -1269,6 +1207,38 @@ fn ctrl_c_in_the_tui_while_applying_starts_no_other_factory() {
 
 /// Three remembered factories with ghcr.io and its old token; `fioreg --factory acme` works
 /// on acme alone until Start's item switches it across them.
+/// The full-screen wizard, Rotate chosen with acme and beta: the registry, `ci` and `token`,
+/// one plan for the two (gamma not in it), Apply, and Done's rows for both.
+fn tui_rotate_ghcr_in_acme_and_beta(p: &mut Pty, token: &str) {
+    p.press(ENTER, "Which registry gets new credentials?");
+    p.wait_for("in acme, beta");
+    p.press(
+        ENTER,
+        "Rotating: generic ghcr.io (in acme, beta), secret ghcr_creds",
+    );
+    p.wait_for("User name");
+    p.send("ci");
+    p.send(TAB);
+    p.send(token);
+    p.wait_for(&"•".repeat(token.chars().count()));
+    // One plan for the two chosen factories, each with its redacted fioctl call.
+    p.press(ENTER, "━━ factory acme");
+    p.wait_for("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
+    assert!(!p.contents().contains("factory gamma"), "{}", p.contents());
+    p.press(TAB, "[▸ Apply ]");
+    // Done: the CLI's summary table.
+    p.press(ENTER, "FACTORY");
+    p.wait_until("both rows", |p| {
+        let screen = p
+            .contents()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        screen.contains("acme ok stored unchanged -")
+            && screen.contains("beta ok stored unchanged -")
+    });
+}
+
 fn three_with_ghcr() -> (Fleet, String) {
     let ghcr = format!("{BASE}{GHCR}");
     let f = Fleet::new(&[("acme", &ghcr), ("beta", &ghcr), ("gamma", &ghcr)]);
@@ -1348,32 +1318,7 @@ fn the_tui_of_one_factory_switches_on_start_and_rotates_in_the_factories_chosen(
     p.send(DOWN);
     p.send(DOWN);
     p.send(DOWN);
-    p.press(ENTER, "Which registry gets new credentials?");
-    p.wait_for("in acme, beta");
-    p.press(
-        ENTER,
-        "Rotating: generic ghcr.io (in acme, beta), secret ghcr_creds",
-    );
-    p.wait_for("User name");
-    p.send("ci");
-    p.send(TAB);
-    p.send("tok-switch-1");
-    p.wait_for("••••••••••••");
-    // One plan for the two chosen factories, each with its redacted fioctl call.
-    p.press(ENTER, "━━ factory acme");
-    p.wait_for("fioctl --factory acme secrets update ghcr_creds==<user ci, token>");
-    assert!(!p.contents().contains("factory gamma"), "{}", p.contents());
-    p.press(TAB, "[▸ Apply ]");
-    p.press(ENTER, "FACTORY");
-    p.wait_until("both rows", |p| {
-        let screen = p
-            .contents()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        screen.contains("acme ok stored unchanged -")
-            && screen.contains("beta ok stored unchanged -")
-    });
+    tui_rotate_ghcr_in_acme_and_beta(&mut p, "tok-switch-1");
     assert!(p.contents().contains("✓ Apply"), "{}", p.contents());
     p.send("q");
     let (code, out) = p.finish();

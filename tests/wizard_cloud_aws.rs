@@ -37,17 +37,7 @@ fn wizard(w: &World, moto: &Moto, extra: &[&str]) -> Pty {
 
 /// [`wizard`] with more environment variables (the wrapper's knobs).
 fn wizard_env(w: &World, moto: &Moto, extra: &[&str], more: &[(&str, String)]) -> Pty {
-    let config = w.config_path();
-    let fioctl = format!("{ROOT}/tests/support/fioctl");
-    let mut args = vec![
-        "--fioctl",
-        &fioctl,
-        "--factory",
-        "acme",
-        "--config",
-        config.to_str().expect("utf-8 path"),
-        "--no-verify",
-    ];
+    let mut args = vec!["--no-verify"];
     args.extend_from_slice(extra);
     let real = real_tool("aws").to_string_lossy().into_owned();
     let mut envs = vec![
@@ -66,7 +56,7 @@ fn wizard_env(w: &World, moto: &Moto, extra: &[&str], more: &[(&str, String)]) -
         ("AWS_PROFILE", "admin".into()),
     ];
     envs.extend(more.iter().cloned());
-    w.spawn_env(&args, &envs)
+    w.wizard_env(&args, &envs)
 }
 
 /// What both wizards must leave behind: the user with the pull-only policy and one key, that

@@ -27,25 +27,26 @@ fn world() -> World {
 
 /// The wizard (`extra` flags) with the az stand-in.
 fn wizard(w: &World, extra: &[&str]) -> Pty {
-    let config = w.config_path();
-    let fioctl = format!("{ROOT}/tests/support/fioctl");
-    let mut args = vec![
-        "--fioctl",
-        &fioctl,
-        "--factory",
-        "acme",
-        "--config",
-        config.to_str().expect("utf-8 path"),
-        "--no-verify",
-    ];
+    let mut args = vec!["--no-verify"];
     args.extend_from_slice(extra);
-    w.spawn_env(
+    w.wizard_env(
         &args,
         &[
             ("FIOREG_AZ", format!("{ROOT}/tests/support/az")),
             ("AZ_STUB_DIR", w.path("az").to_string_lossy().into_owned()),
         ],
     )
+}
+
+/// The line prompts from Start to the new principal's name: Add, azure, URL, the default
+/// secret name, "Create a new ...".
+fn plain_to_the_new_principal(p: &mut Pty) {
+    p.wait_for_output("What do you want to do?");
+    p.answer(ENTER, "Which kind of registry");
+    p.answer("Azure\r", "Registry URL");
+    p.answer(&format!("{URL}\r"), "Secret name");
+    p.answer(ENTER, "How does CI log in to Azure?");
+    p.answer("Create a new\r", "Name of the new service principal");
 }
 
 fn az_file(w: &World, rel: &str) -> String {
@@ -177,12 +178,7 @@ fn the_tui_creates_a_pull_only_service_principal_and_stores_its_password() {
 fn the_line_prompts_create_a_pull_only_service_principal_and_store_its_password() {
     let w = world();
     let mut p = wizard(&w, &["--plain"]);
-    p.wait_for_output("What do you want to do?");
-    p.answer(ENTER, "Which kind of registry");
-    p.answer("Azure\r", "Registry URL");
-    p.answer(&format!("{URL}\r"), "Secret name");
-    p.answer(ENTER, "How does CI log in to Azure?");
-    p.answer("Create a new\r", "Name of the new service principal");
+    plain_to_the_new_principal(&mut p);
     p.answer(ENTER, "Only some repositories?");
     p.answer(ENTER, "Acting as:");
     p.expect(&format!("CI will be: a new service principal {NAME}"));
@@ -207,12 +203,7 @@ fn the_line_prompts_create_a_pull_only_service_principal_and_store_its_password(
 fn the_line_prompts_create_a_repository_scoped_token_that_expires() {
     let w = world();
     let mut p = wizard(&w, &["--plain"]);
-    p.wait_for_output("What do you want to do?");
-    p.answer(ENTER, "Which kind of registry");
-    p.answer("Azure\r", "Registry URL");
-    p.answer(&format!("{URL}\r"), "Secret name");
-    p.answer(ENTER, "How does CI log in to Azure?");
-    p.answer("Create a new\r", "Name of the new service principal");
+    plain_to_the_new_principal(&mut p);
     p.answer("ci-token\r", "Only some repositories?");
     p.answer("team/app, base\r", "expires after how many days?");
     p.answer("30\r", "Acting as:");
@@ -261,12 +252,7 @@ fn a_failed_store_says_what_exists_in_azure_and_what_to_run() {
     let w = world();
     w.knob("fail_update", "HTTP_ERROR: 500 Internal Server Error\n");
     let mut p = wizard(&w, &["--plain"]);
-    p.wait_for_output("What do you want to do?");
-    p.answer(ENTER, "Which kind of registry");
-    p.answer("Azure\r", "Registry URL");
-    p.answer(&format!("{URL}\r"), "Secret name");
-    p.answer(ENTER, "How does CI log in to Azure?");
-    p.answer("Create a new\r", "Name of the new service principal");
+    plain_to_the_new_principal(&mut p);
     p.answer(ENTER, "Only some repositories?");
     p.answer(ENTER, "Apply this plan?");
     p.send("y\r");
@@ -299,19 +285,9 @@ fn a_failed_store_says_what_exists_in_azure_and_what_to_run() {
 fn ctrl_c_in_the_tui_while_the_principal_is_created_stops_with_a_clear_account() {
     let w = world();
     let pid_file = w.path("az-hang.pid");
-    let config = w.config_path();
-    let fioctl = format!("{ROOT}/tests/support/fioctl");
     // The logging wrapper in front of the az stand-in hangs at `az ad sp create-for-rbac`.
-    let mut p = w.spawn_env(
-        &[
-            "--fioctl",
-            &fioctl,
-            "--factory",
-            "acme",
-            "--config",
-            config.to_str().expect("utf-8 path"),
-            "--no-verify",
-        ],
+    let mut p = w.wizard_env(
+        &["--no-verify"],
         &[
             ("FIOREG_AZ", format!("{ROOT}/tests/support/tool-logged")),
             ("TOOL_REAL", format!("{ROOT}/tests/support/az")),
@@ -379,27 +355,11 @@ fn path_without_az(w: &World) -> String {
 #[test]
 fn without_az_the_line_prompts_give_the_exact_commands_and_change_nothing() {
     let w = world();
-    let config = w.config_path();
-    let fioctl = format!("{ROOT}/tests/support/fioctl");
-    let mut p = w.spawn_env(
-        &[
-            "--fioctl",
-            &fioctl,
-            "--factory",
-            "acme",
-            "--config",
-            config.to_str().expect("utf-8 path"),
-            "--no-verify",
-            "--plain",
-        ],
+    let mut p = w.wizard_env(
+        &["--no-verify", "--plain"],
         &[("PATH", path_without_az(&w))],
     );
-    p.wait_for_output("What do you want to do?");
-    p.answer(ENTER, "Which kind of registry");
-    p.answer("Azure\r", "Registry URL");
-    p.answer(&format!("{URL}\r"), "Secret name");
-    p.answer(ENTER, "How does CI log in to Azure?");
-    p.answer("Create a new\r", "Name of the new service principal");
+    plain_to_the_new_principal(&mut p);
     p.answer(ENTER, "Only some repositories?");
     p.answer(ENTER, "Name of the new service principal");
     let text = p.text();

@@ -42,17 +42,7 @@ fn wizard_env(w: &World, api: &GcpApi, extra: &[&str], more: &[(&str, String)]) 
     let gcloud = which::which("gcloud").unwrap_or_else(|_| {
         panic!("`gcloud` is not installed: install the Google Cloud CLI (Debian: google-cloud-cli)")
     });
-    let config = w.config_path();
-    let fioctl = format!("{ROOT}/tests/support/fioctl");
-    let mut args = vec![
-        "--fioctl",
-        &fioctl,
-        "--factory",
-        "acme",
-        "--config",
-        config.to_str().expect("utf-8 path"),
-        "--no-verify",
-    ];
+    let mut args = vec!["--no-verify"];
     args.extend_from_slice(extra);
     let endpoint = format!("{}/", api.stub.url());
     let path = |p: &str| w.path(p).to_string_lossy().into_owned();
@@ -72,7 +62,7 @@ fn wizard_env(w: &World, api: &GcpApi, extra: &[&str], more: &[(&str, String)]) 
         ("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING", "1".into()),
     ];
     envs.extend(more.iter().cloned());
-    w.spawn_env(&args, &envs)
+    w.wizard_env(&args, &envs)
 }
 
 /// What both wizards must leave behind. `all`: everything the terminal received.

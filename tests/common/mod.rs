@@ -216,6 +216,11 @@ impl World {
 
     /// The wizard against the stand-in, for factory acme, with `extra` flags.
     pub fn wizard_with(&self, extra: &[&str]) -> pty::Pty {
+        self.wizard_env(extra, &[])
+    }
+
+    /// [`World::wizard_with`] with more environment variables (a cloud tool's stand-in).
+    pub fn wizard_env(&self, extra: &[&str], envs: &[(&str, String)]) -> pty::Pty {
         let config = self.config_path();
         let fioctl = format!("{ROOT}/tests/support/fioctl");
         let mut args = vec![
@@ -227,7 +232,7 @@ impl World {
             config.to_str().expect("utf-8 path"),
         ];
         args.extend_from_slice(extra);
-        self.spawn(&args)
+        self.spawn_env(&args, envs)
     }
 
     /// fioreg with `args` in a 100x30 pty, under a shell that afterwards prints the exit status
