@@ -1144,6 +1144,14 @@ fn add_new_identity(
     Ok(Outcome::Applied(report))
 }
 
+/// The plan of `req` with its rules checked before anything is asked of a cloud; its secret is
+/// named once the cloud's plan says what it will be ([`Plan::with_secret`]).
+fn plan_before_cloud(g: &Global, req: &Request) -> Result<Plan> {
+    let cfg = FactoryConfig::load(&config_path(g))?;
+    let placeholder = Secret::new(Vec::new(), "not created yet");
+    Ok(Plan::build(&cfg, req, placeholder, g.factory.clone())?)
+}
+
 /// `fioreg add aws --url URL --create-user [NAME]`: a pull-only IAM user and its key, stored.
 pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
     use crate::cloud::aws;
@@ -1157,15 +1165,8 @@ pub fn add_aws_new_user(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         bail!("add_aws_new_user needs `add aws --create-user`");
     };
     check_can_confirm(g, false)?;
-    let cfg = FactoryConfig::load(&config_path(g))?;
     let req = request(cmd);
-    // The plan's rules before anything is asked of AWS; the placeholder is named later.
-    let probe = Plan::build(
-        &cfg,
-        &req,
-        Secret::new(Vec::new(), "not created yet"),
-        g.factory.clone(),
-    )?;
+    let probe = plan_before_cloud(g, &req)?;
     let user = if name.trim().is_empty() {
         let factory = factory_name(g).context(
             "name the IAM user with --create-user NAME, or the factory with --factory (the \
@@ -1325,18 +1326,11 @@ pub fn add_gar_new_account(g: &Global, cmd: &AddCommand) -> Result<Outcome> {
         ),
     };
     check_can_confirm(g, false)?;
-    let cfg = FactoryConfig::load(&config_path(g))?;
     let mut req = request(cmd);
     if req.url.is_none() {
         req.url = Some(format!("{location}-docker.pkg.dev"));
     }
-    // The plan's rules before anything is asked of Google Cloud.
-    let probe = Plan::build(
-        &cfg,
-        &req,
-        Secret::new(Vec::new(), "not created yet"),
-        g.factory.clone(),
-    )?;
+    let probe = plan_before_cloud(g, &req)?;
     let fioctl = if g.dry_run { None } else { Some(fioctl(g)?) };
     eprintln!("Asking Google Cloud about {project} and {repository} (nothing is created yet) ...");
     let identity = NewIdentity::GarAccount {
@@ -1380,14 +1374,8 @@ pub fn add_azure_new_principal(g: &Global, cmd: &AddCommand) -> Result<Outcome> 
     else {
         bail!("add_azure_new_principal needs `add azure --create-principal`");
     };
-    let cfg = FactoryConfig::load(&config_path(g))?;
     let req = request(cmd);
-    let probe = Plan::build(
-        &cfg,
-        &req,
-        Secret::new(Vec::new(), "not created yet"),
-        g.factory.clone(),
-    )?;
+    let probe = plan_before_cloud(g, &req)?;
     if g.repository.is_empty() && expires_in_days.is_some() {
         bail!(
             "--expires-in-days applies to a repository-scoped token: add --repository R (a \
