@@ -1034,9 +1034,6 @@ impl SecretStore for FailingStore {
     fn delete(&self, _: &[&str]) -> Result<(), FioctlError> {
         Ok(())
     }
-    fn update_command(&self) -> String {
-        "fioctl secrets update".into()
-    }
 }
 
 #[test]

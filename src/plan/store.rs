@@ -12,8 +12,6 @@ pub trait SecretStore: Send + Sync {
     fn list(&self) -> Result<Vec<String>, FioctlError>;
     /// Deletes each named secret.
     fn delete(&self, names: &[&str]) -> Result<(), FioctlError>;
-    /// How the plan shows a store call, e.g. `fioctl --factory acme secrets update`.
-    fn update_command(&self) -> String;
 }
 
 impl SecretStore for Fioctl {
@@ -25,9 +23,6 @@ impl SecretStore for Fioctl {
     }
     fn delete(&self, names: &[&str]) -> Result<(), FioctlError> {
         self.secrets_delete(names)
-    }
-    fn update_command(&self) -> String {
-        fioctl_update_command(self.factory())
     }
 }
 
@@ -55,9 +50,6 @@ impl SecretStore for NoStore {
         Err(FioctlError::Io(std::io::Error::other(
             "no secret store in use",
         )))
-    }
-    fn update_command(&self) -> String {
-        String::new()
     }
 }
 
@@ -110,8 +102,5 @@ impl SecretStore for FolderStore {
             }
         }
         Ok(())
-    }
-    fn update_command(&self) -> String {
-        format!("(demo) store in {}", self.dir.display())
     }
 }
