@@ -138,10 +138,9 @@ fn check(w: &World, moto: &Moto, code: i32, out: &str, all: &str) {
     );
 }
 
-#[test]
-fn the_tui_creates_a_pull_only_user_and_stores_its_key() {
-    let (w, moto) = world();
-    let mut p = wizard(&w, &moto, &[]);
+/// The full-screen wizard from Start to the new IAM user's fields: Add, aws, AWS_URL, the
+/// default secret name, then the create item.
+fn tui_to_the_new_user(p: &mut Pty) {
     p.wait_for("Add a registry");
     p.press(ENTER, "Which kind of registry");
     p.press(ENTER, "Registry URL");
@@ -152,6 +151,13 @@ fn the_tui_creates_a_pull_only_user_and_stores_its_key() {
     p.send(&DOWN.repeat(6));
     p.wait_for("▸ + Create a new pull-only IAM user with my aws login");
     p.press(ENTER, "IAM user name");
+}
+
+#[test]
+fn the_tui_creates_a_pull_only_user_and_stores_its_key() {
+    let (w, moto) = world();
+    let mut p = wizard(&w, &moto, &[]);
+    tui_to_the_new_user(&mut p);
     // The defaults: fioreg-<factory>-pull and AWS_PROFILE.
     p.wait_for(USER);
     p.wait_for("admin");
@@ -218,15 +224,7 @@ fn ctrl_c_in_the_tui_while_the_access_key_is_created_stops_with_a_clear_account(
         ("TOOL_HANG_PID", pid_file.to_string_lossy().into_owned()),
     ];
     let mut p = wizard_env(&w, &moto, &[], &hang);
-    p.wait_for("Add a registry");
-    p.press(ENTER, "Which kind of registry");
-    p.press(ENTER, "Registry URL");
-    p.send(AWS_URL);
-    p.wait_for("us-east-2");
-    p.press(ENTER, "ci-pull");
-    p.send(&DOWN.repeat(6));
-    p.wait_for("▸ + Create a new pull-only IAM user with my aws login");
-    p.press(ENTER, "IAM user name");
+    tui_to_the_new_user(&mut p);
     p.wait_for(USER);
     p.press(ENTER, "Acting as:");
     p.wait_for("[▸ Back ]");

@@ -164,10 +164,9 @@ fn the_tui_creates_a_pull_only_service_account_and_stores_its_key() {
     check(&w, &api, code, &out, &p.text());
 }
 
-#[test]
-fn the_line_prompts_create_a_pull_only_service_account_and_store_its_key() {
-    let (w, api) = world();
-    let mut p = wizard(&w, &api, &["--plain"]);
+/// The line prompts from Start to the new service account's repository: Add, gar, HOST, the
+/// default secret name, "Create a new ...", the default name, PROJECT, the default location.
+fn plain_to_the_repository(p: &mut Pty) {
     p.wait_for_output("What do you want to do?");
     p.answer(ENTER, "Which kind of registry");
     p.answer("Google\r", "Location URL (optional)");
@@ -177,6 +176,13 @@ fn the_line_prompts_create_a_pull_only_service_account_and_store_its_key() {
     p.answer(ENTER, "Its Google Cloud project");
     p.answer(&format!("{PROJECT}\r"), "The repository's location");
     p.answer(ENTER, "The one repository it may read");
+}
+
+#[test]
+fn the_line_prompts_create_a_pull_only_service_account_and_store_its_key() {
+    let (w, api) = world();
+    let mut p = wizard(&w, &api, &["--plain"]);
+    plain_to_the_repository(&mut p);
     p.answer(&format!("{REPO}\r"), "Acting as:");
     p.expect(&format!("CI will be: {EMAIL}"));
     p.expect("Role binding");
@@ -281,15 +287,7 @@ fn ctrl_c_in_the_tui_while_the_key_is_created_stops_with_a_clear_account() {
 fn ctrl_c_at_the_line_prompts_while_the_key_is_created_stops_with_a_clear_account() {
     let (w, api) = world();
     let mut p = wizard_env(&w, &api, &["--plain"], &hang_at_key(&w));
-    p.wait_for_output("What do you want to do?");
-    p.answer(ENTER, "Which kind of registry");
-    p.answer("Google\r", "Location URL (optional)");
-    p.answer(&format!("{HOST}\r"), "Secret name");
-    p.answer(ENTER, "How does CI get its Google Cloud key?");
-    p.answer("Create a new\r", "Name of the new service account");
-    p.answer(ENTER, "Its Google Cloud project");
-    p.answer(&format!("{PROJECT}\r"), "The repository's location");
-    p.answer(ENTER, "The one repository it may read");
+    plain_to_the_repository(&mut p);
     p.answer(&format!("{REPO}\r"), "Apply this plan?");
     p.send("y\r");
     wait_for_the_hang(&w);
