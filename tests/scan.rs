@@ -946,11 +946,7 @@ fn online_with_an_entry_and_credentials_proves_pull_permission() {
 fn online_unreachable_registry_is_a_warning() {
     let w = World::new("notify: {}\n");
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_closed, port) = registry::closed_port();
     w.file("a/Dockerfile", &format!("FROM 127.0.0.1:{port}/x/y:1\n"));
     let (code, v) = w.scan_json(&["--insecure-registry", "--verify-timeout", "2"]);
     assert_eq!(code, 0, "{v:#}");

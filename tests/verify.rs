@@ -178,11 +178,6 @@ fn basic_header(user: &str, password: &str) -> String {
 }
 
 /// A port on 127.0.0.1 that nothing listens on.
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Basic (htpasswd) registry: azure and generic
 
@@ -270,7 +265,8 @@ fn basic_login_proves_pull_on_a_repository() {
 
 #[test]
 fn a_closed_port_gives_the_network_message() {
-    let addr = format!("127.0.0.1:{}", closed_port());
+    let (_closed, port) = registry::closed_port();
+    let addr = format!("127.0.0.1:{port}");
     let secret = user_secret(UserTokenKind::Generic, USER, PASSWORD);
     let err = verify(Provider::Generic, Some(&addr), None, &secret, &insecure())
         .expect_err("nothing listens there");
@@ -361,7 +357,8 @@ fn insecure_mode_is_refused_for_hosts_that_are_not_loopback() {
 #[test]
 fn a_service_account_key_with_a_plain_http_token_uri_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let reg_addr = format!("127.0.0.1:{}", closed_port());
+    let (_closed, port) = registry::closed_port();
+    let reg_addr = format!("127.0.0.1:{port}");
     // Remote plain http: refused even in insecure mode; loopback plain http: refused without it.
     for (token_uri, opts) in [
         ("http://oauth2.example.com/token", insecure()),
@@ -627,7 +624,8 @@ fn gar_key_refused_by_the_token_endpoint_is_a_provider_error() {
     let token_uri = format!("{}/token", google.url());
     let secret = gcp_key_with_token_uri(dir.path(), &token_uri);
     // The registry is never reached: nothing needs to listen there.
-    let reg_addr = format!("127.0.0.1:{}", closed_port());
+    let (_closed, port) = registry::closed_port();
+    let reg_addr = format!("127.0.0.1:{port}");
     let err = verify(Provider::Gar, Some(&reg_addr), None, &secret, &insecure())
         .expect_err("the key is refused");
     let msg = err.to_string();
@@ -686,7 +684,8 @@ fn aws_keys_get_a_signed_ecr_token_that_logs_in() {
 #[test]
 fn aws_wrong_keys_fail_at_ecr_without_showing_them() {
     let ecr = fake_auth::ecr_endpoint(&[(AWS_KEY_ID, AWS_SECRET)], AWS_REGION);
-    let reg_addr = format!("127.0.0.1:{}", closed_port());
+    let (_closed, port) = registry::closed_port();
+    let reg_addr = format!("127.0.0.1:{port}");
     let opts = VerifyOptions {
         ecr_endpoint: Some(ecr.url()),
         ..insecure()
@@ -848,10 +847,7 @@ fn add_tests_the_login_before_storing() {
 #[test]
 fn unreachable_registry_with_yes_fails_unless_no_verify() {
     use predicates::prelude::*;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    let (_closed, port) = registry::closed_port();
     let url = format!("127.0.0.1:{port}");
     let w = World::new(CLI_CONFIG);
     let add = |extra: &str| {

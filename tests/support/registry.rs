@@ -67,6 +67,27 @@ fn htpasswd_file(users: &[(String, String)], path: &Path) {
     std::fs::write(path, text).expect("write htpasswd");
 }
 
+/// A port on 127.0.0.1 that refuses connections: bound but never listening, so nothing else
+/// (a stub another test starts meanwhile) can take it while the returned socket lives.
+pub fn closed_port() -> (std::os::fd::OwnedFd, u16) {
+    use std::os::fd::FromRawFd;
+    let size = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: a new socket owned at once; bind and getsockname get a sockaddr_in of `size`.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let socket = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from_be_bytes([127, 0, 0, 1]).to_be();
+        let at = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
+        assert_eq!(libc::bind(fd, at, size), 0, "bind");
+        let mut len = size;
+        assert_eq!(libc::getsockname(fd, at, &mut len), 0, "getsockname");
+        (socket, u16::from_be(addr.sin_port))
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
